@@ -1,0 +1,5 @@
+"""Panel construction: from validated tables or tidy frames to a unit × period panel."""
+
+from impactlab.panel.panel import Panel
+
+__all__ = ["Panel"]

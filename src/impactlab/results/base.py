@@ -1,0 +1,187 @@
+"""Frozen result objects shared by every estimator.
+
+Every result has ``.estimate``, ``.std_error``, ``.conf_int(level)``, ``.tidy()``, ``.summary()`` and
+``_repr_html_()``. Fitting returns a new result; nothing is changed in place.
+"""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+#: Columns of every ``tidy()`` frame, in this order (keys such as cohort or event_time follow).
+TIDY_COLUMNS = ("term", "estimate", "std_error", "statistic", "p_value", "conf_low", "conf_high")
+
+
+def critical_value(level: float, df: float | None = None) -> float:
+    """Two-sided critical value of the normal (``df=None``) or Student t distribution."""
+    if not 0 < level < 1:
+        raise ValueError(f"The 'level' parameter must be between 0 and 1 (e.g. 0.95). Got {level!r} instead.")
+    q = 0.5 + level / 2
+    return float(stats.norm.ppf(q) if df is None else stats.t.ppf(q, df))
+
+
+def inference_frame(estimate: Any, std_error: Any, level: float = 0.95, df: float | None = None,
+                    crit: Any = None) -> pd.DataFrame:
+    """statistic, p_value, conf_low, conf_high for arrays of estimates and standard errors.
+
+    ``crit`` overrides the critical value (e.g. a uniform band's); p-values stay pointwise.
+    """
+    est = np.atleast_1d(np.asarray(estimate, dtype="float64"))
+    se = np.atleast_1d(np.asarray(std_error, dtype="float64"))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        stat = np.where(se > 0, est / se, np.nan)
+    if df is None:
+        p = 2 * stats.norm.sf(np.abs(stat))
+    else:
+        p = 2 * stats.t.sf(np.abs(stat), df)
+    c = critical_value(level, df) if crit is None else np.asarray(crit, dtype="float64")
+    return pd.DataFrame({"statistic": stat, "p_value": p, "conf_low": est - c * se, "conf_high": est + c * se})
+
+
+def _fmt(x: Any, digits: int = 4) -> str:
+    if x is None or (isinstance(x, float) and not np.isfinite(x)):
+        return "—"
+    if isinstance(x, (int, np.integer)):
+        return f"{x:,}"
+    if isinstance(x, (float, np.floating)) and float(x).is_integer() and abs(x) < 1e7:
+        return str(int(x))
+    if isinstance(x, (float, np.floating)):
+        return f"{x:,.{digits}g}" if abs(x) >= 1e5 or (0 < abs(x) < 1e-3) else f"{x:,.{digits}f}"
+    return str(x)
+
+
+def frame_html(df: pd.DataFrame, title: str, lines: list[str]) -> str:
+    """Small, dependency-free HTML block: a title, some lines and a table."""
+    head = f"<h4 style='margin:0.2em 0'>{html.escape(title)}</h4>"
+    body = "".join(f"<div>{html.escape(line)}</div>" for line in lines)
+    table = df.to_html(index=False, float_format=lambda v: _fmt(v), border=0, na_rep="—")
+    return f"<div class='impactlab-result'>{head}{body}{table}</div>"
+
+
+@dataclass(frozen=True, repr=False, eq=False)
+class EffectResult:
+    """One estimated effect, optionally with the elements it aggregates (cohorts, event times…).
+
+    Attributes
+    ----------
+    estimate, std_error : float
+        The headline effect and its standard error.
+    term : str
+        What the estimate is (e.g. ``"ATT"``, ``"trained"``).
+    method : str
+        Short name of the estimator (``"callaway_santanna"``, ``"twfe"``...).
+    label : str
+        Human description, used in tables, charts and decks.
+    outcome : str
+        Name of the outcome.
+    n_obs, n_units : int or None
+        Observations and units used.
+    df : float or None
+        Degrees of freedom for t-based inference; ``None`` means normal.
+    elements : DataFrame or None
+        Per-element estimates (key columns, ``estimate``, ``std_error``, optional ``crit`` for bands).
+    influence : ndarray or None
+        Per-unit influence function of ``estimate`` (length ``n_units``), when the estimator has one.
+    excluded : DataFrame
+        Ledger of units or cells the estimator left out, with ``reason``.
+    spec : mapping
+        The arguments that produced the result.
+    notes : tuple of str
+        Caveats worth reading.
+    """
+
+    estimate: float
+    std_error: float
+    term: str = "ATT"
+    method: str = ""
+    label: str = ""
+    outcome: str = ""
+    n_obs: int | None = None
+    n_units: int | None = None
+    df: float | None = None
+    elements: pd.DataFrame | None = None
+    influence: np.ndarray | None = None
+    excluded: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=["what", "id", "reason"]))
+    spec: Mapping[str, Any] = field(default_factory=dict)
+    notes: tuple[str, ...] = ()
+
+    # -- inference
+    @property
+    def statistic(self) -> float:
+        return float(self.estimate / self.std_error) if self.std_error > 0 else float("nan")
+
+    @property
+    def p_value(self) -> float:
+        return float(inference_frame(self.estimate, self.std_error, df=self.df)["p_value"].iloc[0])
+
+    def conf_int(self, level: float = 0.95) -> tuple[float, float]:
+        """Confidence interval of the headline estimate at ``level``."""
+        c = critical_value(level, self.df)
+        return (float(self.estimate - c * self.std_error), float(self.estimate + c * self.std_error))
+
+    # -- tables
+    def tidy(self, level: float = 0.95) -> pd.DataFrame:
+        """Headline row first, then one row per element, with the columns of :data:`TIDY_COLUMNS`.
+
+        Key columns (cohort, time, event_time…) follow, then ``method``.
+        """
+        head = pd.DataFrame({"term": [self.term], "estimate": [self.estimate], "std_error": [self.std_error]})
+        head = pd.concat([head, inference_frame(head["estimate"], head["std_error"], level, self.df)], axis=1)
+        frames = [head]
+        keys: list[str] = []
+        if self.elements is not None and len(self.elements):
+            el = self.elements.reset_index(drop=True)
+            keys = [c for c in el.columns if c not in ("estimate", "std_error", "crit", "term")]
+            crit = el["crit"] if "crit" in el else None
+            part = pd.concat([el[["estimate", "std_error"]],
+                              inference_frame(el["estimate"], el["std_error"], level, self.df, crit)], axis=1)
+            if "term" in el:
+                part.insert(0, "term", el["term"])
+            else:
+                part.insert(0, "term", [f"{self.term}(" + ", ".join(f"{k}={_fmt(r[k])}" for k in keys) + ")"
+                                        for _, r in el.iterrows()])
+            for k in keys:
+                part[k] = el[k]
+            frames.append(part)
+        out = pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
+        for k in keys:
+            if k not in out:
+                out[k] = np.nan
+        out["method"] = self.method
+        return out[list(TIDY_COLUMNS) + keys + ["method"]]
+
+    def summary(self, level: float = 0.95) -> str:
+        """Plain-text summary: the estimate, its interval and the elements."""
+        lo, hi = self.conf_int(level)
+        lines = [
+            f"{self.label or self.method}: {self.term} on {self.outcome or 'the outcome'}",
+            f"  estimate {_fmt(self.estimate)}  (std. error {_fmt(self.std_error)}, "
+            f"{level:.0%} CI {_fmt(lo)} to {_fmt(hi)}, p = {_fmt(self.p_value, 3)})",
+            f"  {_fmt(self.n_obs)} observations, {_fmt(self.n_units)} units",
+        ]
+        if len(self.excluded):
+            lines.append(f"  excluded: {len(self.excluded)} (see .excluded)")
+        lines += [f"  note: {n}" for n in self.notes]
+        if self.elements is not None and len(self.elements):
+            lines.append(self.tidy(level).iloc[1:].drop(columns=["method"]).to_string(index=False))
+        return "\n".join(lines)
+
+    def _repr_html_(self) -> str:
+        lo, hi = self.conf_int()
+        lines = [f"{self.term} = {_fmt(self.estimate)} (SE {_fmt(self.std_error)}, 95% CI {_fmt(lo)} to "
+                 f"{_fmt(hi)}); {_fmt(self.n_obs)} observations, {_fmt(self.n_units)} units"]
+        if len(self.excluded):
+            lines.append(f"{len(self.excluded)} excluded (see .excluded)")
+        lines += [f"Note: {n}" for n in self.notes]
+        return frame_html(self.tidy().drop(columns=["method"]), self.label or self.method, lines)
+
+    def __repr__(self) -> str:
+        return (f"EffectResult(method={self.method!r}, term={self.term!r}, estimate={self.estimate:.6g}, "
+                f"std_error={self.std_error:.6g})")
