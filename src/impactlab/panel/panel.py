@@ -147,9 +147,9 @@ class Panel:
             raise PanelError("Cannot build a panel:\n" + "\n".join(f"  - {f}" for f in failures))
 
         g_raw = df[cohort]
-        never = g_raw.isna() | (g_raw == 0)
-        n_cohorts = (g_raw.where(~never, other=np.nan).groupby(df[unit], sort=False, dropna=False)
-                     .nunique(dropna=False))
+        never = g_raw.isna()
+        if pd.api.types.is_numeric_dtype(g_raw):
+            never = never | (g_raw == 0)
         # A unit's cohort must be constant: count distinct values including "never".
         key = g_raw.where(~never, other=np.nan).astype("object").where(~never, "never")
         varying = key.groupby(df[unit], sort=False).nunique()
@@ -159,7 +159,6 @@ class Panel:
                 f"The cohort column {cohort!r} changes within units {bad_units}; it must hold one value per "
                 "unit (the period of first treatment, 0 or missing for never treated)."
             )
-        del n_cohorts
 
         keep = y.notna()
         dropped = _empty_dropped()
@@ -193,8 +192,8 @@ class Panel:
         """Finish a panel from a frame with columns unit, time, outcome, cohort (+ cluster, covariates)."""
         if long.empty:
             raise PanelError("The panel has no rows with an outcome; nothing to analyse.")
-        periods = np.sort(pd.unique(long["time"]))
-        period_index = pd.Index(periods)
+        period_index = pd.Index(pd.unique(long["time"])).sort_values()
+        periods = period_index.to_numpy()
         long = long.copy()
         long["period"] = period_index.get_indexer(long["time"]) + 1
         g = long["cohort"]
@@ -266,7 +265,9 @@ class Panel:
                      periods=self.periods, dropped=self.dropped, truth=truth, meta=dict(self.meta))
 
     def __repr__(self) -> str:
-        n_tr = int((self._long.drop_duplicates("unit")["cohort_period"] > 0).sum())
+        units = self._long.drop_duplicates("unit")
+        n_tr = int((units["cohort_period"] > 0).sum())
+        n_g = int(units.loc[units["cohort_period"] > 0, "cohort_period"].nunique())
         return (f"Panel({self.n_units} units × {self.n_periods} periods, {self.n_obs} rows, outcome "
-                f"{self.outcome!r}, {n_tr} treated units in {len(self.cohort_sizes()) - 1} cohorts"
+                f"{self.outcome!r}, {n_tr} treated units in {n_g} cohorts"
                 f"{', balanced' if self.is_balanced else ', unbalanced'}, {len(self.dropped)} rows dropped)")

@@ -1,0 +1,112 @@
+"""Regression estimators: OLS with covariates, and two-way fixed effects.
+
+``regression`` is "selection on observables": it compares trained and untrained unit-periods after
+adjusting for covariates (and common period effects); it is causal only if the covariates capture every
+reason people enrolled. ``twfe`` adds unit fixed effects (the classic DiD regression); with staggered
+roll-outs and effects that change over time its coefficient mixes comparisons with negative weights
+(Goodman-Bacon 2021, J. Econometrics 225(2); de Chaisemartin & D'Haultfœuille 2020, AER 110(9)) — the
+reason :func:`impactlab.callaway_santanna` exists.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+
+from impactlab.errors import check_option
+from impactlab.estimators._common import check_panel, need_both_groups, resolve_covariates, treated_now
+from impactlab.estimators.inference import VCOV_OPTIONS, demean, ols
+from impactlab.panel import Panel
+from impactlab.results.base import EffectResult
+
+
+def _clusters(long, vcov: str):  # type: ignore[no-untyped-def]
+    return long["cluster"].to_numpy() if vcov == "cluster" else None
+
+
+def regression(panel: Panel, covariates: Sequence[str] | None = None, *, vcov: str = "cluster",
+               time_effects: bool = True) -> EffectResult:
+    """OLS of the outcome on a trained-now indicator, covariates and (by default) period effects.
+
+    Parameters
+    ----------
+    panel : Panel
+    covariates : sequence of str, optional
+        Panel covariates to adjust for.
+    vcov : {"cluster", "robust", "iid"}
+        Cluster-robust (CR1, by the panel's cluster, the unit by default), HC1, or classical.
+    time_effects : bool
+        Include one dummy per period (absorbed), so common seasonality is not credited to training.
+
+    Returns
+    -------
+    EffectResult
+        The coefficient of the indicator; a new result, the panel is not modified.
+    """
+    panel = check_panel(panel, "regression")
+    check_option("vcov", vcov, VCOV_OPTIONS)
+    covs = resolve_covariates(panel, covariates)
+    long = panel.long()
+    d = treated_now(long)
+    need_both_groups(d, "regression")
+    names = ["trained", *covs]
+    X = np.column_stack([d, *(long[c].to_numpy(dtype="float64") for c in covs)])
+    y = long["outcome"].to_numpy()
+    if time_effects:
+        Z = demean(np.column_stack([y, X]), [long["period"].to_numpy()])
+        yz, Xz = Z[:, 0], Z[:, 1:]
+        absorbed = panel.n_periods
+    else:
+        yz, Xz = y, np.column_stack([np.ones(len(y)), X])
+        names = ["const", *names]
+        absorbed = 0
+    fit = ols(Xz, yz, names=names, vcov=vcov, clusters=_clusters(long, vcov), absorbed=absorbed)
+    j = names.index("trained")
+    return EffectResult(
+        estimate=float(fit.params[j]), std_error=float(np.sqrt(fit.vcov[j, j])), term="trained",
+        method="regression", label="Regression on covariates" if covs else "Regression (period effects)",
+        outcome=panel.outcome, n_obs=fit.n_obs, n_units=panel.n_units, df=fit.df,
+        spec={"estimator": "regression", "covariates": covs, "vcov": vcov, "time_effects": time_effects},
+        notes=("Causal only if the covariates explain who enrolled (selection on observables).",),
+    )
+
+
+def twfe(panel: Panel, covariates: Sequence[str] | None = None, *, vcov: str = "cluster") -> EffectResult:
+    """Two-way fixed-effects DiD regression: outcome on a trained-now indicator, unit and period effects.
+
+    Fixed effects are absorbed by alternating projections (exact in one sweep for balanced panels), so no
+    unit-dummy matrix is built. Standard errors: CR1 by the panel's cluster (unit effects, nested in the
+    clusters, do not count against the degrees of freedom), HC1, or classical.
+
+    Returns
+    -------
+    EffectResult
+        The static TWFE coefficient. With staggered adoption and effects that change with time since
+        training this is a weighted mix of comparisons, some with negative weights (Goodman-Bacon 2021).
+    """
+    panel = check_panel(panel, "twfe")
+    check_option("vcov", vcov, VCOV_OPTIONS)
+    covs = resolve_covariates(panel, covariates)
+    long = panel.long()
+    d = treated_now(long)
+    need_both_groups(d, "twfe")
+    names = ["trained", *covs]
+    raw = np.column_stack([long["outcome"].to_numpy(), d, *(long[c].to_numpy(dtype="float64") for c in covs)])
+    Z = demean(raw, [long["unit"].to_numpy(), long["period"].to_numpy()])
+    n_units, n_periods = panel.n_units, panel.n_periods
+    if vcov == "cluster":
+        nested = long.groupby("unit")["cluster"].nunique().max() == 1
+        absorbed = (n_periods - 1) + (0 if nested else n_units)
+    else:
+        absorbed = n_units + n_periods - 1
+    fit = ols(Z[:, 1:], Z[:, 0], names=names, vcov=vcov, clusters=_clusters(long, vcov), absorbed=absorbed)
+    notes = ["Biased when training is rolled out in waves and its effect changes over time "
+             "(Goodman-Bacon 2021); compare with Callaway–Sant'Anna."]
+    return EffectResult(
+        estimate=float(fit.params[0]), std_error=float(np.sqrt(fit.vcov[0, 0])), term="trained",
+        method="twfe", label="Two-way fixed effects", outcome=panel.outcome,
+        n_obs=fit.n_obs, n_units=n_units, df=fit.df,
+        spec={"estimator": "twfe", "covariates": covs, "vcov": vcov},
+        notes=tuple(notes),
+    )

@@ -1,0 +1,138 @@
+"""Naive and causal estimates side by side: the comparison the library exists to show."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from impactlab.panel import Panel
+from impactlab.results.base import TIDY_COLUMNS, EffectResult, _fmt, frame_html, inference_frame
+
+#: Whether each method identifies a causal effect under its stated assumption, for display.
+CAUSAL = {"naive_difference": False, "pre_post": False, "regression": False, "twfe": False,
+          "callaway_santanna": True}
+
+
+@dataclass(frozen=True, repr=False, eq=False)
+class CompareResult:
+    """Several estimates of the same effect, one row each, with the truth when it is known.
+
+    Attributes
+    ----------
+    results : mapping of str to EffectResult
+        The individual results, keyed by method, in display order.
+    truth : float or None
+        The true effect (simulated data only).
+    causal_method : str
+        The method whose estimate is the headline (``.estimate``, ``.std_error``).
+    """
+
+    results: Mapping[str, EffectResult]
+    truth: float | None = None
+    causal_method: str = "callaway_santanna"
+    outcome: str = ""
+    spec: Mapping[str, Any] = field(default_factory=dict)
+
+    @property
+    def causal(self) -> EffectResult:
+        return self.results[self.causal_method]
+
+    @property
+    def naive(self) -> EffectResult:
+        return self.results["naive_difference"]
+
+    @property
+    def estimate(self) -> float:
+        return self.causal.estimate
+
+    @property
+    def std_error(self) -> float:
+        return self.causal.std_error
+
+    def conf_int(self, level: float = 0.95) -> tuple[float, float]:
+        return self.causal.conf_int(level)
+
+    def tidy(self, level: float = 0.95) -> pd.DataFrame:
+        """One row per method: the tidy columns, then ``method``, ``label``, ``causal`` and ``truth``."""
+        rows = []
+        for key, res in self.results.items():
+            lo, hi = res.conf_int(level)
+            rows.append({"term": res.term, "estimate": res.estimate, "std_error": res.std_error,
+                         "conf_low": lo, "conf_high": hi, "method": key, "label": res.label,
+                         "causal": CAUSAL.get(key, False), "df": res.df})
+        out = pd.DataFrame(rows)
+        inf = inference_frame(out["estimate"], out["std_error"], level)
+        # p-values and statistics follow each result's own reference distribution
+        out["statistic"] = inf["statistic"]
+        out["p_value"] = [res.p_value for res in self.results.values()]
+        out["truth"] = np.nan if self.truth is None else self.truth
+        out["bias_in_se"] = (out["estimate"] - out["truth"]) / out["std_error"]
+        return out[list(TIDY_COLUMNS) + ["method", "label", "causal", "truth", "bias_in_se"]]
+
+    def summary(self, level: float = 0.95) -> str:
+        t = self.tidy(level)
+        lines = [f"Estimates of the training effect on {self.outcome or 'the outcome'} ({level:.0%} CI):"]
+        for _, r in t.iterrows():
+            tag = "causal" if r["causal"] else "not causal"
+            lines.append(f"  {r['label']:<38} {_fmt(r['estimate']):>10}  [{_fmt(r['conf_low'])}, "
+                         f"{_fmt(r['conf_high'])}]  ({tag})")
+        if self.truth is not None:
+            lines.append(f"  {'Truth (simulated data)':<38} {_fmt(self.truth):>10}")
+        return "\n".join(lines)
+
+    def _repr_html_(self) -> str:
+        lines = [] if self.truth is None else [f"True effect (simulated data): {_fmt(self.truth)}"]
+        cols = ["label", "estimate", "std_error", "conf_low", "conf_high", "p_value", "causal"]
+        return frame_html(self.tidy()[cols], f"Naive vs causal: effect on {self.outcome}", lines)
+
+    def __repr__(self) -> str:
+        parts = ", ".join(f"{k}={v.estimate:.4g}" for k, v in self.results.items())
+        return f"CompareResult({parts}{'' if self.truth is None else f', truth={self.truth:.4g}'})"
+
+
+def compare(panel: Panel, covariates: Sequence[str] | None = None, *, control: str = "not_yet_treated",
+            method: str = "dr", anticipation: int = 0, base_period: str = "varying",
+            truth: float | None = None) -> CompareResult:
+    """Fit the naive and the causal estimators on one panel and put them side by side.
+
+    Rows, in order: naive difference (trained vs never trained), before/after, regression on covariates with
+    period effects, two-way fixed effects, and Callaway–Sant'Anna (simple aggregation; the headline).
+
+    Parameters
+    ----------
+    panel : Panel
+    covariates : sequence of str, optional
+        Used by the regression, TWFE and Callaway–Sant'Anna.
+    control, method, anticipation, base_period :
+        Passed to :func:`impactlab.callaway_santanna`.
+    truth : float, optional
+        The true effect; taken from ``panel.truth.overall`` when the panel came from simulated data.
+
+    Returns
+    -------
+    CompareResult
+        A new result; the panel is not modified.
+    """
+    from impactlab.estimators.callaway_santanna import callaway_santanna
+    from impactlab.estimators.naive import naive_difference, pre_post
+    from impactlab.estimators.regression import regression, twfe
+
+    covs = list(covariates or [])
+    cs = callaway_santanna(panel, control=control, method=method, covariates=covs or None,
+                           anticipation=anticipation, base_period=base_period)
+    results = {
+        "naive_difference": naive_difference(panel),
+        "pre_post": pre_post(panel),
+        "regression": regression(panel, covs),
+        "twfe": twfe(panel, covs),
+        "callaway_santanna": cs.aggregate("simple"),
+    }
+    if truth is None and panel.truth is not None:
+        truth = float(getattr(panel.truth, "overall", panel.truth))
+    return CompareResult(results=results, truth=truth, outcome=panel.outcome,
+                         spec={"covariates": covs, "control": control, "method": method,
+                               "anticipation": anticipation, "base_period": base_period})
