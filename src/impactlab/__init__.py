@@ -1,1 +1,93 @@
-"""impactlab."""
+"""impactlab: did the training programme cause the results, by how much, and was it worth it?
+
+Read L&D data into validated tables, build an employee × period panel, estimate the causal effect of
+training beside the naive numbers, and carry it to a Phillips ROI with an honest uncertainty range.
+
+Public names are loaded on first use, so ``import impactlab`` stays light (no plotting or estimation
+code is imported until it is needed).
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+__version__ = "0.1.0"
+
+# public name -> module that defines it
+_EXPORTS: dict[str, str] = {
+    # errors and warnings
+    "ImpactlabError": "impactlab.errors",
+    "DataError": "impactlab.errors",
+    "PanelError": "impactlab.errors",
+    "EstimationError": "impactlab.errors",
+    "MissingDependencyError": "impactlab.errors",
+    "DataQualityWarning": "impactlab.errors",
+    "StatisticalWarning": "impactlab.errors",
+    # readers
+    "Table": "impactlab.io",
+    "read_completions": "impactlab.io",
+    "read_assessments": "impactlab.io",
+    "read_surveys": "impactlab.io",
+    "read_observations": "impactlab.io",
+    "read_roster": "impactlab.io",
+    "read_kpis": "impactlab.io",
+    "read_costs": "impactlab.io",
+    # panel
+    "Panel": "impactlab.panel",
+    "build_panel": "impactlab.panel",
+    # estimators
+    "naive_difference": "impactlab.estimators",
+    "pre_post": "impactlab.estimators",
+    "regression": "impactlab.estimators",
+    "twfe": "impactlab.estimators",
+    "callaway_santanna": "impactlab.estimators",
+    # results
+    "EffectResult": "impactlab.results",
+    "CompareResult": "impactlab.results",
+    "compare": "impactlab.results",
+    # ROI
+    "roi": "impactlab.roi",
+    "Costs": "impactlab.roi",
+    "RoiResult": "impactlab.roi",
+    # deck
+    "Deck": "impactlab.deck",
+}
+_SUBMODULES = ("datasets", "plot", "io", "panel", "estimators", "results", "roi", "deck", "errors")
+
+__all__ = sorted([*_EXPORTS, *_SUBMODULES, "__version__"])
+
+
+def __getattr__(name: str) -> Any:
+    if name in _EXPORTS:
+        value = getattr(importlib.import_module(_EXPORTS[name]), name)
+        globals()[name] = value
+        return value
+    if name in _SUBMODULES:
+        module = importlib.import_module(f"impactlab.{name}")
+        globals()[name] = module
+        return module
+    raise AttributeError(f"module 'impactlab' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return __all__
+
+
+if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
+    from impactlab import datasets, deck, estimators, io, panel, plot, results, roi  # noqa: F401
+    from impactlab.deck import Deck  # noqa: F401
+    from impactlab.errors import (  # noqa: F401
+        DataError, DataQualityWarning, EstimationError, ImpactlabError, MissingDependencyError,
+        PanelError, StatisticalWarning,
+    )
+    from impactlab.estimators import (  # noqa: F401
+        callaway_santanna, naive_difference, pre_post, regression, twfe,
+    )
+    from impactlab.io import (  # noqa: F401
+        Table, read_assessments, read_completions, read_costs, read_kpis, read_observations,
+        read_roster, read_surveys,
+    )
+    from impactlab.panel import Panel, build_panel  # noqa: F401
+    from impactlab.results import CompareResult, EffectResult, compare  # noqa: F401
+    from impactlab.roi import Costs, RoiResult, roi  # noqa: F401
