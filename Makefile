@@ -12,7 +12,6 @@ $(BIN)/python:
 
 $(STAMP): pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e ".[dev,notebooks,deck]"
-	$(BIN)/python -m ipykernel install --user --name impactlab --display-name "impactlab" >/dev/null
 	touch $(STAMP)
 
 demo: $(STAMP)
