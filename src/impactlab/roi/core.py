@@ -72,8 +72,10 @@ def _read_effect(effect: Any) -> tuple[float, float, float | None, str]:
     if not isinstance(se, numbers.Real) or not math.isfinite(float(se)) or float(se) < 0:
         raise ValueError(f"The effect's std_error must be a finite, non-negative number. Got {se!r}. "
                          "Pass the estimate alone (a number) to compute ROI without uncertainty.")
-    df = getattr(effect, "df", None)
-    df = float(df) if isinstance(df, numbers.Real) and math.isfinite(float(df)) and df > 0 else None
+    raw_df = getattr(effect, "df", None)
+    df = None
+    if isinstance(raw_df, numbers.Real) and math.isfinite(float(raw_df)) and float(raw_df) > 0:
+        df = float(raw_df)
     desc = getattr(effect, "label", "") or getattr(effect, "method", "") or type(effect).__name__
     return est, float(se), df, str(desc)
 
@@ -195,10 +197,10 @@ class RoiResult:
             return self._mc_quantiles(values, level)
         lo_e, hi_e = self._effect_bounds(level)
         ends = []
-        for e in (lo_e, hi_e):
-            b = k * e
-            ends.append({"benefit": b, "net_benefit": b - self.cost, "roi_pct": (b - self.cost) / self.cost * 100,
-                         "bcr": b / self.cost}[quantity])
+        for bound in (lo_e, hi_e):
+            money = k * bound
+            ends.append({"benefit": money, "net_benefit": money - self.cost,
+                         "roi_pct": (money - self.cost) / self.cost * 100, "bcr": money / self.cost}[quantity])
         return float(min(ends)), float(max(ends))
 
     def interval(self, level: float | None = None) -> tuple[float, float]:
@@ -309,11 +311,12 @@ class RoiResult:
         lines = [
             f"Phillips ROI ({self.currency}) of {self.source}",
             f"  {self._headline()}",
-            f"  benefit {self.benefit:,.0f} ({self.level:.0%} interval {blo:,.0f} to {bhi:,.0f}), "
-            f"cost {self.cost:,.0f}, net benefit {self.net_benefit:,.0f}",
+            (f"  benefit {self.benefit:,.0f} ({self.level:.0%} interval {blo:,.0f} to {bhi:,.0f}), "
+             f"cost {self.cost:,.0f}, net benefit {self.net_benefit:,.0f}"),
             f"  BCR {self.bcr:.2f}; payback {payback}; break-even effect {_fmt(self.break_even_effect)}",
-            f"  inputs: effect {_fmt(self.effect)} (SE {_fmt(self.effect_std_error)}) x value per unit "
-            f"{_fmt(self.value_per_unit)} x {_fmt(self.participants)} participants x {_fmt(self.horizon)} periods",
+            (f"  inputs: effect {_fmt(self.effect)} (SE {_fmt(self.effect_std_error)}) x value per unit "
+             f"{_fmt(self.value_per_unit)} x {_fmt(self.participants)} participants x "
+             f"{_fmt(self.horizon)} periods"),
         ]
         if self.costs is not None and self.costs.has_ranges:
             lines.append(f"  costs range {self.costs.low:,.0f} to {self.costs.high:,.0f} "
@@ -420,7 +423,7 @@ def roi(effect: Any, *, value_per_unit: float, participants: float, horizon: flo
         effect_draws = est + se * raw
         cost_draws = np.zeros(n_draws)
         for lo, hi in breakdown.ranges().values():
-            cost_draws += rng.uniform(lo, hi, n_draws) if hi > lo else lo
+            cost_draws += rng.uniform(lo, hi, n_draws) if hi > lo else np.full(n_draws, lo)
         effect_draws.setflags(write=False)
         cost_draws.setflags(write=False)
     spec = MappingProxyType({
