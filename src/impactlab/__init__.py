@@ -47,7 +47,6 @@ _EXPORTS: dict[str, str] = {
     "CompareResult": "impactlab.results",
     "compare": "impactlab.results",
     # ROI
-    "roi": "impactlab.roi",
     "Costs": "impactlab.roi",
     "RoiResult": "impactlab.roi",
     # deck
@@ -55,7 +54,12 @@ _EXPORTS: dict[str, str] = {
 }
 _SUBMODULES = ("datasets", "plot", "io", "panel", "estimators", "results", "roi", "deck", "errors")
 
-__all__ = sorted([*_EXPORTS, *_SUBMODULES, "__version__"])
+__all__ = sorted(["roi", *_EXPORTS, *_SUBMODULES, "__version__"])  # noqa: PLE0605
+
+
+# ``roi`` names both a subpackage and the function users call. Importing the subpackage sets the package
+# attribute to the module, so bind the function now, after that import, and it stays the function.
+from impactlab.roi import roi  # noqa: E402
 
 
 def __getattr__(name: str) -> Any:
@@ -78,16 +82,31 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
     from impactlab import datasets, deck, estimators, io, panel, plot, results, roi  # noqa: F401
     from impactlab.deck import Deck  # noqa: F401
     from impactlab.errors import (  # noqa: F401
-        DataError, DataQualityWarning, EstimationError, ImpactlabError, MissingDependencyError,
-        PanelError, StatisticalWarning,
+        DataError,
+        DataQualityWarning,
+        EstimationError,
+        ImpactlabError,
+        MissingDependencyError,
+        PanelError,
+        StatisticalWarning,
     )
     from impactlab.estimators import (  # noqa: F401
-        callaway_santanna, naive_difference, pre_post, regression, twfe,
+        callaway_santanna,
+        naive_difference,
+        pre_post,
+        regression,
+        twfe,
     )
     from impactlab.io import (  # noqa: F401
-        Table, read_assessments, read_completions, read_costs, read_kpis, read_observations,
-        read_roster, read_surveys,
+        Table,
+        read_assessments,
+        read_completions,
+        read_costs,
+        read_kpis,
+        read_observations,
+        read_roster,
+        read_surveys,
     )
     from impactlab.panel import Panel, build_panel  # noqa: F401
     from impactlab.results import CompareResult, EffectResult, compare  # noqa: F401
-    from impactlab.roi import Costs, RoiResult, roi  # noqa: F401
+    from impactlab.roi import Costs, RoiResult  # noqa: F401

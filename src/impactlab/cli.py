@@ -66,7 +66,8 @@ def _to_html(notebook: Path) -> Path:
 def _cmd_demo(args: argparse.Namespace) -> int:
     nb = _find(f"notebooks/{FLAGSHIP}")
     if nb is None:
-        print(f"error: notebooks/{FLAGSHIP} not found; run from the impactlab source folder.", file=sys.stderr)
+        print(f"error: notebooks/{FLAGSHIP} not found; run from the impactlab source folder.",
+              file=sys.stderr)
         return 2
     data = _find("data/sample")
     out = Path(args.out).resolve()
@@ -97,7 +98,7 @@ def _execute(nb: Path, out: Path, params: dict[str, Any]) -> int:
     except ImpactlabError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
-    except Exception as exc:  # papermill's PapermillExecutionError names the failing cell
+    except Exception as exc:  # noqa: BLE001 - any cell error: papermill's message names the failing cell
         print(f"error: the notebook failed; the executed copy is kept in {out}.\n{exc}", file=sys.stderr)
         return 1
     print(f"Wrote {target} and {target.with_suffix('.html').name}; outputs in {out}")

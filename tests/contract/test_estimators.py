@@ -51,7 +51,7 @@ def test_result_contract(name, panel):
 
 @pytest.mark.parametrize("name", ["naive_difference", "twfe", "cs_simple"])
 def test_row_order_does_not_matter(name, staggered_frame):
-    kw = dict(unit="id", time="year", outcome="y", cohort="first_treated", covariates=["x1"])
+    kw = {"unit": "id", "time": "year", "outcome": "y", "cohort": "first_treated", "covariates": ["x1"]}
     a = ESTIMATORS[name](il.Panel.from_frame(staggered_frame, **kw))
     b = ESTIMATORS[name](il.Panel.from_frame(staggered_frame.sample(frac=1, random_state=3), **kw))
     assert a.estimate == pytest.approx(b.estimate, rel=1e-10)

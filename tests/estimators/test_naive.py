@@ -37,7 +37,7 @@ def test_pre_post_is_average_of_unit_changes(tiny):
 
 
 def test_adding_a_constant_leaves_pre_post_unchanged_and_scaling_scales(staggered_frame):
-    kw = dict(unit="id", time="year", outcome="y", cohort="first_treated")
+    kw = {"unit": "id", "time": "year", "outcome": "y", "cohort": "first_treated"}
     base = Panel.from_frame(staggered_frame, **kw)
     shifted = Panel.from_frame(staggered_frame.assign(y=lambda d: d.y + 100), **kw)
     scaled = Panel.from_frame(staggered_frame.assign(y=lambda d: d.y * 3), **kw)

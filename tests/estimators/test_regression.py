@@ -64,7 +64,7 @@ def test_twfe_unbalanced_panel_converges_to_dummy_solution(staggered_frame):
 def test_regression_with_period_effects_matches_statsmodels(staggered_frame):
     df = staggered_frame
     res = regression(_panel(df, covariates=["x1"], cluster="team"), ["x1"])
-    d, m = _dummies_fit(df, "y ~ D + x1 + C(year)", "team")
+    _d, m = _dummies_fit(df, "y ~ D + x1 + C(year)", "team")
     assert res.estimate == pytest.approx(m.params["D"], rel=TOL)
     assert res.std_error == pytest.approx(m.bse["D"], rel=1e-7)
     assert res.df == 11  # 12 teams

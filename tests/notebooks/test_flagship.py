@@ -10,7 +10,7 @@ import pytest
 pytest.importorskip("papermill")
 pptx = pytest.importorskip("pptx")
 
-from impactlab.cli import main  # noqa: E402
+from impactlab.cli import main
 
 ROOT = Path(__file__).resolve().parents[2]
 NOTEBOOK = ROOT / "notebooks" / "impact_analysis.ipynb"

@@ -42,8 +42,8 @@ def naive_difference(panel: Panel) -> EffectResult:
     fit = ols(X, sub["outcome"].to_numpy(), names=["const", "trained"], vcov="cluster",
               clusters=sub["cluster"].to_numpy())
     excluded = pd.DataFrame({"what": "unit-periods", "id": ["not yet trained"],
-                             "reason": [f"{int((~keep).sum())} pre-training rows of later-trained units are "
-                                        "in neither group"]}) if (~keep).any() else None
+                             "reason": [(f"{int((~keep).sum())} pre-training rows of later-trained units are "
+                                        "in neither group")]}) if (~keep).any() else None
     return EffectResult(
         estimate=float(fit.params[1]), std_error=float(np.sqrt(fit.vcov[1, 1])),
         term="trained − never trained", method="naive_difference",

@@ -101,8 +101,8 @@ def twfe(panel: Panel, covariates: Sequence[str] | None = None, *, vcov: str = "
     else:
         absorbed = n_units + n_periods - 1
     fit = ols(Z[:, 1:], Z[:, 0], names=names, vcov=vcov, clusters=_clusters(long, vcov), absorbed=absorbed)
-    notes = ["Biased when training is rolled out in waves and its effect changes over time "
-             "(Goodman-Bacon 2021); compare with Callaway–Sant'Anna."]
+    notes = [("Biased when training is rolled out in waves and its effect changes over time "
+             "(Goodman-Bacon 2021); compare with Callaway–Sant'Anna.")]
     return EffectResult(
         estimate=float(fit.params[0]), std_error=float(np.sqrt(fit.vcov[0, 0])), term="trained",
         method="twfe", label="Two-way fixed effects", outcome=panel.outcome,

@@ -20,7 +20,7 @@ def _frame(obj: Any, reader: str) -> pd.DataFrame:
     """The canonical frame of a Table, or read a raw DataFrame / path with the default reader."""
     if hasattr(obj, "frame") and isinstance(obj.frame, pd.DataFrame):
         return obj.frame
-    import impactlab.io as io
+    from impactlab import io
 
     return getattr(io, reader)(obj).frame
 
@@ -159,7 +159,7 @@ def build_panel(kpis: Any, completions: Any, *, program: str, outcome: str, rost
     panel = Panel.from_frame(df, unit=unit, time="period", outcome=outcome, cohort="cohort",
                              covariates=covs, cluster=cluster, truth=truth)
     ledger = pd.concat([*dropped, panel.dropped], ignore_index=True) if dropped else panel.dropped
-    meta = {"program": program, "freq": freq, "completions_used": int(len(done)),
-            "trained_employees": int(len(first)), "trained_without_kpis": trained_without_kpis,
+    meta = {"program": program, "freq": freq, "completions_used": len(done),
+            "trained_employees": len(first), "trained_without_kpis": trained_without_kpis,
             "kpi_rows_read": int(len(k) + sum(len(d) for d in dropped))}
     return dataclasses.replace(panel, dropped=ledger[list(DROPPED_COLUMNS)].reset_index(drop=True), meta=meta)

@@ -139,7 +139,7 @@ class EffectResult:
         if self.elements is not None and len(self.elements):
             el = self.elements.reset_index(drop=True)
             keys = [c for c in el.columns if c not in ("estimate", "std_error", "crit", "term")]
-            crit = el["crit"] if "crit" in el else None
+            crit = el.get("crit", None)
             part = pd.concat([el[["estimate", "std_error"]],
                               inference_frame(el["estimate"], el["std_error"], level, self.df, crit)], axis=1)
             if "term" in el:
@@ -162,8 +162,8 @@ class EffectResult:
         lo, hi = self.conf_int(level)
         lines = [
             f"{self.label or self.method}: {self.term} on {self.outcome or 'the outcome'}",
-            f"  estimate {_fmt(self.estimate)}  (std. error {_fmt(self.std_error)}, "
-            f"{level:.0%} CI {_fmt(lo)} to {_fmt(hi)}, p = {_fmt(self.p_value, 3)})",
+            (f"  estimate {_fmt(self.estimate)}  (std. error {_fmt(self.std_error)}, "
+            f"{level:.0%} CI {_fmt(lo)} to {_fmt(hi)}, p = {_fmt(self.p_value, 3)})"),
             f"  {_fmt(self.n_obs)} observations, {_fmt(self.n_units)} units",
         ]
         if len(self.excluded):
@@ -175,8 +175,8 @@ class EffectResult:
 
     def _repr_html_(self) -> str:
         lo, hi = self.conf_int()
-        lines = [f"{self.term} = {_fmt(self.estimate)} (SE {_fmt(self.std_error)}, 95% CI {_fmt(lo)} to "
-                 f"{_fmt(hi)}); {_fmt(self.n_obs)} observations, {_fmt(self.n_units)} units"]
+        lines = [(f"{self.term} = {_fmt(self.estimate)} (SE {_fmt(self.std_error)}, 95% CI {_fmt(lo)} to "
+                 f"{_fmt(hi)}); {_fmt(self.n_obs)} observations, {_fmt(self.n_units)} units")]
         if len(self.excluded):
             lines.append(f"{len(self.excluded)} excluded (see .excluded)")
         lines += [f"Note: {n}" for n in self.notes]
