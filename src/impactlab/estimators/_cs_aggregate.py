@@ -1,0 +1,185 @@
+"""Aggregation of group-time ATTs into summary parameters (Callaway & Sant'Anna 2021, §3).
+
+Works on plain arrays so that it is independent of how the ATT(g, t) were estimated:
+
+* ``att`` (K,) — the group-time ATTs, ``group`` and ``time`` (K,) their cohort and calendar period as
+  1-based period indices (so uneven spacing of the original periods does not matter);
+* ``inf`` (n, K) — their influence functions, one row per unit, scaled as in R ``did``
+  (``se = sqrt(sum(psi**2)) / n``);
+* ``unit_group`` (n,) — each unit's cohort index (0 for never treated).
+
+The weights, and the extra influence-function term for estimating them (``wif``), follow Callaway &
+Sant'Anna (2021), "Difference-in-differences with multiple time periods", *Journal of Econometrics*
+225(2), 200–230, eqs. (3.10)–(3.14) and their Appendix B, and R ``did``'s ``compute.aggte``: cohort shares
+``P(G = g)`` are estimated by the share of units in the cohort, and averages of ATT(g, t) weighted by
+those shares carry the sampling error of the shares through ``wif``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class Aggregation:
+    """Point estimates and influence functions of one aggregation.
+
+    Attributes
+    ----------
+    keys : ndarray
+        Element keys (cohort index, event time or period index); empty for ``simple``.
+    estimates : ndarray
+        Per-element estimates.
+    influence : ndarray, shape (n, len(keys))
+        Per-element influence functions.
+    overall : float
+        The overall summary parameter.
+    overall_influence : ndarray, shape (n,)
+        Its influence function.
+    """
+
+    keys: np.ndarray
+    estimates: np.ndarray
+    influence: np.ndarray
+    overall: float
+    overall_influence: np.ndarray
+
+
+def _weight_influence(cells: np.ndarray, pg: np.ndarray, indicator: np.ndarray, att: np.ndarray) -> np.ndarray:
+    """``wif @ att[cells]``: influence of estimating the cohort-share weights ``pg[cells] / sum(pg[cells])``.
+
+    ``indicator`` is the (n, len(cells)) matrix of ``1{G_i = g_k}``. With ``s = sum(pg)`` the weight of cell k is
+    ``pg_k / s``; its influence is ``(1{G=g_k} - pg_k) / s - sum_j (1{G=g_j} - pg_j) pg_k / s**2``.
+    """
+    p = pg[cells]
+    s = p.sum()
+    dev = indicator - p[None, :]
+    a = att[cells]
+    return dev @ a / s - dev.sum(axis=1) * (p @ a) / s**2
+
+
+def _weighted(att: np.ndarray, inf: np.ndarray, cells: np.ndarray, pg: np.ndarray, onehot: np.ndarray,
+              group_pos: np.ndarray) -> tuple[float, np.ndarray]:
+    """Cohort-share weighted average of ``att[cells]`` and its influence function (with ``wif``)."""
+    p = pg[cells]
+    wts = p / p.sum()
+    est = float(wts @ att[cells])
+    psi = inf[:, cells] @ wts + _weight_influence(cells, pg, onehot[:, group_pos[cells]], att)
+    return est, psi
+
+
+def aggregate_cells(kind: str, att: np.ndarray, inf: np.ndarray, group: np.ndarray, time: np.ndarray,
+                    unit_group: np.ndarray, *, min_e: float = -np.inf, max_e: float = np.inf,
+                    balance_e: int | None = None, last_period: int | None = None) -> Aggregation:
+    """Aggregate group-time ATTs the way R ``did``'s ``aggte`` does.
+
+    Parameters
+    ----------
+    kind : {"simple", "group", "dynamic", "calendar"}
+        ``simple``: post-treatment ATT(g, t) averaged with cohort-size weights. ``group``: per cohort, the mean
+        of its post-treatment ATT(g, t); overall, their cohort-size weighted mean. ``dynamic``: per event time
+        e = t - g, the cohort-size weighted mean of ATT(g, g + e); overall, the mean over e >= 0.
+        ``calendar``: per period t, the cohort-size weighted mean of ATT(g, t) of cohorts treated by t;
+        overall, the mean over periods.
+    att, inf, group, time, unit_group
+        See the module docstring.
+    min_e, max_e : float
+        Event-time window. As in R, ``max_e`` also bounds the post-treatment cells used by ``simple`` and
+        ``group``; ``min_e`` only affects ``dynamic``.
+    balance_e : int, optional
+        ``dynamic`` only: keep cohorts observed for at least ``balance_e`` periods after treatment, and event
+        times in ``[balance_e - (T - 1), balance_e]`` (a balanced event-time sample).
+    last_period : int, optional
+        Index of the last period (T); defaults to ``max(time)``.
+
+    Returns
+    -------
+    Aggregation
+    """
+    n = inf.shape[0]
+    glist = np.unique(group)
+    # cohort shares over all units (never treated included in the denominator), as R's pg
+    pg_by_group = np.array([np.mean(unit_group == g) for g in glist])
+    group_pos = np.searchsorted(glist, group)
+    pg = pg_by_group[group_pos]
+    onehot = (unit_group[:, None] == glist[None, :]).astype("float64")
+    event = time - group
+    empty = np.zeros((n, 0))
+
+    if kind == "simple":
+        keep = np.flatnonzero((group <= time) & (event <= max_e))
+        if keep.size == 0:
+            return Aggregation(np.array([]), np.array([]), empty, float("nan"), np.full(n, np.nan))
+        est, psi = _weighted(att, inf, keep, pg, onehot, group_pos)
+        return Aggregation(np.array([]), np.array([]), empty, est, psi)
+
+    if kind == "group":
+        keys, ests, infs, shares = [], [], [], []
+        for j, g in enumerate(glist):
+            cells = np.flatnonzero((group == g) & (time >= g) & (event <= max_e))
+            if cells.size == 0:
+                continue
+            keys.append(g)
+            ests.append(float(np.mean(att[cells])))
+            infs.append(inf[:, cells].mean(axis=1))
+            shares.append(pg_by_group[j])
+        if not keys:
+            return Aggregation(np.array([]), np.array([]), empty, float("nan"), np.full(n, np.nan))
+        k_arr = np.asarray(keys)
+        e_arr = np.asarray(ests)
+        i_mat = np.column_stack(infs)
+        p = np.asarray(shares)
+        wts = p / p.sum()
+        overall = float(wts @ e_arr)
+        ind = onehot[:, np.searchsorted(glist, k_arr)]
+        dev = ind - p[None, :]
+        wif = dev @ e_arr / p.sum() - dev.sum(axis=1) * (p @ e_arr) / p.sum() ** 2
+        return Aggregation(k_arr, e_arr, i_mat, overall, i_mat @ wts + wif)
+
+    if kind == "dynamic":
+        include = np.ones(att.size, dtype=bool)
+        eseq = np.unique(event)
+        if balance_e is not None:
+            t_last = int(time.max()) if last_period is None else int(last_period)
+            include = (t_last - group) >= balance_e
+            eseq = np.unique(event[include])
+            eseq = eseq[(eseq <= balance_e) & (eseq >= balance_e - t_last + 1)]
+        eseq = eseq[(eseq >= min_e) & (eseq <= max_e)]
+        keys, ests, infs = [], [], []
+        for e in eseq:
+            cells = np.flatnonzero((event == e) & include)
+            if cells.size == 0:
+                continue
+            est, psi = _weighted(att, inf, cells, pg, onehot, group_pos)
+            keys.append(e)
+            ests.append(est)
+            infs.append(psi)
+        if not keys:
+            return Aggregation(np.array([]), np.array([]), empty, float("nan"), np.full(n, np.nan))
+        k_arr, e_arr, i_mat = np.asarray(keys), np.asarray(ests), np.column_stack(infs)
+        pos = k_arr >= 0
+        if not pos.any():
+            return Aggregation(k_arr, e_arr, i_mat, float("nan"), np.full(n, np.nan))
+        return Aggregation(k_arr, e_arr, i_mat, float(e_arr[pos].mean()), i_mat[:, pos].mean(axis=1))
+
+    if kind == "calendar":
+        periods = np.unique(time)
+        periods = periods[periods >= group.min()]
+        keys, ests, infs = [], [], []
+        for t1 in periods:
+            cells = np.flatnonzero((time == t1) & (group <= time))
+            if cells.size == 0:
+                continue
+            est, psi = _weighted(att, inf, cells, pg, onehot, group_pos)
+            keys.append(t1)
+            ests.append(est)
+            infs.append(psi)
+        if not keys:
+            return Aggregation(np.array([]), np.array([]), empty, float("nan"), np.full(n, np.nan))
+        k_arr, e_arr, i_mat = np.asarray(keys), np.asarray(ests), np.column_stack(infs)
+        return Aggregation(k_arr, e_arr, i_mat, float(e_arr.mean()), i_mat.mean(axis=1))
+
+    raise ValueError(f"The 'kind' parameter must be one of 'simple', 'group', 'dynamic', 'calendar'. "
+                     f"Got {kind!r} instead.")
