@@ -1,0 +1,12 @@
+"""Deck-ready charts of impactlab results.
+
+Every chart is a function of a result, takes ``ax=None`` and returns the matplotlib Axes; nothing is
+shown. :func:`deck_theme` is the one theme (16:9, large type, Okabe-Ito colours); :func:`save` writes
+PNG and SVG at slide size.
+"""
+
+from impactlab.plot.charts import compare, event_study, roi_waterfall
+from impactlab.plot.export import save
+from impactlab.plot.theme import COLORS, FIGSIZE, OKABE_ITO, deck_theme
+
+__all__ = ["COLORS", "FIGSIZE", "OKABE_ITO", "compare", "deck_theme", "event_study", "roi_waterfall", "save"]

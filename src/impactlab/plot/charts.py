@@ -1,0 +1,324 @@
+"""Deck charts of results: event study, naive vs causal comparison, ROI waterfall.
+
+Each function takes a result (keyword-only options after it), draws on ``ax`` or on a new 16:9 figure,
+and returns the Axes. Titles state the takeaway with its number; footnotes say the method and the data.
+Nothing is shown (no ``plt.show()``): notebooks display the figure, :func:`impactlab.plot.save` writes it.
+"""
+
+from __future__ import annotations
+
+import math
+import textwrap
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from matplotlib.axes import Axes
+from matplotlib.ticker import FuncFormatter
+
+from impactlab.plot.theme import COLORS, deck_theme, figure_axes, finish, fmt_money, fmt_number, fmt_pct
+from impactlab.results.base import critical_value
+
+
+def _frame_of(obj: Any, what: str, required: tuple[str, ...], attr: str) -> pd.DataFrame:
+    """The frame a chart needs from a result (``attr``) or a DataFrame, with ``required`` columns."""
+    if isinstance(obj, pd.DataFrame):
+        frame = obj
+    elif attr == "tidy" and callable(getattr(obj, "tidy", None)):
+        frame = obj.tidy()
+    elif isinstance(getattr(obj, attr, None), pd.DataFrame):
+        frame = getattr(obj, attr)
+    else:
+        raise TypeError(f"{what} expects a result with .{attr} or a DataFrame with columns "
+                        f"{', '.join(required)}. Got {type(obj).__name__} instead.")
+    missing = [c for c in required if c not in frame.columns]
+    if missing:
+        raise ValueError(f"{what} needs the column(s) {', '.join(missing)}; columns seen: "
+                         f"{', '.join(map(str, frame.columns))}.")
+    if frame.empty:
+        raise ValueError(f"{what}: there is nothing to plot (the frame has no rows).")
+    return frame
+
+
+def _window(spec: Any) -> str:
+    """The data window a result's spec records, as text (``""`` if it records none)."""
+    if not isinstance(spec, Mapping):
+        return ""
+    if spec.get("data_window"):
+        return f"data {spec['data_window']}"
+    first, last = spec.get("first_period"), spec.get("last_period")
+    return f"data {first} to {last}" if first is not None and last is not None else ""
+
+
+def _method_note(result: Any) -> str:
+    parts = []
+    label = getattr(result, "label", "") or getattr(result, "method", "")
+    if label:
+        parts.append(f"Method: {label}")
+    n_units, n_obs = getattr(result, "n_units", None), getattr(result, "n_obs", None)
+    if n_units is not None and n_obs is not None:
+        parts.append(f"{n_units:,} units, {n_obs:,} observations")
+    window = _window(getattr(result, "spec", None))
+    if window:
+        parts.append(window)
+    return "; ".join(parts)
+
+
+# ---------------------------------------------------------------------- event study
+def event_study(result: Any, *, ax: Axes | None = None, title: str | None = None,
+                footnote: str | None = None, level: float = 0.95) -> Axes:
+    """Effect by time since training, with confidence intervals.
+
+    Parameters
+    ----------
+    result : EffectResult or DataFrame
+        A result whose ``elements`` has ``event_time``, ``estimate``, ``std_error`` (e.g.
+        ``callaway_santanna(panel).aggregate("dynamic")``), or a frame with those columns.
+    ax : Axes, optional
+        Where to draw; by default a new 16:9 figure.
+    title : str, optional
+        Replaces the default title, which states the average post-training effect and its interval.
+    footnote : str, optional
+        Replaces the default footnote (method, units, observations, data window when recorded).
+    level : float
+        Confidence level of the pointwise intervals.
+
+    Returns
+    -------
+    Axes
+
+    Notes
+    -----
+    Pre-training estimates (event time < 0) are placebo checks: near zero supports parallel trends.
+    The dashed line separates them from the effects (event time >= 0). Intervals are pointwise.
+    """
+    frame = _frame_of(result, "event_study", ("event_time", "estimate", "std_error"), "elements")
+    frame = frame.sort_values("event_time")
+    crit = critical_value(level)
+    e = frame["event_time"].to_numpy(dtype="float64")
+    est = frame["estimate"].to_numpy(dtype="float64")
+    half = crit * frame["std_error"].to_numpy(dtype="float64")
+    with deck_theme():
+        fig, ax, new = figure_axes(ax)
+        groups = ((e < 0, "pre", "Before training (placebo)"), (e >= 0, "post", "After training"))
+        for mask, key, name in groups:
+            if mask.any():
+                ax.errorbar(e[mask], est[mask], yerr=half[mask], fmt="o", color=COLORS[key],
+                            ecolor=COLORS[key], elinewidth=2.5, capsize=5, markersize=10, label=name)
+        ax.axhline(0, color=COLORS["truth"], linewidth=1.2)
+        ax.axvline(-0.5, color=COLORS["grid"], linestyle="--", linewidth=1.5)
+        ax.set_xlabel("Periods since training")
+        outcome = getattr(result, "outcome", "")
+        ax.set_ylabel(f"Effect on {outcome}" if outcome else "Effect")
+        ax.xaxis.set_major_locator(_integer_locator())
+        ax.legend(loc="upper left")
+        post = e >= 0
+        if title is None:
+            if hasattr(result, "estimate") and hasattr(result, "conf_int"):
+                avg = float(result.estimate)
+                lo, hi = result.conf_int(level)
+                title = (f"After training the effect averages {fmt_number(avg)} per period "
+                         f"({level:.0%} CI {fmt_number(lo)} to {fmt_number(hi)})")
+            elif post.any():
+                avg = float(est[post].mean())
+                title = (f"After training the effect averages {fmt_number(avg)} per period "
+                         f"over event times 0 to {int(e[post].max())}")
+            else:
+                title = "No post-training event times to show"
+        if footnote is None:
+            note = _method_note(result)
+            footnote = (f"{note + '. ' if note else ''}Points: effect at each period since training; "
+                        f"bars: pointwise {level:.0%} confidence intervals. Left of the dashed line: "
+                        "placebo periods.")
+        finish(ax, title, footnote, new=new)
+    return ax
+
+
+def _integer_locator() -> Any:
+    from matplotlib.ticker import MaxNLocator
+
+    return MaxNLocator(integer=True)
+
+
+# ---------------------------------------------------------------------- naive vs causal
+def _pick(frame: pd.DataFrame, method: str | None, fallback: Any) -> int:
+    if method is not None:
+        hits = np.flatnonzero(frame["method"].astype(str).to_numpy() == method)
+        if not len(hits):
+            raise ValueError(f"No row has method {method!r}; methods seen: "
+                             f"{', '.join(map(str, frame['method']))}.")
+        return int(hits[0])
+    return int(fallback)
+
+
+def compare(cmp: Any, *, ax: Axes | None = None, title: str | None = None, footnote: str | None = None,
+            truth: float | None = None, naive: str | None = None, causal: str | None = None) -> Axes:
+    """Naive and causal estimates side by side, with confidence intervals and the truth when known.
+
+    Parameters
+    ----------
+    cmp : CompareResult or DataFrame
+        ``cmp.tidy()`` (or the frame) must have ``method``, ``label``, ``estimate``, ``conf_low``,
+        ``conf_high``; a ``causal`` column, when present, marks the causal rows.
+    ax : Axes, optional
+    title : str, optional
+        Replaces the default: "Naive comparison says +X; the causal estimate is +Y (95% CI a to b)".
+    footnote : str, optional
+    truth : float, optional
+        The true effect (simulated data); by default ``cmp.truth`` when it exists.
+    naive, causal : str, optional
+        Methods to name in the title. Defaults: ``naive_difference`` (else the first row) and
+        ``cmp.causal_method`` (else ``callaway_santanna``, else the first causal row, else the last row).
+
+    Returns
+    -------
+    Axes
+    """
+    frame = _frame_of(cmp, "compare", ("method", "label", "estimate", "conf_low", "conf_high"), "tidy")
+    frame = frame.reset_index(drop=True)
+    methods = frame["method"].astype(str).tolist()
+    if truth is None:
+        truth = getattr(cmp, "truth", None)
+    if truth is not None and not math.isfinite(float(truth)):
+        truth = None
+    is_causal = (frame["causal"].astype(bool).to_numpy() if "causal" in frame
+                 else np.array([m == "callaway_santanna" for m in methods]))
+    naive_default = methods.index("naive_difference") if "naive_difference" in methods else 0
+    preferred = [m for m in (getattr(cmp, "causal_method", None), "callaway_santanna") if m in methods]
+    if preferred:
+        causal_default = methods.index(preferred[0])
+    else:
+        causal_default = int(np.flatnonzero(is_causal)[0]) if is_causal.any() else len(frame) - 1
+    i_naive = _pick(frame, naive, naive_default)
+    i_causal = _pick(frame, causal, causal_default)
+
+    y = np.arange(len(frame))[::-1]
+    with deck_theme():
+        fig, ax, new = figure_axes(ax)
+        for i, row in frame.iterrows():
+            role = "naive" if i == i_naive else "causal" if (i == i_causal or is_causal[i]) else "other"
+            color = COLORS[role]
+            ax.plot([row["conf_low"], row["conf_high"]], [y[i], y[i]], color=color, linewidth=5,
+                    solid_capstyle="butt", alpha=0.8)
+            ax.plot(row["estimate"], y[i], "o", color=color, markersize=14, markeredgecolor="white")
+            ax.annotate(fmt_number(float(row["estimate"])), (row["conf_high"], y[i]), xytext=(10, 0),
+                        textcoords="offset points", va="center", fontsize=15, color=color, fontweight="bold")
+        ax.axvline(0, color=COLORS["grid"], linewidth=1.2)
+        if truth is not None:
+            ax.axvline(float(truth), color=COLORS["truth"], linestyle="--", linewidth=2,
+                       label=f"True effect ({fmt_number(float(truth))})")
+            ax.legend(loc="lower right")
+        labels = [str(lbl) if isinstance(lbl, str) and lbl else m
+                  for lbl, m in zip(frame["label"], methods, strict=True)]
+        ax.set_yticks(y, labels)
+        ax.grid(axis="y", visible=False)
+        ax.set_ylim(-0.7, len(frame) - 0.3)
+        lo = min(frame["conf_low"].min(), 0.0, truth if truth is not None else 0.0)
+        hi = max(frame["conf_high"].max(), 0.0, truth if truth is not None else 0.0)
+        ax.set_xlim(lo - 0.05 * (hi - lo or 1), hi + 0.18 * (hi - lo or 1))  # room for the value labels
+        outcome = getattr(cmp, "outcome", "")
+        ax.set_xlabel(f"Estimated effect of training{' on ' + outcome if outcome else ''}")
+        if new:
+            fig.subplots_adjust(left=0.27)
+        if title is None:
+            n, c = frame.iloc[i_naive], frame.iloc[i_causal]
+            title = (f"Naive comparison says {fmt_number(float(n['estimate']))}; the causal estimate is "
+                     f"{fmt_number(float(c['estimate']))} (95% CI {fmt_number(float(c['conf_low']))} to "
+                     f"{fmt_number(float(c['conf_high']))})")
+        if footnote is None:
+            footnote = ("Points: estimates; bars: 95% confidence intervals. Vermillion: naive comparison of "
+                        "trained vs untrained; blue: causal (difference-in-differences) estimate"
+                        + ("; dashed line: the true effect of the simulated data." if truth is not None
+                           else "."))
+        finish(ax, title, footnote, new=new)
+    return ax
+
+
+# ---------------------------------------------------------------------- ROI waterfall
+def roi_waterfall(r: Any, *, ax: Axes | None = None, title: str | None = None,
+                  footnote: str | None = None) -> Axes:
+    """From benefit to net benefit: a waterfall of the money, with the ROI and its interval in the title.
+
+    Parameters
+    ----------
+    r : RoiResult
+        From :func:`impactlab.roi`. When it was given a :class:`~impactlab.Costs`, each non-zero cost
+        category is its own step (at its point value); otherwise one "Fully-loaded cost" step.
+    ax : Axes, optional
+    title : str, optional
+        Replaces the default, which states the ROI %, its interval and the return per unit of money.
+    footnote : str, optional
+
+    Returns
+    -------
+    Axes
+    """
+    needed = ("benefit", "cost", "net_benefit", "roi_pct", "bcr", "interval", "prob_positive")
+    missing = [n for n in needed if not hasattr(r, n)]
+    if missing:
+        raise TypeError(f"roi_waterfall expects a RoiResult (from impactlab.roi). {type(r).__name__} lacks "
+                        f"{', '.join(missing)}.")
+    currency = getattr(r, "currency", "USD")
+    costs = getattr(r, "costs", None)
+    steps: list[tuple[str, float]] = []
+    if costs is not None and hasattr(costs, "table"):
+        t = costs.table()
+        steps = [(str(c).replace("_", " ").capitalize(), float(p))
+                 for c, p in zip(t["category"], t["point"], strict=True) if p > 0]
+    if not steps:
+        steps = [("Fully-loaded cost", float(r.cost))]
+
+    names = ["Benefit"] + [s[0] for s in steps] + ["Net benefit"]
+    bottoms, heights, colors = [0.0], [float(r.benefit)], [COLORS["gain"]]
+    running = float(r.benefit)
+    for _, amount in steps:
+        bottoms.append(running - amount)
+        heights.append(amount)
+        colors.append(COLORS["loss"])
+        running -= amount
+    net = float(r.net_benefit)
+    bottoms.append(0.0)
+    heights.append(net)
+    colors.append(COLORS["causal"] if net >= 0 else COLORS["loss"])
+
+    x = np.arange(len(names))
+    with deck_theme():
+        fig, ax, new = figure_axes(ax)
+        ax.bar(x, heights, bottom=bottoms, color=colors, width=0.62, edgecolor="white")
+        running_level = float(r.benefit)
+        for i, (_, amount) in enumerate(steps, start=1):
+            ax.plot([i - 1 + 0.31, i - 0.31], [running_level] * 2, color=COLORS["grid"], linewidth=1.2)
+            running_level -= amount
+        last = len(steps)
+        ax.plot([last + 0.31, last + 1 - 0.31], [running_level] * 2, color=COLORS["grid"], linewidth=1.2)
+        for i in range(len(names)):
+            value = heights[i] if i in (0, len(names) - 1) else -heights[i]
+            top = bottoms[i] + max(heights[i], 0.0)
+            ax.annotate(fmt_money(value, currency), (x[i], top), xytext=(0, 6), textcoords="offset points",
+                        ha="center", va="bottom", fontsize=15, fontweight="bold")
+        ax.axhline(0, color=COLORS["truth"], linewidth=1.2)
+        ax.set_xticks(x, [textwrap.fill(n, 12) for n in names])
+        ax.grid(axis="x", visible=False)
+        ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _pos: fmt_money(v, currency)))
+        ax.set_ylabel(f"Money ({currency})")
+        lo, hi = r.interval()
+        lvl = getattr(r, "level", 0.95)
+        if title is None:
+            sign = fmt_money(1, currency).replace("1", "")
+            title = (f"ROI {fmt_pct(r.roi_pct)} ({lvl:.0%} interval {fmt_pct(lo)} to {fmt_pct(hi)}): "
+                     f"each {sign}1 spent returns {sign}{r.bcr:.2f}")
+        if footnote is None:
+            parts = []
+            if all(hasattr(r, a) for a in ("effect", "value_per_unit", "participants", "horizon")):
+                parts.append(f"Benefit = effect {fmt_number(r.effect, signed=False)} x "
+                             f"{fmt_money(r.value_per_unit, currency)} per unit x {r.participants:,.0f} "
+                             f"participants x {r.horizon:,.0f} periods")
+            parts.append("fully-loaded costs (Phillips ROI Methodology)")
+            parts.append(f"P(ROI > 0) = {r.prob_positive:.0%}")
+            source = getattr(r, "source", "")
+            if source:
+                parts.append(f"effect from {source}")
+            footnote = "; ".join(parts) + "."
+        finish(ax, title, footnote, new=new)
+    return ax
