@@ -20,6 +20,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+from scipy import stats
+
+#: Standard errors at or below this are reported as missing (R ``did``: ``sqrt(.Machine$double.eps) * 10``).
+SE_ZERO = float(np.sqrt(np.finfo(float).eps) * 10)
 
 
 @dataclass(frozen=True)
@@ -47,11 +51,12 @@ class Aggregation:
     overall_influence: np.ndarray
 
 
-def _weight_influence(cells: np.ndarray, pg: np.ndarray, indicator: np.ndarray, att: np.ndarray) -> np.ndarray:
+def _weight_influence(cells: np.ndarray, pg: np.ndarray, indicator: np.ndarray,
+                      att: np.ndarray) -> np.ndarray:
     """``wif @ att[cells]``: influence of estimating the cohort-share weights ``pg[cells] / sum(pg[cells])``.
 
-    ``indicator`` is the (n, len(cells)) matrix of ``1{G_i = g_k}``. With ``s = sum(pg)`` the weight of cell k is
-    ``pg_k / s``; its influence is ``(1{G=g_k} - pg_k) / s - sum_j (1{G=g_j} - pg_j) pg_k / s**2``.
+    ``indicator`` is the (n, len(cells)) matrix of ``1{G_i = g_k}``. With ``s = sum(pg)`` the weight of
+    cell k is ``pg_k / s``; its influence is ``(1{G=g_k} - pg_k) / s - sum_j (1{G=g_j} - pg_j) pg_k / s**2``.
     """
     p = pg[cells]
     s = p.sum()
@@ -78,9 +83,9 @@ def aggregate_cells(kind: str, att: np.ndarray, inf: np.ndarray, group: np.ndarr
     Parameters
     ----------
     kind : {"simple", "group", "dynamic", "calendar"}
-        ``simple``: post-treatment ATT(g, t) averaged with cohort-size weights. ``group``: per cohort, the mean
-        of its post-treatment ATT(g, t); overall, their cohort-size weighted mean. ``dynamic``: per event time
-        e = t - g, the cohort-size weighted mean of ATT(g, g + e); overall, the mean over e >= 0.
+        ``simple``: post-treatment ATT(g, t) averaged with cohort-size weights. ``group``: per cohort, the
+        mean of its post-treatment ATT(g, t); overall, their cohort-size weighted mean. ``dynamic``: per event
+        time e = t - g, the cohort-size weighted mean of ATT(g, g + e); overall, the mean over e >= 0.
         ``calendar``: per period t, the cohort-size weighted mean of ATT(g, t) of cohorts treated by t;
         overall, the mean over periods.
     att, inf, group, time, unit_group
@@ -183,3 +188,59 @@ def aggregate_cells(kind: str, att: np.ndarray, inf: np.ndarray, group: np.ndarr
 
     raise ValueError(f"The 'kind' parameter must be one of 'simple', 'group', 'dynamic', 'calendar'. "
                      f"Got {kind!r} instead.")
+
+
+# ---------------------------------------------------------------------------------------------- inference
+def cluster_sums(psi: np.ndarray, cluster: np.ndarray | None) -> np.ndarray:
+    """Sum influence functions within clusters (rows); unit-level when ``cluster`` is None."""
+    if cluster is None:
+        return psi
+    out = np.zeros((int(cluster.max()) + 1,) + psi.shape[1:])
+    np.add.at(out, cluster, psi)
+    return out
+
+
+def analytic_se(psi: np.ndarray, cluster: np.ndarray | None) -> np.ndarray:
+    """``sqrt(sum_c (sum_{i in c} psi_i)^2) / n`` per column; NaN when degenerate (as R ``did``)."""
+    psi2 = psi if psi.ndim == 2 else psi[:, None]
+    n = psi2.shape[0]
+    s = cluster_sums(psi2, cluster)
+    se = np.sqrt(np.sum(s**2, axis=0)) / n
+    se = np.where(se <= SE_ZERO, np.nan, se)
+    return se if psi.ndim == 2 else se[:1]
+
+
+def mammen(rng: np.random.Generator, size: tuple[int, int]) -> np.ndarray:
+    """Mammen (1993) two-point multiplier weights: mean 0, variance 1, third moment 1."""
+    s5 = np.sqrt(5.0)
+    p = (s5 + 1) / (2 * s5)
+    return np.where(rng.random(size) < p, (1 - s5) / 2, (1 + s5) / 2)
+
+
+def bootstrap(psi: np.ndarray, cluster: np.ndarray | None, iters: int, seed: int, level: float,
+               band: np.ndarray | None = None) -> tuple[np.ndarray, float]:
+    """Multiplier bootstrap of influence functions: standard errors and a uniform (sup-t) critical value.
+
+    Each draw perturbs every cluster's influence sum by one Mammen weight; the bootstrap standard error is the
+    interquartile range of the draws divided by that of the standard normal, and the critical value is the
+    ``level`` quantile of ``max_k |draw_k| / se_k`` (Callaway & Sant'Anna 2021, Algorithm 1; R ``did``
+    ``mboot``). The same seed gives the same draws, so every aggregation of one fit uses the same weights.
+    ``band`` (boolean, one per column) selects the columns the uniform band covers (default: all).
+    """
+    n = psi.shape[0]
+    s = cluster_sums(psi, cluster)
+    rng = np.random.default_rng(seed)
+    draws = np.empty((iters, s.shape[1]))
+    chunk = max(1, min(iters, 2_000_000 // max(1, s.shape[0])))
+    for start in range(0, iters, chunk):
+        stop = min(iters, start + chunk)
+        draws[start:stop] = mammen(rng, (stop - start, s.shape[0])) @ s / n
+    q75, q25 = np.quantile(draws, [0.75, 0.25], axis=0, method="inverted_cdf")
+    se = (q75 - q25) / (stats.norm.ppf(0.75) - stats.norm.ppf(0.25))
+    se = np.where(se <= SE_ZERO, np.nan, se)
+    ok = np.isfinite(se) if band is None else np.isfinite(se) & band
+    if not ok.any():
+        return se, float("nan")
+    t_max = np.max(np.abs(draws[:, ok] / se[ok]), axis=1)
+    crit = float(np.quantile(t_max, level, method="inverted_cdf"))
+    return se, crit

@@ -30,7 +30,14 @@ from impactlab.errors import EstimationError, PanelError, StatisticalWarning, ch
 from impactlab.estimators import _cs_aggregate as agg
 from impactlab.estimators.drdid import dr_did_panel, ipw_did_panel, logit_fit, reg_did_panel
 from impactlab.panel.panel import Panel
-from impactlab.results.base import TIDY_COLUMNS, EffectResult, _fmt, critical_value, frame_html, inference_frame
+from impactlab.results.base import (
+    TIDY_COLUMNS,
+    EffectResult,
+    _fmt,
+    critical_value,
+    frame_html,
+    inference_frame,
+)
 
 __all__ = ["CallawaySantAnnaResult", "callaway_santanna"]
 
@@ -40,71 +47,14 @@ BasePeriod = Literal["varying", "universal"]
 AggregateKind = Literal["simple", "group", "dynamic", "calendar"]
 
 _ESTIMATORS = {"dr": dr_did_panel, "ipw": ipw_did_panel, "reg": reg_did_panel}
-#: Standard errors at or below this are reported as missing (R ``did``: ``sqrt(.Machine$double.eps) * 10``).
-SE_ZERO = float(np.sqrt(np.finfo(float).eps) * 10)
-#: Overlap check before a propensity-score fit (R ``did``): a cell whose largest score reaches this is skipped.
+#: Overlap check before a propensity-score fit (R ``did``): a cell whose largest score reaches this is
+#: skipped.
 OVERLAP_MAX = 0.999
 #: Fewer clusters than this triggers a warning that cluster-robust inference is unreliable.
 FEW_CLUSTERS = 20
 ATT_GT_COLUMNS = ("cohort", "time", "event_time", "estimate", "std_error", "statistic", "p_value",
                   "conf_low", "conf_high", "n_treated", "n_control", "post")
 EXCLUDED_COLUMNS = ("what", "id", "reason")
-
-
-# ---------------------------------------------------------------------------------------------- inference
-def _cluster_sums(psi: np.ndarray, cluster: np.ndarray | None) -> np.ndarray:
-    """Sum influence functions within clusters (rows); unit-level when ``cluster`` is None."""
-    if cluster is None:
-        return psi
-    out = np.zeros((int(cluster.max()) + 1,) + psi.shape[1:])
-    np.add.at(out, cluster, psi)
-    return out
-
-
-def _analytic_se(psi: np.ndarray, cluster: np.ndarray | None) -> np.ndarray:
-    """``sqrt(sum_c (sum_{i in c} psi_i)^2) / n`` per column; NaN when degenerate (as R ``did``)."""
-    psi2 = psi if psi.ndim == 2 else psi[:, None]
-    n = psi2.shape[0]
-    s = _cluster_sums(psi2, cluster)
-    se = np.sqrt(np.sum(s**2, axis=0)) / n
-    se = np.where(se <= SE_ZERO, np.nan, se)
-    return se if psi.ndim == 2 else se[:1]
-
-
-def _mammen(rng: np.random.Generator, size: tuple[int, int]) -> np.ndarray:
-    """Mammen (1993) two-point multiplier weights: mean 0, variance 1, third moment 1."""
-    s5 = np.sqrt(5.0)
-    p = (s5 + 1) / (2 * s5)
-    return np.where(rng.random(size) < p, (1 - s5) / 2, (1 + s5) / 2)
-
-
-def _bootstrap(psi: np.ndarray, cluster: np.ndarray | None, iters: int, seed: int, level: float,
-               band: np.ndarray | None = None) -> tuple[np.ndarray, float]:
-    """Multiplier bootstrap of influence functions: standard errors and a uniform (sup-t) critical value.
-
-    Each draw perturbs every cluster's influence sum by one Mammen weight; the bootstrap standard error is the
-    interquartile range of the draws divided by that of the standard normal, and the critical value is the
-    ``level`` quantile of ``max_k |draw_k| / se_k`` (Callaway & Sant'Anna 2021, Algorithm 1; R ``did``
-    ``mboot``). The same seed gives the same draws, so every aggregation of one fit uses the same weights.
-    ``band`` (boolean, one per column) selects the columns the uniform band covers (default: all).
-    """
-    n = psi.shape[0]
-    s = _cluster_sums(psi, cluster)
-    rng = np.random.default_rng(seed)
-    draws = np.empty((iters, s.shape[1]))
-    chunk = max(1, min(iters, 2_000_000 // max(1, s.shape[0])))
-    for start in range(0, iters, chunk):
-        stop = min(iters, start + chunk)
-        draws[start:stop] = _mammen(rng, (stop - start, s.shape[0])) @ s / n
-    q75, q25 = np.quantile(draws, [0.75, 0.25], axis=0, method="inverted_cdf")
-    se = (q75 - q25) / (critical_value(0.5) * 2)
-    se = np.where(se <= SE_ZERO, np.nan, se)
-    ok = np.isfinite(se) if band is None else np.isfinite(se) & band
-    if not ok.any():
-        return se, float("nan")
-    t_max = np.max(np.abs(draws[:, ok] / se[ok]), axis=1)
-    crit = float(np.quantile(t_max, level, method="inverted_cdf"))
-    return se, crit
 
 
 # ---------------------------------------------------------------------------------------------- the result
@@ -195,7 +145,8 @@ class CallawaySantAnnaResult:
             out = pd.concat([out, at[["statistic", "p_value", "conf_low", "conf_high"]]], axis=1)
         else:
             out = pd.concat([out, inference_frame(at["estimate"], at["std_error"], level)], axis=1)
-        out.insert(0, "term", [f"ATT({_fmt(g)}, {_fmt(t)})" for g, t in zip(at["cohort"], at["time"])])
+        pairs = zip(at["cohort"], at["time"], strict=True)
+        out.insert(0, "term", [f"ATT({_fmt(g)}, {_fmt(t)})" for g, t in pairs])
         out["cohort"] = at["cohort"].to_numpy()
         out["time"] = at["time"].to_numpy()
         out["event_time"] = at["event_time"].to_numpy()
@@ -248,15 +199,15 @@ class CallawaySantAnnaResult:
             ``simple``: every post-treatment ATT(g, t), weighted by cohort size. ``group``: the average effect
             of each cohort over its post-treatment periods (elements keyed by ``cohort``), overall their
             cohort-size weighted mean. ``dynamic``: the effect e periods after treatment (elements keyed by
-            ``event_time``, negative e are pre-trend placebos), overall the mean over e >= 0. ``calendar``: the
-            effect in each period among cohorts treated by then (elements keyed by ``time``), overall their
-            mean.
+            ``event_time``, negative e are pre-trend placebos), overall the mean over e >= 0.
+            ``calendar``: the effect in each period among cohorts treated by then (elements keyed by
+            ``time``), overall their mean.
         min_e, max_e : float
             Event-time window (in periods). ``dynamic`` keeps event times in the window; as in R, ``max_e``
             also limits the post-treatment cells of ``simple`` and ``group``.
         balance_e : int, optional
-            ``dynamic`` only: use only cohorts observed at least ``balance_e`` periods after treatment, so each
-            event time up to ``balance_e`` averages the same cohorts.
+            ``dynamic`` only: use only cohorts observed at least ``balance_e`` periods after treatment, so
+            each event time up to ``balance_e`` averages the same cohorts.
         level : float
             Confidence level of the uniform band (``crit`` column) when the fit was bootstrapped.
 
@@ -265,12 +216,13 @@ class CallawaySantAnnaResult:
         EffectResult
             ``method="callaway_santanna"``, ``term="ATT"``; ``elements`` with the key column, ``estimate``,
             ``std_error`` (and ``crit`` when bootstrapped); ``influence`` of the overall estimate (length
-            ``n_units``); ``spec`` recording these arguments and those of the fit. This result is not modified.
+            ``n_units``); ``spec`` recording these arguments and those of the fit. This result is not
+            modified.
         """
         check_option("kind", kind, ("simple", "group", "dynamic", "calendar"))
         critical_value(level)
-        if balance_e is not None and (isinstance(balance_e, bool) or not isinstance(balance_e, (int, np.integer))
-                                      or balance_e < 0):
+        if balance_e is not None and (isinstance(balance_e, bool)
+                                      or not isinstance(balance_e, (int, np.integer)) or balance_e < 0):
             raise ValueError(f"The 'balance_e' parameter must be None or a non-negative integer. "
                              f"Got {balance_e!r} instead.")
         if min_e > max_e:
@@ -283,10 +235,10 @@ class CallawaySantAnnaResult:
         psi_all = np.column_stack([a.influence, a.overall_influence])
         if boot:
             band = np.r_[np.ones(a.influence.shape[1], dtype=bool), False]
-            se_all, crit = _bootstrap(np.nan_to_num(psi_all), self._cluster, int(boot),
+            se_all, crit = agg.bootstrap(np.nan_to_num(psi_all), self._cluster, int(boot),
                                       int(self.spec["seed_used"]), level, band=band)
         else:
-            se_all, crit = _analytic_se(psi_all, self._cluster), None
+            se_all, crit = agg.analytic_se(psi_all, self._cluster), None
         if not np.isfinite(a.overall):
             se_all[-1] = np.nan
         elements = None
@@ -304,11 +256,12 @@ class CallawaySantAnnaResult:
         influence = np.array(a.overall_influence, dtype="float64")
         influence.setflags(write=False)
         label = {"simple": "Callaway–Sant'Anna overall ATT", "group": "Callaway–Sant'Anna ATT by cohort",
-                 "dynamic": "Callaway–Sant'Anna event study", "calendar": "Callaway–Sant'Anna ATT by period"}[kind]
+                 "dynamic": "Callaway–Sant'Anna event study",
+                 "calendar": "Callaway–Sant'Anna ATT by period"}[kind]
         notes = self.notes
         if boot:
-            notes = notes + (f"multiplier bootstrap ({int(boot)} draws, seed {self.spec['seed_used']}): standard "
-                             "errors from the bootstrap; element bands are uniform (sup-t)",)
+            notes = notes + (f"multiplier bootstrap ({int(boot)} draws, seed {self.spec['seed_used']}): "
+                             "standard errors from the bootstrap; element bands are uniform (sup-t)",)
         return EffectResult(
             estimate=float(a.overall), std_error=float(se_all[-1]), term="ATT", method="callaway_santanna",
             label=label, outcome=self.outcome, n_obs=self.n_units * self.n_periods, n_units=self.n_units,
@@ -356,8 +309,9 @@ def _check_rank(x: np.ndarray, names: tuple[str, ...]) -> None:
 
 def callaway_santanna(panel: Panel, *, control: Control = "never_treated", method: Method = "dr",
                       covariates: list[str] | tuple[str, ...] | None = None,
-                      base_period: BasePeriod = "varying", anticipation: int = 0, bootstrap: int | None = None,
-                      seed: int | None = None, level: float = 0.95) -> CallawaySantAnnaResult:
+                      base_period: BasePeriod = "varying", anticipation: int = 0,
+                      bootstrap: int | None = None, seed: int | None = None,
+                      level: float = 0.95) -> CallawaySantAnnaResult:
     """Group-time average treatment effects of Callaway & Sant'Anna (2021).
 
     Parameters
@@ -374,8 +328,8 @@ def callaway_santanna(panel: Panel, *, control: Control = "never_treated", metho
         Panel covariates to condition on (taken at the base period, as R ``did`` does). ``None`` (default)
         means no covariates, even when the panel has some.
     base_period : {"varying", "universal"}
-        ``varying``: pre-treatment ATT(g, t) compare t with t - 1 (R's default); ``universal``: every ATT(g, t)
-        compares t with the last period before treatment, whose ATT is 0 by construction.
+        ``varying``: pre-treatment ATT(g, t) compare t with t - 1 (R's default); ``universal``: every
+        ATT(g, t) compares t with the last period before treatment, whose ATT is 0 by construction.
     anticipation : int
         Periods before treatment in which units may already react; the base period moves back accordingly.
     bootstrap : int, optional
@@ -437,8 +391,8 @@ def callaway_santanna(panel: Panel, *, control: Control = "never_treated", metho
                          f"Got {anticipation!r} instead.")
     if bootstrap is not None and (isinstance(bootstrap, bool) or not isinstance(bootstrap, (int, np.integer))
                                   or bootstrap < 2):
-        raise ValueError(f"The 'bootstrap' parameter must be None or an integer number of draws >= 2 (e.g. 999). "
-                         f"Got {bootstrap!r} instead.")
+        raise ValueError("The 'bootstrap' parameter must be None or an integer number of draws >= 2 "
+                         f"(e.g. 999). Got {bootstrap!r} instead.")
     critical_value(level)
     covs = _check_covariates(panel, covariates)
     anticipation = int(anticipation)
@@ -453,7 +407,7 @@ def callaway_santanna(panel: Panel, *, control: Control = "never_treated", metho
     counts = np.bincount(codes, minlength=len(uniq))
     short = counts < n_per
     if short.any():
-        for u, c in zip(uniq[short], counts[short]):
+        for u, c in zip(uniq[short], counts[short], strict=True):
             excluded.append(("unit", u, f"unbalanced: observed in {c} of {n_per} periods"))
         msg = (f"{int(short.sum())} of {len(uniq)} units are not observed in every period and were dropped "
                "(Callaway–Sant'Anna on a balanced panel, as R did); see .excluded")
@@ -490,15 +444,17 @@ def callaway_santanna(panel: Panel, *, control: Control = "never_treated", metho
     # --- units with no pre-treatment period
     late_raw = long.groupby(codes)["cohort"].first().notna().to_numpy() & (gp == 0)
     if anticipation > 0 and late_raw.any():
-        notes.append(f"{int(late_raw.sum())} units are first treated after the last period and count as never "
-                     "treated; with anticipation they may already react within the data")
+        notes.append(f"{int(late_raw.sum())} units are first treated after the last period and count as "
+                     "never treated; with anticipation they may already react within the data")
     always = (gp > 0) & (gp <= 1 + anticipation)
     if always.any():
         for u in uniq[always]:
             excluded.append(("unit", u, "treated in the first observed period"
-                             + (f" or within anticipation={anticipation} periods of it" if anticipation else "")
+                             + (f" or within anticipation={anticipation} periods of it"
+                                if anticipation else "")
                              + ": no pre-treatment period"))
-        msg = f"{int(always.sum())} units already treated at the start have no pre-treatment period and were dropped"
+        msg = (f"{int(always.sum())} units already treated at the start have no pre-treatment period and "
+               "were dropped")
         warnings.warn(msg, StatisticalWarning, stacklevel=2)
         notes.append(msg)
     keep_u = ~always
@@ -523,13 +479,13 @@ def callaway_santanna(panel: Panel, *, control: Control = "never_treated", metho
         g_last = int(glist.max())
         last_t = g_last - anticipation - 1
         if last_t < 2:
-            raise EstimationError("No never-treated units and too few periods before the last cohort is treated "
-                                  "to use it as comparison; there is nothing to estimate.")
+            raise EstimationError("No never-treated units and too few periods before the last cohort is "
+                                  "treated to use it as comparison; there is nothing to estimate.")
         for p in periods[last_t:]:
-            excluded.append(("period", p, "no never-treated units: periods from the last cohort's treatment on "
-                             "have no comparison group"))
-        notes.append(f"no never-treated units: the last cohort ({periods[g_last - 1]}) serves only as comparison "
-                     f"and periods after {periods[last_t - 1]} are not used")
+            excluded.append(("period", p, "no never-treated units: periods from the last cohort's "
+                             "treatment on have no comparison group"))
+        notes.append(f"no never-treated units: the last cohort ({periods[g_last - 1]}) serves only as "
+                     f"comparison and periods after {periods[last_t - 1]} are not used")
         y = y[:, :last_t]
         if xs is not None:
             xs = xs[:, :last_t]
@@ -609,10 +565,10 @@ def callaway_santanna(panel: Panel, *, control: Control = "never_treated", metho
     seed_used = None
     if bootstrap:
         seed_used = int(seed) if seed is not None else int(np.random.SeedSequence().generate_state(1)[0])
-        se, crit = _bootstrap(influence, clus, int(bootstrap), seed_used, level)
+        se, crit = agg.bootstrap(influence, clus, int(bootstrap), seed_used, level)
         crit_v: float | None = crit if np.isfinite(crit) else None
     else:
-        se, crit_v = _analytic_se(influence, clus), None
+        se, crit_v = agg.analytic_se(influence, clus), None
     zero = (cells["estimate"].to_numpy() == 0) & ~influence.any(axis=0)
     se = np.where(zero, np.nan, se)
     inf_df = inference_frame(cells["estimate"], se, level, crit=crit_v)

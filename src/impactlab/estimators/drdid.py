@@ -232,15 +232,16 @@ def _pscore(x: np.ndarray, d: np.ndarray, w: np.ndarray, trim_level: float
             ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     _, ps, converged = logit_fit(x, d, w)
     if not converged:
-        raise EstimationError("The propensity-score logit did not converge (perfect separation of treated and "
-                              "comparison units by the covariates?).")
+        raise EstimationError("The propensity-score logit did not converge (perfect separation of treated "
+                              "and comparison units by the covariates?).")
     ps = np.minimum(ps, 1 - PS_CAP)
     trim = np.ones(d.size, dtype=bool)
     trim[d == 0] = ps[d == 0] < trim_level
     wgt = ps * (1 - ps) * w
     info = x.T @ (wgt[:, None] * x)
     if _rcond(info) < RCOND_MIN:
-        raise EstimationError("The propensity score design matrix is singular. Consider removing some covariates.")
+        raise EstimationError("The propensity score design matrix is singular. Consider removing some "
+                              "covariates.")
     return ps, trim.astype("float64"), info
 
 
