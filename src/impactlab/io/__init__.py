@@ -1,0 +1,23 @@
+"""Readers: raw sources (CSV/TSV, Parquet, xlsx, DataFrames) -> validated canonical :class:`Table` objects.
+
+Every reader keeps the good rows, puts each bad one in ``.rejected`` with its reason (or raises one
+:class:`~impactlab.errors.DataError` listing every failure with ``errors="raise"``), and keeps the invariant
+``rows_read == len(frame) + rejected["source_row"].nunique()``.
+"""
+
+from impactlab.io.kpis import read_kpis
+from impactlab.io.presets import PRESETS, Preset, get_preset
+from impactlab.io.readers import (
+    read_assessments,
+    read_completions,
+    read_costs,
+    read_observations,
+    read_roster,
+    read_surveys,
+)
+from impactlab.io.table import Table
+
+__all__ = [
+    "PRESETS", "Preset", "Table", "get_preset", "read_assessments", "read_completions", "read_costs",
+    "read_kpis", "read_observations", "read_roster", "read_surveys",
+]

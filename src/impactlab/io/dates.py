@@ -1,0 +1,276 @@
+"""Reading dates and timestamps from exports.
+
+Every date column becomes UTC timestamps (``datetime64[us, UTC]``). Values with a zone or offset are
+converted; naive values are taken to be in the reader's ``tz`` (default ``"UTC"``) and then converted.
+
+The accepted formats live in :data:`DATE_FORMATS`, an ordered registry of :class:`DateFormat`; the first
+whose pattern matches a value parses it. New formats (Excel serials, epochs, ``/Date(ms)/``, localised month
+names) plug in with :func:`register_date_format` without touching the readers.
+
+Day/month order (``03/04/2024``) is settled per column, never per value: when a value has its first number
+above 12 the column is day-first, when its second number is above 12 it is month-first; when no value
+settles it and the order matters, the reader raises :class:`~impactlab.errors.DataError` asking for
+``dayfirst=``. Two-digit years follow the POSIX ``strptime`` rule: 69-99 -> 1969-1999, 00-68 -> 2000-2068.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from impactlab.errors import DataError, Failure
+from impactlab.io.values import is_missing_value
+
+ParseFn = Callable[["re.Match[str]", "bool | None"], pd.Timestamp]
+
+
+@dataclass(frozen=True)
+class DateFormat:
+    """One accepted way of writing a date.
+
+    Attributes
+    ----------
+    name : str
+        Shown to users in error messages, with an example.
+    pattern : re.Pattern
+        Full-match pattern on the stripped string.
+    parse : callable
+        ``parse(match, dayfirst) -> Timestamp`` (naive or aware); raises ``ValueError`` on impossible dates.
+    order_sensitive : bool
+        The value's first two numbers are day and month in an order the column must settle; groups 1 and 2
+        of ``pattern`` must be those two numbers.
+    """
+
+    name: str
+    pattern: re.Pattern[str]
+    parse: ParseFn
+    order_sensitive: bool = False
+
+
+def _two_digit_year(y: str) -> int:
+    n = int(y)
+    if len(y) == 4:
+        return n
+    return 1900 + n if n >= 69 else 2000 + n
+
+
+def _parse_iso(m: re.Match[str], dayfirst: bool | None) -> pd.Timestamp:
+    text = m.group(0)
+    text = re.sub(r"\s*UTC$", "Z", text)
+    return pd.Timestamp(text)
+
+
+def _parse_compact(m: re.Match[str], dayfirst: bool | None) -> pd.Timestamp:
+    return pd.Timestamp(dt.datetime.strptime(m.group(0), "%Y%m%d"))
+
+
+def _time_parts(hh: str | None, mm: str | None, ss: str | None, ampm: str | None) -> tuple[int, int, int]:
+    if hh is None:
+        return 0, 0, 0
+    h = int(hh)
+    if ampm:
+        if not 1 <= h <= 12:
+            raise ValueError("hour out of range for a 12-hour clock")
+        h = h % 12 + (12 if ampm.lower() == "pm" else 0)
+    return h, int(mm or 0), int(ss or 0)
+
+
+def _parse_slashed(m: re.Match[str], dayfirst: bool | None) -> pd.Timestamp:
+    a, b, y, hh, mm, ss, ampm = m.groups()
+    day, month = (int(a), int(b)) if dayfirst else (int(b), int(a))
+    h, mi, s = _time_parts(hh, mm, ss, ampm)
+    return pd.Timestamp(dt.datetime(_two_digit_year(y), month, day, h, mi, s))
+
+
+def _parse_year_first(m: re.Match[str], dayfirst: bool | None) -> pd.Timestamp:
+    y, mo, d, hh, mm, ss = m.groups()
+    h, mi, s = _time_parts(hh, mm, ss, None)
+    return pd.Timestamp(dt.datetime(int(y), int(mo), int(d), h, mi, s))
+
+
+_MONTH_FORMATS = ("%d %b %Y", "%d %B %Y", "%b %d %Y", "%B %d %Y", "%d %b %y", "%d %B %y")
+
+
+def _parse_month_name(m: re.Match[str], dayfirst: bool | None) -> pd.Timestamp:
+    date_part, time_part = m.group(1), m.group(2)
+    text = re.sub(r"[\s,\-]+", " ", date_part).strip()
+    for fmt in _MONTH_FORMATS:
+        try:
+            d = dt.datetime.strptime(text, fmt)
+        except ValueError:
+            continue
+        if time_part:
+            t = re.match(r"(\d{1,2}):(\d{2})(?::(\d{2}))?\s*([AaPp][Mm])?", time_part.strip())
+            if t is None:
+                raise ValueError("unreadable time")
+            h, mi, s = _time_parts(t.group(1), t.group(2), t.group(3), t.group(4))
+            d = d.replace(hour=h, minute=mi, second=s)
+        return pd.Timestamp(d)
+    raise ValueError("no month-name format matched")
+
+
+_TIME = r"(?:[ T,]+(\d{1,2}):(\d{2})(?::(\d{2}))?\s*([AaPp][Mm])?)?"
+
+#: Ordered registry of accepted date formats (first match wins).
+DATE_FORMATS: list[DateFormat] = [
+    DateFormat("ISO 8601 (2024-03-31, 2024-03-31 09:30:00, 2024-03-31T09:30:00Z, +02:00 offsets)",
+               re.compile(r"\d{4}-\d{1,2}-\d{1,2}(?:[T ]\d{1,2}:\d{2}(?::\d{2}(?:[.,]\d+)?)?)?"
+                          r"\s*(?:Z|UTC|[+-]\d{2}(?::?\d{2})?)?"), _parse_iso),
+    DateFormat("YYYYMMDD (20240331)", re.compile(r"(?:19|20)\d{6}"), _parse_compact),
+    DateFormat("YYYY/MM/DD (2024/03/31)",
+               re.compile(r"(\d{4})[/.](\d{1,2})[/.](\d{1,2})(?:[ T]+(\d{1,2}):(\d{2})(?::(\d{2}))?)?"),
+               _parse_year_first),
+    DateFormat("DD/MM/YYYY or MM/DD/YYYY, also with '.' or '-' and 2-digit years (order settled from the "
+               "column or by dayfirst=)",
+               re.compile(r"(\d{1,2})[/.\-](\d{1,2})[/.\-](\d{4}|\d{2})" + _TIME), _parse_slashed,
+               order_sensitive=True),
+    DateFormat("month names (31 Mar 2024, March 31, 2024)",
+               re.compile(r"((?:\d{1,2}[\s\-]+[A-Za-z]{3,9}\.?[\s\-,]+\d{2,4})|(?:[A-Za-z]{3,9}\.?\s+\d{1,2},?"
+                          r"\s+\d{4}))((?:[ T,]+\d{1,2}:\d{2}(?::\d{2})?\s*(?:[AaPp][Mm])?))?"),
+               _parse_month_name),
+]
+
+
+def register_date_format(fmt: DateFormat, *, first: bool = False) -> None:
+    """Add a date format to :data:`DATE_FORMATS` (at the front when ``first``, else at the end)."""
+    if first:
+        DATE_FORMATS.insert(0, fmt)
+    else:
+        DATE_FORMATS.append(fmt)
+
+
+def accepted_formats() -> str:
+    """The accepted formats, for error messages."""
+    return "; ".join(f.name for f in DATE_FORMATS)
+
+
+def _match(text: str) -> tuple[DateFormat, re.Match[str]] | None:
+    for fmt in DATE_FORMATS:
+        m = fmt.pattern.fullmatch(text)
+        if m is not None:
+            return fmt, m
+    return None
+
+
+def settle_dayfirst(texts: list[str], *, dayfirst: bool | None, column: str, source: str | None) -> bool:
+    """Decide the day/month order of a column's order-sensitive values, or raise :class:`DataError`."""
+    if dayfirst is not None:
+        return dayfirst
+    day_first_seen: str | None = None
+    month_first_seen: str | None = None
+    unsettled: str | None = None
+    for t in texts:
+        hit = _match(t)
+        if hit is None or not hit[0].order_sensitive:
+            continue
+        a, b = int(hit[1].group(1)), int(hit[1].group(2))
+        if a > 12 and day_first_seen is None:
+            day_first_seen = t
+        elif b > 12 and month_first_seen is None:
+            month_first_seen = t
+        elif a != b and a <= 12 and b <= 12 and unsettled is None:
+            unsettled = t
+    if day_first_seen and month_first_seen:
+        raise DataError(
+            f"column {column!r} mixes day-first and month-first dates", source=source,
+            failures=[Failure(None, column, day_first_seen, "only readable as day/month"),
+                      Failure(None, column, month_first_seen, "only readable as month/day")],
+            hint="make the column use one date order before reading it")
+    if day_first_seen:
+        return True
+    if month_first_seen:
+        return False
+    if unsettled:
+        raise DataError(
+            f"column {column!r} has dates such as {unsettled!r} whose day/month order cannot be settled "
+            "from the data (no value has a day above 12)", source=source,
+            failures=[Failure(None, column, unsettled, "ambiguous day/month order")],
+            hint="pass dayfirst=True (31/12/2024 style) or dayfirst=False (12/31/2024 style)")
+    return False
+
+
+def _to_utc(ts: pd.Timestamp, tz: str) -> pd.Timestamp:
+    if ts.tzinfo is None:
+        ts = ts.tz_localize(tz, ambiguous="raise", nonexistent="raise")
+    return ts.tz_convert("UTC")
+
+
+def check_tz(tz: str) -> str:
+    """Validate a time-zone name, raising ``ValueError`` with an example of a valid one."""
+    try:
+        pd.Timestamp("2024-01-01").tz_localize(tz)
+    except Exception as exc:  # noqa: BLE001 - pandas/zoneinfo raise several types
+        raise ValueError(f"The 'tz' parameter must be a time-zone name such as 'UTC' or 'Europe/Paris'. "
+                         f"Got {tz!r} instead.") from exc
+    return tz
+
+
+def parse_timestamps(values: pd.Series, *, tz: str = "UTC", dayfirst: bool | None = None,
+                     column: str = "", source: str | None = None) -> tuple[pd.Series, np.ndarray]:
+    """Parse a column of dates or timestamps to UTC.
+
+    Parameters
+    ----------
+    values : Series
+        Strings, datetimes or a datetime64 column.
+    tz : str
+        Zone of naive values.
+    dayfirst : bool or None
+        Day/month order of ``03/04/2024``-style values; ``None`` settles it from the column.
+    column, source : str
+        Used in error messages.
+
+    Returns
+    -------
+    parsed : Series of datetime64[us, UTC]
+        NaT where missing or unreadable.
+    bad : ndarray of bool
+        True where a value is present but could not be read.
+
+    Raises
+    ------
+    DataError
+        When the day/month order cannot be settled (see the module notes).
+    """
+    n = len(values)
+    bad = np.zeros(n, dtype=bool)
+    if pd.api.types.is_datetime64_any_dtype(values.dtype):
+        s = values
+        if getattr(s.dt, "tz", None) is None:
+            s = s.dt.tz_localize(tz, ambiguous="NaT", nonexistent="NaT")
+            bad = (s.isna() & values.notna()).to_numpy()
+        return s.dt.tz_convert("UTC").astype("datetime64[us, UTC]"), bad
+    raw = values.to_numpy(dtype=object)
+    texts = sorted({v.strip() for v in raw if isinstance(v, str) and not is_missing_value(v)})
+    order = settle_dayfirst(texts, dayfirst=dayfirst, column=column, source=source)
+    cache: dict[str, pd.Timestamp | None] = {}
+    for t in texts:
+        hit = _match(t)
+        try:
+            cache[t] = None if hit is None else _to_utc(hit[0].parse(hit[1], order), tz)
+        except (ValueError, OverflowError):
+            cache[t] = None
+    out: list[pd.Timestamp | None] = [None] * n
+    for i, v in enumerate(raw):
+        if is_missing_value(v):
+            continue
+        if isinstance(v, str):
+            ts = cache[v.strip()]
+        elif isinstance(v, (pd.Timestamp, dt.datetime, dt.date, np.datetime64)):
+            try:
+                ts = _to_utc(pd.Timestamp(v), tz)
+            except (ValueError, OverflowError):
+                ts = None
+        else:
+            ts = None
+        if ts is None:
+            bad[i] = True
+        else:
+            out[i] = ts
+    parsed = pd.Series(pd.to_datetime(pd.Series(out, dtype=object), utc=True), index=values.index)
+    return parsed.astype("datetime64[us, UTC]"), bad

@@ -1,0 +1,93 @@
+"""Reading numbers written the way exports write them.
+
+Accepted: plain numbers (``12``, ``-3.5``, ``1e3``), thousands separators (``1,234.50``, ``1 234,50``,
+``1.234,50``, ``1'234.50``), decimal commas (``8,50``), a leading or trailing currency symbol
+(``$``, ``€``, ``£``, ``¥``) and accounting negatives (``(120.00)``). Percent signs are *not* accepted: "85%"
+could mean 85 or 0.85, and guessing would silently change a number.
+
+Whether a comma is a decimal mark or a thousands separator is settled per column: the column uses decimal
+commas when any of its values can only be read that way (``8,50``, ``0,5``, ``1.234,5``); otherwise a comma
+is a thousands separator.
+"""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+import pandas as pd
+
+from impactlab.io.values import is_missing_value
+
+_SPACES = re.compile(r"[\s\u00a0\u202f']")
+_CURRENCY = re.compile(r"^[$€£¥]|[$€£¥]$")
+_PLAIN = re.compile(r"^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$")
+_DECIMAL_COMMA_EVIDENCE = re.compile(r"^[+-]?(?:\d+,\d{1,2}|\d+,\d{4,}|\d{1,3}(?:\.\d{3})+,\d+|\d{1,3}(?:\.\d{3}){2,})$")
+
+NUMBER_HELP = ("a number such as 12, -3.5, 1,234.50 or 8,50 (decimal comma); "
+               "thousands separators and a currency symbol are accepted")
+
+
+def _clean(text: str) -> str:
+    t = _SPACES.sub("", text.strip())
+    t = _CURRENCY.sub("", t)
+    if t.startswith("(") and t.endswith(")"):
+        t = "-" + t[1:-1]
+    return t
+
+
+def uses_decimal_comma(values: pd.Series) -> bool:
+    """True when any string in ``values`` can only be a decimal-comma number."""
+    for v in pd.unique(values.to_numpy(dtype=object)):
+        if isinstance(v, str) and _DECIMAL_COMMA_EVIDENCE.match(_clean(v)):
+            return True
+    return False
+
+
+def _to_float(text: str, decimal_comma: bool) -> float | None:
+    t = _clean(text)
+    if decimal_comma:
+        t = t.replace(".", "").replace(",", ".")
+    else:
+        t = t.replace(",", "")
+    if not _PLAIN.match(t):
+        return None
+    return float(t)
+
+
+def parse_numbers(values: pd.Series) -> tuple[pd.Series, np.ndarray]:
+    """Parse ``values`` to float.
+
+    Returns
+    -------
+    parsed : Series of float64
+        NaN where the value is missing or could not be read.
+    bad : ndarray of bool
+        True where a value is present but is not a number.
+    """
+    if pd.api.types.is_bool_dtype(values.dtype):
+        return pd.Series(np.nan, index=values.index), np.ones(len(values), dtype=bool)
+    if pd.api.types.is_numeric_dtype(values.dtype):
+        return values.astype("float64"), np.zeros(len(values), dtype=bool)
+    decimal_comma = uses_decimal_comma(values)
+    cache: dict[object, float | None] = {}
+    out = np.full(len(values), np.nan)
+    bad = np.zeros(len(values), dtype=bool)
+    for i, v in enumerate(values.to_numpy(dtype=object)):
+        if is_missing_value(v):
+            continue
+        if isinstance(v, (bool, np.bool_)):
+            bad[i] = True
+            continue
+        if isinstance(v, (int, float, np.integer, np.floating)):
+            out[i] = float(v)
+            continue
+        key = str(v)
+        if key not in cache:
+            cache[key] = _to_float(key, decimal_comma)
+        f = cache[key]
+        if f is None:
+            bad[i] = True
+        else:
+            out[i] = f
+    return pd.Series(out, index=values.index, dtype="float64"), bad

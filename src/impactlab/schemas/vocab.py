@@ -1,0 +1,121 @@
+"""Controlled vocabularies of the canonical tables: statuses, assessment kinds, Phillips cost categories.
+
+Each vocabulary is a tuple of canonical values plus a default map from *normalised* raw strings onto them.
+Normalisation (:func:`normalise_key`) lower-cases and collapses every run of characters that is not a
+letter or digit into one space, so ``"In-Progress"``, ``"in progress"`` and ``" IN_PROGRESS "`` are one key.
+
+Sources
+-------
+* Statuses: the canonical set of the project's DOMAIN.md; raw strings from Cornerstone, Workday, Docebo and
+  Moodle exports as collected in the project's LMS_EXPORTS.md (vendor help pages and public parsers).
+* Cost categories: J. J. Phillips & P. P. Phillips, *Return on Investment in Training and Performance
+  Improvement Programs* (2nd ed., 2003), ch. 6 "fully-loaded costs".
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+
+#: Canonical completion statuses (DOMAIN.md).
+STATUSES: tuple[str, ...] = (
+    "assigned", "enrolled", "in_progress", "completed", "passed", "failed",
+    "withdrawn", "expired", "overdue", "exempt", "unknown",
+)
+
+#: Statuses that mean the person finished the training (``completed_at`` is then required).
+TRAINED_STATUSES: tuple[str, ...] = ("completed", "passed")
+
+#: Phillips fully-loaded cost categories.
+COST_CATEGORIES: tuple[str, ...] = (
+    "needs_assessment", "design", "delivery", "facilitators", "materials", "facilities",
+    "participant_time", "travel", "evaluation", "overhead",
+)
+
+#: Assessment kinds.
+ASSESSMENT_KINDS: tuple[str, ...] = ("pre", "post", "delayed")
+
+_NON_ALNUM = re.compile(r"[^0-9a-z]+")
+
+
+def normalise_key(value: object) -> str:
+    """Lower-case ``value`` and collapse every run of non-alphanumeric characters into one space."""
+    return _NON_ALNUM.sub(" ", str(value).lower()).strip()
+
+
+def _norm_map(pairs: Mapping[str, str]) -> dict[str, str]:
+    return {normalise_key(k): v for k, v in pairs.items()}
+
+
+# Choices worth stating (they change who counts as trained):
+# * "Completed Equivalent", "Completed (Equivalent)", "Equivalent", "Exempt", "Waived" -> exempt: credited
+#   but not trained, so never treated (DOMAIN.md).
+# * "No Show" -> withdrawn: the person was registered and did not attend; not trained, not a failed attempt.
+# * "Incomplete" -> in_progress (SCORM 1.2 meaning: started, not finished).
+# * Pending-approval / waitlist states -> enrolled (asked for a seat, not started).
+# * "Denied", "Cancelled", "Dropped" -> withdrawn.
+# * A "<status> / Past Due" suffix keeps <status>; "Past Due" alone -> overdue.
+DEFAULT_STATUS_MAP: dict[str, str] = _norm_map({
+    "assigned": "assigned", "not started": "assigned", "not attempted": "assigned", "open": "assigned",
+    "exception requested": "assigned",
+    "enrolled": "enrolled", "registered": "enrolled", "subscribed": "enrolled", "waitlisted": "enrolled",
+    "waiting users": "enrolled", "enrollment to confirm": "enrolled", "pending approval": "enrolled",
+    "pending prerequisite": "enrolled", "pending pre work": "enrolled", "pending payment": "enrolled",
+    "in progress": "in_progress", "started": "in_progress", "incomplete": "in_progress",
+    "completed": "completed", "complete": "completed", "finished": "completed", "attended": "completed",
+    "passed": "passed", "pass": "passed", "completed achieved pass grade": "passed",
+    "failed": "failed", "fail": "failed", "completed did not achieve pass grade": "failed",
+    "withdrawn": "withdrawn", "withdrew": "withdrawn", "cancelled": "withdrawn", "canceled": "withdrawn",
+    "dropped": "withdrawn", "denied": "withdrawn", "no show": "withdrawn",
+    "expired": "expired",
+    "past due": "overdue", "overdue": "overdue",
+    "exempt": "exempt", "exempted": "exempt", "waived": "exempt", "equivalent": "exempt",
+    "completed equivalent": "exempt", "completed equivalency": "exempt",
+    "unknown": "unknown",
+})
+
+DEFAULT_KIND_MAP: dict[str, str] = _norm_map({
+    "pre": "pre", "pretest": "pre", "pre test": "pre", "pre assessment": "pre", "baseline": "pre",
+    "before": "pre",
+    "post": "post", "posttest": "post", "post test": "post", "post assessment": "post", "after": "post",
+    "delayed": "delayed", "delayed post": "delayed", "follow up": "delayed", "followup": "delayed",
+    "retention": "delayed",
+})
+
+DEFAULT_CATEGORY_MAP: dict[str, str] = _norm_map({
+    **{c: c for c in COST_CATEGORIES},
+    "needs assessment": "needs_assessment", "needs analysis": "needs_assessment",
+    "analysis": "needs_assessment", "front end analysis": "needs_assessment",
+    "design and development": "design", "design development": "design", "development": "design",
+    "instructional design": "design",
+    "delivery costs": "delivery", "program delivery": "delivery",
+    "facilitator": "facilitators", "facilitator fees": "facilitators", "instructor": "facilitators",
+    "instructors": "facilitators", "trainer": "facilitators", "trainers": "facilitators",
+    "material": "materials", "materials and supplies": "materials", "course materials": "materials",
+    "facility": "facilities", "venue": "facilities", "room": "facilities",
+    "participant time": "participant_time", "participants time": "participant_time",
+    "participant salaries": "participant_time", "participants salaries and benefits": "participant_time",
+    "participant salaries and benefits": "participant_time", "salaries and benefits": "participant_time",
+    "travel and expenses": "travel", "travel lodging and meals": "travel", "t e": "travel",
+    "evaluation costs": "evaluation",
+    "overheads": "overhead", "administration": "overhead", "admin": "overhead",
+})
+
+_PAST_DUE_SUFFIX = re.compile(r"\s*/\s*past\s*due\s*$", re.IGNORECASE)
+
+
+def normalise_status(raw: object, status_map: Mapping[str, str]) -> str | None:
+    """Map a raw status string to a canonical status, or ``None`` when it is not known.
+
+    ``status_map`` must already have normalised keys (see :func:`normalise_key`). A ``"X / Past Due"``
+    suffix is dropped when ``X`` is known (the row keeps the status ``X``); the suffix alone is not a status.
+    """
+    key = normalise_key(raw)
+    if key in status_map:
+        return status_map[key]
+    stripped = _PAST_DUE_SUFFIX.sub("", str(raw))
+    if stripped != str(raw):
+        base = normalise_key(stripped)
+        if base in status_map:
+            return status_map[base]
+    return None
