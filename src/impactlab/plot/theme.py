@@ -47,7 +47,7 @@ COLORS: dict[str, str] = {
 }
 
 #: Slide size in inches (16:9, the PowerPoint "widescreen" default).
-FIGSIZE: tuple[float, float] = (13.333, 7.5)
+FIGSIZE: tuple[float, float] = (40 / 3, 7.5)  # 13.333 x 7.5 in
 #: Resolution of saved PNG files (13.333 in x 150 dpi = 2000 px wide).
 DPI: int = 150
 
@@ -93,8 +93,8 @@ def deck_theme() -> Iterator[None]:
     >>> import matplotlib.pyplot as plt
     >>> with deck_theme():
     ...     fig, ax = plt.subplots()
-    >>> tuple(round(x, 3) for x in fig.get_size_inches())
-    (13.333, 7.5)
+    >>> [round(float(x), 3) for x in fig.get_size_inches()]
+    [13.333, 7.5]
     >>> plt.close(fig)
     """
     with mpl.rc_context(DECK_RC):  # type: ignore[arg-type]
@@ -119,7 +119,7 @@ def finish(ax: Axes, title: str, footnote: str | None, *, new: bool = False) -> 
     on the user's axes it sits under the axes. Tick properties are set on the axes so that ticks created
     later, outside the theme block, keep them. Dollar signs are literal text, never mathtext.
     """
-    fig = ax.get_figure(root=True)
+    fig = getattr(ax.figure, "figure", ax.figure)  # the root figure, also for axes of a SubFigure
     if not isinstance(fig, Figure):  # pragma: no cover - an Axes always belongs to a figure
         raise TypeError("The axes belong to no figure.")
     ax.tick_params(labelsize=DECK_RC["xtick.labelsize"])
