@@ -1,0 +1,5 @@
+"""Executive decks: a 16:9 PowerPoint file of impactlab charts and results (extra ``deck``)."""
+
+from impactlab.deck.pptx import Deck
+
+__all__ = ["Deck"]

@@ -1,0 +1,231 @@
+"""A 16:9 PowerPoint deck of charts and results.
+
+python-pptx is the optional extra ``deck`` (``pip install "impactlab[deck]"``). It is imported only when
+:meth:`Deck.save` runs, so building a deck needs nothing beyond matplotlib.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from impactlab.errors import require
+
+#: Slide size in EMU (English Metric Units, 914,400 per inch): 13.333 x 7.5 in, PowerPoint widescreen.
+SLIDE_WIDTH = 12_192_000
+SLIDE_HEIGHT = 6_858_000
+_EMU_PER_INCH = 914_400
+_MARGIN = int(0.3 * _EMU_PER_INCH)
+_TITLE_HEIGHT = int(0.9 * _EMU_PER_INCH)
+_IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg")
+
+
+@dataclass(frozen=True)
+class _Slide:
+    kind: str  # "picture" or "text"
+    title: str | None
+    note: str | None
+    image: bytes | None = None
+    alt: str | None = None
+    text: str | None = None
+
+
+def _figure_of(item: Any) -> Any:
+    """The matplotlib Figure of a Figure or Axes, or ``None``."""
+    try:
+        from matplotlib.axes import Axes
+        from matplotlib.figure import Figure
+    except ImportError:  # pragma: no cover - matplotlib is a core dependency
+        return None
+    if isinstance(item, Axes):
+        return getattr(item.figure, "figure", item.figure)
+    if isinstance(item, Figure):
+        return item
+    return None
+
+
+def _figure_title(fig: Any) -> str:
+    for ax in fig.axes:
+        for loc in ("left", "center", "right"):
+            text = ax.get_title(loc)
+            if text:
+                return " ".join(text.split())
+    return ""
+
+
+class Deck:
+    """A slide deck: a title slide, then one chart or result per slide.
+
+    Parameters
+    ----------
+    title : str
+        Title of the deck (first slide).
+    subtitle : str, optional
+        Shown under the title (e.g. programme, data window, date).
+
+    Examples
+    --------
+    >>> deck = Deck("Consultative Selling: impact on revenue", subtitle="Causal evaluation and ROI")
+    >>> len(deck)   # the title slide
+    1
+
+    Then ``deck.add(fig, note="...").add(roi_result).save("impact.pptx")``.
+    """
+
+    def __init__(self, title: str, subtitle: str | None = None) -> None:
+        if not isinstance(title, str) or not title.strip():
+            raise ValueError(f"The 'title' parameter must be a non-empty string. Got {title!r} instead.")
+        if subtitle is not None and not isinstance(subtitle, str):
+            raise ValueError(f"The 'subtitle' parameter must be a string or None. Got {subtitle!r} instead.")
+        self.title = title
+        self.subtitle = subtitle
+        self._slides: list[_Slide] = []
+
+    def __len__(self) -> int:
+        """Number of slides, the title slide included."""
+        return 1 + len(self._slides)
+
+    def __repr__(self) -> str:
+        return f"Deck(title={self.title!r}, slides={len(self)})"
+
+    def add(self, item: Any, *, title: str | None = None, note: str | None = None,
+            alt: str | None = None) -> Deck:
+        """Add one slide and return the deck (so calls chain).
+
+        Parameters
+        ----------
+        item : Figure, Axes, path, or result
+            A matplotlib Figure or Axes (rendered to PNG now, at its own size and 150 dpi, so later
+            changes to the figure do not reach the deck); a path to a PNG or JPEG file; or any result
+            with ``.summary()`` (e.g. an EffectResult, CompareResult or RoiResult) for a text slide.
+        title : str, optional
+            Slide title. Charts default to none (their own title states the takeaway); results default
+            to their label.
+        note : str, optional
+            Speaker notes (e.g. ``result.summary()``: the numbers behind the chart).
+        alt : str, optional
+            Alternative text of the picture, read by screen readers. Defaults to the chart's title (or
+            the file name, or the slide title).
+
+        Returns
+        -------
+        Deck
+            This deck.
+
+        Raises
+        ------
+        FileNotFoundError
+            A path that does not exist.
+        TypeError
+            An item of another kind.
+        """
+        for name, value in (("title", title), ("note", note), ("alt", alt)):
+            if value is not None and not isinstance(value, str):
+                raise TypeError(f"The {name!r} parameter must be a string or None. "
+                                f"Got {type(value).__name__} instead.")
+        fig = _figure_of(item)
+        if fig is not None:
+            buf = io.BytesIO()
+            fig.savefig(buf, format="png", dpi=150, facecolor="white")
+            data = buf.getvalue()
+            alt = alt or _figure_title(fig) or title or "Chart"
+            self._slides.append(_Slide("picture", title, note, data, alt))
+            return self
+        if isinstance(item, (str, os.PathLike)):
+            path = Path(item)
+            if path.suffix.lower() not in _IMAGE_SUFFIXES:
+                raise ValueError(f"Deck.add takes pictures as PNG or JPEG files. Got {str(path)!r}; save the "
+                                 "chart with impactlab.plot.save(fig, path) and pass the .png path.")
+            if not path.is_file():
+                raise FileNotFoundError(f"Deck.add: no picture at {str(path)!r}. Check the path (relative "
+                                        f"paths start from {Path.cwd().name!r}).")
+            data = path.read_bytes()
+            alt = alt or title or path.stem.replace("_", " ")
+            self._slides.append(_Slide("picture", title, note, data, alt))
+            return self
+        if callable(getattr(item, "summary", None)):
+            text = str(item.summary())
+            heading = title or getattr(item, "label", "") or type(item).__name__
+            self._slides.append(_Slide("text", str(heading), note, text=text))
+            return self
+        raise TypeError("Deck.add takes a matplotlib Figure or Axes, a path to a PNG/JPEG file, or a result "
+                        f"with .summary(). Got {type(item).__name__} instead.")
+
+    # ------------------------------------------------------------------ writing
+    def save(self, path: str | os.PathLike[str]) -> Path:
+        """Write the deck as a 16:9 ``.pptx`` file and return its path.
+
+        Each chart fills its slide (below the title when there is one), keeping its aspect ratio, with
+        the note as speaker notes and alternative text on the picture. Needs python-pptx (extra ``deck``).
+
+        Raises
+        ------
+        MissingDependencyError
+            python-pptx is not installed; the message names ``pip install "impactlab[deck]"``.
+        """
+        pptx = require("pptx", "deck", "Deck.save")
+        from pptx.util import Pt
+
+        target = Path(path)
+        if target.suffix.lower() != ".pptx":
+            raise ValueError("Deck.save writes PowerPoint files; the path must end in .pptx. "
+                             f"Got {str(target)!r}.")
+        prs = pptx.Presentation()
+        prs.slide_width = SLIDE_WIDTH
+        prs.slide_height = SLIDE_HEIGHT
+        layouts = prs.slide_layouts
+        first = prs.slides.add_slide(layouts[0])  # title slide
+        first.shapes.title.text = self.title
+        if len(first.placeholders) > 1:
+            sub = first.placeholders[1]
+            if self.subtitle:
+                sub.text = self.subtitle
+            else:
+                sub._element.getparent().remove(sub._element)
+        for spec in self._slides:
+            slide = prs.slides.add_slide(layouts[6])  # blank
+            top = _MARGIN
+            if spec.title:
+                box = slide.shapes.add_textbox(_MARGIN, _MARGIN, SLIDE_WIDTH - 2 * _MARGIN, _TITLE_HEIGHT)
+                box.name = "Title"
+                frame = box.text_frame
+                frame.word_wrap = True
+                frame.text = spec.title
+                frame.paragraphs[0].runs[0].font.size = Pt(28)
+                frame.paragraphs[0].runs[0].font.bold = True
+                top += _TITLE_HEIGHT
+            if spec.kind == "picture":
+                self._place_picture(slide, spec, top)
+            else:
+                box = slide.shapes.add_textbox(_MARGIN, top, SLIDE_WIDTH - 2 * _MARGIN,
+                                               SLIDE_HEIGHT - top - _MARGIN)
+                frame = box.text_frame
+                frame.word_wrap = True
+                for i, line in enumerate((spec.text or "").splitlines() or [""]):
+                    para = frame.paragraphs[0] if i == 0 else frame.add_paragraph()
+                    run = para.add_run()
+                    run.text = line
+                    run.font.name = "Consolas"
+                    run.font.size = Pt(12)
+            if spec.note:
+                slide.notes_slide.notes_text_frame.text = spec.note
+        target.parent.mkdir(parents=True, exist_ok=True)
+        prs.save(str(target))
+        return target
+
+    @staticmethod
+    def _place_picture(slide: Any, spec: _Slide, top: int) -> None:
+        box_w = SLIDE_WIDTH - 2 * _MARGIN if top > _MARGIN else SLIDE_WIDTH
+        box_h = SLIDE_HEIGHT - top - _MARGIN if top > _MARGIN else SLIDE_HEIGHT
+        top = top if top > _MARGIN else 0
+        pic = slide.shapes.add_picture(io.BytesIO(spec.image or b""), 0, 0)  # native size first
+        scale = min(box_w / pic.width, box_h / pic.height)
+        pic.width, pic.height = int(pic.width * scale), int(pic.height * scale)
+        pic.left = (SLIDE_WIDTH - pic.width) // 2
+        pic.top = top + (box_h - pic.height) // 2
+        pic.name = "Chart"
+        # python-pptx has no public setter for alternative text; it is the descr attribute of cNvPr
+        pic._element.nvPicPr.cNvPr.set("descr", spec.alt or "")
