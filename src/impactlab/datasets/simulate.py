@@ -1,0 +1,191 @@
+""":func:`simulate_org`: a synthetic organisation with a training programme and a known true effect."""
+
+from __future__ import annotations
+
+import math
+from numbers import Integral, Real
+from types import MappingProxyType
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from impactlab.datasets import _tables
+from impactlab.datasets._dgp import simulate_world, wave_months
+from impactlab.datasets.org import Org
+from impactlab.datasets.truth import Truth, att_cells
+
+_RESERVED = ("employee_id", "month", "deals")
+
+
+def _int(name: str, value: Any, minimum: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, Integral):
+        raise TypeError(f"The {name!r} parameter must be an integer. Got {value!r} of type "
+                        f"{type(value).__name__} instead.")
+    if value < minimum:
+        raise ValueError(f"The {name!r} parameter must be an integer >= {minimum}. Got {value!r} instead.")
+    return int(value)
+
+
+def _real(name: str, value: Any, low: float, high: float, *, closed_high: bool = True) -> float:
+    if isinstance(value, bool) or not isinstance(value, Real) or not math.isfinite(float(value)):
+        raise TypeError(f"The {name!r} parameter must be a finite number. Got {value!r} instead.")
+    value = float(value)
+    if not (low <= value and (value <= high if closed_high else value < high)):
+        bracket = "]" if closed_high else ")"
+        raise ValueError(f"The {name!r} parameter must be in [{low}, {high}{bracket}. Got {value!r} instead.")
+    return value
+
+
+def simulate_org(n_employees: int = 2000, n_periods: int = 24, seed: int = 0, *, start: str = "2024-01",
+                 program: str = "Consultative Selling", outcome: str = "revenue", effect_scale: float = 1.0,
+                 informative_attrition: bool = False, n_waves: int = 4, dip_periods: int = 2,
+                 attrition: float = 0.015, selection: float = 0.6) -> Org:
+    """Simulate a sales organisation that rolls out a training programme, with a known true effect.
+
+    The tables look like real extracts (an HR roster, a Cornerstone-style LMS transcript, pre/post tests,
+    a reaction survey, manager observations, monthly KPIs and Phillips programme costs) and read with the
+    default arguments of impactlab's readers. The data contain the traps real data has:
+
+    * **selection**: stronger performers (higher level ``alpha``) are booked into earlier waves and the
+      never-trained are weaker on average, so a trained-vs-untrained comparison overstates the effect
+      (by many standard errors at the default sizes);
+    * an **Ashenfelter dip**: ``Y(0)`` of the trained drops in the ``dip_periods`` months before their
+      first completion and is back on trend from the completion month, so before/after comparisons are
+      inflated; Callaway-Sant'Anna with ``anticipation=dip_periods`` is unbiased;
+    * **staggered waves** with effects that ramp up over six months and differ by wave (earlier waves
+      gain more), plus heterogeneous gains across employees, which bias two-way fixed effects;
+    * **seasonality** (a December peak, a summer dip) and a mild common trend, shared by everyone:
+      parallel trends hold in ``Y(0)`` outside the dip;
+    * **attrition and hires** (an unbalanced panel); by default attrition is unrelated to the gain;
+    * **transcript noise**: retakes (Failed, then Completed), no-shows, withdrawals, cancelled sessions,
+      rebookings, exempt employees (credited, *not* trained: never treated), registrations for a later
+      session, rows of other programmes, and a sizeable never-trained group (about a third or more).
+
+    An employee's cohort is the month of the first ``Completed`` row of ``program``.
+
+    Parameters
+    ----------
+    n_employees : int, default 2000
+        Employees on the roster over the window (about a fifth hired during it).
+    n_periods : int, default 24
+        Months in the window.
+    seed : int, default 0
+        Seed of :func:`numpy.random.default_rng`; the same seed gives identical tables.
+    start : str, default "2024-01"
+        First month, ``"YYYY-MM"``.
+    program : str, default "Consultative Selling"
+        Title of the programme in the transcript.
+    outcome : str, default "revenue"
+        Name of the KPI column holding the outcome (monthly revenue, about 10,000 per employee).
+    effect_scale : float, default 1.0
+        Multiplies every effect; 0 gives a programme with no effect at all.
+    informative_attrition : bool, default False
+        When true, trained employees who gained little leave more often after training, so the employed
+        (what estimators see) gain more than everyone trained: ``truth.overall`` (the employed) then exceeds
+        ``truth.overall_all`` (everyone trained), which is the bias attrition causes.
+    n_waves : int, default 4
+        Waves of the roll-out, spread between a quarter and five-eighths of the window.
+    dip_periods : int, default 2
+        Months of the Ashenfelter dip before the first completion (0 for none).
+    attrition : float, default 0.015
+        Mean monthly probability of leaving (weaker performers leave somewhat more often).
+    selection : float, default 0.6
+        Correlation between an employee's standardised level and eagerness to enrol (0 = random roll-out).
+
+    Returns
+    -------
+    Org
+        Frozen; ``org.truth`` holds the true effects and ``org.to_csv(directory)`` writes the files.
+
+    Raises
+    ------
+    TypeError, ValueError
+        An argument of the wrong type or out of range, or a window too short for the roll-out.
+
+    Notes
+    -----
+    The model is documented in :mod:`impactlab.datasets._dgp`. ``Y(1) - Y(0)`` is rounded to cents before
+    it is added, so the observed revenue minus the simulated ``Y(0)`` equals the effect exactly.
+    The truth is defined on the employees employed in each month, as in Callaway & Sant'Anna (2021),
+    see :class:`Truth`.
+
+    Examples
+    --------
+    >>> import impactlab as il
+    >>> org = il.datasets.simulate_org(n_employees=300, n_periods=18, seed=3)
+    >>> org.program, org.outcome
+    ('Consultative Selling', 'revenue')
+    >>> bool(org.truth.overall > 0)
+    True
+    """
+    n = _int("n_employees", n_employees, 20)
+    n_periods = _int("n_periods", n_periods, 2)
+    seed = _int("seed", seed, 0)
+    n_waves = _int("n_waves", n_waves, 1)
+    dip_periods = _int("dip_periods", dip_periods, 0)
+    effect_scale = _real("effect_scale", effect_scale, -1e6, 1e6)
+    attrition = _real("attrition", attrition, 0.0, 1.0, closed_high=False)
+    selection = _real("selection", selection, -1.0, 1.0)
+    if not isinstance(informative_attrition, (bool, np.bool_)):
+        raise TypeError(f"The 'informative_attrition' parameter must be True or False. "
+                        f"Got {informative_attrition!r} instead.")
+    for name, value in (("program", program), ("outcome", outcome), ("start", start)):
+        if not isinstance(value, str) or not value.strip():
+            raise TypeError(f"The {name!r} parameter must be a non-empty string. Got {value!r} instead.")
+    if outcome in _RESERVED:
+        raise ValueError(f"The 'outcome' parameter names the KPI column and may not be one of {_RESERVED}. "
+                         f"Got {outcome!r} instead.")
+    try:
+        first = pd.Period(start, freq="M")
+    except (ValueError, TypeError) as exc:
+        raise ValueError(f"The 'start' parameter must be a month like '2024-01'. Got {start!r} instead.") from exc
+    if len(wave_months(n_periods, n_waves, dip_periods)) != n_waves:
+        need = next(t for t in range(n_periods + 1, 10_000) if len(wave_months(t, n_waves, dip_periods)) == n_waves)
+        raise ValueError(
+            f"n_periods={n_periods} is too short for n_waves={n_waves} and dip_periods={dip_periods}: the "
+            "roll-out needs dip_periods + 2 months before the first wave, each wave in its own month and at "
+            f"least 5 months after the last wave. Use n_periods >= {need} or fewer waves."
+        )
+
+    params = {"n_employees": n, "n_periods": n_periods, "seed": seed, "start": str(first),
+              "program": program, "outcome": outcome, "effect_scale": effect_scale,
+              "informative_attrition": bool(informative_attrition), "n_waves": n_waves,
+              "dip_periods": dip_periods, "attrition": attrition, "selection": selection}
+    r_world, r_lms, r_levels, r_kpi, r_cost = np.random.default_rng(seed).spawn(5)
+    world = simulate_world(n, n_periods, r_world, start=first, n_waves=n_waves, dip_periods=dip_periods,
+                           effect_scale=effect_scale, informative_attrition=bool(informative_attrition),
+                           attrition=attrition, selection=selection)
+    ids = _tables.employee_ids(n)
+    r_assess, r_survey, r_obs = r_levels.spawn(3)
+    completions, first_done = _tables.completions(world, ids, program, r_lms)
+    cells = att_cells(world.effect, world.effect_all, world.employed, world.cohort, world.months)
+    truth = Truth.from_cells(cells, dip_periods=dip_periods, informative_attrition=bool(informative_attrition),
+                             program=program, outcome=outcome)
+    return Org(
+        roster=_tables.roster(world, ids),
+        completions=completions,
+        assessments=_tables.assessments(world, ids, program, first_done, r_assess),
+        surveys=_tables.surveys(world, ids, program, first_done, r_survey),
+        observations=_tables.observations(world, ids, program, first_done, r_obs),
+        kpis=_tables.kpis(world, ids, outcome, r_kpi),
+        costs=_tables.costs(completions, program, r_cost),
+        program=program,
+        outcome=outcome,
+        params=MappingProxyType(params),
+        truth=truth,
+        potential_outcomes=_potential(world, ids),
+    )
+
+
+def _potential(world: Any, ids: np.ndarray) -> pd.DataFrame:
+    n, n_periods = world.y0.shape
+    cohort = pd.PeriodIndex([world.months[g] if g >= 0 else pd.NaT for g in world.cohort], freq="M")
+    return pd.DataFrame({
+        "employee_id": np.repeat(ids, n_periods),
+        "month": pd.PeriodIndex(np.tile(world.months, n), freq="M"),
+        "y0": world.y0.ravel(),
+        "y1": (world.y0 + world.effect_all).ravel(),
+        "employed": world.employed.ravel(),
+        "cohort": np.repeat(cohort, n_periods),
+    })
