@@ -1,0 +1,68 @@
+import pandas as pd
+import pytest
+
+from impactlab.errors import DataError
+from impactlab.schemas import (
+    COMPLETIONS,
+    COST_CATEGORIES,
+    DEFAULT_CATEGORY_MAP,
+    DEFAULT_STATUS_MAP,
+    SCHEMAS,
+    STATUSES,
+    get_schema,
+    normalise_key,
+    normalise_status,
+    validate,
+)
+
+
+def test_canonical_column_order_matches_design():
+    assert COMPLETIONS.names == ("employee_id", "program", "status", "status_raw", "completed_at",
+                                 "assigned_at", "attempt", "hours", "score", "source_row")
+    assert SCHEMAS["roster"].names == ("employee_id", "team", "manager_id", "role", "location", "hire_date",
+                                       "termination_date", "valid_from", "valid_to", "source_row")
+    assert SCHEMAS["costs"].names == ("program", "category", "amount", "low", "high", "currency", "source_row")
+    with pytest.raises(ValueError, match="'kind' parameter must be one of"):
+        get_schema("transcripts")
+
+
+@pytest.mark.parametrize("raw, expected", [
+    ("Completed", "completed"), ("COMPLETED EQUIVALENT", "exempt"), ("Completed (Equivalent)", "exempt"),
+    ("Equivalent", "exempt"), ("Waived", "exempt"), ("In-Progress", "in_progress"), ("Registered", "enrolled"),
+    ("Not Started", "assigned"), ("No Show", "withdrawn"), ("Cancelled", "withdrawn"), ("Past Due", "overdue"),
+    ("In Progress / Past Due", "in_progress"), ("Registered/Past Due", "enrolled"), ("Expired", "expired"),
+    ("Failed", "failed"), ("Passed", "passed"),
+])
+def test_default_status_map(raw, expected):
+    assert normalise_status(raw, DEFAULT_STATUS_MAP) == expected
+
+
+def test_unknown_status_is_not_guessed():
+    assert normalise_status("Sort of done", DEFAULT_STATUS_MAP) is None
+    assert normalise_status("Nonsense / Past Due", DEFAULT_STATUS_MAP) is None
+    assert set(DEFAULT_STATUS_MAP.values()) <= set(STATUSES)
+
+
+def test_category_map_targets_phillips_categories():
+    assert set(DEFAULT_CATEGORY_MAP.values()) == set(COST_CATEGORIES)
+    assert DEFAULT_CATEGORY_MAP[normalise_key("Design & Development")] == "design"
+
+
+def test_contract_reports_every_failure():
+    good = pd.DataFrame({c: pd.Series([None], dtype="str") for c in ("employee_id", "program", "status",
+                                                                      "status_raw")})
+    good["employee_id"] = pd.Series(["a"], dtype="str")
+    good["program"] = pd.Series(["P"], dtype="str")
+    good["status"] = pd.Series(["completed"], dtype="str")
+    good["completed_at"] = pd.Series([pd.Timestamp("2024-01-01", tz="UTC")], dtype="datetime64[us, UTC]")
+    good["assigned_at"] = pd.Series([pd.NaT], dtype="datetime64[us, UTC]")
+    good["attempt"] = pd.Series([1], dtype="Int64")
+    good["hours"] = [1.0]
+    good["score"] = [2.0]
+    good["source_row"] = [2]
+    assert validate(COMPLETIONS, good) is good
+    bad = good.assign(status=pd.Series(["done"], dtype="str"), program=pd.Series([None], dtype="str"))
+    with pytest.raises(DataError, match="does not meet its contract") as info:
+        validate(COMPLETIONS, bad)
+    assert {f.column for f in info.value.failures} >= {"status", "program"}
+    assert {f.row for f in info.value.failures} == {2}
