@@ -144,12 +144,15 @@ def logit_fit(x: np.ndarray, d: np.ndarray, weights: np.ndarray | None = None, *
     if np.all(x[:, 0] == 1):
         beta[0] = np.log(p0 / (1 - p0))
     converged = False
-    for _ in range(max_iter):
+    for it in range(max_iter):
         eta = x @ beta
         p = expit(eta)
         grad = x.T @ (w * (d - p))
         info = x.T @ ((w * p * (1 - p))[:, None] * x)
         if _rcond(info) < RCOND_MIN:
+            if it > 0:
+                raise EstimationError("overlap fails: the covariates separate treated from comparison units "
+                                      "(fitted propensity scores reach 0 or 1)")
             raise EstimationError("The propensity-score design matrix is singular: the covariates are "
                                   "collinear or do not vary within this comparison. Remove some covariates.")
         step = np.linalg.solve(info, grad)
