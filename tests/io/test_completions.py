@@ -57,8 +57,12 @@ def test_raise_lists_all_four_failures_by_row_and_column(data_dir):
         read_completions(data_dir / "completions_bad.csv", errors="raise")
     err = info.value
     got = {(f.row, f.column) for f in err.failures}
-    assert got == {(UNKNOWN_STATUS, "Transcript Status"), (BAD_DATE, "Transcript Completed Date"),
-                   (NO_ID, "User ID"), (DUPLICATE, None)}
+    assert got == {
+        (UNKNOWN_STATUS, "Transcript Status"),
+        (BAD_DATE, "Transcript Completed Date"),
+        (NO_ID, "User ID"),
+        (DUPLICATE, None),
+    }
     msg = str(err)
     assert err.source.endswith("completions_bad.csv")
     for row in (UNKNOWN_STATUS, BAD_DATE, NO_ID, DUPLICATE):
@@ -120,10 +124,15 @@ def test_xlsx_first_sheet_and_named_sheet(data_dir, tmp_path):
 
 
 def test_dataframe_input_uses_position_plus_one():
-    raw = pd.DataFrame({"employee_id": [101, 102, 103], "program": ["P"] * 3,
-                        "status": ["completed", "assigned", "nonsense"],
-                        "completed_at": pd.to_datetime(["2024-01-02", None, None])},
-                       index=[10, 20, 30])
+    raw = pd.DataFrame(
+        {
+            "employee_id": [101, 102, 103],
+            "program": ["P"] * 3,
+            "status": ["completed", "assigned", "nonsense"],
+            "completed_at": pd.to_datetime(["2024-01-02", None, None]),
+        },
+        index=[10, 20, 30],
+    )
     t = read_completions(raw)
     assert t.source == "<DataFrame>"
     assert t.frame["employee_id"].tolist() == ["101", "102"]  # ids are strings everywhere
@@ -133,12 +142,25 @@ def test_dataframe_input_uses_position_plus_one():
 
 
 def test_column_override():
-    raw = pd.DataFrame({"Learner": ["a", "b"], "Thing": ["P", "P"], "Where": ["Done", "Done"],
-                        "When": ["2024-01-01", "2024-01-02"]})
-    t = read_completions(raw, columns={"Thing": "program", "where": "status", "When": "completed_at"},
-                         status_map={"Done": "completed"})
-    assert t.columns == {"employee_id": "Learner", "program": "Thing", "status": "Where",
-                         "completed_at": "When"}
+    raw = pd.DataFrame(
+        {
+            "Learner": ["a", "b"],
+            "Thing": ["P", "P"],
+            "Where": ["Done", "Done"],
+            "When": ["2024-01-01", "2024-01-02"],
+        }
+    )
+    t = read_completions(
+        raw,
+        columns={"Thing": "program", "where": "status", "When": "completed_at"},
+        status_map={"Done": "completed"},
+    )
+    assert t.columns == {
+        "employee_id": "Learner",
+        "program": "Thing",
+        "status": "Where",
+        "completed_at": "When",
+    }
     assert t.frame["status"].tolist() == ["completed", "completed"]
     with pytest.raises(ValueError, match="not columns of this table"):
         read_completions(raw, columns={"Thing": "programme_name"})
@@ -147,9 +169,14 @@ def test_column_override():
 
 
 def test_status_map_extends_and_is_checked():
-    raw = pd.DataFrame({"User ID": ["a", "b", "c"], "Course": ["P"] * 3,
-                        "Status": ["Terminado", "En Progreso", "Completed"],
-                        "Completion Date": ["2024-01-01", "", "2024-01-03"]})
+    raw = pd.DataFrame(
+        {
+            "User ID": ["a", "b", "c"],
+            "Course": ["P"] * 3,
+            "Status": ["Terminado", "En Progreso", "Completed"],
+            "Completion Date": ["2024-01-01", "", "2024-01-03"],
+        }
+    )
     plain = read_completions(raw)
     assert plain.rejected["value"].tolist() == ["Terminado", "En Progreso"]
     t = read_completions(raw, status_map={"terminado": "completed", "EN PROGRESO": "in_progress"})
@@ -160,8 +187,14 @@ def test_status_map_extends_and_is_checked():
 
 
 def test_completed_requires_completed_at():
-    raw = pd.DataFrame({"User ID": ["a", "b"], "Course": ["P", "P"], "Status": ["Passed", "Failed"],
-                        "Completion Date": ["", ""]})
+    raw = pd.DataFrame(
+        {
+            "User ID": ["a", "b"],
+            "Course": ["P", "P"],
+            "Status": ["Passed", "Failed"],
+            "Completion Date": ["", ""],
+        }
+    )
     t = read_completions(raw)
     assert t.frame["employee_id"].tolist() == ["b"]
     assert "completed_at is required when status is 'passed'" in t.rejected.loc[0, "reason"]
@@ -178,10 +211,18 @@ def test_ambiguous_day_month_raises_and_dayfirst_settles(data_dir):
 
 
 def test_day_above_twelve_settles_the_column():
-    raw = pd.DataFrame({"User ID": ["a", "b"], "Course": ["P", "P"], "Status": ["Completed"] * 2,
-                        "Completion Date": ["03/04/2024", "25/04/2024"]})
+    raw = pd.DataFrame(
+        {
+            "User ID": ["a", "b"],
+            "Course": ["P", "P"],
+            "Status": ["Completed"] * 2,
+            "Completion Date": ["03/04/2024", "25/04/2024"],
+        }
+    )
     assert read_completions(raw).frame["completed_at"].tolist() == [
-        pd.Timestamp("2024-04-03", tz="UTC"), pd.Timestamp("2024-04-25", tz="UTC")]
+        pd.Timestamp("2024-04-03", tz="UTC"),
+        pd.Timestamp("2024-04-25", tz="UTC"),
+    ]
 
 
 def test_missing_required_column_raises_in_quarantine_too():

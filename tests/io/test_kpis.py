@@ -13,8 +13,11 @@ def test_periods_numbers_and_duplicate_keys(data_dir, invariant):
     assert isinstance(t.frame["period"].dtype, pd.PeriodDtype)
     assert t.frame["period"].dtype == pd.PeriodDtype("M")
     assert t.frame["revenue"].tolist() == [12500.5, 13000.0, 9000.0]
-    assert t.frame["period"].tolist() == [pd.Period("2024-01", "M"), pd.Period("2024-02", "M"),
-                                         pd.Period("2024-01", "M")]
+    assert t.frame["period"].tolist() == [
+        pd.Period("2024-01", "M"),
+        pd.Period("2024-02", "M"),
+        pd.Period("2024-01", "M"),
+    ]
     rej = t.rejected.set_index("source_row")
     assert rej.loc[5, "reason"] == "exact duplicate of row 4"
     # E003 2024-01 has two rows with different revenue: both rejected, none guessed
@@ -24,19 +27,33 @@ def test_periods_numbers_and_duplicate_keys(data_dir, invariant):
 
 
 def test_dates_and_timestamps_become_periods_of_freq():
-    raw = pd.DataFrame({"store": ["S1", "S1", "S2"],
-                        "week_start": ["2024-01-01", "2024-01-08 00:00:00", "2024-01-03"],
-                        "sales": ["1.234,5", "10,25", "7"]})
+    raw = pd.DataFrame(
+        {
+            "store": ["S1", "S1", "S2"],
+            "week_start": ["2024-01-01", "2024-01-08 00:00:00", "2024-01-03"],
+            "sales": ["1.234,5", "10,25", "7"],
+        }
+    )
     t = read_kpis(raw, unit="store", time="week_start", freq="W")
     assert list(t.frame.columns) == ["store", "period", "sales", "source_row"]
-    assert t.frame["period"].tolist() == [pd.Period("2024-01-01", "W"), pd.Period("2024-01-08", "W"),
-                                         pd.Period("2024-01-01", "W")]
+    assert t.frame["period"].tolist() == [
+        pd.Period("2024-01-01", "W"),
+        pd.Period("2024-01-08", "W"),
+        pd.Period("2024-01-01", "W"),
+    ]
     assert t.frame["sales"].tolist() == [1234.5, 10.25, 7.0]  # decimal commas settled for the column
 
 
 def test_typed_frame_and_explicit_metrics():
-    raw = pd.DataFrame({"Employee ID": [1, 2], "Month": pd.to_datetime(["2024-03-15", "2024-04-01"]),
-                        "revenue": [10.0, 20.0], "deals": [1, 2], "team": ["A", "B"]})
+    raw = pd.DataFrame(
+        {
+            "Employee ID": [1, 2],
+            "Month": pd.to_datetime(["2024-03-15", "2024-04-01"]),
+            "revenue": [10.0, 20.0],
+            "deals": [1, 2],
+            "team": ["A", "B"],
+        }
+    )
     t = read_kpis(raw, metrics=["revenue"])
     assert list(t.frame.columns) == ["employee_id", "period", "revenue", "deals", "team", "source_row"]
     assert t.frame["period"].tolist() == [pd.Period("2024-03", "M"), pd.Period("2024-04", "M")]

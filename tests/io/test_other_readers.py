@@ -6,10 +6,16 @@ from impactlab.io import read_assessments, read_costs, read_observations, read_s
 
 
 def test_assessments_kinds_and_score_range(invariant):
-    raw = pd.DataFrame({"employee_id": ["a", "a", "b", "c"], "program": ["P"] * 4,
-                        "kind": ["Pre-test", "POST", "follow up", "mid"], "score": [40, 70, 120, 50],
-                        "max_score": [100, 100, 100, 100],
-                        "taken_at": ["2024-01-01", "2024-02-01", "2024-05-01", "2024-02-01"]})
+    raw = pd.DataFrame(
+        {
+            "employee_id": ["a", "a", "b", "c"],
+            "program": ["P"] * 4,
+            "kind": ["Pre-test", "POST", "follow up", "mid"],
+            "score": [40, 70, 120, 50],
+            "max_score": [100, 100, 100, 100],
+            "taken_at": ["2024-01-01", "2024-02-01", "2024-05-01", "2024-02-01"],
+        }
+    )
     t = read_assessments(raw)
     invariant(t)
     assert t.frame["kind"].tolist() == ["pre", "post"]
@@ -19,8 +25,15 @@ def test_assessments_kinds_and_score_range(invariant):
 
 
 def test_surveys_scale_and_optional_employee():
-    raw = pd.DataFrame({"program": ["P"] * 3, "question": ["relevant", "relevant", "nps"],
-                        "answer": [4, 6, 9], "scale_min": [1, 1, 0], "scale_max": [5, 5, 10]})
+    raw = pd.DataFrame(
+        {
+            "program": ["P"] * 3,
+            "question": ["relevant", "relevant", "nps"],
+            "answer": [4, 6, 9],
+            "scale_min": [1, 1, 0],
+            "scale_max": [5, 5, 10],
+        }
+    )
     t = read_surveys(raw)
     assert t.frame["response"].tolist() == [4.0, 9.0]
     assert t.frame["employee_id"].isna().all()
@@ -28,8 +41,15 @@ def test_surveys_scale_and_optional_employee():
 
 
 def test_observations():
-    raw = pd.DataFrame({"employee_id": ["a"], "behaviour": ["asks open questions"], "rating": ["3,5"],
-                        "observation date": ["2024-04-02"], "rater": ["m1"]})
+    raw = pd.DataFrame(
+        {
+            "employee_id": ["a"],
+            "behaviour": ["asks open questions"],
+            "rating": ["3,5"],
+            "observation date": ["2024-04-02"],
+            "rater": ["m1"],
+        }
+    )
     f = read_observations(raw).frame
     assert f.loc[0, "behavior"] == "asks open questions"
     assert f.loc[0, "rating"] == 3.5
@@ -38,11 +58,21 @@ def test_observations():
 
 
 def test_costs_categories_amounts_and_ranges(invariant):
-    raw = pd.DataFrame({"Program": ["P"] * 5,
-                        "Category": ["Design and Development", "Participant salaries and benefits",
-                                     "Travel", "Lunch", "Facilitators"],
-                        "Amount": ["12,000", None, "500", "10", None],
-                        "Low": [None, 20000, None, None, 9000], "High": [None, 30000, None, None, 8000]})
+    raw = pd.DataFrame(
+        {
+            "Program": ["P"] * 5,
+            "Category": [
+                "Design and Development",
+                "Participant salaries and benefits",
+                "Travel",
+                "Lunch",
+                "Facilitators",
+            ],
+            "Amount": ["12,000", None, "500", "10", None],
+            "Low": [None, 20000, None, None, 9000],
+            "High": [None, 30000, None, None, 8000],
+        }
+    )
     t = read_costs(raw)
     invariant(t)
     assert t.frame["category"].tolist() == ["design", "participant_time", "travel"]

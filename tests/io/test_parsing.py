@@ -13,19 +13,22 @@ from impactlab.io.sources import load_source, sniff_delimiter
 from impactlab.schemas import COMPLETIONS
 
 
-@pytest.mark.parametrize("text, expected", [
-    ("2024-03-31", "2024-03-31 00:00"),
-    ("2024-03-31 09:30:00", "2024-03-31 09:30"),
-    ("2024-03-31T09:30:00Z", "2024-03-31 09:30"),
-    ("2024-03-31T11:30:00+02:00", "2024-03-31 09:30"),
-    ("2024-03-31 09:30:00 UTC", "2024-03-31 09:30"),
-    ("20240331", "2024-03-31 00:00"),
-    ("2024/03/31", "2024-03-31 00:00"),
-    ("31 Mar 2024", "2024-03-31 00:00"),
-    ("March 31, 2024", "2024-03-31 00:00"),
-    ("31/03/2024 14:05", "2024-03-31 14:05"),
-    ("31.03.24", "2024-03-31 00:00"),
-])
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("2024-03-31", "2024-03-31 00:00"),
+        ("2024-03-31 09:30:00", "2024-03-31 09:30"),
+        ("2024-03-31T09:30:00Z", "2024-03-31 09:30"),
+        ("2024-03-31T11:30:00+02:00", "2024-03-31 09:30"),
+        ("2024-03-31 09:30:00 UTC", "2024-03-31 09:30"),
+        ("20240331", "2024-03-31 00:00"),
+        ("2024/03/31", "2024-03-31 00:00"),
+        ("31 Mar 2024", "2024-03-31 00:00"),
+        ("March 31, 2024", "2024-03-31 00:00"),
+        ("31/03/2024 14:05", "2024-03-31 14:05"),
+        ("31.03.24", "2024-03-31 00:00"),
+    ],
+)
 def test_date_formats(text, expected):
     parsed, bad = parse_timestamps(pd.Series([text]))
     assert not bad.any()
@@ -55,13 +58,16 @@ def test_naive_datetime_column_is_localised():
     assert not bad.any()
 
 
-@pytest.mark.parametrize("values, expected", [
-    (["1,234.50", "12"], [1234.5, 12.0]),
-    (["1.234,50", "12"], [1234.5, 12.0]),
-    (["8,50", "1 000,5"], [8.5, 1000.5]),
-    (["$1,200", "(300)"], [1200.0, -300.0]),
-    (["1,234", "5"], [1234.0, 5.0]),  # no decimal-comma evidence: a comma groups thousands
-])
+@pytest.mark.parametrize(
+    "values, expected",
+    [
+        (["1,234.50", "12"], [1234.5, 12.0]),
+        (["1.234,50", "12"], [1234.5, 12.0]),
+        (["8,50", "1 000,5"], [8.5, 1000.5]),
+        (["$1,200", "(300)"], [1200.0, -300.0]),
+        (["1,234", "5"], [1234.0, 5.0]),  # no decimal-comma evidence: a comma groups thousands
+    ],
+)
 def test_numbers(values, expected):
     parsed, bad = parse_numbers(pd.Series(values, dtype=object))
     assert not bad.any()
@@ -74,9 +80,18 @@ def test_non_numbers_are_flagged():
 
 
 def test_header_matching_rules():
-    m = match_columns(["USER_ID", "Training - Training Title", "Transcript - Transcript Status",
-                       "User - Manager - User ID", "Transcript Registration Date",
-                       "Transcript Assigned Date", "Region"], COMPLETIONS.readable)
+    m = match_columns(
+        [
+            "USER_ID",
+            "Training - Training Title",
+            "Transcript - Transcript Status",
+            "User - Manager - User ID",
+            "Transcript Registration Date",
+            "Transcript Assigned Date",
+            "Region",
+        ],
+        COMPLETIONS.readable,
+    )
     assert m.canonical["employee_id"] == "USER_ID"
     assert m.canonical["program"] == "Training - Training Title"  # section prefix dropped
     assert m.canonical["status"] == "Transcript - Transcript Status"
@@ -102,11 +117,10 @@ def test_sniff_delimiter():
 
 def test_csv_lines_blank_lines_multiline_and_ragged(tmp_path, invariant):
     p = tmp_path / "c.csv"
-    p.write_text('User ID,Course,Status,Note\n'
-                 'a,P,Assigned,"two\nlines"\n'
-                 '\n'
-                 'b,P,Assigned,x,EXTRA\n'
-                 'c,P,Assigned,y\n', encoding="utf-8")
+    p.write_text(
+        'User ID,Course,Status,Note\na,P,Assigned,"two\nlines"\n\nb,P,Assigned,x,EXTRA\nc,P,Assigned,y\n',
+        encoding="utf-8",
+    )
     raw = load_source(p)
     assert raw.rows.tolist() == [2, 6]  # the blank line 4 is skipped, line numbers are kept
     assert [m[0] for m in raw.malformed] == [5]

@@ -20,8 +20,13 @@ def test_roster_from_simulator_layout(data_dir, invariant):
 
 
 def test_termination_before_hire_is_rejected():
-    raw = pd.DataFrame({"Employee ID": ["a", "b"], "Hire Date": ["2020-01-01", "2020-01-01"],
-                        "Termination Date": ["2019-12-31", "N/A"]})
+    raw = pd.DataFrame(
+        {
+            "Employee ID": ["a", "b"],
+            "Hire Date": ["2020-01-01", "2020-01-01"],
+            "Termination Date": ["2019-12-31", "N/A"],
+        }
+    )
     t = read_roster(raw)
     assert t.frame["employee_id"].tolist() == ["b"]
     assert t.rejected.loc[0, "column"] == "Termination Date"

@@ -17,22 +17,64 @@ from impactlab.schemas import (
 
 
 def test_canonical_column_order_matches_design():
-    assert COMPLETIONS.names == ("employee_id", "program", "status", "status_raw", "completed_at",
-                                 "assigned_at", "attempt", "hours", "score", "source_row")
-    assert SCHEMAS["roster"].names == ("employee_id", "team", "manager_id", "role", "location", "hire_date",
-                                       "termination_date", "valid_from", "valid_to", "source_row")
-    assert SCHEMAS["costs"].names == ("program", "category", "amount", "low", "high", "currency", "source_row")
+    assert COMPLETIONS.names == (
+        "employee_id",
+        "program",
+        "status",
+        "status_raw",
+        "completed_at",
+        "assigned_at",
+        "attempt",
+        "hours",
+        "score",
+        "source_row",
+    )
+    assert SCHEMAS["roster"].names == (
+        "employee_id",
+        "team",
+        "manager_id",
+        "role",
+        "location",
+        "hire_date",
+        "termination_date",
+        "valid_from",
+        "valid_to",
+        "source_row",
+    )
+    assert SCHEMAS["costs"].names == (
+        "program",
+        "category",
+        "amount",
+        "low",
+        "high",
+        "currency",
+        "source_row",
+    )
     with pytest.raises(ValueError, match="'kind' parameter must be one of"):
         get_schema("transcripts")
 
 
-@pytest.mark.parametrize("raw, expected", [
-    ("Completed", "completed"), ("COMPLETED EQUIVALENT", "exempt"), ("Completed (Equivalent)", "exempt"),
-    ("Equivalent", "exempt"), ("Waived", "exempt"), ("In-Progress", "in_progress"), ("Registered", "enrolled"),
-    ("Not Started", "assigned"), ("No Show", "withdrawn"), ("Cancelled", "withdrawn"), ("Past Due", "overdue"),
-    ("In Progress / Past Due", "in_progress"), ("Registered/Past Due", "enrolled"), ("Expired", "expired"),
-    ("Failed", "failed"), ("Passed", "passed"),
-])
+@pytest.mark.parametrize(
+    "raw, expected",
+    [
+        ("Completed", "completed"),
+        ("COMPLETED EQUIVALENT", "exempt"),
+        ("Completed (Equivalent)", "exempt"),
+        ("Equivalent", "exempt"),
+        ("Waived", "exempt"),
+        ("In-Progress", "in_progress"),
+        ("Registered", "enrolled"),
+        ("Not Started", "assigned"),
+        ("No Show", "withdrawn"),
+        ("Cancelled", "withdrawn"),
+        ("Past Due", "overdue"),
+        ("In Progress / Past Due", "in_progress"),
+        ("Registered/Past Due", "enrolled"),
+        ("Expired", "expired"),
+        ("Failed", "failed"),
+        ("Passed", "passed"),
+    ],
+)
 def test_default_status_map(raw, expected):
     assert normalise_status(raw, DEFAULT_STATUS_MAP) == expected
 
@@ -49,8 +91,9 @@ def test_category_map_targets_phillips_categories():
 
 
 def test_contract_reports_every_failure():
-    good = pd.DataFrame({c: pd.Series([None], dtype="str") for c in ("employee_id", "program", "status",
-                                                                      "status_raw")})
+    good = pd.DataFrame(
+        {c: pd.Series([None], dtype="str") for c in ("employee_id", "program", "status", "status_raw")}
+    )
     good["employee_id"] = pd.Series(["a"], dtype="str")
     good["program"] = pd.Series(["P"], dtype="str")
     good["status"] = pd.Series(["completed"], dtype="str")

@@ -18,6 +18,15 @@ from impactlab.io.readers import (
 from impactlab.io.table import Table
 
 __all__ = [
-    "PRESETS", "Preset", "Table", "get_preset", "read_assessments", "read_completions", "read_costs",
-    "read_kpis", "read_observations", "read_roster", "read_surveys",
+    "PRESETS",
+    "Preset",
+    "Table",
+    "get_preset",
+    "read_assessments",
+    "read_completions",
+    "read_costs",
+    "read_kpis",
+    "read_observations",
+    "read_roster",
+    "read_surveys",
 ]

@@ -54,30 +54,45 @@ def _texts(values: pd.Series, bad: np.ndarray) -> list[tuple[int, str]]:
     return [(int(i), as_text(raw[i])) for i in np.flatnonzero(bad)]
 
 
-def parse_column(spec: ColumnSpec, values: pd.Series, header: str, ctx: Context,
-                 period_parser: PeriodParser | None = None) -> tuple[pd.Series, list[Problem]]:
+def parse_column(
+    spec: ColumnSpec, values: pd.Series, header: str, ctx: Context, period_parser: PeriodParser | None = None
+) -> tuple[pd.Series, list[Problem]]:
     """Parse one input column to its canonical kind; return values and the problems found."""
     missing = missing_mask(values)
     problems: list[Problem] = []
     if spec.required:
-        problems += [(int(i), header, None,
-                      f"required value {spec.name!r} is missing (column {header!r} is empty)", "missing")
-                     for i in np.flatnonzero(missing)]
+        problems += [
+            (
+                int(i),
+                header,
+                None,
+                f"required value {spec.name!r} is missing (column {header!r} is empty)",
+                "missing",
+            )
+            for i in np.flatnonzero(missing)
+        ]
     raw = values.to_numpy(dtype=object)
     kind = spec.kind
     if kind in ("id", "text", "status", "category"):
         conv = as_id if kind == "id" else as_clean_text
-        text = [None if m else conv(v) for v, m in zip(raw, missing)]
+        text = [None if m else conv(v) for v, m in zip(raw, missing, strict=True)]
         if kind == "status":
             out: list[Any] = []
             allowed = ", ".join(STATUSES)
             for i, t in enumerate(text):
                 st = None if t is None else normalise_status(t, ctx.status_map)
                 if t is not None and st is None:
-                    problems.append((i, header, t,
-                                     f"unknown status {t!r}; canonical statuses are {allowed}. Map it with "
-                                     f"status_map={{{t!r}: '<canonical status>'}} (recognised raw strings: "
-                                     "impactlab.schemas.DEFAULT_STATUS_MAP)", "status"))
+                    problems.append(
+                        (
+                            i,
+                            header,
+                            t,
+                            f"unknown status {t!r}; canonical statuses are {allowed}. Map it with "
+                            f"status_map={{{t!r}: '<canonical status>'}} (recognised raw strings: "
+                            "impactlab.schemas.DEFAULT_STATUS_MAP)",
+                            "status",
+                        )
+                    )
                 out.append(st)
             text = out
         elif kind == "category":
@@ -86,32 +101,56 @@ def parse_column(spec: ColumnSpec, values: pd.Series, header: str, ctx: Context,
             for i, t in enumerate(text):
                 c = None if t is None else cmap.get(normalise_key(t))
                 if t is not None and c is None:
-                    problems.append((i, header, t, f"{t!r} is not a known {spec.name}; allowed: "
-                                     f"{', '.join(spec.allowed)} (common spellings are accepted)", "category"))
+                    problems.append(
+                        (
+                            i,
+                            header,
+                            t,
+                            f"{t!r} is not a known {spec.name}; allowed: "
+                            f"{', '.join(spec.allowed)} (common spellings are accepted)",
+                            "category",
+                        )
+                    )
                 out.append(c)
             text = out
         return pd.Series(text, index=values.index, dtype="str"), problems
     if kind == "timestamp":
-        parsed, bad = parse_timestamps(values, tz=ctx.tz, dayfirst=ctx.dayfirst, column=header,
-                                       source=ctx.source)
-        problems += [(i, header, t, f"cannot read {t!r} as a date; accepted formats: {accepted_formats()}",
-                      "date") for i, t in _texts(values, bad)]
+        parsed, bad = parse_timestamps(
+            values, tz=ctx.tz, dayfirst=ctx.dayfirst, column=header, source=ctx.source
+        )
+        problems += [
+            (i, header, t, f"cannot read {t!r} as a date; accepted formats: {accepted_formats()}", "date")
+            for i, t in _texts(values, bad)
+        ]
         return parsed, problems
     if kind in ("number", "integer"):
         parsed, bad = parse_numbers(values)
-        problems += [(i, header, t, f"{t!r} is not a number; expected {NUMBER_HELP}", "number")
-                     for i, t in _texts(values, bad)]
+        problems += [
+            (i, header, t, f"{t!r} is not a number; expected {NUMBER_HELP}", "number")
+            for i, t in _texts(values, bad)
+        ]
         if kind == "integer":
             frac = parsed.notna().to_numpy() & (parsed.fillna(0).to_numpy() % 1 != 0)
-            problems += [(i, header, t, f"{t!r} is not a whole number", "number") for i, t in _texts(values, frac)]
+            problems += [
+                (i, header, t, f"{t!r} is not a whole number", "number") for i, t in _texts(values, frac)
+            ]
             parsed = parsed.where(~frac).round().astype("Int64")
         return parsed, problems
     if kind == "period":
         if period_parser is None:  # pragma: no cover - schema/engine mismatch
             raise TypeError("a period column needs a period parser")
         parsed, bad = period_parser(values, ctx, header)
-        problems += [(i, header, t, f"cannot read {t!r} as a period; expected 'YYYY-MM', 'YYYY-Qn' or a date "
-                      f"({accepted_formats()})", "period") for i, t in _texts(values, bad)]
+        problems += [
+            (
+                i,
+                header,
+                t,
+                f"cannot read {t!r} as a period; expected 'YYYY-MM', 'YYYY-Qn' or a date "
+                f"({accepted_formats()})",
+                "period",
+            )
+            for i, t in _texts(values, bad)
+        ]
         return parsed, problems
     raise TypeError(f"unknown column kind {kind!r}")  # pragma: no cover
 
@@ -127,32 +166,53 @@ def exact_duplicates(text: pd.DataFrame, rows: np.ndarray) -> list[Problem]:
     first: dict[int, int] = {}
     for pos, g in enumerate(group):
         first.setdefault(int(g), pos)
-    return [(int(p), None, None, f"exact duplicate of row {rows[first[int(group[p])]]}", "duplicate")
-            for p in np.flatnonzero(dup)]
+    return [
+        (int(p), None, None, f"exact duplicate of row {rows[first[int(group[p])]]}", "duplicate")
+        for p in np.flatnonzero(dup)
+    ]
 
 
-def read(raw: RawSource, schema: TableSchema, ctx: Context, *, errors: str,
-         columns: Mapping[str, str] | None = None, preset_columns: Mapping[str, str] | None = None,
-         match: ColumnMatch | None = None, row_check: RowCheck | None = None,
-         key_check: KeyCheck | None = None, period_parser: PeriodParser | None = None,
-         derived: Callable[[pd.DataFrame, dict[str, pd.Series], dict[str, str]], None] | None = None) -> Table:
+def read(
+    raw: RawSource,
+    schema: TableSchema,
+    ctx: Context,
+    *,
+    errors: str,
+    columns: Mapping[str, str] | None = None,
+    preset_columns: Mapping[str, str] | None = None,
+    match: ColumnMatch | None = None,
+    row_check: RowCheck | None = None,
+    key_check: KeyCheck | None = None,
+    period_parser: PeriodParser | None = None,
+    derived: Callable[[pd.DataFrame, dict[str, pd.Series], dict[str, str]], None] | None = None,
+) -> Table:
     """Run the pipeline on a loaded source (see the module notes)."""
     frame = raw.frame
     if match is None:
-        match = match_columns(list(frame.columns), schema.readable, columns=columns,
-                              preset_columns=preset_columns, source=raw.source)
+        match = match_columns(
+            list(frame.columns),
+            schema.readable,
+            columns=columns,
+            preset_columns=preset_columns,
+            source=raw.source,
+        )
     headers = match.canonical
     absent = [c for c in schema.readable if c.required and c.name not in headers]
     if absent:
         failures = []
         for c in absent:
             syn = ", ".join(repr(s) for s in (c.name,) + c.synonyms[:8])
-            failures.append(Failure(None, c.name, None, f"required column not found; headers accepted include {syn}"))
+            failures.append(
+                Failure(None, c.name, None, f"required column not found; headers accepted include {syn}")
+            )
         first = absent[0].name
-        raise DataError(f"the {schema.kind} table lacks required column(s) "
-                        f"{[c.name for c in absent]}; headers seen: {list(frame.columns)}", source=raw.source,
-                        failures=failures,
-                        hint=f"name the header that holds it, e.g. columns={{'<your header>': {first!r}}}")
+        raise DataError(
+            f"the {schema.kind} table lacks required column(s) "
+            f"{[c.name for c in absent]}; headers seen: {list(frame.columns)}",
+            source=raw.source,
+            failures=failures,
+            hint=f"name the header that holds it, e.g. columns={{'<your header>': {first!r}}}",
+        )
 
     parsed: dict[str, pd.Series] = {}
     problems: list[Problem] = []
@@ -183,10 +243,13 @@ def read(raw: RawSource, schema: TableSchema, ctx: Context, *, errors: str,
         failures += [Failure(int(raw.rows[p[0]]), p[1], p[2], p[3]) for p in problems]
         failures.sort(key=lambda f: (f.row, f.column or ""))
         n_rows = len({f.row for f in failures})
-        raise DataError(f"{len(failures)} problem(s) on {n_rows} of {raw.rows_read} rows of the {schema.kind} table",
-                        source=raw.source, failures=failures,
-                        hint="correct the rows listed, or read with errors='quarantine' to keep the good rows "
-                             "and inspect .rejected")
+        raise DataError(
+            f"{len(failures)} problem(s) on {n_rows} of {raw.rows_read} rows of the {schema.kind} table",
+            source=raw.source,
+            failures=failures,
+            hint="correct the rows listed, or read with errors='quarantine' to keep the good rows "
+            "and inspect .rejected",
+        )
 
     keep = ~failed
     out = pd.DataFrame(index=range(int(keep.sum())))
@@ -205,8 +268,15 @@ def read(raw: RawSource, schema: TableSchema, ctx: Context, *, errors: str,
     validate(schema, out, source=raw.source)
 
     rejected = _rejected(text, raw, problems)
-    return Table(frame=out, rejected=rejected, source=raw.source, rows_read=raw.rows_read, kind=schema.kind,
-                 columns=dict(headers), notes=tuple(raw.notes) + tuple(ctx.notes))
+    return Table(
+        frame=out,
+        rejected=rejected,
+        source=raw.source,
+        rows_read=raw.rows_read,
+        kind=schema.kind,
+        columns=dict(headers),
+        notes=tuple(raw.notes) + tuple(ctx.notes),
+    )
 
 
 def _empty_dtype(spec: ColumnSpec) -> Any:
@@ -222,12 +292,13 @@ def _rejected(text: pd.DataFrame, raw: RawSource, problems: list[Problem]) -> pd
     rename = {c: (f"raw_{c}" if c in reserved else c) for c in text.columns}
     records: list[dict[str, Any]] = []
     for line, values, reason in raw.malformed:
-        rec = {rename[k]: v for k, v in values.items()}
-        rec.update(source_row=int(line), column=None, value=None, reason=reason, check="malformed")
+        rec: dict[str, Any] = {rename[k]: v for k, v in values.items()}
+        rec.update({"source_row": int(line), "column": None, "value": None, "reason": reason,
+                    "check": "malformed"})
         records.append(rec)
     if problems:
         sub = text.iloc[[p[0] for p in problems]].rename(columns=rename).to_dict("records")
-        for rec, p in zip(sub, problems):
+        for rec, p in zip(sub, problems, strict=True):
             rec.update(source_row=int(raw.rows[p[0]]), column=p[1], value=p[2], reason=p[3], check=p[4])
             records.append(rec)
     cols = [rename[c] for c in text.columns] + list(REJECTED_COLUMNS)

@@ -118,21 +118,35 @@ _TIME = r"(?:[ T,]+(\d{1,2}):(\d{2})(?::(\d{2}))?\s*([AaPp][Mm])?)?"
 
 #: Ordered registry of accepted date formats (first match wins).
 DATE_FORMATS: list[DateFormat] = [
-    DateFormat("ISO 8601 (2024-03-31, 2024-03-31 09:30:00, 2024-03-31T09:30:00Z, +02:00 offsets)",
-               re.compile(r"\d{4}-\d{1,2}-\d{1,2}(?:[T ]\d{1,2}:\d{2}(?::\d{2}(?:[.,]\d+)?)?)?"
-                          r"\s*(?:Z|UTC|[+-]\d{2}(?::?\d{2})?)?"), _parse_iso),
+    DateFormat(
+        "ISO 8601 (2024-03-31, 2024-03-31 09:30:00, 2024-03-31T09:30:00Z, +02:00 offsets)",
+        re.compile(
+            r"\d{4}-\d{1,2}-\d{1,2}(?:[T ]\d{1,2}:\d{2}(?::\d{2}(?:[.,]\d+)?)?)?"
+            r"\s*(?:Z|UTC|[+-]\d{2}(?::?\d{2})?)?"
+        ),
+        _parse_iso,
+    ),
     DateFormat("YYYYMMDD (20240331)", re.compile(r"(?:19|20)\d{6}"), _parse_compact),
-    DateFormat("YYYY/MM/DD (2024/03/31)",
-               re.compile(r"(\d{4})[/.](\d{1,2})[/.](\d{1,2})(?:[ T]+(\d{1,2}):(\d{2})(?::(\d{2}))?)?"),
-               _parse_year_first),
-    DateFormat("DD/MM/YYYY or MM/DD/YYYY, also with '.' or '-' and 2-digit years (order settled from the "
-               "column or by dayfirst=)",
-               re.compile(r"(\d{1,2})[/.\-](\d{1,2})[/.\-](\d{4}|\d{2})" + _TIME), _parse_slashed,
-               order_sensitive=True),
-    DateFormat("month names (31 Mar 2024, March 31, 2024)",
-               re.compile(r"((?:\d{1,2}[\s\-]+[A-Za-z]{3,9}\.?[\s\-,]+\d{2,4})|(?:[A-Za-z]{3,9}\.?\s+\d{1,2},?"
-                          r"\s+\d{4}))((?:[ T,]+\d{1,2}:\d{2}(?::\d{2})?\s*(?:[AaPp][Mm])?))?"),
-               _parse_month_name),
+    DateFormat(
+        "YYYY/MM/DD (2024/03/31)",
+        re.compile(r"(\d{4})[/.](\d{1,2})[/.](\d{1,2})(?:[ T]+(\d{1,2}):(\d{2})(?::(\d{2}))?)?"),
+        _parse_year_first,
+    ),
+    DateFormat(
+        "DD/MM/YYYY or MM/DD/YYYY, also with '.' or '-' and 2-digit years (order settled from the "
+        "column or by dayfirst=)",
+        re.compile(r"(\d{1,2})[/.\-](\d{1,2})[/.\-](\d{4}|\d{2})" + _TIME),
+        _parse_slashed,
+        order_sensitive=True,
+    ),
+    DateFormat(
+        "month names (31 Mar 2024, March 31, 2024)",
+        re.compile(
+            r"((?:\d{1,2}[\s\-]+[A-Za-z]{3,9}\.?[\s\-,]+\d{2,4})|(?:[A-Za-z]{3,9}\.?\s+\d{1,2},?"
+            r"\s+\d{4}))((?:[ T,]+\d{1,2}:\d{2}(?::\d{2})?\s*(?:[AaPp][Mm])?))?"
+        ),
+        _parse_month_name,
+    ),
 ]
 
 
@@ -177,10 +191,14 @@ def settle_dayfirst(texts: list[str], *, dayfirst: bool | None, column: str, sou
             unsettled = t
     if day_first_seen and month_first_seen:
         raise DataError(
-            f"column {column!r} mixes day-first and month-first dates", source=source,
-            failures=[Failure(None, column, day_first_seen, "only readable as day/month"),
-                      Failure(None, column, month_first_seen, "only readable as month/day")],
-            hint="make the column use one date order before reading it")
+            f"column {column!r} mixes day-first and month-first dates",
+            source=source,
+            failures=[
+                Failure(None, column, day_first_seen, "only readable as day/month"),
+                Failure(None, column, month_first_seen, "only readable as month/day"),
+            ],
+            hint="make the column use one date order before reading it",
+        )
     if day_first_seen:
         return True
     if month_first_seen:
@@ -188,9 +206,11 @@ def settle_dayfirst(texts: list[str], *, dayfirst: bool | None, column: str, sou
     if unsettled:
         raise DataError(
             f"column {column!r} has dates such as {unsettled!r} whose day/month order cannot be settled "
-            "from the data (no value has a day above 12)", source=source,
+            "from the data (no value has a day above 12)",
+            source=source,
             failures=[Failure(None, column, unsettled, "ambiguous day/month order")],
-            hint="pass dayfirst=True (31/12/2024 style) or dayfirst=False (12/31/2024 style)")
+            hint="pass dayfirst=True (31/12/2024 style) or dayfirst=False (12/31/2024 style)",
+        )
     return False
 
 
@@ -205,13 +225,21 @@ def check_tz(tz: str) -> str:
     try:
         pd.Timestamp("2024-01-01").tz_localize(tz)
     except Exception as exc:  # noqa: BLE001 - pandas/zoneinfo raise several types
-        raise ValueError(f"The 'tz' parameter must be a time-zone name such as 'UTC' or 'Europe/Paris'. "
-                         f"Got {tz!r} instead.") from exc
+        raise ValueError(
+            f"The 'tz' parameter must be a time-zone name such as 'UTC' or 'Europe/Paris'. "
+            f"Got {tz!r} instead."
+        ) from exc
     return tz
 
 
-def parse_timestamps(values: pd.Series, *, tz: str = "UTC", dayfirst: bool | None = None,
-                     column: str = "", source: str | None = None) -> tuple[pd.Series, np.ndarray]:
+def parse_timestamps(
+    values: pd.Series,
+    *,
+    tz: str = "UTC",
+    dayfirst: bool | None = None,
+    column: str = "",
+    source: str | None = None,
+) -> tuple[pd.Series, np.ndarray]:
     """Parse a column of dates or timestamps to UTC.
 
     Parameters

@@ -49,8 +49,9 @@ class ColumnMatch:
     extras: dict[str, str]
 
 
-def _resolve_user_map(raw_columns: Sequence[str], mapping: Mapping[str, str], *, what: str,
-                      strict: bool, source: str | None) -> dict[str, str]:
+def _resolve_user_map(
+    raw_columns: Sequence[str], mapping: Mapping[str, str], *, what: str, strict: bool, source: str | None
+) -> dict[str, str]:
     """canonical -> raw for a {raw: canonical} map; unknown raw headers raise when ``strict``."""
     by_key: dict[str, str] = {}
     for r in raw_columns:
@@ -60,17 +61,25 @@ def _resolve_user_map(raw_columns: Sequence[str], mapping: Mapping[str, str], *,
         hit = raw if raw in raw_columns else by_key.get(normalise_key(raw))
         if hit is None:
             if strict:
-                raise DataError(f"{what} names the header {raw!r}, which is not in the input", source=source,
-                                failures=[Failure(None, raw, None, "header not found")],
-                                hint=f"headers seen: {list(raw_columns)}")
+                raise DataError(
+                    f"{what} names the header {raw!r}, which is not in the input",
+                    source=source,
+                    failures=[Failure(None, raw, None, "header not found")],
+                    hint=f"headers seen: {list(raw_columns)}",
+                )
             continue
         out.setdefault(canon, hit)
     return out
 
 
-def match_columns(raw_columns: Sequence[str], specs: Sequence[ColumnSpec], *,
-                  columns: Mapping[str, str] | None = None, preset_columns: Mapping[str, str] | None = None,
-                  source: str | None = None) -> ColumnMatch:
+def match_columns(
+    raw_columns: Sequence[str],
+    specs: Sequence[ColumnSpec],
+    *,
+    columns: Mapping[str, str] | None = None,
+    preset_columns: Mapping[str, str] | None = None,
+    source: str | None = None,
+) -> ColumnMatch:
     """Match ``raw_columns`` onto ``specs`` (see the module notes for the rules)."""
     raw_columns = [str(c) for c in raw_columns]
     canonical: dict[str, str] = {}
@@ -79,12 +88,15 @@ def match_columns(raw_columns: Sequence[str], specs: Sequence[ColumnSpec], *,
         bad = {c for c in columns.values() if c not in names}
         if bad:
             allowed = ", ".join(repr(n) for n in sorted(names))
-            raise ValueError(f"The 'columns' parameter maps onto {sorted(bad)!r}, which are not columns of "
-                             f"this table. Allowed targets: {allowed}.")
+            raise ValueError(
+                f"The 'columns' parameter maps onto {sorted(bad)!r}, which are not columns of "
+                f"this table. Allowed targets: {allowed}."
+            )
         canonical.update(_resolve_user_map(raw_columns, columns, what="columns=", strict=True, source=source))
     if preset_columns:
-        for canon, raw in _resolve_user_map(raw_columns, preset_columns, what="the preset", strict=False,
-                                            source=source).items():
+        for canon, raw in _resolve_user_map(
+            raw_columns, preset_columns, what="the preset", strict=False, source=source
+        ).items():
             if canon in names and canon not in canonical and raw not in canonical.values():
                 canonical[canon] = raw
     for use_prefix in (False, True):
@@ -113,9 +125,11 @@ def match_columns(raw_columns: Sequence[str], specs: Sequence[ColumnSpec], *,
                 continue
             if len(best[1]) > 1:
                 raise DataError(
-                    f"several headers could be the column {spec.name!r}: {best[1]}", source=source,
+                    f"several headers could be the column {spec.name!r}: {best[1]}",
+                    source=source,
                     failures=[Failure(None, r, None, f"also matches {spec.name!r}") for r in best[1]],
-                    hint=f"say which one with columns={{{best[1][0]!r}: {spec.name!r}}}")
+                    hint=f"say which one with columns={{{best[1][0]!r}: {spec.name!r}}}",
+                )
             canonical[spec.name] = best[1][0]
     used = set(canonical.values())
     extras: dict[str, str] = {}

@@ -36,13 +36,15 @@ def check_freq(freq: str) -> str:
     try:
         pd.Period("2024-01-01", freq=freq)
     except (ValueError, TypeError) as exc:
-        raise ValueError(f"The 'freq' parameter must be a pandas period frequency such as 'M', 'W', 'Q' or "
-                         f"'D'. Got {freq!r} instead.") from exc
+        raise ValueError(
+            f"The 'freq' parameter must be a pandas period frequency such as 'M', 'W', 'Q' or "
+            f"'D'. Got {freq!r} instead."
+        ) from exc
     return freq
 
 
 def parse_periods(values: pd.Series, ctx: Context, header: str) -> tuple[pd.Series, np.ndarray]:
-    """Read a period column: ``"YYYY-MM"``, ``"YYYY-Qn"``, Period values, or dates (their period in ``tz``)."""
+    """Read a period column: ``"YYYY-MM"``, ``"YYYY-Qn"``, Period values, or dates (period in ``tz``)."""
     freq = ctx.freq
     dtype = pd.PeriodDtype(freq)
     if isinstance(values.dtype, pd.PeriodDtype):
@@ -65,15 +67,20 @@ def parse_periods(values: pd.Series, ctx: Context, header: str) -> tuple[pd.Seri
                 continue
             m = _YEAR_MONTH.fullmatch(t)
             q = _YEAR_QUARTER.fullmatch(t)
-            if m or q:
-                base = (pd.Period(year=int(m.group(1)), month=int(m.group(2)), freq="M") if m
-                        else pd.Period(f"{q.group(1)}Q{q.group(2)}", freq="Q"))  # type: ignore[union-attr]
+            base: pd.Period | None = None
+            if m is not None:
+                base = pd.Period(year=int(m.group(1)), month=int(m.group(2)), freq="M")
+            elif q is not None:
+                base = pd.Period(f"{q.group(1)}Q{q.group(2)}", freq="Q")
+            if base is not None:
                 cache[t] = out[i] = base.asfreq(freq, how="start")
                 continue
         pending.append(i)
     if pending:
         sub = pd.Series([raw[i] for i in pending], dtype=object)
-        ts, sub_bad = parse_timestamps(sub, tz=ctx.tz, dayfirst=ctx.dayfirst, column=header, source=ctx.source)
+        ts, sub_bad = parse_timestamps(
+            sub, tz=ctx.tz, dayfirst=ctx.dayfirst, column=header, source=ctx.source
+        )
         local = ts.dt.tz_convert(ctx.tz).dt.tz_localize(None)
         for j, i in enumerate(pending):
             if sub_bad[j] or pd.isna(local.iloc[j]):
@@ -94,8 +101,9 @@ def _find(raw_columns: Sequence[str], names: Sequence[str], taken: set[str]) -> 
 
 
 def _duplicate_keys(unit: str, metrics: Sequence[str]) -> _engine.KeyCheck:
-    def check(typed: pd.DataFrame, failed: np.ndarray, headers: dict[str, str],
-              rows: np.ndarray) -> list[Problem]:
+    def check(
+        typed: pd.DataFrame, failed: np.ndarray, headers: dict[str, str], rows: np.ndarray
+    ) -> list[Problem]:
         ok = np.flatnonzero(~failed)
         keys = typed.iloc[ok][[unit, "period"]]
         dup = keys.duplicated(keep=False).to_numpy()
@@ -109,21 +117,47 @@ def _duplicate_keys(unit: str, metrics: Sequence[str]) -> _engine.KeyCheck:
             same = len(metrics) == 0 or bool((vals.nunique(dropna=False) <= 1).all())
             lines = [int(rows[p]) for p in pos]
             if same:
-                problems += [(p, None, None, f"exact duplicate of row {lines[0]} (same {unit}, period and "
-                              "values)", "duplicate") for p in pos[1:]]
+                problems += [
+                    (
+                        p,
+                        None,
+                        None,
+                        f"exact duplicate of row {lines[0]} (same {unit}, period and values)",
+                        "duplicate",
+                    )
+                    for p in pos[1:]
+                ]
             else:
-                problems += [(p, None, None, f"conflicting rows for {unit}={u!r}, period {per}: rows "
-                              f"{lines} hold different values; keep one row per {unit} and period", "key")
-                             for p in pos]
+                problems += [
+                    (
+                        p,
+                        None,
+                        None,
+                        f"conflicting rows for {unit}={u!r}, period {per}: rows "
+                        f"{lines} hold different values; keep one row per {unit} and period",
+                        "key",
+                    )
+                    for p in pos
+                ]
         return problems
 
     return check
 
 
-def read_kpis(source: Source, unit: str = "employee_id", time: str = "month",
-              metrics: Sequence[str] | None = None, *, freq: str = "M", preset: str | None = None,
-              columns: Mapping[str, str] | None = None, errors: Errors = "quarantine", tz: str = "UTC",
-              dayfirst: bool | None = None, sheet: str | int | None = None) -> Table:
+def read_kpis(
+    source: Source,
+    unit: str = "employee_id",
+    time: str = "month",
+    metrics: Sequence[str] | None = None,
+    *,
+    freq: str = "M",
+    preset: str | None = None,
+    columns: Mapping[str, str] | None = None,
+    errors: Errors = "quarantine",
+    tz: str = "UTC",
+    dayfirst: bool | None = None,
+    sheet: str | int | None = None,
+) -> Table:
     """Read business KPIs, one row per unit and period, into the canonical kpis table.
 
     Parameters
@@ -170,8 +204,12 @@ def read_kpis(source: Source, unit: str = "employee_id", time: str = "month",
         hit = _find(cols, [r], set())
         if hit is None:
             if columns and r in columns:
-                raise DataError(f"columns= names the header {r!r}, which is not in the input", source=raw.source,
-                                failures=[Failure(None, r, None, "header not found")], hint=f"headers seen: {cols}")
+                raise DataError(
+                    f"columns= names the header {r!r}, which is not in the input",
+                    source=raw.source,
+                    failures=[Failure(None, r, None, "header not found")],
+                    hint=f"headers seen: {cols}",
+                )
             continue
         targets["period" if target == time else target] = hit
     taken = set(targets.values())
@@ -188,17 +226,23 @@ def read_kpis(source: Source, unit: str = "employee_id", time: str = "month",
             taken.add(hit)
     lacking = [n for n, k in ((unit, unit), (time, "period")) if k not in targets]
     if lacking:
-        raise DataError(f"the kpis table lacks the column(s) {lacking}; headers seen: {cols}", source=raw.source,
-                        failures=[Failure(None, n, None, "required column not found") for n in lacking],
-                        hint=f"pass unit=/time= with your headers, or columns={{'<your header>': {lacking[0]!r}}}")
+        raise DataError(
+            f"the kpis table lacks the column(s) {lacking}; headers seen: {cols}",
+            source=raw.source,
+            failures=[Failure(None, n, None, "required column not found") for n in lacking],
+            hint=f"pass unit=/time= with your headers, or columns={{'<your header>': {lacking[0]!r}}}",
+        )
     if metrics is not None:
         for m in metrics:
             if m not in targets:
                 hit = _find(cols, [m], taken)
                 if hit is None:
-                    raise DataError(f"metric {m!r} is not in the input; headers seen: {cols}", source=raw.source,
-                                    failures=[Failure(None, m, None, "metric column not found")],
-                                    hint="pass metrics= with headers of the input")
+                    raise DataError(
+                        f"metric {m!r} is not in the input; headers seen: {cols}",
+                        source=raw.source,
+                        failures=[Failure(None, m, None, "metric column not found")],
+                        hint="pass metrics= with headers of the input",
+                    )
                 targets[m] = hit
                 taken.add(hit)
         metric_names = list(metrics)
@@ -227,5 +271,12 @@ def read_kpis(source: Source, unit: str = "employee_id", time: str = "month",
             extras[r] = name
     schema = kpis_schema(unit, tuple(metric_names))
     match = ColumnMatch(canonical=targets, extras=extras)
-    return _engine.read(raw, schema, ctx, errors=errors, match=match, period_parser=parse_periods,
-                        key_check=_duplicate_keys(unit, metric_names))
+    return _engine.read(
+        raw,
+        schema,
+        ctx,
+        errors=errors,
+        match=match,
+        period_parser=parse_periods,
+        key_check=_duplicate_keys(unit, metric_names),
+    )

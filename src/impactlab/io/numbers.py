@@ -22,10 +22,14 @@ from impactlab.io.values import is_missing_value
 _SPACES = re.compile(r"[\s\u00a0\u202f']")
 _CURRENCY = re.compile(r"^[$€£¥]|[$€£¥]$")
 _PLAIN = re.compile(r"^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$")
-_DECIMAL_COMMA_EVIDENCE = re.compile(r"^[+-]?(?:\d+,\d{1,2}|\d+,\d{4,}|\d{1,3}(?:\.\d{3})+,\d+|\d{1,3}(?:\.\d{3}){2,})$")
+_DECIMAL_COMMA_EVIDENCE = re.compile(
+    r"^[+-]?(?:\d+,\d{1,2}|\d+,\d{4,}|\d{1,3}(?:\.\d{3})+,\d+|\d{1,3}(?:\.\d{3}){2,})$"
+)
 
-NUMBER_HELP = ("a number such as 12, -3.5, 1,234.50 or 8,50 (decimal comma); "
-               "thousands separators and a currency symbol are accepted")
+NUMBER_HELP = (
+    "a number such as 12, -3.5, 1,234.50 or 8,50 (decimal comma); "
+    "thousands separators and a currency symbol are accepted"
+)
 
 
 def _clean(text: str) -> str:

@@ -81,7 +81,7 @@ def _unique_headers(header: list[Any]) -> list[str]:
 def decode(data: bytes) -> tuple[str, str]:
     """Decode file bytes; return the text and the encoding used."""
     if data.startswith(codecs.BOM_UTF8):
-        return data[len(codecs.BOM_UTF8):].decode("utf-8", errors="replace"), "utf-8 with BOM"
+        return data[len(codecs.BOM_UTF8) :].decode("utf-8", errors="replace"), "utf-8 with BOM"
     for enc in ("utf-8", "cp1252"):
         try:
             return data.decode(enc), enc
@@ -108,8 +108,11 @@ def sniff_delimiter(text: str) -> str:
 
 def _from_records(records: list[tuple[int, list[Any]]], source: str, notes: tuple[str, ...]) -> RawSource:
     if not records:
-        raise DataError("the file is empty: no header row found", source=source,
-                        hint="check the file, or that the right sheet was read (sheet=)")
+        raise DataError(
+            "the file is empty: no header row found",
+            source=source,
+            hint="check the file, or that the right sheet was read (sheet=)",
+        )
     header = _unique_headers(records[0][1])
     width = len(header)
     good: list[list[Any]] = []
@@ -122,15 +125,26 @@ def _from_records(records: list[tuple[int, list[Any]]], source: str, notes: tupl
             if len(values) > width and all(v is None or str(v).strip() == "" for v in values[width:]):
                 values = values[:width]
             else:
-                padded = {h: ("" if i >= len(values) or values[i] is None else str(values[i]))
-                          for i, h in enumerate(header)}
-                malformed.append((line, padded, f"record has {len(values)} fields but the header has {width}; "
-                                                "check the delimiter and quoting of this line"))
+                padded = {
+                    h: ("" if i >= len(values) or values[i] is None else str(values[i]))
+                    for i, h in enumerate(header)
+                }
+                malformed.append(
+                    (
+                        line,
+                        padded,
+                        f"record has {len(values)} fields but the header has {width}; "
+                        "check the delimiter and quoting of this line",
+                    )
+                )
                 continue
         good.append(list(values))
         rows.append(line)
-    frame = pd.DataFrame(good, columns=header, dtype=object) if good else pd.DataFrame(
-        {h: pd.Series(dtype=object) for h in header})
+    frame = (
+        pd.DataFrame(good, columns=header, dtype=object)
+        if good
+        else pd.DataFrame({h: pd.Series(dtype=object) for h in header})
+    )
     return RawSource(frame, np.asarray(rows, dtype=np.int64), source, malformed, notes)
 
 
@@ -153,14 +167,17 @@ def read_csv_source(path: Path, *, delimiter: str | None = None) -> RawSource:
 def read_excel_source(path: Path, *, sheet: str | int | None = None) -> RawSource:
     """Read one sheet of an xlsx workbook (the first unless ``sheet=`` names or numbers another)."""
     import openpyxl
+
     wb = openpyxl.load_workbook(path, read_only=True, data_only=True)
     try:
         if sheet is None:
             ws = wb.worksheets[0]
         elif isinstance(sheet, int):
             if not 0 <= sheet < len(wb.worksheets):
-                raise ValueError(f"The 'sheet' parameter must be a sheet position from 0 to "
-                                 f"{len(wb.worksheets) - 1} or a name in {wb.sheetnames}. Got {sheet!r} instead.")
+                raise ValueError(
+                    f"The 'sheet' parameter must be a sheet position from 0 to "
+                    f"{len(wb.worksheets) - 1} or a name in {wb.sheetnames}. Got {sheet!r} instead."
+                )
             ws = wb.worksheets[sheet]
         else:
             check_option("sheet", sheet, wb.sheetnames)
@@ -185,8 +202,10 @@ def load_source(source: Any, *, sheet: str | int | None = None) -> RawSource:
         frame = frame.reset_index(drop=True)
         return RawSource(frame, np.arange(1, len(frame) + 1, dtype=np.int64), "<DataFrame>")
     if not isinstance(source, (str, os.PathLike)):
-        raise TypeError(f"The 'source' parameter must be a file path or a pandas DataFrame. "
-                        f"Got {type(source).__name__} instead.")
+        raise TypeError(
+            f"The 'source' parameter must be a file path or a pandas DataFrame. "
+            f"Got {type(source).__name__} instead."
+        )
     path = Path(source)
     if not path.is_file():
         raise FileNotFoundError(f"No such file: {str(path)!r}")
@@ -201,5 +220,7 @@ def load_source(source: Any, *, sheet: str | int | None = None) -> RawSource:
     if suffix in EXCEL_SUFFIXES:
         return read_excel_source(path, sheet=sheet)
     allowed = ", ".join(CSV_SUFFIXES + PARQUET_SUFFIXES + EXCEL_SUFFIXES)
-    raise ValueError(f"Cannot read {str(path)!r}: the file type {suffix or '(none)'!r} is not supported. "
-                     f"Supported: {allowed}, or pass a pandas DataFrame.")
+    raise ValueError(
+        f"Cannot read {str(path)!r}: the file type {suffix or '(none)'!r} is not supported. "
+        f"Supported: {allowed}, or pass a pandas DataFrame."
+    )

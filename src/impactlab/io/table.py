@@ -68,8 +68,10 @@ class Table:
 
     def summary(self) -> str:
         """A short text report: rows read, kept, rejected and the main reasons."""
-        lines = [f"{self.kind} table from {self.source}",
-                 f"  rows read: {self.rows_read}, kept: {self.n_kept}, rejected: {self.n_rejected}"]
+        lines = [
+            f"{self.kind} table from {self.source}",
+            f"  rows read: {self.rows_read}, kept: {self.n_kept}, rejected: {self.n_rejected}",
+        ]
         if self.notes:
             lines.append("  read as: " + ", ".join(self.notes))
         top = self.top_reasons()
@@ -81,13 +83,17 @@ class Table:
         return "\n".join(lines)
 
     def __repr__(self) -> str:
-        return (f"<Table {self.kind}: {self.n_kept} kept, {self.n_rejected} rejected of {self.rows_read} read "
-                f"from {self.source}>")
+        return (
+            f"<Table {self.kind}: {self.n_kept} kept, {self.n_rejected} rejected of {self.rows_read} read "
+            f"from {self.source}>"
+        )
 
     def _repr_html_(self) -> str:
         esc = html.escape
-        head = (f"<p><b>{esc(self.kind)}</b> from <code>{esc(self.source)}</code>: {self.rows_read} rows read, "
-                f"{self.n_kept} kept, {self.n_rejected} rejected.</p>")
+        head = (
+            f"<p><b>{esc(self.kind)}</b> from <code>{esc(self.source)}</code>: {self.rows_read} rows read, "
+            f"{self.n_kept} kept, {self.n_rejected} rejected.</p>"
+        )
         top = self.top_reasons()
         reasons = ""
         if len(top):

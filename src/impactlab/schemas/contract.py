@@ -12,8 +12,11 @@ def _column_check(spec_kind: str):  # noqa: ANN202 - pandera types are internal
     import pandera.pandas as pa
 
     if spec_kind == "period":
-        return pa.Check(lambda s: isinstance(s.dtype, pd.PeriodDtype), element_wise=False,
-                        error="dtype must be a pandas Period dtype")
+        return pa.Check(
+            lambda s: isinstance(s.dtype, pd.PeriodDtype),
+            element_wise=False,
+            error="dtype must be a pandas Period dtype",
+        )
     return None
 
 
@@ -58,10 +61,18 @@ def validate(schema: TableSchema, frame: pd.DataFrame, *, source: str | None = N
             row = None
             if idx is not None and not pd.isna(idx) and "source_row" in frame.columns and idx in frame.index:
                 row = int(frame.loc[idx, "source_row"])
-            failures.append(Failure(row=row, column=rec.get("column"), value=rec.get("failure_case"),
-                                    reason=f"fails the {schema.kind} contract: {rec.get('check')}"))
-        raise DataError(f"the {schema.kind} table does not meet its contract", source=source,
-                        failures=failures,
-                        hint="build the table with the impactlab readers, which parse and check each value"
-                        ) from None
+            failures.append(
+                Failure(
+                    row=row,
+                    column=rec.get("column"),
+                    value=rec.get("failure_case"),
+                    reason=f"fails the {schema.kind} contract: {rec.get('check')}",
+                )
+            )
+        raise DataError(
+            f"the {schema.kind} table does not meet its contract",
+            source=source,
+            failures=failures,
+            hint="build the table with the impactlab readers, which parse and check each value",
+        ) from None
     return frame

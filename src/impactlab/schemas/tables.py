@@ -88,97 +88,257 @@ class TableSchema:
         return tuple(c for c in self.columns if not c.derived)
 
 
-_EMPLOYEE = ("employee id", "employee", "emp id", "user id", "userid", "user", "learner id", "learner",
-             "worker id", "student id", "studentid", "person id", "participant id", "staff id", "username",
-             "learner reference")
-_PROGRAM = ("program", "programme", "program name", "programme name", "training", "training title",
-            "training name", "course", "course title", "course name", "course id", "learning content",
-            "learning content reference", "component id", "item", "activity")
+_EMPLOYEE = (
+    "employee id",
+    "employee",
+    "emp id",
+    "user id",
+    "userid",
+    "user",
+    "learner id",
+    "learner",
+    "worker id",
+    "student id",
+    "studentid",
+    "person id",
+    "participant id",
+    "staff id",
+    "username",
+    "learner reference",
+)
+_PROGRAM = (
+    "program",
+    "programme",
+    "program name",
+    "programme name",
+    "training",
+    "training title",
+    "training name",
+    "course",
+    "course title",
+    "course name",
+    "course id",
+    "learning content",
+    "learning content reference",
+    "component id",
+    "item",
+    "activity",
+)
 
-COMPLETIONS = TableSchema("completions", (
-    ColumnSpec("employee_id", "id", True, _EMPLOYEE),
-    ColumnSpec("program", "text", True, _PROGRAM),
-    ColumnSpec("status", "status", True,
-               ("transcript status", "completion status", "enrollment status", "enrolment status",
-                "assignment status", "status", "state", "completion state", "completionstate"),
-               allowed=STATUSES),
-    ColumnSpec("status_raw", "text", derived=True),
-    ColumnSpec("completed_at", "timestamp", False,
-               ("completion date", "completed date", "transcript completed date", "date completed",
-                "completed", "completed on", "completion time", "date complete", "course complete date",
-                "learning enrollment completion date", "timecompleted", "completiondate")),
-    ColumnSpec("assigned_at", "timestamp", False,
-               ("assigned date", "transcript assigned date", "assignment date", "date assigned",
-                "registration date", "transcript registration date", "registered date", "enrolled at",
-                "enrollment date", "enrolment date", "date inscr", "timeenrolled")),
-    ColumnSpec("attempt", "integer", False,
-               ("attempt number", "registration number", "reg num", "attempts", "try")),
-    ColumnSpec("hours", "number", False,
-               ("training hours", "duration hours", "total hours", "credit hours", "hours spent",
-                "time spent hours", "learning hours")),
-    ColumnSpec("score", "number", False,
-               ("final score", "course score", "overall course score", "enrollment score", "grade",
-                "result score")),
-))
+COMPLETIONS = TableSchema(
+    "completions",
+    (
+        ColumnSpec("employee_id", "id", True, _EMPLOYEE),
+        ColumnSpec("program", "text", True, _PROGRAM),
+        ColumnSpec(
+            "status",
+            "status",
+            True,
+            (
+                "transcript status",
+                "completion status",
+                "enrollment status",
+                "enrolment status",
+                "assignment status",
+                "status",
+                "state",
+                "completion state",
+                "completionstate",
+            ),
+            allowed=STATUSES,
+        ),
+        ColumnSpec("status_raw", "text", derived=True),
+        ColumnSpec(
+            "completed_at",
+            "timestamp",
+            False,
+            (
+                "completion date",
+                "completed date",
+                "transcript completed date",
+                "date completed",
+                "completed",
+                "completed on",
+                "completion time",
+                "date complete",
+                "course complete date",
+                "learning enrollment completion date",
+                "timecompleted",
+                "completiondate",
+            ),
+        ),
+        ColumnSpec(
+            "assigned_at",
+            "timestamp",
+            False,
+            (
+                "assigned date",
+                "transcript assigned date",
+                "assignment date",
+                "date assigned",
+                "registration date",
+                "transcript registration date",
+                "registered date",
+                "enrolled at",
+                "enrollment date",
+                "enrolment date",
+                "date inscr",
+                "timeenrolled",
+            ),
+        ),
+        ColumnSpec(
+            "attempt",
+            "integer",
+            False,
+            ("attempt number", "registration number", "reg num", "attempts", "try"),
+        ),
+        ColumnSpec(
+            "hours",
+            "number",
+            False,
+            (
+                "training hours",
+                "duration hours",
+                "total hours",
+                "credit hours",
+                "hours spent",
+                "time spent hours",
+                "learning hours",
+            ),
+        ),
+        ColumnSpec(
+            "score",
+            "number",
+            False,
+            (
+                "final score",
+                "course score",
+                "overall course score",
+                "enrollment score",
+                "grade",
+                "result score",
+            ),
+        ),
+    ),
+)
 
-ASSESSMENTS = TableSchema("assessments", (
-    ColumnSpec("employee_id", "id", True, _EMPLOYEE),
-    ColumnSpec("program", "text", True, _PROGRAM),
-    ColumnSpec("kind", "category", True, ("assessment kind", "assessment type", "test type", "type",
-                                           "phase", "timing"), allowed=ASSESSMENT_KINDS),
-    ColumnSpec("score", "number", True, ("raw score", "points", "result", "assessment score")),
-    ColumnSpec("max_score", "number", False, ("maximum score", "max", "max points", "points possible",
-                                              "out of", "total points")),
-    ColumnSpec("taken_at", "timestamp", True, ("date", "taken on", "assessment date", "test date",
-                                               "completed at", "timestamp", "submitted at")),
-    ColumnSpec("attempt", "integer", False, ("attempt number", "try")),
-))
+ASSESSMENTS = TableSchema(
+    "assessments",
+    (
+        ColumnSpec("employee_id", "id", True, _EMPLOYEE),
+        ColumnSpec("program", "text", True, _PROGRAM),
+        ColumnSpec(
+            "kind",
+            "category",
+            True,
+            ("assessment kind", "assessment type", "test type", "type", "phase", "timing"),
+            allowed=ASSESSMENT_KINDS,
+        ),
+        ColumnSpec("score", "number", True, ("raw score", "points", "result", "assessment score")),
+        ColumnSpec(
+            "max_score",
+            "number",
+            False,
+            ("maximum score", "max", "max points", "points possible", "out of", "total points"),
+        ),
+        ColumnSpec(
+            "taken_at",
+            "timestamp",
+            True,
+            ("date", "taken on", "assessment date", "test date", "completed at", "timestamp", "submitted at"),
+        ),
+        ColumnSpec("attempt", "integer", False, ("attempt number", "try")),
+    ),
+)
 
-SURVEYS = TableSchema("surveys", (
-    ColumnSpec("employee_id", "id", False, _EMPLOYEE + ("respondent id", "respondent")),
-    ColumnSpec("program", "text", True, _PROGRAM[:-2]),
-    ColumnSpec("item", "text", True, ("question", "question id", "item id", "survey item", "statement")),
-    ColumnSpec("response", "number", True, ("answer", "rating", "value", "score")),
-    ColumnSpec("scale_min", "number", False, ("min", "scale minimum", "minimum")),
-    ColumnSpec("scale_max", "number", False, ("max", "scale maximum", "maximum")),
-    ColumnSpec("answered_at", "timestamp", False, ("date", "submitted at", "response date", "timestamp",
-                                                   "completed at")),
-))
+SURVEYS = TableSchema(
+    "surveys",
+    (
+        ColumnSpec("employee_id", "id", False, _EMPLOYEE + ("respondent id", "respondent")),
+        ColumnSpec("program", "text", True, _PROGRAM[:-2]),
+        ColumnSpec("item", "text", True, ("question", "question id", "item id", "survey item", "statement")),
+        ColumnSpec("response", "number", True, ("answer", "rating", "value", "score")),
+        ColumnSpec("scale_min", "number", False, ("min", "scale minimum", "minimum")),
+        ColumnSpec("scale_max", "number", False, ("max", "scale maximum", "maximum")),
+        ColumnSpec(
+            "answered_at",
+            "timestamp",
+            False,
+            ("date", "submitted at", "response date", "timestamp", "completed at"),
+        ),
+    ),
+)
 
-OBSERVATIONS = TableSchema("observations", (
-    ColumnSpec("employee_id", "id", True, _EMPLOYEE),
-    ColumnSpec("program", "text", False, _PROGRAM[:-2]),
-    ColumnSpec("behavior", "text", True, ("behaviour", "behavior item", "competency", "skill", "item")),
-    ColumnSpec("rating", "number", True, ("score", "value", "observed rating")),
-    ColumnSpec("observed_at", "timestamp", True, ("date", "observation date", "observed on", "timestamp")),
-    ColumnSpec("observer", "text", False, ("observer id", "rater", "rater id", "manager", "manager id")),
-))
+OBSERVATIONS = TableSchema(
+    "observations",
+    (
+        ColumnSpec("employee_id", "id", True, _EMPLOYEE),
+        ColumnSpec("program", "text", False, _PROGRAM[:-2]),
+        ColumnSpec("behavior", "text", True, ("behaviour", "behavior item", "competency", "skill", "item")),
+        ColumnSpec("rating", "number", True, ("score", "value", "observed rating")),
+        ColumnSpec(
+            "observed_at", "timestamp", True, ("date", "observation date", "observed on", "timestamp")
+        ),
+        ColumnSpec("observer", "text", False, ("observer id", "rater", "rater id", "manager", "manager id")),
+    ),
+)
 
-ROSTER = TableSchema("roster", (
-    ColumnSpec("employee_id", "id", True, _EMPLOYEE[:-1] + ("id",)),
-    ColumnSpec("team", "text", False, ("team name", "department", "dept", "group", "unit")),
-    ColumnSpec("manager_id", "id", False, ("manager", "manager employee id", "supervisor id",
-                                           "supervisor", "reports to")),
-    ColumnSpec("role", "text", False, ("job", "job title", "title", "position")),
-    ColumnSpec("location", "text", False, ("store", "site", "office", "branch")),
-    ColumnSpec("hire_date", "timestamp", False, ("hired", "hire", "start date", "date hired",
-                                                 "hired on", "hired at")),
-    ColumnSpec("termination_date", "timestamp", False, ("terminated", "termination", "end date",
-                                                        "leave date", "leaving date", "exit date",
-                                                        "terminated on", "terminated at")),
-    ColumnSpec("valid_from", "timestamp", False, ("effective from", "effective date", "as of")),
-    ColumnSpec("valid_to", "timestamp", False, ("effective to", "effective until", "valid until")),
-))
+ROSTER = TableSchema(
+    "roster",
+    (
+        ColumnSpec("employee_id", "id", True, _EMPLOYEE[:-1] + ("id",)),
+        ColumnSpec("team", "text", False, ("team name", "department", "dept", "group", "unit")),
+        ColumnSpec(
+            "manager_id",
+            "id",
+            False,
+            ("manager", "manager employee id", "supervisor id", "supervisor", "reports to"),
+        ),
+        ColumnSpec("role", "text", False, ("job", "job title", "title", "position")),
+        ColumnSpec("location", "text", False, ("store", "site", "office", "branch")),
+        ColumnSpec(
+            "hire_date",
+            "timestamp",
+            False,
+            ("hired", "hire", "start date", "date hired", "hired on", "hired at"),
+        ),
+        ColumnSpec(
+            "termination_date",
+            "timestamp",
+            False,
+            (
+                "terminated",
+                "termination",
+                "end date",
+                "leave date",
+                "leaving date",
+                "exit date",
+                "terminated on",
+                "terminated at",
+            ),
+        ),
+        ColumnSpec("valid_from", "timestamp", False, ("effective from", "effective date", "as of")),
+        ColumnSpec("valid_to", "timestamp", False, ("effective to", "effective until", "valid until")),
+    ),
+)
 
-COSTS = TableSchema("costs", (
-    ColumnSpec("program", "text", True, _PROGRAM[:-2]),
-    ColumnSpec("category", "category", True, ("cost category", "cost type", "type", "item"),
-               allowed=COST_CATEGORIES),
-    ColumnSpec("amount", "number", False, ("cost", "value", "total", "amount spent")),
-    ColumnSpec("low", "number", False, ("amount low", "min", "minimum", "lower")),
-    ColumnSpec("high", "number", False, ("amount high", "max", "maximum", "upper")),
-    ColumnSpec("currency", "text", False, ("ccy", "currency code")),
-))
+COSTS = TableSchema(
+    "costs",
+    (
+        ColumnSpec("program", "text", True, _PROGRAM[:-2]),
+        ColumnSpec(
+            "category",
+            "category",
+            True,
+            ("cost category", "cost type", "type", "item"),
+            allowed=COST_CATEGORIES,
+        ),
+        ColumnSpec("amount", "number", False, ("cost", "value", "total", "amount spent")),
+        ColumnSpec("low", "number", False, ("amount low", "min", "minimum", "lower")),
+        ColumnSpec("high", "number", False, ("amount high", "max", "maximum", "upper")),
+        ColumnSpec("currency", "text", False, ("ccy", "currency code")),
+    ),
+)
 
 #: Every schema by table kind (kpis has no fixed columns: see :func:`kpis_schema`).
 SCHEMAS: dict[str, TableSchema] = {

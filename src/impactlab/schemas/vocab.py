@@ -19,8 +19,17 @@ from collections.abc import Mapping
 
 #: Canonical completion statuses (DOMAIN.md).
 STATUSES: tuple[str, ...] = (
-    "assigned", "enrolled", "in_progress", "completed", "passed", "failed",
-    "withdrawn", "expired", "overdue", "exempt", "unknown",
+    "assigned",
+    "enrolled",
+    "in_progress",
+    "completed",
+    "passed",
+    "failed",
+    "withdrawn",
+    "expired",
+    "overdue",
+    "exempt",
+    "unknown",
 )
 
 #: Statuses that mean the person finished the training (``completed_at`` is then required).
@@ -28,8 +37,16 @@ TRAINED_STATUSES: tuple[str, ...] = ("completed", "passed")
 
 #: Phillips fully-loaded cost categories.
 COST_CATEGORIES: tuple[str, ...] = (
-    "needs_assessment", "design", "delivery", "facilitators", "materials", "facilities",
-    "participant_time", "travel", "evaluation", "overhead",
+    "needs_assessment",
+    "design",
+    "delivery",
+    "facilitators",
+    "materials",
+    "facilities",
+    "participant_time",
+    "travel",
+    "evaluation",
+    "overhead",
 )
 
 #: Assessment kinds.
@@ -55,51 +72,117 @@ def _norm_map(pairs: Mapping[str, str]) -> dict[str, str]:
 # * Pending-approval / waitlist states -> enrolled (asked for a seat, not started).
 # * "Denied", "Cancelled", "Dropped" -> withdrawn.
 # * A "<status> / Past Due" suffix keeps <status>; "Past Due" alone -> overdue.
-DEFAULT_STATUS_MAP: dict[str, str] = _norm_map({
-    "assigned": "assigned", "not started": "assigned", "not attempted": "assigned", "open": "assigned",
-    "exception requested": "assigned",
-    "enrolled": "enrolled", "registered": "enrolled", "subscribed": "enrolled", "waitlisted": "enrolled",
-    "waiting users": "enrolled", "enrollment to confirm": "enrolled", "pending approval": "enrolled",
-    "pending prerequisite": "enrolled", "pending pre work": "enrolled", "pending payment": "enrolled",
-    "in progress": "in_progress", "started": "in_progress", "incomplete": "in_progress",
-    "completed": "completed", "complete": "completed", "finished": "completed", "attended": "completed",
-    "passed": "passed", "pass": "passed", "completed achieved pass grade": "passed",
-    "failed": "failed", "fail": "failed", "completed did not achieve pass grade": "failed",
-    "withdrawn": "withdrawn", "withdrew": "withdrawn", "cancelled": "withdrawn", "canceled": "withdrawn",
-    "dropped": "withdrawn", "denied": "withdrawn", "no show": "withdrawn",
-    "expired": "expired",
-    "past due": "overdue", "overdue": "overdue",
-    "exempt": "exempt", "exempted": "exempt", "waived": "exempt", "equivalent": "exempt",
-    "completed equivalent": "exempt", "completed equivalency": "exempt",
-    "unknown": "unknown",
-})
+DEFAULT_STATUS_MAP: dict[str, str] = _norm_map(
+    {
+        "assigned": "assigned",
+        "not started": "assigned",
+        "not attempted": "assigned",
+        "open": "assigned",
+        "exception requested": "assigned",
+        "enrolled": "enrolled",
+        "registered": "enrolled",
+        "subscribed": "enrolled",
+        "waitlisted": "enrolled",
+        "waiting users": "enrolled",
+        "enrollment to confirm": "enrolled",
+        "pending approval": "enrolled",
+        "pending prerequisite": "enrolled",
+        "pending pre work": "enrolled",
+        "pending payment": "enrolled",
+        "in progress": "in_progress",
+        "started": "in_progress",
+        "incomplete": "in_progress",
+        "completed": "completed",
+        "complete": "completed",
+        "finished": "completed",
+        "attended": "completed",
+        "passed": "passed",
+        "pass": "passed",
+        "completed achieved pass grade": "passed",
+        "failed": "failed",
+        "fail": "failed",
+        "completed did not achieve pass grade": "failed",
+        "withdrawn": "withdrawn",
+        "withdrew": "withdrawn",
+        "cancelled": "withdrawn",
+        "canceled": "withdrawn",
+        "dropped": "withdrawn",
+        "denied": "withdrawn",
+        "no show": "withdrawn",
+        "expired": "expired",
+        "past due": "overdue",
+        "overdue": "overdue",
+        "exempt": "exempt",
+        "exempted": "exempt",
+        "waived": "exempt",
+        "equivalent": "exempt",
+        "completed equivalent": "exempt",
+        "completed equivalency": "exempt",
+        "unknown": "unknown",
+    }
+)
 
-DEFAULT_KIND_MAP: dict[str, str] = _norm_map({
-    "pre": "pre", "pretest": "pre", "pre test": "pre", "pre assessment": "pre", "baseline": "pre",
-    "before": "pre",
-    "post": "post", "posttest": "post", "post test": "post", "post assessment": "post", "after": "post",
-    "delayed": "delayed", "delayed post": "delayed", "follow up": "delayed", "followup": "delayed",
-    "retention": "delayed",
-})
+DEFAULT_KIND_MAP: dict[str, str] = _norm_map(
+    {
+        "pre": "pre",
+        "pretest": "pre",
+        "pre test": "pre",
+        "pre assessment": "pre",
+        "baseline": "pre",
+        "before": "pre",
+        "post": "post",
+        "posttest": "post",
+        "post test": "post",
+        "post assessment": "post",
+        "after": "post",
+        "delayed": "delayed",
+        "delayed post": "delayed",
+        "follow up": "delayed",
+        "followup": "delayed",
+        "retention": "delayed",
+    }
+)
 
-DEFAULT_CATEGORY_MAP: dict[str, str] = _norm_map({
-    **{c: c for c in COST_CATEGORIES},
-    "needs assessment": "needs_assessment", "needs analysis": "needs_assessment",
-    "analysis": "needs_assessment", "front end analysis": "needs_assessment",
-    "design and development": "design", "design development": "design", "development": "design",
-    "instructional design": "design",
-    "delivery costs": "delivery", "program delivery": "delivery",
-    "facilitator": "facilitators", "facilitator fees": "facilitators", "instructor": "facilitators",
-    "instructors": "facilitators", "trainer": "facilitators", "trainers": "facilitators",
-    "material": "materials", "materials and supplies": "materials", "course materials": "materials",
-    "facility": "facilities", "venue": "facilities", "room": "facilities",
-    "participant time": "participant_time", "participants time": "participant_time",
-    "participant salaries": "participant_time", "participants salaries and benefits": "participant_time",
-    "participant salaries and benefits": "participant_time", "salaries and benefits": "participant_time",
-    "travel and expenses": "travel", "travel lodging and meals": "travel", "t e": "travel",
-    "evaluation costs": "evaluation",
-    "overheads": "overhead", "administration": "overhead", "admin": "overhead",
-})
+DEFAULT_CATEGORY_MAP: dict[str, str] = _norm_map(
+    {
+        **{c: c for c in COST_CATEGORIES},
+        "needs assessment": "needs_assessment",
+        "needs analysis": "needs_assessment",
+        "analysis": "needs_assessment",
+        "front end analysis": "needs_assessment",
+        "design and development": "design",
+        "design development": "design",
+        "development": "design",
+        "instructional design": "design",
+        "delivery costs": "delivery",
+        "program delivery": "delivery",
+        "facilitator": "facilitators",
+        "facilitator fees": "facilitators",
+        "instructor": "facilitators",
+        "instructors": "facilitators",
+        "trainer": "facilitators",
+        "trainers": "facilitators",
+        "material": "materials",
+        "materials and supplies": "materials",
+        "course materials": "materials",
+        "facility": "facilities",
+        "venue": "facilities",
+        "room": "facilities",
+        "participant time": "participant_time",
+        "participants time": "participant_time",
+        "participant salaries": "participant_time",
+        "participants salaries and benefits": "participant_time",
+        "participant salaries and benefits": "participant_time",
+        "salaries and benefits": "participant_time",
+        "travel and expenses": "travel",
+        "travel lodging and meals": "travel",
+        "t e": "travel",
+        "evaluation costs": "evaluation",
+        "overheads": "overhead",
+        "administration": "overhead",
+        "admin": "overhead",
+    }
+)
 
 _PAST_DUE_SUFFIX = re.compile(r"\s*/\s*past\s*due\s*$", re.IGNORECASE)
 
