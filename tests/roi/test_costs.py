@@ -65,7 +65,8 @@ def test_frozen_and_repr() -> None:
 def _table() -> pd.DataFrame:
     return pd.DataFrame({
         "program": ["Sales 101"] * 5 + ["Other"],
-        "category": ["Design and development", "Delivery", "delivery", "Participant time", "overhead", "design"],
+        "category": ["Design and development", "Delivery", "delivery", "Participant time", "overhead",
+                     "design"],
         "amount": [20_000, 10_000, None, 25_000, 5_000, 1],
         "low": [None, None, 15_000, None, None, None],
         "high": [None, None, 25_000, None, None, None],

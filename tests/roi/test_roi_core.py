@@ -145,7 +145,8 @@ def test_tidy_to_dict_summary_html() -> None:
     assert t.set_index("term").loc["bcr", "conf_low"] == pytest.approx(1 + r.interval()[0] / 100)
     d = r.to_dict()
     json.dumps(d, allow_nan=False)
-    assert d["roi_pct"] == 50 and d["benefit"] == 120_000 and d["roi_conf_low"] == pytest.approx(r.interval()[0])
+    assert d["roi_pct"] == 50 and d["benefit"] == 120_000
+    assert d["roi_conf_low"] == pytest.approx(r.interval()[0])
     assert "ROI 50.0 %" in r.summary() and "Callaway-Sant'Anna" in r.summary()
     assert "roi_pct" in r._repr_html_()
 

@@ -52,7 +52,8 @@ def test_benefit_linear_in_effect_and_identities(effect, v, n, h, cost, scale) -
 @settings(max_examples=60, deadline=None)
 @given(effect=effects, se=st.floats(0.01, 50), v=pos, n=pos, h=st.floats(1, 60), cost=pos)
 def test_interval_holds_point_and_prob_matches_sign(effect, se, v, n, h, cost) -> None:
-    r = roi(EffectResult(estimate=effect, std_error=se), value_per_unit=v, participants=n, horizon=h, costs=cost)
+    eff = EffectResult(estimate=effect, std_error=se)
+    r = roi(eff, value_per_unit=v, participants=n, horizon=h, costs=cost)
     lo, hi = r.interval()
     assert lo <= r.roi_pct <= hi
     assert (r.prob_positive > 0.5) == (r.roi_pct > 0) or r.roi_pct == pytest.approx(0, abs=1e-9)

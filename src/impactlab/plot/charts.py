@@ -112,6 +112,7 @@ def event_study(result: Any, *, ax: Axes | None = None, title: str | None = None
         outcome = getattr(result, "outcome", "")
         ax.set_ylabel(f"Effect on {outcome}" if outcome else "Effect")
         ax.xaxis.set_major_locator(_integer_locator())
+        ax.yaxis.set_major_formatter(FuncFormatter(_thousands))
         ax.legend(loc="upper left")
         post = e >= 0
         if title is None:
@@ -133,6 +134,10 @@ def event_study(result: Any, *, ax: Axes | None = None, title: str | None = None
                         "placebo periods.")
         finish(ax, title, footnote, new=new)
     return ax
+
+
+def _thousands(v: float, _pos: Any = None) -> str:
+    return format(v, ",.6g")
 
 
 def _integer_locator() -> Any:
@@ -219,6 +224,7 @@ def compare(cmp: Any, *, ax: Axes | None = None, title: str | None = None, footn
         ax.set_xlim(lo - 0.05 * (hi - lo or 1), hi + 0.18 * (hi - lo or 1))  # room for the value labels
         outcome = getattr(cmp, "outcome", "")
         ax.set_xlabel(f"Estimated effect of training{' on ' + outcome if outcome else ''}")
+        ax.xaxis.set_major_formatter(FuncFormatter(_thousands))
         if new:
             fig.subplots_adjust(left=0.27)
         if title is None:
@@ -292,13 +298,17 @@ def roi_waterfall(r: Any, *, ax: Axes | None = None, title: str | None = None,
             running_level -= amount
         last = len(steps)
         ax.plot([last + 0.31, last + 1 - 0.31], [running_level] * 2, color=COLORS["grid"], linewidth=1.2)
+        # type shrinks when many categories share the width, so labels never run into each other
+        slot_pt = ax.get_position().width * fig.get_figwidth() * 72 / len(names)
+        size = 15 if len(names) <= 7 else 12 if len(names) <= 10 else 11
         for i in range(len(names)):
             value = heights[i] if i in (0, len(names) - 1) else -heights[i]
             top = bottoms[i] + max(heights[i], 0.0)
             ax.annotate(fmt_money(value, currency), (x[i], top), xytext=(0, 6), textcoords="offset points",
-                        ha="center", va="bottom", fontsize=15, fontweight="bold")
+                        ha="center", va="bottom", fontsize=size, fontweight="bold")
         ax.axhline(0, color=COLORS["truth"], linewidth=1.2)
-        ax.set_xticks(x, [textwrap.fill(n, 12) for n in names])
+        wrap = max(6, int(slot_pt / (size * 0.55)))
+        ax.set_xticks(x, [textwrap.fill(n, wrap, break_long_words=False) for n in names], fontsize=size)
         ax.grid(axis="x", visible=False)
         ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _pos: fmt_money(v, currency)))
         ax.set_ylabel(f"Money ({currency})")
@@ -321,4 +331,5 @@ def roi_waterfall(r: Any, *, ax: Axes | None = None, title: str | None = None,
                 parts.append(f"effect from {source}")
             footnote = "; ".join(parts) + "."
         finish(ax, title, footnote, new=new)
+        ax.tick_params(axis="x", labelsize=size)
     return ax

@@ -162,8 +162,8 @@ def fmt_money(x: float, currency: str = "USD") -> str:
 
     Examples
     --------
-    >>> fmt_money(120_000), fmt_money(-40_000, "EUR"), fmt_money(2_500_000, "CHF")
-    ('$120k', '-€40k', 'CHF 2.5M')
+    >>> fmt_money(120_000), fmt_money(-40_000, "EUR"), fmt_money(1_750_000, "CHF"), fmt_money(26_790)
+    ('$120k', '-€40k', 'CHF 1.75M', '$26.8k')
     """
     if not math.isfinite(x):
         return "n/a"
@@ -171,7 +171,7 @@ def fmt_money(x: float, currency: str = "USD") -> str:
     for div, suffix in ((1e9, "B"), (1e6, "M"), (1e3, "k"), (1, "")):
         if a >= div or div == 1:
             v = a / div
-            body = (f"{v:.0f}" if v >= 100 or v == int(v) else f"{v:.1f}") + suffix
+            body = (f"{v:.0f}" if v >= 100 else f"{v:.3g}") + suffix
             break
     sym = _SYMBOLS.get(currency.upper())
     text = f"{sym}{body}" if sym else f"{currency.upper()} {body}"

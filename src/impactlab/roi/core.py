@@ -199,8 +199,9 @@ class RoiResult:
         ends = []
         for bound in (lo_e, hi_e):
             money = k * bound
-            ends.append({"benefit": money, "net_benefit": money - self.cost,
-                         "roi_pct": (money - self.cost) / self.cost * 100, "bcr": money / self.cost}[quantity])
+            values = {"benefit": money, "net_benefit": money - self.cost,
+                      "roi_pct": (money - self.cost) / self.cost * 100, "bcr": money / self.cost}
+            ends.append(values[quantity])
         return float(min(ends)), float(max(ends))
 
     def interval(self, level: float | None = None) -> tuple[float, float]:

@@ -83,8 +83,8 @@ def _check_amount(name: str, value: Any) -> Amount:
     if _is_number(value):
         v = float(value)
         if not math.isfinite(v) or v < 0:
-            raise ValueError(f"The cost {name!r} must be a finite, non-negative number. Got {value!r} instead. "
-                             + how)
+            raise ValueError(f"The cost {name!r} must be a finite, non-negative number. "
+                             f"Got {value!r} instead. " + how)
         return v
     if isinstance(value, (tuple, list)) and len(value) == 2 and all(_is_number(v) for v in value):
         low, high = float(value[0]), float(value[1])
@@ -324,7 +324,8 @@ evaluation, overhead : float or (float, float)
         t = self.table()
         t = t[t["high"] > 0]
         lines = [f"Fully-loaded costs ({self.currency})"]
-        lines += [f"  {r.category:<18} {self._fmt(r.low, r.high):>22}  {r.share:6.1%}" for r in t.itertuples()]
+        lines += [f"  {r.category:<18} {self._fmt(r.low, r.high):>22}  {r.share:6.1%}"
+                  for r in t.itertuples()]
         lines.append(f"  {'total':<18} {self._fmt(self.low, self.high):>22}  (point {self.total:,.0f})")
         return "\n".join(lines)
 
