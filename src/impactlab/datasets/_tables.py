@@ -159,7 +159,7 @@ def completions(world: World, ids: np.ndarray, program: str,
     for col in ("Transcript Assigned Date", "Transcript Completed Date"):
         frame[col] = _fmt(frame[col].to_numpy(dtype="datetime64[s]"), "%Y-%m-%d %H:%M:%S").to_numpy()
     frame["Training Hours"] = frame["Training Hours"].astype("float64")
-    frame["Score"] = frame["Score"].astype("float64")
+    frame["Score"] = frame["Score"].round().astype("Int64")     # whole points, empty when not scored
     return frame, first_done
 
 
@@ -169,7 +169,7 @@ def _other_programs(world: World, ids: np.ndarray, rng: np.random.Generator) -> 
     span = np.maximum(world.last_month - world.first_month + 1, 0)
     month = world.first_month + np.floor(rng.random(n) * np.maximum(span, 1)).astype("int64")
     when = _in_month(rng, world, np.clip(month, 0, n_periods - 1))
-    assigned = np.maximum(when - _days(rng.uniform(3, 30, n)),
+    assigned = np.maximum(when - rng.integers(3, 31, n) * np.timedelta64(86_400, "s"),
                           world.hire_date.astype("datetime64[s]") + np.timedelta64(9 * 3600, "s"))
     pick = rng.random(n)
     score = np.round(rng.uniform(80, 100, n))
@@ -192,14 +192,16 @@ def assessments(world: World, ids: np.ndarray, program: str, first_done: np.ndar
     pre = np.clip(np.round(rng.normal(0.52, 0.12, n) * max_score), 5, max_score - 5)
     hake = np.clip(0.45 + 0.2 * (world.gain - 1.0) + rng.normal(0, 0.1, n), 0.05, 0.95)
     post = np.minimum(max_score, np.maximum(pre + 1, np.round(pre + hake * (max_score - pre))))
-    pre_at = first_done - _days(rng.uniform(1, 10, n))
+    pre_at = (first_done.astype("datetime64[D]").astype("datetime64[s]")
+              - rng.integers(1, 11, n) * np.timedelta64(86_400, "s")
+              + rng.integers(8 * 3600, 18 * 3600, n) * np.timedelta64(1, "s"))
     who = np.flatnonzero(world.cohort >= 0)
     frame = pd.DataFrame({
         "employee_id": np.concatenate([ids[who], ids[who]]),
         "program": program,
         "kind": ["pre"] * len(who) + ["post"] * len(who),
-        "score": np.concatenate([pre[who], post[who]]),
-        "max_score": float(max_score),
+        "score": np.concatenate([pre[who], post[who]]).astype("int64"),
+        "max_score": max_score,
         "taken_at": np.concatenate([pre_at[who], first_done[who]]),
     })
     frame = frame.sort_values(["taken_at", "employee_id"], kind="mergesort").reset_index(drop=True)
@@ -224,7 +226,7 @@ def surveys(world: World, ids: np.ndarray, program: str, first_done: np.ndarray,
     for j, (item, (resp, lo, hi)) in enumerate(items.items()):
         sel = np.flatnonzero(respond & ~skip[:, j])
         parts.append(pd.DataFrame({"employee_id": ids[sel], "program": program, "item": item,
-                                   "response": resp[sel], "scale_min": float(lo), "scale_max": float(hi),
+                                   "response": resp[sel].astype("int64"), "scale_min": lo, "scale_max": hi,
                                    "answered_at": answered[sel]}))
     frame = pd.concat(parts, ignore_index=True)
     frame = frame.sort_values(["answered_at", "employee_id"], kind="mergesort").reset_index(drop=True)
@@ -242,16 +244,18 @@ def observations(world: World, ids: np.ndarray, program: str, first_done: np.nda
                      world.term_date.astype("datetime64[s]") + np.timedelta64(12 * 3600, "s"))
     chosen = (world.cohort >= 0) & (rng.random(n) < 0.4)
     base = rng.normal(2.6, 0.5, n)
-    offsets = {"baseline": -rng.uniform(5, 14, n), "30": 30 + rng.uniform(-3, 3, n),
-               "60": 60 + rng.uniform(-3, 3, n), "90": 90 + rng.uniform(-3, 3, n)}
+    day0 = first_done.astype("datetime64[D]").astype("datetime64[s]")
+    offsets = {"baseline": -rng.integers(5, 15, n), "30": 30 + rng.integers(-3, 4, n),
+               "60": 60 + rng.integers(-3, 4, n), "90": 90 + rng.integers(-3, 4, n)}
+    clock = rng.integers(9 * 3600, 17 * 3600, (n, len(offsets))) * np.timedelta64(1, "s")
     lift = {"baseline": 0.0, "30": 0.5, "60": 0.8, "90": 1.0}
     observer = np.array([f"M{k + 1:04d}" for k in world.team], dtype=object)
     parts = []
     for b, behavior in enumerate(BEHAVIORS):
-        for when, off in offsets.items():
-            at = first_done + _days(off) + np.timedelta64(b * 600, "s")
+        for j, (when, off) in enumerate(offsets.items()):
+            at = day0 + off * np.timedelta64(86_400, "s") + clock[:, j] + np.timedelta64(b * 600, "s")
             raw = base + lift[when] * world.gain + rng.normal(0, 0.6, n)
-            rating = np.clip(np.round(raw), 1, 5)
+            rating = np.clip(np.round(raw), 1, 5).astype("int64")
             sel = np.flatnonzero(chosen & (at <= leave) & (at <= end))
             parts.append(pd.DataFrame({"employee_id": ids[sel], "program": program, "behavior": behavior,
                                        "rating": rating[sel], "observed_at": at[sel],
@@ -319,4 +323,4 @@ def costs(completions_frame: pd.DataFrame, program: str, rng: np.random.Generato
     amounts = {k: round(v * j) for (k, v), j in zip(direct.items(), jitter[:9], strict=True)}
     amounts["overhead"] = round(0.10 * sum(amounts.values()) * jitter[9])
     return pd.DataFrame({"program": program, "category": list(amounts),
-                         "amount": np.array(list(amounts.values()), dtype="float64"), "currency": "USD"})
+                         "amount": np.array(list(amounts.values()), dtype="int64"), "currency": "USD"})

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import re
 from numbers import Integral, Real
 from types import MappingProxyType
 from typing import Any
@@ -136,10 +137,10 @@ def simulate_org(n_employees: int = 2000, n_periods: int = 24, seed: int = 0, *,
     if outcome in _RESERVED:
         raise ValueError(f"The 'outcome' parameter names the KPI column and may not be one of {_RESERVED}. "
                          f"Got {outcome!r} instead.")
-    try:
-        first = pd.Period(start, freq="M")
-    except (ValueError, TypeError) as exc:
-        raise ValueError(f"The 'start' parameter must be a month like '2024-01'. Got {start!r} instead.") from exc
+    # strict: pandas would read "January" as January of the current year
+    if not re.fullmatch(r"\d{4}-(0[1-9]|1[0-2])", start.strip()):
+        raise ValueError(f"The 'start' parameter must be a month like '2024-01'. Got {start!r} instead.")
+    first = pd.Period(start.strip(), freq="M")
     if len(wave_months(n_periods, n_waves, dip_periods)) != n_waves:
         need = next(t for t in range(n_periods + 1, 10_000) if len(wave_months(t, n_waves, dip_periods)) == n_waves)
         raise ValueError(
