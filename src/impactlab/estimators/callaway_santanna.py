@@ -244,6 +244,7 @@ class CallawaySantAnnaResult:
         elements = None
         if kind != "simple":
             key = {"group": "cohort", "dynamic": "event_time", "calendar": "time"}[kind]
+            values: Any
             if kind in ("group", "calendar"):
                 values = [self._periods[int(k) - 1] for k in a.keys]
             else:
@@ -375,10 +376,13 @@ def callaway_santanna(panel: Panel, *, control: Control = "never_treated", metho
     >>> import numpy as np, pandas as pd
     >>> from impactlab.panel.panel import Panel
     >>> df = pd.DataFrame({"id": np.repeat(np.arange(6), 3), "t": np.tile([1, 2, 3], 6),
-    ...                    "g": np.repeat([2, 2, 3, 3, 0, 0], 3), "y": np.arange(18.0)})
+    ...                    "g": np.repeat([2, 2, 3, 3, 0, 0], 3)})
+    >>> df["y"] = df["t"] + 2.0 * ((df["g"] > 0) & (df["t"] >= df["g"]))
     >>> res = callaway_santanna(Panel.from_frame(df, unit="id", time="t", outcome="y", cohort="g"))
-    >>> res.att_gt[["cohort", "time", "estimate"]].round(6).values.tolist()
-    [[2, 2, 0.0], [2, 3, 0.0], [3, 2, 0.0], [3, 3, 0.0]]
+    >>> res.att_gt["estimate"].round(6).tolist()
+    [2.0, 2.0, 0.0, 2.0]
+    >>> round(res.estimate, 6)
+    2.0
     """
     if not isinstance(panel, Panel):
         raise PanelError(f"callaway_santanna expects an impactlab Panel. Got {type(panel).__name__} instead. "
