@@ -4,26 +4,10 @@ Each function takes a :class:`~impactlab.Panel` and returns a new frozen result;
 modified. The estimation core is written here on numpy/scipy/statsmodels.
 """
 
-from __future__ import annotations
+# Functions share their module's name (regression, callaway_santanna): importing them here binds the
+# package attributes to the functions after the submodules are loaded, so they stay the functions.
+from impactlab.estimators.callaway_santanna import CallawaySantAnnaResult, callaway_santanna
+from impactlab.estimators.naive import naive_difference, pre_post
+from impactlab.estimators.regression import regression, twfe
 
-import importlib
-from typing import Any
-
-_EXPORTS = {
-    "naive_difference": "naive",
-    "pre_post": "naive",
-    "regression": "regression",
-    "twfe": "regression",
-    "callaway_santanna": "callaway_santanna",
-    "CallawaySantAnnaResult": "callaway_santanna",
-}
-
-__all__ = sorted(_EXPORTS)
-
-
-def __getattr__(name: str) -> Any:
-    if name in _EXPORTS:
-        value = getattr(importlib.import_module(f"impactlab.estimators.{_EXPORTS[name]}"), name)
-        globals()[name] = value
-        return value
-    raise AttributeError(f"module 'impactlab.estimators' has no attribute {name!r}")
+__all__ = ["CallawaySantAnnaResult", "callaway_santanna", "naive_difference", "pre_post", "regression", "twfe"]
