@@ -70,7 +70,8 @@ def test_dates_and_timestamps_have_the_promised_formats(org):
     c = org.completions
     assert c["Transcript Assigned Date"].str.fullmatch(stamp).all()
     assert c["Transcript Completed Date"].dropna().str.fullmatch(stamp).all()
-    for name, col in (("assessments", "taken_at"), ("surveys", "answered_at"), ("observations", "observed_at")):
+    iso = [("assessments", "taken_at"), ("surveys", "answered_at"), ("observations", "observed_at")]
+    for name, col in iso:
         assert getattr(org, name)[col].str.fullmatch(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}").all(), name
     assert org.kpis["month"].str.fullmatch(r"\d{4}-\d{2}").all()
 
@@ -111,7 +112,8 @@ def test_completed_date_only_for_completed_or_failed(org):
     assert c.loc[~scored, "Transcript Completed Date"].isna().all()
     assert c.loc[~scored, "Score"].isna().all() and c.loc[scored, "Score"].notna().all()
     done = c.loc[scored]
-    assert (pd.to_datetime(done["Transcript Assigned Date"]) < pd.to_datetime(done["Transcript Completed Date"])).all()
+    assigned = pd.to_datetime(done["Transcript Assigned Date"])
+    assert (assigned < pd.to_datetime(done["Transcript Completed Date"])).all()
 
 
 def test_completions_avoid_month_edges_so_time_zones_cannot_move_the_cohort(org):
@@ -310,7 +312,8 @@ def test_surveys_and_observations_are_on_their_scales(org):
     assert 0.5 < s["employee_id"].nunique() / trained < 0.7          # not everyone responds
     o = org.observations
     assert o["rating"].between(1, 5).all() and o["observer"].str.fullmatch(r"M\d{4}").all()
-    mean_by_round = o.assign(n=o.groupby(["employee_id", "behavior"]).cumcount()).groupby("n")["rating"].mean()
+    rounds = o.assign(n=o.groupby(["employee_id", "behavior"]).cumcount())
+    mean_by_round = rounds.groupby("n")["rating"].mean()
     assert mean_by_round.is_monotonic_increasing and len(mean_by_round) == 4
 
 

@@ -92,7 +92,7 @@ class World:
 
 
 def wave_months(n_periods: int, n_waves: int, dip_periods: int) -> np.ndarray:
-    """0-based months of the waves: after ``dip_periods + 2`` pre-months, ending early enough for a post window.
+    """0-based months of the waves: ``dip_periods + 2`` months or more in, ending before a post window.
 
     Returns an empty array when ``n_periods`` is too short for the layout.
     """
@@ -197,7 +197,7 @@ def simulate_world(n: int, n_periods: int, rng: np.random.Generator, *, start: p
     employed = (t_idx[None, :] >= first_month[:, None]) & (t_idx[None, :] <= last_month[:, None])
 
     # -- potential outcomes
-    common = BASE_LEVEL * (1.0 + SEASON[months.month.to_numpy() - 1]) + TREND * t_idx
+    common = BASE_LEVEL * SEASON[months.month.to_numpy() - 1] + TREND * t_idx
     e = np.empty((n, n_periods))
     e[:, 0] = r_y.normal(0.0, NOISE_SD, n)
     shocks = r_y.normal(0.0, NOISE_SD * np.sqrt(1.0 - NOISE_RHO**2), (n, n_periods))
@@ -216,7 +216,8 @@ def simulate_world(n: int, n_periods: int, rng: np.random.Generator, *, start: p
     effect = np.where(employed, effect_all, 0.0)
 
     return World(months=months, waves=waves, team=team, region=region, role=role, hire_date=hire_date,
-                 term_date=term_date, term_month=term_month, first_month=first_month, last_month=last_month, alpha=alpha, gain=gain,
+                 term_date=term_date, term_month=term_month, first_month=first_month, last_month=last_month,
+                 alpha=alpha, gain=gain,
                  plan_wave=plan_wave, outcome=outcome, rebooked_wave=rebooked_wave, plan_month=plan_month,
                  cohort=cohort, done_wave=done_wave, y0=y0, effect=effect, effect_all=effect_all,
                  employed=employed)

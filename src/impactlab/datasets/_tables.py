@@ -108,7 +108,7 @@ def completions(world: World, ids: np.ndarray, program: str,
         # an enrolment that did not end: left before the session month, or during the course
         return "Registered" if world.term_month[i] < month else "In Progress"
 
-    for i in np.flatnonzero(world.plan_wave >= 0):
+    for i in np.flatnonzero(world.plan_wave >= 0).tolist():
         name = OUTCOMES[world.outcome[i]]
         w = int(w1[i])
         if term[i] < assigned1[i]:
@@ -155,7 +155,8 @@ def completions(world: World, ids: np.ndarray, program: str,
     frame = pd.DataFrame(rows, columns=["User ID", "Training Title", "Transcript Status",
                                         "Transcript Assigned Date", "Transcript Completed Date",
                                         "Training Hours", "Score"])
-    frame = frame.sort_values(["User ID", "Transcript Assigned Date"], kind="mergesort").reset_index(drop=True)
+    frame = frame.sort_values(["User ID", "Transcript Assigned Date"], kind="mergesort")
+    frame = frame.reset_index(drop=True)
     for col in ("Transcript Assigned Date", "Transcript Completed Date"):
         frame[col] = _fmt(frame[col].to_numpy(dtype="datetime64[s]"), "%Y-%m-%d %H:%M:%S").to_numpy()
     frame["Training Hours"] = frame["Training Hours"].astype("float64")
@@ -173,7 +174,8 @@ def _other_programs(world: World, ids: np.ndarray, rng: np.random.Generator) -> 
                           world.hire_date.astype("datetime64[s]") + np.timedelta64(9 * 3600, "s"))
     pick = rng.random(n)
     score = np.round(rng.uniform(80, 100, n))
-    status = rng.choice(np.array(["Completed", "In Progress", "Registered"], dtype=object), n, p=[0.6, 0.25, 0.15])
+    status = rng.choice(np.array(["Completed", "In Progress", "Registered"], dtype=object), n,
+                        p=[0.6, 0.25, 0.15])
     rows = []
     for i in np.flatnonzero((span > 0) & (pick < 0.25)):
         rows.append((ids[i], OTHER_PROGRAMS[0], "Completed", assigned[i], when[i], 1.0, score[i]))
@@ -205,7 +207,8 @@ def assessments(world: World, ids: np.ndarray, program: str, first_done: np.ndar
         "taken_at": np.concatenate([pre_at[who], first_done[who]]),
     })
     frame = frame.sort_values(["taken_at", "employee_id"], kind="mergesort").reset_index(drop=True)
-    frame["taken_at"] = _fmt(frame["taken_at"].to_numpy(dtype="datetime64[s]"), "%Y-%m-%dT%H:%M:%S").to_numpy()
+    frame["taken_at"] = _fmt(frame["taken_at"].to_numpy(dtype="datetime64[s]"),
+                             "%Y-%m-%dT%H:%M:%S").to_numpy()
     return frame
 
 

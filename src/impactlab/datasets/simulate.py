@@ -142,7 +142,8 @@ def simulate_org(n_employees: int = 2000, n_periods: int = 24, seed: int = 0, *,
         raise ValueError(f"The 'start' parameter must be a month like '2024-01'. Got {start!r} instead.")
     first = pd.Period(start.strip(), freq="M")
     if len(wave_months(n_periods, n_waves, dip_periods)) != n_waves:
-        need = next(t for t in range(n_periods + 1, 10_000) if len(wave_months(t, n_waves, dip_periods)) == n_waves)
+        need = next(t for t in range(n_periods + 1, 10_000)
+                    if len(wave_months(t, n_waves, dip_periods)) == n_waves)
         raise ValueError(
             f"n_periods={n_periods} is too short for n_waves={n_waves} and dip_periods={dip_periods}: the "
             "roll-out needs dip_periods + 2 months before the first wave, each wave in its own month and at "
@@ -161,8 +162,9 @@ def simulate_org(n_employees: int = 2000, n_periods: int = 24, seed: int = 0, *,
     r_assess, r_survey, r_obs = r_levels.spawn(3)
     completions, first_done = _tables.completions(world, ids, program, r_lms)
     cells = att_cells(world.effect, world.effect_all, world.employed, world.cohort, world.months)
-    truth = Truth.from_cells(cells, dip_periods=dip_periods, informative_attrition=bool(informative_attrition),
-                             program=program, outcome=outcome)
+    truth = Truth.from_cells(cells, dip_periods=dip_periods,
+                             informative_attrition=bool(informative_attrition), program=program,
+                             outcome=outcome)
     return Org(
         roster=_tables.roster(world, ids),
         completions=completions,
