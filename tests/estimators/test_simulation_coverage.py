@@ -7,6 +7,7 @@ through the readers and the panel builder (about 15 s), so it runs by default.
 from __future__ import annotations
 
 import numpy as np
+
 import impactlab as il
 
 DIP = 2  # the simulator's pre-training dip lasts 2 months: the design treats them as anticipation
