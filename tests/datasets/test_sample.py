@@ -10,6 +10,7 @@ import pandas as pd
 import pytest
 
 from impactlab.datasets import Truth, simulate_org
+from impactlab.datasets._sample_readme import sample_readme
 from impactlab.datasets.make_sample import SAMPLE_ARGS, main
 from impactlab.datasets.org import TABLES
 
@@ -46,7 +47,8 @@ def test_sample_truth_matches_the_recorded_draw(regenerated):
 
 
 def test_readme_states_the_call_and_the_true_effect():
-    text = (SAMPLE / "README.md").read_text()
+    text = (SAMPLE / "README.md").read_text(encoding="utf-8")
+    assert text == sample_readme(simulate_org(**SAMPLE_ARGS))      # every number comes from the draw
     call = "simulate_org(n_employees={n_employees}, n_periods={n_periods}, seed={seed})".format(**SAMPLE_ARGS)
     assert call in text
     overall = json.loads((SAMPLE / "truth.json").read_text())["overall"]
@@ -58,3 +60,4 @@ def test_make_sample_writes_the_files(tmp_path, capsys):
     assert main([str(tmp_path), "--employees", "100", "--periods", "18", "--seed", "1"]) == 0
     assert "True overall ATT" in capsys.readouterr().out
     assert (tmp_path / "kpis.csv").exists() and (tmp_path / "truth.json").exists()
+    assert "seed=1)" in (tmp_path / "README.md").read_text(encoding="utf-8")

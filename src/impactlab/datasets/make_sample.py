@@ -12,7 +12,9 @@ from __future__ import annotations
 
 import argparse
 from collections.abc import Sequence
+from pathlib import Path
 
+from impactlab.datasets._sample_readme import sample_readme
 from impactlab.datasets.simulate import simulate_org
 
 #: The arguments of the shipped sample; tests regenerate it from these.
@@ -20,7 +22,7 @@ SAMPLE_ARGS = {"n_employees": 2000, "n_periods": 24, "seed": 7}
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Write one seeded draw of :func:`simulate_org` as CSV files and ``truth.json``."""
+    """Write one seeded draw of :func:`simulate_org` as CSV files, ``truth.json`` and a ``README.md``."""
     parser = argparse.ArgumentParser(prog="python -m impactlab.datasets.make_sample",
                                      description="Write a simulated organisation as CSV files.")
     parser.add_argument("out", help="output directory (created if missing)")
@@ -30,6 +32,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     org = simulate_org(n_employees=args.employees, n_periods=args.periods, seed=args.seed)
     paths = org.to_csv(args.out)
+    readme = Path(args.out) / "README.md"
+    readme.write_text(sample_readme(org), encoding="utf-8")
+    paths["readme"] = readme
     print(f"Wrote {len(paths)} files to {args.out}")
     print(f"True overall ATT on {org.outcome!r}: {org.truth.overall:.2f} per employee-month "
           f"(anticipation/dip periods: {org.truth.dip_periods})")
