@@ -242,7 +242,13 @@ class CallawaySantAnnaResult:
         if not np.isfinite(a.overall):
             se_all[-1] = np.nan
         elements = None
+        element_influence = element_vcov = None
         if kind != "simple":
+            element_influence = np.array(a.influence, dtype="float64")
+            element_influence.setflags(write=False)
+            sums = agg.cluster_sums(np.nan_to_num(element_influence), self._cluster)
+            element_vcov = sums.T @ sums / element_influence.shape[0] ** 2
+            element_vcov.setflags(write=False)
             key = {"group": "cohort", "dynamic": "event_time", "calendar": "time"}[kind]
             values: Any
             if kind in ("group", "calendar"):
@@ -266,7 +272,8 @@ class CallawaySantAnnaResult:
         return EffectResult(
             estimate=float(a.overall), std_error=float(se_all[-1]), term="ATT", method="callaway_santanna",
             label=label, outcome=self.outcome, n_obs=self.n_units * self.n_periods, n_units=self.n_units,
-            elements=elements, influence=influence, excluded=self.excluded.copy(), spec=spec, notes=notes)
+            elements=elements, influence=influence, element_influence=element_influence,
+            element_vcov=element_vcov, excluded=self.excluded.copy(), spec=spec, notes=notes)
 
 # ---------------------------------------------------------------------------------------------- fitting
 def _ledger(rows: list[tuple[str, Any, str]]) -> pd.DataFrame:

@@ -89,6 +89,11 @@ class EffectResult:
         Per-element estimates (key columns, ``estimate``, ``std_error``, optional ``crit`` for bands).
     influence : ndarray or None
         Per-unit influence function of ``estimate`` (length ``n_units``), when the estimator has one.
+    element_influence : ndarray or None
+        Per-unit influence functions of the elements, shape ``(n_units, len(elements))``, same scaling.
+    element_vcov : ndarray or None
+        Covariance matrix of the element estimates (analytic, clustered as the estimator's standard errors),
+        what joint tests and sensitivity analyses need.
     excluded : DataFrame
         Ledger of units or cells the estimator left out, with ``reason``.
     spec : mapping
@@ -108,6 +113,8 @@ class EffectResult:
     df: float | None = None
     elements: pd.DataFrame | None = None
     influence: np.ndarray | None = None
+    element_influence: np.ndarray | None = None
+    element_vcov: np.ndarray | None = None
     excluded: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=["what", "id", "reason"]))
     spec: Mapping[str, Any] = field(default_factory=dict)
     notes: tuple[str, ...] = ()
