@@ -11,9 +11,7 @@ import pandas as pd
 
 from impactlab.errors import PanelError
 from impactlab.panel.panel import DROPPED_COLUMNS, Panel
-
-#: Canonical statuses that mean the employee was trained (exempt / equivalent are credited, not trained).
-TRAINED_STATUSES = ("completed", "passed")
+from impactlab.schemas.vocab import TRAINED_STATUSES  # exempt / equivalent: credited, not trained
 
 
 def _frame(obj: Any, reader: str) -> pd.DataFrame:

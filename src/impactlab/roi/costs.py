@@ -22,20 +22,10 @@ import numpy as np
 import pandas as pd
 
 from impactlab.errors import DataError, Failure
+from impactlab.schemas.vocab import COST_CATEGORIES
 
-#: Phillips cost categories, in the order they are shown.
-CATEGORIES: tuple[str, ...] = (
-    "needs_assessment",
-    "design",
-    "delivery",
-    "facilitators",
-    "materials",
-    "facilities",
-    "participant_time",
-    "travel",
-    "evaluation",
-    "overhead",
-)
+#: Phillips cost categories, in the order they are shown (the canonical vocabulary of the costs table).
+CATEGORIES: tuple[str, ...] = COST_CATEGORIES
 
 #: Spellings met in cost spreadsheets, mapped onto :data:`CATEGORIES` (after lower-casing and turning
 #: spaces, hyphens and slashes into underscores).
