@@ -79,7 +79,7 @@ def __dir__() -> list[str]:
 
 
 if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
-    from impactlab import datasets, deck, estimators, io, panel, plot, results, roi  # noqa: F401
+    from impactlab import datasets, deck, estimators, io, panel, plot, results  # noqa: F401
     from impactlab.deck import Deck  # noqa: F401
     from impactlab.errors import (  # noqa: F401
         DataError,

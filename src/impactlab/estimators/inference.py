@@ -46,7 +46,7 @@ def check_full_rank(X: np.ndarray, names: Sequence[str]) -> None:
     scale = np.sqrt((X**2).sum(axis=0))
     zero = scale < 1e-12 * max(1.0, float(scale.max(initial=0.0)))
     if zero.any():
-        cols = [names[i] for i in np.flatnonzero(zero)]
+        cols = [names[int(i)] for i in np.flatnonzero(zero)]
         raise EstimationError(
             f"The design has no variation left in {cols} once the fixed effects are removed (for example a "
             "covariate that is constant within units, or a treatment indicator that never changes). "

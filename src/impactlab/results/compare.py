@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
@@ -94,8 +94,10 @@ class CompareResult:
         return f"CompareResult({parts}{'' if self.truth is None else f', truth={self.truth:.4g}'})"
 
 
-def compare(panel: Panel, covariates: Sequence[str] | None = None, *, control: str = "not_yet_treated",
-            method: str = "dr", anticipation: int = 0, base_period: str = "varying",
+def compare(panel: Panel, covariates: Sequence[str] | None = None, *,
+            control: Literal["never_treated", "not_yet_treated"] = "not_yet_treated",
+            method: Literal["dr", "ipw", "reg"] = "dr", anticipation: int = 0,
+            base_period: Literal["varying", "universal"] = "varying",
             truth: float | None = None) -> CompareResult:
     """Fit the naive and the causal estimators on one panel and put them side by side.
 
