@@ -59,7 +59,7 @@ __all__ = sorted(["roi", *_EXPORTS, *_SUBMODULES, "__version__"])  # noqa: PLE06
 
 # ``roi`` names both a subpackage and the function users call. Importing the subpackage sets the package
 # attribute to the module, so bind the function now, after that import, and it stays the function.
-from impactlab.roi import roi  # noqa: E402
+from impactlab.roi import roi as roi  # noqa: E402
 
 
 def __getattr__(name: str) -> Any:

@@ -42,19 +42,24 @@ def inference_frame(estimate: Any, std_error: Any, level: float = 0.95, df: floa
     else:
         p = 2 * stats.t.sf(np.abs(stat), df)
     c = critical_value(level, df) if crit is None else np.asarray(crit, dtype="float64")
-    return pd.DataFrame({"statistic": stat, "p_value": p, "conf_low": est - c * se, "conf_high": est + c * se})
+    return pd.DataFrame({"statistic": stat, "p_value": p, "conf_low": est - c * se,
+                         "conf_high": est + c * se})
 
 
 def _fmt(x: Any, digits: int = 4) -> str:
     if x is None or (isinstance(x, float) and not np.isfinite(x)):
         return "—"
-    if isinstance(x, (int, np.integer)):
+    if isinstance(x, np.generic):
+        x = x.item()
+    if isinstance(x, bool) or not isinstance(x, (int, float)):
+        return str(x)
+    if isinstance(x, int):
         return f"{x:,}"
-    if isinstance(x, (float, np.floating)) and float(x).is_integer() and abs(x) < 1e7:
+    if not np.isfinite(x):
+        return "—"
+    if x.is_integer() and abs(x) < 1e7:
         return str(int(x))
-    if isinstance(x, (float, np.floating)):
-        return f"{x:,.{digits}g}" if abs(x) >= 1e5 or (0 < abs(x) < 1e-3) else f"{x:,.{digits}f}"
-    return str(x)
+    return f"{x:,.{digits}g}" if abs(x) >= 1e5 or (0 < abs(x) < 1e-3) else f"{x:,.{digits}f}"
 
 
 def frame_html(df: pd.DataFrame, title: str, lines: list[str]) -> str:
