@@ -185,6 +185,28 @@ class EffectResult:
             lines.append(self.tidy(level).iloc[1:].drop(columns=["method"]).to_string(index=False))
         return "\n".join(lines)
 
+    def explain(self, level: float = 0.95) -> Any:
+        """What this result lets you claim, and what it does not, in plain language.
+
+        Covers the effect and its interval, the identifying assumption of the method, the comparison group,
+        the joint pre-training test when the result has pre-training event times (an event study), and the
+        caveats the estimator recorded. ``str(result.explain())`` is ready for speaker notes; in a notebook
+        it renders as HTML.
+
+        Parameters
+        ----------
+        level : float
+            Confidence level of the interval quoted.
+
+        Returns
+        -------
+        Explanation
+            See :class:`impactlab.results.explain.Explanation`.
+        """
+        from impactlab.results.explain import explain_effect
+
+        return explain_effect(self, level)
+
     def _repr_html_(self) -> str:
         lo, hi = self.conf_int()
         lines = [(f"{self.term} = {_fmt(self.estimate)} (SE {_fmt(self.std_error)}, 95% CI {_fmt(lo)} to "

@@ -84,6 +84,26 @@ class CompareResult:
             lines.append(f"  {'Truth (simulated data)':<38} {_fmt(self.truth):>10}")
         return "\n".join(lines)
 
+    def explain(self, level: float = 0.95, event_study: EffectResult | None = None) -> Any:
+        """What the comparison lets you claim: the causal effect, how far the naive number is from it, why.
+
+        Parameters
+        ----------
+        level : float
+            Confidence level of the intervals quoted.
+        event_study : EffectResult, optional
+            The dynamic aggregation of the same design (``callaway_santanna(...).aggregate("dynamic")``);
+            when given, its pre-training effects are tested jointly and the test is reported.
+
+        Returns
+        -------
+        Explanation
+            See :class:`impactlab.results.explain.Explanation`; ``str()`` of it is plain text.
+        """
+        from impactlab.results.explain import explain_compare
+
+        return explain_compare(self, level, event_study)
+
     def _repr_html_(self) -> str:
         lines = [] if self.truth is None else [f"True effect (simulated data): {_fmt(self.truth)}"]
         cols = ["label", "estimate", "std_error", "conf_low", "conf_high", "p_value", "causal"]
@@ -137,4 +157,5 @@ def compare(panel: Panel, covariates: Sequence[str] | None = None, *,
         truth = float(getattr(panel.truth, "overall", panel.truth))
     return CompareResult(results=results, truth=truth, outcome=panel.outcome,
                          spec={"covariates": covs, "control": control, "method": method,
-                               "anticipation": anticipation, "base_period": base_period})
+                               "anticipation": anticipation, "base_period": base_period,
+                               "data_window": f"{panel.periods[0]} to {panel.periods[-1]}"})

@@ -1,0 +1,301 @@
+"""Plain-language findings: what a result lets the analyst claim, and what it does not.
+
+:meth:`EffectResult.explain` and :meth:`CompareResult.explain` return an :class:`Explanation`, which prints
+as text (for speaker notes and logs) and renders as HTML in a notebook. The text is built from the result
+alone: the estimate and its interval, the method's identifying assumption, the comparison group, the
+pre-trend test when the result holds pre-training event times, and the caveats the estimator recorded.
+
+References
+----------
+B. Callaway and P. H. C. Sant'Anna (2021), "Difference-in-differences with multiple time periods",
+*Journal of Econometrics* 225(2), 200-230.
+A. Goodman-Bacon (2021), "Difference-in-differences with variation in treatment timing", *Journal of
+Econometrics* 225(2), 254-277.
+O. Ashenfelter (1978), "Estimating the effect of training programs on earnings", *Review of Economics and
+Statistics* 60(1), 47-57.
+J. Roth (2022), "Pretest with caution: event-study estimates after testing for parallel trends",
+*American Economic Review: Insights* 4(3), 305-322.
+"""
+
+from __future__ import annotations
+
+import html
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from scipy import stats
+
+__all__ = ["Explanation", "PretrendTest", "explain_compare", "explain_effect", "pretrend_test"]
+
+
+@dataclass(frozen=True)
+class PretrendTest:
+    """Joint Wald test that every pre-training event-time effect is zero.
+
+    Attributes
+    ----------
+    statistic : float
+        ``b' V^-1 b`` over the pre-training estimates ``b`` with covariance ``V``.
+    df : int
+        Number of pre-training event times tested.
+    p_value : float
+        Upper tail of the chi-squared distribution with ``df`` degrees of freedom.
+    covariance : str
+        ``"joint"`` when the estimator's element covariance was used, ``"diagonal"`` when only standard
+        errors were available (the test then ignores correlation between event times).
+    """
+
+    statistic: float
+    df: int
+    p_value: float
+    covariance: str = "joint"
+
+    def __str__(self) -> str:
+        return f"chi2({self.df}) = {self.statistic:.2f}, p = {self.p_value:.3f}"
+
+
+def pretrend_test(result: Any) -> PretrendTest | None:
+    """Joint test of the pre-training effects of an event-study result, or ``None`` when it has none.
+
+    Parameters
+    ----------
+    result : EffectResult
+        A result whose ``elements`` have an ``event_time`` column (e.g.
+        ``callaway_santanna(panel).aggregate("dynamic")``).
+
+    Returns
+    -------
+    PretrendTest or None
+        ``None`` when there are no finite pre-training estimates.
+
+    Notes
+    -----
+    A large p-value is not proof of parallel trends: the test has little power against smooth violations,
+    and conditioning the analysis on passing it distorts later inference (Roth 2022).
+    """
+    el = getattr(result, "elements", None)
+    if el is None or "event_time" not in el:
+        return None
+    pre = (el["event_time"].to_numpy() < 0) & np.isfinite(el["estimate"].to_numpy(dtype="float64")) \
+        & np.isfinite(el["std_error"].to_numpy(dtype="float64")) & (el["std_error"].to_numpy() > 0)
+    if not pre.any():
+        return None
+    b = el["estimate"].to_numpy(dtype="float64")[pre]
+    vcov = getattr(result, "element_vcov", None)
+    kind = "diagonal"
+    V = np.diag(el["std_error"].to_numpy(dtype="float64")[pre] ** 2)
+    if vcov is not None and np.shape(vcov) == (len(el), len(el)):
+        V_joint = np.asarray(vcov, dtype="float64")[np.ix_(pre, pre)]
+        if np.all(np.isfinite(V_joint)) and np.linalg.matrix_rank(V_joint) == len(b):
+            V, kind = V_joint, "joint"
+    stat = float(b @ np.linalg.solve(V, b))
+    return PretrendTest(statistic=stat, df=int(len(b)), p_value=float(stats.chi2.sf(stat, len(b))),
+                        covariance=kind)
+
+
+@dataclass(frozen=True)
+class Explanation:
+    """What a result supports, in plain language.
+
+    Attributes
+    ----------
+    headline : str
+        One sentence with the estimate and its interval.
+    claims : tuple of str
+        What can be claimed.
+    cautions : tuple of str
+        What cannot be claimed, and the caveats.
+    assumption : str
+        The identifying assumption the causal reading rests on.
+    comparison : str
+        Who the trained employees are compared with.
+    pretrend : PretrendTest or None
+        The joint pre-training test, when the result has pre-training event times.
+    """
+
+    headline: str
+    claims: tuple[str, ...]
+    cautions: tuple[str, ...]
+    assumption: str
+    comparison: str
+    pretrend: PretrendTest | None = None
+
+    def __str__(self) -> str:
+        lines = [self.headline, "", "What this supports:"]
+        lines += [f"  - {c}" for c in self.claims]
+        lines += ["", "What it does not support, and caveats:"]
+        lines += [f"  - {c}" for c in self.cautions]
+        lines += ["", f"Comparison group: {self.comparison}", f"Identifying assumption: {self.assumption}"]
+        return "\n".join(lines)
+
+    def _repr_html_(self) -> str:
+        def items(xs: tuple[str, ...]) -> str:
+            return "".join(f"<li>{html.escape(x)}</li>" for x in xs)
+
+        return (f"<div class='impactlab-explain'><p><b>{html.escape(self.headline)}</b></p>"
+                f"<p>What this supports:</p><ul>{items(self.claims)}</ul>"
+                f"<p>What it does not support, and caveats:</p><ul>{items(self.cautions)}</ul>"
+                f"<p><i>Comparison group:</i> {html.escape(self.comparison)}<br>"
+                f"<i>Identifying assumption:</i> {html.escape(self.assumption)}</p></div>")
+
+
+# --------------------------------------------------------------------------------------- by method
+_COMPARISON = {
+    "not_yet_treated": "employees not yet trained at the time (later waves), and never-trained employees",
+    "never_treated": "employees never trained during the data window",
+}
+
+
+def _cs_design(spec: Mapping[str, Any]) -> tuple[str, str, bool]:
+    control = spec.get("control", "not_yet_treated")
+    anticipation = int(spec.get("anticipation", 0) or 0)
+    ant = (f"no effect earlier than {anticipation} period(s) before training" if anticipation
+           else "no effect before training (no anticipation)")
+    covs = tuple(spec.get("covariates") or ())
+    cond = f" given {', '.join(covs)}" if covs else ""
+    assumption = (f"Parallel trends: without the training, each wave's outcome would have moved like that of "
+                  f"its comparison group{cond}; and {ant} (Callaway & Sant'Anna 2021).")
+    return assumption, _COMPARISON.get(control, str(control)), True
+
+
+def _design(method: str, spec: Mapping[str, Any]) -> tuple[str, str, bool]:
+    """(identifying assumption, comparison group, causal under that assumption) of a method."""
+    if method == "callaway_santanna":
+        return _cs_design(spec)
+    if method == "twfe":
+        return ("Parallel trends and an effect that is the same for every wave and every period since "
+                "training; with staggered roll-outs and growing effects the coefficient mixes comparisons, "
+                "some with negative weights (Goodman-Bacon 2021).",
+                "all other employee-periods, including already-trained employees", False)
+    if method == "regression":
+        covs = tuple(spec.get("covariates") or ())
+        given = ", ".join(covs) if covs else "the period"
+        return (f"Selection on observables: given {given}, who took the training is unrelated to what "
+                "their outcome would otherwise have been.",
+                "untrained employee-periods with the same covariates", False)
+    if method == "naive_difference":
+        return ("None that holds in practice: it would need trained and untrained employees to be alike "
+                "in everything but the training.",
+                "never-trained employees", False)
+    if method == "pre_post":
+        return ("None that holds in practice: it would need the outcome to stay flat without the training "
+                "(no trend, no seasonality, no regression to the mean after a dip; Ashenfelter 1978).",
+                "the same employees before training", False)
+    return ("Not recorded for this method; see its documentation.", "not recorded", False)
+
+
+def _num(x: float) -> str:
+    if x is None or not math.isfinite(x):
+        return "n/a"
+    a = abs(x)
+    spec = ",.0f" if a >= 100 else ".1f" if a >= 10 else ".2f" if a >= 0.01 or a == 0 else ".2g"
+    return format(x, spec)
+
+
+def _window(spec: Mapping[str, Any]) -> str:
+    if spec.get("data_window"):
+        return str(spec["data_window"])
+    first, last = spec.get("first_period"), spec.get("last_period")
+    return f"{first} to {last}" if first is not None and last is not None else ""
+
+
+def explain_effect(result: Any, level: float = 0.95, window: str | None = None) -> Explanation:
+    """Build the :class:`Explanation` of an :class:`~impactlab.EffectResult` (see its ``explain``).
+
+    ``window`` (e.g. ``"2024-01 to 2025-06"``) names the data window when the result's spec has none.
+    """
+    spec: Mapping[str, Any] = getattr(result, "spec", {}) or {}
+    method = result.method or str(spec.get("estimator", ""))
+    assumption, comparison, causal = _design(method, spec)
+    est = float(result.estimate)
+    lo, hi = result.conf_int(level)
+    outcome = result.outcome or "the outcome"
+    pct = f"{level:.0%}"
+    name = result.label or method or "The estimate"
+    headline = (f"{name}: {_num(est)} on {outcome} per employee and period "
+                f"({pct} CI {_num(lo)} to {_num(hi)}).")
+    claims: list[str] = []
+    cautions: list[str] = []
+    window = _window(spec) or window or ""
+    where = f" over {window}" if window else ""
+    finite = math.isfinite(lo) and math.isfinite(hi)
+    if not finite:
+        cautions.append("The interval could not be computed, so the estimate's precision is unknown.")
+    elif causal:
+        if lo > 0 or hi < 0:
+            direction = "raised" if est > 0 else "lowered"
+            near, far = sorted((abs(lo), abs(hi)))
+            claims.append(f"If the assumption below holds, the training {direction} {outcome} by between "
+                          f"{_num(near)} and {_num(far)} per employee and period on average{where} "
+                          f"({pct} confidence).")
+        else:
+            claims.append(f"The data are consistent with no effect on {outcome}: the {pct} interval "
+                          f"({_num(lo)} to {_num(hi)}) includes zero.")
+            cautions.append("'No significant effect' is not 'no effect': effects as large as "
+                            f"{_num(max(abs(lo), abs(hi)))} are not ruled out.")
+        cautions.append("The effect is an average over the trained employees in the data; it does not say "
+                        "who benefited most, nor what the same course would do for other groups.")
+    else:
+        claims.append(f"The number summarises the data ({_num(est)}, {pct} CI {_num(lo)} to {_num(hi)}); "
+                      "it is the kind of figure people usually quote, useful as a baseline.")
+        cautions.append("It cannot be read as the effect of the training: the comparison is confounded "
+                        "(see the assumption it would need, below). Use the causal estimate for decisions "
+                        "and ROI.")
+    test = pretrend_test(result)
+    if test is not None:
+        how = "" if test.covariance == "joint" else " (standard errors only, correlation ignored)"
+        if test.p_value < 0.05:
+            cautions.append(f"Pre-training check fails: the effects before training are jointly different "
+                            f"from zero ({test}{how}); parallel trends is doubtful.")
+        else:
+            claims.append(f"Pre-training check: the effects before training are jointly indistinguishable "
+                          f"from zero ({test}{how}), consistent with parallel trends.")
+            cautions.append("Passing the pre-training check does not prove parallel trends; the test has "
+                            "little power against gradual differences (Roth 2022).")
+    elif causal:
+        cautions.append("This result carries no pre-training test; run the dynamic aggregation "
+                        "(aggregate('dynamic')) and look at the effects before training.")
+    excluded = getattr(result, "excluded", None)
+    if excluded is not None and len(excluded):
+        cautions.append(f"Some data were left out ({len(excluded)} entries in .excluded); the estimate "
+                        "speaks for the rest.")
+    cautions += [str(n) for n in getattr(result, "notes", ())]
+    return Explanation(headline=headline, claims=tuple(claims), cautions=tuple(cautions),
+                       assumption=assumption, comparison=comparison, pretrend=test)
+
+
+def explain_compare(cmp: Any, level: float = 0.95, event_study: Any = None) -> Explanation:
+    """Build the :class:`Explanation` of a :class:`~impactlab.CompareResult` (see its ``explain``)."""
+    base = explain_effect(cmp.causal, level, _window(getattr(cmp, "spec", {}) or {}))
+    claims = list(base.claims)
+    cautions = list(base.cautions)
+    pretrend = base.pretrend
+    if event_study is not None:
+        dyn = explain_effect(event_study, level)
+        if dyn.pretrend is not None:
+            pretrend = dyn.pretrend
+            missing = [c for c in cautions if c.startswith("This result carries no pre-training test")]
+            cautions = [c for c in cautions if c not in missing]
+            claims += [c for c in dyn.claims if c.startswith("Pre-training check")]
+            cautions = [c for c in dyn.cautions if c.startswith(("Pre-training check", "Passing the"))] \
+                + cautions
+    naive = cmp.results.get("naive_difference")
+    c_est = float(cmp.causal.estimate)
+    if naive is not None:
+        n_est = float(naive.estimate)
+        gap = n_est - c_est
+        word = "overstates" if gap > 0 else "understates"
+        rel = f" ({abs(gap) / abs(c_est):.0%} of the causal estimate)" if c_est else ""
+        claims.insert(0, f"The naive comparison of trained vs never-trained employees says {_num(n_est)}; "
+                         f"it {word} the causal estimate by {_num(abs(gap))}{rel}, the part due to who "
+                         "chose to train rather than to the training.")
+    if cmp.truth is not None and math.isfinite(float(cmp.truth)):
+        lo, hi = cmp.causal.conf_int(level)
+        inside = "inside" if lo <= cmp.truth <= hi else "outside"
+        claims.append(f"Simulated data: the true effect is {_num(float(cmp.truth))}, {inside} the causal "
+                      f"estimate's {level:.0%} interval.")
+    return Explanation(headline=base.headline, claims=tuple(claims), cautions=tuple(cautions),
+                       assumption=base.assumption, comparison=base.comparison, pretrend=pretrend)
