@@ -8,9 +8,12 @@ Definitions (J. J. Phillips, *Return on Investment in Training and Performance I
 * payback period ``= costs / benefits per period``.
 
 Here the monetary benefit of a causal effect ``theta`` (outcome units per participant and period) is
-``benefit = theta x value_per_unit x participants x horizon``. Every headline is linear in ``theta`` for
-fixed costs, so a normal sampling distribution of ``theta`` gives exact intervals and ``P(ROI > 0)``;
-cost ranges are propagated by a seeded Monte Carlo.
+``benefit = theta x value_per_unit x participants x horizon``, or, with decay of the effect after training
+and discounting, ``theta x value_per_unit x participants x S`` where ``S`` is the sum of the period
+weights of :func:`impactlab.roi.stream.stream_weights` (the NPV of the stream). Every headline is linear
+in ``theta`` for fixed value and costs, so a normal sampling distribution of ``theta`` gives exact
+intervals and ``P(ROI > 0)``; ranges of value and costs are propagated by a seeded Monte Carlo, whose
+draws are always available through :meth:`RoiResult.distribution`.
 """
 
 from __future__ import annotations
@@ -26,8 +29,11 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from impactlab.errors import check_option
 from impactlab.results.base import _fmt, frame_html
+from impactlab.roi._inputs import _check_level, _number, _rate, _value_input
 from impactlab.roi.costs import Costs
+from impactlab.roi.stream import payback, stream_weights
 
 #: Rows of :meth:`RoiResult.tidy`, with their unit.
 ROI_TERMS: tuple[tuple[str, str], ...] = (
@@ -39,24 +45,6 @@ ROI_TERMS: tuple[tuple[str, str], ...] = (
     ("payback_periods", "periods"),
     ("break_even_effect", "outcome units"),
 )
-
-
-def _number(name: str, value: Any, *, positive: bool = False, nonzero: bool = False) -> float:
-    if not isinstance(value, numbers.Real) or isinstance(value, bool) or not math.isfinite(float(value)):
-        raise ValueError(f"The {name!r} parameter must be a finite number. Got {value!r} instead.")
-    v = float(value)
-    if positive and v <= 0:
-        raise ValueError(f"The {name!r} parameter must be positive. Got {value!r} instead.")
-    if nonzero and v == 0:
-        raise ValueError(f"The {name!r} parameter must be non-zero (a zero value makes every benefit zero). "
-                         f"Got {value!r} instead.")
-    return v
-
-
-def _check_level(level: Any) -> float:
-    if not isinstance(level, numbers.Real) or isinstance(level, bool) or not 0 < float(level) < 1:
-        raise ValueError(f"The 'level' parameter must be between 0 and 1 (e.g. 0.95). Got {level!r} instead.")
-    return float(level)
 
 
 def _read_effect(effect: Any) -> tuple[float, float, float | None, str]:
@@ -126,12 +114,27 @@ class RoiResult:
     notes: tuple[str, ...] = ()
     _effect_draws: np.ndarray | None = None
     _cost_draws: np.ndarray | None = None
+    stream_factor: float | None = None
+    decay: float = 0.0
+    discount_rate: float = 0.0
+    periods_per_year: float = 12.0
+    value_range: tuple[float, float] | None = None
+    intangibles: tuple[str, ...] = ()
+    _value_draws: np.ndarray | None = None
 
     # ------------------------------------------------------------------ headline numbers
     @property
+    def periods_factor(self) -> float:
+        """Sum of the period weights of the benefit stream (``horizon`` without decay or discounting)."""
+        return self.horizon if self.stream_factor is None else self.stream_factor
+
+    @property
     def benefit_per_unit_effect(self) -> float:
-        """Money gained per one outcome unit of effect: ``value_per_unit x participants x horizon``."""
-        return self.value_per_unit * self.participants * self.horizon
+        """Money gained per one outcome unit of effect: ``value_per_unit x participants x horizon``.
+
+        With decay or discounting, ``horizon`` is replaced by :attr:`periods_factor`.
+        """
+        return self.value_per_unit * self.participants * self.periods_factor
 
     @property
     def benefit(self) -> float:
@@ -160,9 +163,16 @@ class RoiResult:
 
     @property
     def payback_periods(self) -> float:
-        """Periods of benefit needed to recover the cost; ``inf`` when the benefit is not positive."""
-        per = self.benefit_per_period
-        return self.cost / per if per > 0 else math.inf
+        """Periods of benefit needed to recover the cost; ``inf`` when the benefit is not positive.
+
+        Phillips' ``cost / benefit per period``; with decay or discounting, the period at which the
+        cumulative stream reaches the cost (see :func:`impactlab.roi.stream.payback`).
+        """
+        if self.decay == 0 and self.discount_rate == 0:
+            per = self.benefit_per_period
+            return self.cost / per if per > 0 else math.inf
+        return payback(self.cost, self.effect * self.value_per_unit * self.participants, decay=self.decay,
+                       discount_rate=self.discount_rate, periods_per_year=self.periods_per_year)
 
     @property
     def break_even_effect(self) -> float:
@@ -182,6 +192,36 @@ class RoiResult:
             raise RuntimeError("This RoiResult has no Monte Carlo draws; build it with impactlab.roi().")
         return self._effect_draws, self._cost_draws
 
+    def _benefit_draws(self) -> np.ndarray:
+        e, _ = self._draws()
+        value = self.value_per_unit if self._value_draws is None else self._value_draws
+        return e * value * self.participants * self.periods_factor
+
+    def distribution(self, quantity: str = "roi_pct") -> np.ndarray:
+        """Monte Carlo draws of a headline: ``"roi_pct"``, ``"bcr"``, ``"benefit"`` or ``"net_benefit"``.
+
+        Each draw combines an effect drawn from its sampling distribution (normal, or t when the effect
+        has ``df``), a value per unit drawn uniformly in its range (if a range was given) and each cost
+        category drawn uniformly in its range. Seeded: the same ``seed`` gives the same draws.
+        """
+        check_option("quantity", quantity, ("roi_pct", "bcr", "benefit", "net_benefit"))
+        _, c = self._draws()
+        b = self._benefit_draws()
+        out = {"benefit": b, "net_benefit": b - c, "roi_pct": (b - c) / c * 100, "bcr": b / c}[quantity]
+        out = np.array(out, dtype="float64")
+        out.setflags(write=False)
+        return out
+
+    def mc_interval(self, level: float | None = None, quantity: str = "roi_pct") -> tuple[float, float]:
+        """Central quantile interval of the Monte Carlo draws of ``quantity`` (see :meth:`distribution`)."""
+        level = self.level if level is None else _check_level(level)
+        return self._mc_quantiles(self.distribution(quantity), level)
+
+    @property
+    def mc_median(self) -> float:
+        """Median of the Monte Carlo ROI % draws (close to :attr:`roi_pct` when the ranges are symmetric)."""
+        return float(np.median(self.distribution("roi_pct")))
+
     def _mc_quantiles(self, values: np.ndarray, level: float) -> tuple[float, float]:
         a = (1 - level) / 2
         lo, hi = np.quantile(values, [a, 1 - a])
@@ -190,11 +230,8 @@ class RoiResult:
     def _interval_of(self, quantity: str, level: float | None) -> tuple[float, float]:
         level = self.level if level is None else _check_level(level)
         k = self.benefit_per_unit_effect
-        if self.method == "monte_carlo" and quantity != "benefit":
-            e, c = self._draws()
-            b = k * e
-            values = {"net_benefit": b - c, "roi_pct": (b - c) / c * 100, "bcr": b / c}[quantity]
-            return self._mc_quantiles(values, level)
+        if self.method == "monte_carlo" and (quantity != "benefit" or self.value_range is not None):
+            return self._mc_quantiles(self.distribution(quantity), level)
         lo_e, hi_e = self._effect_bounds(level)
         ends = []
         for bound in (lo_e, hi_e):
@@ -234,8 +271,8 @@ class RoiResult:
         """
         k = self.benefit_per_unit_effect
         if self.method == "monte_carlo":
-            e, c = self._draws()
-            return float(np.mean(k * e > c))
+            _, c = self._draws()
+            return float(np.mean(self._benefit_draws() > c))
         threshold = self.cost / k  # effect at which ROI = 0
         if self.effect_std_error == 0:
             return float(self.effect > threshold if k > 0 else self.effect < threshold)
@@ -297,6 +334,9 @@ class RoiResult:
             "break_even_effect": clean(self.break_even_effect),
             "prob_positive": clean(self.prob_positive),
             "method": self.method,
+            "decay": self.decay,
+            "discount_rate": self.discount_rate,
+            "intangibles": list(self.intangibles),
         }
 
     def _headline(self) -> str:
@@ -322,6 +362,12 @@ class RoiResult:
         if self.costs is not None and self.costs.has_ranges:
             lines.append(f"  costs range {self.costs.low:,.0f} to {self.costs.high:,.0f} "
                          f"(Monte Carlo, {self.spec.get('n_draws')} draws, seed {self.spec.get('seed')})")
+        if self.decay or self.discount_rate:
+            lines.append(f"  benefit stream: effect decays {self.decay:.0%} a year, discounted at "
+                         f"{self.discount_rate:.0%} a year ({self.periods_per_year:g} periods a year): "
+                         f"{self.periods_factor:.3f} period-equivalents over {_fmt(self.horizon)} periods")
+        if self.intangibles:
+            lines.append(f"  intangible benefits (not converted to money): {', '.join(self.intangibles)}")
         lines += [f"  note: {n}" for n in self.notes]
         return "\n".join(lines)
 
@@ -335,7 +381,11 @@ class RoiResult:
                 f"prob_positive={self.prob_positive:.3g})")
 
 
-def roi(effect: Any, *, value_per_unit: float, participants: float, horizon: float, costs: float | Costs,
+def roi(effect: Any, *, value_per_unit: float | tuple[float, float] | None = None,
+        participants: float | None = None, horizon: float | None = None, costs: float | Costs,
+        margin: float | tuple[float, float] | None = None, decay: float = 0.0, discount_rate: float = 0.0,
+        periods_per_year: float = 12, first_year_only: bool = False, completers: float | None = None,
+        fully_loaded: bool = False, intangibles: tuple[str, ...] | list[str] = (),
         level: float = 0.95, n_draws: int = 20_000, seed: int | None = 0) -> RoiResult:
     """Phillips ROI of a programme from its causal effect.
 
@@ -344,45 +394,72 @@ def roi(effect: Any, *, value_per_unit: float, participants: float, horizon: flo
     effect : result or float
         The effect per participant and period, in outcome units: any result with ``.estimate`` and
         ``.std_error`` (e.g. ``callaway_santanna(panel).aggregate("simple")``), or a plain number (then
-        there is no sampling uncertainty). A result with a ``df`` attribute uses a t distribution.
-    value_per_unit : float
-        Money per outcome unit (non-zero). Use profit contribution, not revenue (Phillips' conservative
-        standard values). Negative when a decrease of the outcome is the gain (e.g. handle time).
+        there is no sampling uncertainty). A result with a ``df`` attribute uses a t distribution. An
+        :class:`~impactlab.roi.ExposureEffect` (from :func:`~impactlab.roi.exposure`) also brings the
+        participants and periods actually observed, so ``participants`` and ``horizon`` may be left out.
+    value_per_unit : float or (float, float)
+        Money per outcome unit (non-zero), or a ``(low, high)`` range drawn uniformly in the Monte Carlo.
+        Use profit contribution, not revenue (Phillips' conservative standard values). Negative when a
+        decrease of the outcome is the gain (e.g. handle time).
     participants : float
         Number of people trained (> 0).
     horizon : float
         Number of periods the benefit is counted (> 0). Phillips counts first-year benefits only for short
-        programmes.
+        programmes (see ``first_year_only``).
     costs : float or Costs
         Fully-loaded cost (> 0), or a :class:`Costs` breakdown whose ranges are propagated.
+    margin : float or (float, float), optional
+        Monetise a revenue outcome by its profit margin (share of revenue, in (0, 1]) instead of
+        ``value_per_unit``; give exactly one of the two.
+    decay : float
+        Share of the effect lost per year after training, in [0, 1) (0: the effect lasts unchanged).
+    discount_rate : float
+        Yearly discount rate (>= 0): the benefit becomes a net present value.
+    periods_per_year : float
+        Periods in a year (12 for a monthly outcome, 52 weekly, 1 yearly); used by ``decay``,
+        ``discount_rate`` and ``first_year_only``.
+    first_year_only : bool
+        Count at most one year of benefits (Phillips' guiding principle for short programmes).
+    completers : float, optional
+        Number of participants who completed; the benefit counts only them (no benefit for
+        non-completers) while the costs stay those of everyone.
+    fully_loaded : bool
+        Require fully-loaded costs: a :class:`Costs` with a non-zero ``participant_time``.
+    intangibles : sequence of str
+        Benefits reported beside the money and not converted (e.g. "engagement", "teamwork").
     level : float
         Default confidence level of the intervals.
     n_draws : int
-        Monte Carlo draws, used only when ``costs`` has ranges.
+        Monte Carlo draws.
     seed : int or None
-        Seed of the Monte Carlo draws; the same seed gives the same intervals.
+        Seed of the Monte Carlo draws; the same seed gives the same intervals and distribution.
 
     Returns
     -------
     RoiResult
         Frozen; ``benefit``, ``cost``, ``net_benefit``, ``roi_pct``, ``bcr``, ``payback_periods``,
-        ``break_even_effect``, ``interval(level)``, ``benefit_interval(level)``, ``prob_positive``.
+        ``break_even_effect``, ``interval(level)``, ``benefit_interval(level)``, ``prob_positive``,
+        ``distribution()``, ``mc_interval()``.
 
     Raises
     ------
     ValueError
-        Non-finite inputs, zero value per unit, non-positive participants, horizon or cost, a bad level.
+        Non-finite inputs, zero value per unit, non-positive participants, horizon or cost, a bad level
+        or rate, both or neither of ``value_per_unit`` and ``margin``, costs not fully loaded when asked.
     TypeError
         ``effect`` is neither a number nor a result; ``costs`` neither a number nor a Costs.
 
     Notes
     -----
     ROI % = (benefits - costs) / costs x 100 = (BCR - 1) x 100 and payback = costs / benefit per period
-    (Phillips 2003, ch. 8). With fixed costs every quantity is a monotone function of the effect, so its
-    interval is the image of the effect's interval and ``P(ROI > 0) = P(effect > break_even_effect)``.
-    With cost ranges each category is drawn uniformly and independently within its range, together with
-    the effect from its sampling distribution (``n_draws`` draws with ``seed``). Point values use range
-    midpoints.
+    (Phillips 2003, ch. 8). With fixed value and costs every quantity is a monotone function of the
+    effect, so its interval is the image of the effect's interval and
+    ``P(ROI > 0) = P(effect > break_even_effect)``. With ranges of value or costs each is drawn uniformly
+    and independently within its range, together with the effect from its sampling distribution
+    (``n_draws`` draws with ``seed``); point values use range midpoints. Conservative options follow the
+    guiding principles of J. J. Phillips & P. P. Phillips, *Handbook of Training Evaluation and
+    Measurement Methods* (4th ed., 2016), ch. 1 (first-year benefits for short programmes, no data no
+    improvement, fully-loaded costs, intangibles reported and not monetised).
 
     Examples
     --------
@@ -391,10 +468,42 @@ def roi(effect: Any, *, value_per_unit: float, participants: float, horizon: flo
     (120000.0, 40000.0, 50.0, 1.5)
     """
     est, se, df, source = _read_effect(effect)
-    value = _number("value_per_unit", value_per_unit, nonzero=True)
+    value, value_range, monetised = _value_input(value_per_unit, margin)
+    notes = []
+    if participants is None or horizon is None:
+        seen_n = getattr(effect, "participants", None)
+        seen_periods = getattr(effect, "employee_periods", None)
+        if seen_n is None or seen_periods is None:
+            missing = [n for n, v in (("participants", participants), ("horizon", horizon)) if v is None]
+            raise ValueError(f"The {' and '.join(repr(m) for m in missing)} parameter(s) are needed: the "
+                             "effect does not say how many people and periods were exposed. Pass them, or "
+                             "pass impactlab.roi.exposure(result) as the effect.")
+        participants = seen_n if participants is None else participants
+        horizon = seen_periods / seen_n if horizon is None else horizon
+        notes.append(f"participants and periods from the exposure observed: {float(seen_n):,.0f} people, "
+                     f"{float(seen_periods):,.0f} trained employee-periods.")
     n = _number("participants", participants, positive=True)
     h = _number("horizon", horizon, positive=True)
     level = _check_level(level)
+    decay = _rate("decay", decay, below_one=True)
+    discount_rate = _rate("discount_rate", discount_rate, below_one=False)
+    ppy = _number("periods_per_year", periods_per_year, positive=True)
+    if first_year_only and h > ppy:
+        notes.append(f"first-year benefits only (Phillips, short programme): horizon cut from {_fmt(h)} to "
+                     f"{_fmt(ppy)} periods.")
+        h = ppy
+    if completers is not None:
+        done = _number("completers", completers)
+        if not 0 <= done <= n:
+            raise ValueError(f"The 'completers' parameter must be between 0 and participants ({_fmt(n)}). "
+                             f"Got {completers!r} instead.")
+        if done < n:
+            notes.append(f"no benefit for non-completers: benefit counts {_fmt(done)} of {_fmt(n)} "
+                         "participants; costs cover all.")
+        n = done
+        if n == 0:
+            raise ValueError("The 'completers' parameter is 0: no one can benefit, so ROI is -100 % by "
+                             "construction. Check the completion data.")
     if isinstance(costs, Costs):
         breakdown: Costs | None = costs
         cost = costs.total
@@ -411,28 +520,40 @@ def roi(effect: Any, *, value_per_unit: float, participants: float, horizon: flo
                         f"Got {type(costs).__name__} instead.")
     if not isinstance(n_draws, numbers.Integral) or isinstance(n_draws, bool) or n_draws < 100:
         raise ValueError(f"The 'n_draws' parameter must be an integer >= 100. Got {n_draws!r} instead.")
-
-    notes = []
-    if breakdown is not None and breakdown.ranges()["participant_time"][1] == 0:
+    no_time = breakdown is None or breakdown.ranges()["participant_time"][1] == 0
+    if fully_loaded and no_time:
+        raise ValueError("fully_loaded=True needs a Costs breakdown with participant_time (participants' "
+                         "salaries and benefits for the time away). Got "
+                         f"{'a single number' if breakdown is None else 'participant_time = 0'}.")
+    if breakdown is not None and no_time:
         notes.append("participant_time is zero: Phillips counts participants' loaded salaries as a cost; "
                      "leaving them out inflates ROI.")
-    method = "monte_carlo" if breakdown is not None and breakdown.has_ranges else "analytic"
-    effect_draws = cost_draws = None
-    if method == "monte_carlo" and breakdown is not None:
-        rng = np.random.default_rng(seed)
-        raw = rng.standard_normal(n_draws) if df is None else rng.standard_t(df, n_draws)
-        effect_draws = est + se * raw
-        cost_draws = np.zeros(n_draws)
-        for lo, hi in breakdown.ranges().values():
-            cost_draws += rng.uniform(lo, hi, n_draws) if hi > lo else np.full(n_draws, lo)
-        effect_draws.setflags(write=False)
-        cost_draws.setflags(write=False)
+    has_ranges = (breakdown is not None and breakdown.has_ranges) or value_range is not None
+    method = "monte_carlo" if has_ranges else "analytic"
+    weights = stream_weights(h, decay=decay, discount_rate=discount_rate, periods_per_year=ppy)
+    factor = None if decay == 0 and discount_rate == 0 else float(weights.sum())
+
+    rng = np.random.default_rng(seed)
+    raw = rng.standard_normal(n_draws) if df is None else rng.standard_t(df, n_draws)
+    effect_draws = est + se * raw
+    cost_draws = np.zeros(n_draws)
+    for lo, hi in (breakdown.ranges().values() if breakdown is not None else [(cost, cost)]):
+        cost_draws += rng.uniform(lo, hi, n_draws) if hi > lo else np.full(n_draws, lo)
+    value_draws = None if value_range is None else rng.uniform(*value_range, n_draws)
+    for arr in (effect_draws, cost_draws, value_draws):
+        if arr is not None:
+            arr.setflags(write=False)
     spec = MappingProxyType({
-        "effect": source, "value_per_unit": value, "participants": n, "horizon": h,
-        "costs": repr(breakdown) if breakdown is not None else cost, "level": level,
-        "n_draws": int(n_draws), "seed": seed,
+        "effect": source, "value_per_unit": value, "value_range": value_range, "monetised": monetised,
+        "participants": n, "horizon": h, "costs": repr(breakdown) if breakdown is not None else cost,
+        "decay": decay, "discount_rate": discount_rate, "periods_per_year": ppy,
+        "first_year_only": bool(first_year_only), "completers": completers,
+        "fully_loaded": bool(fully_loaded),
+        "level": level, "n_draws": int(n_draws), "seed": seed,
     })
     return RoiResult(effect=est, effect_std_error=se, effect_df=df, value_per_unit=value, participants=n,
                      horizon=h, cost=cost, costs=breakdown, currency=currency, level=level, method=method,
                      source=source, spec=spec, notes=tuple(notes),
-                     _effect_draws=effect_draws, _cost_draws=cost_draws)
+                     _effect_draws=effect_draws, _cost_draws=cost_draws, stream_factor=factor, decay=decay,
+                     discount_rate=discount_rate, periods_per_year=ppy, value_range=value_range,
+                     intangibles=tuple(str(x) for x in intangibles), _value_draws=value_draws)

@@ -51,6 +51,10 @@ CATEGORY_ALIASES: dict[str, str] = {
 
 Amount = float | tuple[float, float]
 
+#: One-off categories spread over the expected runs of a programme (Phillips 2003, ch. 7: "prorating"
+#: needs assessment and development costs over the life of the programme).
+PRORATED: tuple[str, ...] = ("needs_assessment", "design")
+
 
 def _normalise_category(raw: Any) -> str:
     text = str(raw).strip().lower()
@@ -67,22 +71,24 @@ def _is_number(x: Any) -> bool:
 
 
 def _check_amount(name: str, value: Any) -> Amount:
+    # DataError subclasses ValueError: bad amounts are bad input data, and callers catching ValueError
+    # keep working.
     """Validate one category's value; return a float or a (low, high) tuple of floats."""
     how = (f"Pass a non-negative number or a (low, high) range with 0 <= low <= high, e.g. "
            f"Costs({name}=12_000) or Costs({name}=(10_000, 15_000)).")
     if _is_number(value):
         v = float(value)
         if not math.isfinite(v) or v < 0:
-            raise ValueError(f"The cost {name!r} must be a finite, non-negative number. "
+            raise DataError(f"The cost {name!r} must be a finite, non-negative number. "
                              f"Got {value!r} instead. " + how)
         return v
     if isinstance(value, (tuple, list)) and len(value) == 2 and all(_is_number(v) for v in value):
         low, high = float(value[0]), float(value[1])
         if not (math.isfinite(low) and math.isfinite(high)) or low < 0:
-            raise ValueError(f"The cost range {name!r} must hold finite, non-negative numbers. "
+            raise DataError(f"The cost range {name!r} must hold finite, non-negative numbers. "
                              f"Got {tuple(value)!r} instead. " + how)
         if low > high:
-            raise ValueError(f"The cost range {name!r} has low > high: {tuple(value)!r}. "
+            raise DataError(f"The cost range {name!r} has low > high: {tuple(value)!r}. "
                              f"Write it as ({high!r}, {low!r}).")
         return (low, high)
     raise ValueError(f"The cost {name!r} must be a number or a (low, high) range. "
@@ -102,12 +108,17 @@ evaluation, overhead : float or (float, float)
         hours spent in training; Phillips counts it as a cost and leaving it out inflates ROI.
     currency : str
         ISO currency code (``"USD"``, ``"EUR"``...), used in tables and charts.
+    expected_runs : int
+        Number of times the programme is expected to run. Needs assessment and design and development are
+        one-off costs that Phillips prorates over the programme's life: the amounts given for them are
+        divided by ``expected_runs`` in every total (``table()`` shows both). Default 1 (no proration).
 
     Raises
     ------
+    DataError
+        A negative or non-finite amount or a range with ``low > high`` (a :class:`ValueError` too).
     ValueError
-        A negative or non-finite amount, a range with ``low > high``, or a value that is neither a number
-        nor a pair.
+        A value that is neither a number nor a pair, a bad currency or ``expected_runs``.
 
     Notes
     -----
@@ -134,6 +145,7 @@ evaluation, overhead : float or (float, float)
     evaluation: Amount = 0.0
     overhead: Amount = 0.0
     currency: str = "USD"
+    expected_runs: int = 1
 
     def __post_init__(self) -> None:
         for name in CATEGORIES:
@@ -142,14 +154,25 @@ evaluation, overhead : float or (float, float)
             raise ValueError(f"The 'currency' parameter must be a currency code such as 'USD'. "
                              f"Got {self.currency!r} instead.")
         object.__setattr__(self, "currency", self.currency.strip().upper())
+        runs = self.expected_runs
+        if isinstance(runs, bool) or not isinstance(runs, numbers.Integral) or runs < 1:
+            raise ValueError(f"The 'expected_runs' parameter must be an integer >= 1 (how many times the "
+                             f"programme will run). Got {runs!r} instead.")
+        object.__setattr__(self, "expected_runs", int(runs))
 
     # ------------------------------------------------------------------ values
     def ranges(self) -> dict[str, tuple[float, float]]:
-        """``{category: (low, high)}`` for every category (a known cost has ``low == high``)."""
+        """``{category: (low, high)}`` for every category (a known cost has ``low == high``).
+
+        One-off categories (:data:`PRORATED`) are divided by ``expected_runs``.
+        """
         out = {}
         for name in CATEGORIES:
             v = getattr(self, name)
-            out[name] = (v, v) if isinstance(v, float) else v
+            lo, hi = (v, v) if isinstance(v, float) else v
+            if name in PRORATED and self.expected_runs > 1:
+                lo, hi = lo / self.expected_runs, hi / self.expected_runs
+            out[name] = (lo, hi)
         return out
 
     def point(self, category: str) -> float:
@@ -182,7 +205,9 @@ evaluation, overhead : float or (float, float)
     def table(self) -> pd.DataFrame:
         """One row per category: ``category, low, high, point, share`` (share of the point total).
 
-        Categories are listed in :data:`CATEGORIES` order, zero ones included.
+        Categories are listed in :data:`CATEGORIES` order, zero ones included. When ``expected_runs > 1``
+        a column ``prorated_over`` follows (the runs a one-off category is spread over, 1 otherwise) and
+        low, high and point are the prorated amounts.
         """
         rows = self.ranges()
         frame = pd.DataFrame({
@@ -193,11 +218,41 @@ evaluation, overhead : float or (float, float)
         frame["point"] = (frame["low"] + frame["high"]) / 2
         total = frame["point"].sum()
         frame["share"] = frame["point"] / total if total > 0 else np.nan
+        if self.expected_runs > 1:
+            frame["prorated_over"] = [self.expected_runs if c in PRORATED else 1 for c in frame["category"]]
         return frame
+
+    @staticmethod
+    def participant_salaries(participants: float, hours: float, hourly_rate: float | tuple[float, float],
+                             *, benefits_factor: float = 0.0) -> Amount:
+        """Loaded salary cost of participants' time away from work (the ``participant_time`` category).
+
+        ``participants x hours x hourly_rate x (1 + benefits_factor)``. Phillips loads salaries with the
+        employee benefits factor (commonly 0.25 to 0.40 of salary in the US; Phillips 2003, ch. 7); a
+        ``(low, high)`` hourly rate gives a range.
+
+        Examples
+        --------
+        >>> Costs.participant_salaries(40, 16, 30.0, benefits_factor=0.25)
+        24000.0
+        >>> Costs.participant_salaries(40, 16, (25.0, 35.0))
+        (16000.0, 22400.0)
+        """
+        n = float(participants)
+        h = float(hours)
+        f = float(benefits_factor)
+        for name, v in (("participants", n), ("hours", h), ("benefits_factor", f)):
+            if not math.isfinite(v) or v < 0:
+                raise DataError(f"The {name!r} parameter must be a finite, non-negative number. Got {v!r}.")
+        rate = _check_amount("hourly_rate", hourly_rate)
+        if isinstance(rate, tuple):
+            return (n * h * rate[0] * (1 + f), n * h * rate[1] * (1 + f))
+        return n * h * rate * (1 + f)
 
     # ------------------------------------------------------------------ construction
     @classmethod
-    def from_table(cls, frame: Any, *, program: str | None = None, currency: str | None = None) -> Costs:
+    def from_table(cls, frame: Any, *, program: str | None = None, currency: str | None = None,
+                   expected_runs: int = 1) -> Costs:
         """Build costs from the canonical costs table.
 
         Parameters
@@ -211,6 +266,8 @@ evaluation, overhead : float or (float, float)
             Keep only this programme's rows. Required when the table holds more than one programme.
         currency : str, optional
             Currency to use when the table has no ``currency`` column (default ``"USD"``).
+        expected_runs : int
+            Runs over which needs assessment and design are prorated (see :class:`Costs`).
 
         Returns
         -------
@@ -299,7 +356,7 @@ evaluation, overhead : float or (float, float)
                             hint="Fix the rows listed (categories must be Phillips categories, amounts "
                                  "non-negative numbers, low <= high).")
         values: dict[str, Any] = {c: (lo if lo == hi else (lo, hi)) for c, (lo, hi) in sums.items()}
-        return cls(**values, currency=cur or "USD")
+        return cls(**values, currency=cur or "USD", expected_runs=expected_runs)
 
     # ------------------------------------------------------------------ display
     def _fmt(self, lo: float, hi: float) -> str:
@@ -307,7 +364,8 @@ evaluation, overhead : float or (float, float)
 
     def __repr__(self) -> str:
         parts = [f"{c}={self._fmt(*r)}" for c, r in self.ranges().items() if r[1] > 0]
-        return f"Costs({', '.join(parts) or 'all zero'}; total {self.total:,.0f} {self.currency})"
+        runs = f", one-off costs over {self.expected_runs} runs" if self.expected_runs > 1 else ""
+        return f"Costs({', '.join(parts) or 'all zero'}; total {self.total:,.0f} {self.currency}{runs})"
 
     def summary(self) -> str:
         """Plain-text table of the categories and the totals."""
