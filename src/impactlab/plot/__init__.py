@@ -7,6 +7,8 @@ PNG and SVG at slide size.
 
 from impactlab.plot.charts import compare, event_study, roi_waterfall
 from impactlab.plot.export import save
+from impactlab.plot.panel_charts import data_window, rollout, trends
 from impactlab.plot.theme import COLORS, FIGSIZE, OKABE_ITO, deck_theme
 
-__all__ = ["COLORS", "FIGSIZE", "OKABE_ITO", "compare", "deck_theme", "event_study", "roi_waterfall", "save"]
+__all__ = ["COLORS", "FIGSIZE", "OKABE_ITO", "compare", "data_window", "deck_theme", "event_study", "rollout",
+           "roi_waterfall", "save", "trends"]

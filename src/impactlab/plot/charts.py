@@ -67,7 +67,7 @@ def _method_note(result: Any) -> str:
 
 # ---------------------------------------------------------------------- event study
 def event_study(result: Any, *, ax: Axes | None = None, title: str | None = None,
-                footnote: str | None = None, level: float = 0.95) -> Axes:
+                footnote: str | None = None, level: float = 0.95, window: str | None = None) -> Axes:
     """Effect by time since training, with confidence intervals.
 
     Parameters
@@ -83,6 +83,9 @@ def event_study(result: Any, *, ax: Axes | None = None, title: str | None = None
         Replaces the default footnote (method, units, observations, data window when recorded).
     level : float
         Confidence level of the pointwise intervals.
+    window : str, optional
+        The data window for the footnote (e.g. ``il.plot.data_window(panel)``) when the result's spec
+        records none.
 
     Returns
     -------
@@ -129,6 +132,8 @@ def event_study(result: Any, *, ax: Axes | None = None, title: str | None = None
                 title = "No post-training event times to show"
         if footnote is None:
             note = _method_note(result)
+            if window and "data " not in note:
+                note = f"{note}; data {window}" if note else f"Data {window}"
             footnote = (f"{note + '. ' if note else ''}Points: effect at each period since training; "
                         f"bars: pointwise {level:.0%} confidence intervals. Left of the dashed line: "
                         "placebo periods.")
@@ -233,10 +238,11 @@ def compare(cmp: Any, *, ax: Axes | None = None, title: str | None = None, footn
                      f"{fmt_number(float(c['estimate']))} (95% CI {fmt_number(float(c['conf_low']))} to "
                      f"{fmt_number(float(c['conf_high']))})")
         if footnote is None:
+            window = _window(getattr(cmp, "spec", None))
             footnote = ("Points: estimates; bars: 95% confidence intervals. Vermillion: naive comparison of "
                         "trained vs untrained; blue: causal (difference-in-differences) estimate"
-                        + ("; dashed line: the true effect of the simulated data." if truth is not None
-                           else "."))
+                        + ("; dashed line: the true effect of the simulated data" if truth is not None
+                           else "") + (f". {window[0].upper()}{window[1:]}." if window else "."))
         finish(ax, title, footnote, new=new)
     return ax
 
