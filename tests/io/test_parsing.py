@@ -135,9 +135,9 @@ def test_csv_lines_blank_lines_multiline_and_ragged(tmp_path, invariant):
 
 
 def test_unsupported_inputs(tmp_path):
-    (tmp_path / "x.json").write_text("{}")
-    with pytest.raises(ValueError, match="file type '.json' is not supported"):
-        load_source(tmp_path / "x.json")
+    (tmp_path / "x.xml").write_text("<a/>")
+    with pytest.raises(ValueError, match="file type '.xml' is not supported"):
+        load_source(tmp_path / "x.xml")
     with pytest.raises(FileNotFoundError):
         load_source(tmp_path / "nope.csv")
     with pytest.raises(TypeError, match="file path or a pandas DataFrame"):

@@ -19,13 +19,14 @@ import pandas as pd
 from impactlab.errors import DataError, Failure
 from impactlab.io.dates import accepted_formats, parse_timestamps
 from impactlab.io.headers import ColumnMatch, match_columns
+from impactlab.io.identity import Crosswalk
 from impactlab.io.numbers import NUMBER_HELP, parse_numbers
 from impactlab.io.sources import RawSource
 from impactlab.io.table import REJECTED_COLUMNS, Table
 from impactlab.io.values import as_clean_text, as_id, as_text, missing_mask
 from impactlab.schemas.contract import validate
 from impactlab.schemas.tables import ColumnSpec, TableSchema
-from impactlab.schemas.vocab import STATUSES, normalise_key, normalise_status
+from impactlab.schemas.vocab import STATUSES, TRAINED_STATUSES, normalise_key, normalise_status
 
 #: (row position, input header or None, value as text or None, reason, check code)
 Problem = tuple[int, "str | None", "str | None", str, str]
@@ -42,6 +43,15 @@ class Context:
     category_maps: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
     freq: str = "M"
     notes: list[str] = field(default_factory=list)
+    #: Per-row "provides credit" flag (True/False/None) that overrides status names (SuccessFactors).
+    credit: np.ndarray | None = None
+
+
+#: Rows that are not records but ride along in exports (normalised cell value -> reason of rejection).
+NON_DATA_ROWS: dict[str, str] = {
+    "points possible": "Canvas 'Points Possible' row: the maximum points of each assignment, not a learner",
+    "manual posting": "Canvas 'Manual Posting' row: a gradebook setting, not a learner",
+}
 
 
 RowCheck = Callable[[pd.DataFrame, pd.DataFrame, dict[str, str], Context], list[Problem]]
@@ -81,6 +91,22 @@ def parse_column(
             allowed = ", ".join(STATUSES)
             for i, t in enumerate(text):
                 st = None if t is None else normalise_status(t, ctx.status_map)
+                credit = None if ctx.credit is None or t is None else ctx.credit[i]
+                if credit is True:
+                    st = "exempt" if st == "exempt" else "completed"
+                elif credit is False:
+                    if st in TRAINED_STATUSES:
+                        problems.append(
+                            (
+                                i,
+                                header,
+                                t,
+                                f"status {t!r} reads as {st!r} but the row's credit flag says no credit was "
+                                "given; the flag decides (fix the flag or the status map)",
+                                "status",
+                            )
+                        )
+                    st = "unknown" if st is None else st
                 if t is not None and st is None:
                     problems.append(
                         (
@@ -185,8 +211,14 @@ def read(
     key_check: KeyCheck | None = None,
     period_parser: PeriodParser | None = None,
     derived: Callable[[pd.DataFrame, dict[str, pd.Series], dict[str, str]], None] | None = None,
+    ids: Crosswalk | None = None,
+    non_data_rows: Mapping[str, str] | None = None,
 ) -> Table:
-    """Run the pipeline on a loaded source (see the module notes)."""
+    """Run the pipeline on a loaded source (see the module notes).
+
+    ``ids`` maps ``employee_id`` through an identity crosswalk (unknown ids are rejected, the original id
+    is kept as ``source_employee_id``); ``non_data_rows`` adds to :data:`NON_DATA_ROWS`.
+    """
     frame = raw.frame
     if match is None:
         match = match_columns(
@@ -221,6 +253,25 @@ def read(
             h = headers[spec.name]
             parsed[spec.name], found = parse_column(spec, frame[h], h, ctx, period_parser)
             problems += found
+    original_ids: pd.Series | None = None
+    if ids is not None and "employee_id" in parsed:
+        original_ids = parsed["employee_id"]
+        parsed["employee_id"], unknown = ids.lookup(original_ids)
+        h = headers["employee_id"]
+        problems += [
+            (
+                int(i),
+                h,
+                original_ids.iloc[i],
+                f"id {original_ids.iloc[i]!r} is not in the identity crosswalk ({ids.source}); add it "
+                "there to keep this row",
+                "identity",
+            )
+            for i in np.flatnonzero(unknown)
+        ]
+        ctx.notes.append(
+            Crosswalk.summary(original_ids[unknown], int(original_ids.dropna().nunique()))
+        )
     if derived is not None:
         derived(frame, parsed, headers)
     typed = pd.DataFrame(parsed, index=frame.index)
@@ -228,6 +279,7 @@ def read(
         problems += row_check(typed, frame, headers, ctx)
     text = frame.map(as_text) if len(frame.columns) else frame
     problems += exact_duplicates(text, raw.rows)
+    problems = _non_data(text, problems, {**NON_DATA_ROWS, **(non_data_rows or {})})
     failed = np.zeros(len(frame), dtype=bool)
     for p in problems:
         failed[p[0]] = True
@@ -264,6 +316,8 @@ def read(
             col = col.map(lambda v: None if as_text(v) == "" else v)
             col = col.infer_objects()
         out[name] = col
+    if original_ids is not None:
+        out["source_employee_id"] = original_ids[keep].reset_index(drop=True)
     out["source_row"] = raw.rows[keep].astype("int64")
     validate(schema, out, source=raw.source)
 
@@ -277,6 +331,21 @@ def read(
         columns=dict(headers),
         notes=tuple(raw.notes) + tuple(ctx.notes),
     )
+
+
+def _non_data(text: pd.DataFrame, problems: list[Problem], labels: Mapping[str, str]) -> list[Problem]:
+    """Replace every problem of a known non-data row by one rejection saying what the row is."""
+    if not len(text) or not labels:
+        return problems
+    found: dict[int, str] = {}
+    for col in text.columns:
+        keys = text[col].map(normalise_key).to_numpy(dtype=object)
+        for i in np.flatnonzero(np.isin(keys, list(labels))):
+            found.setdefault(int(i), labels[keys[i]])
+    if not found:
+        return problems
+    kept = [p for p in problems if p[0] not in found]
+    return kept + [(i, None, None, reason, "non_data") for i, reason in found.items()]
 
 
 def _empty_dtype(spec: ColumnSpec) -> Any:

@@ -4,8 +4,16 @@ Every date column becomes UTC timestamps (``datetime64[us, UTC]``). Values with 
 converted; naive values are taken to be in the reader's ``tz`` (default ``"UTC"``) and then converted.
 
 The accepted formats live in :data:`DATE_FORMATS`, an ordered registry of :class:`DateFormat`; the first
-whose pattern matches a value parses it. New formats (Excel serials, epochs, ``/Date(ms)/``, localised month
-names) plug in with :func:`register_date_format` without touching the readers.
+whose pattern matches a value parses it. New formats (localised month names, say) plug in with
+:func:`register_date_format` without touching the readers.
+
+Numbers are dates too, told apart by size (the ranges cannot overlap for dates between 1954 and 2119):
+Excel serial day numbers (1900 date system, ``45383`` or ``45383.5``; a wall-clock time, so ``tz``
+applies), Unix epoch seconds (``1711843200``) and milliseconds (``1711843200000``), and the OData form
+``/Date(1711843200000)/`` (optionally ``/Date(1711843200000+0100)/``; the milliseconds are UTC, the offset
+only says where the writer was). ``0`` means "not set" (Moodle writes ``timecompleted = 0`` for a course
+not completed), never 1970-01-01: it reads as a missing value. See :data:`EXCEL_SERIALS`,
+:data:`EPOCH_SECONDS` and :data:`EPOCH_MILLISECONDS`.
 
 Day/month order (``03/04/2024``) is settled per column, never per value: when a value has its first number
 above 12 the column is day-first, when its second number is above 12 it is month-first; when no value
@@ -114,6 +122,49 @@ def _parse_month_name(m: re.Match[str], dayfirst: bool | None) -> pd.Timestamp:
     raise ValueError("no month-name format matched")
 
 
+#: Ranges (inclusive low, exclusive high) that tell a number's date unit.
+EXCEL_SERIALS = (20_000.0, 80_000.0)  # 1954-10-03 .. 2119-01-10 in the 1900 system
+EPOCH_SECONDS = (1e8, 1e11)  # 1973-03-03 .. year 5138
+EPOCH_MILLISECONDS = (1e11, 1e14)  # 1973-03-03 .. year 5138
+_EXCEL_ORIGIN = pd.Timestamp("1899-12-30")  # day 0 of the 1900 system (its 1900 leap-year bug included)
+
+
+def number_to_timestamp(x: float) -> pd.Timestamp | None:
+    """A number as a date by its size (see the module notes); ``None`` when it is no date unit.
+
+    Excel serials give naive (wall-clock) timestamps; epochs give UTC timestamps.
+    """
+    if not np.isfinite(x):
+        return None
+    if EXCEL_SERIALS[0] <= x < EXCEL_SERIALS[1]:
+        return (_EXCEL_ORIGIN + pd.to_timedelta(round(x * 86_400_000), unit="ms")).round("s")
+    if EPOCH_SECONDS[0] <= x < EPOCH_SECONDS[1]:
+        return pd.Timestamp(round(x * 1000), unit="ms", tz="UTC")
+    if EPOCH_MILLISECONDS[0] <= x < EPOCH_MILLISECONDS[1]:
+        return pd.Timestamp(round(x), unit="ms", tz="UTC")
+    return None
+
+
+def _parse_number(m: re.Match[str], dayfirst: bool | None) -> pd.Timestamp:
+    ts = number_to_timestamp(float(m.group(0)))
+    if ts is None:
+        raise ValueError("a number that is neither an Excel serial nor a Unix epoch")
+    return ts
+
+
+def _parse_odata(m: re.Match[str], dayfirst: bool | None) -> pd.Timestamp:
+    return pd.Timestamp(int(m.group(1)), unit="ms", tz="UTC")
+
+
+def is_not_set(v: object) -> bool:
+    """True for the value ``0`` (number or text), which date columns read as "not set"."""
+    if isinstance(v, str):
+        return v.strip() in ("0", "0.0")
+    if isinstance(v, (bool, np.bool_)):
+        return False
+    return isinstance(v, (int, float, np.integer, np.floating)) and v == 0
+
+
 _TIME = r"(?:[ T,]+(\d{1,2}):(\d{2})(?::(\d{2}))?\s*([AaPp][Mm])?)?"
 
 #: Ordered registry of accepted date formats (first match wins).
@@ -146,6 +197,17 @@ DATE_FORMATS: list[DateFormat] = [
             r"\s+\d{4}))((?:[ T,]+\d{1,2}:\d{2}(?::\d{2})?\s*(?:[AaPp][Mm])?))?"
         ),
         _parse_month_name,
+    ),
+    DateFormat(
+        "OData /Date(ms)/ (/Date(1711843200000)/)",
+        re.compile(r"/?\\?/Date\((-?\d+)(?:[+-]\d{4})?\)\\?/?"),
+        _parse_odata,
+    ),
+    DateFormat(
+        "Excel serial day numbers (45383, 45383.5), Unix epoch seconds (1711843200) or milliseconds "
+        "(1711843200000); 0 means not set",
+        re.compile(r"\d+(?:\.\d+)?"),
+        _parse_number,
     ),
 ]
 
@@ -274,7 +336,9 @@ def parse_timestamps(
             bad = (s.isna() & values.notna()).to_numpy()
         return s.dt.tz_convert("UTC").astype("datetime64[us, UTC]"), bad
     raw = values.to_numpy(dtype=object)
-    texts = sorted({v.strip() for v in raw if isinstance(v, str) and not is_missing_value(v)})
+    texts = sorted(
+        {v.strip() for v in raw if isinstance(v, str) and not is_missing_value(v) and not is_not_set(v)}
+    )
     order = settle_dayfirst(texts, dayfirst=dayfirst, column=column, source=source)
     cache: dict[str, pd.Timestamp | None] = {}
     for t in texts:
@@ -285,10 +349,13 @@ def parse_timestamps(
             cache[t] = None
     out: list[pd.Timestamp | None] = [None] * n
     for i, v in enumerate(raw):
-        if is_missing_value(v):
+        if is_missing_value(v) or is_not_set(v):
             continue
         if isinstance(v, str):
             ts = cache[v.strip()]
+        elif isinstance(v, (int, float, np.integer, np.floating)) and not isinstance(v, (bool, np.bool_)):
+            num = number_to_timestamp(float(v))
+            ts = None if num is None else _to_utc(num, tz)
         elif isinstance(v, (pd.Timestamp, dt.datetime, dt.date, np.datetime64)):
             try:
                 ts = _to_utc(pd.Timestamp(v), tz)

@@ -11,19 +11,25 @@ Every reader takes a path to a CSV/TSV, Parquet or xlsx file, or a pandas DataFr
     value, what is allowed). Problems with the whole table (a required column missing, an ambiguous
     day/month order) raise in both modes.
 ``preset``
-    A vendor layout from :data:`impactlab.io.presets.PRESETS` (only ``None`` for now).
+    A vendor layout from :data:`impactlab.io.presets.PRESETS`: ``"cornerstone"``, ``"workday"``,
+    ``"successfactors"``, ``"docebo"``, ``"moodle"``, ``"canvas"`` or ``None`` (see ``docs/presets.md``).
+``ids``
+    An identity crosswalk (file, DataFrame or dict) mapping the source's ids onto roster employee ids; rows
+    whose id it does not know are rejected with check ``"identity"`` (:mod:`impactlab.io.identity`).
 ``tz``
     Time zone of naive timestamps; every timestamp is returned in UTC.
 ``dayfirst``
     Day/month order of ``03/04/2024``-style dates; ``None`` settles it from the data or asks.
 ``sheet``
-    Sheet name or 0-based position for xlsx files (the first sheet by default).
+    Sheet name or 0-based position for xlsx files. By default every sheet is looked at and the first one
+    holding the table's required columns is read; the table's notes say which.
 
 See :mod:`impactlab.io.sources` for what ``source_row`` counts.
 """
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping
 from typing import Any, Literal
 
@@ -34,7 +40,9 @@ from impactlab.errors import DataError, Failure, check_option
 from impactlab.io import _engine
 from impactlab.io._engine import Context, Problem
 from impactlab.io.dates import check_tz
-from impactlab.io.presets import get_preset
+from impactlab.io.headers import match_columns
+from impactlab.io.identity import read_ids
+from impactlab.io.presets import Preset, get_preset
 from impactlab.io.sources import load_source
 from impactlab.io.table import Table
 from impactlab.io.values import as_text, missing_mask
@@ -101,9 +109,11 @@ def _read(
     sheet: str | int | None,
     row_check: _engine.RowCheck | None = None,
     status_map: Mapping[str, str] | None = None,
+    ids: Any = None,
 ) -> Table:
     p = get_preset(preset)
-    raw = load_source(source, sheet=sheet)
+    crosswalk = None if ids is None else read_ids(ids)
+    raw = load_source(source, sheet=sheet, accept=_accepts(schema, columns, p))
     smap = dict(DEFAULT_STATUS_MAP)
     smap.update({normalise_key(k): v for k, v in p.status_map.items()})
     if status_map:
@@ -122,6 +132,8 @@ def _read(
         status_map=smap,
         category_maps={"kind": DEFAULT_KIND_MAP, "category": DEFAULT_CATEGORY_MAP},
     )
+    if schema is COMPLETIONS:
+        ctx.credit = _credit_flags(raw.frame, p)
     return _engine.read(
         raw,
         schema,
@@ -131,7 +143,42 @@ def _read(
         preset_columns=p.columns_for(schema.kind),
         row_check=row_check,
         derived=_status_raw if schema is COMPLETIONS else None,
+        ids=crosswalk,
+        non_data_rows=p.non_data_rows,
     )
+
+
+def _accepts(schema: TableSchema, columns: Mapping[str, str] | None, p: Preset) -> Any:
+    """A test of a sheet's headers: does it hold every required column of ``schema``?"""
+
+    def accept(headers: list[str]) -> bool:
+        try:
+            m = match_columns(headers, schema.readable, columns=columns, preset_columns=p.columns_for(
+                schema.kind))
+        except (DataError, ValueError):
+            return False
+        return all(c.name in m.canonical for c in schema.readable if c.required)
+
+    return accept
+
+
+_TRUE = {"y", "yes", "true", "t", "1"}
+_FALSE = {"n", "no", "false", "f", "0"}
+
+
+def _credit_flags(frame: pd.DataFrame, p: Preset) -> np.ndarray | None:
+    """The preset's "provides credit" flag per row (True/False/None), when the input has one."""
+    if not p.credit_columns:
+        return None
+    keys = {normalise_key(c): c for c in frame.columns}
+    col = next((keys[normalise_key(c)] for c in p.credit_columns if normalise_key(c) in keys), None)
+    if col is None:
+        return None
+    out = np.empty(len(frame), dtype=object)
+    for i, v in enumerate(frame[col].to_numpy(dtype=object)):
+        t = as_text(v).strip().lower()
+        out[i] = True if t in _TRUE else False if t in _FALSE else None
+    return out
 
 
 def _status_raw(frame: pd.DataFrame, parsed: dict[str, pd.Series], headers: Mapping[str, str]) -> None:
@@ -142,6 +189,72 @@ def _status_raw(frame: pd.DataFrame, parsed: dict[str, pd.Series], headers: Mapp
 
 
 # ----------------------------------------------------------------------------------------------- checks
+def _future_check(typed: pd.DataFrame, headers: Mapping[str, str], column: str) -> list[Problem]:
+    """Dates after the time of reading (plus one day for clock and zone slack) are errors, not plans."""
+    if column not in typed:
+        return []
+    limit = pd.Timestamp.now(tz="UTC") + pd.Timedelta(days=1)
+    bad = (typed[column] > limit).fillna(False).to_numpy(dtype=bool)
+    col = _header(headers, column)
+    return [
+        (int(i), col, as_text(typed[column].iloc[i]),
+         f"{column} {typed[column].iloc[i]:%Y-%m-%d %H:%M} UTC is in the future (read on {limit:%Y-%m-%d})",
+         "range")
+        for i in np.flatnonzero(bad)
+    ]
+
+
+def _negative_check(
+    typed: pd.DataFrame, headers: Mapping[str, str], columns: tuple[str, ...]
+) -> list[Problem]:
+    out: list[Problem] = []
+    for c in columns:
+        if c in typed:
+            bad = (typed[c] < 0).fillna(False).to_numpy(dtype=bool)
+            out += [
+                (int(i), _header(headers, c), as_text(typed[c].iloc[i]),
+                 f"{c} {typed[c].iloc[i]} is negative; it must be 0 or more", "range")
+                for i in np.flatnonzero(bad)
+            ]
+    return out
+
+
+def _employment_check(typed: pd.DataFrame, headers: Mapping[str, str], roster: Any) -> list[Problem]:
+    """Completions outside every employment spell of the employee (before hire, after termination).
+
+    Employees absent from the roster are not checked here (an identity crosswalk, ``ids=``, deals with
+    unknown ids); a rehired employee has one spell per roster row with a distinct hire date.
+    """
+    if roster is None or "completed_at" not in typed:
+        return []
+    r = roster.frame if hasattr(roster, "frame") else read_roster(roster).frame
+    if "hire_date" not in r:
+        return []
+    spells = r[["employee_id", "hire_date"]].copy()
+    spells["end"] = r["termination_date"] if "termination_date" in r else pd.NaT
+    spells = spells.dropna(subset=["hire_date"]).drop_duplicates()
+    by_emp = {k: g for k, g in spells.groupby("employee_id", sort=False)}
+    col = _header(headers, "completed_at")
+    out: list[Problem] = []
+    for i, (emp, when) in enumerate(zip(typed["employee_id"], typed["completed_at"], strict=True)):
+        if pd.isna(when) or emp not in by_emp:
+            continue
+        g = by_emp[emp]
+        end = g["end"].fillna(pd.Timestamp.max.tz_localize("UTC"))
+        inside = ((g["hire_date"] <= when) & (when <= end + pd.Timedelta(days=1))).any()
+        if inside:
+            continue
+        first, last = g["hire_date"].min(), g["end"].max()
+        if when < first:
+            why = f"completed on {when:%Y-%m-%d}, before the hire date {first:%Y-%m-%d}"
+        elif pd.notna(last) and when > last and g["end"].notna().all():
+            why = f"completed on {when:%Y-%m-%d}, after the termination date {last:%Y-%m-%d}"
+        else:
+            why = f"completed on {when:%Y-%m-%d}, between two employment spells"
+        out.append((i, col, as_text(when), f"{why} of employee {emp!r} in the roster", "employment"))
+    return out
+
+
 def _completions_check(
     typed: pd.DataFrame, frame: pd.DataFrame, headers: dict[str, str], ctx: Context
 ) -> list[Problem]:
@@ -164,6 +277,16 @@ def _completions_check(
         )
         for i in np.flatnonzero(trained & empty)
     ]
+
+
+def _assessments_check(
+    typed: pd.DataFrame, frame: pd.DataFrame, headers: dict[str, str], ctx: Context
+) -> list[Problem]:
+    return (
+        _score_check(typed, headers)
+        + _negative_check(typed, headers, ("score", "max_score"))
+        + _future_check(typed, headers, "taken_at")
+    )
 
 
 def _score_check(typed: pd.DataFrame, headers: dict[str, str]) -> list[Problem]:
@@ -241,6 +364,8 @@ def read_completions(
     tz: str = "UTC",
     dayfirst: bool | None = None,
     sheet: str | int | None = None,
+    ids: Any = None,
+    roster: Any = None,
 ) -> Table:
     """Read an LMS transcript export into the canonical completions table.
 
@@ -257,6 +382,11 @@ def read_completions(
         ``{raw status: canonical status}``, added to (and overriding) the default map
         :data:`impactlab.schemas.DEFAULT_STATUS_MAP`. Status strings that no map knows are rejected, never
         guessed.
+    ids : path, DataFrame or dict, optional
+        Identity crosswalk from the LMS's ids to roster employee ids (see :mod:`impactlab.io.identity`).
+    roster : Table, path or DataFrame, optional
+        HR roster; a completion dated outside every employment spell of its employee (before the hire,
+        after the termination) is rejected with check ``"employment"``.
 
     Returns
     -------
@@ -271,7 +401,12 @@ def read_completions(
     -----
     Statuses are compared ignoring case, spaces and punctuation; a ``"<status> / Past Due"`` suffix keeps
     ``<status>``. Exempt/equivalent/waived rows are credited but not trained; "No Show" is ``withdrawn``.
-    ``completed_at`` must be present when the status is ``completed`` or ``passed``.
+    ``completed_at`` must be present when the status is ``completed`` or ``passed``; a ``completed_at``
+    in the future and a negative score or hours are rejected. Exact duplicate rows are rejected (check
+    ``"duplicate"``, naming the row they repeat), so they are counted, not lost. Retakes are kept: when the
+    input has no attempt column, ``attempt`` numbers each person's rows of a programme 1, 2, ... in order
+    of date (``completed_at``, else ``assigned_at``, then the input order); the panel's cohort uses the
+    first completion.
 
     Examples
     --------
@@ -292,10 +427,29 @@ def read_completions(
         tz=tz,
         dayfirst=dayfirst,
         sheet=sheet,
-        row_check=_completions_check,
+        row_check=lambda t, f, h, c: (
+            _completions_check(t, f, h, c)
+            + _future_check(t, h, "completed_at")
+            + _negative_check(t, h, ("score", "hours"))
+            + _employment_check(t, h, roster)
+        ),
         status_map=status_map,
+        ids=ids,
     )
-    return table
+    return _number_attempts(table)
+
+
+def _number_attempts(table: Table) -> Table:
+    """Fill ``attempt`` from the order of dates when the input had no attempt column."""
+    if "attempt" in table.columns or not len(table.frame):
+        return table
+    f = table.frame.copy()
+    when = f["completed_at"].fillna(f["assigned_at"])
+    order = pd.DataFrame({"e": f["employee_id"], "p": f["program"].str.casefold(), "w": when,
+                          "r": f["source_row"]}).sort_values(["w", "r"], na_position="last", kind="stable")
+    f["attempt"] = (order.groupby(["e", "p"], sort=False).cumcount() + 1).reindex(f.index).astype("Int64")
+    note = "attempt numbered by date within employee and programme (no attempt column in the input)"
+    return dataclasses.replace(table, frame=f, notes=table.notes + (note,))
 
 
 def read_assessments(
@@ -324,7 +478,7 @@ def read_assessments(
         tz=tz,
         dayfirst=dayfirst,
         sheet=sheet,
-        row_check=lambda t, f, h, c: _score_check(t, h),
+        row_check=_assessments_check,
     )
 
 

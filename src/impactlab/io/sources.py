@@ -1,4 +1,4 @@
-"""Loading a source (CSV/TSV, Parquet, xlsx file or a DataFrame) into a raw frame with row numbers.
+"""Loading a source (CSV/TSV, JSON, JSON Lines, Parquet, xlsx file or a DataFrame) into a raw frame.
 
 ``source_row`` (the row number every kept or rejected row carries):
 
@@ -7,10 +7,20 @@
   starts. Records that are entirely empty are skipped (they hold nothing) and not counted in ``rows_read``.
 * Parquet and DataFrames: the 0-based position of the row plus 1 (the index labels are not used: they need
   not be unique or numeric).
+* JSON (an array of records, or an object holding one, such as OData's ``{"value": [...]}`` or
+  ``{"d": {"results": [...]}}``): the 1-based position of the record. JSON Lines: the line of the record.
+  Nested objects are flattened with dotted names (``{"result": {"score": 1}}`` -> ``result.score``); a JSON
+  Lines record that is not valid JSON or not an object is rejected with that reason.
+
+The header row need not be on line 1: exports often carry a title or filter block above it (Cornerstone
+reports do). Among the first :data:`HEADER_SEARCH` records, the header is the first one that fills at least
+80 % of the widest record's cells with text that is not a number; the lines above it are skipped and said
+so in the notes (they are not data rows and do not count in ``rows_read``).
 
 CSV text is decoded as UTF-8 (a byte-order mark is dropped) and, when that fails, as Windows-1252 (then
-Latin-1, which cannot fail). The delimiter is sniffed among ``,``, ``;``, tab and ``|``: the candidate that
-splits the header into the most fields *and* gives the same number of fields on the next lines wins. A
+Latin-1, which cannot fail). The delimiter is sniffed among ``,``, ``;``, tab and ``|``: the candidate
+under which the most of the first lines share one width above 1 wins (then the wider), so a title block
+or a decimal comma does not mislead it. A
 record with a different number of fields than the header is rejected with that reason, never realigned.
 """
 
@@ -19,7 +29,10 @@ from __future__ import annotations
 import codecs
 import csv
 import io
+import json
+import math
 import os
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -31,6 +44,12 @@ from impactlab.errors import DataError, check_option
 
 DELIMITERS = (",", ";", "\t", "|")
 CSV_SUFFIXES = (".csv", ".tsv", ".txt")
+JSON_SUFFIXES = (".json",)
+JSONL_SUFFIXES = (".jsonl", ".ndjson")
+#: Records searched for the header row.
+HEADER_SEARCH = 30
+#: Keys under which a JSON object commonly holds its records (OData, LRS, REST exports).
+JSON_RECORD_KEYS = ("value", "results", "data", "records", "items", "rows", "statements", "d")
 PARQUET_SUFFIXES = (".parquet", ".pq")
 EXCEL_SUFFIXES = (".xlsx", ".xlsm")
 
@@ -92,18 +111,50 @@ def decode(data: bytes) -> tuple[str, str]:
 
 def sniff_delimiter(text: str) -> str:
     """Pick the delimiter of a CSV text (see the module notes)."""
-    lines = [ln for ln in text.splitlines()[:25] if ln.strip()]
+    lines = [ln for ln in text.splitlines()[:40] if ln.strip()]
     if not lines:
         return ","
-    best, best_score = ",", (False, 0)
+    best, best_score = ",", (0, 0)
     for d in DELIMITERS:
-        rows = list(csv.reader(lines, delimiter=d))
-        width = len(rows[0])
-        consistent = all(len(r) == width for r in rows[1:])
-        score = (consistent and width > 1, width)
+        widths = [len(r) for r in csv.reader(lines, delimiter=d)]
+        counts: dict[int, int] = {}
+        for w in widths:
+            if w > 1:
+                counts[w] = counts.get(w, 0) + 1
+        if not counts:
+            continue
+        width, freq = max(counts.items(), key=lambda kv: (kv[1], kv[0]))
+        score = (freq, width)
         if score > best_score:
             best, best_score = d, score
     return best
+
+
+def _is_texty(v: Any) -> bool:
+    if v is None or isinstance(v, (bool, int, float)):
+        return False
+    t = str(v).strip()
+    if not t:
+        return False
+    try:
+        float(t.replace(",", "."))
+    except ValueError:
+        return True
+    return False
+
+
+def find_header(records: Sequence[tuple[int, list[Any]]]) -> int:
+    """Position of the header among ``records`` (see the module notes); 0 when nothing better is found."""
+    head = records[:HEADER_SEARCH]
+    filled = [sum(1 for v in vals if v is not None and str(v).strip()) for _, vals in head]
+    if not filled:
+        return 0
+    need = max(2, math.ceil(0.8 * max(filled)))
+    for i, (_, vals) in enumerate(head):
+        cells = [v for v in vals if v is not None and str(v).strip()]
+        if len(cells) >= need and all(_is_texty(v) for v in cells):
+            return i
+    return 0
 
 
 def _from_records(records: list[tuple[int, list[Any]]], source: str, notes: tuple[str, ...]) -> RawSource:
@@ -113,6 +164,12 @@ def _from_records(records: list[tuple[int, list[Any]]], source: str, notes: tupl
             source=source,
             hint="check the file, or that the right sheet was read (sheet=)",
         )
+    at = find_header(records)
+    if at:
+        notes = notes + (
+            f"header found on line {records[at][0]}; {at} line(s) above it skipped (title or filter block)",
+        )
+        records = records[at:]
     header = _unique_headers(records[0][1])
     width = len(header)
     good: list[list[Any]] = []
@@ -164,13 +221,57 @@ def read_csv_source(path: Path, *, delimiter: str | None = None) -> RawSource:
     return _from_records(records, str(path), (f"encoding {encoding}", f"{name}-delimited"))
 
 
-def read_excel_source(path: Path, *, sheet: str | int | None = None) -> RawSource:
-    """Read one sheet of an xlsx workbook (the first unless ``sheet=`` names or numbers another)."""
+HeaderTest = Callable[[list[str]], bool]
+
+
+def _sheet_records(ws: Any) -> list[tuple[int, list[Any]]]:
+    records: list[tuple[int, list[Any]]] = []
+    for i, row in enumerate(ws.iter_rows(values_only=True), start=1):
+        values = list(row)
+        if not records and all(v is None or str(v).strip() == "" for v in values):
+            continue
+        records.append((i, values))
+    return records
+
+
+def _choose_sheet(wb: Any, path: Path, accept: HeaderTest) -> tuple[Any, list[tuple[int, list[Any]]], str]:
+    """The first sheet whose header the table can use, and a note saying which sheets were looked at."""
+    seen: list[tuple[str, list[str]]] = []
+    for ws in wb.worksheets:
+        records = _sheet_records(ws)
+        header = _unique_headers(records[find_header(records)][1]) if records else []
+        if records and accept(header):
+            others = [w.title for w in wb.worksheets if w.title != ws.title]
+            note = f"sheet {ws.title!r} used: the first with the table's columns (also in the file: {others})"
+            return ws, records, note
+        seen.append((ws.title, header))
+    from impactlab.errors import Failure
+
+    raise DataError(
+        f"no sheet of the workbook has the columns this table needs (sheets: {[t for t, _ in seen]})",
+        source=str(path),
+        failures=[Failure(None, None, None, f"sheet {t!r} has headers {h[:12]}") for t, h in seen],
+        hint="pass sheet='<name>' and columns={'<your header>': '<canonical column>'}",
+    )
+
+
+def read_excel_source(
+    path: Path, *, sheet: str | int | None = None, accept: HeaderTest | None = None
+) -> RawSource:
+    """Read one sheet of an xlsx workbook.
+
+    ``sheet=`` names or numbers it; otherwise, for a workbook of several sheets and a reader that says
+    which headers it can use (``accept``), every sheet is looked at and the first usable one is read (the
+    notes say which); else the first sheet.
+    """
     import openpyxl
 
     wb = openpyxl.load_workbook(path, read_only=True, data_only=True)
     try:
-        if sheet is None:
+        chosen: str | None = None
+        if sheet is None and accept is not None and len(wb.worksheets) > 1:
+            ws, records, chosen = _choose_sheet(wb, path, accept)
+        elif sheet is None:
             ws = wb.worksheets[0]
         elif isinstance(sheet, int):
             if not 0 <= sheet < len(wb.worksheets):
@@ -182,20 +283,116 @@ def read_excel_source(path: Path, *, sheet: str | int | None = None) -> RawSourc
         else:
             check_option("sheet", sheet, wb.sheetnames)
             ws = wb[sheet]
-        records: list[tuple[int, list[Any]]] = []
-        for i, row in enumerate(ws.iter_rows(values_only=True), start=1):
-            values = list(row)
-            if not records and all(v is None or str(v).strip() == "" for v in values):
-                continue
-            records.append((i, values))
+        if chosen is None:
+            records = _sheet_records(ws)
         title = ws.title
     finally:
         wb.close()
-    return _from_records(records, str(path), (f"sheet {title!r}",))
+    return _from_records(records, str(path), (chosen or f"sheet {title!r}",))
 
 
-def load_source(source: Any, *, sheet: str | int | None = None) -> RawSource:
-    """Load ``source``: a path (str or PathLike) to a CSV/TSV, Parquet or xlsx file, or a DataFrame."""
+def _flatten(obj: dict[str, Any], prefix: str = "") -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for k, v in obj.items():
+        name = f"{prefix}{k}"
+        if isinstance(v, dict) and v:
+            out.update(_flatten(v, name + "."))
+        elif isinstance(v, (list, dict)):
+            out[name] = json.dumps(v, ensure_ascii=False)
+        else:
+            out[name] = v
+    return out
+
+
+def _json_records(data: Any) -> list[Any] | None:
+    """The list of records in a parsed JSON document (see the module notes), or ``None``."""
+    for _ in range(3):
+        if isinstance(data, list):
+            return data
+        if not isinstance(data, dict):
+            return None
+        lists = [k for k in JSON_RECORD_KEYS if k in data]
+        if not lists:
+            return None
+        data = data[lists[0]]
+    return data if isinstance(data, list) else None
+
+
+def _frame_from_dicts(
+    items: list[tuple[int, Any]], source: str, notes: tuple[str, ...], what: str
+) -> RawSource:
+    rows: list[int] = []
+    flat: list[dict[str, Any]] = []
+    malformed: list[tuple[int, dict[str, str], str]] = []
+    for line, rec in items:
+        if isinstance(rec, dict):
+            flat.append(_flatten(rec))
+            rows.append(line)
+        else:
+            shown = json.dumps(rec, ensure_ascii=False)[:80]
+            malformed.append((line, {}, f"{what} {shown} is not a JSON object (record)"))
+    if not flat and not malformed:
+        raise DataError("the file holds no records", source=source, hint="check the export")
+    columns: dict[str, None] = {}
+    for rec in flat:
+        columns.update(dict.fromkeys(rec))
+    header = _unique_headers(list(columns))
+    frame = pd.DataFrame(
+        [[rec.get(c) for c in columns] for rec in flat], columns=header, dtype=object
+    ) if flat else pd.DataFrame({h: pd.Series(dtype=object) for h in header})
+    return RawSource(frame, np.asarray(rows, dtype=np.int64), source, malformed, notes)
+
+
+def read_json_source(path: Path) -> RawSource:
+    """Read a JSON document holding an array of records (see the module notes)."""
+    text, encoding = decode(path.read_bytes())
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise DataError(
+            f"the file is not valid JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}",
+            source=str(path),
+            hint="for one JSON object per line, name the file .jsonl",
+        ) from None
+    records = _json_records(data)
+    if records is None:
+        keys = list(data)[:10] if isinstance(data, dict) else type(data).__name__
+        raise DataError(
+            f"the JSON document holds no array of records (top level: {keys})",
+            source=str(path),
+            hint=f"export an array of objects, or one under a key such as {list(JSON_RECORD_KEYS[:4])}",
+        )
+    return _frame_from_dicts(
+        list(enumerate(records, start=1)), str(path), (f"encoding {encoding}", "JSON"), "record"
+    )
+
+
+def read_jsonl_source(path: Path) -> RawSource:
+    """Read JSON Lines: one object per line; bad lines are rejected, never skipped."""
+    text, encoding = decode(path.read_bytes())
+    items: list[tuple[int, Any]] = []
+    bad: list[tuple[int, dict[str, str], str]] = []
+    for line, raw_line in enumerate(text.splitlines(), start=1):
+        if not raw_line.strip():
+            continue
+        try:
+            items.append((line, json.loads(raw_line)))
+        except json.JSONDecodeError as exc:
+            bad.append((line, {}, f"line is not valid JSON ({exc.msg}): {raw_line.strip()[:80]!r}"))
+    if not items and not bad:
+        raise DataError("the file holds no records", source=str(path), hint="check the export")
+    raw = _frame_from_dicts(items, str(path), (f"encoding {encoding}", "JSON Lines"), "line") if items else (
+        RawSource(pd.DataFrame(), np.asarray([], dtype=np.int64), str(path))
+    )
+    return RawSource(raw.frame, raw.rows, raw.source, sorted(raw.malformed + bad), raw.notes)
+
+
+def load_source(
+    source: Any, *, sheet: str | int | None = None, accept: HeaderTest | None = None
+) -> RawSource:
+    """Load ``source``: a path (str or PathLike) to a CSV/TSV, JSON, JSON Lines, Parquet or xlsx file, or a
+    DataFrame. ``accept(headers)`` tells an xlsx reader which sheet a table can use when ``sheet`` is None.
+    """
     if isinstance(source, pd.DataFrame):
         frame = source.copy()
         frame.columns = _unique_headers(list(frame.columns))
@@ -218,8 +415,12 @@ def load_source(source: Any, *, sheet: str | int | None = None) -> RawSource:
         frame = frame.reset_index(drop=True)
         return RawSource(frame, np.arange(1, len(frame) + 1, dtype=np.int64), str(path), notes=("parquet",))
     if suffix in EXCEL_SUFFIXES:
-        return read_excel_source(path, sheet=sheet)
-    allowed = ", ".join(CSV_SUFFIXES + PARQUET_SUFFIXES + EXCEL_SUFFIXES)
+        return read_excel_source(path, sheet=sheet, accept=accept)
+    if suffix in JSON_SUFFIXES:
+        return read_json_source(path)
+    if suffix in JSONL_SUFFIXES:
+        return read_jsonl_source(path)
+    allowed = ", ".join(CSV_SUFFIXES + JSON_SUFFIXES + JSONL_SUFFIXES + PARQUET_SUFFIXES + EXCEL_SUFFIXES)
     raise ValueError(
         f"Cannot read {str(path)!r}: the file type {suffix or '(none)'!r} is not supported. "
         f"Supported: {allowed}, or pass a pandas DataFrame."

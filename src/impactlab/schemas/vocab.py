@@ -55,8 +55,18 @@ ASSESSMENT_KINDS: tuple[str, ...] = ("pre", "post", "delayed")
 _NON_ALNUM = re.compile(r"[^0-9a-z]+")
 
 
+_NEGATIVE_INT = re.compile(r"\s*-\s*(\d+)\s*")
+
+
 def normalise_key(value: object) -> str:
-    """Lower-case ``value`` and collapse every run of non-alphanumeric characters into one space."""
+    """Lower-case ``value`` and collapse every run of non-alphanumeric characters into one space.
+
+    A negative whole number keeps its sign (``"-2"`` -> ``"-2"``): vendors code statuses as integers
+    (Docebo's ``-2`` waiting list), and ``-2`` must not become ``2``.
+    """
+    m = _NEGATIVE_INT.fullmatch(str(value))
+    if m is not None:
+        return "-" + m.group(1)
     return _NON_ALNUM.sub(" ", str(value).lower()).strip()
 
 
