@@ -1,7 +1,15 @@
-"""The ``impactlab`` command: run the demo, run a notebook with parameters, simulate data.
+"""The ``impactlab`` command: run the demo, run a notebook with parameters, simulate data, check a file.
 
-Exit codes: 0 success; 1 a run failed (the executed notebook with the error is kept in the output
-folder); 2 wrong usage or a missing file.
+Commands: ``demo``, ``run NOTEBOOK --out DIR -p NAME VALUE ...``, ``simulate``, ``validate FILE``;
+``impactlab COMMAND --help`` describes each.
+
+Every run (``demo``, ``run``) writes ``run_manifest.json`` beside the executed notebook: the parameters,
+SHA-256 checksums of the input files they point to, the library and Python versions, timings and the
+outcome. ``run --dated`` writes into a folder named by the date (``DIR/2026-03-31``), for schedules.
+
+Exit codes: 0 success; 1 a run failed (the executed notebook with the error and the manifest are kept in
+the output folder) or ``validate --strict`` found rejected rows or the file could not be read; 2 wrong
+usage or a missing file; 130 interrupted.
 """
 
 from __future__ import annotations
@@ -9,12 +17,22 @@ from __future__ import annotations
 import argparse
 import ast
 import sys
+import time
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from impactlab.errors import ImpactlabError, require
 
 FLAGSHIP = "impact_analysis.ipynb"
+
+#: Exit codes of the command, documented in ``impactlab --help``.
+EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
+
+#: Table kinds ``validate`` can read, and the reader of each.
+READERS = {"completions": "read_completions", "assessments": "read_assessments", "surveys": "read_surveys",
+           "observations": "read_observations", "roster": "read_roster", "kpis": "read_kpis",
+           "costs": "read_costs"}
 
 
 def _repo_root() -> Path:
@@ -46,12 +64,39 @@ def run_notebook(notebook: Path, out: Path, parameters: dict[str, Any]) -> Path:
     out.mkdir(parents=True, exist_ok=True)
     target = out / notebook.name
     try:
+        # papermill's cell progress bar (tqdm) only when someone is watching
         pm.execute_notebook(str(notebook), str(target), parameters=parameters, kernel_name="python3",
-                            progress_bar=False, cwd=str(out))
+                            progress_bar=_interactive(), cwd=str(out))
     finally:
         if target.exists():
             _to_html(target)
     return target
+
+
+def _interactive() -> bool:
+    return bool(getattr(sys.stderr, "isatty", lambda: False)())
+
+
+def _step(message: str) -> None:
+    """One progress line on stderr (stdout stays for results)."""
+    print(message, file=sys.stderr, flush=True)
+
+
+def _dated(out: Path) -> Path:
+    """``out/YYYY-MM-DD``; a second run the same day gets ``out/YYYY-MM-DD_HHMMSS``."""
+    now = datetime.now()
+    day = out / now.strftime("%Y-%m-%d")
+    return day if not day.exists() else out / now.strftime("%Y-%m-%d_%H%M%S")
+
+
+def _failure_message(exc: BaseException) -> str:
+    """A readable one-paragraph message: the failing cell and its error, without the traceback."""
+    ename, evalue = getattr(exc, "ename", None), getattr(exc, "evalue", None)
+    if ename:
+        cell = getattr(exc, "exec_count", None) or getattr(exc, "cell_index", None)
+        where = f"cell {cell}" if cell is not None else "a cell"
+        return f"{where} raised {ename}: {evalue}"
+    return f"{type(exc).__name__}: {exc}"
 
 
 def _to_html(notebook: Path) -> Path:
@@ -86,23 +131,42 @@ def _cmd_run(args: argparse.Namespace) -> int:
         print(f"error: notebook {nb} not found.", file=sys.stderr)
         return 2
     out = Path(args.out).resolve()
+    if args.dated:
+        out = _dated(out)
     params = {name: _value(val) for name, val in (args.parameter or [])}
     params.setdefault("output_dir", str(out))
     return _execute(nb, out, params)
 
 
 def _execute(nb: Path, out: Path, params: dict[str, Any]) -> int:
+    from impactlab.report import run_manifest, write_summary
+
     print(f"Running {nb.name} with {params} -> {out}")
+    started, t0 = datetime.now(UTC), time.perf_counter()
+    status, error, code = "ok", None, EXIT_OK
+    _step(f"[1/2] executing {nb.name} (papermill)")
     try:
         target = run_notebook(nb, out, params)
+    except KeyboardInterrupt:
+        status, error, code = "failed", "interrupted", EXIT_INTERRUPTED
     except ImpactlabError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 1
-    except Exception as exc:  # noqa: BLE001 - any cell error: papermill's message names the failing cell
-        print(f"error: the notebook failed; the executed copy is kept in {out}.\n{exc}", file=sys.stderr)
-        return 1
+        status, error, code = "failed", str(exc), EXIT_FAILED
+    except Exception as exc:  # noqa: BLE001 - any cell error: papermill's error names the failing cell
+        status, error, code = "failed", _failure_message(exc), EXIT_FAILED
+    seconds = time.perf_counter() - t0
+    _step(f"[2/2] writing run_manifest.json ({seconds:.1f} s)")
+    outputs = [p.relative_to(out).as_posix() for p in out.rglob("*") if p.is_file()] if out.exists() else []
+    manifest = run_manifest(notebook=nb, parameters=params, started=started,
+                            finished=datetime.now(UTC), status=status,
+                            outputs=outputs + ["run_manifest.json"], error=error,
+                            timings={"execute_notebook": round(seconds, 3)})
+    write_summary(manifest, out / "run_manifest.json")
+    if status != "ok":
+        print(f"error: the notebook {nb.name} failed: {error}\nThe executed copy (with the error) and "
+              f"run_manifest.json are kept in {out}.", file=sys.stderr)
+        return code
     print(f"Wrote {target} and {target.with_suffix('.html').name}; outputs in {out}")
-    return 0
+    return EXIT_OK
 
 
 def _cmd_simulate(args: argparse.Namespace) -> int:
@@ -114,31 +178,103 @@ def _cmd_simulate(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_validate(args: argparse.Namespace) -> int:
+    import impactlab.io as io_
+
+    path = Path(args.file)
+    if not path.exists():
+        print(f"error: file {path} not found.", file=sys.stderr)
+        return EXIT_USAGE
+    preset = None if args.preset in (None, "none") else args.preset
+    reader = getattr(io_, READERS[args.kind])
+    kwargs: dict[str, Any] = {"preset": preset, "errors": "quarantine"}
+    if args.kind == "kpis":
+        kwargs.update(unit=args.unit, time=args.time)
+    _step(f"reading {path.name} as {args.kind}" + (f" (preset {preset})" if preset else ""))
+    try:
+        table = reader(path, **kwargs)
+    except ValueError as exc:  # a bad option (e.g. an unknown preset) or a file that cannot be read at all
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_USAGE if "parameter must be one of" in str(exc) else EXIT_FAILED
+    except ImpactlabError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_FAILED
+    print(table.summary())
+    if args.rejected:
+        target = Path(args.rejected)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        table.rejected.to_csv(target, index=False)
+        print(f"Wrote the {len(table.rejected)} rejection row(s) to {target}")
+    if args.strict and table.n_rejected:
+        print(f"error: {table.n_rejected} of {table.rows_read} rows would be rejected (--strict).",
+              file=sys.stderr)
+        return EXIT_FAILED
+    return EXIT_OK
+
+
+_EPILOG = ("Exit codes: 0 success; 1 the run failed (the executed notebook and run_manifest.json are kept) "
+           "or validate --strict found rejected rows; 2 wrong usage or a missing file; 130 interrupted.")
+
+
+def _command(sub: Any, name: str, help_: str, description: str) -> argparse.ArgumentParser:
+    parser: argparse.ArgumentParser = sub.add_parser(name, help=help_, description=description,
+                                                     epilog=_EPILOG)
+    return parser
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="impactlab", description=__doc__.splitlines()[0],
-                                     epilog="Exit codes: 0 ok, 1 run failed, 2 usage or missing file.")
+    from impactlab import __version__
+
+    parser = argparse.ArgumentParser(prog="impactlab", description=__doc__.splitlines()[0], epilog=_EPILOG)
+    parser.add_argument("--version", action="version", version=f"impactlab {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
-    p = sub.add_parser("demo", help="run the flagship notebook on the sample data")
+    p = _command(sub, "demo", "run the flagship notebook on the sample data",
+                 "Run notebooks/impact_analysis.ipynb on data/sample (simulated when absent) and write the "
+                 "executed notebook, HTML, charts, deck, impact_summary.json and run_manifest.json.")
     p.add_argument("--out", default="reports/demo", help="output folder (default: reports/demo)")
     p.set_defaults(func=_cmd_demo)
-    p = sub.add_parser("run", help="run a notebook with papermill parameters")
-    p.add_argument("notebook")
+    p = _command(sub, "run", "run a notebook with papermill parameters",
+                 "Execute NOTEBOOK with papermill into --out, with an HTML copy and run_manifest.json. A "
+                 "failing cell exits 1 and keeps the executed notebook.")
+    p.add_argument("notebook", help="path to the .ipynb file")
     p.add_argument("--out", required=True, help="output folder")
+    p.add_argument("--dated", action="store_true",
+                   help="write into OUT/YYYY-MM-DD (a scheduled run's dated report folder)")
     p.add_argument("-p", "--parameter", nargs=2, action="append", metavar=("NAME", "VALUE"),
                    help="notebook parameter (repeatable); values are Python literals or strings")
     p.set_defaults(func=_cmd_run)
-    p = sub.add_parser("simulate", help="write a simulated organisation as CSV files")
+    p = _command(sub, "simulate", "write a simulated organisation as CSV files",
+                 "Write completions, roster, KPIs, costs... of a synthetic organisation with known true "
+                 "effects (truth.json).")
     p.add_argument("--out", required=True, help="output folder")
     p.add_argument("--seed", type=int, default=7)
     p.add_argument("--employees", type=int, default=2000)
     p.add_argument("--periods", type=int, default=24)
     p.set_defaults(func=_cmd_simulate)
+    p = _command(sub, "validate", "report which rows of an export would be kept and rejected",
+                 "Read FILE as a table of KIND with the reader's checks and print rows read, kept, rejected "
+                 "and the main reasons. Nothing is written unless --rejected is given.")
+    p.add_argument("file", help="CSV, TSV, xlsx or Parquet export")
+    p.add_argument("--kind", choices=tuple(READERS), default="completions",
+                   help="table kind (default: completions)")
+    p.add_argument("--preset", default=None,
+                   help="LMS vendor layout accepted by the readers' preset= (default: none)")
+    p.add_argument("--unit", default="employee_id", help="kpis only: unit column (default: employee_id)")
+    p.add_argument("--time", default="month", help="kpis only: period column (default: month)")
+    p.add_argument("--rejected", metavar="CSV", help="write the rejected rows with their reasons to CSV")
+    p.add_argument("--strict", action="store_true", help="exit 1 when any row would be rejected")
+    p.set_defaults(func=_cmd_validate)
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Entry point of the ``impactlab`` command; returns the exit code."""
     args = build_parser().parse_args(argv)
-    return int(args.func(args))
+    try:
+        return int(args.func(args))
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
 
 
 if __name__ == "__main__":  # pragma: no cover

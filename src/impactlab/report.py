@@ -6,8 +6,11 @@ This is the last stage of the flow: it reads results, never computes estimates i
 
 from __future__ import annotations
 
+import hashlib
 import json
 import math
+import platform
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -77,3 +80,82 @@ def write_summary(summary: dict[str, Any], path: str | Path) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(summary, indent=2, default=str) + "\n", encoding="utf-8")
     return path
+
+
+# ------------------------------------------------------------------------------------------ run manifest
+def sha256(path: str | Path, chunk: int = 1 << 20) -> str:
+    """SHA-256 hex digest of a file, read in chunks."""
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(chunk), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def input_checksums(parameters: dict[str, Any], *, base: str | Path | None = None,
+                    max_files: int = 200) -> dict[str, str]:
+    """SHA-256 of every input a run's parameters point to.
+
+    A parameter whose value is a path to an existing file gives that file; a path to a folder gives each
+    file in it (recursively, sorted, at most ``max_files``). Other parameters are ignored. Keys are
+    ``"name"`` for a file and ``"name/relative/path"`` for files in a folder.
+    """
+    out: dict[str, str] = {}
+    root = Path(base) if base is not None else Path.cwd()
+    for name, value in parameters.items():
+        if not isinstance(value, (str, Path)) or not str(value):
+            continue
+        path = Path(value)
+        path = path if path.is_absolute() else root / path
+        try:
+            if path.is_file():
+                out[name] = sha256(path)
+            elif path.is_dir() and name not in ("output_dir", "out"):
+                files = sorted(p for p in path.rglob("*") if p.is_file())[:max_files]
+                for p in files:
+                    out[f"{name}/{p.relative_to(path).as_posix()}"] = sha256(p)
+        except OSError:  # unreadable entries are left out; the run itself reports them
+            continue
+    return out
+
+
+def run_manifest(*, notebook: str | Path, parameters: dict[str, Any], started: datetime,
+                 finished: datetime, status: str, outputs: list[str] | None = None,
+                 error: str | None = None, timings: dict[str, float] | None = None) -> dict[str, Any]:
+    """What a scheduled run needs to be audited: parameters, input checksums, versions, timings, outcome.
+
+    Parameters
+    ----------
+    notebook : path
+        The notebook run.
+    parameters : dict
+        The papermill parameters, as passed.
+    started, finished : datetime
+        Wall-clock start and end (timezone-aware).
+    status : {"ok", "failed"}
+    outputs : list of str, optional
+        Files written (names relative to the output folder).
+    error : str, optional
+        The failure message of a failed run.
+    timings : dict, optional
+        Seconds per step.
+    """
+    from impactlab import __version__
+
+    nb = Path(notebook)
+    return {
+        "status": status,
+        "notebook": nb.name,
+        "notebook_sha256": sha256(nb) if nb.is_file() else None,
+        "parameters": parameters,
+        "inputs_sha256": input_checksums(parameters),
+        "impactlab_version": __version__,
+        "python_version": platform.python_version(),
+        "platform": platform.platform(terse=True),
+        "started": started.isoformat(timespec="seconds"),
+        "finished": finished.isoformat(timespec="seconds"),
+        "seconds": round((finished - started).total_seconds(), 3),
+        "timings": dict(timings or {}),
+        "outputs": sorted(outputs or []),
+        "error": error,
+    }
