@@ -7,7 +7,9 @@ python-pptx is the optional extra ``deck`` (``pip install "impactlab[deck]"``). 
 from __future__ import annotations
 
 import io
+import math
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -25,12 +27,30 @@ _IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg")
 
 @dataclass(frozen=True)
 class _Slide:
-    kind: str  # "picture" or "text"
+    kind: str  # "picture", "text" or "bars"
     title: str | None
     note: str | None
     image: bytes | None = None
     alt: str | None = None
     text: str | None = None
+    bars: tuple[tuple[str, float], ...] = ()
+    number_format: str = "#,##0"
+
+
+def notes_for(result: Any, level: float = 0.95) -> str:
+    """Speaker notes for a result: its plain-language explanation (method, assumption, caveats), then
+    its summary (the numbers behind the slide).
+
+    Works for any object with ``.explain()`` and/or ``.summary()``; returns ``""`` when it has neither.
+    """
+    parts = []
+    explain = getattr(result, "explain", None)
+    if callable(explain):
+        parts.append(str(explain(level=level)))
+    summary = getattr(result, "summary", None)
+    if callable(summary):
+        parts.append(str(summary()))
+    return "\n\n".join(parts)
 
 
 def _figure_of(item: Any) -> Any:
@@ -92,7 +112,7 @@ class Deck:
         return f"Deck(title={self.title!r}, slides={len(self)})"
 
     def add(self, item: Any, *, title: str | None = None, note: str | None = None,
-            alt: str | None = None) -> Deck:
+            alt: str | None = None, result: Any = None) -> Deck:
         """Add one slide and return the deck (so calls chain).
 
         Parameters
@@ -109,6 +129,10 @@ class Deck:
         alt : str, optional
             Alternative text of the picture, read by screen readers. Defaults to the chart's title (or
             the file name, or the slide title).
+        result : result, optional
+            The result the slide shows. When ``note`` is not given, the notes are built from it with
+            :func:`notes_for` (its ``explain()``: method, assumption and caveats; then its ``summary()``).
+            A result passed as ``item`` gets such notes by default too.
 
         Returns
         -------
@@ -126,6 +150,8 @@ class Deck:
             if value is not None and not isinstance(value, str):
                 raise TypeError(f"The {name!r} parameter must be a string or None. "
                                 f"Got {type(value).__name__} instead.")
+        if note is None and result is not None:
+            note = notes_for(result) or None
         fig = _figure_of(item)
         if fig is not None:
             buf = io.BytesIO()
@@ -149,10 +175,54 @@ class Deck:
         if callable(getattr(item, "summary", None)):
             text = str(item.summary())
             heading = title or getattr(item, "label", "") or type(item).__name__
+            if note is None and callable(getattr(item, "explain", None)):
+                note = str(item.explain())
             self._slides.append(_Slide("text", str(heading), note, text=text))
             return self
         raise TypeError("Deck.add takes a matplotlib Figure or Axes, a path to a PNG/JPEG file, or a result "
                         f"with .summary(). Got {type(item).__name__} instead.")
+
+    def add_bars(self, values: Mapping[str, float], *, title: str, note: str | None = None,
+                 number_format: str = "#,##0", result: Any = None) -> Deck:
+        """Add a native, editable PowerPoint bar chart (the numbers stay editable in PowerPoint).
+
+        Parameters
+        ----------
+        values : mapping of str to float
+            Category -> value, in display order (e.g. ``{"Naive": 1874.0, "Causal": 946.0}``).
+        title : str
+            Slide title: the takeaway, with its number.
+        note : str, optional
+            Speaker notes; by default built from ``result`` when given.
+        number_format : str
+            Excel-style format of the data labels (``"#,##0"``, ``"0.0%"``, ``'"$"#,##0'``).
+        result : result, optional
+            Source of the default notes (see :meth:`add`).
+
+        Returns
+        -------
+        Deck
+            This deck.
+        """
+        if not isinstance(values, Mapping) or not values:
+            raise ValueError("Deck.add_bars needs a non-empty mapping of category -> number, e.g. "
+                             f"{{'Naive': 5.1, 'Causal': 2.3}}. Got {values!r} instead.")
+        bars = []
+        for k, v in values.items():
+            try:
+                number = float(v)
+            except (TypeError, ValueError):
+                raise ValueError(f"Deck.add_bars: the value of {k!r} must be a number. Got {v!r}.") from None
+            if not math.isfinite(number):
+                raise ValueError(f"Deck.add_bars: the value of {k!r} must be finite. Got {v!r}.")
+            bars.append((str(k), number))
+        if not isinstance(title, str) or not title.strip():
+            raise ValueError(f"Deck.add_bars: 'title' must be a non-empty string. Got {title!r} instead.")
+        if note is None and result is not None:
+            note = notes_for(result) or None
+        self._slides.append(_Slide("bars", title, note, bars=tuple(bars), number_format=number_format,
+                                   alt=title))
+        return self
 
     # ------------------------------------------------------------------ writing
     def save(self, path: str | os.PathLike[str]) -> Path:
@@ -199,6 +269,8 @@ class Deck:
                 top += _TITLE_HEIGHT
             if spec.kind == "picture":
                 self._place_picture(slide, spec, top)
+            elif spec.kind == "bars":
+                self._place_bars(slide, spec, top)
             else:
                 box = slide.shapes.add_textbox(_MARGIN, top, SLIDE_WIDTH - 2 * _MARGIN,
                                                SLIDE_HEIGHT - top - _MARGIN)
@@ -215,6 +287,35 @@ class Deck:
         target.parent.mkdir(parents=True, exist_ok=True)
         prs.save(str(target))
         return target
+
+    @staticmethod
+    def _place_bars(slide: Any, spec: _Slide, top: int) -> None:
+        from pptx.chart.data import CategoryChartData
+        from pptx.enum.chart import XL_CHART_TYPE, XL_LABEL_POSITION
+        from pptx.util import Pt
+
+        data = CategoryChartData(number_format=spec.number_format)
+        data.categories = [k for k, _ in spec.bars]
+        data.add_series("Value", [v for _, v in spec.bars])
+        frame = slide.shapes.add_chart(XL_CHART_TYPE.BAR_CLUSTERED, _MARGIN, top, SLIDE_WIDTH - 2 * _MARGIN,
+                                       SLIDE_HEIGHT - top - _MARGIN, data)
+        frame.name = "Chart"
+        chart = frame.chart
+        chart.has_legend = False
+        chart.font.size = Pt(16)
+        plot = chart.plots[0]
+        plot.has_data_labels = True
+        labels = plot.data_labels
+        labels.number_format = spec.number_format
+        labels.number_format_is_linked = False
+        labels.position = XL_LABEL_POSITION.OUTSIDE_END
+        plot.series[0].format.fill.solid()
+        from pptx.dml.color import RGBColor
+
+        plot.series[0].format.fill.fore_color.rgb = RGBColor(0x00, 0x72, 0xB2)  # Okabe-Ito blue
+        chart.category_axis.reverse_order = True  # first category on top, as listed
+        # alternative text for screen readers, on the graphic frame
+        frame._element.nvGraphicFramePr.cNvPr.set("descr", spec.alt or spec.title or "Bar chart")
 
     @staticmethod
     def _place_picture(slide: Any, spec: _Slide, top: int) -> None:
