@@ -1,0 +1,271 @@
+"""Run one tool on one workload in this process and write what it estimated, as JSON.
+
+Called by ``run.py`` as ``python worker.py TOOL TASK DATA.parquet OUT.json [--covariates x1,x2]
+[--draws N]``, one process per (tool, workload), so that peak memory is the tool's own. The timed section
+starts after the Parquet file is read and ends when the numbers are in plain Python lists: it includes the
+tool's own data preparation (for impactlab, ``Panel.from_frame``), because that is part of what a user waits
+for.
+
+Every adapter returns a dict with any of:
+
+* ``att_gt``: ``[[cohort, time, estimate, std_error], ...]``
+* ``overall``: ``[estimate, std_error]`` (the simple aggregation, or the TWFE coefficient)
+* ``dynamic``: ``[[event_time, estimate, std_error], ...]``
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import json
+import resource
+import sys
+import time
+import warnings
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+Estimates = dict[str, Any]
+
+
+def _rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+
+
+# ------------------------------------------------------------------------------------------------ impactlab
+def _il_panel(df: pd.DataFrame, covs: list[str]):  # type: ignore[no-untyped-def]
+    import impactlab as il
+
+    return il.Panel.from_frame(df, unit="id", time="t", outcome="y", cohort="g", covariates=covs or None)
+
+
+def _il_cs(df: pd.DataFrame, covs: list[str], task: str, draws: int) -> Estimates:
+    import impactlab as il
+
+    boot = draws if task == "cs_boot" else None
+    res = il.callaway_santanna(_il_panel(df, covs), covariates=covs or None, bootstrap=boot, seed=1)
+    at = res.att_gt
+    out: Estimates = {
+        "att_gt": at[["cohort", "time", "estimate", "std_error"]].to_numpy(dtype="float64").tolist(),
+        "overall": [res.estimate, res.std_error],
+    }
+    if task == "cs_dynamic":
+        dyn = res.aggregate("dynamic")
+        out["dynamic"] = dyn.elements[["event_time", "estimate", "std_error"]].to_numpy("float64").tolist()
+        out["overall"] = [dyn.estimate, dyn.std_error]
+    return out
+
+
+def _il_twfe(df: pd.DataFrame, covs: list[str], task: str, draws: int) -> Estimates:
+    import impactlab as il
+
+    res = il.twfe(_il_panel(df, []), vcov="cluster")
+    return {"overall": [res.estimate, res.std_error]}
+
+
+def _cell_arrays(df: pd.DataFrame, covs: list[str]) -> tuple[np.ndarray, ...]:
+    """The first cohort's ATT(g, g) cell against never-treated units, as arrays (untimed)."""
+    g0 = int(df.loc[df["g"] > 0, "g"].min())
+    sub = df[(df["g"] == g0) | (df["g"] == 0)]
+    y1 = sub.loc[sub["t"] == g0, "y"].to_numpy()
+    y0 = sub.loc[sub["t"] == g0 - 1, "y"].to_numpy()
+    first = sub[sub["t"] == g0 - 1]
+    d = (first["g"] == g0).to_numpy(dtype="float64")
+    x = np.column_stack([np.ones(len(d)), first[covs].to_numpy(dtype="float64")])
+    return y1, y0, d, x, np.array([g0, g0], dtype="float64")
+
+
+def _il_dr2x2(arrays: tuple[np.ndarray, ...]) -> Estimates:
+    from impactlab.estimators.drdid import dr_did_panel
+
+    y1, y0, d, x, key = arrays
+    fit = dr_did_panel(y1, y0, d, x)
+    return {"att_gt": [[*key.tolist(), fit.att, fit.std_error]], "overall": [fit.att, fit.std_error]}
+
+
+def _il_sun_abraham(df: pd.DataFrame, covs: list[str], task: str, draws: int) -> Estimates:
+    import impactlab as il
+
+    res = il.sun_abraham(_il_panel(df, []))
+    el = res.elements
+    return {"dynamic": el[["event_time", "estimate", "std_error"]].to_numpy("float64").tolist(),
+            "overall": [res.estimate, res.std_error]}
+
+
+# ------------------------------------------------------------------------------------------------ peers
+def _dd_cs(df: pd.DataFrame, covs: list[str], task: str, draws: int) -> Estimates:
+    from diff_diff import CallawaySantAnna
+
+    kw: dict[str, Any] = {"estimation_method": "dr", "control_group": "never_treated"}
+    if task == "cs_boot":
+        kw.update(n_bootstrap=draws, bootstrap_weights="mammen", seed=1)
+    fit_kw = {"aggregate": "event_study"} if task == "cs_dynamic" else {}
+    r = CallawaySantAnna(**kw).fit(df, outcome="y", unit="id", time="t", first_treat="g",
+                                   covariates=covs or None, **fit_kw)
+    out: Estimates = {
+        "att_gt": [[float(g), float(t), float(v["effect"]), float(v["se"])]
+                   for (g, t), v in r.group_time_effects.items()],
+        "overall": [float(r.overall_att), float(r.overall_se)],
+    }
+    if task == "cs_dynamic":
+        out["dynamic"] = [[float(e), float(v["effect"]), float(v["se"])]
+                          for e, v in r.event_study_effects.items()]
+        del out["overall"]  # diff-diff's overall_att stays the simple aggregation, another estimand
+    return out
+
+
+def _scalar(x: Any) -> float:
+    return float(np.ravel(x)[0])
+
+
+def _csdid_cs(df: pd.DataFrame, covs: list[str], task: str, draws: int) -> Estimates:
+    from csdid.att_gt import ATTgt
+
+    boot = task == "cs_boot"
+    xf = f"y ~ {' + '.join(covs)}" if covs else None
+    att = ATTgt(yname="y", tname="t", idname="id", gname="g", data=df, control_group=["nevertreated"],
+                xformla=xf, biters=draws if boot else 1000)
+    if boot:
+        np.random.seed(1)
+    att.fit(est_method="dr", bstrap=boot)
+    r = att.results
+    out: Estimates = {"att_gt": np.column_stack([r["group"], r["year"], r["att"], r["se"]])
+                      .astype("float64").tolist()}
+    att.aggte(typec="simple", bstrap=boot)
+    out["overall"] = [_scalar(att.atte["overall_att"]), _scalar(att.atte["overall_se"])]
+    if task == "cs_dynamic":
+        att.aggte(typec="dynamic", bstrap=boot)
+        a = att.atte
+        out["dynamic"] = np.column_stack([a["egt"], a["att_egt"], np.ravel(a["se_egt"])]) \
+            .astype("float64").tolist()
+        out["overall"] = [_scalar(a["overall_att"]), _scalar(a["overall_se"])]
+    return out
+
+
+def _differences_cs(df: pd.DataFrame, covs: list[str], task: str, draws: int) -> Estimates:
+    import differences
+
+    data = df.assign(g=df["g"].where(df["g"] > 0)).set_index(["id", "t"])
+    att = differences.ATTgt(data=data, cohort_column="g")
+    kw: dict[str, Any] = {"boot_iterations": draws, "random_state": 1} if task == "cs_boot" else {}
+    att.fit(formula="y ~ " + " + ".join(covs) if covs else "y", est_method="dr", progress_bar=False, **kw)
+    res = att.results()
+    res.columns = [c[-1] for c in res.columns]
+    idx = res.index.to_frame(index=False)
+    out: Estimates = {"att_gt": np.column_stack([idx["cohort"], idx["time"], res["ATT"], res["std_error"]])
+                      .astype("float64").tolist()}
+    simple = att.aggregate("simple", **kw)
+    simple.columns = [c[-1] for c in simple.columns]
+    out["overall"] = [float(simple["ATT"].iloc[0]), float(simple["std_error"].iloc[0])]
+    if task == "cs_dynamic":
+        ev = att.aggregate("event", **kw)
+        ev.columns = [c[-1] for c in ev.columns]
+        out["dynamic"] = np.column_stack([ev.index.to_numpy(), ev["ATT"], ev["std_error"]]) \
+            .astype("float64").tolist()
+        ov = att.aggregate("event", overall=True, **kw)
+        ov.columns = [c[-1] for c in ov.columns]
+        out["overall"] = [float(ov["ATT"].iloc[0]), float(ov["std_error"].iloc[0])]
+    return out
+
+
+def _pyfixest_twfe(df: pd.DataFrame, covs: list[str], task: str, draws: int) -> Estimates:
+    import pyfixest as pf
+
+    fit = pf.feols("y ~ d | id + t", data=df, vcov={"CRV1": "id"})
+    return {"overall": [float(fit.coef()["d"]), float(fit.se()["d"])]}
+
+
+def _linearmodels_twfe(df: pd.DataFrame, covs: list[str], task: str, draws: int) -> Estimates:
+    from linearmodels.panel import PanelOLS
+
+    data = df.set_index(["id", "t"])
+    fit = PanelOLS(data["y"], data[["d"]], entity_effects=True, time_effects=True) \
+        .fit(cov_type="clustered", cluster_entity=True)
+    return {"overall": [float(fit.params["d"]), float(fit.std_errors["d"])]}
+
+
+def _drdid_dr2x2(arrays: tuple[np.ndarray, ...]) -> Estimates:
+    from drdid._estimators import drdid_panel
+
+    y1, y0, d, x, key = arrays
+    att, inf = drdid_panel(y1, y0, d, x)
+    # the same formula as impactlab's DidFit.std_error, so that the influence functions are compared
+    se = float(np.sqrt(np.mean(np.asarray(inf) ** 2) / len(inf)))
+    return {"att_gt": [[*key.tolist(), float(att), se]], "overall": [float(att), se]}
+
+
+def _dd_sun_abraham(df: pd.DataFrame, covs: list[str], task: str, draws: int) -> Estimates:
+    from diff_diff import SunAbraham
+
+    r = SunAbraham().fit(df, outcome="y", unit="id", time="t", first_treat="g")
+    return {"dynamic": [[float(e), float(v["effect"]), float(v["se"])]
+                        for e, v in r.event_study_effects.items()],
+            "overall": [float(r.overall_att), float(r.overall_se)]}
+
+
+def _pyfixest_sun_abraham(df: pd.DataFrame, covs: list[str], task: str, draws: int) -> Estimates:
+    import pyfixest as pf
+
+    data = df.assign(rel=np.where(df["g"] > 0, df["t"] - df["g"], -1))
+    data["cohort"] = data["g"].astype("int64")
+    fit = pf.feols("y ~ sunab(cohort, t) | id + t", data=data, vcov={"CRV1": "id"})
+    coef, se = fit.coef(), fit.se()
+    return {"dynamic": [[float(str(k).split("::")[-1]), float(coef[k]), float(se[k])] for k in coef.index]}
+
+
+ADAPTERS: dict[tuple[str, str], Callable[..., Estimates]] = {
+    **{("impactlab", t): _il_cs for t in ("cs", "cs_dynamic", "cs_boot")},
+    ("impactlab", "twfe"): _il_twfe,
+    ("impactlab", "sun_abraham"): _il_sun_abraham,
+    **{("diff-diff", t): _dd_cs for t in ("cs", "cs_dynamic", "cs_boot")},
+    **{("csdid", t): _csdid_cs for t in ("cs", "cs_dynamic", "cs_boot")},
+    **{("differences", t): _differences_cs for t in ("cs", "cs_dynamic", "cs_boot")},
+    ("pyfixest", "twfe"): _pyfixest_twfe,
+    ("linearmodels", "twfe"): _linearmodels_twfe,
+    ("diff-diff", "sun_abraham"): _dd_sun_abraham,
+    ("pyfixest", "sun_abraham"): _pyfixest_sun_abraham,
+}
+#: Imported before the timer starts (import time is not estimation time; JIT compilation on first use is).
+IMPORTS = {"impactlab": "impactlab.estimators", "diff-diff": "diff_diff", "csdid": "csdid.att_gt",
+           "differences": "differences", "pyfixest": "pyfixest", "linearmodels": "linearmodels.panel",
+           "drdid": "drdid._estimators"}
+ARRAY_ADAPTERS = {("impactlab", "dr2x2"): _il_dr2x2, ("drdid", "dr2x2"): _drdid_dr2x2}
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("tool")
+    ap.add_argument("task")
+    ap.add_argument("data", type=Path)
+    ap.add_argument("out", type=Path)
+    ap.add_argument("--covariates", default="")
+    ap.add_argument("--draws", type=int, default=999)
+    a = ap.parse_args(argv)
+    covs = [c for c in a.covariates.split(",") if c]
+    report: dict[str, Any] = {"tool": a.tool, "task": a.task}
+    warnings.simplefilter("ignore")
+    try:
+        importlib.import_module(IMPORTS[a.tool])
+        df = pd.read_parquet(a.data)
+        report["rss_after_load_mb"] = _rss_mb()
+        if (a.tool, a.task) in ARRAY_ADAPTERS:
+            arrays = _cell_arrays(df, covs)
+            del df
+            start = time.perf_counter()
+            est = ARRAY_ADAPTERS[a.tool, a.task](arrays)
+        else:
+            start = time.perf_counter()
+            est = ADAPTERS[a.tool, a.task](df, covs, a.task, a.draws)
+        report.update(status="ok", seconds=time.perf_counter() - start, estimates=est)
+    except Exception as exc:  # noqa: BLE001 - a failing peer is a result to report, not a crash
+        report.update(status="error", error=f"{type(exc).__name__}: {str(exc)[:300]}")
+    a.out.write_text(json.dumps(report))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
