@@ -42,6 +42,9 @@ _EXPORTS: dict[str, str] = {
     "regression": "impactlab.estimators",
     "twfe": "impactlab.estimators",
     "callaway_santanna": "impactlab.estimators",
+    "event_study": "impactlab.estimators",
+    "sun_abraham": "impactlab.estimators",
+    "bacon_decomposition": "impactlab.estimators",
     # results
     "EffectResult": "impactlab.results",
     "CompareResult": "impactlab.results",
