@@ -77,17 +77,20 @@ def _weighted(att: np.ndarray, inf: np.ndarray, cells: np.ndarray, pg: np.ndarra
 
 def aggregate_cells(kind: str, att: np.ndarray, inf: np.ndarray, group: np.ndarray, time: np.ndarray,
                     unit_group: np.ndarray, *, min_e: float = -np.inf, max_e: float = np.inf,
-                    balance_e: int | None = None, last_period: int | None = None) -> Aggregation:
+                    balance_e: int | None = None, last_period: int | None = None,
+                    unit_weights: np.ndarray | None = None) -> Aggregation:
     """Aggregate group-time ATTs the way R ``did``'s ``aggte`` does.
 
     Parameters
     ----------
-    kind : {"simple", "group", "dynamic", "calendar"}
+    kind : {"simple", "group", "dynamic", "calendar", "cumulative"}
         ``simple``: post-treatment ATT(g, t) averaged with cohort-size weights. ``group``: per cohort, the
         mean of its post-treatment ATT(g, t); overall, their cohort-size weighted mean. ``dynamic``: per event
         time e = t - g, the cohort-size weighted mean of ATT(g, g + e); overall, the mean over e >= 0.
         ``calendar``: per period t, the cohort-size weighted mean of ATT(g, t) of cohorts treated by t;
-        overall, the mean over periods.
+        overall, the mean over periods. ``cumulative``: per event time k >= 0, the sum of the ``dynamic``
+        effects of event times 0..k (the total effect accumulated over the first k + 1 periods, what an ROI
+        over a horizon needs); overall, the sum up to ``max_e`` (or the last event time).
     att, inf, group, time, unit_group
         See the module docstring.
     min_e, max_e : float
@@ -98,6 +101,8 @@ def aggregate_cells(kind: str, att: np.ndarray, inf: np.ndarray, group: np.ndarr
         times in ``[balance_e - (T - 1), balance_e]`` (a balanced event-time sample).
     last_period : int, optional
         Index of the last period (T); defaults to ``max(time)``.
+    unit_weights : ndarray, optional
+        Sampling weights of the units (mean 1): cohort shares become weighted shares, as R ``did``.
 
     Returns
     -------
@@ -106,10 +111,11 @@ def aggregate_cells(kind: str, att: np.ndarray, inf: np.ndarray, group: np.ndarr
     n = inf.shape[0]
     glist = np.unique(group)
     # cohort shares over all units (never treated included in the denominator), as R's pg
-    pg_by_group = np.array([np.mean(unit_group == g) for g in glist])
+    uw = np.ones(n) if unit_weights is None else np.asarray(unit_weights, dtype="float64")
+    onehot = (unit_group[:, None] == glist[None, :]).astype("float64") * uw[:, None]
+    pg_by_group = onehot.mean(axis=0)
     group_pos = np.searchsorted(glist, group)
     pg = pg_by_group[group_pos]
-    onehot = (unit_group[:, None] == glist[None, :]).astype("float64")
     event = time - group
     empty = np.zeros((n, 0))
 
@@ -142,6 +148,18 @@ def aggregate_cells(kind: str, att: np.ndarray, inf: np.ndarray, group: np.ndarr
         dev = ind - p[None, :]
         wif = dev @ e_arr / p.sum() - dev.sum(axis=1) * (p @ e_arr) / p.sum() ** 2
         return Aggregation(k_arr, e_arr, i_mat, overall, i_mat @ wts + wif)
+
+    if kind == "cumulative":
+        dyn = aggregate_cells("dynamic", att, inf, group, time, unit_group, min_e=0, max_e=max_e,
+                              balance_e=balance_e, last_period=last_period, unit_weights=unit_weights)
+        if dyn.keys.size == 0:
+            return dyn
+        if not np.array_equal(dyn.keys, np.arange(dyn.keys.size)):
+            missing = sorted(set(range(int(dyn.keys.max()) + 1)) - set(dyn.keys.tolist()))
+            raise ValueError(f"The cumulative effect needs every event time from 0 on; event times {missing} "
+                             "have no ATT(g,t). Lower max_e.")
+        ests, infs = np.cumsum(dyn.estimates), np.cumsum(dyn.influence, axis=1)
+        return Aggregation(dyn.keys, ests, infs, float(ests[-1]), infs[:, -1])
 
     if kind == "dynamic":
         include = np.ones(att.size, dtype=bool)
@@ -186,7 +204,8 @@ def aggregate_cells(kind: str, att: np.ndarray, inf: np.ndarray, group: np.ndarr
         k_arr, e_arr, i_mat = np.asarray(keys), np.asarray(ests), np.column_stack(infs)
         return Aggregation(k_arr, e_arr, i_mat, float(e_arr.mean()), i_mat.mean(axis=1))
 
-    raise ValueError(f"The 'kind' parameter must be one of 'simple', 'group', 'dynamic', 'calendar'. "
+    raise ValueError("The 'kind' parameter must be one of 'simple', 'group', 'dynamic', 'calendar', "
+                     f"'cumulative'. "
                      f"Got {kind!r} instead.")
 
 

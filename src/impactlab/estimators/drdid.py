@@ -50,10 +50,13 @@ class DidFit:
         The ATT estimate.
     influence : ndarray
         Influence function, one value per unit, scaled so that ``se = sqrt(mean(influence**2) / n)``.
+    n_trimmed : int
+        Comparison units given zero weight because their propensity score reached the trimming level.
     """
 
     att: float
     influence: np.ndarray
+    n_trimmed: int = 0
 
     @property
     def std_error(self) -> float:
@@ -278,7 +281,7 @@ def ipw_did_panel(y1: np.ndarray, y0: np.ndarray, d: np.ndarray, covariates: np.
     # score_ps @ (info^{-1} n) @ m2, without the n × k product
     inf_c2 = (w * (d - ps)) * (x @ np.linalg.solve(info, m2)) * n
     inf_c = (att_c - w_c * eta_c + inf_c2) / np.mean(w_c)
-    return DidFit(float(eta_t - eta_c), inf_t - inf_c)
+    return DidFit(float(eta_t - eta_c), inf_t - inf_c, int(np.sum(trim == 0)))
 
 
 def dr_did_panel(y1: np.ndarray, y0: np.ndarray, d: np.ndarray, covariates: np.ndarray | None = None,
@@ -315,4 +318,4 @@ def dr_did_panel(y1: np.ndarray, y0: np.ndarray, d: np.ndarray, covariates: np.n
     m3 = np.mean(w_c[:, None] * x, axis=0)
     inf_c3 = _ols_lin_rep_factor(x, w, d, resid, m3)
     inf_c = (dr_c - w_c * eta_c + inf_c2 - inf_c3) / np.mean(w_c)
-    return DidFit(float(eta_t - eta_c), inf_t - inf_c)
+    return DidFit(float(eta_t - eta_c), inf_t - inf_c, int(np.sum(trim == 0)))

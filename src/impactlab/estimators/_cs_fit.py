@@ -1,0 +1,417 @@
+"""Fitting machinery of :func:`~impactlab.estimators.callaway_santanna.callaway_santanna`.
+
+Two steps, kept apart so that segments (``by=``) can rerun the second on a subset of units:
+
+* :func:`prepare` turns a :class:`~impactlab.panel.panel.Panel` into arrays, one row per *id* (a unit, or an
+  observation for repeated cross-sections), and writes the ledger of what it leaves out (unbalanced units,
+  units treated from the start, singleton cohorts, periods without a comparison group);
+* :func:`estimate_cells` computes every ATT(g, t) from a 2×2 comparison and its influence function, one
+  value per id, scaled as R ``did`` does (``n / n_gt``), so that ``se = sqrt(sum(psi**2)) / n``.
+
+With a balanced panel each ATT(g, t) uses the panel 2×2 estimators of :mod:`impactlab.estimators.drdid`.
+With repeated cross-sections, or an unbalanced panel used as it is (``allow_unbalanced=True``), it uses the
+repeated cross-section estimators of :mod:`impactlab.estimators._drdid_rcs` on the observations of the two
+periods, and sums the influence of a unit's observations (Callaway & Sant'Anna 2021, Section 4; R ``did``
+``allow_unbalanced_panel = TRUE``).
+"""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass, replace
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from impactlab.errors import EstimationError, PanelError, StatisticalWarning
+from impactlab.estimators._drdid_rcs import dr_did_rcs, ipw_did_rcs, reg_did_rcs
+from impactlab.estimators.drdid import dr_did_panel, ipw_did_panel, logit_fit, reg_did_panel
+from impactlab.panel.panel import Panel
+
+PANEL_ESTIMATORS = {"dr": dr_did_panel, "ipw": ipw_did_panel, "reg": reg_did_panel}
+RCS_ESTIMATORS = {"dr": dr_did_rcs, "ipw": ipw_did_rcs, "reg": reg_did_rcs}
+#: Overlap check before a propensity-score fit (R ``did``): a cell whose largest score reaches this is
+#: skipped.
+OVERLAP_MAX = 0.999
+#: Fewer clusters than this triggers a warning that cluster-robust inference is unreliable.
+FEW_CLUSTERS = 20
+Ledger = list[tuple[str, Any, str]]
+
+
+@dataclass(frozen=True)
+class CsData:
+    """Arrays of one Callaway–Sant'Anna fit.
+
+    ``ids`` are units (panel) or observations (repeated cross-sections); ``gp`` their cohort as a 1-based
+    period index (0 = never treated); ``y`` (ids × periods) and ``xs`` (ids × periods × k) for the balanced
+    path; ``obs_*`` one entry per observation for the repeated cross-section path (``obs_id`` indexes ids).
+    """
+
+    ids: np.ndarray
+    gp: np.ndarray
+    weights: np.ndarray | None
+    cluster: np.ndarray | None
+    n_periods: int
+    glist: np.ndarray
+    mode: str
+    y: np.ndarray | None = None
+    xs: np.ndarray | None = None
+    obs_id: np.ndarray | None = None
+    obs_t: np.ndarray | None = None
+    obs_y: np.ndarray | None = None
+    obs_x: np.ndarray | None = None
+    obs_w: np.ndarray | None = None
+
+    @property
+    def n(self) -> int:
+        return len(self.ids)
+
+    def subset(self, keep: np.ndarray) -> CsData:
+        """The same data restricted to the ids where ``keep`` is true (for segments)."""
+        new_index = np.cumsum(keep) - 1
+        kw: dict[str, Any] = {
+            "ids": self.ids[keep], "gp": self.gp[keep],
+            "weights": None if self.weights is None else self.weights[keep],
+            "cluster": None if self.cluster is None else self.cluster[keep],
+            "glist": np.unique(self.gp[keep][self.gp[keep] > 0]),
+        }
+        if self.mode == "balanced":
+            kw.update(y=self.y[keep] if self.y is not None else None,
+                      xs=None if self.xs is None else self.xs[keep])
+        else:
+            assert self.obs_id is not None  # noqa: S101 - internal invariant of the rcs path
+            rows = keep[self.obs_id]
+            kw.update(obs_id=new_index[self.obs_id[rows]], obs_t=self.obs_t[rows],  # type: ignore[index]
+                      obs_y=self.obs_y[rows],  # type: ignore[index]
+                      obs_x=None if self.obs_x is None else self.obs_x[rows],
+                      obs_w=None if self.obs_w is None else self.obs_w[rows])
+        kw["glist"] = kw["glist"][np.isin(kw["glist"], self.glist)]
+        return replace(self, **kw)
+
+
+def panel_column(panel: Panel, name: str, what: str) -> str:
+    """Column of :meth:`Panel.long` holding the panel column ``name`` (a covariate or the cluster)."""
+    if name in panel.covariates:
+        return name
+    if panel.cluster is not None and name == panel.cluster:
+        return "cluster"
+    raise PanelError(f"The {what} column {name!r} is not in the panel. Its covariates are "
+                     f"{list(panel.covariates)} and its cluster column is {panel.cluster!r}. Add the column "
+                     "with covariates=[...] when building the panel (it is not used as a covariate unless "
+                     "you pass it to covariates=).")
+
+
+def collinear(x: np.ndarray, names: tuple[str, ...]) -> list[str]:
+    """Names of the columns of ``x`` that are constant or collinear with the intercept and earlier ones."""
+    full = np.column_stack([np.ones(len(x)), x])
+    bad: list[str] = []
+    kept = full[:, :1]
+    for j, name in enumerate(names):
+        trial = np.column_stack([kept, full[:, j + 1]])
+        if np.linalg.matrix_rank(trial) < trial.shape[1]:
+            bad.append(name)
+        else:
+            kept = trial
+    return bad
+
+
+def _warn(msg: str, notes: list[str], stacklevel: int) -> None:
+    warnings.warn(msg, StatisticalWarning, stacklevel=stacklevel)
+    notes.append(msg)
+
+
+def _per_unit(long: pd.DataFrame, codes: np.ndarray, n: int, col: str, what: str, name: str) -> np.ndarray:
+    """The value of ``col`` per unit; a PanelError when it changes within a unit."""
+    per_unit = long.groupby(codes)[col].nunique()
+    if (per_unit > 1).any():
+        bad = list(pd.unique(long["unit"].to_numpy()[np.isin(codes, per_unit.index[per_unit > 1])])[:10])
+        raise PanelError(f"The {what} column {name!r} changes over time within units {bad}; it must hold "
+                         f"one value per unit.")
+    vals = np.empty(n, dtype=object)
+    vals[codes] = long[col].to_numpy()
+    return vals
+
+
+def prepare(panel: Panel, *, covs: tuple[str, ...], weights: str | None, anticipation: int, control: str,
+            mode: str, excluded: Ledger, notes: list[str], stacklevel: int = 4) -> CsData:
+    """Arrays for the fit, the ledger of what was left out, and the warnings; see the module docstring.
+
+    ``mode`` is ``"balanced"`` (drop units not observed in every period), ``"unbalanced"`` (keep them,
+    repeated cross-section estimators) or ``"rcs"`` (every row is its own id).
+    """
+    long = panel.long()
+    periods = tuple(panel.periods)
+    n_per = len(periods)
+    wcol = panel_column(panel, weights, "weights") if weights is not None else None
+    if wcol is not None:
+        wv = long[wcol].to_numpy(dtype="float64")
+        if not np.all(np.isfinite(wv)) or np.any(wv < 0) or not wv.sum() > 0:
+            raise PanelError(f"The weights column {weights!r} must hold finite, non-negative numbers with a "
+                             f"positive sum; it has min {np.nanmin(wv):g} and "
+                             f"{int((~np.isfinite(wv)).sum())} "
+                             "missing or infinite values.")
+    codes, uniq = pd.factorize(long["unit"], sort=True)
+    counts = np.bincount(codes, minlength=len(uniq))
+    short = counts < n_per
+    if mode == "unbalanced" and not short.any():
+        mode = "balanced"
+        notes.append("allow_unbalanced=True but the panel is balanced: the panel estimators were used")
+    if mode == "balanced" and short.any():
+        for u, c in zip(uniq[short], counts[short], strict=True):
+            excluded.append(("unit", u, f"unbalanced: observed in {c} of {n_per} periods"))
+        _warn(f"{int(short.sum())} of {len(uniq)} units are not observed in every period and were dropped "
+              "(Callaway–Sant'Anna on a balanced panel, as R did); see .excluded, or pass "
+              "allow_unbalanced=True to keep them", notes, stacklevel)
+        long = long.loc[~short[codes]]
+        if long.empty:
+            raise EstimationError(f"No unit is observed in all {n_per} periods, so no balanced panel remains."
+                                  " "
+                                  "Pass allow_unbalanced=True, or restrict the panel to periods where units "
+                                  "are observed throughout.")
+    if mode == "rcs":
+        codes = np.arange(len(long))
+        uniq = np.asarray(long.index)
+    else:
+        codes, uniq = pd.factorize(long["unit"], sort=True)
+    n_all = len(uniq)
+    pidx = long["period"].to_numpy() - 1
+    gp = np.zeros(n_all, dtype="int64")
+    gp[codes] = long["cohort_period"].to_numpy()
+    if covs:
+        xmat = long[list(covs)].to_numpy(dtype="float64")
+        bad = collinear(xmat, covs)
+        if bad:
+            raise EstimationError(
+                f"Covariates {bad} are constant or collinear with the intercept and the other covariates "
+                f"{[c for c in covs if c not in bad]}, so the propensity-score and outcome regressions are "
+                "singular. Drop them from covariates=.")
+    clus = None
+    if panel.cluster is not None:
+        cv = (long["cluster"].to_numpy() if mode == "rcs"
+              else _per_unit(long, codes, n_all, "cluster", "cluster", panel.cluster))
+        clus = pd.factorize(cv)[0]
+    wts = None
+    if wcol is not None:
+        wts = (long[wcol].to_numpy(dtype="float64") if mode == "rcs"
+               else _per_unit(long, codes, n_all, wcol, "weights", str(weights)).astype("float64"))
+
+    # --- ids with no pre-treatment period
+    late_raw = np.zeros(n_all, dtype=bool)
+    late_raw[codes] = long["cohort"].notna().to_numpy()
+    late_raw &= gp == 0
+    if anticipation > 0 and late_raw.any():
+        notes.append(f"{int(late_raw.sum())} units are first treated after the last period and count as "
+                     "never treated; with anticipation they may already react within the data")
+    always = (gp > 0) & (gp <= 1 + anticipation)
+    if always.any():
+        for u in uniq[always]:
+            excluded.append(("unit", u, "treated in the first observed period"
+                             + (f" or within anticipation={anticipation} periods of it"
+                                if anticipation else "")
+                             + ": no pre-treatment period"))
+        _warn(f"{int(always.sum())} units already treated at the start have no pre-treatment period and were "
+              "dropped", notes, stacklevel)
+    keep = ~always
+    new_index = np.cumsum(keep) - 1
+    rows = keep[codes]
+    gp, uniq = gp[keep], np.asarray(uniq)[keep]
+    if clus is not None:
+        clus = pd.factorize(clus[keep])[0]
+    if wts is not None:
+        wts = wts[keep]
+        if not wts.sum() > 0:
+            raise EstimationError("Every remaining unit has weight zero.")
+        wts = wts / wts.mean()
+    if len(uniq) == 0 or not (gp > 0).any():
+        raise EstimationError("No treated units with a pre-treatment period remain; Callaway–Sant'Anna needs "
+                              "units first treated after the first observed period.")
+    glist = np.unique(gp[gp > 0])
+    if mode != "rcs":
+        sizes = {int(g): int((gp == g).sum()) for g in glist}
+        single = [g for g, s in sizes.items() if s == 1]
+        for g in single:
+            excluded.append(("cohort", periods[g - 1], "singleton cohort: one unit, its effect has no "
+                             "estimable standard error; it still serves as a comparison unit before "
+                             "treatment"))
+        if single:
+            _warn(f"{len(single)} cohorts with a single unit ({[periods[g - 1] for g in single]}) were not "
+                  "estimated; see .excluded", notes, stacklevel)
+            glist = np.array([g for g in glist if g not in single], dtype="int64")
+        small = [periods[g - 1] for g, s in sizes.items() if 1 < s < 5]
+        if small:
+            _warn(f"cohorts {small} have fewer than 5 units: their ATT(g,t) and standard errors are "
+                  "unreliable", notes, stacklevel)
+        if glist.size == 0:
+            raise EstimationError("Every cohort has a single unit; no ATT(g,t) can be estimated with a "
+                                  "standard error.")
+
+    # --- comparison group availability
+    last_t = n_per
+    if not (gp == 0).any():
+        if control == "never_treated":
+            raise EstimationError(
+                "There are no never-treated units to compare with (control='never_treated'). Use "
+                "control='not_yet_treated' to compare each cohort with units treated later.")
+        g_last = int(np.max(gp))
+        last_t = g_last - anticipation - 1
+        if last_t < 2:
+            raise EstimationError("No never-treated units and too few periods before the last cohort is "
+                                  "treated to use it as comparison; there is nothing to estimate.")
+        for p in periods[last_t:]:
+            excluded.append(("period", p, "no never-treated units: periods from the last cohort's "
+                             "treatment on have no comparison group"))
+        notes.append(f"no never-treated units: the last cohort ({periods[g_last - 1]}) serves only as "
+                     f"comparison and periods after {periods[last_t - 1]} are not used")
+        glist = glist[glist < g_last]
+    if clus is not None:
+        n_cl = int(clus.max()) + 1
+        if n_cl < 2:
+            raise EstimationError(f"The cluster column {panel.cluster!r} has a single cluster: "
+                                  "cluster-robust "
+                                  "standard errors are impossible. Build the panel without cluster= (units "
+                                  "become the clusters) or with a finer cluster column.")
+        if n_cl < FEW_CLUSTERS:
+            _warn(f"only {n_cl} clusters: cluster-robust standard errors are unreliable with few clusters; "
+                  "consider a wild cluster bootstrap", notes, stacklevel)
+
+    base = CsData(ids=uniq, gp=gp, weights=wts, cluster=clus, n_periods=last_t, glist=glist,
+                  mode="balanced" if mode == "balanced" else "rcs")
+    if mode == "balanced":
+        y = np.full((len(keep), n_per), np.nan)
+        y[codes, pidx] = long["outcome"].to_numpy()
+        xs = None
+        if covs:
+            xs = np.zeros((len(keep), n_per, len(covs)))
+            xs[codes, pidx, :] = long[list(covs)].to_numpy(dtype="float64")
+            xs = xs[keep][:, :last_t]
+        return replace(base, y=y[keep][:, :last_t], xs=xs)
+    t_obs = pidx[rows] + 1
+    in_range = t_obs <= last_t
+    obs_w = None if wts is None else wts[new_index[codes[rows]]][in_range]
+    return replace(base, obs_id=new_index[codes[rows]][in_range], obs_t=t_obs[in_range],
+                   obs_y=long["outcome"].to_numpy()[rows][in_range],
+                   obs_x=long[list(covs)].to_numpy(dtype="float64")[rows][in_range] if covs else None,
+                   obs_w=obs_w)
+
+
+@dataclass(frozen=True)
+class Cells:
+    """ATT(g, t) of one fit: a frame (g, t, post, n_treated, n_control, estimate) and the ids × cells
+    influence functions."""
+
+    table: pd.DataFrame
+    influence: np.ndarray
+
+
+def _cell_2x2(data: CsData, method: str, treated: np.ndarray, ctrl: np.ndarray, cur: int, base: int
+              ) -> tuple[float, np.ndarray, int]:
+    """One 2×2 comparison; returns the ATT, its influence per id (scaled by n / n_gt) and units trimmed."""
+    n = data.n
+    if data.mode == "balanced":
+        sel = treated | ctrl
+        d = treated[sel].astype("float64")
+        x = None
+        if data.xs is not None:
+            x = np.column_stack([np.ones(int(sel.sum())), data.xs[sel, min(base, cur) - 1, :]])
+        w = None if data.weights is None else data.weights[sel]
+        _overlap(method, x, d, w, int(treated.sum()), int(ctrl.sum()))
+        fit = PANEL_ESTIMATORS[method](data.y[sel, cur - 1], data.y[sel, base - 1], d, x, w)  # type: ignore[index]
+        psi = np.zeros(n)
+        psi[sel] = fit.influence * (n / sel.sum())
+        return fit.att, psi, fit.n_trimmed
+    assert data.obs_id is not None and data.obs_t is not None and data.obs_y is not None  # noqa: S101
+    rows = (treated | ctrl)[data.obs_id] & ((data.obs_t == cur) | (data.obs_t == base))
+    ids = data.obs_id[rows]
+    d = treated[ids].astype("float64")
+    post = (data.obs_t[rows] == cur).astype("float64")
+    x = None
+    if data.obs_x is not None:
+        x = np.column_stack([np.ones(int(rows.sum())), data.obs_x[rows]])
+    w = None if data.obs_w is None else data.obs_w[rows]
+    _overlap(method, x, d, w, int(d.sum()), int((1 - d).sum()))
+    fit = RCS_ESTIMATORS[method](data.obs_y[rows], post, d, x, w)
+    psi = np.zeros(n)
+    np.add.at(psi, ids, fit.influence * (n / rows.sum()))
+    return fit.att, psi, fit.n_trimmed
+
+
+def _overlap(method: str, x: np.ndarray | None, d: np.ndarray, w: np.ndarray | None, n_t: int, n_c: int
+             ) -> None:
+    if method not in ("dr", "ipw"):
+        return
+    ps = logit_fit(x, d, w)[1] if x is not None else np.full(1, n_t / (n_t + n_c))
+    if ps.max() >= OVERLAP_MAX:
+        raise EstimationError("overlap condition violated (a propensity score reaches 0.999)")
+
+
+def estimate_cells(data: CsData, *, control: str, method: str, base_period: str, anticipation: int,
+                   periods: tuple[Any, ...], covs: tuple[str, ...], excluded: Ledger, skipped: list[str]
+                   ) -> Cells:
+    """Every ATT(g, t) of the cohorts in ``data.glist`` (Callaway & Sant'Anna 2021, eqs. 2.5–2.7).
+
+    Cells that cannot be estimated are appended to ``excluded`` (and named in ``skipped``), with the
+    covariates to blame when the design is singular in that cell.
+    """
+    n = data.n
+    gp = data.gp
+    tfac = 1 if base_period == "varying" else 0
+    rows: list[dict[str, Any]] = []
+    infs: list[np.ndarray] = []
+    for g in data.glist:
+        g = int(g)
+        base_post = g - 1 - anticipation
+        treated = gp == g
+        for cur in range(1 + tfac, data.n_periods + 1):
+            post = g <= cur
+            base = base_post if (post or base_period == "universal") else cur - 1
+            if control == "never_treated":
+                ctrl = gp == 0
+            else:
+                ctrl = (gp == 0) | ((gp > max(cur, base) + anticipation) & (gp != g))
+            row = {"g": g, "t": cur, "post": post, "n_treated": int(treated.sum()),
+                   "n_control": int(ctrl.sum())}
+            if base == cur:
+                rows.append({**row, "estimate": 0.0})
+                infs.append(np.zeros(n))
+                continue
+            key = (periods[g - 1], periods[cur - 1])
+            where = f"cohort {key[0]}, time {key[1]}"
+            if row["n_control"] == 0:
+                excluded.append(("cell", key, "no comparison units"))
+                skipped.append(where)
+                continue
+            try:
+                att, psi, n_trim = _cell_2x2(data, method, treated, ctrl, cur, base)
+            except EstimationError as exc:
+                reason = str(exc)
+                if covs and ("singular" in reason or "collinear" in reason):
+                    bad = _cell_collinear(data, treated | ctrl, cur, base, covs)
+                    if bad:
+                        reason = f"collinear covariates {bad} in this comparison: {reason}"
+                excluded.append(("cell", key, reason))
+                skipped.append(where)
+                continue
+            if not np.isfinite(att):
+                excluded.append(("cell", key, "the estimate is not finite"))
+                skipped.append(where)
+                continue
+            if n_trim:
+                excluded.append(("cell", key, f"propensity score trimmed: {n_trim} comparison observations "
+                                 "with "
+                                 "a score of 0.995 or more got zero weight"))
+            rows.append({**row, "estimate": att})
+            infs.append(psi)
+    if not rows:
+        raise EstimationError("No ATT(g,t) could be estimated: check the cohorts, the comparison group and "
+                              "the number of periods.")
+    return Cells(pd.DataFrame(rows), np.column_stack(infs))
+
+
+def _cell_collinear(data: CsData, sel: np.ndarray, cur: int, base: int, covs: tuple[str, ...]) -> list[str]:
+    if data.mode == "balanced":
+        x = data.xs[sel, min(base, cur) - 1, :]  # type: ignore[index]
+    else:
+        rows = sel[data.obs_id] & ((data.obs_t == cur) | (data.obs_t == base))  # type: ignore[index]
+        x = data.obs_x[rows]  # type: ignore[index]
+    return collinear(x, covs)

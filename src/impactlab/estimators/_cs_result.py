@@ -1,0 +1,392 @@
+"""The result of :func:`~impactlab.estimators.callaway_santanna.callaway_santanna`: group-time ATTs, their
+aggregations (R ``did``'s ``aggte``), the cumulative effect over a horizon, the Wald pre-test of parallel
+trends and effects by segment.
+
+References: Callaway, B. and Sant'Anna, P. H. C. (2021), "Difference-in-differences with multiple time
+periods", *Journal of Econometrics* 225(2), 200–230 (aggregations, Section 3; the pre-test, Section 4.1 and
+R ``did``'s ``att_gt``: ``W = n * att_pre' V_pre^{-1} att_pre`` with ``V = psi'psi / n``, chi-square with as
+many degrees of freedom as pre-treatment ATT(g, t)).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+import numpy as np
+import pandas as pd
+
+from impactlab.errors import check_option
+from impactlab.estimators import _cs_aggregate as agg
+from impactlab.estimators.wald import WaldTest, wald_test
+from impactlab.results.base import (
+    TIDY_COLUMNS,
+    EffectResult,
+    _fmt,
+    critical_value,
+    frame_html,
+    inference_frame,
+)
+
+__all__ = ["CallawaySantAnnaResult"]
+
+AggregateKind = Literal["simple", "group", "dynamic", "calendar", "cumulative"]
+KINDS = ("simple", "group", "dynamic", "calendar", "cumulative")
+
+
+@dataclass(frozen=True, repr=False, eq=False)
+class CallawaySantAnnaResult:
+    """Group-time ATTs of :func:`callaway_santanna` and their aggregations.
+
+    Attributes
+    ----------
+    influence : ndarray, shape (n_units, n_cells)
+        Influence function of each ATT(g, t) (columns in the row order of :attr:`att_gt`), one row per unit
+        in :attr:`unit_ids`; scaled so that ``se = sqrt(sum(psi**2)) / n_units``. Read-only.
+    unit_ids : ndarray
+        The units used, in the row order of :attr:`influence`.
+    excluded : DataFrame
+        Units, periods and cells left out, with ``what``, ``id`` and ``reason``.
+    spec : dict
+        The arguments of the fit.
+    n_units : int
+        Units used.
+    n_periods : int
+        Periods used.
+    outcome : str
+        Name of the outcome.
+    crit : float or None
+        Uniform critical value of the bootstrap band for ATT(g, t) (``None`` without bootstrap).
+    notes : tuple of str
+        Caveats worth reading.
+    pretest : WaldTest
+        Wald pre-test that every pre-treatment ATT(g, t) is zero (R ``did``'s ``W`` and ``Wpval``).
+    by : str or None
+        The segment column of ``by=`` (see :meth:`by_segment`).
+    """
+
+    _att_gt: pd.DataFrame
+    influence: np.ndarray
+    unit_ids: np.ndarray
+    excluded: pd.DataFrame
+    spec: dict[str, Any]
+    n_units: int
+    n_periods: int
+    outcome: str
+    crit: float | None
+    notes: tuple[str, ...]
+    _group: np.ndarray
+    _time: np.ndarray
+    _unit_group: np.ndarray
+    _cluster: np.ndarray | None
+    _periods: tuple[Any, ...]
+    _simple: EffectResult | None = field(default=None)
+    _weights: np.ndarray | None = None
+    by: str | None = None
+    _segments: dict[Any, Any] | None = None
+    _segment_of: np.ndarray | None = None
+
+    # -------------------------------------------------------------------------- tables
+    @property
+    def att_gt(self) -> pd.DataFrame:
+        """The group-time ATTs (a copy), one row per cohort and period.
+
+        Columns: ``cohort`` and ``time`` (the panel's period values; the cohort is the first observed period
+        on or after treatment), ``event_time`` (in observed periods), ``estimate``, ``std_error``,
+        ``statistic``, ``p_value``, ``conf_low``, ``conf_high`` (uniform band when bootstrapped),
+        ``n_treated``, ``n_control``, ``post``.
+        """
+        return self._att_gt.copy()
+
+    def _get_simple(self) -> EffectResult:
+        if self._simple is None:  # pragma: no cover - always set by callaway_santanna
+            return self.aggregate("simple")
+        return self._simple
+
+    @property
+    def estimate(self) -> float:
+        """The overall ATT (the ``simple`` aggregation)."""
+        return self._get_simple().estimate
+
+    @property
+    def std_error(self) -> float:
+        """Standard error of :attr:`estimate`."""
+        return self._get_simple().std_error
+
+    def conf_int(self, level: float = 0.95) -> tuple[float, float]:
+        """Confidence interval of the overall ATT at ``level``."""
+        return self._get_simple().conf_int(level)
+
+    def tidy(self, level: float | None = None) -> pd.DataFrame:
+        """ATT(g, t) as a tidy frame: term, estimate, std_error, statistic, p_value, conf_low, conf_high,
+        cohort, time, event_time, method.
+
+        ``level`` recomputes pointwise intervals at another level; by default the intervals of the fit.
+        """
+        at = self._att_gt
+        out = at[["estimate", "std_error"]].copy()
+        if level is None:
+            out = pd.concat([out, at[["statistic", "p_value", "conf_low", "conf_high"]]], axis=1)
+        else:
+            out = pd.concat([out, inference_frame(at["estimate"], at["std_error"], level)], axis=1)
+        pairs = zip(at["cohort"], at["time"], strict=True)
+        out.insert(0, "term", [f"ATT({_fmt(g)}, {_fmt(t)})" for g, t in pairs])
+        out["cohort"] = at["cohort"].to_numpy()
+        out["time"] = at["time"].to_numpy()
+        out["event_time"] = at["event_time"].to_numpy()
+        out["method"] = "callaway_santanna"
+        return out[list(TIDY_COLUMNS) + ["cohort", "time", "event_time", "method"]].reset_index(drop=True)
+
+    def summary(self) -> str:
+        """Plain-text summary: the overall ATT, the set-up and the ATT(g, t) table."""
+        s = self._get_simple()
+        lo, hi = s.conf_int(self.spec["level"])
+        lines = [
+            f"Callaway–Sant'Anna group-time ATTs on {self.outcome}",
+            f"  comparison: {self.spec['control']}, method: {self.spec['method']}, base period: "
+            f"{self.spec['base_period']}, anticipation: {self.spec['anticipation']}, covariates: "
+            f"{list(self.spec['covariates']) or 'none'}",
+            f"  overall ATT {_fmt(s.estimate)} (std. error {_fmt(s.std_error)}, "
+            f"{self.spec['level']:.0%} CI {_fmt(lo)} to {_fmt(hi)})",
+            f"  {self.n_units:,} units × {self.n_periods} periods, {len(self._att_gt)} ATT(g,t) cells",
+        ]
+        lines.append(f"  excluded: {self._excluded_counts()} (see .excluded)")
+        lines.append(f"  pre-test: {self.pretest}")
+        if self.by is not None:
+            lines.append(f"  segments by {self.by!r}: {self.segment_test()}")
+        lines += [f"  note: {n}" for n in self.notes]
+        lines.append(self.tidy().drop(columns=["method"]).to_string(index=False))
+        return "\n".join(lines)
+
+    def _repr_html_(self) -> str:
+        s = self._get_simple()
+        lo, hi = s.conf_int(self.spec["level"])
+        lines = [f"Overall ATT = {_fmt(s.estimate)} (SE {_fmt(s.std_error)}, {self.spec['level']:.0%} CI "
+                 f"{_fmt(lo)} to {_fmt(hi)}); {self.n_units:,} units × {self.n_periods} periods; comparison "
+                 f"{self.spec['control']}, method {self.spec['method']}"]
+        if len(self.excluded):
+            lines.append(f"{len(self.excluded)} excluded (see .excluded)")
+        lines += [f"Note: {n}" for n in self.notes]
+        return frame_html(self.tidy().drop(columns=["method"]), "Callaway–Sant'Anna ATT(g,t)", lines)
+
+    def __repr__(self) -> str:
+        s = self._get_simple()
+        return (f"CallawaySantAnnaResult({len(self._att_gt)} cells, {self.n_units} units, "
+                f"ATT={s.estimate:.6g}, std_error={s.std_error:.6g})")
+
+    def _excluded_counts(self) -> str:
+        if not len(self.excluded):
+            return "none"
+        counts = self.excluded["what"].value_counts()
+        return f"{len(self.excluded)} (" + ", ".join(f"{v} {k}{'s' if v > 1 else ''}"
+                                                     for k, v in counts.items()) + ")"
+
+    # -------------------------------------------------------------------------- tests
+    def _vcov(self, psi: np.ndarray) -> np.ndarray:
+        sums = agg.cluster_sums(np.nan_to_num(psi), self._cluster)
+        return np.asarray(sums.T @ sums / psi.shape[0] ** 2)
+
+    @property
+    def pretest(self) -> WaldTest:
+        """Wald pre-test of parallel trends: are all pre-treatment ATT(g, t) zero?
+
+        The statistic of R ``did`` (``W``, ``Wpval``): ``W = att_pre' V^{-1} att_pre`` with ``V`` the
+        (cluster-robust, analytic) covariance of the pre-treatment ATT(g, t) from their influence functions,
+        chi-square with one degree of freedom per cell. Cells with no variance (the reference period of a
+        universal base period) are left out. A small p-value is evidence against parallel trends (or
+        against no anticipation); a large one is not proof of them (Roth 2022).
+        """
+        at = self._att_gt
+        pre = (~at["post"].to_numpy()) & np.isfinite(at["std_error"].to_numpy())
+        name = "pre-treatment ATT(g,t) are all zero"
+        if not pre.any():
+            return WaldTest(name, float("nan"), 0, float("nan"), "no pre-treatment ATT(g,t) to test")
+        psi = np.asarray(self.influence)[:, pre]
+        return wald_test(at["estimate"].to_numpy()[pre], self._vcov(psi), name)
+
+    # -------------------------------------------------------------------------- aggregation
+    def cumulative(self, k: int, *, balance: bool = False, level: float = 0.95) -> EffectResult:
+        """The cumulative effect over event times 0..k: the sum of the event-study effects.
+
+        What an ROI over a horizon of ``k + 1`` periods needs (the total extra outcome per trained unit).
+        The standard error comes from the summed influence functions, so it accounts for the correlation
+        between event times. Same as ``aggregate("cumulative", max_e=k)``.
+
+        Parameters
+        ----------
+        k : int
+            Last event time (0 = the period of treatment).
+        balance : bool
+            Use only cohorts observed for at least ``k`` periods after treatment, so that every event time
+            averages the same cohorts (``balance_e=k``).
+        level : float
+            Confidence level of the uniform band when bootstrapped.
+        """
+        if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or k < 0:
+            raise ValueError(f"The 'k' parameter must be a non-negative integer event time. Got {k!r} "
+                             "instead.")
+        return self.aggregate("cumulative", max_e=int(k), balance_e=int(k) if balance else None, level=level)
+
+    def aggregate(self, kind: AggregateKind = "simple", *, min_e: float = -np.inf, max_e: float = np.inf,
+                  balance_e: int | None = None, level: float = 0.95) -> EffectResult:
+        """Aggregate the ATT(g, t) into a summary effect (R ``did``'s ``aggte``).
+
+        Parameters
+        ----------
+        kind : {"simple", "group", "dynamic", "calendar", "cumulative"}
+            ``simple``: every post-treatment ATT(g, t), weighted by cohort size. ``group``: the average effect
+            of each cohort over its post-treatment periods (elements keyed by ``cohort``), overall their
+            cohort-size weighted mean. ``dynamic``: the effect e periods after treatment (elements keyed by
+            ``event_time``, negative e are pre-trend placebos), overall the mean over e >= 0.
+            ``calendar``: the effect in each period among cohorts treated by then (elements keyed by
+            ``time``), overall their mean. ``cumulative``: the sum of the ``dynamic`` effects of event times
+            0..k (elements keyed by ``event_time`` k), overall the sum up to ``max_e``; see
+            :meth:`cumulative`.
+        min_e, max_e : float
+            Event-time window (in periods). ``dynamic`` keeps event times in the window; as in R, ``max_e``
+            also limits the post-treatment cells of ``simple`` and ``group``.
+        balance_e : int, optional
+            ``dynamic`` only: use only cohorts observed at least ``balance_e`` periods after treatment, so
+            each event time up to ``balance_e`` averages the same cohorts.
+        level : float
+            Confidence level of the uniform band (``crit`` column) when the fit was bootstrapped.
+
+        Returns
+        -------
+        EffectResult
+            ``method="callaway_santanna"``, ``term="ATT"``; ``elements`` with the key column, ``estimate``,
+            ``std_error`` (and ``crit`` when bootstrapped); ``influence`` of the overall estimate (length
+            ``n_units``); ``spec`` recording these arguments and those of the fit. This result is not
+            modified.
+        """
+        check_option("kind", kind, KINDS)
+        critical_value(level)
+        if balance_e is not None and (isinstance(balance_e, bool)
+                                      or not isinstance(balance_e, (int, np.integer)) or balance_e < 0):
+            raise ValueError(f"The 'balance_e' parameter must be None or a non-negative integer. "
+                             f"Got {balance_e!r} instead.")
+        if min_e > max_e:
+            raise ValueError(f"min_e ({min_e}) must not exceed max_e ({max_e}).")
+        at = self._att_gt
+        a = agg.aggregate_cells(kind, at["estimate"].to_numpy(), np.asarray(self.influence), self._group,
+                                self._time, self._unit_group, min_e=min_e, max_e=max_e, balance_e=balance_e,
+                                last_period=self.n_periods, unit_weights=self._weights)
+        boot = self.spec.get("bootstrap")
+        psi_all = np.column_stack([a.influence, a.overall_influence])
+        if boot:
+            band = np.r_[np.ones(a.influence.shape[1], dtype=bool), False]
+            se_all, crit = agg.bootstrap(np.nan_to_num(psi_all), self._cluster, int(boot),
+                                      int(self.spec["seed_used"]), level, band=band)
+        else:
+            se_all, crit = agg.analytic_se(psi_all, self._cluster), None
+        if not np.isfinite(a.overall):
+            se_all[-1] = np.nan
+        elements = None
+        element_influence = element_vcov = None
+        if kind != "simple":
+            element_influence = np.array(a.influence, dtype="float64")
+            element_influence.setflags(write=False)
+            element_vcov = self._vcov(element_influence)
+            element_vcov.setflags(write=False)
+            key = {"group": "cohort", "dynamic": "event_time", "calendar": "time",
+                   "cumulative": "event_time"}[kind]
+            values: Any
+            if kind in ("group", "calendar"):
+                values = [self._periods[int(k) - 1] for k in a.keys]
+            else:
+                values = a.keys.astype("int64")
+            elements = pd.DataFrame({key: values, "estimate": a.estimates, "std_error": se_all[:-1]})
+            if crit is not None:
+                elements["crit"] = crit if np.isfinite(crit) else critical_value(level)
+        spec = dict(self.spec)
+        spec.update(kind=kind, min_e=min_e, max_e=max_e, balance_e=balance_e, aggregate_level=level)
+        influence = np.array(a.overall_influence, dtype="float64")
+        influence.setflags(write=False)
+        label = {"simple": "Callaway–Sant'Anna overall ATT", "group": "Callaway–Sant'Anna ATT by cohort",
+                 "dynamic": "Callaway–Sant'Anna event study",
+                 "calendar": "Callaway–Sant'Anna ATT by period",
+                 "cumulative": "Callaway–Sant'Anna cumulative effect"}[kind]
+        notes = self.notes
+        if boot:
+            notes = notes + (f"multiplier bootstrap ({int(boot)} draws, seed {self.spec['seed_used']}): "
+                             "standard errors from the bootstrap; element bands are uniform (sup-t)",)
+        return EffectResult(
+            estimate=float(a.overall), std_error=float(se_all[-1]),
+            term="cumulative ATT" if kind == "cumulative" else "ATT", method="callaway_santanna",
+            label=label, outcome=self.outcome, n_obs=self.n_units * self.n_periods, n_units=self.n_units,
+            elements=elements, influence=influence, element_influence=element_influence,
+            element_vcov=element_vcov, excluded=self.excluded.copy(), spec=spec, notes=notes)
+
+
+    # -------------------------------------------------------------------------- segments
+    def _segment_parts(self, kind: AggregateKind, max_e: float, balance_e: int | None
+                       ) -> tuple[list[Any], np.ndarray, np.ndarray, list[int]]:
+        if self._segments is None or self._segment_of is None:
+            raise ValueError("This fit has no segments: pass by='column' to callaway_santanna to estimate "
+                             "effects per segment.")
+        n = self.n_units
+        keys, ests, infs, sizes = [], [], [], []
+        for key, sub in self._segments.items():
+            pos = np.flatnonzero(self._segment_of == key)
+            a = sub.aggregate(kind, max_e=max_e, balance_e=balance_e)
+            psi = np.zeros(n)
+            psi[pos] = np.asarray(a.influence) * (n / len(pos))
+            keys.append(key)
+            ests.append(a.estimate)
+            infs.append(psi)
+            sizes.append(len(pos))
+        return keys, np.asarray(ests), np.column_stack(infs), sizes
+
+    def by_segment(self, kind: AggregateKind = "simple", *, max_e: float = np.inf,
+                   balance_e: int | None = None) -> EffectResult:
+        """Effects per segment of ``by=``, with their joint covariance and a test that they are equal.
+
+        Each segment's effect is the ``kind`` aggregation of a Callaway–Sant'Anna fit on the units of that
+        segment (treated *and* comparison units from the segment, so segments may have their own trends).
+        The segments' influence functions live on the units of the whole fit, so ``element_vcov`` is their
+        joint (cluster-robust) covariance: zero across segments unless clusters span them.
+
+        Parameters
+        ----------
+        kind : {"simple", "group", "dynamic", "calendar", "cumulative"}
+            Which overall parameter to compare (the headline of :meth:`aggregate`).
+        max_e, balance_e
+            As in :meth:`aggregate` (``cumulative`` needs ``max_e``).
+
+        Returns
+        -------
+        EffectResult
+            Headline: the whole fit's aggregation. ``elements``: ``segment``, ``estimate``, ``std_error``,
+            ``n_units``; ``element_influence`` and ``element_vcov``; ``spec["segment_test"]`` the
+            :class:`~impactlab.estimators.wald.WaldTest` of equal effects (also in the notes).
+        """
+        check_option("kind", kind, KINDS)
+        keys, ests, infs, sizes = self._segment_parts(kind, max_e, balance_e)
+        vcov = self._vcov(infs)
+        test = self._equal_test(ests, vcov)
+        whole = self.aggregate(kind, max_e=max_e, balance_e=balance_e)
+        se = np.sqrt(np.diag(vcov))
+        infs.setflags(write=False)
+        vcov.setflags(write=False)
+        elements = pd.DataFrame({"segment": keys, "estimate": ests, "std_error": se, "n_units": sizes})
+        spec = dict(whole.spec)
+        spec.update(by=self.by, segment_test=test)
+        return EffectResult(
+            estimate=whole.estimate, std_error=whole.std_error, term=whole.term, method="callaway_santanna",
+            label=f"Callaway–Sant'Anna effect by {self.by}", outcome=self.outcome, n_obs=whole.n_obs,
+            n_units=self.n_units, elements=elements, influence=whole.influence, element_influence=infs,
+            element_vcov=vcov, excluded=self.excluded.copy(), spec=spec,
+            notes=self.notes + (f"segments by {self.by!r}: {test}",))
+
+    def _equal_test(self, ests: np.ndarray, vcov: np.ndarray) -> WaldTest:
+        k = ests.size
+        restriction = np.column_stack([np.eye(k - 1), -np.ones(k - 1)]) if k > 1 else np.zeros((0, k))
+        return wald_test(ests, vcov, f"effects are equal across the segments of {self.by!r}",
+                         restriction=restriction)
+
+    def segment_test(self, kind: AggregateKind = "simple", *, max_e: float = np.inf) -> WaldTest:
+        """Wald test that the ``kind`` effect is the same in every segment of ``by=`` (chi-square with
+        segments - 1 degrees of freedom, from the joint covariance of :meth:`by_segment`)."""
+        check_option("kind", kind, KINDS)
+        _, ests, infs, _ = self._segment_parts(kind, max_e, None)
+        return self._equal_test(ests, self._vcov(infs))
