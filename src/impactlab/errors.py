@@ -68,6 +68,15 @@ class DataError(ImpactlabError, ValueError):
             lines.append(f"How to fix: {hint}")
         super().__init__("\n".join(lines))
 
+    def failure_table(self) -> Any:
+        """All failures as a pandas DataFrame with columns ``row``, ``column``, ``value``, ``reason``."""
+        import pandas as pd
+
+        return pd.DataFrame(
+            [(f.row, f.column, f.value, f.reason) for f in self.failures],
+            columns=["row", "column", "value", "reason"],
+        )
+
 
 class PanelError(ImpactlabError, ValueError):
     """A panel cannot be built or does not suit the analysis asked for."""

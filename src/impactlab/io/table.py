@@ -66,6 +66,43 @@ class Table:
         counts.index = [f"{c} ({col})" if isinstance(col, str) else str(c) for c, col in counts.index]
         return counts.rename("rows")
 
+    def report(self) -> pd.DataFrame:
+        """What was read, kept and rejected, and why: one row per reason, totals first.
+
+        Columns ``what`` (``"read"``, ``"kept"``, ``"rejected"``, then one row per check and column),
+        ``rows`` (distinct source rows), ``example_row`` and ``example`` (the first rejected row's
+        ``source_row`` and reason). ``rows`` of the reason rows can add up to more than ``"rejected"``
+        when a row has several problems; ``read == kept + rejected`` always holds.
+
+        Examples
+        --------
+        >>> import pandas as pd
+        >>> from impactlab.io import read_completions
+        >>> raw = pd.DataFrame({"User ID": ["7", "7", ""], "Course": ["A"] * 3,
+        ...                     "Status": ["Enrolled"] * 3})
+        >>> read_completions(raw).report()[["what", "rows"]].values.tolist()
+        [['read', 3], ['kept', 1], ['rejected', 2], ['duplicate', 1], ['missing (User ID)', 1]]
+        """
+        rows = [
+            {"what": "read", "rows": self.rows_read, "example_row": None, "example": None},
+            {"what": "kept", "rows": self.n_kept, "example_row": None, "example": None},
+            {"what": "rejected", "rows": self.n_rejected, "example_row": None, "example": None},
+        ]
+        if len(self.rejected):
+            rej = self.rejected
+            for (check, col), grp in rej.groupby(["check", "column"], dropna=False, sort=True):
+                first = grp.iloc[0]
+                rows.append({
+                    "what": f"{check} ({col})" if isinstance(col, str) else str(check),
+                    "rows": int(grp["source_row"].nunique()),
+                    "example_row": int(first["source_row"]),
+                    "example": str(first["reason"]),
+                })
+        out = pd.DataFrame(rows, columns=["what", "rows", "example_row", "example"])
+        out["rows"] = out["rows"].astype("int64")
+        out["example_row"] = out["example_row"].astype("Int64")
+        return out
+
     def summary(self) -> str:
         """A short text report: rows read, kept, rejected and the main reasons."""
         lines = [
