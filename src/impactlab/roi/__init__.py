@@ -2,5 +2,7 @@
 
 from impactlab.roi.core import RoiResult, roi
 from impactlab.roi.costs import CATEGORIES, Costs
+from impactlab.roi.exposure import ExposureEffect, exposure
+from impactlab.roi.stream import payback, stream_weights
 
-__all__ = ["CATEGORIES", "Costs", "RoiResult", "roi"]
+__all__ = ["CATEGORIES", "Costs", "ExposureEffect", "RoiResult", "exposure", "payback", "roi", "stream_weights"]

@@ -1,0 +1,117 @@
+"""Small interval estimators shared by the Kirkpatrick levels (proportions, means, NPS, correlations)."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from impactlab.errors import DataError
+
+
+def check_level(level: Any) -> float:
+    if isinstance(level, bool) or not isinstance(level, (int, float)) or not 0 < float(level) < 1:
+        raise ValueError(f"The 'level' parameter must be between 0 and 1 (e.g. 0.95). Got {level!r} instead.")
+    return float(level)
+
+
+def z_value(level: float) -> float:
+    return float(stats.norm.ppf(0.5 + level / 2))
+
+
+def wilson(successes: float, n: float, level: float = 0.95) -> tuple[float, float]:
+    """Wilson score interval of a proportion (Wilson 1927, *JASA* 22(158); Agresti & Coull 1998).
+
+    ``(p + z^2/2n -/+ z sqrt(p(1-p)/n + z^2/4n^2)) / (1 + z^2/n)``; ``(nan, nan)`` when ``n == 0``.
+    """
+    if n <= 0:
+        return math.nan, math.nan
+    z = z_value(level)
+    p = successes / n
+    denom = 1 + z * z / n
+    centre = (p + z * z / (2 * n)) / denom
+    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / denom
+    return max(0.0, centre - half), min(1.0, centre + half)
+
+
+def mean_ci(values: np.ndarray, level: float = 0.95) -> tuple[float, float, float, float]:
+    """(mean, std_error, conf_low, conf_high) with a Student t interval; NaN bounds when n < 2."""
+    x = np.asarray(values, dtype="float64")
+    x = x[np.isfinite(x)]
+    n = len(x)
+    if n == 0:
+        return math.nan, math.nan, math.nan, math.nan
+    m = float(x.mean())
+    if n < 2:
+        return m, math.nan, math.nan, math.nan
+    se = float(x.std(ddof=1) / math.sqrt(n))
+    t = float(stats.t.ppf(0.5 + level / 2, n - 1))
+    return m, se, m - t * se, m + t * se
+
+
+def nps(scores: np.ndarray, level: float = 0.95) -> dict[str, float]:
+    """Net Promoter Score in points (-100..100) with its multinomial-variance interval.
+
+    NPS = 100 (p_P - p_D), promoters 9-10 and detractors 0-6 on the 0-10 scale (Reichheld 2003, *Harvard
+    Business Review* 81(12)). ``Var(p_P - p_D) = (p_P + p_D - (p_P - p_D)^2) / n`` for one multinomial
+    draw of ``n`` answers; the interval is the normal (Wald) one, clipped to [-100, 100]
+    (Rocks 2016, "Confidence intervals for the Net Promoter Score").
+    """
+    x = np.asarray(scores, dtype="float64")
+    x = x[np.isfinite(x)]
+    n = len(x)
+    promoters = int(np.sum(x >= 9))
+    detractors = int(np.sum(x <= 6))
+    if n == 0:
+        return {"n": 0, "promoters": 0, "passives": 0, "detractors": 0, "nps": math.nan,
+                "std_error": math.nan, "conf_low": math.nan, "conf_high": math.nan}
+    pp, pd_ = promoters / n, detractors / n
+    score = pp - pd_
+    se = math.sqrt(max(pp + pd_ - score**2, 0.0) / n)
+    z = z_value(level)
+    return {"n": n, "promoters": promoters, "passives": n - promoters - detractors, "detractors": detractors,
+            "nps": 100 * score, "std_error": 100 * se, "conf_low": max(-100.0, 100 * (score - z * se)),
+            "conf_high": min(100.0, 100 * (score + z * se))}
+
+
+def correlation(x: np.ndarray, y: np.ndarray, level: float = 0.95) -> dict[str, float]:
+    """Pearson correlation with its Fisher-z interval (Fisher 1921) and the two-sided p-value."""
+    a = np.asarray(x, dtype="float64")
+    b = np.asarray(y, dtype="float64")
+    ok = np.isfinite(a) & np.isfinite(b)
+    a, b = a[ok], b[ok]
+    n = len(a)
+    if n < 4 or np.std(a) == 0 or np.std(b) == 0:
+        return {"n": n, "estimate": math.nan, "conf_low": math.nan, "conf_high": math.nan, "p_value": math.nan}
+    r, p = stats.pearsonr(a, b)
+    z = math.atanh(min(max(float(r), -0.999999), 0.999999))
+    half = z_value(level) / math.sqrt(n - 3)
+    return {"n": n, "estimate": float(r), "conf_low": math.tanh(z - half), "conf_high": math.tanh(z + half),
+            "p_value": float(p)}
+
+
+def as_frame(data: Any, reader: Callable[..., Any], what: str, required: tuple[str, ...]) -> pd.DataFrame:
+    """The canonical frame of a Table, or of a DataFrame read (strictly) by ``reader``.
+
+    A DataFrame is validated by the reader with ``errors="raise"``, so a bad row raises :class:`DataError`
+    listing every failure; a Table has already been validated (its rejected rows stay in ``.rejected``).
+    """
+    frame = getattr(data, "frame", None)
+    if isinstance(frame, pd.DataFrame):
+        out = frame.copy()
+    elif isinstance(data, pd.DataFrame):
+        out = reader(data, errors="raise").frame.copy()
+    else:
+        raise TypeError(f"{what} expects a Table (from impactlab.read_{what}) or a DataFrame. "
+                        f"Got {type(data).__name__} instead.")
+    missing = [c for c in required if c not in out.columns]
+    if missing:
+        raise DataError(f"The {what} table lacks the column(s) {', '.join(missing)}.",
+                        hint=f"Read it with impactlab.read_{what}(..., columns={{...}}) to map its headers.")
+    if out.empty:
+        raise DataError(f"The {what} table has no rows.", hint="Check the file and the filters applied.")
+    return out

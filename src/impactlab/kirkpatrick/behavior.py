@@ -1,0 +1,237 @@
+"""Kirkpatrick level 3, behaviour: do participants apply the skill on the job?
+
+Manager (or 360) ratings of the target behaviours at baseline and at checkpoints after training (30, 60
+and 90 days by default): mean rating and change from baseline with intervals, and the share of
+participants applying the skill (adoption), by programme and cohort. Observations are placed on the
+checkpoint nearest to their day since training, within ``window`` days; the baseline is any observation
+before training. Kirkpatrick & Kirkpatrick, *Kirkpatrick's Four Levels of Training Evaluation* (ATD
+Press, 2016), ch. 6, for the checkpoints and the "required drivers" of level 3.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from impactlab.errors import DataError
+from impactlab.io import read_observations
+from impactlab.kirkpatrick._stats import as_frame, check_level, mean_ci, wilson
+from impactlab.results.base import frame_html
+
+TRAINED_STATUSES = ("completed", "passed")
+
+
+@dataclass(frozen=True, repr=False, eq=False)
+class BehaviorResult:
+    """Level-3 summaries. Built by :func:`behavior`; immutable.
+
+    Attributes
+    ----------
+    waves : DataFrame
+        One row per programme (and group) and wave (``baseline``, then each checkpoint in days): ``n, mean,
+        conf_low, conf_high, change, change_low, change_high, n_paired, applying, applying_low,
+        applying_high`` (change: paired on people rated at baseline and at the wave; applying: share whose
+        mean rating is at least the threshold, Wilson interval). ``applying`` at a checkpoint is the
+        adoption at that many days.
+    behaviors : DataFrame
+        The same by behaviour (mean and change only).
+    people : DataFrame
+        One row per person and programme: ``employee_id, program, baseline, latest, change`` (mean rating
+        over behaviours; latest = the last checkpoint observed), for the chain of evidence.
+    threshold : float
+        Rating counted as applying the skill.
+    level : float
+    spec : mapping
+    notes : tuple of str
+    """
+
+    waves: pd.DataFrame
+    behaviors: pd.DataFrame
+    people: pd.DataFrame
+    threshold: float
+    level: float
+    spec: Mapping[str, Any] = field(default_factory=dict)
+    notes: tuple[str, ...] = ()
+
+    def adoption(self) -> pd.DataFrame:
+        """Share applying the skill at each checkpoint, with its interval (the baseline row left out)."""
+        w = self.waves[self.waves["wave"] != "baseline"]
+        return w.drop(columns=["mean", "conf_low", "conf_high"]).reset_index(drop=True)
+
+    def headline(self) -> dict[str, Any]:
+        """Change from baseline at the last checkpoint with data (first programme, all groups pooled)."""
+        w = self.waves[(self.waves["wave"] != "baseline") & self.waves["n_paired"].gt(1)]
+        if w.empty:
+            r = self.waves.iloc[0]
+            return {"metric": "mean rating", "estimate": float(r["mean"]), "conf_low": float(r["conf_low"]),
+                    "conf_high": float(r["conf_high"]), "n": int(r["n"])}
+        r = w.iloc[-1]
+        return {"metric": f"rating change at {r['wave']} days", "estimate": float(r["change"]),
+                "conf_low": float(r["change_low"]), "conf_high": float(r["change_high"]),
+                "n": int(r["n_paired"])}
+
+    def tidy(self) -> pd.DataFrame:
+        return self.waves.copy()
+
+    def summary(self) -> str:
+        lines = [f"Level 3 behaviour (applying = mean rating >= {self.threshold:g})"]
+        for r in self.waves.itertuples():
+            change = "" if r.wave == "baseline" else (f", change {r.change:+.2f} ({r.change_low:+.2f} to "
+                                                      f"{r.change_high:+.2f}, n = {r.n_paired})")
+            lines.append(f"  {r.program} {r.wave}: mean {r.mean:.2f} ({r.conf_low:.2f} to {r.conf_high:.2f}), "
+                         f"applying {r.applying:.0%} ({r.applying_low:.0%} to {r.applying_high:.0%}){change}")
+        lines += [f"  note: {n}" for n in self.notes]
+        return "\n".join(lines)
+
+    def _repr_html_(self) -> str:
+        return frame_html(self.waves, "Level 3: behaviour", self.summary().splitlines()[:1])
+
+    def __repr__(self) -> str:
+        h = self.headline()
+        return f"BehaviorResult({h['metric']}={h['estimate']:.3g}, n={h['n']})"
+
+
+def _training_dates(trained_at: Any) -> pd.DataFrame:
+    """``employee_id, program (optional), trained_at`` from completions, a frame or a Series."""
+    if isinstance(trained_at, pd.Series):
+        out = trained_at.rename("trained_at").rename_axis("employee_id").reset_index()
+    else:
+        frame = getattr(trained_at, "frame", trained_at)
+        if not isinstance(frame, pd.DataFrame) or "employee_id" not in frame:
+            raise TypeError("The 'trained_at' parameter must be completions (Table or frame with employee_id, "
+                            "status, completed_at), a frame with employee_id and trained_at, or a Series of "
+                            f"dates indexed by employee_id. Got {type(trained_at).__name__}.")
+        if "trained_at" in frame:
+            out = frame
+        elif {"completed_at", "status"} <= set(frame.columns):
+            out = frame[frame["status"].isin(TRAINED_STATUSES)].rename(columns={"completed_at": "trained_at"})
+        else:
+            raise DataError("The training dates need columns trained_at, or status and completed_at.",
+                            hint="Pass the completions Table from impactlab.read_completions.")
+        out = out[["employee_id", *(["program"] if "program" in out else []), "trained_at"]]
+    out = out.assign(employee_id=out["employee_id"].astype(str),
+                     trained_at=pd.to_datetime(out["trained_at"], utc=True)).dropna(subset=["trained_at"])
+    keys = ["employee_id", *(["program"] if "program" in out else [])]
+    return out.sort_values("trained_at").groupby(keys, as_index=False).first()
+
+
+def behavior(observations: Any, *, trained_at: Any = None, checkpoints: Iterable[int] = (30, 60, 90),
+             window: int = 15, threshold: float = 4.0, by: str | Iterable[str] | None = None,
+             level: float = 0.95) -> BehaviorResult:
+    """Level-3 behaviour: rating change from baseline and adoption at 30/60/90 days, with intervals.
+
+    Parameters
+    ----------
+    observations : Table or DataFrame
+        The canonical observations table (``read_observations``); a DataFrame is read strictly.
+    trained_at : completions Table, DataFrame or Series, optional
+        When each person was trained: the completions table (first completed or passed row), a frame with
+        ``employee_id`` (``program``) and ``trained_at``, or a Series of dates by employee id. Without it
+        each person's first observation is taken as the baseline, at day 0 (stated in ``notes``).
+    checkpoints : iterable of int
+        Days after training at which behaviour is assessed.
+    window : int
+        Largest distance in days between an observation and its checkpoint.
+    threshold : float
+        Mean rating at or above which a person counts as applying the skill (4 on a 1-5 scale:
+        "usually").
+    by : str or list of str, optional
+        Grouping columns beside ``program``; ``"cohort"`` is the month of training.
+    level : float
+        Confidence level.
+
+    Returns
+    -------
+    BehaviorResult
+
+    Raises
+    ------
+    DataError
+        Missing columns, no rows, or no observation near any checkpoint.
+    """
+    level = check_level(level)
+    cps = sorted({int(c) for c in checkpoints})
+    if not cps or cps[0] <= 0:
+        raise ValueError(f"The 'checkpoints' parameter must list positive days. Got {list(checkpoints)!r}.")
+    if isinstance(window, bool) or not isinstance(window, int) or window < 0:
+        raise ValueError(f"The 'window' parameter must be a non-negative integer of days. Got {window!r}.")
+    df = as_frame(observations, read_observations, "observations",
+                  ("employee_id", "behavior", "rating", "observed_at"))
+    df = df.assign(employee_id=df["employee_id"].astype(str),
+                   program=df["program"].astype(str) if "program" in df else "programme")
+    notes = []
+    if trained_at is not None:
+        dates = _training_dates(trained_at)
+        on = [c for c in ("employee_id", "program") if c in dates]
+        df = df.merge(dates, on=on, how="left")
+        untrained = df["trained_at"].isna()
+        if untrained.any():
+            notes.append(f"{int(df.loc[untrained, 'employee_id'].nunique())} observed people have no training "
+                         "date and were left out.")
+            df = df[~untrained]
+    else:
+        df["trained_at"] = df.groupby(["employee_id", "program"])["observed_at"].transform("min")
+        notes.append("no training dates given: each person's first observation is the baseline (day 0) and "
+                     "checkpoints count from it.")
+    days = (df["observed_at"] - df["trained_at"]).dt.total_seconds() / 86_400
+    base = days < 0 if trained_at is not None else days < 1  # the first day of observation is the baseline
+    near = np.abs(days.to_numpy()[:, None] - np.array(cps)[None, :])
+    wave = np.where(near.min(axis=1) <= window, np.array([str(c) for c in cps])[near.argmin(axis=1)], None)
+    df["wave"] = np.where(base, "baseline", wave)
+    outside = int(df["wave"].isna().sum())
+    if outside:
+        notes.append(f"{outside} observation(s) more than {window} days from any checkpoint were left out.")
+    df = df.dropna(subset=["wave"])
+    if not (df["wave"] != "baseline").any():
+        raise DataError(f"No observation lies within {window} days of the checkpoints {cps}.",
+                        hint="Check the training dates, or widen window= / change checkpoints=.")
+    by_cols = [by] if isinstance(by, str) else list(by or [])
+    if "cohort" in by_cols and "cohort" not in df:
+        df["cohort"] = df["trained_at"].dt.tz_convert(None).dt.to_period("M").astype(str)
+    keys = ["program", *by_cols]
+    order = ["baseline", *[str(c) for c in cps]]
+    person = df.groupby([*keys, "employee_id", "wave"], as_index=False)["rating"].mean()
+
+    def summarise(frame: pd.DataFrame, group_keys: list[str], with_applying: bool) -> pd.DataFrame:
+        rows = []
+        for key, g in frame.groupby(group_keys, sort=True, dropna=False):
+            key = key if isinstance(key, tuple) else (key,)
+            ids = g.pivot_table(index="employee_id", columns="wave", values="rating", aggfunc="mean")
+            for w in order:
+                if w not in ids:
+                    continue
+                x = ids[w].dropna().to_numpy()
+                m, _, lo, hi = mean_ci(x, level)
+                row = {**dict(zip(group_keys, key, strict=True)), "wave": w, "n": len(x), "mean": m,
+                       "conf_low": lo, "conf_high": hi}
+                if w != "baseline" and "baseline" in ids:
+                    pair = ids[["baseline", w]].dropna()
+                    c, _, clo, chi = mean_ci((pair[w] - pair["baseline"]).to_numpy(), level)
+                    row.update(change=c, change_low=clo, change_high=chi, n_paired=len(pair))
+                else:
+                    row.update(change=np.nan, change_low=np.nan, change_high=np.nan, n_paired=0)
+                if with_applying:
+                    k = float(np.sum(x >= threshold))
+                    alo, ahi = wilson(k, len(x), level)
+                    row.update(applying=k / len(x) if len(x) else np.nan, applying_low=alo, applying_high=ahi)
+                rows.append(row)
+        return pd.DataFrame(rows)
+
+    waves = summarise(person, keys, True)
+    per_behavior = df.groupby([*keys, "behavior", "employee_id", "wave"], as_index=False)["rating"].mean()
+    behaviors = summarise(per_behavior, [*keys, "behavior"], False)
+    wide = person.pivot_table(index=["employee_id", "program"], columns="wave", values="rating", aggfunc="mean")
+    later = [str(c) for c in cps if str(c) in wide]
+    people = pd.DataFrame({
+        "baseline": wide["baseline"] if "baseline" in wide else np.nan,
+        "latest": wide[later].ffill(axis=1).iloc[:, -1] if later else np.nan,
+    }).reset_index()
+    people["change"] = people["latest"] - people["baseline"]
+    spec = {"checkpoints": cps, "window": window, "threshold": threshold, "by": by_cols, "level": level,
+            "anchored_on": "training date" if trained_at is not None else "first observation"}
+    return BehaviorResult(waves=waves, behaviors=behaviors, people=people, threshold=float(threshold),
+                          level=level, spec=spec, notes=tuple(notes))

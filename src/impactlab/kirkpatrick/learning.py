@@ -1,0 +1,307 @@
+"""Kirkpatrick level 2, learning: did participants learn?
+
+Pre/post gain, Hake's normalised gain, paired effect sizes d_z and Hedges' g with intervals, the paired
+t test, pass rates, retention from a delayed post-test and item difficulty. Scores are put on the percent
+of the maximum score (``100 x score / max_score``) so that tests with different maxima compare.
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+import numpy as np
+import pandas as pd
+from scipy import optimize, stats
+
+from impactlab.errors import DataError, DataQualityWarning, check_option
+from impactlab.io import read_assessments
+from impactlab.kirkpatrick._stats import as_frame, check_level, mean_ci, wilson, z_value
+from impactlab.results.base import frame_html
+
+Attempt = Literal["first", "best", "last"]
+REJECTED_COLUMNS = ("employee_id", "program", "source_row", "reason")
+
+
+def hake_band(g: float) -> str:
+    """Hake (1998) bands of the normalised gain: low < 0.3 <= medium < 0.7 <= high."""
+    if not math.isfinite(g):
+        return "n/a"
+    return "low" if g < 0.3 else "medium" if g < 0.7 else "high"
+
+
+def d_z_interval(d: float, n: int, level: float = 0.95) -> tuple[float, float]:
+    """Exact interval of the paired effect size ``d_z = mean(diff) / sd(diff)`` by inverting the noncentral
+    t distribution of ``t = d_z sqrt(n)`` with ``n - 1`` df (Steiger & Fouladi 1997; Cumming 2012, ch. 11)."""
+    if n < 3 or not math.isfinite(d):
+        return math.nan, math.nan
+    t = d * math.sqrt(n)
+    df = n - 1
+    span = 10 + 2 * abs(t)
+
+    def solve(p: float) -> float:
+        return float(optimize.brentq(lambda ncp: stats.nct.cdf(t, df, ncp) - p, t - span, t + span))
+
+    a = (1 - level) / 2
+    return solve(1 - a) / math.sqrt(n), solve(a) / math.sqrt(n)
+
+
+@dataclass(frozen=True, repr=False, eq=False)
+class LearningResult:
+    """Level-2 summaries. Built by :func:`learning`; immutable.
+
+    Attributes
+    ----------
+    summary_table : DataFrame
+        One row per programme (and group): ``n, pre_mean, post_mean, gain, gain_low, gain_high, t_statistic,
+        p_value, hake_gain, hake_low, hake_high, hake_band, mean_individual_gain, d_z, d_z_low, d_z_high,
+        hedges_g, hedges_g_low, hedges_g_high, pass_rate, pass_low, pass_high, retention, retention_low,
+        retention_high, n_delayed`` (scores in percent of the maximum).
+    people : DataFrame
+        One row per person and programme: ``employee_id, program, pre, post, delayed, gain, normalised_gain``.
+    items : DataFrame
+        Item difficulty (share correct, Wilson interval) and item-rest discrimination, when item data were
+        given; else empty.
+    rejected : DataFrame
+        Pairs left out, with ``reason`` (e.g. a post-test taken before the pre-test).
+    attempt : str
+        Which attempt of a retaken post-test (or delayed test) was kept: first, best or last. The pre-test
+        is always the first attempt (the baseline).
+    level : float
+    spec : mapping
+    """
+
+    summary_table: pd.DataFrame
+    people: pd.DataFrame
+    items: pd.DataFrame
+    rejected: pd.DataFrame
+    attempt: str
+    level: float
+    spec: Mapping[str, Any] = field(default_factory=dict)
+
+    def headline(self) -> dict[str, Any]:
+        """Hake normalised gain of the first programme, with its interval."""
+        r = self.summary_table.iloc[0]
+        return {"metric": "normalised gain (Hake)", "estimate": float(r["hake_gain"]),
+                "conf_low": float(r["hake_low"]), "conf_high": float(r["hake_high"]), "n": int(r["n"])}
+
+    def tidy(self) -> pd.DataFrame:
+        return self.summary_table.copy()
+
+    def summary(self) -> str:
+        lines = [f"Level 2 learning ({self.attempt} attempt of retaken tests; pre-test: first attempt)"]
+        for r in self.summary_table.itertuples():
+            lines.append(
+                f"  {r.program}: n = {r.n}, pre {r.pre_mean:.1f} % -> post {r.post_mean:.1f} %, gain "
+                f"{r.gain:.1f} points ({r.gain_low:.1f} to {r.gain_high:.1f}); Hake g {r.hake_gain:.2f} "
+                f"({r.hake_low:.2f} to {r.hake_high:.2f}, {r.hake_band}); d_z {r.d_z:.2f} ({r.d_z_low:.2f} to "
+                f"{r.d_z_high:.2f}); Hedges' g {r.hedges_g:.2f} ({r.hedges_g_low:.2f} to {r.hedges_g_high:.2f})")
+            if math.isfinite(r.pass_rate):
+                lines.append(f"    pass rate {r.pass_rate:.0%} ({r.pass_low:.0%} to {r.pass_high:.0%})")
+            if r.n_delayed:
+                lines.append(f"    retention of the gain at the delayed test {r.retention:.0%} "
+                             f"({r.retention_low:.0%} to {r.retention_high:.0%}), n = {r.n_delayed}")
+        if len(self.rejected):
+            lines.append(f"  {len(self.rejected)} pair(s) rejected (see .rejected)")
+        return "\n".join(lines)
+
+    def _repr_html_(self) -> str:
+        return frame_html(self.summary_table, "Level 2: learning", self.summary().splitlines()[:1])
+
+    def __repr__(self) -> str:
+        h = self.headline()
+        return f"LearningResult(hake_gain={h['estimate']:.3g}, n={h['n']}, attempt={self.attempt!r})"
+
+
+def _pick(df: pd.DataFrame, how: str) -> pd.DataFrame:
+    """One row per person, programme and kind: the chosen attempt."""
+    order = ["employee_id", "program", "kind", "_attempt", "taken_at"]
+    df = df.sort_values(order, kind="mergesort")
+    keys = ["employee_id", "program", "kind"]
+    if how == "first":
+        return df.groupby(keys, sort=False).head(1)
+    if how == "last":
+        return df.groupby(keys, sort=False).tail(1)
+    return df.sort_values([*keys, "pct", "taken_at"], ascending=[True, True, True, False, True],
+                          kind="mergesort").groupby(keys, sort=False).head(1)
+
+
+def _ratio_ci(a: np.ndarray, b: np.ndarray, level: float) -> tuple[float, float, float]:
+    """Ratio of means ``mean(a) / mean(b)`` with a delta-method interval (paired observations)."""
+    n = len(a)
+    if n < 2 or b.mean() == 0:
+        return math.nan, math.nan, math.nan
+    r = a.mean() / b.mean()
+    cov = np.cov(a, b, ddof=1)
+    var = (cov[0, 0] - 2 * r * cov[0, 1] + r * r * cov[1, 1]) / (n * b.mean() ** 2)
+    half = z_value(level) * math.sqrt(max(var, 0.0))
+    return float(r), float(r - half), float(r + half)
+
+
+def _summarise(g: pd.DataFrame, level: float, pass_mark: float | None) -> dict[str, Any]:
+    pre, post = g["pre"].to_numpy(), g["post"].to_numpy()
+    diff = post - pre
+    n = len(g)
+    gain, se, glo, ghi = mean_ci(diff, level)
+    sd = float(diff.std(ddof=1)) if n > 1 else math.nan
+    t_stat = gain / se if se and se > 0 else math.nan
+    p = float(2 * stats.t.sf(abs(t_stat), n - 1)) if math.isfinite(t_stat) else math.nan
+    # Hake (1998, Am. J. Phys. 66(1)): class-average gain <g> = (<post> - <pre>) / (100 - <pre>);
+    # delta-method interval from the covariance of (pre, diff)
+    room = 100 - pre.mean()
+    hake = gain / room if room > 0 else math.nan
+    hlo = hhi = math.nan
+    if n > 1 and room > 0:
+        cov = np.cov(pre, diff, ddof=1)
+        grad = np.array([gain / room**2, 1 / room])
+        half = z_value(level) * math.sqrt(max(grad @ cov @ grad / n, 0.0))
+        hlo, hhi = hake - half, hake + half
+    d_z = gain / sd if sd and sd > 0 else math.nan
+    dz_lo, dz_hi = d_z_interval(d_z, n, level)
+    # Hedges' g_av for the paired design (Lakens 2013, Front. Psychol. 4:863, eq. 10), variance of d for
+    # matched groups (Borenstein et al. 2009, Introduction to Meta-Analysis, eq. 4.28)
+    s_av = math.sqrt((pre.var(ddof=1) + post.var(ddof=1)) / 2) if n > 1 else math.nan
+    hg = hg_lo = hg_hi = math.nan
+    if n > 2 and s_av > 0:
+        d_av = gain / s_av
+        r = float(np.corrcoef(pre, post)[0, 1]) if pre.std() > 0 and post.std() > 0 else 0.0
+        j = 1 - 3 / (4 * (n - 1) - 1)
+        hg = j * d_av
+        var = j**2 * (1 / n + d_av**2 / (2 * n)) * 2 * (1 - r)
+        half = z_value(level) * math.sqrt(max(var, 0.0))
+        hg_lo, hg_hi = hg - half, hg + half
+    rate = plo = phi = math.nan
+    if pass_mark is not None:
+        passed = float(np.sum(post >= 100 * pass_mark))
+        rate = passed / n
+        plo, phi = wilson(passed, n, level)
+    ret = rlo = rhi = math.nan
+    d = g.dropna(subset=["delayed"])
+    if len(d) > 1:
+        ret, rlo, rhi = _ratio_ci((d["delayed"] - d["pre"]).to_numpy(), (d["post"] - d["pre"]).to_numpy(), level)
+    indiv = g["normalised_gain"].to_numpy()
+    return {"n": n, "pre_mean": float(pre.mean()), "post_mean": float(post.mean()), "gain": gain,
+            "gain_low": glo, "gain_high": ghi, "t_statistic": t_stat, "p_value": p, "hake_gain": hake,
+            "hake_low": hlo, "hake_high": hhi, "hake_band": hake_band(hake),
+            "mean_individual_gain": float(np.nanmean(indiv)) if np.isfinite(indiv).any() else math.nan,
+            "d_z": d_z, "d_z_low": dz_lo, "d_z_high": dz_hi, "hedges_g": hg, "hedges_g_low": hg_lo,
+            "hedges_g_high": hg_hi, "pass_rate": rate, "pass_low": plo, "pass_high": phi, "retention": ret,
+            "retention_low": rlo, "retention_high": rhi, "n_delayed": len(d)}
+
+
+def _item_table(items: Any, level: float) -> pd.DataFrame:
+    df = getattr(items, "frame", items)
+    if not isinstance(df, pd.DataFrame) or not {"employee_id", "item", "correct"} <= set(df.columns):
+        raise DataError("Item data need columns employee_id, item and correct (1 right, 0 wrong).",
+                        hint="Pass items=DataFrame with those columns (one row per person and item).")
+    bad = df[~df["correct"].isin([0, 1, True, False])]
+    if len(bad):
+        raise DataError(f"{len(bad)} item answer(s) are not 0/1 in column 'correct'.",
+                        hint="Score each item 1 (right) or 0 (wrong) before passing it.")
+    df = df.assign(correct=df["correct"].astype(float))
+    wide = df.pivot_table(index="employee_id", columns="item", values="correct", aggfunc="first")
+    rows = []
+    for item in wide.columns:
+        x = wide[item].dropna()
+        k = float(x.sum())
+        lo, hi = wilson(k, len(x), level)
+        rest = wide.drop(columns=item).loc[x.index].sum(axis=1)
+        disc = float(np.corrcoef(x, rest)[0, 1]) if len(x) > 2 and x.std() > 0 and rest.std() > 0 else math.nan
+        rows.append({"item": item, "n": len(x), "difficulty": k / len(x), "conf_low": lo, "conf_high": hi,
+                     "discrimination": disc})
+    return pd.DataFrame(rows)
+
+
+def learning(assessments: Any, *, attempt: Attempt = "first", pass_mark: float | None = None,
+             by: str | Iterable[str] | None = None, items: Any = None, level: float = 0.95) -> LearningResult:
+    """Level-2 learning: gains, normalised gain, paired effect sizes, pass rates, retention, item difficulty.
+
+    Parameters
+    ----------
+    assessments : Table or DataFrame
+        The canonical assessments table (``read_assessments``): ``kind`` pre / post / delayed. A DataFrame is
+        read strictly (any bad row raises :class:`DataError`).
+    attempt : {"first", "best", "last"}
+        Which attempt of a retaken post-test (and delayed test) counts, by ``attempt`` then ``taken_at``;
+        stated in the result. The pre-test is always the first attempt.
+    pass_mark : float, optional
+        Share of the maximum score needed to pass (e.g. 0.8); gives the pass rate at the post-test.
+    by : str or list of str, optional
+        Grouping columns beside ``program``.
+    items : DataFrame, optional
+        Item-level answers ``employee_id, item, correct`` for item difficulty and discrimination.
+    level : float
+        Confidence level.
+
+    Returns
+    -------
+    LearningResult
+
+    Raises
+    ------
+    DataError
+        No ``max_score`` (percent scores and Hake's gain need it), no complete pre/post pair, bad item data.
+
+    Notes
+    -----
+    A pair whose post-test was taken before its pre-test is rejected (``.rejected``, with a
+    :class:`DataQualityWarning`), never silently swapped.
+    """
+    level = check_level(level)
+    check_option("attempt", attempt, ("first", "best", "last"))
+    if pass_mark is not None and (isinstance(pass_mark, bool) or not 0 < float(pass_mark) <= 1):
+        raise ValueError(f"The 'pass_mark' parameter is a share of the maximum score in (0, 1]. "
+                         f"Got {pass_mark!r} instead.")
+    df = as_frame(assessments, read_assessments, "assessments",
+                  ("employee_id", "program", "kind", "score", "taken_at"))
+    if "max_score" not in df or df["max_score"].isna().any():
+        raise DataError("Some assessment rows have no max_score: scores cannot be put on a percent scale.",
+                        hint="Give max_score on every row (read_assessments(..., columns={'Max': 'max_score'})).")
+    by_cols = [by] if isinstance(by, str) else list(by or [])
+    df = df.assign(pct=100 * df["score"].astype(float) / df["max_score"].astype(float),
+                   _attempt=df["attempt"].astype("float64") if "attempt" in df else np.nan,
+                   kind=df["kind"].astype(str).str.lower())
+    chosen = pd.concat([_pick(df[df["kind"] == "pre"], "first"),
+                        _pick(df[df["kind"] != "pre"], attempt)])
+    keys = ["employee_id", "program"]
+    extra = {c: "first" for c in by_cols}
+    wide = chosen.pivot_table(index=keys, columns="kind", values="pct", aggfunc="first")
+    when = chosen.pivot_table(index=keys, columns="kind", values="taken_at", aggfunc="first")
+    if {"pre", "post"} - set(wide.columns):
+        raise DataError("The assessments hold no pre-test and post-test of the same person.",
+                        hint="Each person needs one row of kind 'pre' and one of kind 'post'.")
+    wide = wide.reindex(columns=["pre", "post", "delayed"])
+    both = wide.dropna(subset=["pre", "post"])
+    order_bad = when.loc[both.index, "post"] < when.loc[both.index, "pre"]
+    rows_of = chosen.set_index(keys)
+    rejected = [{"employee_id": e, "program": p,
+                 "source_row": rows_of.loc[(e, p)].query("kind == 'post'")["source_row"].iloc[0]
+                 if "source_row" in rows_of else None,
+                 "reason": "post-test taken before the pre-test"} for e, p in both.index[order_bad.to_numpy()]]
+    if rejected:
+        warnings.warn(f"{len(rejected)} pre/post pair(s) have the post-test before the pre-test and were left "
+                      "out (see .rejected).", DataQualityWarning, stacklevel=2)
+    people = both[~order_bad.to_numpy()].reset_index()
+    if by_cols:
+        people = people.merge(chosen.groupby(keys).agg(extra).reset_index(), on=keys, how="left")
+    people["gain"] = people["post"] - people["pre"]
+    room = 100 - people["pre"]
+    people["normalised_gain"] = np.where(room > 0, people["gain"] / room.where(room > 0), np.nan)
+    if people.empty:
+        raise DataError("No usable pre/post pair remains.", hint="See the rejected pairs and fix their dates.")
+    out = []
+    for key, g in people.groupby(["program", *by_cols], sort=True, dropna=False):
+        key = key if isinstance(key, tuple) else (key,)
+        out.append({**dict(zip(["program", *by_cols], key, strict=True)), **_summarise(g, level, pass_mark)})
+    item_table = _item_table(items, level) if items is not None else pd.DataFrame(
+        columns=["item", "n", "difficulty", "conf_low", "conf_high", "discrimination"])
+    spec = {"attempt": attempt, "pass_mark": pass_mark, "by": by_cols, "level": level}
+    return LearningResult(summary_table=pd.DataFrame(out), people=people.rename_axis(None, axis=1),
+                          items=item_table, rejected=pd.DataFrame(rejected, columns=list(REJECTED_COLUMNS)),
+                          attempt=attempt, level=level, spec=spec)
+
+
+__all__ = ["LearningResult", "d_z_interval", "hake_band", "learning"]

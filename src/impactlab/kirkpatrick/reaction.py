@@ -1,0 +1,254 @@
+"""Kirkpatrick level 1, reaction: did participants find the programme engaging and relevant?
+
+Net Promoter Score of the recommend item (0-10), mean and top-box share of every Likert item, by
+programme and any grouping column (cohort, facilitator...), each with a confidence interval, and the
+response rate when the roster of invitees is given. Reactions are weak predictors of transfer (Alliger
+et al. 1997, *Personnel Psychology* 50(2)); utility items do better than liking items. They are the first
+link of the chain, not evidence of impact.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from impactlab.errors import DataError, Failure
+from impactlab.io import read_surveys
+from impactlab.kirkpatrick._stats import as_frame, check_level, mean_ci, nps, wilson
+from impactlab.results.base import _fmt, frame_html
+
+Scale = tuple[float, float]
+
+
+@dataclass(frozen=True, repr=False, eq=False)
+class ReactionResult:
+    """Level-1 summaries. Built by :func:`reaction`; immutable.
+
+    Attributes
+    ----------
+    items : DataFrame
+        One row per programme (and group) and item: ``n, mean, std_error, conf_low, conf_high, scale_min,
+        scale_max, top_box, top_box_low, top_box_high, reversed`` (top box: share in the top ``top_box``
+        points of the scale, Wilson interval).
+    nps : DataFrame
+        One row per programme (and group): ``n, promoters, passives, detractors, nps, std_error, conf_low,
+        conf_high`` (empty when there is no recommend item).
+    response : DataFrame
+        ``program, invited, respondents, rate, conf_low, conf_high`` when a roster was given, else empty.
+    respondents : DataFrame
+        One row per respondent and programme: ``employee_id, program, reaction`` (mean of the Likert items
+        rescaled to 0-1, reverse-coded items turned), for the chain of evidence.
+    level : float
+    spec : mapping
+    """
+
+    items: pd.DataFrame
+    nps: pd.DataFrame
+    response: pd.DataFrame
+    respondents: pd.DataFrame
+    level: float
+    spec: Mapping[str, Any] = field(default_factory=dict)
+
+    def headline(self) -> dict[str, Any]:
+        """The level's headline: NPS (all programmes pooled) when available, else the first item's mean."""
+        if len(self.nps) and "pooled" in self.spec:
+            return dict(self.spec["pooled"])
+        row = self.items.iloc[0]
+        return {"metric": f"mean {row['item']}", "estimate": float(row["mean"]),
+                "conf_low": float(row["conf_low"]), "conf_high": float(row["conf_high"]), "n": int(row["n"])}
+
+    def tidy(self) -> pd.DataFrame:
+        """The item table (tidy, one row per programme, group and item)."""
+        return self.items.copy()
+
+    def summary(self) -> str:
+        h = self.headline()
+        lines = [f"Level 1 reaction: {h['metric']} {_fmt(h['estimate'])} ({self.level:.0%} CI "
+                 f"{_fmt(h['conf_low'])} to {_fmt(h['conf_high'])}), n = {h['n']}"]
+        for r in self.items.itertuples():
+            lines.append(f"  {r.program} / {r.item}: mean {r.mean:.2f} ({r.conf_low:.2f} to {r.conf_high:.2f}), "
+                         f"top box {r.top_box:.0%} ({r.top_box_low:.0%} to {r.top_box_high:.0%}), n = {r.n}")
+        for r in self.response.itertuples():
+            lines.append(f"  response rate {r.program}: {r.rate:.0%} ({r.conf_low:.0%} to {r.conf_high:.0%}), "
+                         f"{r.respondents} of {r.invited}")
+        return "\n".join(lines)
+
+    def _repr_html_(self) -> str:
+        return frame_html(self.items, "Level 1: reaction", self.summary().splitlines()[:1])
+
+    def __repr__(self) -> str:
+        h = self.headline()
+        return f"ReactionResult({h['metric']}={h['estimate']:.4g}, items={len(self.items)})"
+
+
+def _scales(df: pd.DataFrame, scale: Any) -> tuple[pd.Series, pd.Series]:
+    """Per-row (low, high) of the scale: declared (one pair or a mapping item -> pair) or read."""
+    lo = df["scale_min"].astype("float64") if "scale_min" in df else pd.Series(np.nan, index=df.index)
+    hi = df["scale_max"].astype("float64") if "scale_max" in df else pd.Series(np.nan, index=df.index)
+    if scale is None:
+        return lo, hi
+    pairs: Mapping[str, Any] = scale if isinstance(scale, Mapping) else None  # type: ignore[assignment]
+    if pairs is None:
+        pairs = {item: scale for item in df["item"].unique()}
+    lo, hi = lo.copy(), hi.copy()
+    for item, pair in pairs.items():
+        if not (isinstance(pair, (tuple, list)) and len(pair) == 2 and float(pair[0]) < float(pair[1])):
+            raise ValueError(f"The 'scale' of item {item!r} must be a (low, high) pair with low < high, e.g. "
+                             f"(1, 5). Got {pair!r} instead.")
+        sel = df["item"] == item
+        lo[sel], hi[sel] = float(pair[0]), float(pair[1])
+    return lo, hi
+
+
+def _invited(roster: Any) -> pd.DataFrame:
+    frame = getattr(roster, "frame", roster)
+    if isinstance(frame, pd.DataFrame):
+        if "employee_id" not in frame:
+            raise DataError("The roster given to reaction() has no 'employee_id' column.",
+                            hint="Pass the invitees as a table with employee_id (and program), or a list of ids.")
+        cols = ["employee_id"] + (["program"] if "program" in frame else [])
+        return frame[cols].dropna(subset=["employee_id"]).astype({"employee_id": str}).drop_duplicates()
+    if isinstance(roster, Iterable) and not isinstance(roster, (str, bytes)):
+        return pd.DataFrame({"employee_id": sorted({str(x) for x in roster})})
+    raise TypeError(f"The 'roster' parameter must be a table or a list of employee ids. Got {type(roster).__name__}.")
+
+
+def reaction(surveys: Any, *, nps_item: str | None = "recommend",
+             scale: Scale | Mapping[str, Scale] | None = None, reverse: Iterable[str] = (),
+             by: str | Iterable[str] | None = None, roster: Any = None, top_box: int = 2,
+             level: float = 0.95) -> ReactionResult:
+    """Level-1 reaction: NPS, top-box shares and item means with intervals; response rate.
+
+    Parameters
+    ----------
+    surveys : Table or DataFrame
+        The canonical surveys table (``read_surveys``); a DataFrame is read strictly (any bad row raises).
+    nps_item : str or None
+        The 0-10 "would you recommend" item scored as NPS (promoters 9-10, detractors 0-6); ``None``: none.
+    scale : (low, high) or mapping item -> (low, high), optional
+        Declared Likert scale(s); by default each row's ``scale_min``/``scale_max`` are read.
+    reverse : iterable of str
+        Reverse-coded items: a response ``x`` counts as ``low + high - x``.
+    by : str or list of str, optional
+        Grouping columns beside ``program`` (e.g. ``"facilitator"``, ``"cohort"``).
+    roster : Table, DataFrame or list of ids, optional
+        The people invited to answer; gives the response rate (Wilson interval), per programme when the
+        roster has a ``program`` column.
+    top_box : int
+        Number of top scale points counted as favourable (2: top-2-box).
+    level : float
+        Confidence level.
+
+    Returns
+    -------
+    ReactionResult
+
+    Raises
+    ------
+    DataError
+        A response outside its scale, an item with no scale (neither read nor declared), a missing
+        column, or no rows.
+    """
+    level = check_level(level)
+    df = as_frame(surveys, read_surveys, "surveys", ("program", "item", "response"))
+    by_cols = [by] if isinstance(by, str) else list(by or [])
+    absent = [c for c in by_cols if c not in df.columns]
+    if absent:
+        raise DataError(f"The surveys table has no column {', '.join(map(repr, absent))} to group by.",
+                        hint=f"Columns available: {', '.join(map(str, df.columns))}.")
+    if isinstance(top_box, bool) or not isinstance(top_box, int) or top_box < 1:
+        raise ValueError(f"The 'top_box' parameter must be a positive integer. Got {top_box!r} instead.")
+    reverse = {str(x) for x in reverse}
+    df["item"] = df["item"].astype(str)
+    unknown = sorted(reverse - set(df["item"]))
+    if unknown:
+        raise ValueError(f"The 'reverse' parameter names items not in the data: {unknown}. "
+                         f"Items: {sorted(set(df['item']))}.")
+    lo, hi = _scales(df, scale)
+    resp = df["response"].astype("float64")
+    failures = []
+    where = df["source_row"] if "source_row" in df else pd.Series(df.index, index=df.index)
+    for i in np.flatnonzero((lo.isna() | hi.isna()).to_numpy()):
+        failures.append(Failure(where.iloc[i], "scale_min/scale_max", None,
+                                f"item {df['item'].iloc[i]!r} has no scale; declare it with scale=(low, high)"))
+    bad = (resp < lo) | (resp > hi)
+    for i in np.flatnonzero(bad.to_numpy()):
+        failures.append(Failure(where.iloc[i], "response", resp.iloc[i],
+                                f"outside the scale {lo.iloc[i]:g} to {hi.iloc[i]:g} of item {df['item'].iloc[i]!r}"))
+    if failures:
+        raise DataError(f"{len(failures)} survey answer(s) cannot be scored.", failures=failures,
+                        hint="Declare the right scale (scale=(1, 7) or {item: (low, high)}) or fix the answers.")
+    turned = df["item"].isin(reverse)
+    resp = resp.where(~turned, lo + hi - resp)
+    df = df.assign(_r=resp, _lo=lo, _hi=hi)
+
+    keys = ["program", *by_cols]
+    rows = []
+    for key, g in df.groupby([*keys, "item"], sort=True, dropna=False):
+        m, se, cl, ch = mean_ci(g["_r"].to_numpy(), level)
+        top = float(g["_hi"].iloc[0]) - top_box + 1
+        fav = float(np.sum(g["_r"] >= top))
+        tl, th = wilson(fav, len(g), level)
+        rows.append({**dict(zip([*keys, "item"], key, strict=True)), "n": len(g), "mean": m, "std_error": se,
+                     "conf_low": cl, "conf_high": ch, "scale_min": float(g["_lo"].iloc[0]),
+                     "scale_max": float(g["_hi"].iloc[0]), "top_box": fav / len(g), "top_box_low": tl,
+                     "top_box_high": th, "reversed": key[-1] in reverse})
+    items = pd.DataFrame(rows)
+
+    nps_rows = []
+    pooled = None
+    if nps_item is not None and nps_item in set(df["item"]):
+        rec = df[df["item"] == nps_item]
+        wrong = rec[(rec["_lo"] != 0) | (rec["_hi"] != 10)]
+        if len(wrong):
+            raise DataError(f"The NPS item {nps_item!r} must be on the 0-10 scale.",
+                            failures=[Failure(r, "scale_min/scale_max", None, "not 0-10") for r in
+                                      wrong.get("source_row", wrong.index)[:20]],
+                            hint="Pass nps_item=None to score it as an ordinary item.")
+        for key, g in rec.groupby(keys, sort=True, dropna=False):
+            key = key if isinstance(key, tuple) else (key,)
+            nps_rows.append({**dict(zip(keys, key, strict=True)), **nps(g["_r"].to_numpy(), level)})
+        p = nps(rec["_r"].to_numpy(), level)
+        pooled = {"metric": "NPS", "estimate": p["nps"], "conf_low": p["conf_low"], "conf_high": p["conf_high"],
+                  "n": p["n"]}
+    nps_table = pd.DataFrame(nps_rows, columns=[*keys, "n", "promoters", "passives", "detractors", "nps",
+                                                "std_error", "conf_low", "conf_high"])
+
+    likert = df[df["item"] != nps_item] if nps_item is not None else df
+    respondents = pd.DataFrame(columns=["employee_id", "program", "reaction"])
+    if "employee_id" in df and len(likert):
+        scaled = (likert["_r"] - likert["_lo"]) / (likert["_hi"] - likert["_lo"])
+        respondents = (likert.assign(reaction=scaled).dropna(subset=["employee_id"])
+                       .groupby(["employee_id", "program"], as_index=False)["reaction"].mean())
+
+    response = pd.DataFrame(columns=["program", "invited", "respondents", "rate", "conf_low", "conf_high"])
+    if roster is not None:
+        invited = _invited(roster)
+        out = []
+        for prog in sorted(df["program"].astype(str).unique()):
+            inv = invited if "program" not in invited else invited[invited["program"].astype(str) == prog]
+            ids = set(inv["employee_id"])
+            mine = df[df["program"].astype(str) == prog]
+            if "employee_id" in mine and mine["employee_id"].notna().any():
+                answered = len(ids & set(mine["employee_id"].dropna().astype(str)))
+            else:  # anonymous survey: the largest number of answers to one item
+                answered = int(mine.groupby("item").size().max())
+            if not ids:
+                continue
+            cl, ch = wilson(answered, len(ids), level)
+            out.append({"program": prog, "invited": len(ids), "respondents": answered,
+                        "rate": answered / len(ids), "conf_low": cl, "conf_high": ch})
+        response = pd.DataFrame(out, columns=response.columns)
+    spec = {"nps_item": nps_item, "scale": scale, "reverse": sorted(reverse), "by": by_cols,
+            "top_box": top_box, "level": level}
+    if pooled is not None:
+        spec["pooled"] = pooled
+    return ReactionResult(items=items, nps=nps_table, response=response, respondents=respondents,
+                          level=level, spec=spec)
+
+
+__all__ = ["ReactionResult", "reaction"]
