@@ -1,0 +1,178 @@
+"""Phillips self-estimates checked against the causal estimate.
+
+Without a comparison group, the Phillips methodology isolates the programme's effect by asking
+participants (or managers) how much their measure improved, what share of that improvement they
+attribute to the programme and how confident they are; the credited change is
+
+    credited = improvement x share attributed x confidence
+
+(J. J. Phillips & P. P. Phillips, *Handbook of Training Evaluation and Measurement Methods*, 4th ed.,
+2016, ch. "Isolating the effects of the program"; non-respondents count as no improvement). These are
+weak evidence. Where a causal estimate exists, the estimate-based effect is put beside it and its bias,
+``mean credited - causal effect``, is reported so an organisation can calibrate its surveys.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from impactlab.errors import DataError, Failure
+from impactlab.results.base import EffectResult, _fmt, critical_value
+
+
+@dataclass(frozen=True, repr=False, eq=False)
+class SelfEstimateResult:
+    """Self-estimated effect beside the causal one. Built by :func:`self_estimates`; immutable.
+
+    Attributes
+    ----------
+    credited : EffectResult
+        Mean credited change per participant and period (improvement x attribution x confidence), t
+        interval; non-respondents count as zero when ``participants`` was given.
+    raw : EffectResult
+        Mean claimed improvement before the Phillips adjustments.
+    causal : EffectResult
+        The causal effect it is checked against (estimate and standard error).
+    bias, bias_std_error : float
+        ``credited - causal`` and its standard error (the two estimates taken as independent samples).
+    ratio : float
+        ``credited / causal`` (1 = calibrated; 2 = self-estimates claim twice the causal effect).
+    n_respondents, n_participants : int
+    spec : mapping
+    """
+
+    credited: EffectResult
+    raw: EffectResult
+    causal: EffectResult
+    bias: float
+    bias_std_error: float
+    ratio: float
+    n_respondents: int
+    n_participants: int
+    spec: Mapping[str, Any] = field(default_factory=dict)
+
+    def bias_conf_int(self, level: float = 0.95) -> tuple[float, float]:
+        c = critical_value(level)
+        return self.bias - c * self.bias_std_error, self.bias + c * self.bias_std_error
+
+    def tidy(self, level: float = 0.95) -> pd.DataFrame:
+        """Rows causal, credited (self-estimates), raw claim and bias: estimate, std_error, interval."""
+        rows = []
+        for term, est, se in (("causal", self.causal.estimate, self.causal.std_error),
+                              ("self_estimate_credited", self.credited.estimate, self.credited.std_error),
+                              ("self_estimate_raw", self.raw.estimate, self.raw.std_error),
+                              ("bias", self.bias, self.bias_std_error)):
+            c = critical_value(level)
+            rows.append({"term": term, "estimate": est, "std_error": se, "conf_low": est - c * se,
+                         "conf_high": est + c * se})
+        return pd.DataFrame(rows)
+
+    def summary(self, level: float = 0.95) -> str:
+        lo, hi = self.bias_conf_int(level)
+        return "\n".join([
+            "Self-estimates (Phillips: improvement x attribution x confidence) against the causal effect",
+            f"  causal {_fmt(self.causal.estimate)} (SE {_fmt(self.causal.std_error)}); self-estimated "
+            f"{_fmt(self.credited.estimate)} (SE {_fmt(self.credited.std_error)}), raw claim "
+            f"{_fmt(self.raw.estimate)}",
+            f"  bias of the self-estimates {_fmt(self.bias)} ({level:.0%} CI {_fmt(lo)} to {_fmt(hi)}); they "
+            f"claim {self.ratio:.2f} x the causal effect",
+            f"  {self.n_respondents} respondents of {self.n_participants} participants; self-estimates are "
+            "weak evidence, shown for calibration only",
+        ])
+
+    def __repr__(self) -> str:
+        return f"SelfEstimateResult(bias={self.bias:.4g}, ratio={self.ratio:.3g}, n={self.n_respondents})"
+
+
+def _shares(df: pd.DataFrame, col: str, where: pd.Series, failures: list[Failure]) -> pd.Series:
+    x = pd.to_numeric(df[col], errors="coerce")
+    percent = bool((x > 1).any())
+    share = x / 100 if percent else x
+    bad = share.isna() | (share < 0) | (share > 1)
+    for i in np.flatnonzero(bad.to_numpy()):
+        failures.append(Failure(where.iloc[i], col, df[col].iloc[i],
+                                "must be a share in [0, 1] or a percentage in [0, 100]"))
+    return share
+
+
+def self_estimates(estimates: pd.DataFrame, *, effect: Any, improvement: str = "improvement",
+                   attributed: str = "attributed", confidence: str = "confidence",
+                   participants: int | None = None) -> SelfEstimateResult:
+    """Put Phillips self-estimates beside the causal effect and report their bias.
+
+    Parameters
+    ----------
+    estimates : DataFrame
+        One row per respondent: the claimed improvement of the outcome per period (outcome units), the
+        share of it attributed to the programme and the confidence in that estimate (shares in [0, 1] or
+        percentages in [0, 100]).
+    effect : result
+        The causal effect per participant and period (``.estimate`` and ``.std_error``), e.g.
+        ``callaway_santanna(panel).aggregate("simple")`` or :func:`impactlab.roi.exposure`.
+    improvement, attributed, confidence : str
+        Column names.
+    participants : int, optional
+        Number of participants asked. Non-respondents count as no improvement (Phillips' "no data, no
+        improvement"), so the mean credited change is taken over all of them.
+
+    Returns
+    -------
+    SelfEstimateResult
+        ``credited`` and ``raw`` effects, ``bias`` with ``bias_conf_int()``, ``ratio``; pass
+        ``result.credited`` to :func:`impactlab.roi` for the estimate-based ROI.
+
+    Raises
+    ------
+    DataError
+        Missing columns, non-numeric improvements, shares outside [0, 1] (or percentages outside [0, 100]).
+    """
+    if not isinstance(estimates, pd.DataFrame):
+        raise TypeError(f"self_estimates expects a DataFrame. Got {type(estimates).__name__} instead.")
+    missing = [c for c in (improvement, attributed, confidence) if c not in estimates]
+    if missing:
+        raise DataError(f"The self-estimates lack the column(s) {', '.join(missing)}.",
+                        hint="Name them with improvement=, attributed=, confidence=; columns seen: "
+                             f"{', '.join(map(str, estimates.columns))}.")
+    if not (hasattr(effect, "estimate") and hasattr(effect, "std_error")):
+        raise TypeError("The 'effect' parameter must be a result with .estimate and .std_error. "
+                        f"Got {type(effect).__name__} instead.")
+    where = estimates["source_row"] if "source_row" in estimates else pd.Series(estimates.index)
+    failures: list[Failure] = []
+    imp = pd.to_numeric(estimates[improvement], errors="coerce")
+    for i in np.flatnonzero(imp.isna().to_numpy()):
+        failures.append(Failure(where.iloc[i], improvement, estimates[improvement].iloc[i], "not a number"))
+    att = _shares(estimates, attributed, where, failures)
+    conf = _shares(estimates, confidence, where, failures)
+    if failures:
+        raise DataError(f"{len(failures)} problem(s) in the self-estimates.", failures=failures,
+                        hint="Fix the rows listed; shares are 0-1 or 0-100 within one column.")
+    n_resp = len(estimates)
+    n_all = n_resp if participants is None else int(participants)
+    if n_all < n_resp or n_resp < 2:
+        raise ValueError(f"Need at least 2 respondents and participants >= respondents ({n_resp}). "
+                         f"Got participants={participants!r}.")
+    credited = np.concatenate([(imp * att * conf).to_numpy(dtype="float64"), np.zeros(n_all - n_resp)])
+    raw = imp.to_numpy(dtype="float64")
+
+    def mean_result(x: np.ndarray, label: str) -> EffectResult:
+        return EffectResult(estimate=float(x.mean()), std_error=float(x.std(ddof=1) / math.sqrt(len(x))),
+                            term="credited change" if "credited" in label else "claimed change",
+                            method="self_estimates", label=label, n_obs=len(x), df=float(len(x) - 1))
+
+    cred = mean_result(credited, "Phillips self-estimates (credited)")
+    claim = mean_result(raw, "participants' claimed improvement")
+    causal = EffectResult(estimate=float(effect.estimate), std_error=float(effect.std_error),
+                          method=str(getattr(effect, "method", "")),
+                          label=str(getattr(effect, "label", "") or "causal effect"))
+    bias = cred.estimate - causal.estimate
+    se = math.hypot(cred.std_error, causal.std_error)
+    ratio = cred.estimate / causal.estimate if causal.estimate != 0 else math.nan
+    spec = {"columns": (improvement, attributed, confidence), "participants": participants}
+    return SelfEstimateResult(credited=cred, raw=claim, causal=causal, bias=bias, bias_std_error=se,
+                              ratio=ratio, n_respondents=n_resp, n_participants=n_all, spec=spec)
