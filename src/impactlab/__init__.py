@@ -52,10 +52,15 @@ _EXPORTS: dict[str, str] = {
     # ROI
     "Costs": "impactlab.roi",
     "RoiResult": "impactlab.roi",
+    "ExposureEffect": "impactlab.roi",
+    "SelfEstimateResult": "impactlab.roi",
+    "exposure": "impactlab.roi",
+    "self_estimates": "impactlab.roi",
     # deck
     "Deck": "impactlab.deck",
 }
-_SUBMODULES = ("datasets", "plot", "io", "panel", "estimators", "results", "roi", "deck", "errors")
+_SUBMODULES = ("datasets", "plot", "io", "panel", "estimators", "results", "roi", "deck", "errors",
+               "kirkpatrick")
 
 __all__ = sorted(["roi", *_EXPORTS, *_SUBMODULES, "__version__"])  # noqa: PLE0605
 
@@ -112,4 +117,5 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
     )
     from impactlab.panel import Panel, build_panel  # noqa: F401
     from impactlab.results import CompareResult, EffectResult, compare  # noqa: F401
-    from impactlab.roi import Costs, RoiResult  # noqa: F401
+    from impactlab import kirkpatrick  # noqa: F401
+    from impactlab.roi import Costs, ExposureEffect, RoiResult, SelfEstimateResult, exposure, self_estimates  # noqa: F401

@@ -4,7 +4,12 @@ Small-sample corrections follow the conventions of Stata's ``regress``/``reghdfe
 Cameron & Miller (2015, "A Practitioner's Guide to Cluster-Robust Inference", J. Human Resources 50(2)):
 
 - ``iid``: ``s² (X'X)⁻¹`` with ``s² = RSS / (N − K)``;
-- ``robust`` (HC1): ``N / (N − K) · (X'X)⁻¹ X' diag(u²) X (X'X)⁻¹``;
+- ``robust`` or ``hc1``: ``N / (N − K) · (X'X)⁻¹ X' diag(u²) X (X'X)⁻¹`` (White 1980 with the
+  degrees-of-freedom factor of MacKinnon & White 1985); ``hc0`` drops the factor; ``hc2`` weights
+  ``u_i²`` by ``1 / (1 − h_ii)`` and ``hc3`` by ``1 / (1 − h_ii)²``, with ``h_ii`` the leverage of the
+  observation in the full model, absorbed fixed effects included (MacKinnon & White 1985; Long & Ervin
+  2000, "Using heteroscedasticity consistent standard errors in the linear regression model",
+  Am. Statistician 54(3), recommend HC3 in small samples);
 - ``cluster`` (CR1): ``G / (G − 1) · (N − 1) / (N − K) · (X'X)⁻¹ (Σ_g X_g'u_g u_g'X_g) (X'X)⁻¹``,
   with inference on a t distribution with ``G − 1`` degrees of freedom.
 
@@ -14,16 +19,24 @@ clusters (fixed effects nested in clusters do not reduce the cluster-robust degr
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
 
 import numpy as np
+import pandas as pd
 
-from impactlab.errors import EstimationError, check_option
+from impactlab.errors import EstimationError, StatisticalWarning, check_option
 
-Vcov = Literal["cluster", "robust", "iid"]
-VCOV_OPTIONS = ("cluster", "robust", "iid")
+Vcov = Literal["cluster", "robust", "iid", "hc0", "hc1", "hc2", "hc3"]
+VCOV_OPTIONS = ("cluster", "robust", "iid", "hc0", "hc1", "hc2", "hc3")
+#: Options that need the leverage of each observation.
+LEVERAGE_VCOV = ("hc2", "hc3")
+#: Fewer clusters than this make cluster-robust inference unreliable (Cameron, Gelbach & Miller 2008).
+FEW_CLUSTERS = 30
+#: Cohorts with fewer units than this give noisy cohort-level effects.
+SMALL_COHORT = 5
 
 
 @dataclass(frozen=True)
@@ -71,7 +84,8 @@ def check_full_rank(X: np.ndarray, names: Sequence[str]) -> None:
 
 
 def ols(X: np.ndarray, y: np.ndarray, *, names: Sequence[str], vcov: str = "cluster",
-        clusters: np.ndarray | None = None, absorbed: int = 0) -> OLSFit:
+        clusters: np.ndarray | None = None, absorbed: int = 0,
+        absorbed_leverage: np.ndarray | None = None) -> OLSFit:
     """Fit ``y = X b + u`` by least squares and compute the chosen covariance of ``b``.
 
     Parameters
@@ -80,11 +94,16 @@ def ols(X: np.ndarray, y: np.ndarray, *, names: Sequence[str], vcov: str = "clus
         Regressors (already demeaned when fixed effects are absorbed) and outcome.
     names : sequence of str
         Column names of ``X`` (for error messages).
-    vcov : {"cluster", "robust", "iid"}
+    vcov : {"cluster", "robust", "iid", "hc0", "hc1", "hc2", "hc3"}
+        See the module notes; ``robust`` is ``hc1``.
     clusters : ndarray, optional
         Cluster labels, required for ``vcov="cluster"``.
     absorbed : int
         Number of absorbed fixed-effect parameters counted in ``K`` (see the module notes).
+    absorbed_leverage : ndarray, optional
+        Leverage of each observation in the absorbed fixed effects alone (e.g. ``1 / n_t`` for period
+        effects). The leverage in the full model is this plus the leverage of the demeaned ``X``
+        (the two column spaces are orthogonal). Used by ``hc2`` and ``hc3`` only.
     """
     check_option("vcov", vcov, VCOV_OPTIONS)
     X = np.asarray(X, dtype="float64")
@@ -106,9 +125,24 @@ def ols(X: np.ndarray, y: np.ndarray, *, names: Sequence[str], vcov: str = "clus
         s2 = float(resid @ resid) / (n - big_k)
         cov = s2 * bread
         df = float(n - big_k)
-    elif vcov == "robust":
-        meat = (X * resid[:, None] ** 2).T @ X
-        cov = n / (n - big_k) * bread @ meat @ bread
+    elif vcov in ("robust", "hc0", "hc1", "hc2", "hc3"):
+        u2 = resid**2
+        factor = 1.0
+        if vcov in ("robust", "hc1"):
+            factor = n / (n - big_k)
+        elif vcov in LEVERAGE_VCOV:
+            h = leverage(X, bread)
+            if absorbed_leverage is not None:
+                h = h + np.asarray(absorbed_leverage, dtype="float64")
+            if np.any(h > 1 - 1e-10):
+                bad = int(np.sum(h > 1 - 1e-10))
+                raise EstimationError(
+                    f"vcov={vcov!r}: {bad} observation(s) have leverage 1 (they alone determine a parameter, "
+                    "e.g. a unit observed once), so their residual is 0 and HC2/HC3 are undefined. "
+                    "Use vcov='hc1' or 'cluster', or drop those observations.")
+            u2 = u2 / (1 - h) ** (1 if vcov == "hc2" else 2)
+        meat = (X * u2[:, None]).T @ X
+        cov = factor * bread @ meat @ bread
         df = float(n - big_k)
     else:
         if clusters is None:
@@ -124,6 +158,68 @@ def ols(X: np.ndarray, y: np.ndarray, *, names: Sequence[str], vcov: str = "clus
         cov = adj * bread @ meat @ bread
         df = float(n_clusters - 1)
     return OLSFit(params=params, vcov=cov, resid=resid, df=df, n_obs=n, n_clusters=n_clusters, vcov_type=vcov)
+
+
+def leverage(X: np.ndarray, bread: np.ndarray | None = None) -> np.ndarray:
+    """Diagonal of the hat matrix ``X (X'X)⁻¹ X'`` without forming it."""
+    X = np.asarray(X, dtype="float64")
+    if bread is None:
+        bread = np.linalg.inv(X.T @ X)
+    return np.einsum("ij,jk,ik->i", X, bread, X)
+
+
+def design_warnings(long: pd.DataFrame, who: str, *, clustered: bool = True, cohorts: bool = True,
+                    never_treated: bool = False, stacklevel: int = 3) -> list[str]:
+    """Warn about designs whose inference or identification deserves caution; one helper for every estimator.
+
+    Checks, each giving a :class:`~impactlab.errors.StatisticalWarning` that says what to do:
+
+    - ``clustered``: fewer than :data:`FEW_CLUSTERS` clusters, where cluster-robust standard errors are too
+      small and tests over-reject (Cameron, Gelbach & Miller 2008, REStat 90(3)); suggests the wild
+      cluster bootstrap (``vcov="wild"`` / :func:`impactlab.wild_bootstrap`).
+    - ``cohorts``: a treated cohort with fewer than :data:`SMALL_COHORT` units.
+    - ``never_treated``: no never-treated unit; suggests ``control="not_yet_treated"``.
+
+    Parameters
+    ----------
+    long : DataFrame
+        :meth:`Panel.long` frame (columns ``unit``, ``cohort_period``, ``cohort``, ``cluster``).
+    who : str
+        Name of the calling estimator, used in the messages.
+    stacklevel : int
+        Passed to :func:`warnings.warn`; the default suits a helper called directly by a public function.
+
+    Returns
+    -------
+    list of str
+        The messages warned (empty when the design is fine), so callers can also record them as notes.
+    """
+    msgs: list[str] = []
+    units = long.drop_duplicates("unit")
+    if clustered:
+        g = int(long["cluster"].nunique())
+        if g < FEW_CLUSTERS:
+            msgs.append(
+                f"{who}: only {g} clusters; cluster-robust standard errors understate uncertainty with fewer "
+                f"than {FEW_CLUSTERS} (Cameron, Gelbach & Miller 2008). Use the wild cluster bootstrap: "
+                "vcov='wild' or il.wild_bootstrap(...).")
+    if cohorts:
+        treated = units[units["cohort_period"] > 0]
+        sizes = treated.groupby("cohort", sort=True)["unit"].size()
+        small = sizes[sizes < SMALL_COHORT]
+        if len(small):
+            listed = ", ".join(f"{k!r} ({v} units)" for k, v in small.items())
+            msgs.append(
+                f"{who}: cohort(s) {listed} have fewer than {SMALL_COHORT} units, so their effects are "
+                "estimated from very few people; report them with care or merge neighbouring waves.")
+    if never_treated and not (units["cohort_period"] == 0).any():
+        msgs.append(
+            f"{who}: no unit is never treated, so there is no never-treated comparison group. "
+            "Use control='not_yet_treated' (units trained later serve as the comparison until they are "
+            "trained).")
+    for m in msgs:
+        warnings.warn(m, StatisticalWarning, stacklevel=stacklevel)
+    return msgs
 
 
 def _codes(labels: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -145,7 +241,7 @@ def demean(values: np.ndarray, groups: Sequence[np.ndarray], *, tol: float = 1e-
     coded = [_codes(g)[0] for g in groups]
     counts = [np.bincount(c) for c in coded]
     scale = np.maximum(np.abs(out).max(axis=0), 1.0)
-    for it in range(max_iter):
+    for _it in range(max_iter):
         delta = 0.0
         for c, cnt in zip(coded, counts, strict=True):
             for j in range(out.shape[1]):

@@ -11,22 +11,34 @@ reason :func:`impactlab.callaway_santanna` exists.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 
-from impactlab.errors import check_option
+from impactlab.errors import EstimationError, check_option
 from impactlab.estimators._common import check_panel, need_both_groups, resolve_covariates, treated_now
-from impactlab.estimators.inference import VCOV_OPTIONS, demean, ols
+from impactlab.estimators.inference import LEVERAGE_VCOV, VCOV_OPTIONS, demean, design_warnings, ols
 from impactlab.panel import Panel
 from impactlab.results.base import EffectResult
+
+#: Every accepted ``vcov``: the analytic ones and the wild cluster bootstrap.
+REGRESSION_VCOV = (*VCOV_OPTIONS, "wild")
 
 
 def _clusters(long, vcov: str):  # type: ignore[no-untyped-def]
     return long["cluster"].to_numpy() if vcov == "cluster" else None
 
 
+def _wild(panel: Panel, estimator: str, covariates: Sequence[str] | None, wild: dict[str, Any] | None,
+          **extra: Any) -> EffectResult:
+    from impactlab.estimators.wild_bootstrap import wild_bootstrap
+
+    opts = dict(wild or {})
+    return wild_bootstrap(panel, estimator, covariates, **opts, **extra)  # type: ignore[arg-type]
+
+
 def regression(panel: Panel, covariates: Sequence[str] | None = None, *, vcov: str = "cluster",
-               time_effects: bool = True) -> EffectResult:
+               time_effects: bool = True, wild: dict[str, Any] | None = None) -> EffectResult:
     """OLS of the outcome on a trained-now indicator, covariates and (by default) period effects.
 
     Parameters
@@ -34,10 +46,15 @@ def regression(panel: Panel, covariates: Sequence[str] | None = None, *, vcov: s
     panel : Panel
     covariates : sequence of str, optional
         Panel covariates to adjust for.
-    vcov : {"cluster", "robust", "iid"}
-        Cluster-robust (CR1, by the panel's cluster, the unit by default), HC1, or classical.
+    vcov : {"cluster", "robust", "iid", "hc0", "hc1", "hc2", "hc3", "wild"}
+        Cluster-robust (CR1, by the panel's cluster, the unit by default), heteroskedasticity-robust
+        (``robust`` = HC1; HC0, HC2, HC3), classical, or the wild cluster bootstrap (see
+        :func:`impactlab.wild_bootstrap`; its p-value and interval come from the bootstrap).
     time_effects : bool
         Include one dummy per period (absorbed), so common seasonality is not credited to training.
+    wild : dict, optional
+        Options of the wild cluster bootstrap when ``vcov="wild"``: ``draws``, ``weights``, ``seed``,
+        ``null``.
 
     Returns
     -------
@@ -45,7 +62,9 @@ def regression(panel: Panel, covariates: Sequence[str] | None = None, *, vcov: s
         The coefficient of the indicator; a new result, the panel is not modified.
     """
     panel = check_panel(panel, "regression")
-    check_option("vcov", vcov, VCOV_OPTIONS)
+    check_option("vcov", vcov, REGRESSION_VCOV)
+    if vcov == "wild":
+        return _wild(panel, "regression", covariates, wild, time_effects=time_effects)
     covs = resolve_covariates(panel, covariates)
     long = panel.long()
     d = treated_now(long)
@@ -57,11 +76,17 @@ def regression(panel: Panel, covariates: Sequence[str] | None = None, *, vcov: s
         Z = demean(np.column_stack([y, X]), [long["period"].to_numpy()])
         yz, Xz = Z[:, 0], Z[:, 1:]
         absorbed = panel.n_periods
+        per = long["period"].to_numpy()
+        fe_leverage = 1.0 / np.bincount(per)[per]
     else:
         yz, Xz = y, np.column_stack([np.ones(len(y)), X])
         names = ["const", *names]
         absorbed = 0
-    fit = ols(Xz, yz, names=names, vcov=vcov, clusters=_clusters(long, vcov), absorbed=absorbed)
+        fe_leverage = None
+    if vcov == "cluster":
+        design_warnings(long, "regression", clustered=True, cohorts=False, stacklevel=3)
+    fit = ols(Xz, yz, names=names, vcov=vcov, clusters=_clusters(long, vcov), absorbed=absorbed,
+              absorbed_leverage=fe_leverage)
     j = names.index("trained")
     return EffectResult(
         estimate=float(fit.params[j]), std_error=float(np.sqrt(fit.vcov[j, j])), term="trained",
@@ -72,12 +97,18 @@ def regression(panel: Panel, covariates: Sequence[str] | None = None, *, vcov: s
     )
 
 
-def twfe(panel: Panel, covariates: Sequence[str] | None = None, *, vcov: str = "cluster") -> EffectResult:
+def twfe(panel: Panel, covariates: Sequence[str] | None = None, *, vcov: str = "cluster",
+         wild: dict[str, Any] | None = None) -> EffectResult:
     """Two-way fixed-effects DiD regression: outcome on a trained-now indicator, unit and period effects.
 
     Fixed effects are absorbed by alternating projections (exact in one sweep for balanced panels), so no
-    unit-dummy matrix is built. Standard errors: CR1 by the panel's cluster (unit effects, nested in the
-    clusters, do not count against the degrees of freedom), HC1, or classical.
+    unit-dummy matrix is built. Standard errors (``vcov``): ``"cluster"``, CR1 by the panel's cluster (unit
+    effects, nested in the clusters, do not count against the degrees of freedom); ``"robust"`` (= HC1),
+    ``"hc0"``, ``"hc2"``, ``"hc3"`` (HC2/HC3 need a balanced panel, where the leverage of the two-way effects
+    is ``1/T + 1/N − 1/(NT)``); ``"iid"``; or ``"wild"``, the wild cluster bootstrap with the null imposed
+    (:func:`impactlab.wild_bootstrap`, options through ``wild={"draws":, "weights":, "seed":, "null":}``),
+    advisable with fewer than 30 clusters. With ``"cluster"`` and fewer than 30 clusters a
+    :class:`~impactlab.errors.StatisticalWarning` says so.
 
     Returns
     -------
@@ -86,7 +117,9 @@ def twfe(panel: Panel, covariates: Sequence[str] | None = None, *, vcov: str = "
         training this is a weighted mix of comparisons, some with negative weights (Goodman-Bacon 2021).
     """
     panel = check_panel(panel, "twfe")
-    check_option("vcov", vcov, VCOV_OPTIONS)
+    check_option("vcov", vcov, REGRESSION_VCOV)
+    if vcov == "wild":
+        return _wild(panel, "twfe", covariates, wild)
     covs = resolve_covariates(panel, covariates)
     long = panel.long()
     d = treated_now(long)
@@ -100,7 +133,17 @@ def twfe(panel: Panel, covariates: Sequence[str] | None = None, *, vcov: str = "
         absorbed = (n_periods - 1) + (0 if nested else n_units)
     else:
         absorbed = n_units + n_periods - 1
-    fit = ols(Z[:, 1:], Z[:, 0], names=names, vcov=vcov, clusters=_clusters(long, vcov), absorbed=absorbed)
+    fe_leverage = None
+    if vcov in LEVERAGE_VCOV:
+        if not panel.is_balanced:
+            raise EstimationError(
+                f"twfe(vcov={vcov!r}) needs a balanced panel (the leverage of two-way fixed effects has no "
+                "closed form otherwise); this one is unbalanced. Use vcov='hc1' or 'cluster'.")
+        fe_leverage = np.full(len(long), 1 / n_periods + 1 / n_units - 1 / (n_units * n_periods))
+    if vcov == "cluster":
+        design_warnings(long, "twfe", clustered=True, cohorts=False, stacklevel=3)
+    fit = ols(Z[:, 1:], Z[:, 0], names=names, vcov=vcov, clusters=_clusters(long, vcov), absorbed=absorbed,
+              absorbed_leverage=fe_leverage)
     notes = [("Biased when training is rolled out in waves and its effect changes over time "
              "(Goodman-Bacon 2021); compare with Callaway–Sant'Anna.")]
     return EffectResult(

@@ -1,0 +1,567 @@
+"""How robust is the effect to violations of parallel trends? (Rambachan & Roth 2023)
+
+Event-study coefficients are ``β = τ + δ``: the effect ``τ`` (zero before training) plus a bias ``δ`` from
+any difference in trends, normalised to ``δ_0 = 0`` at the reference period (event time −1). Parallel
+trends says ``δ = 0``; Rambachan & Roth (2023, "A more credible approach to parallel trends", Review of
+Economic Studies 90(5), 2555–2591) instead let ``δ`` lie in a set ``Δ`` disciplined by what the
+pre-period coefficients show, and report bounds for ``θ = l'τ_post``, any linear combination of the post
+coefficients. Two restrictions are offered:
+
+- **relative magnitudes**, ``Δ^RM(M̄)``: every post-period change of the trend difference,
+  ``|δ_{t+1} − δ_t|``, is at most ``M̄`` times the largest pre-period one (M̄ = 1: "as bad as the worst
+  pre-period move"). With ``δ_pre = β_pre`` known, the identified set is
+  ``l'β_post ± M̄ · c · Σ_t |Σ_{k>t} l_k|`` with ``c = max_s |β_{s+1} − β_s|`` over the pre-periods and
+  the reference (eq. 5–6 and Lemma 2.2 of the paper, in closed form). The confidence interval extends it
+  by ``z_{1−α/2}`` standard errors of ``l'β̂_post`` on each side (the conservative identified-set-plus-
+  normal interval; R's HonestDiD default is the conditional-least-favourable hybrid, which is shorter).
+- **smoothness**, ``Δ^SD(M)``: the slope of the trend difference changes by at most ``M`` per period
+  (``|δ_{t+1} − 2δ_t + δ_{t−1}| ≤ M``; M = 0 allows exactly a linear pre-trend, extrapolated). The
+  confidence interval is the optimal fixed-length interval (FLCI; §4.1 of the paper, after Armstrong &
+  Kolesár 2018, Econometrica 86(2)): among affine estimators ``v'β̂`` with ``v_post = l`` that are
+  unbiased under linear trends, the one whose interval ``v'β̂ ± σ_v · cv_α(b̄_v / σ_v)`` is shortest,
+  where ``b̄_v`` is the worst-case bias over ``Δ^SD(M)`` and ``cv_α(t)`` the ``1 − α`` quantile of
+  ``|N(t, 1)|``. The worst-case bias is computed exactly (a closed form in the slope weights); the
+  optimum is found on the bias–variance frontier traced by an ℓ1-penalised least-squares path. The
+  identified set ``[id_lower, id_upper]`` is also reported (empty, NaN, when the estimated pre-period
+  curvature already exceeds ``M``).
+
+The **breakdown value** is the smallest ``M̄`` (or ``M``) at which the interval includes zero: how large
+a violation of parallel trends the conclusion survives. It is solved for, not read off the grid.
+
+For Callaway–Sant'Anna with ``base_period="varying"`` the pre-period coefficients are period-to-period
+changes (ATT(g, g+e) compares ``e`` with ``e − 1``); they are cumulated into coefficients relative to the
+reference period (``β_{−k−1} = −Σ_{j≤k} β^{varying}_{−j}``) with their covariance, so both base periods
+are handled. Inference is normal throughout, as in the paper.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+import numpy as np
+import pandas as pd
+from scipy import optimize, stats
+
+from impactlab.errors import EstimationError, check_option
+from impactlab.results.base import EffectResult, _fmt, critical_value, frame_html
+
+Restriction = Literal["relative_magnitude", "smoothness"]
+RESTRICTIONS = ("relative_magnitude", "smoothness")
+TABLE_COLUMNS = ("M", "lower", "upper", "id_lower", "id_upper")
+
+
+# ------------------------------------------------------------------------------------------ the result
+@dataclass(frozen=True, repr=False, eq=False)
+class SensitivityResult:
+    """Bounds on an effect under bounded violations of parallel trends.
+
+    Attributes
+    ----------
+    table : DataFrame
+        One row per ``M``: ``M``, ``lower``, ``upper`` (the robust confidence interval), ``id_lower``,
+        ``id_upper`` (the estimated identified set).
+    breakdown : float
+        Smallest ``M`` at which the interval includes zero (0 when it does even under parallel trends,
+        ``inf`` when no ``M`` does).
+    restriction : str
+        ``"relative_magnitude"`` (``M`` is M̄) or ``"smoothness"``.
+    target : str
+        What the bounds are for (e.g. ``"simple ATT"``, ``"cumulative effect, event times 0..3"``).
+    weights : Series
+        The vector ``l`` over post event times: ``θ = l'β_post``.
+    estimate, std_error : float
+        ``l'β̂_post`` and its standard error (the number under parallel trends).
+    level : float
+        Confidence level.
+    ci_method : str
+        ``"identified set ± z·SE"`` or ``"FLCI"``.
+    pre_event_times, post_event_times : tuple of int
+        Event times used.
+    notes : tuple of str
+    spec : mapping
+    """
+
+    table: pd.DataFrame
+    breakdown: float
+    restriction: str
+    target: str
+    weights: pd.Series
+    estimate: float
+    std_error: float
+    level: float
+    ci_method: str
+    pre_event_times: tuple[int, ...]
+    post_event_times: tuple[int, ...]
+    notes: tuple[str, ...] = ()
+    spec: Mapping[str, Any] = field(default_factory=dict)
+
+    def tidy(self) -> pd.DataFrame:
+        """The table (a copy): ``M, lower, upper, id_lower, id_upper``."""
+        return self.table.copy()
+
+    def summary(self) -> str:
+        sym = "M̄" if self.restriction == "relative_magnitude" else "M"
+        bd = ("never (significant for every M)" if np.isinf(self.breakdown) else _fmt(self.breakdown))
+        lines = [
+            f"Sensitivity to parallel-trends violations ({self.restriction.replace('_', ' ')}, "
+            f"Rambachan & Roth 2023): {self.target}",
+            f"  estimate under parallel trends {_fmt(self.estimate)} (SE {_fmt(self.std_error)}); "
+            f"{self.level:.0%} intervals by {self.ci_method}",
+            f"  breakdown {sym}: {bd}",
+            *(f"  note: {n}" for n in self.notes),
+            self.table.to_string(index=False),
+        ]
+        return "\n".join(lines)
+
+    def _repr_html_(self) -> str:
+        sym = "M̄" if self.restriction == "relative_magnitude" else "M"
+        bd = "never" if np.isinf(self.breakdown) else _fmt(self.breakdown)
+        lines = [f"{self.target}: {_fmt(self.estimate)} (SE {_fmt(self.std_error)}) under parallel trends; "
+                 f"breakdown {sym} = {bd}", *(f"Note: {n}" for n in self.notes)]
+        return frame_html(self.table, f"Sensitivity ({self.restriction.replace('_', ' ')})", lines)
+
+    def __repr__(self) -> str:
+        return (f"SensitivityResult(restriction={self.restriction!r}, target={self.target!r}, "
+                f"breakdown={self.breakdown:.6g}, rows={len(self.table)})")
+
+
+# ------------------------------------------------------------------------------------------ the maths
+def folded_normal_cv(t: float, level: float) -> float:
+    """``level`` quantile of ``|N(t, 1)|`` (the FLCI critical value ``cv_α(t)``), by safeguarded Newton."""
+    t = abs(float(t))
+    if t > 40:  # the lower tail is negligible: |N(t,1)| ~ N(t,1)
+        return t + float(stats.norm.ppf(level))
+    rt2, c = math.sqrt(2.0), 1 / math.sqrt(2 * math.pi)
+
+    def f(x: float) -> float:
+        return 0.5 * (math.erfc(-(x - t) / rt2) - math.erfc((x + t) / rt2)) - level
+
+    lo, hi = 0.0, t + 10.0
+    x = t + float(stats.norm.ppf(level))
+    x = min(max(x, lo), hi)
+    for _ in range(100):
+        fx = f(x)
+        if fx > 0:
+            hi = x
+        else:
+            lo = x
+        d = c * (math.exp(-0.5 * (x - t) ** 2) + math.exp(-0.5 * (x + t) ** 2))
+        step = x - fx / d if d > 0 else 0.5 * (lo + hi)
+        x_new = step if lo < step < hi else 0.5 * (lo + hi)
+        if abs(x_new - x) <= 1e-14 * max(1.0, x):
+            return x_new
+        x = x_new
+    return x
+
+
+def _tail_sums(l_vec: np.ndarray) -> np.ndarray:
+    """``L_t = Σ_{k>t} l_k`` for t = 0..Tbar−1 (weight of the post first difference ``δ_{t+1} − δ_t``)."""
+    return np.cumsum(l_vec[::-1])[::-1]
+
+
+def rm_identified_set(beta_pre: np.ndarray, beta_post: np.ndarray, l_vec: np.ndarray,
+                      mbar: float) -> tuple[float, float]:
+    """Identified set of ``l'τ_post`` under ``Δ^RM(M̄)`` (closed form, see the module notes)."""
+    theta = float(l_vec @ beta_post)
+    c = float(np.max(np.abs(np.diff(np.r_[beta_pre, 0.0])))) if len(beta_pre) else 0.0
+    half = mbar * c * float(np.abs(_tail_sums(l_vec)).sum())
+    return theta - half, theta + half
+
+
+def _sd_post_constant(l_vec: np.ndarray) -> float:
+    """``Σ_m |Σ_{j≥m} L_j|``: worst-case bias per unit M from post-period curvature."""
+    return float(np.abs(_tail_sums(_tail_sums(l_vec))).sum())
+
+
+def sd_identified_set(beta_pre: np.ndarray, beta_post: np.ndarray, l_vec: np.ndarray,
+                      m: float) -> tuple[float, float]:
+    """Identified set under ``Δ^SD(M)``; NaN when the pre-period curvature of ``β̂`` already exceeds M."""
+    full = np.r_[beta_pre, 0.0]
+    if len(full) >= 3 and np.max(np.abs(np.diff(full, 2))) > m * (1 + 1e-12) + 1e-15:
+        return float("nan"), float("nan")
+    slope = -float(beta_pre[-1])  # δ_0 − δ_{−1}
+    target = float(np.arange(1, len(l_vec) + 1) @ l_vec)
+    centre = float(l_vec @ beta_post) - target * slope
+    half = m * _sd_post_constant(l_vec)
+    return centre - half, centre + half
+
+
+@dataclass(frozen=True)
+class _FLCIProblem:
+    """``v(u) = P u + q`` (pre weights from the slope-weight cumulative sums ``u``), ``σ²(u) = v'Σv``."""
+
+    Q: np.ndarray
+    c: np.ndarray
+    s0: float
+    P: np.ndarray
+    q: np.ndarray
+    post_const: float
+
+    @classmethod
+    def build(cls, sigma: np.ndarray, l_vec: np.ndarray, n_pre: int) -> _FLCIProblem:
+        n_post = len(l_vec)
+        target = float(np.arange(1, n_post + 1) @ l_vec)
+        k = n_pre - 1
+        # slope weights w (n_pre) from cumulative sums u (k) and the fixed total `target`
+        W = np.zeros((n_pre, k))
+        for r in range(k):
+            W[r, r] = 1.0
+            W[r + 1, r] = -1.0
+        w0 = np.zeros(n_pre)
+        w0[-1] = target
+        # pre weights: v[0] = w_1, v[j] = w_{j+1} − w_j
+        Dv = np.eye(n_pre) - np.eye(n_pre, k=-1)
+        P = np.zeros((n_pre + n_post, k))
+        P[:n_pre] = Dv @ W
+        q = np.r_[Dv @ w0, l_vec]
+        Q = P.T @ sigma @ P
+        return cls(Q=Q, c=P.T @ sigma @ q, s0=float(q @ sigma @ q), P=P, q=q,
+                   post_const=_sd_post_constant(l_vec))
+
+    def var(self, u: np.ndarray) -> float:
+        return float(u @ self.Q @ u + 2 * self.c @ u + self.s0)
+
+    def lasso(self, lam: float, u: np.ndarray) -> np.ndarray:
+        """``argmin u'Qu + 2c'u + λ‖u‖₁`` by coordinate descent (warm start ``u``)."""
+        u = u.copy()
+        diag = np.diag(self.Q)
+        for _ in range(10_000):
+            biggest = 0.0
+            for r in range(len(u)):
+                g = 2 * (self.Q[r] @ u - diag[r] * u[r] + self.c[r])
+                new = -np.sign(g) * max(abs(g) - lam, 0.0) / (2 * diag[r]) if diag[r] > 0 else 0.0
+                biggest = max(biggest, abs(new - u[r]))
+                u[r] = new
+            if biggest <= 1e-13 * (1 + float(np.abs(u).max(initial=0.0))):
+                break
+        return u
+
+
+def flci(beta_pre: np.ndarray, beta_post: np.ndarray, sigma: np.ndarray, l_vec: np.ndarray, m: float,
+         level: float) -> tuple[float, float]:
+    """Optimal fixed-length confidence interval under ``Δ^SD(M)`` (see the module notes)."""
+    n_pre = len(beta_pre)
+    beta = np.r_[beta_pre, beta_post]
+    prob = _FLCIProblem.build(sigma, l_vec, n_pre)
+
+    def half_length(u: np.ndarray) -> float:
+        sd = np.sqrt(max(prob.var(u), 0.0))
+        bias = m * (prob.post_const + float(np.abs(u).sum()))
+        if sd <= 0:
+            return np.inf
+        return sd * folded_normal_cv(bias / sd, level)
+
+    k = n_pre - 1
+    if k == 0 or m == 0:
+        u_best = np.zeros(k) if k == 0 else prob.lasso(0.0, np.zeros(k))
+    else:
+        lam_max = float(2 * np.abs(prob.c).max()) if k else 0.0
+        if lam_max <= 0:
+            u_best = np.zeros(k)
+        else:
+            cache: dict[float, np.ndarray] = {}
+            state = {"u": prob.lasso(0.0, np.zeros(k))}
+
+            def path(s: float) -> np.ndarray:
+                if s not in cache:
+                    state["u"] = prob.lasso(s * lam_max, state["u"])
+                    cache[s] = state["u"]
+                return cache[s]
+
+            grid = np.r_[0.0, np.geomspace(1e-4, 1.0, 60)]
+            vals = np.array([half_length(path(s)) for s in grid])
+            i = int(np.argmin(vals))
+            lo, hi = grid[max(i - 1, 0)], grid[min(i + 1, len(grid) - 1)]
+            if hi > lo:
+                res = optimize.minimize_scalar(lambda s: half_length(path(float(s))), bounds=(lo, hi),
+                                               method="bounded", options={"xatol": 1e-10 * lam_max})
+                s_best = float(res.x) if res.fun < vals[i] else float(grid[i])
+            else:
+                s_best = float(grid[i])
+            u_best = path(s_best)
+    v = prob.P @ u_best + prob.q
+    chi = half_length(u_best)
+    centre = float(v @ beta)
+    return centre - chi, centre + chi
+
+
+# ------------------------------------------------------------------------------------------ inputs
+@dataclass(frozen=True)
+class _EventStudy:
+    pre_e: np.ndarray
+    beta_pre: np.ndarray
+    post_e: np.ndarray
+    beta_post: np.ndarray
+    sigma: np.ndarray
+    base: str
+    simple_weights: np.ndarray | None
+
+
+def _from_effect(res: EffectResult, base: str | None) -> tuple[pd.DataFrame, np.ndarray, str]:
+    el = res.elements
+    if el is None or "event_time" not in el or res.element_vcov is None:
+        raise EstimationError(
+            "sensitivity needs event-time coefficients with their covariance: pass a Callaway–Sant'Anna fit "
+            "(il.callaway_santanna(...)), its .aggregate('dynamic'), or an il.event_study(...) result. "
+            f"Got a {res.method or 'result'} without event-time elements and element_vcov.")
+    spec = dict(res.spec)
+    ref = spec.get("ref", -1)
+    if ref != -1 or spec.get("anticipation", 0):
+        raise EstimationError(
+            f"sensitivity needs the reference period at event time -1 without anticipation; this result has "
+            f"ref={ref!r}, anticipation={spec.get('anticipation', 0)!r}. "
+            "Refit with ref=-1 and anticipation=0.")
+    if base is None:
+        base = "varying" if (spec.get("estimator") == "callaway_santanna"
+                             and spec.get("base_period") == "varying") else "universal"
+    return el.reset_index(drop=True), np.asarray(res.element_vcov, dtype="float64"), base
+
+
+def _simple_weights(cs: Any, post_e: np.ndarray) -> np.ndarray:
+    """Weights ``l_e`` such that ``l'θ_post`` is the simple ATT: cohort-share mass of the cells at each e."""
+    group, time, unit_group = (np.asarray(getattr(cs, a)) for a in ("_group", "_time", "_unit_group"))
+    e = time - group
+    post = (group <= time) & np.isfinite(cs.att_gt["estimate"].to_numpy(dtype="float64"))
+    pg = np.array([np.mean(unit_group == g) for g in group])
+    mass = np.array([pg[post & (e == k)].sum() for k in post_e])
+    return mass / pg[post].sum()
+
+
+def _prepare(result: Any, base: str | None, n_pre: int | None) -> _EventStudy:
+    simple_w = None
+    if hasattr(result, "att_gt") and hasattr(result, "aggregate"):
+        dyn = result.aggregate("dynamic")
+        el, vc, base = _from_effect(dyn, base)
+        cs = result
+    elif isinstance(result, EffectResult):
+        el, vc, base = _from_effect(result, base)
+        cs = None
+    else:
+        raise TypeError(f"sensitivity expects an impactlab result with event-time coefficients. "
+                        f"Got {type(result).__name__} instead.")
+    check_option("base_period", base, ("varying", "universal"))
+    e = el["event_time"].to_numpy(dtype="int64")
+    est = el["estimate"].to_numpy(dtype="float64")
+    se = el["std_error"].to_numpy(dtype="float64")
+    keep = ~((e == -1) & (base == "universal")) & np.isfinite(est)
+    if base == "universal":
+        keep &= np.isfinite(se) & (se > 0)
+    idx = np.flatnonzero(keep)
+    e, est, vc = e[idx], est[idx], vc[np.ix_(idx, idx)]
+    pre, post = e < 0, e >= 0
+    if base == "varying":
+        # β^v_e = δ_e − δ_{e−1} for e ≤ −1 → β_{e−1} = −Σ_{j=e}^{−1} β^v_j (relative to event time −1)
+        pe = np.sort(e[pre])[::-1]
+        if len(pe) and not np.array_equal(pe, -np.arange(1, len(pe) + 1)):
+            raise EstimationError(f"sensitivity needs consecutive pre-period event times; got {sorted(pe)}.")
+        pos = {k: i for i, k in enumerate(e)}
+        T = len(pe)
+        A = np.zeros((T + int(post.sum()), len(e)))
+        new_e = []
+        for r in range(T):  # new pre event time −(r+2), from oldest to newest below
+            new_e.append(-(r + 2))
+        new_e = new_e[::-1]
+        for i, ne in enumerate(new_e):
+            for j in range(-1, ne, -1):
+                A[i, pos[j]] = -1.0
+        post_idx = np.flatnonzero(post)
+        post_idx = post_idx[np.argsort(e[post_idx])]
+        for i, j in enumerate(post_idx):
+            A[T + i, j] = 1.0
+        est, vc = A @ est, A @ vc @ A.T
+        e = np.r_[np.asarray(new_e, dtype="int64"), e[post_idx]]
+        pre, post = e < 0, e >= 0
+    order = np.argsort(e)
+    e, est, vc = e[order], est[order], vc[np.ix_(order, order)]
+    pre, post = e < 0, e >= 0
+    pre_e, post_e = e[pre], e[post]
+    if len(post_e) == 0 or post_e[0] != 0 or np.any(np.diff(post_e) != 1):
+        raise EstimationError(f"sensitivity needs post-period event times 0, 1, 2, ... without gaps; got "
+                              f"{post_e.tolist()}.")
+    if len(pre_e) == 0:
+        raise EstimationError("sensitivity needs at least one pre-period coefficient (besides the reference) "
+                              "to learn how large trend violations can be; this event study has none. Use a "
+                              "window that starts at least two periods before training.")
+    if pre_e[-1] != -2 or np.any(np.diff(pre_e) != 1):
+        raise EstimationError(f"sensitivity needs consecutive pre-period event times ending at -2 (reference "
+                              f"-1); got {pre_e.tolist()}.")
+    if n_pre is not None:
+        if isinstance(n_pre, bool) or not isinstance(n_pre, (int, np.integer)) or n_pre < 1:
+            raise ValueError(f"The 'n_pre' parameter must be a positive integer. Got {n_pre!r} instead.")
+        drop = max(len(pre_e) - int(n_pre), 0)
+        sel = np.r_[np.arange(drop, len(pre_e)), len(pre_e) + np.arange(len(post_e))]
+        pre_e, est, vc = pre_e[drop:], est[sel], vc[np.ix_(sel, sel)]
+    n_p = len(pre_e)
+    if cs is not None:
+        simple_w = _simple_weights(cs, post_e)
+    return _EventStudy(pre_e=pre_e, beta_pre=est[:n_p], post_e=post_e, beta_post=est[n_p:], sigma=vc,
+                       base=base, simple_weights=simple_w)
+
+
+def _weights(target: Any, es: _EventStudy, horizon: int | None) -> tuple[np.ndarray, str]:
+    post_e = es.post_e
+    if isinstance(target, str):
+        check_option("target", target, ("simple", "average", "cumulative"))
+        if target == "simple":
+            if es.simple_weights is None:
+                raise EstimationError("target='simple' needs the Callaway–Sant'Anna fit itself (il.callaway_"
+                                      "santanna(...)), which knows the cohort sizes; pass it instead of an "
+                                      "aggregate, or use target='average' or an event time.")
+            return es.simple_weights, "simple ATT"
+        if target == "average":
+            return np.full(len(post_e), 1 / len(post_e)), f"average effect, event times 0..{post_e[-1]}"
+        k = int(post_e[-1]) if horizon is None else horizon
+        if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or not 0 <= k <= post_e[-1]:
+            raise ValueError(f"The 'horizon' parameter must be an integer from 0 to {post_e[-1]} (the last "
+                             f"post event time). Got {horizon!r} instead.")
+        return (post_e <= k).astype("float64"), f"cumulative effect, event times 0..{k}"
+    if isinstance(target, (int, np.integer)) and not isinstance(target, bool):
+        if target not in post_e:
+            raise ValueError(f"The 'target' event time must be one of the post event times "
+                             f"{post_e.tolist()}. Got {target!r} instead.")
+        return (post_e == target).astype("float64"), f"effect at event time {int(target)}"
+    if isinstance(target, Mapping):
+        bad = [k for k in target if k not in post_e]
+        if bad:
+            raise ValueError(f"target weights name event times {bad} that are not post event times "
+                             f"{post_e.tolist()}.")
+        lv = np.array([float(target.get(int(k), 0.0)) for k in post_e])
+        return lv, "l'β with l = " + ", ".join(f"{k}: {_fmt(v)}" for k, v in target.items())
+    raise TypeError("The 'target' parameter must be 'simple', 'average', 'cumulative', a post event time "
+                    f"(int) or a mapping event time -> weight. Got {target!r} instead.")
+
+
+# ------------------------------------------------------------------------------------------ public
+def sensitivity(result: Any, restriction: Restriction = "relative_magnitude", *,
+                grid: Sequence[float] | None = None, target: Any = "simple", horizon: int | None = None,
+                level: float = 0.95, base_period: str | None = None,
+                n_pre: int | None = None) -> SensitivityResult:
+    """Bounds on the reported effect when parallel trends may fail (Rambachan & Roth 2023).
+
+    Parameters
+    ----------
+    result : CallawaySantAnnaResult or EffectResult
+        A Callaway–Sant'Anna fit (its dynamic aggregation is used, and ``target="simple"`` is available),
+        or an event-study result with ``event_time`` elements and ``element_vcov`` (e.g.
+        ``cs.aggregate("dynamic")`` or ``il.event_study(...)``) with reference period −1.
+    restriction : {"relative_magnitude", "smoothness"}
+        ``Δ^RM(M̄)`` or ``Δ^SD(M)``; see the module notes for the intervals used.
+    grid : sequence of float, optional
+        Values of M̄ (default 0, 0.25, …, 2) or M (default 10 points from 0 to the upper 95 % confidence
+        bound of the largest pre-period curvature, as R's HonestDiD).
+    target : "simple", "average", "cumulative", int or mapping
+        The number to bound: the simple ATT (Callaway–Sant'Anna fit only; the exact event-time weights of
+        ``aggregate("simple")``), the average over post event times (``aggregate("dynamic").estimate``),
+        the cumulative effect over event times ``0..horizon``, the effect at one event time, or weights
+        ``{event_time: weight}`` for any ``l'β``.
+    horizon : int, optional
+        Last event time of the cumulative effect (default: the last one).
+    level : float
+        Confidence level.
+    base_period : {"varying", "universal"}, optional
+        How the pre-period coefficients were computed; read from the result by default.
+    n_pre : int, optional
+        Use only the ``n_pre`` pre-period coefficients closest to training.
+
+    Returns
+    -------
+    SensitivityResult
+        Frozen; ``.table`` (M, lower, upper, id_lower, id_upper) and ``.breakdown``.
+
+    Examples
+    --------
+    >>> s = il.sensitivity(cs, "relative_magnitude", target="cumulative", horizon=3)  # doctest: +SKIP
+    >>> s.breakdown  # doctest: +SKIP
+    """
+    check_option("restriction", restriction, RESTRICTIONS)
+    critical_value(level)
+    es = _prepare(result, base_period, n_pre)
+    l_vec, label = _weights(target, es, horizon)
+    sig_post = es.sigma[len(es.pre_e):, len(es.pre_e):]
+    theta = float(l_vec @ es.beta_post)
+    se = float(np.sqrt(l_vec @ sig_post @ l_vec))
+    if not se > 0:
+        raise EstimationError("The target has no sampling variance (standard error 0); nothing to bound.")
+    z = critical_value(level)
+
+    def interval(m: float) -> tuple[float, float, float, float]:
+        if restriction == "relative_magnitude":
+            lo, hi = rm_identified_set(es.beta_pre, es.beta_post, l_vec, m)
+            return lo - z * se, hi + z * se, lo, hi
+        lo, hi = sd_identified_set(es.beta_pre, es.beta_post, l_vec, m)
+        c_lo, c_hi = flci(es.beta_pre, es.beta_post, es.sigma, l_vec, m, level)
+        return c_lo, c_hi, lo, hi
+
+    if grid is None:
+        if restriction == "relative_magnitude":
+            grid = list(np.linspace(0.0, 2.0, 9))
+        else:
+            grid = list(np.linspace(0.0, _sd_default_max(es, z), 10))
+    ms = np.asarray(list(grid), dtype="float64")
+    if ms.ndim != 1 or len(ms) == 0 or not np.all(np.isfinite(ms)) or np.any(ms < 0):
+        raise ValueError(f"The 'grid' parameter must be a non-empty sequence of non-negative numbers. "
+                         f"Got {grid!r} instead.")
+    rows = [(m, *interval(float(m))) for m in ms]
+    table = pd.DataFrame(rows, columns=list(TABLE_COLUMNS))
+    breakdown = _breakdown(interval, restriction, es, l_vec, theta, se, z)
+    notes: list[str] = []
+    if breakdown == 0.0:
+        notes.append("The interval includes zero even under exact parallel trends.")
+    if es.base == "varying":
+        notes.append("Pre-period coefficients of the varying base period were cumulated to the reference "
+                     "period -1.")
+    return SensitivityResult(
+        table=table, breakdown=breakdown, restriction=restriction, target=label,
+        weights=pd.Series(l_vec, index=pd.Index(es.post_e, name="event_time"), name="weight"),
+        estimate=theta, std_error=se, level=level,
+        ci_method="identified set ± z·SE" if restriction == "relative_magnitude" else "FLCI",
+        pre_event_times=tuple(int(x) for x in es.pre_e), post_event_times=tuple(int(x) for x in es.post_e),
+        notes=tuple(notes),
+        spec={"restriction": restriction, "grid": ms.tolist(), "target": target, "horizon": horizon,
+              "level": level, "base_period": es.base, "n_pre": n_pre})
+
+
+def _sd_default_max(es: _EventStudy, z: float) -> float:
+    """Upper confidence bound of the largest pre-period second difference (or of ``|β_{−2}|`` alone)."""
+    n = len(es.pre_e)
+    full = np.r_[es.beta_pre, 0.0]
+    sig = np.zeros((n + 1, n + 1))
+    sig[:n, :n] = es.sigma[:n, :n]
+    if n + 1 < 3:
+        return float(abs(es.beta_pre[0]) + z * np.sqrt(es.sigma[0, 0]))
+    D = np.diff(np.eye(n + 1), 2, axis=0)
+    d = D @ full
+    sd = np.sqrt(np.maximum(np.diag(D @ sig @ D.T), 0.0))
+    return float(np.max(np.abs(d) + z * sd))
+
+
+def _breakdown(interval: Any, restriction: str, es: _EventStudy, l_vec: np.ndarray, theta: float,
+               se: float, z: float) -> float:
+    def covers(m: float) -> bool:
+        lo, hi = interval(m)[:2]
+        return not (np.isfinite(lo) and np.isfinite(hi)) or lo <= 0 <= hi
+
+    if covers(0.0):
+        return 0.0
+    if restriction == "relative_magnitude":
+        c = float(np.max(np.abs(np.diff(np.r_[es.beta_pre, 0.0]))))
+        w = c * float(np.abs(_tail_sums(l_vec)).sum())
+        return float((abs(theta) - z * se) / w) if w > 0 else float("inf")
+    hi = max(se, 1e-12)
+    for _ in range(60):
+        if covers(hi):
+            break
+        hi *= 2
+    else:
+        return float("inf")
+    lo = 0.0
+    while hi - lo > 1e-6 * max(hi, 1e-12):
+        mid = 0.5 * (lo + hi)
+        if covers(mid):
+            hi = mid
+        else:
+            lo = mid
+    return 0.5 * (lo + hi)
