@@ -42,6 +42,8 @@ _EXPORTS: dict[str, str] = {
     "regression": "impactlab.estimators",
     "twfe": "impactlab.estimators",
     "callaway_santanna": "impactlab.estimators",
+    "drdid": "impactlab.estimators",
+    "WaldTest": "impactlab.estimators",
     "event_study": "impactlab.estimators",
     "sun_abraham": "impactlab.estimators",
     "bacon_decomposition": "impactlab.estimators",

@@ -8,10 +8,14 @@ modified. The estimation core is written here on numpy/scipy/statsmodels.
 # package attributes to the functions after the submodules are loaded, so they stay the functions.
 from impactlab.estimators.bacon import BaconResult, bacon_decomposition
 from impactlab.estimators.callaway_santanna import CallawaySantAnnaResult, callaway_santanna
+from impactlab.estimators.drdid import drdid
 from impactlab.estimators.event_study import EventStudyResult, event_study
 from impactlab.estimators.naive import naive_difference, pre_post
 from impactlab.estimators.regression import regression, twfe
 from impactlab.estimators.sun_abraham import sun_abraham
+from impactlab.estimators.wald import WaldTest
 
 __all__ = ["CallawaySantAnnaResult", "callaway_santanna", "naive_difference", "pre_post", "regression", "twfe"]
 __all__ += ["BaconResult", "EventStudyResult", "bacon_decomposition", "event_study", "sun_abraham"]
+
+__all__ += ["WaldTest", "drdid"]

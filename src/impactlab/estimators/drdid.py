@@ -1,6 +1,8 @@
 """Two-period (2×2) difference-in-differences estimators for panel data, with influence functions.
 
-These are the building blocks of :func:`impactlab.estimators.callaway_santanna.callaway_santanna`: each
+:func:`drdid` is the public two-period estimator (panel or repeated cross-sections, on a DataFrame).
+The functions below are its panel building blocks and those of
+:func:`impactlab.estimators.callaway_santanna.callaway_santanna`: each
 group-time ATT(g, t) is a 2×2 comparison of the change in outcome of one cohort with the change of its
 comparison units. Three estimators are provided, all returning the estimate and its influence function:
 
@@ -24,13 +26,18 @@ outcome changes of treated and comparison units.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Literal
 
 import numpy as np
+import pandas as pd
 from scipy.special import expit
 
-from impactlab.errors import EstimationError
+from impactlab.errors import EstimationError, PanelError, check_option
+from impactlab.results.base import EffectResult
 
-__all__ = ["DidFit", "logit_fit", "reg_did_panel", "ipw_did_panel", "dr_did_panel"]
+__all__ = ["DidFit", "drdid", "logit_fit", "reg_did_panel", "ipw_did_panel", "dr_did_panel"]
+
+Method = Literal["dr", "ipw", "reg"]
 
 #: Propensity scores are capped at ``1 - PS_CAP`` to avoid dividing by zero (DRDID does the same).
 PS_CAP = 1e-6
@@ -319,3 +326,152 @@ def dr_did_panel(y1: np.ndarray, y0: np.ndarray, d: np.ndarray, covariates: np.n
     inf_c3 = _ols_lin_rep_factor(x, w, d, resid, m3)
     inf_c = (dr_c - w_c * eta_c + inf_c2 - inf_c3) / np.mean(w_c)
     return DidFit(float(eta_t - eta_c), inf_t - inf_c, int(np.sum(trim == 0)))
+
+
+# ---------------------------------------------------------------------------------------------- public
+def _column(df: pd.DataFrame, name: str, what: str) -> np.ndarray:
+    if name not in df.columns:
+        raise PanelError(f"The {what} column {name!r} is not in the frame. Available columns: "
+                         f"{list(df.columns)}.")
+    return df[name].to_numpy()
+
+
+def _binary(v: np.ndarray, name: str) -> np.ndarray:
+    vals = pd.to_numeric(pd.Series(v), errors="coerce").to_numpy(dtype="float64")
+    bad = ~np.isin(vals, (0.0, 1.0))
+    if bad.any():
+        raise PanelError(f"The column {name!r} must hold 0/1 (or True/False); it has {int(bad.sum())} other "
+                         f"values, e.g. {list(pd.unique(pd.Series(v)[bad]))[:5]}.")
+    return vals
+
+
+def drdid(data: pd.DataFrame, *, outcome: str, treated: str, post: str, unit: str | None = None,
+          covariates: list[str] | tuple[str, ...] | None = None, weights: str | None = None,
+          method: Method = "dr", trim_level: float = TRIM_LEVEL) -> EffectResult:
+    """Two-period difference-in-differences with covariates (Sant'Anna & Zhao 2020).
+
+    The ATT of a before/after comparison of a treated group with a comparison group, conditional parallel
+    trends given the covariates: doubly robust (``"dr"``, consistent if either the propensity score or the
+    outcome model is right), normalised inverse probability weighting (``"ipw"``, Abadie 2005) or outcome
+    regression (``"reg"``, Heckman, Ichimura & Todd 1997). Without covariates all three are the simple
+    difference in mean changes.
+
+    Parameters
+    ----------
+    data : DataFrame
+        One row per observation; it is not modified.
+    outcome : str
+        Outcome column.
+    treated : str
+        0/1 column: 1 for the treated group (constant within a unit for panel data).
+    post : str
+        0/1 column: 1 for the later period, 0 for the earlier one.
+    unit : str, optional
+        Unit id column. Given: panel data, every unit observed once before and once after (the panel
+        estimators, covariates taken before). ``None``: repeated cross-sections (every row its own
+        individual; the repeated cross-section estimators, covariates of each row).
+    covariates : list of str, optional
+        Numeric covariate columns (an intercept is added).
+    weights : str, optional
+        Sampling weights column (normalised to mean 1).
+    method : {"dr", "ipw", "reg"}
+        Estimator.
+    trim_level : float
+        Comparison units with a propensity score at or above it get zero weight (``dr`` and ``ipw``).
+
+    Returns
+    -------
+    EffectResult
+        ``method="drdid"``, ``term="ATT"``, the influence function in ``influence`` (one value per unit or
+        observation, scaled so that ``std_error = sqrt(sum(influence**2)) / n``); trimmed comparison units
+        are counted in ``excluded``.
+
+    Raises
+    ------
+    PanelError
+        Missing columns, non-binary ``treated``/``post``, missing values, or a panel whose units are not
+        observed exactly once in each period.
+    EstimationError
+        No treated or comparison observations in a period, a singular design (naming the covariates), or a
+        propensity-score logit that does not converge.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> df = pd.DataFrame({"id": [1, 1, 2, 2, 3, 3, 4, 4], "after": [0, 1] * 4,
+    ...                    "d": [1, 1, 1, 1, 0, 0, 0, 0], "y": [1.0, 4.0, 2.0, 5.0, 1.0, 2.0, 3.0, 4.0]})
+    >>> round(drdid(df, outcome="y", treated="d", post="after", unit="id").estimate, 6)
+    2.0
+    """
+    if not isinstance(data, pd.DataFrame):
+        raise PanelError(f"drdid expects a pandas DataFrame. Got {type(data).__name__} instead.")
+    check_option("method", method, ("dr", "ipw", "reg"))
+    covs = [covariates] if isinstance(covariates, str) else list(covariates or [])
+    cols = [outcome, treated, post, *covs] + [c for c in (unit, weights) if c is not None]
+    for c in cols:
+        _column(data, c, "requested")
+    na = data[cols].isna().any(axis=1)
+    if na.any():
+        raise PanelError(f"{int(na.sum())} rows have missing values in {cols} (first rows: "
+                         f"{list(data.index[na][:5])}); drop or impute them first.")
+    y = pd.to_numeric(data[outcome], errors="coerce").to_numpy(dtype="float64")
+    d = _binary(data[treated].to_numpy(), treated)
+    t = _binary(data[post].to_numpy(), post)
+    w = None if weights is None else data[weights].to_numpy(dtype="float64")
+    x = None
+    if covs:
+        x = np.column_stack([np.ones(len(data)), data[covs].to_numpy(dtype="float64")])
+    trimmed = 0
+    try:
+        if unit is None:
+            from impactlab.estimators._drdid_rcs import dr_did_rcs, ipw_did_rcs, reg_did_rcs
+            rcs = {"dr": dr_did_rcs, "ipw": ipw_did_rcs, "reg": reg_did_rcs}[method]
+            fit = rcs(y, t, d, x, w) if method == "reg" else rcs(y, t, d, x, w, trim_level=trim_level)
+            n_units = len(data)
+        else:
+            ids = data[unit].to_numpy()
+            before, after = t == 0, t == 1
+            ub, ua = pd.Index(ids[before]), pd.Index(ids[after])
+            if ub.has_duplicates or ua.has_duplicates or set(ub) != set(ua):
+                raise PanelError(f"With unit={unit!r} every unit must appear exactly once with {post}=0 and "
+                                 f"once with {post}=1; {len(set(ub) ^ set(ua))} units appear in one period "
+                                 "only and "
+                                 f"{int(ub.duplicated().sum() + ua.duplicated().sum())} rows are duplicates. "
+                                 "Pass unit=None for repeated cross-sections.")
+            ia, ib = np.argsort(ids[after], kind="stable"), np.argsort(ids[before], kind="stable")
+            rows_a, rows_b = np.flatnonzero(after)[ia], np.flatnonzero(before)[ib]
+            if np.any(d[rows_a] != d[rows_b]):
+                raise PanelError(f"The treated column {treated!r} changes within units; it marks the group.")
+            xb = None if x is None else x[rows_b]
+            wb = None if w is None else w[rows_b]
+            est = {"dr": dr_did_panel, "ipw": ipw_did_panel, "reg": reg_did_panel}[method]
+            args = (y[rows_a], y[rows_b], d[rows_b], xb, wb)
+            fit = est(*args) if method == "reg" else est(*args, trim_level=trim_level)
+            n_units = len(rows_b)
+        trimmed = fit.n_trimmed
+    except EstimationError as exc:
+        if covs and x is not None:
+            from impactlab.estimators._cs_fit import collinear
+
+            bad = collinear(x[:, 1:], tuple(covs))
+            if bad:
+                raise EstimationError(f"Covariates {bad} are constant or collinear with the intercept and "
+                                      f"the other covariates: {exc} Drop them from covariates=.") from exc
+        raise
+    psi = fit.influence.copy()
+    psi.setflags(write=False)
+    se = float(np.sqrt(np.sum(psi**2)) / psi.size)
+    excluded = pd.DataFrame({"what": pd.Series(dtype="object"), "id": pd.Series(dtype="object"),
+                             "reason": pd.Series(dtype="object")})
+    notes: tuple[str, ...] = ()
+    if trimmed:
+        excluded = pd.DataFrame([("observations", trimmed, "propensity score trimmed: comparison units "
+                                  f"with a score of {trim_level} or more got zero weight")],
+                                columns=["what", "id", "reason"])
+        notes = (f"{trimmed} comparison units trimmed (propensity score >= {trim_level})",)
+    label = {"dr": "doubly robust DiD", "ipw": "IPW DiD", "reg": "outcome-regression DiD"}[method]
+    return EffectResult(
+        estimate=float(fit.att), std_error=se, term="ATT", method="drdid", label=f"Two-period {label}",
+        outcome=outcome, n_obs=len(data), n_units=n_units, influence=psi, excluded=excluded,
+        spec={"estimator": "drdid", "method": method, "covariates": tuple(covs), "weights": weights,
+              "panel": unit is not None, "trim_level": trim_level}, notes=notes)
