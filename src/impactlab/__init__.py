@@ -119,5 +119,11 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
     )
     from impactlab.panel import Panel, build_panel  # noqa: F401
     from impactlab.results import CompareResult, EffectResult, compare  # noqa: F401
-    from impactlab import kirkpatrick  # noqa: F401
-    from impactlab.roi import Costs, ExposureEffect, RoiResult, SelfEstimateResult, exposure, self_estimates  # noqa: F401
+    from impactlab.roi import (  # noqa: F401
+        Costs,
+        ExposureEffect,
+        RoiResult,
+        SelfEstimateResult,
+        exposure,
+        self_estimates,
+    )
