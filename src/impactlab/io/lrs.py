@@ -1,0 +1,523 @@
+"""A client for the statements resource of an xAPI Learning Record Store (LRS).
+
+The client pages through ``GET <endpoint>/statements`` the way the xAPI specification asks (xAPI 1.0.3,
+Part Three "Data Processing, Validation and Security", section 2.1 "Statement Resource" and the
+``StatementResult`` object): every request carries ``X-Experience-API-Version: 1.0.3``; each page holds
+``statements`` and a ``more`` link, a *relative* IRL (path and query, no scheme or host) resolved against
+the endpoint; paging stops when ``more`` is empty or absent, and a page may be empty while ``more`` is not.
+
+Faults a busy LRS shows are retried with exponential back-off: HTTP 429 and 5xx answers, dropped
+connections, time-outs and bodies that are not valid JSON (a truncated transfer). A ``Retry-After`` header
+(seconds or an HTTP date, RFC 9110 section 10.2.3) sets the wait instead of the back-off. A ``more`` link
+that points back at a page already read is a loop and raises. A pull that cannot finish raises
+:class:`LRSError` naming the endpoint and the last page; it never returns part of the statements.
+
+Credentials are held privately: they are not shown by ``repr``, not put in error messages, not logged, and
+a pickled client drops them.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import email.utils
+import json
+import logging
+import math
+import sys
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+
+import httpx
+
+from impactlab.errors import ImpactlabError
+
+logger = logging.getLogger(__name__)
+
+#: The xAPI version every request declares.
+XAPI_VERSION = "1.0.3"
+#: Prefix of the ADL verb IRIs (xAPI 1.0.3, ADL vocabulary).
+ADL_VERBS = "http://adlnet.gov/expapi/verbs/"
+#: HTTP statuses that are retried: too many requests and server-side failures.
+RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
+
+Auth = tuple[str, str] | str | None
+
+
+class LRSError(ImpactlabError, RuntimeError):
+    """A pull from a Learning Record Store could not finish.
+
+    Attributes
+    ----------
+    endpoint : str
+        The LRS endpoint (without any user information).
+    last_page : str or None
+        The URL of the page that failed (path and query), ``None`` before the first request.
+    statements_received : int
+        Statements received before the failure (discarded: a pull is all or nothing).
+    status : int or None
+        The last HTTP status seen, if any.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        endpoint: str,
+        last_page: str | None,
+        statements_received: int,
+        status: int | None = None,
+        hint: str | None = None,
+    ) -> None:
+        self.endpoint = endpoint
+        self.last_page = last_page
+        self.statements_received = statements_received
+        self.status = status
+        text = (
+            f"LRS pull from {endpoint} failed at page {last_page or '(first page)'}: {message}. "
+            f"{statements_received} statement(s) had been received; none are returned, because a "
+            "partial pull would silently miss records."
+        )
+        if hint:
+            text += f"\nHow to fix: {hint}"
+        super().__init__(text)
+
+
+@dataclass(frozen=True)
+class LRSPull:
+    """The complete result of one pull.
+
+    Attributes
+    ----------
+    statements : list of dict
+        Every statement received, in the order served.
+    pages : int
+        Pages read (empty pages included).
+    endpoint : str
+        The LRS endpoint.
+    last_stored : str or None
+        The largest ``stored`` timestamp seen (ISO 8601): pass it as ``since=`` next time to fetch only
+        what is new.
+    retries : int
+        Requests that were retried after a transient fault.
+    """
+
+    statements: list[dict[str, Any]]
+    pages: int
+    endpoint: str
+    last_stored: str | None
+    retries: int
+
+    def __repr__(self) -> str:
+        return (
+            f"<LRSPull {len(self.statements)} statements, {self.pages} pages from {self.endpoint}, "
+            f"last stored {self.last_stored}>"
+        )
+
+
+def _strip_userinfo(url: str) -> str:
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    if parts.port:
+        host = f"{host}:{parts.port}"
+    return urlunsplit((parts.scheme, host, parts.path, parts.query, parts.fragment))
+
+
+def verb_iri(verb: str) -> str:
+    """``"completed"`` -> the ADL IRI ``http://adlnet.gov/expapi/verbs/completed``; IRIs pass through."""
+    return verb if "://" in verb else ADL_VERBS + verb.strip().lower()
+
+
+def iso_instant(value: Any, name: str) -> str:
+    """A ``since``/``until`` value (ISO string, datetime or Timestamp) as an ISO 8601 UTC instant."""
+    import pandas as pd
+
+    try:
+        ts = pd.Timestamp(value)
+    except (ValueError, TypeError) as exc:
+        raise ValueError(
+            f"The {name!r} parameter must be an ISO 8601 timestamp or a datetime. Got {value!r} instead."
+        ) from exc
+    if ts is pd.NaT:
+        raise ValueError(f"The {name!r} parameter must be a timestamp. Got {value!r} instead.")
+    ts = ts.tz_localize("UTC") if ts.tzinfo is None else ts.tz_convert("UTC")
+    return ts.isoformat().replace("+00:00", "Z")
+
+
+def agent_param(agent: Any) -> str:
+    """The ``agent`` query value: an Agent object as JSON; an e-mail address becomes an ``mbox`` agent."""
+    if isinstance(agent, str):
+        if agent.lstrip().startswith("{"):
+            return agent
+        mbox = agent if agent.startswith("mailto:") else f"mailto:{agent}"
+        return json.dumps({"objectType": "Agent", "mbox": mbox})
+    if isinstance(agent, Mapping):
+        return json.dumps(dict(agent))
+    raise TypeError(
+        f"The 'agent' parameter must be an e-mail address or an Agent object (dict). "
+        f"Got {type(agent).__name__} instead."
+    )
+
+
+def retry_after_seconds(value: str | None, *, now: dt.datetime | None = None) -> float | None:
+    """Seconds to wait from a ``Retry-After`` header (delay-seconds or an HTTP date); ``None`` if absent."""
+    if value is None:
+        return None
+    text = value.strip()
+    if text.isdigit():
+        return float(text)
+    try:
+        when = email.utils.parsedate_to_datetime(text)
+    except (TypeError, ValueError, IndexError):
+        return None
+    if when is None:
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=dt.UTC)
+    now = now or dt.datetime.now(dt.UTC)
+    return max(0.0, (when - now).total_seconds())
+
+
+class _Transient(Exception):
+    def __init__(self, what: str, status: int | None = None, wait: float | None = None) -> None:
+        super().__init__(what)
+        self.what = what
+        self.status = status
+        self.wait = wait
+
+
+class LRS:
+    """A Learning Record Store to pull xAPI statements from.
+
+    Parameters
+    ----------
+    endpoint : str
+        The LRS xAPI endpoint, e.g. ``"https://lrs.example.com/xapi/"``; statements are read from
+        ``<endpoint>/statements``.
+    auth : (user, secret) or str, optional
+        HTTP Basic credentials as a pair, or a bearer token. Never shown, logged or pickled.
+    timeout : float
+        Seconds to wait for a connection or a read before the request counts as failed (and is retried).
+    max_retries : int
+        Retries of one page after transient faults (429, 5xx, dropped connection, time-out, invalid JSON)
+        before the pull raises :class:`LRSError`.
+    backoff : float
+        First back-off wait in seconds; doubled after each retry of the same page, capped at
+        ``max_backoff``. A ``Retry-After`` header replaces it.
+    max_backoff : float
+        Longest back-off wait (a ``Retry-After`` header is honoured even when longer).
+    limit : int, optional
+        Statements per page to ask for (the LRS may serve fewer); ``None`` lets the LRS choose.
+    progress : bool, optional
+        Show a tqdm progress bar; ``None`` shows it only on an interactive terminal.
+    sleep : callable
+        The function used to wait (``time.sleep``); tests pass a recorder so they run fast.
+    headers : mapping, optional
+        Extra request headers (not credentials: use ``auth``).
+
+    Examples
+    --------
+    >>> lrs = LRS("https://lrs.example.com/xapi/", auth=("key", "secret"))
+    >>> lrs
+    LRS('https://lrs.example.com/xapi/', auth=basic)
+    """
+
+    def __init__(
+        self,
+        endpoint: str,
+        auth: Auth = None,
+        *,
+        timeout: float = 30.0,
+        max_retries: int = 6,
+        backoff: float = 0.5,
+        max_backoff: float = 60.0,
+        limit: int | None = None,
+        progress: bool | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+        headers: Mapping[str, str] | None = None,
+    ) -> None:
+        if not isinstance(endpoint, str) or urlsplit(endpoint).scheme not in ("http", "https"):
+            raise ValueError(
+                f"The 'endpoint' parameter must be an http(s) URL such as "
+                f"'https://lrs.example.com/xapi/'. Got {_safe(endpoint)!r} instead."
+            )
+        parts = urlsplit(endpoint)
+        if parts.username or parts.password:
+            if auth is not None:
+                raise ValueError("Give credentials either in the endpoint URL or with auth=, not both.")
+            auth = (parts.username or "", parts.password or "")
+        self.endpoint = _strip_userinfo(endpoint if endpoint.endswith("/") else endpoint + "/")
+        if auth is None:
+            self._auth: httpx.Auth | None = None
+            self._auth_kind = "none"
+        elif isinstance(auth, tuple) and len(auth) == 2 and all(isinstance(a, str) for a in auth):
+            self._auth = httpx.BasicAuth(*auth)
+            self._auth_kind = "basic"
+        elif isinstance(auth, str) and auth:
+            self._auth = _BearerAuth(auth)
+            self._auth_kind = "token"
+        else:
+            raise TypeError(
+                "The 'auth' parameter must be a (user, secret) pair of strings or a token "
+                f"string. Got a {type(auth).__name__} instead."
+            )
+        for name, value, low in (
+            ("timeout", timeout, 0.0),
+            ("backoff", backoff, 0.0),
+            ("max_backoff", max_backoff, 0.0),
+        ):
+            if not isinstance(value, (int, float)) or not math.isfinite(value) or value < low:
+                raise ValueError(
+                    f"The {name!r} parameter must be a non-negative number. Got {value!r} instead."
+                )
+        if timeout <= 0:
+            raise ValueError(f"The 'timeout' parameter must be positive. Got {timeout!r} instead.")
+        if not isinstance(max_retries, int) or max_retries < 0:
+            raise ValueError(
+                f"The 'max_retries' parameter must be an integer >= 0. Got {max_retries!r} instead."
+            )
+        if limit is not None and (not isinstance(limit, int) or limit < 1):
+            raise ValueError(
+                f"The 'limit' parameter must be a positive integer or None. Got {limit!r} instead."
+            )
+        self.timeout = float(timeout)
+        self.max_retries = max_retries
+        self.backoff = float(backoff)
+        self.max_backoff = float(max_backoff)
+        self.limit = limit
+        self.progress = progress
+        self._sleep = sleep
+        self._headers = {k: v for k, v in (headers or {}).items() if k.lower() != "authorization"}
+
+    def __repr__(self) -> str:
+        return f"LRS({self.endpoint!r}, auth={self._auth_kind})"
+
+    def __getstate__(self) -> dict[str, Any]:
+        state = dict(self.__dict__)
+        state["_auth"] = None
+        state["_auth_kind"] = "none (dropped when pickled)"
+        return state
+
+    # ------------------------------------------------------------------------------------------ pulling
+    def statements(
+        self,
+        *,
+        since: Any = None,
+        until: Any = None,
+        verb: str | None = None,
+        activity: str | None = None,
+        agent: Any = None,
+        registration: str | None = None,
+        ascending: bool = True,
+    ) -> list[dict[str, Any]]:
+        """Every statement matching the filters (see :meth:`pull`)."""
+        return self.pull(
+            since=since,
+            until=until,
+            verb=verb,
+            activity=activity,
+            agent=agent,
+            registration=registration,
+            ascending=ascending,
+        ).statements
+
+    def pull(
+        self,
+        *,
+        since: Any = None,
+        until: Any = None,
+        verb: str | None = None,
+        activity: str | None = None,
+        agent: Any = None,
+        registration: str | None = None,
+        ascending: bool = True,
+    ) -> LRSPull:
+        """Pull every statement matching the filters, following ``more`` links to the end.
+
+        Parameters
+        ----------
+        since, until : str or datetime, optional
+            Only statements *stored* after ``since`` / at or before ``until`` (xAPI filters on ``stored``).
+            Pass the previous pull's ``last_stored`` as ``since`` for an incremental pull.
+        verb : str, optional
+            A verb IRI, or an ADL verb name such as ``"completed"``.
+        activity : str, optional
+            An activity IRI (the statement's object id).
+        agent : str or dict, optional
+            An e-mail address or an Agent object, e.g. ``{"account": {"homePage": ..., "name": ...}}``.
+        registration : str, optional
+            A registration UUID (cmi5 and other launch sessions).
+        ascending : bool
+            Oldest first (the default here, so ``last_stored`` grows along the pull).
+
+        Returns
+        -------
+        LRSPull
+
+        Raises
+        ------
+        LRSError
+            A page failed more than ``max_retries`` times, the LRS refused the request (4xx), the answer is
+            not an xAPI StatementResult, or a ``more`` link loops. The message names the endpoint and page.
+        """
+        params: dict[str, str] = {"ascending": "true" if ascending else "false"}
+        if since is not None:
+            params["since"] = iso_instant(since, "since")
+        if until is not None:
+            params["until"] = iso_instant(until, "until")
+        if verb is not None:
+            params["verb"] = verb_iri(verb)
+        if activity is not None:
+            params["activity"] = activity
+        if agent is not None:
+            params["agent"] = agent_param(agent)
+        if registration is not None:
+            params["registration"] = registration
+        if self.limit is not None:
+            params["limit"] = str(self.limit)
+        first = httpx.URL(self.endpoint).join("statements").copy_merge_params(params)
+        return self._pull(first)
+
+    def _pull(self, url: httpx.URL) -> LRSPull:
+        from tqdm.auto import tqdm
+
+        out: list[dict[str, Any]] = []
+        seen: set[str] = set()
+        pages = retries = 0
+        last_stored: str | None = None
+        disable = None if self.progress is None else not self.progress
+        headers = {"X-Experience-API-Version": XAPI_VERSION, "Accept": "application/json", **self._headers}
+        with (
+            httpx.Client(auth=self._auth, timeout=self.timeout, headers=headers) as client,
+            tqdm(desc="LRS statements", unit=" stmt", disable=disable, file=sys.stderr) as bar,
+        ):
+            while True:
+                page = _page_name(url)
+                if page in seen:
+                    raise LRSError(
+                        "the 'more' link points back to a page already read, so paging would never end",
+                        endpoint=self.endpoint,
+                        last_page=page,
+                        statements_received=len(out),
+                        hint="this is a fault of the LRS; report it to its administrator",
+                    )
+                seen.add(page)
+                body, n_retries = self._get(client, url, page, len(out))
+                retries += n_retries
+                stmts, more = self._check(body, page, len(out))
+                pages += 1
+                out.extend(stmts)
+                bar.update(len(stmts))
+                for s in stmts:
+                    stored = s.get("stored") if isinstance(s, dict) else None
+                    if isinstance(stored, str) and (last_stored is None or _later(stored, last_stored)):
+                        last_stored = stored
+                logger.debug("LRS page %s: %d statements", page, len(stmts))
+                if not more:
+                    break
+                url = httpx.URL(self.endpoint).join(more)
+        return LRSPull(out, pages, self.endpoint, last_stored, retries)
+
+    def _get(self, client: httpx.Client, url: httpx.URL, page: str, received: int) -> tuple[Any, int]:
+        attempt = 0
+        while True:
+            try:
+                return self._once(client, url, page, received), attempt
+            except _Transient as fault:
+                if attempt >= self.max_retries:
+                    raise LRSError(
+                        f"{fault.what}, still failing after {attempt + 1} attempt(s)",
+                        endpoint=self.endpoint,
+                        last_page=page,
+                        statements_received=received,
+                        status=fault.status,
+                        hint="try again later, or raise max_retries / timeout",
+                    ) from None
+                wait = fault.wait
+                if wait is None:
+                    wait = min(self.max_backoff, self.backoff * 2.0**attempt)
+                logger.info("LRS page %s: %s; retrying in %.1f s", page, fault.what, wait)
+                self._sleep(wait)
+                attempt += 1
+
+    def _once(self, client: httpx.Client, url: httpx.URL, page: str, received: int) -> Any:
+        try:
+            resp = client.get(url)
+        except httpx.TimeoutException:
+            raise _Transient(f"no answer within {self.timeout:g} s (time-out)") from None
+        except httpx.TransportError as exc:
+            raise _Transient(f"connection failed ({type(exc).__name__})") from None
+        status = resp.status_code
+        if status in RETRY_STATUSES:
+            wait = retry_after_seconds(resp.headers.get("Retry-After"))
+            raise _Transient(f"HTTP {status} {resp.reason_phrase}", status=status, wait=wait)
+        if status >= 400:
+            hints = {
+                401: "check the credentials given with auth= (they are not shown here)",
+                403: "the credentials lack permission to read statements; ask the LRS administrator",
+                404: "check the endpoint: statements are read from <endpoint>/statements",
+            }
+            raise LRSError(
+                f"the LRS answered HTTP {status} {resp.reason_phrase}",
+                endpoint=self.endpoint,
+                last_page=page,
+                statements_received=received,
+                status=status,
+                hint=hints.get(status, "check the endpoint and the filters"),
+            )
+        try:
+            return json.loads(resp.content)
+        except (json.JSONDecodeError, UnicodeDecodeError):
+            raise _Transient("the page is not valid JSON (truncated transfer?)", status=status) from None
+
+    def _check(self, body: Any, page: str, received: int) -> tuple[list[dict[str, Any]], str]:
+        if not isinstance(body, dict) or not isinstance(body.get("statements"), list):
+            raise LRSError(
+                "the answer is not an xAPI StatementResult (an object with a 'statements' list)",
+                endpoint=self.endpoint,
+                last_page=page,
+                statements_received=received,
+                hint="check that the endpoint is the xAPI endpoint of the LRS",
+            )
+        more = body.get("more") or ""
+        if not isinstance(more, str):
+            raise LRSError(
+                f"the 'more' link is not a string (saw {type(more).__name__})",
+                endpoint=self.endpoint,
+                last_page=page,
+                statements_received=received,
+            )
+        return body["statements"], more.strip()
+
+
+class _BearerAuth(httpx.Auth):
+    def __init__(self, token: str) -> None:
+        self._token = token
+
+    def auth_flow(self, request: httpx.Request):  # noqa: ANN201 - httpx generator protocol
+        request.headers["Authorization"] = f"Bearer {self._token}"
+        yield request
+
+    def __repr__(self) -> str:
+        return "<token>"
+
+
+def _page_name(url: httpx.URL) -> str:
+    """Path and query of a page URL (what errors show and loop detection compares)."""
+    raw = url.raw_path.decode("ascii", errors="replace")
+    return raw
+
+
+def _later(a: str, b: str) -> bool:
+    import pandas as pd
+
+    try:
+        return bool(pd.Timestamp(a) > pd.Timestamp(b))
+    except (ValueError, TypeError):
+        return a > b
+
+
+def _safe(value: Any) -> str:
+    return _strip_userinfo(value) if isinstance(value, str) else str(value)

@@ -1,0 +1,528 @@
+"""xAPI statements (files, lists, or a live LRS) -> canonical completions and assessments tables.
+
+Which statements become which rows (verb IRIs from the ADL vocabulary, xAPI 1.0.3; cmi5 verbs from the cmi5
+specification, "xAPI Statement" section):
+
+========================  ==============================  =======================================
+verb                      completions row (``status``)    assessments row
+========================  ==============================  =======================================
+``.../completed``         ``completed``                   --
+``.../passed``            ``passed``                      when ``result.score`` is present
+``.../failed``            ``failed``                      when ``result.score`` is present
+``.../attempted``         ``in_progress`` (no date)       --
+``.../scored``            --                              always (a score is required)
+cmi5 ``.../waived``       ``exempt`` (credited)           --
+``.../voided``            removes itself and the statement it voids
+others                    counted in ``XapiTables.counts["other_verb"]`` by verb, not read
+========================  ==============================  =======================================
+
+Values: ``completed_at``/``taken_at`` = ``timestamp`` (``stored`` when absent); ``hours`` =
+``result.duration`` (ISO 8601, e.g. ``PT1H30M``; calendar years and months have no fixed length and are
+rejected); completions ``score`` in percent (``scaled * 100``, else ``raw`` rescaled from ``min..max``);
+assessments ``score``/``max_score`` = ``raw - min`` / ``max - min`` (``min`` = 0 when absent), else
+``scaled * 100`` out of 100. ``scaled`` must lie in -1..1 (0..1 for cmi5 statements) and ``raw`` in
+``min..max``; violations are rejected with the reason. ``source_row`` is the statement's 1-based position
+in the input (its line for JSON Lines files).
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections import Counter
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+import numpy as np
+import pandas as pd
+
+from impactlab.errors import DataQualityWarning, check_option
+from impactlab.io import _engine
+from impactlab.io._engine import Context, Problem
+from impactlab.io.headers import ColumnMatch
+from impactlab.io.lrs import ADL_VERBS
+from impactlab.io.readers import _completions_check
+from impactlab.io.sources import RawSource
+from impactlab.io.table import Table
+from impactlab.io.xapi_ids import Crosswalk, actor_identity, build_crosswalk, describe
+from impactlab.io.xapi_parse import Bad, activity_name, duration_hours, is_cmi5, load_statements, scores
+from impactlab.schemas.tables import ASSESSMENTS, COMPLETIONS
+from impactlab.schemas.vocab import ASSESSMENT_KINDS, DEFAULT_KIND_MAP, DEFAULT_STATUS_MAP
+
+VOIDED = ADL_VERBS + "voided"
+SCORED = ADL_VERBS + "scored"
+#: Verb IRI -> canonical completion status.
+COMPLETION_VERBS: dict[str, str] = {
+    ADL_VERBS + "completed": "completed",
+    ADL_VERBS + "passed": "passed",
+    ADL_VERBS + "failed": "failed",
+    ADL_VERBS + "attempted": "in_progress",
+    "https://w3id.org/xapi/adl/verbs/waived": "exempt",
+}
+_WITH_DATE = frozenset({"completed", "passed", "failed", "exempt"})
+_EXTRAS = (
+    "statement_id",
+    "actor",
+    "verb",
+    "activity_id",
+    "registration",
+    "timestamp",
+    "stored",
+    "success",
+    "completion",
+    "duration",
+    "score_scaled",
+    "score_raw",
+    "score_min",
+    "score_max",
+    "cmi5",
+)
+
+
+@dataclass(frozen=True, repr=False, eq=False)
+class XapiTables:
+    """What :func:`read_xapi` read.
+
+    Attributes
+    ----------
+    completions, assessments : Table
+        Canonical tables (kept rows, ``.rejected`` with reasons). Their ``rows_read`` count the statements
+        routed to them; a passed/failed statement with a score is routed to both.
+    unmatched : DataFrame
+        Actor identities not in the crosswalk (or without a usable identifier): ``identity``,
+        ``statements``, ``example_statement``; most frequent first. Their statements are in ``.rejected``.
+    counts : dict
+        Statements by fate: ``read``, ``malformed``, ``duplicate`` (same id again), ``voiding``, ``voided``,
+        ``other_verb``, ``routed``; ``read`` equals the sum of the others.
+    other_verbs : Series
+        Statements per verb IRI that no table uses.
+    malformed : DataFrame
+        ``source_row``, ``reason`` of statements that are not usable xAPI (no verb, not an object).
+    checkpoint : str or None
+        The largest ``stored`` seen: pass it as ``since=`` to pull only newer statements next time.
+    source : str
+        File, ``"<statements>"`` or the LRS endpoint.
+    """
+
+    completions: Table
+    assessments: Table
+    unmatched: pd.DataFrame
+    counts: dict[str, int]
+    other_verbs: pd.Series
+    malformed: pd.DataFrame
+    checkpoint: str | None
+    source: str
+    notes: tuple[str, ...] = field(default=())
+
+    def summary(self) -> str:
+        """A short text report of what was read, kept, rejected and why."""
+        c = self.counts
+        lines = [
+            f"xAPI statements from {self.source}: {c['read']} read",
+            f"  routed to tables: {c['routed']}; voided: {c['voided']} (+ {c['voiding']} voiding "
+            f"statements); other verbs: {c['other_verb']}; duplicates: {c['duplicate']}; "
+            f"malformed: {c['malformed']}",
+            "  " + self.completions.summary().replace("\n", "\n  "),
+            "  " + self.assessments.summary().replace("\n", "\n  "),
+        ]
+        if len(self.unmatched):
+            ex = ", ".join(self.unmatched["identity"].head(3))
+            lines.append(
+                f"  unmatched identities: {len(self.unmatched)} ({int(self.unmatched['statements'].sum())}"
+                f" statements), e.g. {ex}"
+            )
+        if self.checkpoint:
+            lines.append(f"  checkpoint (last stored): {self.checkpoint}")
+        return "\n".join(lines)
+
+    def __repr__(self) -> str:
+        return (
+            f"<XapiTables from {self.source}: {self.counts['read']} statements; completions "
+            f"{self.completions.n_kept} kept / {self.completions.n_rejected} rejected; assessments "
+            f"{self.assessments.n_kept} kept / {self.assessments.n_rejected} rejected; "
+            f"{len(self.unmatched)} unmatched identities>"
+        )
+
+
+# ------------------------------------------------------------------------------------------------ loading
+class _Builder:
+    """Accumulates the raw rows and problems of one table."""
+
+    def __init__(self) -> None:
+        self.rows: list[dict[str, Any]] = []
+        self.lines: list[int] = []
+        self.problems: list[Problem] = []
+
+    def add(self, line: int, row: dict[str, Any], problems: list[tuple[str | None, Any, str, str]]) -> None:
+        pos = len(self.rows)
+        self.rows.append(row)
+        self.lines.append(line)
+        self.problems += [
+            (pos, col, None if v is None else str(v), reason, check) for col, v, reason, check in problems
+        ]
+
+
+def _flatten(
+    pairs: list[tuple[int, Any]],
+    crosswalk: Crosswalk | None,
+    *,
+    programs: Mapping[str, str],
+    program_from: str,
+    kinds: Mapping[str, str],
+) -> dict[str, Any]:
+    counts = Counter({k: 0 for k in ("malformed", "duplicate", "voiding", "voided", "other_verb", "routed")})
+    malformed: list[tuple[int, str]] = []
+    seen: set[str] = set()
+    live: list[tuple[int, dict[str, Any]]] = []
+    void_targets: set[str] = set()
+    stored: list[str] = []
+    for line, stmt in pairs:
+        if isinstance(stmt, Bad) or not isinstance(stmt, Mapping):
+            malformed.append(
+                (line, stmt.reason if isinstance(stmt, Bad) else "a statement must be a JSON object")
+            )
+            continue
+        verb = stmt.get("verb")
+        if not isinstance(verb, Mapping) or not isinstance(verb.get("id"), str):
+            malformed.append((line, "statement has no verb.id"))
+            continue
+        if isinstance(stmt.get("stored"), str):
+            stored.append(stmt["stored"])
+        sid = stmt.get("id")
+        if isinstance(sid, str):
+            if sid in seen:
+                counts["duplicate"] += 1
+                continue
+            seen.add(sid)
+        obj = stmt.get("object")
+        if verb["id"] == VOIDED and isinstance(obj, Mapping) and obj.get("objectType") == "StatementRef":
+            counts["voiding"] += 1
+            void_targets.add(str(obj.get("id")))
+            continue
+        live.append((line, dict(stmt)))
+    counts["malformed"] = len(malformed)
+
+    comp, assess = _Builder(), _Builder()
+    other: Counter[str] = Counter()
+    unmatched: Counter[str] = Counter()
+    example: dict[str, str] = {}
+    for line, stmt in live:
+        if stmt.get("id") in void_targets:
+            counts["voided"] += 1
+            continue
+        verb = stmt["verb"]["id"]
+        status = COMPLETION_VERBS.get(verb)
+        result = stmt.get("result") if isinstance(stmt.get("result"), Mapping) else {}
+        has_score = isinstance(result.get("score"), Mapping) and bool(result["score"])
+        to_assess = verb == SCORED or (status in ("passed", "failed") and has_score)
+        if status is None and not to_assess:
+            other[verb] += 1
+            counts["other_verb"] += 1
+            continue
+        counts["routed"] += 1
+        cmi5 = is_cmi5(stmt)
+        probs: list[tuple[str | None, Any, str, str]] = []
+        ident = actor_identity(stmt.get("actor"))
+        shown = describe(ident) if ident else "(no identifier)"
+        if ident is None:
+            emp: str | None = None
+            probs.append(
+                (
+                    "actor",
+                    None,
+                    "the actor has no mbox, mbox_sha1sum, openid or account (a Group or an "
+                    "anonymous agent cannot be an employee)",
+                    "identity",
+                )
+            )
+        elif crosswalk is None:
+            emp = ident[1]
+        else:
+            emp = crosswalk.lookup(ident)
+            if emp is None:
+                probs.append(
+                    (
+                        "actor",
+                        shown,
+                        f"actor {shown} is not in the identity crosswalk (ids=); add it "
+                        "to map it to an employee id",
+                        "identity",
+                    )
+                )
+        if emp is None:
+            unmatched[shown] += 1
+            example.setdefault(shown, str(stmt.get("id")))
+        obj = stmt.get("object") if isinstance(stmt.get("object"), Mapping) else {}
+        act = obj.get("id") if isinstance(obj.get("id"), str) else None
+        if obj.get("objectType", "Activity") != "Activity" or act is None:
+            probs.append(("activity_id", act, "the object is not an activity with an id", "object"))
+        program = programs.get(act) if act else None
+        if program is None:
+            program = (activity_name(obj) if program_from == "name" else None) or act
+        when = stmt.get("timestamp") if isinstance(stmt.get("timestamp"), str) else stmt.get("stored")
+        duration = result.get("duration")
+        hours = None
+        if duration is not None:
+            try:
+                hours = duration_hours(duration)
+            except ValueError as exc:
+                probs.append(("duration", duration, f"result.duration: {exc}", "duration"))
+        sc, score_probs = scores(result, cmi5)
+        probs += score_probs
+        extras = {
+            "statement_id": stmt.get("id"),
+            "actor": shown,
+            "verb": verb,
+            "activity_id": act,
+            "registration": (stmt.get("context") or {}).get("registration")
+            if isinstance(stmt.get("context"), Mapping)
+            else None,
+            "timestamp": stmt.get("timestamp"),
+            "stored": stmt.get("stored"),
+            "success": result.get("success"),
+            "completion": result.get("completion"),
+            "duration": duration,
+            "score_scaled": sc["scaled"],
+            "score_raw": sc["raw"],
+            "score_min": sc["min"],
+            "score_max": sc["max"],
+            "cmi5": cmi5,
+        }
+        lo = sc["min"] if sc["min"] is not None else 0.0
+        if status is not None:
+            pct = None
+            if sc["scaled"] is not None:
+                pct = sc["scaled"] * 100
+            elif sc["raw"] is not None and sc["max"] is not None and sc["max"] > lo:
+                pct = 100 * (sc["raw"] - lo) / (sc["max"] - lo)
+            elif sc["raw"] is not None:
+                pct = sc["raw"]
+            row = {
+                "employee_id": emp if emp is not None else shown,
+                "program": program,
+                "status": status,
+                "completed_at": when if status in _WITH_DATE else None,
+                "hours": hours,
+                "score": pct,
+                **extras,
+            }
+            comp.add(line, row, probs)
+        if to_assess:
+            aprobs = list(probs)
+            if sc["raw"] is not None:
+                score, top = sc["raw"] - lo, (sc["max"] - lo if sc["max"] is not None else None)
+            elif sc["scaled"] is not None:
+                score, top = sc["scaled"] * 100, 100.0
+            else:
+                score, top = None, None
+                aprobs.append(
+                    (
+                        "score_raw",
+                        None,
+                        f"a {verb.rsplit('/', 1)[-1]} statement needs "
+                        "result.score (raw or scaled) to be an assessment",
+                        "missing",
+                    )
+                )
+            kind = kinds.get(act or "", kinds.get(program or "", "post"))
+            row = {
+                "employee_id": emp if emp is not None else shown,
+                "program": program,
+                "kind": kind,
+                "score": score,
+                "max_score": top,
+                "taken_at": when,
+                **extras,
+            }
+            assess.add(line, row, aprobs)
+    return {
+        "completions": comp,
+        "assessments": assess,
+        "counts": dict(counts),
+        "other": other,
+        "malformed": malformed,
+        "unmatched": unmatched,
+        "example": example,
+        "stored": stored,
+    }
+
+
+# ------------------------------------------------------------------------------------------------ tables
+def _latest(stamps: list[str]) -> str | None:
+    if not stamps:
+        return None
+    parsed = pd.to_datetime(pd.Series(stamps), utc=True, errors="coerce", format="ISO8601")
+    if parsed.notna().any():
+        return stamps[int(parsed.to_numpy().argmax())]
+    return max(stamps)
+
+
+def _table(b: _Builder, kind: str, source: str, errors: str, notes: list[str]) -> Table:
+    schema = COMPLETIONS if kind == "completions" else ASSESSMENTS
+    canon = (
+        ["employee_id", "program", "status", "completed_at", "hours", "score", "attempt"]
+        if kind == "completions"
+        else ["employee_id", "program", "kind", "score", "max_score", "taken_at", "attempt"]
+    )
+    frame = pd.DataFrame(b.rows, columns=canon + list(_EXTRAS), dtype=object)
+    if len(frame):
+        # attempt = order of the statement among the same person's statements on the same activity
+        when = pd.to_datetime(
+            frame["timestamp"].where(frame["timestamp"].notna(), frame["stored"]),
+            utc=True,
+            errors="coerce",
+            format="ISO8601",
+        )
+        order = pd.DataFrame({"e": frame["employee_id"], "a": frame["activity_id"].fillna(""), "t": when})
+        order = order.sort_values(["e", "a", "t"], kind="stable", na_position="last")
+        frame["attempt"] = (order.groupby(["e", "a"], sort=False).cumcount() + 1).reindex(frame.index)
+    raw = RawSource(frame, np.asarray(b.lines, dtype=np.int64), source, [], tuple(notes))
+    match = ColumnMatch(canonical={c: c for c in canon}, extras={x: x for x in _EXTRAS})
+    ctx = Context(source=source, status_map=DEFAULT_STATUS_MAP, category_maps={"kind": DEFAULT_KIND_MAP})
+
+    def row_check(
+        typed: pd.DataFrame, raw_frame: pd.DataFrame, headers: dict[str, str], c: Context
+    ) -> list[Problem]:
+        found = list(b.problems)
+        if kind == "completions":
+            found += _completions_check(typed, raw_frame, headers, c)
+        return found
+
+    def status_raw(raw_frame: pd.DataFrame, parsed: dict[str, pd.Series], headers: Mapping[str, str]) -> None:
+        parsed["status_raw"] = pd.Series(
+            raw_frame["verb"].to_numpy(dtype=object), index=raw_frame.index, dtype="str"
+        )
+
+    return _engine.read(
+        raw,
+        schema,
+        ctx,
+        errors=errors,
+        match=match,
+        row_check=row_check,
+        derived=status_raw if kind == "completions" else None,
+    )
+
+
+def read_xapi(
+    source: Any,
+    *,
+    ids: Any = None,
+    programs: Mapping[str, str] | None = None,
+    program_from: Literal["name", "id"] = "name",
+    kinds: Mapping[str, str] | None = None,
+    errors: Literal["quarantine", "raise"] = "quarantine",
+    since: Any = None,
+    until: Any = None,
+    verb: str | None = None,
+    activity: str | None = None,
+    agent: Any = None,
+) -> XapiTables:
+    """Read xAPI statements into canonical completions and assessments tables.
+
+    Parameters
+    ----------
+    source : path, list of statements, or LRS
+        A ``.json`` file (an array of statements, an LRS ``StatementResult`` or one statement), a ``.jsonl``
+        / ``.ndjson`` file (one statement per line), a list of statement dicts, or an
+        :class:`~impactlab.io.lrs.LRS` to pull from.
+    ids : mapping, DataFrame, Table or path, optional
+        The identity crosswalk from actor identifiers to roster employee ids
+        (:func:`impactlab.io.xapi_ids.build_crosswalk`). Statements of actors it does not know are
+        rejected with check ``"identity"`` and listed in ``.unmatched`` (a
+        :class:`~impactlab.errors.DataQualityWarning` says how many). Without it, ``employee_id`` is the
+        actor's own identifier (account name, e-mail, SHA-1 or openid).
+    programs : mapping, optional
+        ``{activity id: programme name}``, winning over the activity's own name.
+    program_from : {"name", "id"}
+        Programme from the activity's ``definition.name`` (English first; the id when absent) or its id.
+    kinds : mapping, optional
+        ``{activity id or programme: "pre" | "post" | "delayed"}`` for assessment rows (default ``"post"``).
+    errors : {"quarantine", "raise"}
+        As for the file readers: keep good rows and reject bad ones with reasons, or raise one
+        :class:`~impactlab.errors.DataError` listing every problem.
+    since, until, verb, activity, agent
+        LRS filters (see :meth:`impactlab.io.lrs.LRS.pull`); only with an LRS source. ``since`` takes the
+        previous result's ``checkpoint`` for an incremental pull.
+
+    Returns
+    -------
+    XapiTables
+
+    Raises
+    ------
+    LRSError
+        The LRS pull could not finish (nothing partial is returned).
+    DataError
+        With ``errors="raise"`` when any statement is unusable; for an invalid JSON file; for a crosswalk
+        mapping one identifier onto two employees.
+
+    Notes
+    -----
+    Voided statements (xAPI 1.0.3, Part Two, 2.3.2 "Voided") are removed together with the voiding
+    statement; statements repeating an id already read are counted as duplicates and skipped. The
+    accounting identity ``counts["read"] == malformed + duplicate + voiding + voided + other_verb + routed``
+    always holds, and each table keeps ``rows_read == kept + rejected``.
+
+    Examples
+    --------
+    >>> stmt = {"id": "6d0f2c5e-0000-4000-8000-000000000001",
+    ...         "actor": {"account": {"homePage": "https://lms.example.com", "name": "lms7"}},
+    ...         "verb": {"id": "http://adlnet.gov/expapi/verbs/passed"},
+    ...         "object": {"id": "https://lms.example.com/course/negotiation",
+    ...                    "definition": {"name": {"en-US": "Negotiation"}}},
+    ...         "result": {"score": {"raw": 42, "max": 50}, "duration": "PT1H30M"},
+    ...         "timestamp": "2024-03-01T09:30:00Z"}
+    >>> x = read_xapi([stmt], ids={"lms7": "E007"})
+    >>> x.completions.frame[["employee_id", "program", "status", "hours", "score"]].values.tolist()
+    [['E007', 'Negotiation', 'passed', 1.5, 84.0]]
+    >>> x.assessments.frame[["employee_id", "kind", "score", "max_score"]].values.tolist()
+    [['E007', 'post', 42.0, 50.0]]
+    """
+    check_option("errors", errors, ("quarantine", "raise"))
+    check_option("program_from", program_from, ("name", "id"))
+    kinds = dict(kinds or {})
+    bad = {k: v for k, v in kinds.items() if v not in ASSESSMENT_KINDS}
+    if bad:
+        raise ValueError(
+            f"The 'kinds' parameter must map onto {', '.join(ASSESSMENT_KINDS)}. Got {bad!r} instead."
+        )
+    crosswalk = build_crosswalk(ids) if ids is not None else None
+    pairs, name, checkpoint, notes = load_statements(
+        source, {"since": since, "until": until, "verb": verb, "activity": activity, "agent": agent}
+    )
+    flat = _flatten(pairs, crosswalk, programs=dict(programs or {}), program_from=program_from, kinds=kinds)
+    if crosswalk is None:
+        notes = [*notes, "no identity crosswalk: employee_id is the actor's own identifier"]
+    comp = _table(flat["completions"], "completions", name, errors, notes)
+    assess = _table(flat["assessments"], "assessments", name, errors, notes)
+    counts = {"read": len(pairs), **flat["counts"]}
+    unmatched = pd.DataFrame(
+        [(k, n, flat["example"][k]) for k, n in flat["unmatched"].most_common()],
+        columns=["identity", "statements", "example_statement"],
+    ).astype({"statements": "int64"})
+    if crosswalk is not None and len(unmatched):
+        ex = ", ".join(unmatched["identity"].head(3))
+        warnings.warn(
+            f"{int(unmatched['statements'].sum())} xAPI statement(s) from {len(unmatched)} actor identit"
+            f"{'y' if len(unmatched) == 1 else 'ies'} not in the crosswalk were rejected (e.g. {ex}); "
+            "see .unmatched and add them to ids=",
+            DataQualityWarning,
+            stacklevel=2,
+        )
+    other = pd.Series(dict(flat["other"].most_common()), name="statements", dtype="int64")
+    other.index.name = "verb"
+    malformed = pd.DataFrame(flat["malformed"], columns=["source_row", "reason"]).astype(
+        {"source_row": "int64"}
+    )
+    return XapiTables(
+        completions=comp,
+        assessments=assess,
+        unmatched=unmatched,
+        counts=counts,
+        other_verbs=other,
+        malformed=malformed,
+        checkpoint=checkpoint if checkpoint is not None else _latest(flat["stored"]),
+        source=name,
+        notes=tuple(notes),
+    )
