@@ -39,7 +39,7 @@ import pandas as pd
 from impactlab.errors import DataError, Failure, check_option
 from impactlab.io import _engine
 from impactlab.io._engine import Context, Problem
-from impactlab.io.dates import check_tz
+from impactlab.io.dates import check_tz, is_not_set
 from impactlab.io.headers import match_columns
 from impactlab.io.identity import read_ids
 from impactlab.io.presets import Preset, get_preset
@@ -219,6 +219,9 @@ def _negative_check(
     return out
 
 
+_OPEN_END = pd.Timestamp("2200-01-01", tz="UTC")  # an open spell (still employed)
+
+
 def _employment_check(typed: pd.DataFrame, headers: Mapping[str, str], roster: Any) -> list[Problem]:
     """Completions outside every employment spell of the employee (before hire, after termination).
 
@@ -240,7 +243,7 @@ def _employment_check(typed: pd.DataFrame, headers: Mapping[str, str], roster: A
         if pd.isna(when) or emp not in by_emp:
             continue
         g = by_emp[emp]
-        end = g["end"].fillna(pd.Timestamp.max.tz_localize("UTC"))
+        end = g["end"].fillna(_OPEN_END)
         inside = ((g["hire_date"] <= when) & (when <= end + pd.Timedelta(days=1))).any()
         if inside:
             continue
@@ -262,7 +265,8 @@ def _completions_check(
         return []
     trained = typed["status"].isin(TRAINED_STATUSES).to_numpy()
     if "completed_at" in headers:
-        empty = missing_mask(frame[headers["completed_at"]])
+        raw = frame[headers["completed_at"]]
+        empty = missing_mask(raw) | np.fromiter((is_not_set(v) for v in raw), dtype=bool, count=len(raw))
     else:
         empty = np.ones(len(typed), dtype=bool)
     col = _header(headers, "completed_at")

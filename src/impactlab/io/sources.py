@@ -46,6 +46,10 @@ DELIMITERS = (",", ";", "\t", "|")
 CSV_SUFFIXES = (".csv", ".tsv", ".txt")
 JSON_SUFFIXES = (".json",)
 JSONL_SUFFIXES = (".jsonl", ".ndjson")
+#: Largest text file (CSV/TSV/JSON) the in-memory readers take, in bytes. Reading costs about 30 times the
+#: file's size in memory; above this, select the columns and rows you need with DuckDB first (or raise
+#: the limit: ``impactlab.io.sources.MAX_FILE_BYTES = 500_000_000``).
+MAX_FILE_BYTES = 100_000_000
 #: Records searched for the header row.
 HEADER_SEARCH = 30
 #: Keys under which a JSON object commonly holds its records (OData, LRS, REST exports).
@@ -407,6 +411,16 @@ def load_source(
     if not path.is_file():
         raise FileNotFoundError(f"No such file: {str(path)!r}")
     suffix = path.suffix.lower()
+    size = path.stat().st_size
+    if suffix in CSV_SUFFIXES + JSON_SUFFIXES + JSONL_SUFFIXES and size > MAX_FILE_BYTES:
+        raise DataError(
+            f"the file is {size / 1e6:.0f} MB, above the {MAX_FILE_BYTES / 1e6:.0f} MB the in-memory "
+            "readers take (reading costs about 30 times the file's size in memory)",
+            source=str(path),
+            hint="select the columns and rows you need with DuckDB, e.g. il.read_sql(\"select ... from "
+            "read_csv_auto('<file>') where ...\"), and pass the resulting DataFrame to the reader; or "
+            "raise impactlab.io.sources.MAX_FILE_BYTES if the machine has the memory",
+        )
     if suffix in CSV_SUFFIXES:
         return read_csv_source(path)
     if suffix in PARQUET_SUFFIXES:

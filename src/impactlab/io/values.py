@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import re
 from typing import Any
 
 import numpy as np
@@ -43,11 +44,16 @@ def as_text(v: Any) -> str:
     return str(v)
 
 
+_FLOAT_ID = re.compile(r"(\d+)\.0+")
+
+
 def as_id(v: Any) -> str:
-    """An identifier as a string: ``1001``, ``1001.0`` and ``" 1001 "`` all become ``"1001"``.
+    """An identifier as a string: ``1001``, ``1001.0``, ``"1001.0"`` and ``" 1001 "`` all become ``"1001"``.
 
     Ids are strings everywhere in impactlab so that tables read from CSV (text) and from frames (numbers)
-    join on the same keys.
+    join on the same keys. A float-looking id (``"1234.0"``, what a spreadsheet or pandas writes for an
+    integer column that held a blank) loses its ``.0``; leading zeros are kept (``"00123"`` stays
+    ``"00123"``: it is not the id ``"123"``).
     """
     if isinstance(v, (bool, np.bool_)):
         return str(v)
@@ -55,7 +61,9 @@ def as_id(v: Any) -> str:
         return str(int(v))
     if isinstance(v, (float, np.floating)) and float(v).is_integer():
         return str(int(v))
-    return str(v).strip()
+    text = str(v).strip()
+    m = _FLOAT_ID.fullmatch(text)
+    return m.group(1) if m else text
 
 
 def as_clean_text(v: Any) -> str:
