@@ -21,6 +21,11 @@ ESTIMATORS = {
     "cs_dynamic": lambda p: il.callaway_santanna(p, control="not_yet_treated").aggregate("dynamic"),
     "cs_calendar": lambda p: il.callaway_santanna(p, method="reg").aggregate("calendar"),
     "compare": lambda p: il.compare(p),
+    "event_study_twfe": lambda p: il.event_study(p, window=(-2, 2)),
+    "event_study_sa": lambda p: il.event_study(p, window=(-2, 2), method="sun_abraham"),
+    "event_study_cs": lambda p: il.event_study(p, window=(-2, 2), method="callaway_santanna"),
+    "sun_abraham": lambda p: il.sun_abraham(p),
+    "bacon_decomposition": lambda p: il.bacon_decomposition(p),
 }
 
 
