@@ -43,7 +43,6 @@ _EXPORTS: dict[str, str] = {
     "twfe": "impactlab.estimators",
     "callaway_santanna": "impactlab.estimators",
     "drdid": "impactlab.estimators",
-    "WaldTest": "impactlab.estimators",
     "event_study": "impactlab.estimators",
     "sun_abraham": "impactlab.estimators",
     "bacon_decomposition": "impactlab.estimators",

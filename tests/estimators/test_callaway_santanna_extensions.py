@@ -69,7 +69,7 @@ def test_cumulative_is_sum_of_dynamic_with_joint_se(sim: pd.DataFrame) -> None:
 
 def test_pretest_without_violation_is_not_rejected_and_catches_anticipation(sim: pd.DataFrame) -> None:
     res = callaway_santanna(_panel(sim))
-    assert res.pretest.valid and res.pretest.df == int((~res.att_gt["post"]).sum())
+    assert res.pretest is not None and res.pretest.df == int((~res.att_gt["post"]).sum())
     assert res.pretest.p_value > 0.01
     assert "pre-test" in res.summary()
     # an effect that starts two periods early is caught

@@ -13,9 +13,8 @@ from impactlab.estimators.event_study import EventStudyResult, event_study
 from impactlab.estimators.naive import naive_difference, pre_post
 from impactlab.estimators.regression import regression, twfe
 from impactlab.estimators.sun_abraham import sun_abraham
-from impactlab.estimators.wald import WaldTest
 
 __all__ = ["CallawaySantAnnaResult", "callaway_santanna", "naive_difference", "pre_post", "regression", "twfe"]
 __all__ += ["BaconResult", "EventStudyResult", "bacon_decomposition", "event_study", "sun_abraham"]
 
-__all__ += ["WaldTest", "drdid"]
+__all__ += ["drdid"]

@@ -18,7 +18,7 @@ import pandas as pd
 
 from impactlab.errors import check_option
 from impactlab.estimators import _cs_aggregate as agg
-from impactlab.estimators.wald import WaldTest, wald_test
+from impactlab.estimators._eventtime import WaldTest, wald_test
 from impactlab.results.base import (
     TIDY_COLUMNS,
     EffectResult,
@@ -59,8 +59,9 @@ class CallawaySantAnnaResult:
         Uniform critical value of the bootstrap band for ATT(g, t) (``None`` without bootstrap).
     notes : tuple of str
         Caveats worth reading.
-    pretest : WaldTest
-        Wald pre-test that every pre-treatment ATT(g, t) is zero (R ``did``'s ``W`` and ``Wpval``).
+    pretest : WaldTest or None
+        Wald pre-test that every pre-treatment ATT(g, t) is zero (R ``did``'s ``W`` and ``Wpval``); ``None``
+        when there is no pre-treatment cell to test.
     by : str or None
         The segment column of ``by=`` (see :meth:`by_segment`).
     """
@@ -151,7 +152,7 @@ class CallawaySantAnnaResult:
             f"  {self.n_units:,} units × {self.n_periods} periods, {len(self._att_gt)} ATT(g,t) cells",
         ]
         lines.append(f"  excluded: {self._excluded_counts()} (see .excluded)")
-        lines.append(f"  pre-test: {self.pretest}")
+        lines.append(f"  pre-test: {self.pretest or 'no pre-treatment ATT(g,t) to test'}")
         if self.by is not None:
             lines.append(f"  segments by {self.by!r}: {self.segment_test()}")
         lines += [f"  note: {n}" for n in self.notes]
@@ -187,7 +188,7 @@ class CallawaySantAnnaResult:
         return np.asarray(sums.T @ sums / psi.shape[0] ** 2)
 
     @property
-    def pretest(self) -> WaldTest:
+    def pretest(self) -> WaldTest | None:
         """Wald pre-test of parallel trends: are all pre-treatment ATT(g, t) zero?
 
         The statistic of R ``did`` (``W``, ``Wpval``): ``W = att_pre' V^{-1} att_pre`` with ``V`` the
@@ -198,11 +199,13 @@ class CallawaySantAnnaResult:
         """
         at = self._att_gt
         pre = (~at["post"].to_numpy()) & np.isfinite(at["std_error"].to_numpy())
-        name = "pre-treatment ATT(g,t) are all zero"
         if not pre.any():
-            return WaldTest(name, float("nan"), 0, float("nan"), "no pre-treatment ATT(g,t) to test")
+            return None
         psi = np.asarray(self.influence)[:, pre]
-        return wald_test(at["estimate"].to_numpy()[pre], self._vcov(psi), name)
+        cells = zip(at["cohort"][pre], at["time"][pre], strict=True)
+        terms = [f"ATT({_fmt(g)}, {_fmt(t)})" for g, t in cells]
+        return wald_test(at["estimate"].to_numpy()[pre], self._vcov(psi), terms,
+                         hypothesis="all pre-treatment ATT(g,t) are zero")
 
     # -------------------------------------------------------------------------- aggregation
     def cumulative(self, k: int, *, balance: bool = False, level: float = 0.95) -> EffectResult:
@@ -358,7 +361,7 @@ class CallawaySantAnnaResult:
         EffectResult
             Headline: the whole fit's aggregation. ``elements``: ``segment``, ``estimate``, ``std_error``,
             ``n_units``; ``element_influence`` and ``element_vcov``; ``spec["segment_test"]`` the
-            :class:`~impactlab.estimators.wald.WaldTest` of equal effects (also in the notes).
+            Wald test of equal effects (also in the notes).
         """
         check_option("kind", kind, KINDS)
         keys, ests, infs, sizes = self._segment_parts(kind, max_e, balance_e)
@@ -378,13 +381,15 @@ class CallawaySantAnnaResult:
             element_vcov=vcov, excluded=self.excluded.copy(), spec=spec,
             notes=self.notes + (f"segments by {self.by!r}: {test}",))
 
-    def _equal_test(self, ests: np.ndarray, vcov: np.ndarray) -> WaldTest:
+    def _equal_test(self, ests: np.ndarray, vcov: np.ndarray) -> WaldTest | None:
+        """Wald test of ``R b = 0`` with ``R`` the contrasts of each segment with the last one."""
         k = ests.size
-        restriction = np.column_stack([np.eye(k - 1), -np.ones(k - 1)]) if k > 1 else np.zeros((0, k))
-        return wald_test(ests, vcov, f"effects are equal across the segments of {self.by!r}",
-                         restriction=restriction)
+        r = np.column_stack([np.eye(k - 1), -np.ones(k - 1)])
+        keys = list(self._segments or {})
+        return wald_test(r @ ests, r @ vcov @ r.T, [f"{a} - {keys[-1]}" for a in keys[:-1]],
+                         hypothesis=f"effects are equal across the segments of {self.by!r}")
 
-    def segment_test(self, kind: AggregateKind = "simple", *, max_e: float = np.inf) -> WaldTest:
+    def segment_test(self, kind: AggregateKind = "simple", *, max_e: float = np.inf) -> WaldTest | None:
         """Wald test that the ``kind`` effect is the same in every segment of ``by=`` (chi-square with
         segments - 1 degrees of freedom, from the joint covariance of :meth:`by_segment`)."""
         check_option("kind", kind, KINDS)
