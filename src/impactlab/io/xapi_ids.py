@@ -49,6 +49,8 @@ CROSSWALK_HEADERS: dict[str, tuple[str, ...]] = {
         "username",
         "user name",
         "login",
+        "lms login",
+        "lms username",
         "user id",
         "learner id",
     ),
@@ -193,6 +195,13 @@ def build_crosswalk(ids: Any) -> Crosswalk:
                 ],
                 hint="rename the columns, e.g. frame.rename(columns={'HR ID': 'employee_id', "
                 "'LMS login': 'account_name'})",
+            )
+        if "account_homepage" in cols and "account_name" not in cols:
+            raise DataError(
+                f"the identity crosswalk has a home page column ({cols['account_homepage']!r}) but no "
+                f"account name column; headers seen: {list(frame.columns)}",
+                source=where,
+                hint="name the column holding the LMS account names 'account_name'",
             )
         missing: list[Failure] = []
         for pos, rec in enumerate(frame.to_dict("records"), start=1):
