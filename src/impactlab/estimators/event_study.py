@@ -130,7 +130,8 @@ def event_study(panel: Panel, window: tuple[int, int] = (-4, 4), ref: int = -1, 
     check_option("vcov", vcov, ES_VCOV)
     lo, hi, ref = check_window(window, ref, bin_endpoints, "event_study")
     if method == "sun_abraham":
-        return sun_abraham(panel, window=(lo, hi), ref=ref, control=control or "never_treated", vcov=vcov,
+        sa_control: Any = control or "never_treated"  # checked by sun_abraham
+        return sun_abraham(panel, window=(lo, hi), ref=ref, control=sa_control, vcov=vcov,
                            bin_endpoints=bin_endpoints, covariates=covariates, _stacklevel=4)
     if method == "callaway_santanna":
         return _cs_event_study(panel, lo, hi, ref, vcov, bin_endpoints, covariates,
@@ -213,8 +214,9 @@ def _cs_event_study(panel: Panel, lo: int, hi: int, ref: int, vcov: str, bin_end
     n_clusters_check(panel.long(), vcov, "event_study")
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        cs = callaway_santanna(panel, control=control, covariates=list(covariates) if covariates else None,
-                               base_period="universal")  # type: ignore[arg-type]
+        cs_control: Any = control  # checked above
+        cs = callaway_santanna(panel, control=cs_control,
+                               covariates=list(covariates) if covariates else None, base_period="universal")
     for w in caught:  # re-issue at the caller of event_study
         warnings.warn(w.message, w.category, stacklevel=4)
     et_all = cs.att_gt["event_time"].to_numpy()
