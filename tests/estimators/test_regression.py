@@ -32,8 +32,9 @@ def test_twfe_matches_dummy_regression_with_nested_cluster_correction(staggered_
     res = twfe(_panel(df))
     d, m = _dummies_fit(df, "y ~ D + C(id) + C(year)", "id")
     assert res.estimate == pytest.approx(m.params["D"], rel=TOL)
-    # statsmodels counts the 59 unit dummies in K; unit effects nested in unit clusters do not count (reghdfe).
-    n, k_sm, k_ours = len(d), len(m.params), 1 + 5
+    # statsmodels counts the 59 unit dummies in K; unit effects nested in unit clusters count as one, the
+    # absorbed constant (fixest's fixef.K="nested", reghdfe): K = treatment + constant + 5 period effects.
+    n, k_sm, k_ours = len(d), len(m.params), 1 + 1 + 5
     expected_se = m.bse["D"] * np.sqrt((n - k_sm) / (n - k_ours))
     assert res.std_error == pytest.approx(expected_se, rel=1e-7)
     assert res.df == 59

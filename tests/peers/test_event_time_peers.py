@@ -115,10 +115,6 @@ def _binned(df, lo, hi):
     return pd.DataFrame({"id": df["id"], "t": df["t"], **cols})
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "il.twfe counts T - 1 absorbed parameters with units nested in clusters; fixest/pyfixest count T (the "
-    "nested unit effects as one). event_study uses the fixest count; il.twfe (estimators/regression.py) "
-    "is off by a factor sqrt((N-K-T)/(N-K-T+1))."))
 def test_twfe_clustered_se_equals_pyfixest(pf):
     df = staggered(2)
     m = pf.feols("y ~ D | id + t", data=df, vcov={"CRV1": "id"})

@@ -130,7 +130,9 @@ def twfe(panel: Panel, covariates: Sequence[str] | None = None, *, vcov: str = "
     n_units, n_periods = panel.n_units, panel.n_periods
     if vcov == "cluster":
         nested = long.groupby("unit")["cluster"].nunique().max() == 1
-        absorbed = (n_periods - 1) + (0 if nested else n_units)
+        # unit effects nested in the clusters count as one parameter (the absorbed constant), as in
+        # fixest's fixef.K="nested" and reghdfe; the period effects add T - 1
+        absorbed = n_periods + (0 if nested else n_units - 1)
     else:
         absorbed = n_units + n_periods - 1
     fe_leverage = None
