@@ -46,6 +46,10 @@ _EXPORTS: dict[str, str] = {
     "event_study": "impactlab.estimators",
     "sun_abraham": "impactlab.estimators",
     "bacon_decomposition": "impactlab.estimators",
+    "wild_bootstrap": "impactlab.estimators",
+    "sensitivity": "impactlab.estimators",
+    "power": "impactlab.estimators",
+    "minimum_detectable_effect": "impactlab.estimators",
     # results
     "EffectResult": "impactlab.results",
     "CompareResult": "impactlab.results",

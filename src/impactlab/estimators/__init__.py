@@ -11,10 +11,15 @@ from impactlab.estimators.callaway_santanna import CallawaySantAnnaResult, calla
 from impactlab.estimators.drdid import drdid
 from impactlab.estimators.event_study import EventStudyResult, event_study
 from impactlab.estimators.naive import naive_difference, pre_post
+from impactlab.estimators.power import PowerResult, minimum_detectable_effect, power
 from impactlab.estimators.regression import regression, twfe
+from impactlab.estimators.sensitivity import SensitivityResult, sensitivity
 from impactlab.estimators.sun_abraham import sun_abraham
+from impactlab.estimators.wild_bootstrap import WildBootstrapResult, wild_bootstrap
 
 __all__ = ["CallawaySantAnnaResult", "callaway_santanna", "naive_difference", "pre_post", "regression", "twfe"]
 __all__ += ["BaconResult", "EventStudyResult", "bacon_decomposition", "event_study", "sun_abraham"]
 
 __all__ += ["drdid"]
+__all__ += ["PowerResult", "SensitivityResult", "WildBootstrapResult", "minimum_detectable_effect", "power",
+            "sensitivity", "wild_bootstrap"]
