@@ -9,9 +9,30 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from impactlab.errors import PanelError
+from impactlab.errors import PanelError, check_option
 from impactlab.panel.panel import DROPPED_COLUMNS, Panel
+from impactlab.panel.roster import asof_attributes, employment_reasons, team_exposure
 from impactlab.schemas.vocab import TRAINED_STATUSES  # exempt / equivalent: credited, not trained
+
+#: What ``dose=`` can add to an employee panel.
+DOSES = ("attempts", "hours")
+
+
+def check_threshold(threshold: float) -> float:
+    """A share in (0, 1]; ``ValueError`` otherwise."""
+    if not isinstance(threshold, (int, float)) or not 0 < threshold <= 1:
+        raise ValueError(f"The 'threshold' parameter must be a share in (0, 1], e.g. 0.5. Got {threshold!r} "
+                         "instead.")
+    return float(threshold)
+
+
+def _dose(rows: pd.DataFrame, what: str) -> pd.Series:
+    if what == "attempts":
+        tried = rows.loc[rows["status"].isin(("completed", "passed", "failed"))]
+        return tried.groupby("employee_id").size().astype("float64")
+    if "hours" not in rows:
+        return pd.Series(dtype="float64")
+    return rows.groupby("employee_id")["hours"].sum(min_count=1).astype("float64")
 
 
 def _frame(obj: Any, reader: str) -> pd.DataFrame:
@@ -30,26 +51,10 @@ def _to_period(values: pd.Series, freq: str) -> pd.Series:
     return ts.dt.tz_convert(None).dt.to_period(freq)
 
 
-def _roster_frame(roster: Any) -> pd.DataFrame:
-    r = _frame(roster, "read_roster").copy()
-    if "valid_from" in r and r["employee_id"].duplicated().any():
-        # effective-dated roster: keep each employee's latest record for attributes, but the earliest hire
-        r = r.sort_values("valid_from", kind="mergesort")
-        first_hire = r.groupby("employee_id")["hire_date"].min() if "hire_date" in r else None
-        r = r.drop_duplicates("employee_id", keep="last").set_index("employee_id")
-        if first_hire is not None:
-            r["hire_date"] = first_hire
-        return r
-    if r["employee_id"].duplicated().any():
-        dups = list(r.loc[r["employee_id"].duplicated(), "employee_id"].unique()[:10])
-        raise PanelError(f"The roster lists employees {dups} more than once without valid_from/valid_to; "
-                         "keep one row per employee or add effective dates.")
-    return r.set_index("employee_id")
-
-
 def build_panel(kpis: Any, completions: Any, *, program: str, outcome: str, roster: Any = None,
                 freq: str = "M", covariates: Sequence[str] | None = None, cluster: str | None = None,
-                unit: str = "employee_id", truth: Any = None) -> Panel:
+                unit: str = "employee_id", truth: Any = None, dose: Sequence[str] | None = None,
+                threshold: float = 0.5) -> Panel:
     """Build the employee × period panel for one programme and one outcome.
 
     Parameters
@@ -63,8 +68,10 @@ def build_panel(kpis: Any, completions: Any, *, program: str, outcome: str, rost
     outcome : str
         KPI column to use as the outcome.
     roster : Table or DataFrame, optional
-        HR roster. When given, KPI rows of employees missing from the roster, before their hire period or
-        after their termination period go to ``panel.dropped`` with a reason.
+        HR roster, effective-dated or not. When given, KPI rows of employees missing from the roster,
+        before their hire period, after their termination period or between two employment spells (a
+        rehire) go to ``panel.dropped`` with a reason; roster covariates and ``cluster`` are taken as of
+        each period (see :mod:`impactlab.panel.roster`).
     freq : str
         Period frequency (pandas offset alias), ``"M"`` for months.
     covariates : sequence of str, optional
@@ -72,8 +79,19 @@ def build_panel(kpis: Any, completions: Any, *, program: str, outcome: str, rost
         first level as reference, named ``column[level]``.
     cluster : str, optional
         Column (KPI table or roster) to cluster standard errors on, e.g. ``"team"``.
+    unit : str
+        ``"employee_id"`` (default), or a roster column such as ``"team"`` or ``"location"`` when the KPIs are
+        kept per team or store: the KPI table's unit column must then hold that column's values, ``roster``
+        is required, and a team is treated from the first period in which the share of its employees
+        (as of that period) who completed the programme reaches ``threshold``. The share per team and
+        period is in ``panel.meta["exposure"]`` (see :mod:`impactlab.panel.roster`).
     truth : optional
         Known true effects to attach (simulated data).
+    dose : sequence of {"attempts", "hours"}, optional
+        Employee panels: add the number of attempts at the programme (rows completed, passed or failed)
+        and/or the training hours recorded for it (summed over its rows) as covariates (0 when none).
+    threshold : float
+        Share trained, in (0, 1], that makes a team treated (team panels only).
 
     Returns
     -------
@@ -110,19 +128,21 @@ def build_panel(kpis: Any, completions: Any, *, program: str, outcome: str, rost
     cohort = _to_period(first, freq) if len(first) else pd.Series(dtype=f"period[{freq}]")
 
     dropped: list[pd.DataFrame] = []
-    extra_cols: dict[str, pd.Series] = {}
+    rf: pd.DataFrame | None = None
+    exposure: pd.DataFrame | None = None
+    if unit != "employee_id" and roster is None:
+        raise PanelError(f"A panel of {unit!r} units needs roster= to know who belongs to which {unit}; "
+                         "pass the HR roster (it must have a column of that name).")
     if roster is not None:
-        r = _roster_frame(roster)
-        known = k[unit].isin(r.index)
-        reasons = pd.Series(pd.NA, index=k.index, dtype="object")
-        reasons[~known] = "employee not in the roster"
-        if "hire_date" in r:
-            hire = _to_period(r["hire_date"].reindex(k[unit]).set_axis(k.index), freq)
-            reasons[known & (k["period"] < hire).fillna(False) & reasons.isna()] = "period before hire date"
-        if "termination_date" in r:
-            term = _to_period(r["termination_date"].reindex(k[unit]).set_axis(k.index), freq)
-            reasons[known & (k["period"] > term).fillna(False) & reasons.isna()] = (
-                "period after termination date")
+        rf = _frame(roster, "read_roster")
+        if unit == "employee_id":
+            reasons = employment_reasons(rf, k[unit], k["period"], freq)
+        else:
+            if unit not in rf.columns:
+                raise PanelError(f"The roster has no column {unit!r} to group employees into units; roster "
+                                 f"columns: {list(rf.columns)}.")
+            reasons = pd.Series(pd.NA, index=k.index, dtype="object")
+            reasons[~k[unit].isin(set(rf[unit].dropna()))] = f"{unit} not in the roster"
         bad = reasons.notna()
         if bad.any():
             dropped.append(pd.DataFrame({"unit": k.loc[bad, unit].to_numpy(),
@@ -130,21 +150,34 @@ def build_panel(kpis: Any, completions: Any, *, program: str, outcome: str, rost
                                          "reason": reasons[bad].to_numpy(),
                                          "source_row": k.loc[bad, "source_row"].to_numpy()}))
             k = k.loc[~bad]
-        for col in r.columns:
-            if col not in k.columns:
-                extra_cols[col] = r[col]
-    trained_without_kpis = int((~first.index.isin(k[unit])).sum())
+    if unit != "employee_id" and rf is not None:
+        check_threshold(threshold)
+        periods = sorted(k["period"].unique())
+        exposure = team_exposure(rf, cohort, unit, periods, freq)
+        reached = exposure.loc[exposure["share"] >= threshold - 1e-12]
+        team_cohort = reached.groupby(unit)["period"].min()
+        trained_without_kpis = int((~first.index.isin(rf["employee_id"])).sum())
+        cohort = team_cohort
+    else:
+        trained_without_kpis = int((~first.index.isin(k[unit])).sum())
 
     df = k.copy()
     df["cohort"] = cohort.reindex(df[unit]).to_numpy() if len(cohort) else pd.NaT
     covs: list[str] = []
+    for d in dose or ():
+        check_option("dose", d, DOSES)
+        if unit != "employee_id":
+            raise PanelError("dose= is for employee panels; a team panel's dose is the share trained "
+                             "(panel.meta['exposure']).")
+        df[d] = _dose(mine, d).reindex(df[unit]).fillna(0.0).to_numpy(dtype="float64")
+    roster_cols = [] if rf is None else [c for c in rf.columns if c not in ("employee_id", "source_row")]
     for col in list(covariates or []) + ([cluster] if cluster else []):
         if col in df.columns:
             continue
-        if col not in extra_cols:
+        if col not in roster_cols or unit != "employee_id":
             raise PanelError(f"Column {col!r} is neither a KPI column nor a roster column.")
-        df[col] = extra_cols[col].reindex(df[unit]).to_numpy()
-    for col in covariates or []:
+        df[col] = asof_attributes(rf, df[unit], df["period"], freq, [col])[col].to_numpy()
+    for col in list(covariates or []) + [d for d in dose or () if d not in (covariates or [])]:
         if pd.api.types.is_numeric_dtype(df[col]) and not pd.api.types.is_bool_dtype(df[col]):
             covs.append(col)
             continue
@@ -160,4 +193,6 @@ def build_panel(kpis: Any, completions: Any, *, program: str, outcome: str, rost
     meta = {"program": program, "freq": freq, "completions_used": len(done),
             "trained_employees": len(first), "trained_without_kpis": trained_without_kpis,
             "kpi_rows_read": int(len(k) + sum(len(d) for d in dropped))}
+    if exposure is not None:
+        meta.update(exposure=exposure, threshold=threshold)
     return dataclasses.replace(panel, dropped=ledger[list(DROPPED_COLUMNS)].reset_index(drop=True), meta=meta)
