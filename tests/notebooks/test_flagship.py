@@ -10,7 +10,7 @@ import pytest
 pytest.importorskip("papermill")
 pptx = pytest.importorskip("pptx")
 
-from impactlab.cli import main
+from impactlab.cli import main  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[2]
 NOTEBOOK = ROOT / "notebooks" / "impact_analysis.ipynb"
@@ -37,7 +37,8 @@ def test_summary_holds_the_headline_numbers_and_the_truth(demo_dir):
     causal, naive = s["causal"], s["naive"]
     assert causal["method"] == "callaway_santanna"
     # The sample is one seeded draw (seed 7): its causal estimate is 2.6 SE above the truth, one of the
-    # 1-in-20 misses of a 95 % interval (19 of 20 seeds cover it, tests/estimators). The naive number is ~10 SE off.
+    # 1-in-20 misses of a 95 % interval (19 of 20 seeds cover it, tests/estimators).
+    # The naive number is ~10 SE off.
     assert abs(causal["estimate"] - truth) < 3 * causal["std_error"]
     assert abs(naive["estimate"] - truth) > 8 * naive["std_error"]
     assert abs(naive["estimate"] - truth) > 3 * abs(causal["estimate"] - truth)
