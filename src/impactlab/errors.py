@@ -29,12 +29,16 @@ class Failure:
         The value seen (as read).
     reason:
         What is wrong and what is allowed.
+    check:
+        Short code of the check that failed (``"date"``, ``"status"``, ``"duplicate"``, a pandera check
+        name...), or ``None``.
     """
 
     row: Any
     column: str | None
     value: Any
     reason: str
+    check: str | None = None
 
     def __str__(self) -> str:
         where = []
@@ -69,12 +73,13 @@ class DataError(ImpactlabError, ValueError):
         super().__init__("\n".join(lines))
 
     def failure_table(self) -> Any:
-        """All failures as a pandas DataFrame with columns ``row``, ``column``, ``value``, ``reason``."""
+        """All failures as a pandas DataFrame with columns ``row``, ``column``, ``check``, ``value``,
+        ``reason``."""
         import pandas as pd
 
         return pd.DataFrame(
-            [(f.row, f.column, f.value, f.reason) for f in self.failures],
-            columns=["row", "column", "value", "reason"],
+            [(f.row, f.column, f.check, f.value, f.reason) for f in self.failures],
+            columns=["row", "column", "check", "value", "reason"],
         )
 
 

@@ -109,3 +109,26 @@ def test_contract_reports_every_failure():
         validate(COMPLETIONS, bad)
     assert {f.column for f in info.value.failures} >= {"status", "program"}
     assert {f.row for f in info.value.failures} == {2}
+
+
+def test_contract_failures_come_as_one_table_with_the_check_of_each():
+    frame = pd.DataFrame({
+        "employee_id": pd.Series(["a", None], dtype="str"),
+        "program": pd.Series(["P", "P"], dtype="str"),
+        "status": pd.Series(["completed", "done"], dtype="str"),
+        "status_raw": pd.Series(["Completed", "done"], dtype="str"),
+        "completed_at": pd.Series([pd.Timestamp("2024-01-01", tz="UTC")] * 2, dtype="datetime64[us, UTC]"),
+        "assigned_at": pd.Series([pd.NaT] * 2, dtype="datetime64[us, UTC]"),
+        "attempt": pd.Series([1, 1], dtype="Int64"),
+        "hours": [1.0, 1.0],
+        "score": [2.0, 3.0],
+        "source_row": [2, 3],
+    })
+    with pytest.raises(DataError) as info:
+        validate(COMPLETIONS, frame)
+    table = info.value.failure_table()
+    assert list(table.columns) == ["row", "column", "check", "value", "reason"]
+    assert table[["row", "column"]].values.tolist() == [[3, "employee_id"], [3, "status"]]
+    assert pd.isna(table.loc[0, "value"]) and table.loc[1, "value"] == "done"
+    assert table.loc[table["column"] == "status", "check"].str.startswith("isin").all()
+    assert table.loc[table["column"] == "employee_id", "check"].iloc[0] == "not_nullable"

@@ -1,10 +1,12 @@
-"""Readers: raw sources (CSV/TSV, Parquet, xlsx, DataFrames) -> validated canonical :class:`Table` objects.
+"""Readers: raw sources (CSV/TSV, JSON, JSON Lines, Parquet, xlsx, DataFrames) -> validated canonical
+:class:`Table` objects.
 
 Every reader keeps the good rows, puts each bad one in ``.rejected`` with its reason (or raises one
 :class:`~impactlab.errors.DataError` listing every failure with ``errors="raise"``), and keeps the invariant
 ``rows_read == len(frame) + rejected["source_row"].nunique()``.
 """
 
+from impactlab.io.identity import Crosswalk, read_ids
 from impactlab.io.kpis import read_kpis
 from impactlab.io.presets import PRESETS, Preset, get_preset
 from impactlab.io.readers import (
@@ -18,6 +20,7 @@ from impactlab.io.readers import (
 from impactlab.io.table import Table
 
 __all__ = [
+    "Crosswalk",
     "PRESETS",
     "Preset",
     "Table",
@@ -25,6 +28,7 @@ __all__ = [
     "read_assessments",
     "read_completions",
     "read_costs",
+    "read_ids",
     "read_kpis",
     "read_observations",
     "read_roster",

@@ -291,8 +291,8 @@ def read(
 
     problems.sort(key=lambda p: (p[0], p[1] or ""))
     if errors == "raise" and (problems or raw.malformed):
-        failures = [Failure(int(line), None, None, reason) for line, _, reason in raw.malformed]
-        failures += [Failure(int(raw.rows[p[0]]), p[1], p[2], p[3]) for p in problems]
+        failures = [Failure(int(line), None, None, reason, "malformed") for line, _, reason in raw.malformed]
+        failures += [Failure(int(raw.rows[p[0]]), p[1], p[2], p[3], p[4]) for p in problems]
         failures.sort(key=lambda f: (f.row, f.column or ""))
         n_rows = len({f.row for f in failures})
         raise DataError(

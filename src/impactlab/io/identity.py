@@ -106,6 +106,8 @@ def read_ids(ids: Any) -> Crosswalk:
     """
     if isinstance(ids, Crosswalk):
         return ids
+    src_name: str | None
+    tgt_name: str | None
     if isinstance(ids, Mapping):
         pairs = [(k, v) for k, v in ids.items()]
         where = "<dict>"

@@ -39,13 +39,23 @@ import pandas as pd
 from impactlab.errors import DataError, Failure, check_option
 from impactlab.io import _engine
 from impactlab.io._engine import Context, Problem
-from impactlab.io.dates import check_tz, is_not_set
+from impactlab.io.checks import (
+    _assessments_check,
+    _completions_check,
+    _costs_check,
+    _employment_check,
+    _future_check,
+    _negative_check,
+    _roster_check,
+    _surveys_check,
+)
+from impactlab.io.dates import check_tz
 from impactlab.io.headers import match_columns
 from impactlab.io.identity import read_ids
 from impactlab.io.presets import Preset, get_preset
 from impactlab.io.sources import load_source
 from impactlab.io.table import Table
-from impactlab.io.values import as_text, missing_mask
+from impactlab.io.values import as_text
 from impactlab.schemas.tables import (
     ASSESSMENTS,
     COMPLETIONS,
@@ -60,7 +70,6 @@ from impactlab.schemas.vocab import (
     DEFAULT_KIND_MAP,
     DEFAULT_STATUS_MAP,
     STATUSES,
-    TRAINED_STATUSES,
     normalise_key,
 )
 
@@ -73,28 +82,6 @@ def _context(source: str, *, errors: str, tz: str, dayfirst: bool | None, **kw: 
     check_option("dayfirst", dayfirst, (None, True, False))
     check_tz(tz)
     return Context(source=source, tz=tz, dayfirst=dayfirst, **kw)
-
-
-def _header(headers: Mapping[str, str], name: str) -> str:
-    return headers.get(name, name)
-
-
-def _pairs_check(
-    typed: pd.DataFrame, headers: Mapping[str, str], lo: str, hi: str, what: str
-) -> list[Problem]:
-    if lo not in typed or hi not in typed:
-        return []
-    bad = (typed[lo] > typed[hi]).fillna(False).to_numpy(dtype=bool)
-    return [
-        (
-            int(i),
-            _header(headers, hi),
-            as_text(typed[hi].iloc[i]),
-            f"{hi} ({typed[hi].iloc[i]}) is before/below {lo} ({typed[lo].iloc[i]}): {what}",
-            "order",
-        )
-        for i in np.flatnonzero(bad)
-    ]
 
 
 def _read(
@@ -188,175 +175,6 @@ def _status_raw(frame: pd.DataFrame, parsed: dict[str, pd.Series], headers: Mapp
         parsed["status_raw"] = pd.Series(values, index=frame.index, dtype="str")
 
 
-# ----------------------------------------------------------------------------------------------- checks
-def _future_check(typed: pd.DataFrame, headers: Mapping[str, str], column: str) -> list[Problem]:
-    """Dates after the time of reading (plus one day for clock and zone slack) are errors, not plans."""
-    if column not in typed:
-        return []
-    limit = pd.Timestamp.now(tz="UTC") + pd.Timedelta(days=1)
-    bad = (typed[column] > limit).fillna(False).to_numpy(dtype=bool)
-    col = _header(headers, column)
-    return [
-        (int(i), col, as_text(typed[column].iloc[i]),
-         f"{column} {typed[column].iloc[i]:%Y-%m-%d %H:%M} UTC is in the future (read on {limit:%Y-%m-%d})",
-         "range")
-        for i in np.flatnonzero(bad)
-    ]
-
-
-def _negative_check(
-    typed: pd.DataFrame, headers: Mapping[str, str], columns: tuple[str, ...]
-) -> list[Problem]:
-    out: list[Problem] = []
-    for c in columns:
-        if c in typed:
-            bad = (typed[c] < 0).fillna(False).to_numpy(dtype=bool)
-            out += [
-                (int(i), _header(headers, c), as_text(typed[c].iloc[i]),
-                 f"{c} {typed[c].iloc[i]} is negative; it must be 0 or more", "range")
-                for i in np.flatnonzero(bad)
-            ]
-    return out
-
-
-_OPEN_END = pd.Timestamp("2200-01-01", tz="UTC")  # an open spell (still employed)
-
-
-def _employment_check(typed: pd.DataFrame, headers: Mapping[str, str], roster: Any) -> list[Problem]:
-    """Completions outside every employment spell of the employee (before hire, after termination).
-
-    Employees absent from the roster are not checked here (an identity crosswalk, ``ids=``, deals with
-    unknown ids); a rehired employee has one spell per roster row with a distinct hire date.
-    """
-    if roster is None or "completed_at" not in typed:
-        return []
-    r = roster.frame if hasattr(roster, "frame") else read_roster(roster).frame
-    if "hire_date" not in r:
-        return []
-    spells = r[["employee_id", "hire_date"]].copy()
-    spells["end"] = r["termination_date"] if "termination_date" in r else pd.NaT
-    spells = spells.dropna(subset=["hire_date"]).drop_duplicates()
-    by_emp = {k: g for k, g in spells.groupby("employee_id", sort=False)}
-    col = _header(headers, "completed_at")
-    out: list[Problem] = []
-    for i, (emp, when) in enumerate(zip(typed["employee_id"], typed["completed_at"], strict=True)):
-        if pd.isna(when) or emp not in by_emp:
-            continue
-        g = by_emp[emp]
-        end = g["end"].fillna(_OPEN_END)
-        inside = ((g["hire_date"] <= when) & (when <= end + pd.Timedelta(days=1))).any()
-        if inside:
-            continue
-        first, last = g["hire_date"].min(), g["end"].max()
-        if when < first:
-            why = f"completed on {when:%Y-%m-%d}, before the hire date {first:%Y-%m-%d}"
-        elif pd.notna(last) and when > last and g["end"].notna().all():
-            why = f"completed on {when:%Y-%m-%d}, after the termination date {last:%Y-%m-%d}"
-        else:
-            why = f"completed on {when:%Y-%m-%d}, between two employment spells"
-        out.append((i, col, as_text(when), f"{why} of employee {emp!r} in the roster", "employment"))
-    return out
-
-
-def _completions_check(
-    typed: pd.DataFrame, frame: pd.DataFrame, headers: dict[str, str], ctx: Context
-) -> list[Problem]:
-    if "status" not in typed:
-        return []
-    trained = typed["status"].isin(TRAINED_STATUSES).to_numpy()
-    if "completed_at" in headers:
-        raw = frame[headers["completed_at"]]
-        empty = missing_mask(raw) | np.fromiter((is_not_set(v) for v in raw), dtype=bool, count=len(raw))
-    else:
-        empty = np.ones(len(typed), dtype=bool)
-    col = _header(headers, "completed_at")
-    return [
-        (
-            int(i),
-            col,
-            None,
-            f"completed_at is required when status is {typed['status'].iloc[i]!r} "
-            f"(column {col!r} is empty or absent; map a completion-date column with columns= if needed)",
-            "missing",
-        )
-        for i in np.flatnonzero(trained & empty)
-    ]
-
-
-def _assessments_check(
-    typed: pd.DataFrame, frame: pd.DataFrame, headers: dict[str, str], ctx: Context
-) -> list[Problem]:
-    return (
-        _score_check(typed, headers)
-        + _negative_check(typed, headers, ("score", "max_score"))
-        + _future_check(typed, headers, "taken_at")
-    )
-
-
-def _score_check(typed: pd.DataFrame, headers: dict[str, str]) -> list[Problem]:
-    if "max_score" not in typed:
-        return []
-    bad = (typed["score"] > typed["max_score"]).fillna(False).to_numpy(dtype=bool)
-    col = _header(headers, "score")
-    return [
-        (
-            int(i),
-            col,
-            as_text(typed["score"].iloc[i]),
-            f"score {typed['score'].iloc[i]} is above max_score {typed['max_score'].iloc[i]}",
-            "range",
-        )
-        for i in np.flatnonzero(bad)
-    ]
-
-
-def _surveys_check(
-    typed: pd.DataFrame, frame: pd.DataFrame, headers: dict[str, str], ctx: Context
-) -> list[Problem]:
-    out: list[Problem] = []
-    r = typed["response"]
-    col = _header(headers, "response")
-    for bound, op in (("scale_min", np.less), ("scale_max", np.greater)):
-        if bound in typed:
-            bad = op(r, typed[bound]).fillna(False).to_numpy(dtype=bool)
-            out += [
-                (
-                    int(i),
-                    col,
-                    as_text(r.iloc[i]),
-                    f"response {r.iloc[i]} is outside the scale "
-                    f"[{typed.get('scale_min', pd.Series(np.nan, index=typed.index)).iloc[i]}, "
-                    f"{typed.get('scale_max', pd.Series(np.nan, index=typed.index)).iloc[i]}]",
-                    "range",
-                )
-                for i in np.flatnonzero(bad)
-            ]
-    return out
-
-
-def _roster_check(
-    typed: pd.DataFrame, frame: pd.DataFrame, headers: dict[str, str], ctx: Context
-) -> list[Problem]:
-    return _pairs_check(
-        typed, headers, "hire_date", "termination_date", "an employee cannot leave before joining"
-    ) + _pairs_check(typed, headers, "valid_from", "valid_to", "an as-of row must end after it starts")
-
-
-def _costs_check(
-    typed: pd.DataFrame, frame: pd.DataFrame, headers: dict[str, str], ctx: Context
-) -> list[Problem]:
-    nan = pd.Series(np.nan, index=typed.index)
-    amount, low, high = (typed.get(c, nan) for c in ("amount", "low", "high"))
-    lacking = (amount.isna() & (low.isna() | high.isna())).to_numpy()
-    col = _header(headers, "amount")
-    out: list[Problem] = [
-        (int(i), col, None, "a cost needs an amount, or both low and high", "missing")
-        for i in np.flatnonzero(lacking)
-    ]
-    out += _pairs_check(typed, headers, "low", "high", "a cost range must have low <= high")
-    return out
-
-
 # ---------------------------------------------------------------------------------------------- readers
 def read_completions(
     source: Source,
@@ -422,6 +240,7 @@ def read_completions(
     >>> t.frame[["employee_id", "status", "status_raw"]].values.tolist()
     [['7', 'completed', 'Completed'], ['8', 'in_progress', 'In Progress']]
     """
+    roster_frame = _roster_frame(roster)
     table = _read(
         COMPLETIONS,
         source,
@@ -435,12 +254,19 @@ def read_completions(
             _completions_check(t, f, h, c)
             + _future_check(t, h, "completed_at")
             + _negative_check(t, h, ("score", "hours"))
-            + _employment_check(t, h, roster)
+            + _employment_check(t, h, roster_frame)
         ),
         status_map=status_map,
         ids=ids,
     )
     return _number_attempts(table)
+
+
+def _roster_frame(roster: Any) -> pd.DataFrame | None:
+    if roster is None:
+        return None
+    return roster.frame if isinstance(getattr(roster, "frame", None), pd.DataFrame) else read_roster(
+        roster).frame
 
 
 def _number_attempts(table: Table) -> Table:

@@ -67,6 +67,7 @@ def validate(schema: TableSchema, frame: pd.DataFrame, *, source: str | None = N
                     column=rec.get("column"),
                     value=rec.get("failure_case"),
                     reason=f"fails the {schema.kind} contract: {rec.get('check')}",
+                    check=str(rec.get("check")),
                 )
             )
         raise DataError(
