@@ -271,3 +271,13 @@ class Panel:
         return (f"Panel({self.n_units} units × {self.n_periods} periods, {self.n_obs} rows, outcome "
                 f"{self.outcome!r}, {n_tr} treated units in {n_g} cohorts"
                 f"{', balanced' if self.is_balanced else ', unbalanced'}, {len(self.dropped)} rows dropped)")
+
+    def _repr_html_(self) -> str:
+        """Notebook display: the one-line description, the data window and the units per cohort."""
+        import html
+
+        sizes = self.cohort_sizes().rename_axis(self.cohort).reset_index()
+        window = f"{self.periods[0]} to {self.periods[-1]}" if self.periods else "no periods"
+        return (f"<div class='impactlab-panel'><p><b>{html.escape(repr(self))}</b></p>"
+                f"<p>Data window: {html.escape(str(window))}</p>"
+                f"{sizes.to_html(index=False, border=0)}</div>")
