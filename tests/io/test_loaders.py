@@ -126,3 +126,15 @@ def test_report_counts_read_kept_rejected_and_why(data_dir):
     assert rep.loc[["read", "kept", "rejected"], "rows"].tolist() == [9, 5, 4]
     assert rep.loc["duplicate", "rows"] == 1 and rep.loc["duplicate", "example_row"] == 8
     assert rep.loc["status (Transcript Status)", "example"].startswith("unknown status 'Sort Of Done'")
+
+
+def test_other_employee_tables_take_the_crosswalk_too():
+    from impactlab.io import read_assessments, read_surveys
+
+    a = read_assessments(pd.DataFrame({"User": ["u1", "u9"], "Program": ["X", "X"], "Kind": ["pre", "post"],
+                                       "Score": [3, 4], "Date": ["2024-01-02", "2024-02-02"]}),
+                         ids={"u1": "E1"})
+    assert a.frame["employee_id"].tolist() == ["E1"] and a.rejected["check"].tolist() == ["identity"]
+    s = read_surveys(pd.DataFrame({"Respondent": ["u1", None], "Program": ["X", "X"], "Item": ["q1", "q1"],
+                                   "Response": [4, 5]}), ids={"u1": "E1"})
+    assert s.frame["employee_id"].tolist()[0] == "E1" and pd.isna(s.frame["employee_id"].iloc[1])

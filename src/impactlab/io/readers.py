@@ -291,13 +291,15 @@ def read_assessments(
     tz: str = "UTC",
     dayfirst: bool | None = None,
     sheet: str | int | None = None,
+    ids: Any = None,
 ) -> Table:
     """Read pre/post assessment results (Kirkpatrick level 2) into the canonical assessments table.
 
     Columns: ``employee_id``, ``program``, ``kind`` (``pre``/``post``/``delayed``; "pre-test", "baseline",
     "follow-up" and similar spellings are accepted), ``score``, ``max_score``, ``taken_at`` (UTC),
     ``attempt``, extra columns, ``source_row``. A score above its ``max_score`` is rejected.
-    Options as in :mod:`impactlab.io.readers`.
+    Options (``ids=`` included) as in
+    :mod:`impactlab.io.readers`.
     """
     return _read(
         ASSESSMENTS,
@@ -308,6 +310,7 @@ def read_assessments(
         tz=tz,
         dayfirst=dayfirst,
         sheet=sheet,
+        ids=ids,
         row_check=_assessments_check,
     )
 
@@ -321,12 +324,14 @@ def read_surveys(
     tz: str = "UTC",
     dayfirst: bool | None = None,
     sheet: str | int | None = None,
+    ids: Any = None,
 ) -> Table:
     """Read reaction-survey answers (Kirkpatrick level 1) into the canonical surveys table.
 
     Columns: ``employee_id`` (optional: surveys may be anonymous), ``program``, ``item``, ``response``
     (numeric), ``scale_min``, ``scale_max``, ``answered_at`` (UTC), extra columns, ``source_row``. A
-    response outside its row's scale is rejected. Options as in :mod:`impactlab.io.readers`.
+    response outside its row's scale is rejected. Options (``ids=`` included) as in
+    :mod:`impactlab.io.readers`.
     """
     return _read(
         SURVEYS,
@@ -337,6 +342,7 @@ def read_surveys(
         tz=tz,
         dayfirst=dayfirst,
         sheet=sheet,
+        ids=ids,
         row_check=_surveys_check,
     )
 
@@ -350,11 +356,13 @@ def read_observations(
     tz: str = "UTC",
     dayfirst: bool | None = None,
     sheet: str | int | None = None,
+    ids: Any = None,
 ) -> Table:
     """Read on-the-job behaviour observations (Kirkpatrick level 3) into the canonical table.
 
     Columns: ``employee_id``, ``program``, ``behavior``, ``rating`` (numeric), ``observed_at`` (UTC),
-    ``observer``, extra columns, ``source_row``. Options as in :mod:`impactlab.io.readers`.
+    ``observer``, extra columns, ``source_row``. Options (``ids=`` included) as in
+    :mod:`impactlab.io.readers`.
     """
     return _read(
         OBSERVATIONS,
@@ -365,6 +373,7 @@ def read_observations(
         tz=tz,
         dayfirst=dayfirst,
         sheet=sheet,
+        ids=ids,
     )
 
 
