@@ -135,7 +135,8 @@ def write_results(path: Path, records: Sequence[Any], env: dict[str, Any], workl
     """Replace the runner's section of ``path`` (between the markers), keeping everything else."""
     tab, checks = table(records, env, workloads)
     pb = [r for r in records if r.workload == "panel_build"]
-    body = [begin, "## impactlab vs peers (benchmarks/run.py)", "",
+    heading = "## impactlab vs peers (benchmarks/run.py)"
+    body = [begin, "",
             f"Mode `{env['mode']}`; Python {env['python']} on {env['machine']} with {env['cpus']} CPUs; each "
             f"tool in its own process, timeout {env['timeout_s']:.0f} s, "
             f"memory cap {env['mem_cap_gb']:g} GB. "
@@ -152,10 +153,11 @@ def write_results(path: Path, records: Sequence[Any], env: dict[str, Any], workl
                  + (f" ({r.error[:200]})" if r.error else ""), ""]
     body.append(end)
     text = path.read_text(encoding="utf-8") if path.exists() else "# Benchmark results\n\n"
+    # the markers follow the heading, so that other scripts that replace "## ..." sections keep them
     if begin in text and end in text:
         head, rest = text.split(begin, 1)
         tail = rest.split(end, 1)[1]
         text = head + "\n".join(body) + tail
     else:
-        text = text.rstrip("\n") + "\n\n" + "\n".join(body) + "\n"
+        text = text.rstrip("\n") + "\n\n" + heading + "\n" + "\n".join(body) + "\n"
     path.write_text(text, encoding="utf-8")

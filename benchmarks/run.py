@@ -108,28 +108,37 @@ def run_process(cmd: list[str], *, timeout: float, mem_mb: float, poll: float = 
     with tempfile.TemporaryFile() as err:
         proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=err, start_new_session=True, cwd=cwd,
                                 env=env)
-        status, sampled, ru_mb = "ok", 0.0, 0.0
-        while True:
-            pid, code, usage = os.wait4(proc.pid, os.WNOHANG)
-            if pid:
-                ru_mb = usage.ru_maxrss / 1024
-                if code != 0 and status == "ok":
-                    status = "error"
-                break
-            rss = _tree_rss(proc.pid)
-            sampled = max(sampled, rss)
-            elapsed = time.perf_counter() - start
-            if status == "ok" and (rss > mem_mb or elapsed > timeout):
-                status = "out_of_memory" if rss > mem_mb else "timeout"
-                try:
-                    os.killpg(proc.pid, signal.SIGKILL)  # the group of the worker we started, nothing else
-                except ProcessLookupError:
-                    pass
-            time.sleep(poll)
+        status, sampled = "ok", 0.0
+        try:
+            while True:
+                pid, code, _ = os.wait4(proc.pid, os.WNOHANG)
+                if pid:
+                    if code != 0 and status == "ok":
+                        status = "error"
+                    break
+                rss = _tree_rss(proc.pid)
+                sampled = max(sampled, rss)
+                elapsed = time.perf_counter() - start
+                if status == "ok" and (rss > mem_mb or elapsed > timeout):
+                    status = "out_of_memory" if rss > mem_mb else "timeout"
+                    _kill_group(proc.pid)
+                time.sleep(poll)
+        finally:
+            if proc.returncode is None and not pid:  # interrupted: do not leave the worker running
+                _kill_group(proc.pid)
         proc.returncode = os.waitstatus_to_exitcode(code)
         err.seek(0)
         tail = err.read().decode(errors="replace").strip().splitlines()[-3:]
-    return status, time.perf_counter() - start, max(sampled, ru_mb), " | ".join(tail)
+    # ru_maxrss is not used: on Linux it includes the runner's own size at the fork
+    return status, time.perf_counter() - start, sampled, " | ".join(tail)
+
+
+def _kill_group(pid: int) -> None:
+    """Kill the process group of a worker this runner started (and nothing else)."""
+    try:
+        os.killpg(pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
 
 
 def run_one(w: Workload, tool: str, data: Path, workdir: Path, args: argparse.Namespace) -> Record:
@@ -144,6 +153,7 @@ def run_one(w: Workload, tool: str, data: Path, workdir: Path, args: argparse.Na
         rec.status = rep["status"]
         rec.seconds = rep.get("seconds")
         rec.load_mb = rep.get("rss_after_load_mb")
+        rec.peak_mb = max(rec.peak_mb or 0.0, rep.get("peak_mb") or 0.0)
         rec.error = rep.get("error", "")
         rec.estimates = rep.get("estimates", {})
     elif status == "ok":
@@ -168,7 +178,8 @@ def run_panel_build(args: argparse.Namespace) -> Record | None:
     script = HERE / "panel_build.py"
     if not script.exists():
         return None
-    cmd = [args.python, str(script)] + (["--quick"] if args.mode != "full" else [])
+    small = ["--rows", "200000", "--kpi-employees", "2000", "--no-write"]
+    cmd = [args.python, str(script)] + (small if args.mode != "full" else [])
     status, wall, peak, tail = run_process(cmd, timeout=args.timeout, mem_mb=args.mem_gb * 1024,
                                            cwd=HERE.parent)
     return Record("panel_build", "impactlab", status, wall=wall, peak_mb=peak,
@@ -208,7 +219,10 @@ def main(argv: list[str] | None = None) -> int:
         workdir = args.workdir or Path(tmp)
         workdir.mkdir(parents=True, exist_ok=True)
         started = time.perf_counter()
-        paths = write_data(workdir, args.mode, {w.size for w in workloads})
+        # in a child process, so that the runner stays small (its size would not leak into the workers')
+        sizes = sorted({w.size for w in workloads})
+        subprocess.run([args.python, str(HERE / "workloads.py"), str(workdir), args.mode, *sizes], check=True)
+        paths = write_data(workdir, args.mode, set(sizes))
         print(f"data written in {time.perf_counter() - started:.1f} s: "
               + ", ".join(p.name for p in paths.values()), flush=True)
         has_sa = _impactlab_has("sun_abraham", args)

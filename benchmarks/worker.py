@@ -33,7 +33,16 @@ Estimates = dict[str, Any]
 
 
 def _rss_mb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+    """Peak resident memory of this process so far (MB).
+
+    ``VmHWM`` belongs to this process image only; ``ru_maxrss`` on Linux also carries the resident size of
+    the parent at the time of the fork, so it is the fallback where ``/proc`` is missing.
+    """
+    try:
+        with open("/proc/self/status") as fh:
+            return next(int(x.split()[1]) for x in fh if x.startswith("VmHWM")) / 1024.0
+    except (OSError, StopIteration):
+        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
 
 
 # ------------------------------------------------------------------------------------------------ impactlab
@@ -261,6 +270,7 @@ def main(argv: list[str] | None = None) -> int:
             start = time.perf_counter()
             est = ADAPTERS[a.tool, a.task](df, covs, a.task, a.draws)
         report.update(status="ok", seconds=time.perf_counter() - start, estimates=est)
+        report["peak_mb"] = _rss_mb()
     except Exception as exc:  # noqa: BLE001 - a failing peer is a result to report, not a crash
         report.update(status="error", error=f"{type(exc).__name__}: {str(exc)[:300]}")
     a.out.write_text(json.dumps(report))

@@ -117,3 +117,9 @@ def write_data(directory: Path, mode: str, sizes: set[str]) -> dict[str, Path]:
             make_panel(n, T).to_parquet(path, index=False)
         out[size] = path
     return out
+
+
+if __name__ == "__main__":
+    import sys
+
+    write_data(Path(sys.argv[1]), sys.argv[2], set(sys.argv[3:]))
