@@ -136,10 +136,12 @@ def _check_after_termination(t):
     reasons = t.rejected.set_index("source_row")["reason"]
     assert "after the termination date 2023-12-31" in reasons[2]
     assert "between two employment spells" in reasons[4]
+    assert t.rejected.set_index("source_row")["value"][2] == "2024-02-10"  # as written in the file
 
 
 def _check_future(t):
     assert rejected(t) == {3: "range"} and "is in the future" in t.rejected.loc[0, "reason"]
+    assert t.rejected.loc[0, "value"] == "2099-01-01"
 
 
 def _check_negative(t):

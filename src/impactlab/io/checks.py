@@ -40,7 +40,16 @@ def _pairs_check(
 
 
 
-def _future_check(typed: pd.DataFrame, headers: Mapping[str, str], column: str) -> list[Problem]:
+def _raw_text(frame: pd.DataFrame | None, header: str, i: int, fallback: object) -> str:
+    """The value as written in the input (the parsed one when the input is not at hand)."""
+    if frame is not None and header in frame:
+        return as_text(frame[header].iloc[i])
+    return as_text(fallback)
+
+
+def _future_check(
+    typed: pd.DataFrame, headers: Mapping[str, str], column: str, frame: pd.DataFrame | None = None
+) -> list[Problem]:
     """Dates after the time of reading (plus one day for clock and zone slack) are errors, not plans."""
     if column not in typed:
         return []
@@ -48,7 +57,7 @@ def _future_check(typed: pd.DataFrame, headers: Mapping[str, str], column: str) 
     bad = (typed[column] > limit).fillna(False).to_numpy(dtype=bool)
     col = _header(headers, column)
     return [
-        (int(i), col, as_text(typed[column].iloc[i]),
+        (int(i), col, _raw_text(frame, col, int(i), typed[column].iloc[i]),
          f"{column} {typed[column].iloc[i]:%Y-%m-%d %H:%M} UTC is in the future (read on {limit:%Y-%m-%d})",
          "range")
         for i in np.flatnonzero(bad)
@@ -74,7 +83,10 @@ _OPEN_END = pd.Timestamp("2200-01-01", tz="UTC")  # an open spell (still employe
 
 
 def _employment_check(
-    typed: pd.DataFrame, headers: Mapping[str, str], roster: pd.DataFrame | None
+    typed: pd.DataFrame,
+    headers: Mapping[str, str],
+    roster: pd.DataFrame | None,
+    frame: pd.DataFrame | None = None,
 ) -> list[Problem]:
     """Completions outside every employment spell of the employee (before hire, after termination).
 
@@ -107,7 +119,9 @@ def _employment_check(
             why = f"completed on {when:%Y-%m-%d}, after the termination date {last:%Y-%m-%d}"
         else:
             why = f"completed on {when:%Y-%m-%d}, between two employment spells"
-        out.append((i, col, as_text(when), f"{why} of employee {emp!r} in the roster", "employment"))
+        out.append(
+            (i, col, _raw_text(frame, col, i, when), f"{why} of employee {emp!r} in the roster", "employment")
+        )
     return out
 
 
@@ -142,7 +156,7 @@ def _assessments_check(
     return (
         _score_check(typed, headers)
         + _negative_check(typed, headers, ("score", "max_score"))
-        + _future_check(typed, headers, "taken_at")
+        + _future_check(typed, headers, "taken_at", frame)
     )
 
 

@@ -252,9 +252,9 @@ def read_completions(
         sheet=sheet,
         row_check=lambda t, f, h, c: (
             _completions_check(t, f, h, c)
-            + _future_check(t, h, "completed_at")
+            + _future_check(t, h, "completed_at", f)
             + _negative_check(t, h, ("score", "hours"))
-            + _employment_check(t, h, roster_frame)
+            + _employment_check(t, h, roster_frame, f)
         ),
         status_map=status_map,
         ids=ids,
