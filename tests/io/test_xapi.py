@@ -245,6 +245,13 @@ def test_mapping_crosswalk_and_conflicts(tmp_path):
     path = tmp_path / "ids.csv"
     path.write_text("employee_id,account_name\nE7,lms7\n", encoding="utf-8")
     assert read_xapi([stmt(1, "completed")], ids=path).completions.frame["employee_id"].tolist() == ["E7"]
+    from impactlab.io import read_ids  # the crosswalk the file readers use works here too
+
+    shared = read_ids({"lms7": "E7", "Ann@X.com": "E1"})
+    x = read_xapi(
+        [stmt(1, "completed"), stmt(2, "completed", actor={"mbox": "mailto:ann@x.com"})], ids=shared
+    )
+    assert x.completions.frame["employee_id"].tolist() == ["E7", "E1"]
 
 
 # ------------------------------------------------------------------------------------------------ files

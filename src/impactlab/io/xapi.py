@@ -44,7 +44,7 @@ from impactlab.io.lrs import ADL_VERBS
 from impactlab.io.readers import _completions_check
 from impactlab.io.sources import RawSource
 from impactlab.io.table import Table
-from impactlab.io.xapi_ids import Crosswalk, actor_identity, build_crosswalk, describe
+from impactlab.io.xapi_ids import ActorCrosswalk, actor_identity, build_crosswalk, describe
 from impactlab.io.xapi_parse import Bad, activity_name, duration_hours, is_cmi5, load_statements, scores
 from impactlab.schemas.tables import ASSESSMENTS, COMPLETIONS
 from impactlab.schemas.vocab import ASSESSMENT_KINDS, DEFAULT_KIND_MAP, DEFAULT_STATUS_MAP
@@ -164,7 +164,7 @@ class _Builder:
 
 def _flatten(
     pairs: list[tuple[int, Any]],
-    crosswalk: Crosswalk | None,
+    crosswalk: ActorCrosswalk | None,
     *,
     programs: Mapping[str, str],
     program_from: str,

@@ -101,8 +101,8 @@ def describe(identity: Identity) -> str:
 
 
 @dataclass(frozen=True)
-class Crosswalk:
-    """Lookups from actor identities to employee ids (build it with :func:`build_crosswalk`)."""
+class ActorCrosswalk:
+    """Lookups from xAPI actor identities to employee ids (build it with :func:`build_crosswalk`)."""
 
     email: dict[str, str] = field(default_factory=dict)
     sha1: dict[str, str] = field(default_factory=dict)
@@ -140,24 +140,30 @@ def _crosswalk_frame(ids: Any) -> tuple[pd.DataFrame, str]:
     )
 
 
-def build_crosswalk(ids: Any) -> Crosswalk:
-    """Build a :class:`Crosswalk` from ``ids``.
+def build_crosswalk(ids: Any) -> ActorCrosswalk:
+    """Build an :class:`ActorCrosswalk` from ``ids``.
 
     Parameters
     ----------
-    ids : mapping, DataFrame, Table or path
-        A mapping ``{identifier: employee id}`` where an identifier is an e-mail (``ann@x.com`` or
-        ``mailto:ann@x.com``), a 40-hex ``mbox_sha1sum``, an ``http(s)`` openid, or an account name; or a
-        table with an ``employee_id`` column and any of ``email``, ``mbox_sha1sum``, ``openid``,
-        ``account_name`` and ``account_homepage`` (see :data:`CROSSWALK_HEADERS` for accepted spellings).
-        An e-mail also matches the ``mbox_sha1sum`` of its ``mailto:`` IRI.
+    ids : mapping, Crosswalk, DataFrame, Table or path
+        A :class:`impactlab.io.identity.Crosswalk` (from :func:`impactlab.io.read_ids`, read as its
+        ``{source id: employee id}`` mapping); a mapping ``{identifier: employee id}`` where an
+        identifier is an e-mail (``ann@x.com`` or ``mailto:ann@x.com``), a 40-hex ``mbox_sha1sum``, an
+        ``http(s)`` openid, or an account name; or a table with an ``employee_id`` column and any of
+        ``email``, ``mbox_sha1sum``, ``openid``, ``account_name`` and ``account_homepage`` (see
+        :data:`CROSSWALK_HEADERS` for accepted spellings). An e-mail also matches the ``mbox_sha1sum`` of
+        its (lower-cased) ``mailto:`` IRI.
 
     Raises
     ------
     DataError
         An identifier mapped onto two different employee ids, or a row without an employee id.
     """
+    from impactlab.io.identity import Crosswalk
+
     entries: list[tuple[str, Identity, str]] = []  # (where, identity, employee id)
+    if isinstance(ids, Crosswalk):
+        ids = dict(ids.mapping)
     if isinstance(ids, Mapping):
         for key, emp in ids.items():
             k = str(key).strip()
@@ -231,7 +237,7 @@ def build_crosswalk(ids: Any) -> Crosswalk:
                 failures=missing,
                 hint="fill in the employee ids or remove those rows",
             )
-    cw = Crosswalk()
+    cw = ActorCrosswalk()
     owners: dict[tuple[str, Any], tuple[str, str]] = {}
     conflicts: list[Failure] = []
 
