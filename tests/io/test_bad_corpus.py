@@ -343,13 +343,19 @@ def test_exempt_rows_are_never_treated_in_the_panel():
 
 
 @pytest.mark.slow
-def test_a_200_mb_file_is_refused_with_the_way_out(tmp_path):
+def test_a_200_mb_file_is_refused_in_memory_and_read_through_duckdb(tmp_path):
+    from impactlab.io.large import scan_completions
+
     path = tmp_path / "huge.csv"
-    row = "E0000001,Consultative Selling,Completed,2024-03-01 10:00:00\n"
-    block = row * 100_000
+    block = "".join(f"E{i:07d},Consultative Selling,Completed,2024-03-01 10:00:00\n" for i in range(100_000))
+    blocks = 0
     with path.open("w") as fh:
         fh.write("User ID,Training Title,Transcript Status,Transcript Completed Date\n")
         while fh.tell() < 200_000_000:
             fh.write(block)
-    with pytest.raises(DataError, match=r"the file is 20\d MB, above the 100 MB(.|\n)*read_csv_auto"):
+            blocks += 1
+    with pytest.raises(DataError, match=r"the file is 20\d MB, above the 100 MB(.|\n)*scan_completions"):
         read_completions(path)
+    scan = scan_completions(path, program="Consultative Selling")
+    assert scan.rows_read == blocks * 100_000 == int(scan.counts.sum())
+    assert len(scan.frame) == 100_000 and (scan.frame["attempt"] == blocks).all()

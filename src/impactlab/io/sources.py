@@ -47,8 +47,8 @@ CSV_SUFFIXES = (".csv", ".tsv", ".txt")
 JSON_SUFFIXES = (".json",)
 JSONL_SUFFIXES = (".jsonl", ".ndjson")
 #: Largest text file (CSV/TSV/JSON) the in-memory readers take, in bytes. Reading costs about 30 times the
-#: file's size in memory; above this, select the columns and rows you need with DuckDB first (or raise
-#: the limit: ``impactlab.io.sources.MAX_FILE_BYTES = 500_000_000``).
+#: file's size in memory; above this, read through DuckDB (:mod:`impactlab.io.large`) or raise the limit:
+#: ``impactlab.io.sources.MAX_FILE_BYTES = 500_000_000``.
 MAX_FILE_BYTES = 100_000_000
 #: Records searched for the header row.
 HEADER_SEARCH = 30
@@ -417,9 +417,11 @@ def load_source(
             f"the file is {size / 1e6:.0f} MB, above the {MAX_FILE_BYTES / 1e6:.0f} MB the in-memory "
             "readers take (reading costs about 30 times the file's size in memory)",
             source=str(path),
-            hint="select the columns and rows you need with DuckDB, e.g. il.read_sql(\"select ... from "
-            "read_csv_auto('<file>') where ...\"), and pass the resulting DataFrame to the reader; or "
-            "raise impactlab.io.sources.MAX_FILE_BYTES if the machine has the memory",
+            hint="read it through DuckDB, which keeps only the columns and rows a panel needs: "
+            "impactlab.io.large.scan_completions(path, program=...) or scan_kpis(...); or select them "
+            "with il.read_sql(\"select ... from read_csv_auto('<file>') where ...\") and pass the "
+            "DataFrame to the reader; or raise impactlab.io.sources.MAX_FILE_BYTES if the machine has "
+            "the memory",
         )
     if suffix in CSV_SUFFIXES:
         return read_csv_source(path)
