@@ -11,7 +11,7 @@ $(BIN)/python:
 	$(BIN)/python -m pip install --quiet --upgrade pip
 
 $(STAMP): pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install --quiet -e ".[dev,notebooks,deck]"
+	$(BIN)/python -m pip install --quiet -e ".[dev,notebooks,deck,sql]"
 	touch $(STAMP)
 
 demo: $(STAMP)

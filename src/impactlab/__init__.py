@@ -33,6 +33,10 @@ _EXPORTS: dict[str, str] = {
     "read_roster": "impactlab.io",
     "read_kpis": "impactlab.io",
     "read_costs": "impactlab.io",
+    "read_xapi": "impactlab.io",
+    "XapiTables": "impactlab.io",
+    "LRS": "impactlab.io",
+    "read_sql": "impactlab.io",
     # panel
     "Panel": "impactlab.panel",
     "build_panel": "impactlab.panel",
@@ -111,14 +115,18 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
         twfe,
     )
     from impactlab.io import (  # noqa: F401
+        LRS,
         Table,
+        XapiTables,
         read_assessments,
         read_completions,
         read_costs,
         read_kpis,
         read_observations,
         read_roster,
+        read_sql,
         read_surveys,
+        read_xapi,
     )
     from impactlab.panel import Panel, build_panel  # noqa: F401
     from impactlab.results import CompareResult, EffectResult, compare  # noqa: F401
