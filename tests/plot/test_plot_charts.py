@@ -161,3 +161,15 @@ def test_formatters() -> None:
     assert fmt_number(2.3456) == "+2.35" and fmt_number(-1234.4) == "-1,234"
     assert fmt_money(120_000) == "$120k" and fmt_money(-1.5e6, "GBP") == "-£1.5M"
     assert fmt_pct(50) == "50%" and fmt_pct(-4.26) == "-4.3%"
+
+
+def test_event_study_marks_the_anticipation_window() -> None:
+    el = pd.DataFrame({"event_time": [-3, -2, -1, 0, 1], "estimate": [0.0, 0.1, -0.8, 1.0, 1.5],
+                       "std_error": [0.2] * 5})
+    res = EffectResult(estimate=1.25, std_error=0.2, method="callaway_santanna", outcome="revenue",
+                       elements=el, spec={"anticipation": 1})
+    ax = ilplot.event_study(res, window="2024-01 to 2025-12")
+    labels = ax.get_legend_handles_labels()[1]
+    assert labels == ["Before training (placebo)", "Anticipation window (1 period)", "After training"]
+    note = ax.figure.texts[0].get_text().replace("\n", " ")
+    assert "data 2024-01 to 2025-12" in note and "anticipation" in note

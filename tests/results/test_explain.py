@@ -98,3 +98,13 @@ def test_compare_explains_the_gap_and_the_truth() -> None:
     assert "no pre-training test" not in text
     html = ex._repr_html_()
     assert html.startswith("<div") and "overstates" in html and "<li>" in html
+
+
+def test_pretrend_leaves_out_the_anticipation_window() -> None:
+    el = pd.DataFrame({"event_time": [-3, -2, -1, 0], "estimate": [0.1, -0.2, -3.0, 2.0],
+                       "std_error": [0.1, 0.1, 0.1, 0.5]})
+    res = EffectResult(estimate=2.0, std_error=0.5, method="callaway_santanna", elements=el,
+                       spec={"anticipation": 1})
+    t = pretrend_test(res)
+    # the dip at -1 is inside the window; -3 and -2 are tested: 0.1^2/0.01 + 0.2^2/0.01 = 5
+    assert t.df == 2 and t.statistic == pytest.approx(5.0)

@@ -102,9 +102,14 @@ def event_study(result: Any, *, ax: Axes | None = None, title: str | None = None
     e = frame["event_time"].to_numpy(dtype="float64")
     est = frame["estimate"].to_numpy(dtype="float64")
     half = crit * frame["std_error"].to_numpy(dtype="float64")
+    spec = getattr(result, "spec", None)
+    ant = int(spec.get("anticipation", 0) or 0) if isinstance(spec, Mapping) else 0
     with deck_theme():
         fig, ax, new = figure_axes(ax)
-        groups = ((e < 0, "pre", "Before training (placebo)"), (e >= 0, "post", "After training"))
+        groups = ((e < -ant, "pre", "Before training (placebo)"),
+                  ((e >= -ant) & (e < 0), "other", f"Anticipation window ({ant} period"
+                                                    f"{'s' if ant > 1 else ''})"),
+                  (e >= 0, "post", "After training"))
         for mask, key, name in groups:
             if mask.any():
                 ax.errorbar(e[mask], est[mask], yerr=half[mask], fmt="o", color=COLORS[key],
@@ -136,7 +141,9 @@ def event_study(result: Any, *, ax: Axes | None = None, title: str | None = None
                 note = f"{note}; data {window}" if note else f"Data {window}"
             footnote = (f"{note + '. ' if note else ''}Points: effect at each period since training; "
                         f"bars: pointwise {level:.0%} confidence intervals. Left of the dashed line: "
-                        "placebo periods.")
+                        "before training" + (f"; the last {ant} may already show the effect (anticipation), "
+                                             "the earlier ones are placebo checks." if ant else
+                                             " (placebo checks)."))
         finish(ax, title, footnote, new=new)
     return ax
 

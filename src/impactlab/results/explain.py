@@ -69,7 +69,8 @@ def pretrend_test(result: Any) -> PretrendTest | None:
     Returns
     -------
     PretrendTest or None
-        ``None`` when there are no finite pre-training estimates.
+        ``None`` when there are no finite pre-training estimates. With ``anticipation=a`` in the result's
+        spec, event times ``-a`` to ``-1`` are left out (they may already show the effect).
 
     Notes
     -----
@@ -79,8 +80,13 @@ def pretrend_test(result: Any) -> PretrendTest | None:
     el = getattr(result, "elements", None)
     if el is None or "event_time" not in el:
         return None
-    pre = (el["event_time"].to_numpy() < 0) & np.isfinite(el["estimate"].to_numpy(dtype="float64")) \
-        & np.isfinite(el["std_error"].to_numpy(dtype="float64")) & (el["std_error"].to_numpy() > 0)
+    spec = getattr(result, "spec", None) or {}
+    # event times inside the anticipation window may carry the effect already: they are not placebos
+    first_effect = -int(spec.get("anticipation", 0) or 0)
+    est_all = el["estimate"].to_numpy(dtype="float64")
+    se_all = el["std_error"].to_numpy(dtype="float64")
+    pre = (el["event_time"].to_numpy() < first_effect) & np.isfinite(est_all) & np.isfinite(se_all) \
+        & (se_all > 0)
     if not pre.any():
         return None
     b = el["estimate"].to_numpy(dtype="float64")[pre]
