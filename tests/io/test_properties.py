@@ -129,3 +129,54 @@ def test_kpi_reader_keeps_every_number_and_rejects_only_non_numbers(values):
             assert pd.isna(kept[i])
         else:
             assert kept[i] == v
+
+
+# ------------------------------------------------------------------------------------ every reader
+DATES = ["2024-01-02", "2023-06-30 08:00", "soon", "", "2099-01-01", "45383"]
+POOLS = {
+    "completions": (read_completions, {
+        "User ID": ["E1", "E2", " E3 ", "", "1234.0"], "Course": ["Safety", ""],
+        "Status": ["Completed", "Enrolled", "Exempt", "Sort of", ""], "Completion Date": DATES,
+        "Hours": ["1,5", "2", "-1", "x", ""]}),
+    "assessments": ("read_assessments", {
+        "Employee ID": ["E1", "E2", ""], "Program": ["Safety", ""], "Kind": ["pre", "post", "mid", ""],
+        "Score": ["3", "-1", "abc", "", "12"], "Max Score": ["10", "", "x"], "Taken At": DATES}),
+    "surveys": ("read_surveys", {
+        "Respondent": ["E1", "", "E2"], "Program": ["Safety", ""], "Item": ["q1", "q2", ""],
+        "Response": ["1", "5", "9", "x", ""], "Scale Min": ["1", ""], "Scale Max": ["5", ""]}),
+    "observations": ("read_observations", {
+        "Employee ID": ["E1", "E2", ""], "Behavior": ["asks", ""], "Rating": ["3", "x", ""],
+        "Observed At": DATES}),
+    "roster": ("read_roster", {
+        "Employee ID": ["E1", "E2", "E3", ""], "Team": ["A", ""], "Hire Date": DATES,
+        "Termination Date": DATES}),
+    "costs": ("read_costs", {
+        "Program": ["Safety", ""], "Category": ["design", "venue", "nonsense", ""],
+        "Amount": ["100", "x", ""], "Low": ["10", ""], "High": ["20", "5", ""]}),
+    "kpis": (read_kpis, {
+        "employee_id": ["E1", "E2", "E3", ""], "month": ["2024-01", "2024-02", "bad", ""],
+        "revenue": ["1", "2,5", "x", ""]}),
+}
+
+
+def _reader(ref):
+    import impactlab.io as io_
+
+    return getattr(io_, ref) if isinstance(ref, str) else ref
+
+
+@settings(max_examples=25, deadline=None)
+@given(data=st.data(), kind=st.sampled_from(sorted(POOLS)))
+def test_accounting_identity_holds_for_every_reader(data, kind):
+    ref, pools = POOLS[kind]
+    n = data.draw(st.integers(1, 12), label="rows")
+    frame = pd.DataFrame({c: data.draw(st.lists(st.sampled_from(v), min_size=n, max_size=n), label=c)
+                          for c, v in pools.items()})
+    t = _reader(ref)(frame)
+    assert t.rows_read == n == t.n_kept + t.n_rejected
+    kept = t.frame["source_row"]
+    assert kept.is_unique and set(kept).isdisjoint(set(t.rejected["source_row"]))
+    id_col = next((c for c in ("User ID", "Employee ID", "employee_id") if c in pools), None)
+    if id_col is not None:
+        want = [str(frame[id_col].iloc[r - 1]).strip().removesuffix(".0") for r in kept]
+        assert t.frame["employee_id"].tolist() == want
