@@ -135,6 +135,11 @@ class XapiTables:
             lines.append(f"  checkpoint (last stored): {self.checkpoint}")
         return "\n".join(lines)
 
+    def _repr_html_(self) -> str:
+        import html
+
+        return f"<pre>{html.escape(self.summary())}</pre>"
+
     def __repr__(self) -> str:
         return (
             f"<XapiTables from {self.source}: {self.counts['read']} statements; completions "
