@@ -81,6 +81,8 @@ def test_header_is_found_below_a_title_block():
     # a first data row of numbers is never taken for a header; a plain file keeps line 1
     assert find_header([(1, ["id", "score"]), (2, ["1", "2"])]) == 0
     assert find_header([(1, ["Total", "12"]), (2, ["id", "score"]), (3, ["1", "2"])]) == 1
+    # a header with blank names is still the header; a data row of text below it is not
+    assert find_header([(1, ["User", "Course", "Status", "", ""]), (2, ["a", "b", "c", "d", "e"])]) == 0
 
 
 def test_delimiter_sniffing_is_not_fooled_by_titles_or_decimal_commas():

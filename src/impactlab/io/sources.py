@@ -14,8 +14,9 @@
 
 The header row need not be on line 1: exports often carry a title or filter block above it (Cornerstone
 reports do). Among the first :data:`HEADER_SEARCH` records, the header is the first one that fills at least
-80 % of the widest record's cells with text that is not a number; the lines above it are skipped and said
-so in the notes (they are not data rows and do not count in ``rows_read``).
+80 % of the widest record's cells (line 1: half of them, and at least 3) with text that is not a number;
+the lines above it are skipped and said so in the notes (they are not data rows and do not count in
+``rows_read``).
 
 CSV text is decoded as UTF-8 (a byte-order mark is dropped) and, when that fails, as Windows-1252 (then
 Latin-1, which cannot fail). The delimiter is sniffed among ``,``, ``;``, tab and ``|``: the candidate
@@ -156,7 +157,9 @@ def find_header(records: Sequence[tuple[int, list[Any]]]) -> int:
     need = max(2, math.ceil(0.8 * max(filled)))
     for i, (_, vals) in enumerate(head):
         cells = [v for v in vals if v is not None and str(v).strip()]
-        if len(cells) >= need and all(_is_texty(v) for v in cells):
+        # line 1 is the header unless it is clearly a title: a header may leave some names blank
+        enough = len(cells) >= (need if i else min(need, max(3, math.ceil(0.5 * max(filled)))))
+        if enough and all(_is_texty(v) for v in cells):
             return i
     return 0
 
