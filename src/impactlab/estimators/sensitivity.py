@@ -436,7 +436,7 @@ def _weights(target: Any, es: _EventStudy, horizon: int | None) -> tuple[np.ndar
 
 # ------------------------------------------------------------------------------------------ public
 def sensitivity(result: Any, restriction: Restriction = "relative_magnitude", *,
-                grid: Sequence[float] | None = None, target: Any = "simple", horizon: int | None = None,
+                grid: Sequence[float] | None = None, target: Any = None, horizon: int | None = None,
                 level: float = 0.95, base_period: str | None = None,
                 n_pre: int | None = None) -> SensitivityResult:
     """Bounds on the reported effect when parallel trends may fail (Rambachan & Roth 2023).
@@ -452,8 +452,8 @@ def sensitivity(result: Any, restriction: Restriction = "relative_magnitude", *,
     grid : sequence of float, optional
         Values of M̄ (default 0, 0.25, …, 2) or M (default 10 points from 0 to the upper 95 % confidence
         bound of the largest pre-period curvature, as R's HonestDiD).
-    target : "simple", "average", "cumulative", int or mapping
-        The number to bound: the simple ATT (Callaway–Sant'Anna fit only; the exact event-time weights of
+    target : "simple", "average", "cumulative", int or mapping, optional
+        The number to bound (default: ``"simple"`` for a Callaway–Sant'Anna fit, ``"average"`` otherwise): the simple ATT (Callaway–Sant'Anna fit only; the exact event-time weights of
         ``aggregate("simple")``), the average over post event times (``aggregate("dynamic").estimate``),
         the cumulative effect over event times ``0..horizon``, the effect at one event time, or weights
         ``{event_time: weight}`` for any ``l'β``.
@@ -479,6 +479,8 @@ def sensitivity(result: Any, restriction: Restriction = "relative_magnitude", *,
     check_option("restriction", restriction, RESTRICTIONS)
     critical_value(level)
     es = _prepare(result, base_period, n_pre)
+    if target is None:
+        target = "simple" if es.simple_weights is not None else "average"
     l_vec, label = _weights(target, es, horizon)
     sig_post = es.sigma[len(es.pre_e):, len(es.pre_e):]
     theta = float(l_vec @ es.beta_post)
