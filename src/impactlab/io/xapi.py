@@ -199,10 +199,10 @@ def _flatten(
                 counts["duplicate"] += 1
                 continue
             seen.add(sid)
-        obj = stmt.get("object")
-        if verb["id"] == VOIDED and isinstance(obj, Mapping) and obj.get("objectType") == "StatementRef":
+        ref = stmt.get("object")
+        if verb["id"] == VOIDED and isinstance(ref, Mapping) and ref.get("objectType") == "StatementRef":
             counts["voiding"] += 1
-            void_targets.add(str(obj.get("id")))
+            void_targets.add(str(ref.get("id")))
             continue
         live.append((line, dict(stmt)))
     counts["malformed"] = len(malformed)
@@ -217,7 +217,7 @@ def _flatten(
             continue
         verb = stmt["verb"]["id"]
         status = COMPLETION_VERBS.get(verb)
-        result = stmt.get("result") if isinstance(stmt.get("result"), Mapping) else {}
+        result: Mapping[str, Any] = stmt["result"] if isinstance(stmt.get("result"), Mapping) else {}
         has_score = isinstance(result.get("score"), Mapping) and bool(result["score"])
         to_assess = verb == SCORED or (status in ("passed", "failed") and has_score)
         if status is None and not to_assess:
@@ -257,7 +257,7 @@ def _flatten(
         if emp is None:
             unmatched[shown] += 1
             example.setdefault(shown, str(stmt.get("id")))
-        obj = stmt.get("object") if isinstance(stmt.get("object"), Mapping) else {}
+        obj: Mapping[str, Any] = stmt["object"] if isinstance(stmt.get("object"), Mapping) else {}
         act = obj.get("id") if isinstance(obj.get("id"), str) else None
         if obj.get("objectType", "Activity") != "Activity" or act is None:
             probs.append(("activity_id", act, "the object is not an activity with an id", "object"))

@@ -141,7 +141,8 @@ def is_cmi5(stmt: Mapping[str, Any]) -> bool:
 
 
 def scores(result: Mapping[str, Any], cmi5: bool) -> tuple[dict[str, Any], list[tuple[str, Any, str, str]]]:
-    score = result.get("score") if isinstance(result.get("score"), Mapping) else {}
+    """Score values of an xAPI ``result`` and the problems found (range rules: module notes of xapi)."""
+    score: Mapping[str, Any] = result["score"] if isinstance(result.get("score"), Mapping) else {}
     vals = {k: number(score.get(k)) for k in ("scaled", "raw", "min", "max")}
     probs: list[tuple[str, Any, str, str]] = []
     for k in ("scaled", "raw", "min", "max"):
