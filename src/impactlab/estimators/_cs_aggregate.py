@@ -158,8 +158,8 @@ def aggregate_cells(kind: str, att: np.ndarray, inf: np.ndarray, group: np.ndarr
             missing = sorted(set(range(int(dyn.keys.max()) + 1)) - set(dyn.keys.tolist()))
             raise ValueError(f"The cumulative effect needs every event time from 0 on; event times {missing} "
                              "have no ATT(g,t). Lower max_e.")
-        ests, infs = np.cumsum(dyn.estimates), np.cumsum(dyn.influence, axis=1)
-        return Aggregation(dyn.keys, ests, infs, float(ests[-1]), infs[:, -1])
+        c_est, c_inf = np.cumsum(dyn.estimates), np.cumsum(dyn.influence, axis=1)
+        return Aggregation(dyn.keys, c_est, c_inf, float(c_est[-1]), c_inf[:, -1])
 
     if kind == "dynamic":
         include = np.ones(att.size, dtype=bool)

@@ -199,8 +199,8 @@ def callaway_santanna(panel: Panel, *, control: Control = "never_treated", metho
     data = fit.prepare(panel, covs=covs, weights=weights, anticipation=anticipation, control=control,
                        mode=mode, excluded=excluded, notes=notes)
     periods = tuple(panel.periods)
-    opts = {"control": control, "method": method, "base_period": base_period, "anticipation": anticipation,
-            "periods": periods, "covs": covs}
+    opts: dict[str, Any] = {"control": control, "method": method, "base_period": base_period,
+                            "anticipation": anticipation, "periods": periods, "covs": covs}
     skipped: list[str] = []
     cells = fit.estimate_cells(data, excluded=excluded, skipped=skipped, **opts)
     if skipped:

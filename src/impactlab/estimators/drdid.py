@@ -425,8 +425,11 @@ def drdid(data: pd.DataFrame, *, outcome: str, treated: str, post: str, unit: st
     try:
         if unit is None:
             from impactlab.estimators._drdid_rcs import dr_did_rcs, ipw_did_rcs, reg_did_rcs
-            rcs = {"dr": dr_did_rcs, "ipw": ipw_did_rcs, "reg": reg_did_rcs}[method]
-            fit = rcs(y, t, d, x, w) if method == "reg" else rcs(y, t, d, x, w, trim_level=trim_level)
+            if method == "reg":
+                fit = reg_did_rcs(y, t, d, x, w)
+            else:
+                rcs = dr_did_rcs if method == "dr" else ipw_did_rcs
+                fit = rcs(y, t, d, x, w, trim_level=trim_level)
             n_units = len(data)
         else:
             ids = data[unit].to_numpy()
@@ -444,9 +447,12 @@ def drdid(data: pd.DataFrame, *, outcome: str, treated: str, post: str, unit: st
                 raise PanelError(f"The treated column {treated!r} changes within units; it marks the group.")
             xb = None if x is None else x[rows_b]
             wb = None if w is None else w[rows_b]
-            est = {"dr": dr_did_panel, "ipw": ipw_did_panel, "reg": reg_did_panel}[method]
             args = (y[rows_a], y[rows_b], d[rows_b], xb, wb)
-            fit = est(*args) if method == "reg" else est(*args, trim_level=trim_level)
+            if method == "reg":
+                fit = reg_did_panel(*args)
+            else:
+                pan = dr_did_panel if method == "dr" else ipw_did_panel
+                fit = pan(*args, trim_level=trim_level)
             n_units = len(rows_b)
         trimmed = fit.n_trimmed
     except EstimationError as exc:
