@@ -1,4 +1,4 @@
-"""Sensitivity to parallel-trends violations: hand-computed bounds, targets that reproduce the reported numbers."""
+"""Sensitivity to parallel-trends violations: bounds by hand, targets that reproduce the reported numbers."""
 
 from __future__ import annotations
 

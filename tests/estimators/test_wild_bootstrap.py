@@ -29,7 +29,8 @@ def _frame(seed: int = 0, n_teams: int = 8, effect: float = 0.3) -> pd.DataFrame
 
 
 def _panel(df, **kw):
-    return Panel.from_frame(df, unit="id", time="year", outcome="y", cohort="first_treated", cluster="team", **kw)
+    return Panel.from_frame(df, unit="id", time="year", outcome="y", cohort="first_treated", cluster="team",
+                            **kw)
 
 
 @pytest.mark.filterwarnings("ignore::impactlab.errors.StatisticalWarning")

@@ -12,7 +12,8 @@ import pytest
 import impactlab as il
 from impactlab.estimators.sensitivity import _prepare, sensitivity
 
-dd_honest = pytest.importorskip("diff_diff.honest_did", reason="diff-diff (impactlab[bench]) is not installed")
+dd_honest = pytest.importorskip("diff_diff.honest_did",
+                                reason="diff-diff (impactlab[bench]) is not installed")
 dd_results = pytest.importorskip("diff_diff.results")
 
 # The acceptance tolerance of issue 5. Relative magnitudes are closed forms on both sides (agree to 1e-12);
@@ -44,7 +45,8 @@ def _panel(seed: int) -> il.Panel:
     e = tm - g
     post = (g > 0) & (e >= 0)
     trend = 0.03 * np.where(g > 0, tm, 0)  # a mild differential trend, so the bounds have work to do
-    y = rng.normal(size=n)[unit] + 0.1 * tm + np.where(post, 1.0 + 0.2 * e, 0) + trend + rng.normal(0, 1, n * t)
+    y = (rng.normal(size=n)[unit] + 0.1 * tm + np.where(post, 1.0 + 0.2 * e, 0) + trend
+         + rng.normal(0, 1, n * t))
     return il.Panel.from_frame(pd.DataFrame({"id": unit, "year": tm, "y": y, "g": g}), unit="id", time="year",
                                outcome="y", cohort="g")
 

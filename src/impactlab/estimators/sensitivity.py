@@ -453,7 +453,8 @@ def sensitivity(result: Any, restriction: Restriction = "relative_magnitude", *,
         Values of M̄ (default 0, 0.25, …, 2) or M (default 10 points from 0 to the upper 95 % confidence
         bound of the largest pre-period curvature, as R's HonestDiD).
     target : "simple", "average", "cumulative", int or mapping, optional
-        The number to bound (default: ``"simple"`` for a Callaway–Sant'Anna fit, ``"average"`` otherwise): the simple ATT (Callaway–Sant'Anna fit only; the exact event-time weights of
+        The number to bound (default: ``"simple"`` for a Callaway–Sant'Anna fit, ``"average"``
+        otherwise): the simple ATT (Callaway–Sant'Anna fit only; the exact event-time weights of
         ``aggregate("simple")``), the average over post event times (``aggregate("dynamic").estimate``),
         the cumulative effect over event times ``0..horizon``, the effect at one event time, or weights
         ``{event_time: weight}`` for any ``l'β``.

@@ -278,7 +278,7 @@ def wild_bootstrap(panel: Panel, estimator: Literal["twfe", "regression"] = "twf
         X = np.column_stack([d, *cov_cols, dummies])
         Z = demean(np.column_stack([y, X]), [long["unit"].to_numpy()])
         yz, Xz = Z[:, 0], Z[:, 1:]
-        absorbed = 0
+        absorbed = 1  # the nested unit effects count as one parameter, as in twfe (fixest convention)
         names += [f"period[{p}]" for p in range(2, panel.n_periods + 1)]
     else:
         if time_effects:
