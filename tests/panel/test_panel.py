@@ -61,3 +61,11 @@ def test_panel_is_frozen_and_input_untouched(staggered_frame):
         p.outcome = "x"  # type: ignore[misc]
     assert p.is_balanced and p.n_units == 60 and p.n_periods == 6
     assert p.cohort_sizes().to_dict() == {3: 20, 5: 20, "never": 20}
+
+
+def test_data_uses_the_user_names_even_when_they_clash_with_internal_ones():
+    df = pd.DataFrame({"id": [1, 1, 2, 2], "period": [1, 2, 1, 2], "y": [1.0, 2, 3, 4], "g": [2, 2, 0, 0],
+                       "team": ["a", "a", "b", "b"]})
+    p = Panel.from_frame(df, unit="id", time="period", outcome="y", cohort="g", cluster="team")
+    assert list(p.data.columns) == ["id", "period", "y", "g", "team"]
+    assert p.data["period"].tolist() == [1, 2, 1, 2]

@@ -228,13 +228,14 @@ class Panel:
     @property
     def data(self) -> pd.DataFrame:
         """The panel with the user's column names (a copy)."""
-        out = self._long.rename(columns={"unit": self.unit, "time": self.time, "outcome": self.outcome,
-                                         "cohort": self.cohort})
-        cols = [self.unit, self.time, self.outcome, self.cohort, *self.covariates]
-        if self.cluster and self.cluster not in cols:
-            out[self.cluster] = out["cluster"]
-            cols.append(self.cluster)
-        return out[cols].copy()
+        src = self._long
+        out = pd.DataFrame({self.unit: src["unit"], self.time: src["time"], self.outcome: src["outcome"],
+                            self.cohort: src["cohort"]})
+        for c in self.covariates:
+            out[c] = src[c]
+        if self.cluster and self.cluster not in out:
+            out[self.cluster] = src["cluster"]
+        return out
 
     @property
     def n_obs(self) -> int:
