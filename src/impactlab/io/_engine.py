@@ -9,6 +9,7 @@ all of them at once.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -338,10 +339,18 @@ def _non_data(text: pd.DataFrame, problems: list[Problem], labels: Mapping[str, 
     if not len(text) or not labels:
         return problems
     found: dict[int, str] = {}
+    near = "|".join(r"\W*".join(map(re.escape, k.split())) for k in labels)
     for col in text.columns:
-        keys = text[col].map(normalise_key).to_numpy(dtype=object)
-        for i in np.flatnonzero(np.isin(keys, list(labels))):
-            found.setdefault(int(i), labels[keys[i]])
+        maybe = text[col].str.contains(near, case=False, regex=True, na=False).to_numpy(dtype=bool)
+        if not maybe.any():
+            continue
+        cands = pd.unique(text[col].to_numpy(dtype=object)[maybe])
+        hits = {u: labels[k] for u in cands if (k := normalise_key(u)) in labels}
+        if not hits:
+            continue
+        values = text[col].to_numpy(dtype=object)
+        for i in np.flatnonzero(text[col].isin(list(hits)).to_numpy()):
+            found.setdefault(int(i), hits[values[i]])
     if not found:
         return problems
     kept = [p for p in problems if p[0] not in found]
