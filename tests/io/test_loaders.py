@@ -140,3 +140,16 @@ def test_other_employee_tables_take_the_crosswalk_too():
     s = read_surveys(pd.DataFrame({"Respondent": ["u1", None], "Program": ["X", "X"], "Item": ["q1", "q1"],
                                    "Response": [4, 5]}), ids={"u1": "E1"})
     assert s.frame["employee_id"].tolist()[0] == "E1" and pd.isna(s.frame["employee_id"].iloc[1])
+
+
+def test_kpi_workbooks_are_read_from_the_sheet_that_holds_them(tmp_path):
+    from impactlab.io import read_kpis
+
+    path = tmp_path / "k.xlsx"
+    with pd.ExcelWriter(path) as xw:
+        pd.DataFrame({"Note": ["monthly sales by store"]}).to_excel(xw, sheet_name="About", index=False)
+        pd.DataFrame({"store": ["S1", "S2"], "month": ["2024-01", "2024-01"], "sales": [1, 2]}).to_excel(
+            xw, sheet_name="KPIs", index=False)
+    t = read_kpis(path, unit="store")
+    assert t.frame["sales"].tolist() == [1.0, 2.0]
+    assert t.notes[0].startswith("sheet 'KPIs' used")

@@ -194,7 +194,17 @@ def read_kpis(
     """
     check_freq(freq)
     p = get_preset(preset)
-    raw = load_source(source, sheet=sheet)
+    unit_names = [unit] + (list(COMPLETIONS.column("employee_id").synonyms) if unit == "employee_id" else [])
+    mapped = set((columns or {}).keys()) | set(p.columns_for("kpis").keys())
+
+    def accept(headers: list[str]) -> bool:
+        """A sheet holds KPIs when it has the unit and time columns (or headers mapped onto them)."""
+        has = {normalise_key(h) for h in headers}
+        named = any(normalise_key(m) in has for m in mapped)
+        found_unit = _find(headers, unit_names, set()) is not None
+        return named or (found_unit and _find(headers, [time, "period"], set()) is not None)
+
+    raw = load_source(source, sheet=sheet, accept=accept)
     ctx = _context(raw.source, errors=errors, tz=tz, dayfirst=dayfirst, freq=freq)
     cols = [str(c) for c in raw.frame.columns]
     user = dict(p.columns_for("kpis"))
