@@ -163,6 +163,11 @@ def _check_cp1252(t):
     assert "encoding cp1252" in t.notes
 
 
+def _check_utf16(t):
+    assert col(t, "program") == ["Formación"] and "encoding utf-16 with BOM" in t.notes
+    assert "tab-delimited" in t.notes
+
+
 def _check_title_block(t):
     assert col(t, "source_row") == [5, 6]
     assert any("header found on line 4" in n for n in t.notes)
@@ -255,6 +260,7 @@ CASES: list[Case] = [
     ("score_above_max.csv", read_assessments, _check_above_max),
     ("percent_score.csv", read_assessments, _check_percent),
     ("non_utf8_cp1252.csv", read_completions, _check_cp1252),
+    ("utf16_unicode_text.txt", read_completions, _check_utf16),
     ("title_block.csv", read_completions, _check_title_block),
     ("canvas_points_possible.csv", lambda p: read_completions(p, preset="canvas"), _check_points_possible),
     ("ragged_row.csv", read_completions, _check_ragged),

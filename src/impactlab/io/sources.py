@@ -18,8 +18,9 @@ reports do). Among the first :data:`HEADER_SEARCH` records, the header is the fi
 the lines above it are skipped and said so in the notes (they are not data rows and do not count in
 ``rows_read``).
 
-CSV text is decoded as UTF-8 (a byte-order mark is dropped) and, when that fails, as Windows-1252 (then
-Latin-1, which cannot fail). The delimiter is sniffed among ``,``, ``;``, tab and ``|``: the candidate
+CSV text is decoded as UTF-8 (a byte-order mark is dropped), as UTF-16 when it starts with a UTF-16
+byte-order mark (Excel's "Unicode Text" export) and, when UTF-8 fails, as Windows-1252 (then Latin-1,
+which cannot fail). The delimiter is sniffed among ``,``, ``;``, tab and ``|``: the candidate
 under which the most of the first lines share one width above 1 wins (then the wider), so a title block
 or a decimal comma does not mislead it. A
 record with a different number of fields than the header is rejected with that reason, never realigned.
@@ -106,6 +107,8 @@ def decode(data: bytes) -> tuple[str, str]:
     """Decode file bytes; return the text and the encoding used."""
     if data.startswith(codecs.BOM_UTF8):
         return data[len(codecs.BOM_UTF8) :].decode("utf-8", errors="replace"), "utf-8 with BOM"
+    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):  # Excel's "Unicode Text"
+        return data.decode("utf-16", errors="replace"), "utf-16 with BOM"
     for enc in ("utf-8", "cp1252"):
         try:
             return data.decode(enc), enc
