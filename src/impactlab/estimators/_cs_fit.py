@@ -386,7 +386,8 @@ def estimate_cells(data: CsData, *, control: str, method: str, base_period: str,
             except EstimationError as exc:
                 reason = str(exc)
                 if covs and ("singular" in reason or "collinear" in reason):
-                    bad = _cell_collinear(data, treated | ctrl, cur, base, covs)
+                    bad = (_cell_collinear(data, ctrl, cur, base, covs)
+                           or _cell_collinear(data, treated | ctrl, cur, base, covs))
                     if bad:
                         reason = f"collinear covariates {bad} in this comparison: {reason}"
                 excluded.append(("cell", key, reason))
@@ -403,8 +404,10 @@ def estimate_cells(data: CsData, *, control: str, method: str, base_period: str,
             rows.append({**row, "estimate": att})
             infs.append(psi)
     if not rows:
+        reasons = list(dict.fromkeys(r[2] for r in excluded if r[0] == "cell"))[:3]
         raise EstimationError("No ATT(g,t) could be estimated: check the cohorts, the comparison group and "
-                              "the number of periods.")
+                              "the number of periods."
+                              + (f" Reasons: {'; '.join(reasons)}" if reasons else ""))
     return Cells(pd.DataFrame(rows), np.column_stack(infs))
 
 
