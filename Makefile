@@ -11,7 +11,7 @@ $(BIN)/python:
 	$(BIN)/python -m pip install --quiet --upgrade pip
 
 $(STAMP): pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install --quiet -e ".[dev,notebooks,deck,sql]"
+	$(BIN)/python -m pip install --quiet -e ".[dev,notebooks,deck,sql,docs]"
 	touch $(STAMP)
 
 demo: $(STAMP)
