@@ -10,7 +10,8 @@ from statsmodels.stats.proportion import proportion_confint
 from impactlab.errors import DataError
 from impactlab.kirkpatrick import behavior
 
-TRAINED = pd.Series(pd.to_datetime(["2024-03-01", "2024-03-01", "2024-04-01"], utc=True), index=["a", "b", "c"])
+TRAINED = pd.Series(pd.to_datetime(["2024-03-01", "2024-03-01", "2024-04-01"], utc=True),
+                    index=["a", "b", "c"])
 # person -> ratings at baseline, 30, 60, 90 days (one behaviour)
 RATINGS = {"a": [2, 3, 4, 5], "b": [3, 3, 4, 4], "c": [2, 2, 3, 3]}
 

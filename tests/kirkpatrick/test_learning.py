@@ -79,7 +79,8 @@ def test_d_z_interval_is_near_the_normal_approximation_for_large_n() -> None:
 
 
 def test_hake_bands() -> None:
-    assert [hake_band(g) for g in (0.1, 0.3, 0.69, 0.7, math.nan)] == ["low", "medium", "medium", "high", "n/a"]
+    bands = [hake_band(g) for g in (0.1, 0.3, 0.69, 0.7, math.nan)]
+    assert bands == ["low", "medium", "medium", "high", "n/a"]
 
 
 def test_retakes_first_best_last_are_stated() -> None:

@@ -86,7 +86,8 @@ def correlation(x: np.ndarray, y: np.ndarray, level: float = 0.95) -> dict[str, 
     a, b = a[ok], b[ok]
     n = len(a)
     if n < 4 or np.std(a) == 0 or np.std(b) == 0:
-        return {"n": n, "estimate": math.nan, "conf_low": math.nan, "conf_high": math.nan, "p_value": math.nan}
+        nan = math.nan
+        return {"n": n, "estimate": nan, "conf_low": nan, "conf_high": nan, "p_value": nan}
     r, p = stats.pearsonr(a, b)
     z = math.atanh(min(max(float(r), -0.999999), 0.999999))
     half = z_value(level) / math.sqrt(n - 3)

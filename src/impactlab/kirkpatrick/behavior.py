@@ -82,7 +82,8 @@ class BehaviorResult:
         for r in self.waves.itertuples():
             change = "" if r.wave == "baseline" else (f", change {r.change:+.2f} ({r.change_low:+.2f} to "
                                                       f"{r.change_high:+.2f}, n = {r.n_paired})")
-            lines.append(f"  {r.program} {r.wave}: mean {r.mean:.2f} ({r.conf_low:.2f} to {r.conf_high:.2f}), "
+            lines.append(f"  {r.program} {r.wave}: mean {r.mean:.2f} ({r.conf_low:.2f} to "
+                         f"{r.conf_high:.2f}), "
                          f"applying {r.applying:.0%} ({r.applying_low:.0%} to {r.applying_high:.0%}){change}")
         lines += [f"  note: {n}" for n in self.notes]
         return "\n".join(lines)
@@ -102,9 +103,10 @@ def _training_dates(trained_at: Any) -> pd.DataFrame:
     else:
         frame = getattr(trained_at, "frame", trained_at)
         if not isinstance(frame, pd.DataFrame) or "employee_id" not in frame:
-            raise TypeError("The 'trained_at' parameter must be completions (Table or frame with employee_id, "
-                            "status, completed_at), a frame with employee_id and trained_at, or a Series of "
-                            f"dates indexed by employee_id. Got {type(trained_at).__name__}.")
+            raise TypeError("The 'trained_at' parameter must be completions (Table or frame with "
+                            "employee_id, status, completed_at), a frame with employee_id and trained_at, "
+                            "or a Series of dates indexed by employee_id. "
+                            f"Got {type(trained_at).__name__}.")
         if "trained_at" in frame:
             out = frame
         elif {"completed_at", "status"} <= set(frame.columns):
@@ -170,8 +172,8 @@ def behavior(observations: Any, *, trained_at: Any = None, checkpoints: Iterable
         df = df.merge(dates, on=on, how="left")
         untrained = df["trained_at"].isna()
         if untrained.any():
-            notes.append(f"{int(df.loc[untrained, 'employee_id'].nunique())} observed people have no training "
-                         "date and were left out.")
+            who = int(df.loc[untrained, "employee_id"].nunique())
+            notes.append(f"{who} observed people have no training date and were left out.")
             df = df[~untrained]
     else:
         df["trained_at"] = df.groupby(["employee_id", "program"])["observed_at"].transform("min")
@@ -224,7 +226,8 @@ def behavior(observations: Any, *, trained_at: Any = None, checkpoints: Iterable
     waves = summarise(person, keys, True)
     per_behavior = df.groupby([*keys, "behavior", "employee_id", "wave"], as_index=False)["rating"].mean()
     behaviors = summarise(per_behavior, [*keys, "behavior"], False)
-    wide = person.pivot_table(index=["employee_id", "program"], columns="wave", values="rating", aggfunc="mean")
+    wide = person.pivot_table(index=["employee_id", "program"], columns="wave", values="rating",
+                              aggfunc="mean")
     later = [str(c) for c in cps if str(c) in wide]
     people = pd.DataFrame({
         "baseline": wide["baseline"] if "baseline" in wide else np.nan,

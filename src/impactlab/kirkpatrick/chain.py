@@ -194,21 +194,23 @@ def chain(*, reaction: Any = None, learning: Any = None, behavior: Any = None, r
     levels = pd.DataFrame(_level_rows(reaction, learning, behavior, results, roi, level),
                           columns=list(LEVEL_COLUMNS))
     if levels.empty:
-        raise ValueError("chain() needs at least one level: pass reaction=, learning=, behavior=, results= or "
-                         "roi=.")
+        raise ValueError("chain() needs at least one level: pass reaction=, learning=, behavior=, "
+                         "results= or roi=.")
     links = []
     if reaction is not None and learning is not None:
         m = reaction.respondents.merge(learning.people, on=["employee_id", "program"])
         c = correlation(m["reaction"].to_numpy(), m["normalised_gain"].to_numpy(), level)
+        reading = _reading(c["conf_low"], c["conf_high"], "those who liked it more learned more",
+                           "no clear association (common: reactions predict learning weakly)")
         links.append({"link": "1 -> 2", "evidence": "correlation of reaction with normalised gain", **c,
-                      "reading": _reading(c["conf_low"], c["conf_high"], "those who liked it more learned more",
-                                          "no clear association (common: reactions predict learning weakly)")})
+                      "reading": reading})
     if learning is not None and behavior is not None:
         m = learning.people.merge(behavior.people, on=["employee_id", "program"])
         c = correlation(m["normalised_gain"].to_numpy(), m["change"].to_numpy(), level)
-        links.append({"link": "2 -> 3", "evidence": "correlation of normalised gain with behaviour change", **c,
-                      "reading": _reading(c["conf_low"], c["conf_high"], "those who learned more changed more",
-                                          "no clear association")})
+        reading = _reading(c["conf_low"], c["conf_high"], "those who learned more changed more",
+                           "no clear association")
+        links.append({"link": "2 -> 3", "evidence": "correlation of normalised gain with behaviour change",
+                      **c, "reading": reading})
     by_tercile = pd.DataFrame()
     if learning is not None and panel is not None:
         kwargs = dict(cs_kwargs or {})

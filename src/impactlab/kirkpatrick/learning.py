@@ -97,8 +97,9 @@ class LearningResult:
             lines.append(
                 f"  {r.program}: n = {r.n}, pre {r.pre_mean:.1f} % -> post {r.post_mean:.1f} %, gain "
                 f"{r.gain:.1f} points ({r.gain_low:.1f} to {r.gain_high:.1f}); Hake g {r.hake_gain:.2f} "
-                f"({r.hake_low:.2f} to {r.hake_high:.2f}, {r.hake_band}); d_z {r.d_z:.2f} ({r.d_z_low:.2f} to "
-                f"{r.d_z_high:.2f}); Hedges' g {r.hedges_g:.2f} ({r.hedges_g_low:.2f} to {r.hedges_g_high:.2f})")
+                f"({r.hake_low:.2f} to {r.hake_high:.2f}, {r.hake_band}); d_z {r.d_z:.2f} "
+                f"({r.d_z_low:.2f} to {r.d_z_high:.2f}); Hedges' g {r.hedges_g:.2f} "
+                f"({r.hedges_g_low:.2f} to {r.hedges_g_high:.2f})")
             if math.isfinite(r.pass_rate):
                 lines.append(f"    pass rate {r.pass_rate:.0%} ({r.pass_low:.0%} to {r.pass_high:.0%})")
             if r.n_delayed:
@@ -181,7 +182,8 @@ def _summarise(g: pd.DataFrame, level: float, pass_mark: float | None) -> dict[s
     ret = rlo = rhi = math.nan
     d = g.dropna(subset=["delayed"])
     if len(d) > 1:
-        ret, rlo, rhi = _ratio_ci((d["delayed"] - d["pre"]).to_numpy(), (d["post"] - d["pre"]).to_numpy(), level)
+        ret, rlo, rhi = _ratio_ci((d["delayed"] - d["pre"]).to_numpy(), (d["post"] - d["pre"]).to_numpy(),
+                                  level)
     indiv = g["normalised_gain"].to_numpy()
     return {"n": n, "pre_mean": float(pre.mean()), "post_mean": float(post.mean()), "gain": gain,
             "gain_low": glo, "gain_high": ghi, "t_statistic": t_stat, "p_value": p, "hake_gain": hake,
@@ -209,7 +211,8 @@ def _item_table(items: Any, level: float) -> pd.DataFrame:
         k = float(x.sum())
         lo, hi = wilson(k, len(x), level)
         rest = wide.drop(columns=item).loc[x.index].sum(axis=1)
-        disc = float(np.corrcoef(x, rest)[0, 1]) if len(x) > 2 and x.std() > 0 and rest.std() > 0 else math.nan
+        varied = len(x) > 2 and x.std() > 0 and rest.std() > 0
+        disc = float(np.corrcoef(x, rest)[0, 1]) if varied else math.nan
         rows.append({"item": item, "n": len(x), "difficulty": k / len(x), "conf_low": lo, "conf_high": hi,
                      "discrimination": disc})
     return pd.DataFrame(rows)
@@ -259,7 +262,8 @@ def learning(assessments: Any, *, attempt: Attempt = "first", pass_mark: float |
                   ("employee_id", "program", "kind", "score", "taken_at"))
     if "max_score" not in df or df["max_score"].isna().any():
         raise DataError("Some assessment rows have no max_score: scores cannot be put on a percent scale.",
-                        hint="Give max_score on every row (read_assessments(..., columns={'Max': 'max_score'})).")
+                        hint="Give max_score on every row "
+                             "(read_assessments(..., columns={'Max': 'max_score'})).")
     by_cols = [by] if isinstance(by, str) else list(by or [])
     df = df.assign(pct=100 * df["score"].astype(float) / df["max_score"].astype(float),
                    _attempt=df["attempt"].astype("float64") if "attempt" in df else np.nan,
@@ -280,10 +284,11 @@ def learning(assessments: Any, *, attempt: Attempt = "first", pass_mark: float |
     rejected = [{"employee_id": e, "program": p,
                  "source_row": rows_of.loc[(e, p)].query("kind == 'post'")["source_row"].iloc[0]
                  if "source_row" in rows_of else None,
-                 "reason": "post-test taken before the pre-test"} for e, p in both.index[order_bad.to_numpy()]]
+                 "reason": "post-test taken before the pre-test"}
+                for e, p in both.index[order_bad.to_numpy()]]
     if rejected:
-        warnings.warn(f"{len(rejected)} pre/post pair(s) have the post-test before the pre-test and were left "
-                      "out (see .rejected).", DataQualityWarning, stacklevel=2)
+        warnings.warn(f"{len(rejected)} pre/post pair(s) have the post-test before the pre-test and were "
+                      "left out (see .rejected).", DataQualityWarning, stacklevel=2)
     people = both[~order_bad.to_numpy()].reset_index()
     if by_cols:
         people = people.merge(chosen.groupby(keys).agg(extra).reset_index(), on=keys, how="left")
@@ -291,7 +296,8 @@ def learning(assessments: Any, *, attempt: Attempt = "first", pass_mark: float |
     room = 100 - people["pre"]
     people["normalised_gain"] = np.where(room > 0, people["gain"] / room.where(room > 0), np.nan)
     if people.empty:
-        raise DataError("No usable pre/post pair remains.", hint="See the rejected pairs and fix their dates.")
+        raise DataError("No usable pre/post pair remains.",
+                        hint="See the rejected pairs and fix their dates.")
     out = []
     for key, g in people.groupby(["program", *by_cols], sort=True, dropna=False):
         key = key if isinstance(key, tuple) else (key,)

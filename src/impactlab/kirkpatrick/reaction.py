@@ -70,10 +70,12 @@ class ReactionResult:
         lines = [f"Level 1 reaction: {h['metric']} {_fmt(h['estimate'])} ({self.level:.0%} CI "
                  f"{_fmt(h['conf_low'])} to {_fmt(h['conf_high'])}), n = {h['n']}"]
         for r in self.items.itertuples():
-            lines.append(f"  {r.program} / {r.item}: mean {r.mean:.2f} ({r.conf_low:.2f} to {r.conf_high:.2f}), "
+            lines.append(f"  {r.program} / {r.item}: mean {r.mean:.2f} ({r.conf_low:.2f} to "
+                         f"{r.conf_high:.2f}), "
                          f"top box {r.top_box:.0%} ({r.top_box_low:.0%} to {r.top_box_high:.0%}), n = {r.n}")
         for r in self.response.itertuples():
-            lines.append(f"  response rate {r.program}: {r.rate:.0%} ({r.conf_low:.0%} to {r.conf_high:.0%}), "
+            lines.append(f"  response rate {r.program}: {r.rate:.0%} ({r.conf_low:.0%} to "
+                         f"{r.conf_high:.0%}), "
                          f"{r.respondents} of {r.invited}")
         return "\n".join(lines)
 
@@ -109,12 +111,14 @@ def _invited(roster: Any) -> pd.DataFrame:
     if isinstance(frame, pd.DataFrame):
         if "employee_id" not in frame:
             raise DataError("The roster given to reaction() has no 'employee_id' column.",
-                            hint="Pass the invitees as a table with employee_id (and program), or a list of ids.")
+                            hint="Pass the invitees as a table with employee_id (and program), or a list "
+                                 "of ids.")
         cols = ["employee_id"] + (["program"] if "program" in frame else [])
         return frame[cols].dropna(subset=["employee_id"]).astype({"employee_id": str}).drop_duplicates()
     if isinstance(roster, Iterable) and not isinstance(roster, (str, bytes)):
         return pd.DataFrame({"employee_id": sorted({str(x) for x in roster})})
-    raise TypeError(f"The 'roster' parameter must be a table or a list of employee ids. Got {type(roster).__name__}.")
+    raise TypeError(f"The 'roster' parameter must be a table or a list of employee ids. "
+                    f"Got {type(roster).__name__}.")
 
 
 def reaction(surveys: Any, *, nps_item: str | None = "recommend",
@@ -174,14 +178,17 @@ def reaction(surveys: Any, *, nps_item: str | None = "recommend",
     where = df["source_row"] if "source_row" in df else pd.Series(df.index, index=df.index)
     for i in np.flatnonzero((lo.isna() | hi.isna()).to_numpy()):
         failures.append(Failure(where.iloc[i], "scale_min/scale_max", None,
-                                f"item {df['item'].iloc[i]!r} has no scale; declare it with scale=(low, high)"))
+                                f"item {df['item'].iloc[i]!r} has no scale; declare it with "
+                                "scale=(low, high)"))
     bad = (resp < lo) | (resp > hi)
     for i in np.flatnonzero(bad.to_numpy()):
         failures.append(Failure(where.iloc[i], "response", resp.iloc[i],
-                                f"outside the scale {lo.iloc[i]:g} to {hi.iloc[i]:g} of item {df['item'].iloc[i]!r}"))
+                                f"outside the scale {lo.iloc[i]:g} to {hi.iloc[i]:g} of item "
+                                f"{df['item'].iloc[i]!r}"))
     if failures:
         raise DataError(f"{len(failures)} survey answer(s) cannot be scored.", failures=failures,
-                        hint="Declare the right scale (scale=(1, 7) or {item: (low, high)}) or fix the answers.")
+                        hint="Declare the right scale (scale=(1, 7) or {item: (low, high)}) or fix the "
+                             "answers.")
     turned = df["item"].isin(reverse)
     resp = resp.where(~turned, lo + hi - resp)
     df = df.assign(_r=resp, _lo=lo, _hi=hi)
@@ -213,8 +220,8 @@ def reaction(surveys: Any, *, nps_item: str | None = "recommend",
             key = key if isinstance(key, tuple) else (key,)
             nps_rows.append({**dict(zip(keys, key, strict=True)), **nps(g["_r"].to_numpy(), level)})
         p = nps(rec["_r"].to_numpy(), level)
-        pooled = {"metric": "NPS", "estimate": p["nps"], "conf_low": p["conf_low"], "conf_high": p["conf_high"],
-                  "n": p["n"]}
+        pooled = {"metric": "NPS", "estimate": p["nps"], "conf_low": p["conf_low"],
+                  "conf_high": p["conf_high"], "n": p["n"]}
     nps_table = pd.DataFrame(nps_rows, columns=[*keys, "n", "promoters", "passives", "detractors", "nps",
                                                 "std_error", "conf_low", "conf_high"])
 

@@ -85,7 +85,7 @@ def chain(ch: Any, *, ax: Axes | None = None, title: str | None = None, footnote
             label = "\n".join(textwrap.wrap(f"{ln['evidence']}: {est}{interval}", int(27 * (ib - ia)))[:3])
             ax.text((ia + ib + 1) / 2, y - 0.03, label, ha="center", va="top", fontsize=10.5, color="#333333")
         if title is None:
-            supported = int(links["reading"].str.startswith(("those", "the effect")).sum()) if len(links) else 0
+            supported = int(links["reading"].str.startswith(("those", "the effect")).sum())
             title = (f"Chain of evidence: {k} levels, {supported} of {len(links)} links supported by the data"
                      if len(links) else f"Chain of evidence: {k} levels, each with its interval")
         if footnote is None:
@@ -126,8 +126,8 @@ def roi_distribution(r: Any, *, ax: Axes | None = None, title: str | None = None
         counts, edges = np.histogram(draws, bins=bins)
         centres = (edges[:-1] + edges[1:]) / 2
         colors = [COLORS["causal"] if c >= 0 else COLORS["loss"] for c in centres]
-        ax.bar(centres, counts / counts.sum(), width=np.diff(edges), color=colors, alpha=0.85, edgecolor="white",
-               linewidth=0.4)
+        ax.bar(centres, counts / counts.sum(), width=np.diff(edges), color=colors, alpha=0.85,
+               edgecolor="white", linewidth=0.4)
         ax.axvspan(lo, hi, color=COLORS["grid"], alpha=0.18, zorder=0)
         ax.axvline(0, color="#222222", linewidth=1.6, linestyle="--")
         ax.axvline(r.roi_pct, color=COLORS["gain"], linewidth=2.5)
@@ -139,7 +139,54 @@ def roi_distribution(r: Any, *, ax: Axes | None = None, title: str | None = None
                      f"P(ROI > 0) = {r.prob_positive:.0%}")
         if footnote is None:
             footnote = (f"{len(draws):,} seeded draws of the effect from its sampling distribution"
-                        + (", value per unit and costs from their ranges" if r.method == "monte_carlo" else "")
+                        + (", value per unit and costs from their ranges" if r.method == "monte_carlo"
+                           else "")
                         + f". Dashed line: break-even (ROI 0 %). Shaded: {level:.0%} interval.")
+        finish(ax, title, footnote, new=new)
+    return ax
+
+
+def roi_sensitivity(d: Any, *, ax: Axes | None = None, title: str | None = None,
+                    footnote: str | None = None) -> Axes:
+    """ROI bounds as parallel trends are allowed to fail by more and more, with the breakdown value.
+
+    Parameters
+    ----------
+    d : RoiSensitivityResult
+        From :func:`impactlab.roi.roi_sensitivity`.
+    ax : Axes, optional
+    title, footnote : str, optional
+        Replace the defaults (the title is the one-sentence answer).
+
+    Returns
+    -------
+    Axes
+    """
+    if not (hasattr(d, "table") and hasattr(d, "breakdown") and hasattr(d, "sentence")):
+        raise TypeError(f"plot.roi_sensitivity expects a RoiSensitivityResult (from impactlab.roi."
+                        f"roi_sensitivity). Got {type(d).__name__} instead.")
+    t = d.table
+    sym = "M̄" if d.restriction == "relative_magnitude" else "M"
+    with deck_theme():
+        fig, ax, new = figure_axes(ax)
+        ax.fill_between(t["M"], t["roi_lower"], t["roi_upper"], color=COLORS["causal"], alpha=0.25,
+                        label=f"{d.level:.0%} robust interval")
+        if np.isfinite(t["roi_id_lower"]).any():
+            ax.plot(t["M"], t["roi_id_lower"], color=COLORS["causal"], linewidth=2, label="identified set")
+            ax.plot(t["M"], t["roi_id_upper"], color=COLORS["causal"], linewidth=2)
+        ax.axhline(0, color="#222222", linewidth=1.6, linestyle="--")
+        if math.isfinite(d.breakdown) and d.breakdown > 0:
+            ax.axvline(d.breakdown, color=COLORS["loss"], linewidth=2)
+            ax.annotate(f" breakdown {sym} = {d.breakdown:.3g}", xy=(d.breakdown, 0), xytext=(6, 12),
+                        textcoords="offset points", color=COLORS["loss"], fontsize=13)
+        ax.set_xlabel(f"Allowed violation of parallel trends ({sym}, {d.restriction.replace('_', ' ')})")
+        ax.set_ylabel("ROI %")
+        ax.legend(loc="upper left", frameon=False, fontsize=12)
+        if title is None:
+            title = d.sentence()
+        if footnote is None:
+            footnote = (f"Bounds of Rambachan & Roth (2023) on {d.target}, mapped to ROI at fixed value and "
+                        f"costs; point ROI {fmt_pct(d.roi_pct)} under parallel trends. Dashed line: "
+                        "break-even.")
         finish(ax, title, footnote, new=new)
     return ax

@@ -2,9 +2,10 @@
 
 from impactlab.roi.core import RoiResult, roi
 from impactlab.roi.costs import CATEGORIES, Costs
+from impactlab.roi.doubt import RoiSensitivityResult, roi_sensitivity
 from impactlab.roi.exposure import ExposureEffect, exposure
 from impactlab.roi.self_estimates import SelfEstimateResult, self_estimates
 from impactlab.roi.stream import payback, stream_weights
 
-__all__ = ["CATEGORIES", "Costs", "ExposureEffect", "RoiResult", "SelfEstimateResult", "exposure", "payback",
-           "roi", "self_estimates", "stream_weights"]
+__all__ = ["CATEGORIES", "Costs", "ExposureEffect", "RoiResult", "RoiSensitivityResult", "SelfEstimateResult",
+           "exposure", "payback", "roi", "roi_sensitivity", "self_estimates", "stream_weights"]

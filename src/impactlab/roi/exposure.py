@@ -99,7 +99,8 @@ class ExposureEffect:
 
     def summary(self, level: float = 0.95) -> str:
         lo, hi = self.total_conf_int(level)
-        h = "all observed post-training periods" if self.horizon is None else f"event times 0..{self.horizon - 1}"
+        h = ("all observed post-training periods" if self.horizon is None
+             else f"event times 0..{self.horizon - 1}")
         return "\n".join([
             f"Total effect on {self.outcome or 'the outcome'} over the exposure observed ({self.source})",
             f"  total {_fmt(self.total)} (SE {_fmt(self.total_std_error)}, {level:.0%} CI {_fmt(lo)} to "
