@@ -65,6 +65,8 @@ _EXPORTS: dict[str, str] = {
     "SelfEstimateResult": "impactlab.roi",
     "exposure": "impactlab.roi",
     "self_estimates": "impactlab.roi",
+    "RoiSensitivityResult": "impactlab.roi",
+    "roi_sensitivity": "impactlab.roi",
     # deck
     "Deck": "impactlab.deck",
 }
@@ -134,7 +136,9 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
         Costs,
         ExposureEffect,
         RoiResult,
+        RoiSensitivityResult,
         SelfEstimateResult,
         exposure,
+        roi_sensitivity,
         self_estimates,
     )
