@@ -5,6 +5,11 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import settings
+
+# Property tests draw their examples deterministically: the same examples on every run and machine.
+settings.register_profile("impactlab", derandomize=True, print_blob=True)
+settings.load_profile("impactlab")
 
 
 @pytest.fixture
