@@ -250,7 +250,7 @@ def reaction(surveys: Any, *, nps_item: str | None = "recommend",
             out.append({"program": prog, "invited": len(ids), "respondents": answered,
                         "rate": answered / len(ids), "conf_low": cl, "conf_high": ch})
         response = pd.DataFrame(out, columns=response.columns)
-    spec = {"nps_item": nps_item, "scale": scale, "reverse": sorted(reverse), "by": by_cols,
+    spec: dict[str, Any] = {"nps_item": nps_item, "scale": scale, "reverse": sorted(reverse), "by": by_cols,
             "top_box": top_box, "level": level}
     if pooled is not None:
         spec["pooled"] = pooled

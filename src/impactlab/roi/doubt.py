@@ -24,7 +24,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from impactlab.estimators import sensitivity
+from impactlab.errors import check_option
+from impactlab.estimators.sensitivity import Restriction, sensitivity
 from impactlab.results.base import _fmt, frame_html
 
 _WHAT = {"relative_magnitude": ("M̄", "post-training trend differences move up to {m} times as much as the "
@@ -96,8 +97,8 @@ def _shifted(fit: Any, shift: float) -> Any:
     return dataclasses.replace(dyn, elements=el)
 
 
-def roi_sensitivity(r: Any, fit: Any, *, restriction: str = "relative_magnitude", target: Any = "simple",
-                    grid: Sequence[float] | None = None, level: float | None = None,
+def roi_sensitivity(r: Any, fit: Any, *, restriction: Restriction = "relative_magnitude",
+                    target: Any = "simple", grid: Sequence[float] | None = None, level: float | None = None,
                     **kwargs: Any) -> RoiSensitivityResult:
     """How large a violation of parallel trends it takes before the ROI falls below zero.
 
@@ -134,6 +135,10 @@ def roi_sensitivity(r: Any, fit: Any, *, restriction: str = "relative_magnitude"
     study (where its interval includes zero) is the ROI's breakdown, solved by
     :func:`impactlab.sensitivity` itself.
     """
+    check_option("restriction", restriction, ("relative_magnitude", "smoothness"))
+    if not (hasattr(r, "benefit_per_unit_effect") and hasattr(r, "break_even_effect")):
+        raise TypeError(f"roi_sensitivity expects a RoiResult (from impactlab.roi) first. "
+                        f"Got {type(r).__name__}.")
     level = float(r.level if level is None else level)
     if hasattr(target, "by_event_time") and hasattr(target, "employee_periods"):
         be = target.by_event_time
@@ -141,7 +146,7 @@ def roi_sensitivity(r: Any, fit: Any, *, restriction: str = "relative_magnitude"
                   for e, w in zip(be["event_time"], be["employee_periods"], strict=True)}
     k = float(r.benefit_per_unit_effect)
     cost = float(r.cost)
-    s = sensitivity(fit, restriction, grid=grid, target=target, level=level, **kwargs)  # type: ignore[arg-type]
+    s = sensitivity(fit, restriction, grid=grid, target=target, level=level, **kwargs)
     offset = float(r.effect) - float(s.estimate)  # bounds are applied around the ROI's own effect
     t = s.table
     effect = {c: t[c].to_numpy(dtype="float64") + offset for c in ("lower", "upper", "id_lower", "id_upper")}
@@ -161,7 +166,7 @@ def roi_sensitivity(r: Any, fit: Any, *, restriction: str = "relative_magnitude"
         threshold = float(r.break_even_effect) - offset  # break-even in the sensitivity's coordinates
         shifted = _shifted(fit, threshold / weights.sum())
         w_map = {int(e): float(w) for e, w in s.weights.items()}
-        breakdown = float(sensitivity(shifted, restriction, grid=[0.0], target=w_map, level=level,  # type: ignore[arg-type]
+        breakdown = float(sensitivity(shifted, restriction, grid=[0.0], target=w_map, level=level,
                                       **{k_: v for k_, v in kwargs.items() if k_ != "horizon"}).breakdown)
     spec = {"restriction": restriction, "target": target if not isinstance(target, Mapping) else dict(target),
             "level": level, "max_m": float(t["M"].max()), **kwargs}
