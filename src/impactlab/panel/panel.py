@@ -173,10 +173,11 @@ class Panel:
 
         sub = df.loc[keep]
         long = pd.DataFrame({
-            "unit": sub[unit].to_numpy(),
-            "time": sub[time].to_numpy(),
+            # .array keeps extension types (periods, strings) unboxed: no per-value Python objects
+            "unit": sub[unit].array,
+            "time": sub[time].array,
             "outcome": y[keep].to_numpy(dtype="float64"),
-            "cohort": sub[cohort].where(~never[keep], other=np.nan).to_numpy(),
+            "cohort": sub[cohort].where(~never[keep]).array,
         })
         if cluster:
             long["cluster"] = sub[cluster].to_numpy()

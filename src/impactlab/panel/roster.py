@@ -58,6 +58,14 @@ def employment_spells(roster: pd.DataFrame) -> pd.DataFrame:
             .reset_index(drop=True))
 
 
+def _ordinals(per: pd.Series, missing: int) -> np.ndarray:
+    """Integer period ordinals (fast to compare); ``missing`` stands for NaT."""
+    arr = pd.PeriodIndex(per.to_numpy()) if not isinstance(per.dtype, pd.PeriodDtype) else per.array
+    out = np.asarray(arr.asi8, dtype="int64").copy()
+    out[np.asarray(pd.isna(per))] = missing
+    return out
+
+
 def employment_reasons(roster: pd.DataFrame, units: pd.Series, periods: pd.Series, freq: str) -> pd.Series:
     """Why each (unit, period) is not an employed period, or ``<NA>`` when it is (see the module notes)."""
     reasons = pd.Series(pd.NA, index=units.index, dtype="object")
@@ -66,26 +74,28 @@ def employment_reasons(roster: pd.DataFrame, units: pd.Series, periods: pd.Serie
     spells = employment_spells(roster)
     if spells.empty:
         return reasons
-    spells = spells.assign(start=_periods(spells["hire_date"], freq),
-                           end=_periods(spells["termination_date"], freq))
-    rows = pd.DataFrame({"employee_id": units.to_numpy(), "period": periods.to_numpy(),
-                         "row": np.arange(len(units))})
+    big = np.iinfo("int64").max
+    spells = pd.DataFrame({"employee_id": spells["employee_id"].to_numpy(),
+                           "start": _ordinals(_periods(spells["hire_date"], freq), big),
+                           "end": _ordinals(_periods(spells["termination_date"], freq), big)})
+    n = len(units)
+    rows = pd.DataFrame({"employee_id": units.to_numpy(), "period": _ordinals(_periods(periods, freq), big),
+                         "row": np.arange(n)})
     m = rows.merge(spells, on="employee_id", how="inner")
-    inside = (m["period"] >= m["start"]) & ((m["period"] <= m["end"]) | m["end"].isna())
-    employed = np.zeros(len(units), dtype=bool)
-    employed[m.loc[inside.to_numpy(), "row"].to_numpy()] = True
-    first = m.groupby("row")["start"].min()
-    has_spell = np.zeros(len(units), dtype=bool)
-    has_spell[first.index.to_numpy()] = True
-    before = np.zeros(len(units), dtype=bool)
-    before[first.index.to_numpy()] = (rows["period"].to_numpy()[first.index.to_numpy()] < first.to_numpy())
+    row, per = m["row"].to_numpy(), m["period"].to_numpy()
+    start, end = m["start"].to_numpy(), m["end"].to_numpy()
+    employed = np.zeros(n, dtype=bool)
+    employed[row[(per >= start) & (per <= end)]] = True
+    first = np.full(n, big, dtype="int64")
+    np.minimum.at(first, row, start)          # first hire per row
+    last_end = np.full(n, np.iinfo("int64").min, dtype="int64")
+    np.maximum.at(last_end, row, end)         # latest termination (``big`` when a spell is open)
+    has_spell = first < big
+    period = rows["period"].to_numpy()
     check = known.to_numpy() & has_spell & ~employed
+    before = period < first
+    after = (last_end < big) & (period > last_end)
     reasons[check & before] = BEFORE_HIRE
-    open_spell = m.groupby("row")["end"].apply(lambda s: s.isna().any())
-    last_end = m.groupby("row")["end"].max()
-    after = np.zeros(len(units), dtype=bool)
-    idx = last_end.index.to_numpy()
-    after[idx] = ~open_spell.reindex(idx).to_numpy() & (rows["period"].to_numpy()[idx] > last_end.to_numpy())
     reasons[check & ~before & after] = AFTER_TERMINATION
     reasons[check & ~before & ~after] = BETWEEN_SPELLS
     return reasons
