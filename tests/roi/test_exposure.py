@@ -92,3 +92,22 @@ def test_roi_from_exposure_is_total_times_value(fit) -> None:
 def test_rejects_results_without_cells() -> None:
     with pytest.raises(TypeError, match="needs a callaway_santanna"):
         exposure(il.EffectResult(estimate=1.0, std_error=0.1))
+
+
+def test_clustered_fit_clusters_the_total(staggered_frame: pd.DataFrame) -> None:
+    panel = il.Panel.from_frame(staggered_frame, unit="id", time="year", outcome="y", cohort="first_treated",
+                                cluster="team")
+    with pytest.warns(il.StatisticalWarning, match="only 12 clusters"):
+        cs = il.callaway_santanna(panel)
+    ex = exposure(cs)
+    at = cs.att_gt
+    keep = at["post"].to_numpy()
+    w = at.loc[keep, "n_treated"].to_numpy(dtype=float)
+    team = panel.long().drop_duplicates("unit").set_index("unit")["cluster"].reindex(cs.unit_ids).to_numpy()
+    psi = np.asarray(cs.influence)[:, keep] @ w
+    sums = pd.Series(psi).groupby(team).sum().to_numpy()
+    assert ex.total_std_error == pytest.approx(float(np.sqrt(np.sum(sums**2)) / len(psi)), rel=1e-10)
+    unclustered = exposure(il.callaway_santanna(il.Panel.from_frame(
+        staggered_frame, unit="id", time="year", outcome="y", cohort="first_treated")))
+    assert ex.total == pytest.approx(unclustered.total)
+    assert ex.total_std_error != pytest.approx(unclustered.total_std_error)

@@ -125,3 +125,15 @@ def test_negative_cost_is_a_data_error() -> None:
         Costs(delivery=-5)
     with pytest.raises(DataError, match="finite, non-negative"):
         Costs.participant_salaries(-1, 16, 30.0)
+
+
+def test_costs_table_reader_prorates_and_rejects_negative_rows() -> None:
+    import pandas as pd
+
+    table = pd.DataFrame({"program": "P", "category": ["design", "delivery", "travel"],
+                          "amount": [30_000, 12_000, 3_000]})
+    c = Costs.from_table(table, expected_runs=3)
+    assert c.total == 10_000 + 12_000 + 3_000 and c.expected_runs == 3
+    with pytest.raises(DataError, match="non-negative") as info:
+        Costs.from_table(table.assign(amount=[30_000, -12_000, 3_000]))
+    assert info.value.failures[0].row == 1
