@@ -355,10 +355,13 @@ class RoiResult:
             (f"  benefit {self.benefit:,.0f} ({self.level:.0%} interval {blo:,.0f} to {bhi:,.0f}), "
              f"cost {self.cost:,.0f}, net benefit {self.net_benefit:,.0f}"),
             f"  BCR {self.bcr:.2f}; payback {payback}; break-even effect {_fmt(self.break_even_effect)}",
-            (f"  inputs: effect {_fmt(self.effect)} (SE {_fmt(self.effect_std_error)}) x value per unit "
-             f"{_fmt(self.value_per_unit)} x {_fmt(self.participants)} participants x "
-             f"{_fmt(self.horizon)} periods"),
+            (f"  inputs: effect {_fmt(self.effect)} (SE {_fmt(self.effect_std_error)}) x "
+             f"{self.spec.get('monetised') or 'value per unit ' + _fmt(self.value_per_unit)} x "
+             f"{_fmt(self.participants)} participants x {_fmt(self.horizon)} periods"),
         ]
+        if self.value_range is not None:
+            lines.append(f"  value per unit range {_fmt(self.value_range[0])} to {_fmt(self.value_range[1])} "
+                         f"(Monte Carlo, {self.spec.get('n_draws')} draws, seed {self.spec.get('seed')})")
         if self.costs is not None and self.costs.has_ranges:
             lines.append(f"  costs range {self.costs.low:,.0f} to {self.costs.high:,.0f} "
                          f"(Monte Carlo, {self.spec.get('n_draws')} draws, seed {self.spec.get('seed')})")
