@@ -3,8 +3,8 @@
 Defaults run from the notebooks folder, so their relative paths (``../data/sample``) resolve as they do for
 a user; only ``output_dir`` is redirected to a temporary folder. The other-parameter runs use a small
 simulated organisation (fast) and, for the board notebook, the scheduled path (``impactlab run --dated``).
-To keep the default run short, the other-parameter runs of 01 and 03 and the broken-input run of 04 are
-marked slow (``make test-slow``); 02 and 04 run with other parameters by default.
+Every notebook runs with its defaults and with other parameters by default; only the broken-input run of
+04 is marked slow (``make test-slow``: the flagship test covers a broken input by default).
 """
 
 from __future__ import annotations
@@ -80,7 +80,6 @@ def test_quickstart_defaults(tmp_path) -> None:
     assert (tmp_path / "quickstart_compare.png").exists()
 
 
-@pytest.mark.slow
 def test_quickstart_other_parameters(tmp_path) -> None:
     other = _text(_run("01_quickstart", tmp_path, n_employees=300, n_periods=15, seed=11, level=0.9))
     assert "90% CI" in other
@@ -103,7 +102,6 @@ def test_causal_evaluation_defaults(tmp_path) -> None:
     assert (tmp_path / "event_study.png").exists()
 
 
-@pytest.mark.slow
 def test_causal_evaluation_other_design(tmp_path, small_data) -> None:
     text = _text(_run("03_causal_evaluation", tmp_path, data_dir=str(small_data),
                       control="never_treated", anticipation=1, min_e=-3, max_e=6))
