@@ -17,7 +17,8 @@ from impactlab.estimators.sensitivity import SensitivityResult, sensitivity
 from impactlab.estimators.sun_abraham import sun_abraham
 from impactlab.estimators.wild_bootstrap import WildBootstrapResult, wild_bootstrap
 
-__all__ = ["CallawaySantAnnaResult", "callaway_santanna", "naive_difference", "pre_post", "regression", "twfe"]
+__all__ = ["CallawaySantAnnaResult", "callaway_santanna", "naive_difference", "pre_post", "regression",
+           "twfe"]
 __all__ += ["BaconResult", "EventStudyResult", "bacon_decomposition", "event_study", "sun_abraham"]
 
 __all__ += ["drdid"]

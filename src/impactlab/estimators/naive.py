@@ -86,5 +86,6 @@ def pre_post(panel: Panel) -> EffectResult:
         n_obs=int(tr["unit"].isin(both.index).sum()), n_units=len(both), df=float(len(diff) - 1),
         excluded=excluded,
         spec={"estimator": "pre_post"},
-        notes=("Not causal: any change over time (trend, season, recovery from a dip) is credited to training.",),
+        notes=("Not causal: any change over time (trend, season, recovery from a dip) is credited to "
+               "training.",),
     )

@@ -369,7 +369,7 @@ def _prepare(result: Any, base: str | None, n_pre: int | None) -> _EventStudy:
                 A[i, pos[j]] = -1.0
         post_idx = np.flatnonzero(post)
         post_idx = post_idx[np.argsort(e[post_idx])]
-        for i, j in enumerate(post_idx):
+        for i, j in enumerate(post_idx.tolist()):
             A[T + i, j] = 1.0
         est, vc = A @ est, A @ vc @ A.T
         e = np.r_[np.asarray(new_e, dtype="int64"), e[post_idx]]

@@ -294,7 +294,7 @@ def wild_bootstrap(panel: Panel, estimator: Literal["twfe", "regression"] = "twf
     eng = wild_engine(Xz, yz, 0, clusters, V, absorbed=absorbed, names=names)
     design_warnings(long, f"wild_bootstrap({estimator})", clustered=False, cohorts=True, stacklevel=3)
     how = "all 2^G Rademacher sign vectors (exact)" if enumerated else f"{V.shape[0]:,} {weights} draws"
-    notes = (f"Wild cluster bootstrap (WCR, null imposed) over {n_clusters} clusters, {how}, seed {seed}: "
+    notes: tuple[str, ...] = (f"Wild cluster bootstrap (WCR, null imposed) over {n_clusters} clusters, {how}, seed {seed}: "
              "p-value and interval from the bootstrap, standard error CR1.",)
     if weights == "rademacher" and not enumerated and n_clusters < 12:
         notes += ("With fewer than 12 clusters Rademacher weights allow few distinct draws; "
