@@ -1,0 +1,322 @@
+"""Callaway–Sant'Anna without covariates from cohort-by-period sufficient statistics.
+
+Without covariates every 2×2 estimator of :mod:`impactlab.estimators.drdid` (DR, IPW, REG) reduces to the
+difference of mean outcome changes, ``ATT(g, t) = (ȳ_g,t − ȳ_g,b) − (ȳ_C,t − ȳ_C,b)`` with ``b`` the base
+period and ``C`` the comparison cohorts (Callaway & Sant'Anna 2021, *J. Econometrics* 225(2), eq. 2.6 with
+an intercept-only propensity score and outcome model; Sant'Anna & Zhao 2020, *J. Econometrics* 219(1),
+§3). Its influence function, on R ``did``'s scale (``se = sqrt(Σ ψ²) / n``), is
+
+    ψ_i = n · [ 1{G_i = g} (Δ_i − m_g) / n_g − 1{G_i ∈ C} (Δ_i − m_C) / n_C ],   Δ_i = y_i,t − y_i,b,
+
+an affine function of unit i's outcome vector whose coefficients depend only on i's cohort:
+``ψ_i = a_{G_i}' (y_i − ȳ_{G_i}) + c_{G_i}``. So every ATT(g, t), every cohort-share weighted aggregation
+of them (the weights' own influence term is also constant within cohorts) and their unit-clustered standard
+errors follow from three statistics per cohort h: the number of units ``n_h``, the mean outcome per period
+``ȳ_h`` (T) and the centred cross-product matrix ``W_h = Σ_i (y_i − ȳ_h)(y_i − ȳ_h)'`` (T × T), because
+
+    Σ_{i ∈ h} ψ_i² = a_h' W_h a_h + n_h c_h².
+
+These statistics are a single pass over the data, need memory proportional to cohorts × periods², and can
+be computed where the data live (SQL on DuckDB or Spark: :mod:`impactlab.panel.sql`). The dense n × K
+influence matrix that :class:`~impactlab.estimators.callaway_santanna.CallawaySantAnnaResult` keeps (for
+other aggregations and the bootstrap) is built from the same coefficients by one matrix product per cohort
+(:func:`influence_matrix`), instead of one boolean selection and one 2×2 fit per cell.
+
+The cells, comparison groups, base periods and the handling of anticipation reproduce
+:func:`impactlab.callaway_santanna` (and R ``did``) for a balanced panel without covariates, clustered by
+unit; ``tests/estimators/test_fast_cs.py`` checks them against it to 1e-10.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from impactlab.errors import EstimationError, check_option
+from impactlab.estimators._cs_aggregate import SE_ZERO, _weight_influence
+from impactlab.panel.panel import Panel
+
+__all__ = ["CohortMoments", "SuffStatCells", "balanced_arrays", "cohort_moments", "att_gt_from_moments",
+           "influence_matrix", "moments_from_frame", "simple_from_moments"]
+
+
+@dataclass(frozen=True)
+class CohortMoments:
+    """Sufficient statistics of a balanced panel by cohort.
+
+    Attributes
+    ----------
+    cohorts : ndarray of int, shape (H,)
+        Cohort of each row: the 1-based period of first treatment, 0 for never treated; sorted.
+    counts : ndarray, shape (H,)
+        Units per cohort.
+    means : ndarray, shape (H, T)
+        Mean outcome per cohort and period.
+    cross : ndarray, shape (H, T, T)
+        Centred cross-products ``Σ_i (y_i − ȳ_h)(y_i − ȳ_h)'`` per cohort.
+    """
+
+    cohorts: np.ndarray
+    counts: np.ndarray
+    means: np.ndarray
+    cross: np.ndarray
+
+    @property
+    def n_units(self) -> int:
+        return int(self.counts.sum())
+
+    @property
+    def n_periods(self) -> int:
+        return int(self.means.shape[1])
+
+
+@dataclass(frozen=True)
+class SuffStatCells:
+    """ATT(g, t) with the affine form of their influence functions.
+
+    ``ψ_ik = coef[k, h] · (y_i − ȳ_h) + const[k, h]`` for unit i in cohort row h of :attr:`moments`.
+    """
+
+    group: np.ndarray
+    time: np.ndarray
+    post: np.ndarray
+    att: np.ndarray
+    std_error: np.ndarray
+    n_treated: np.ndarray
+    n_control: np.ndarray
+    coef: np.ndarray
+    const: np.ndarray
+    moments: CohortMoments
+
+
+def balanced_arrays(panel: Panel, anticipation: int = 0) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Unit ids, outcomes (n, T) and cohort indices of the units :func:`impactlab.callaway_santanna` uses.
+
+    The panel's long frame is sorted by unit and period, so for a balanced panel the outcome matrix is a
+    reshape of the outcome column (no scatter). Units treated within ``anticipation`` periods of the first
+    one are dropped, as there.
+
+    Raises
+    ------
+    EstimationError
+        The panel is not balanced (use :func:`impactlab.callaway_santanna`, which drops the short units).
+    """
+    if not panel.is_balanced:
+        raise EstimationError("The sufficient-statistics path needs a balanced panel; "
+                              f"this one has {panel.n_obs} rows for {panel.n_units} units × "
+                              f"{panel.n_periods} periods. Use callaway_santanna, which drops short units.")
+    long = panel._long
+    T = panel.n_periods
+    units = long["unit"].to_numpy()[::T]
+    y = long["outcome"].to_numpy(dtype="float64").reshape(-1, T)
+    gp = long["cohort_period"].to_numpy(dtype="int64")[::T]
+    keep = ~((gp > 0) & (gp <= 1 + anticipation))
+    return units[keep], y[keep], gp[keep]
+
+
+def cohort_moments(y: np.ndarray, cohort: np.ndarray) -> CohortMoments:
+    """Count, mean and centred cross-products of the outcome per cohort.
+
+    Parameters
+    ----------
+    y : ndarray, shape (n, T)
+        Outcomes of a balanced panel, one row per unit, columns the ordered periods.
+    cohort : ndarray of int, shape (n,)
+        Each unit's cohort as a 1-based period index (0 = never treated), as the ``cohort_period`` column
+        of ``Panel.long()``.
+    """
+    y = np.asarray(y, dtype="float64")
+    cohort = np.asarray(cohort, dtype="int64")
+    if y.ndim != 2 or cohort.shape != (y.shape[0],):
+        raise ValueError(f"y must be (n, T) and cohort (n,); got {y.shape} and {cohort.shape}.")
+    if not np.isfinite(y).all():
+        raise EstimationError("The outcome has missing or infinite values; the fast path needs a balanced "
+                              "panel with every outcome observed.")
+    order = np.argsort(cohort, kind="stable")
+    cs, starts, counts = np.unique(cohort[order], return_index=True, return_counts=True)
+    T = y.shape[1]
+    means = np.empty((len(cs), T))
+    cross = np.empty((len(cs), T, T))
+    for h, (s, c) in enumerate(zip(starts, counts, strict=True)):
+        block = y[order[s:s + c]]
+        means[h] = block.mean(axis=0)
+        centred = block - means[h]
+        cross[h] = centred.T @ centred
+    return CohortMoments(cs, counts.astype("float64"), means, cross)
+
+
+def moments_from_frame(frame: pd.DataFrame, periods: Sequence[Any], *,
+                       anticipation: int = 0) -> CohortMoments:
+    """Cohort moments from the result of :func:`impactlab.panel.sql.moments_query` (DuckDB or Spark).
+
+    Raw cohort values are mapped to period positions as :class:`~impactlab.Panel` does (the first observed
+    period on or after the cohort; after the last period or missing or 0: never treated), cohorts that fall
+    on the same position are pooled (Chan, Golub & LeVeque 1983, pairwise update of centred sums), and units
+    treated within ``anticipation`` periods of the first period are dropped, as
+    :func:`impactlab.callaway_santanna` does.
+    """
+    T = len(periods)
+    index = pd.Index(list(periods))
+    raw = frame["cohort"]
+    never = raw.isna().to_numpy().copy()
+    if pd.api.types.is_numeric_dtype(raw):
+        never |= (raw.fillna(0) == 0).to_numpy()
+    pos = np.zeros(len(frame), dtype="int64")
+    if (~never).any():
+        found = index.searchsorted(pd.Index(raw[~never].to_numpy()), side="left") + 1
+        pos[~never] = np.where(found > T, 0, found)
+    n = frame["n"].to_numpy(dtype="float64")
+    means = frame[[f"m{j}" for j in range(T)]].to_numpy(dtype="float64")
+    cross = np.empty((len(frame), T, T))
+    for j in range(T):
+        for k in range(j, T):
+            cross[:, j, k] = cross[:, k, j] = frame[f"w{j}_{k}"].to_numpy(dtype="float64")
+    keep = ~((pos > 0) & (pos <= 1 + anticipation))
+    cohorts = np.unique(pos[keep])
+    counts = np.array([n[keep & (pos == c)].sum() for c in cohorts])
+    out_means = np.empty((len(cohorts), T))
+    out_cross = np.empty((len(cohorts), T, T))
+    for h, c in enumerate(cohorts):
+        rows = np.flatnonzero(keep & (pos == c))
+        mean = (n[rows] @ means[rows]) / counts[h]
+        dev = means[rows] - mean
+        out_means[h] = mean
+        out_cross[h] = cross[rows].sum(axis=0) + (dev * n[rows, None]).T @ dev
+    return CohortMoments(cohorts.astype("int64"), counts, out_means, out_cross)
+
+
+def _variance_sums(m: CohortMoments, coef: np.ndarray, const: np.ndarray) -> np.ndarray:
+    """``Σ_i ψ_ik²`` for each column k of the affine influence form."""
+    quad = np.einsum("khs,hst,kht->k", coef, m.cross, coef)
+    return quad + (const**2) @ m.counts
+
+
+def att_gt_from_moments(m: CohortMoments, *, control: str = "never_treated", base_period: str = "varying",
+                        anticipation: int = 0) -> SuffStatCells:
+    """Group-time ATTs and their unit-clustered standard errors from cohort moments.
+
+    The moments must describe the units :func:`impactlab.callaway_santanna` keeps: observed in every period
+    and not treated within ``anticipation`` periods of the first one.
+
+    Parameters
+    ----------
+    m : CohortMoments
+    control : {"never_treated", "not_yet_treated"}
+    base_period : {"varying", "universal"}
+    anticipation : int
+
+    Returns
+    -------
+    SuffStatCells
+        Cells in the order of ``callaway_santanna(...).att_gt`` (cohort, then period); standard errors at or
+        below ``SE_ZERO`` are NaN, as there.
+
+    Raises
+    ------
+    EstimationError
+        No never-treated units with ``control="never_treated"``, or too few periods.
+    """
+    check_option("control", control, ("never_treated", "not_yet_treated"))
+    check_option("base_period", base_period, ("varying", "universal"))
+    gp, cnt, mu = m.cohorts, m.counts, m.means
+    n, T = m.n_units, m.n_periods
+    glist = gp[gp > 0]
+    last_t = T
+    if not (gp == 0).any():
+        if control == "never_treated":
+            raise EstimationError("There are no never-treated units to compare with "
+                                  "(control='never_treated'); use control='not_yet_treated'.")
+        last_t = int(glist.max()) - anticipation - 1
+        if last_t < 2:
+            raise EstimationError("No never-treated units and too few periods before the last cohort.")
+        glist = glist[glist < glist.max()]
+    tfac = 1 if base_period == "varying" else 0
+    H = len(gp)
+    rows: list[tuple[int, int, bool, float, float, float]] = []
+    coefs: list[np.ndarray] = []
+    consts: list[np.ndarray] = []
+    for g in glist:
+        g = int(g)
+        base_post = g - 1 - anticipation
+        tr = gp == g
+        for cur in range(1 + tfac, last_t + 1):
+            post = g <= cur
+            base = base_post if (post or base_period == "universal") else cur - 1
+            if control == "never_treated":
+                ctrl = gp == 0
+            else:
+                ctrl = (gp == 0) | ((gp > max(cur, base) + anticipation) & (gp != g))
+            n_t, n_c = float(cnt[tr].sum()), float(cnt[ctrl].sum())
+            a = np.zeros((H, T))
+            c = np.zeros(H)
+            if base == cur:
+                rows.append((g, cur, post, 0.0, n_t, n_c))
+                coefs.append(a)
+                consts.append(c)
+                continue
+            if n_c == 0:
+                continue
+            delta = mu[:, cur - 1] - mu[:, base - 1]  # mean change per cohort
+            m_t = float(delta[tr] @ cnt[tr]) / n_t
+            m_c = float(delta[ctrl] @ cnt[ctrl]) / n_c
+            a[tr, cur - 1], a[tr, base - 1] = n / n_t, -n / n_t
+            a[ctrl, cur - 1], a[ctrl, base - 1] = -n / n_c, n / n_c
+            # ψ at the cohort mean: n (ȳ_h change − pooled mean change) / size of the pooled set
+            c[tr] = n * (delta[tr] - m_t) / n_t
+            c[ctrl] = -n * (delta[ctrl] - m_c) / n_c
+            rows.append((g, cur, post, m_t - m_c, n_t, n_c))
+            coefs.append(a)
+            consts.append(c)
+    if not rows:
+        raise EstimationError("No ATT(g,t) could be estimated.")
+    coef, const = np.stack(coefs), np.stack(consts)
+    se = np.sqrt(np.maximum(_variance_sums(m, coef, const), 0.0)) / n
+    se = np.where(se <= SE_ZERO, np.nan, se)
+    arr = np.array(rows, dtype="float64")
+    return SuffStatCells(group=arr[:, 0].astype("int64"), time=arr[:, 1].astype("int64"),
+                         post=arr[:, 2].astype(bool), att=arr[:, 3], std_error=se,
+                         n_treated=arr[:, 4].astype("int64"), n_control=arr[:, 5].astype("int64"),
+                         coef=coef, const=const, moments=m)
+
+
+def simple_from_moments(cells: SuffStatCells, *, max_e: float = np.inf) -> tuple[float, float]:
+    """The ``simple`` aggregation (cohort-size weighted mean of post-treatment ATT(g, t)) and its standard
+    error, with the influence of the estimated weights (Callaway & Sant'Anna 2021, eq. 3.10 and App. B),
+    from the moments alone (no unit-level array)."""
+    m = cells.moments
+    keep = np.flatnonzero(cells.post & (cells.time - cells.group <= max_e))
+    if keep.size == 0:
+        return float("nan"), float("nan")
+    n = m.n_units
+    pg_by = m.counts / n
+    pos = np.searchsorted(m.cohorts, cells.group)
+    p = pg_by[pos]
+    w = p[keep] / p[keep].sum()
+    est = float(w @ cells.att[keep])
+    coef = np.tensordot(w, cells.coef[keep], axes=1)[None]
+    indicator = (m.cohorts[:, None] == cells.group[keep][None, :]).astype("float64")
+    wif = _weight_influence(np.arange(keep.size), p[keep], indicator, cells.att[keep])
+    const = (w @ cells.const[keep] + wif)[None]
+    se = float(np.sqrt(max(_variance_sums(m, coef, const)[0], 0.0)) / n)
+    return est, (se if se > SE_ZERO else float("nan"))
+
+
+def influence_matrix(cells: SuffStatCells, y: np.ndarray, cohort: np.ndarray) -> np.ndarray:
+    """The dense (n, K) influence functions of the cells, one matrix product per cohort.
+
+    Equal to the ``influence`` attribute :func:`impactlab.callaway_santanna` builds cell by cell; rows in
+    the order of ``y``.
+    """
+    y = np.asarray(y, dtype="float64")
+    m = cells.moments
+    h_of = np.searchsorted(m.cohorts, cohort)
+    out = np.empty((y.shape[0], len(cells.att)))
+    for h in range(len(m.cohorts)):
+        rows = np.flatnonzero(h_of == h)
+        if rows.size:
+            out[rows] = (y[rows] - m.means[h]) @ cells.coef[:, h, :].T + cells.const[:, h]
+    return out
