@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test test-slow lint docs clean
+.PHONY: demo test test-slow lint docs clean bench
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -32,6 +32,17 @@ $(DOCS_STAMP): pyproject.toml $(STAMP)
 # The static site in site/ (mkdocs + mkdocstrings; no network at build time); any warning fails the build.
 docs: $(DOCS_STAMP)
 	$(BIN)/mkdocs build --strict
+
+BENCH_STAMP := $(VENV)/.installed-bench
+
+$(BENCH_STAMP): pyproject.toml $(STAMP)
+	$(BIN)/python -m pip install --quiet -e ".[bench]"
+	touch $(BENCH_STAMP)
+
+# impactlab against its peers on the same data (full sizes: about half an hour on 2 cores); updates
+# benchmarks/RESULTS.md. Try `make bench BENCH_ARGS=--quick` first.
+bench: $(BENCH_STAMP)
+	$(BIN)/python benchmarks/run.py $(BENCH_ARGS)
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests
