@@ -16,12 +16,14 @@ from __future__ import annotations
 
 import argparse
 import ast
+import os
 import sys
 import time
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from impactlab._progress import ENV_VAR as PROGRESS_ENV
 from impactlab.errors import ImpactlabError, require
 
 FLAGSHIP = "impact_analysis.ipynb"
@@ -63,11 +65,17 @@ def run_notebook(notebook: Path, out: Path, parameters: dict[str, Any]) -> Path:
     pm = require("papermill", "notebooks", "Running notebooks")
     out.mkdir(parents=True, exist_ok=True)
     target = out / notebook.name
+    # the kernel inherits the environment: no estimator progress bars inside a scheduled notebook (they
+    # would be saved into its outputs), unless the user asked for them with IMPACTLAB_PROGRESS=1
+    before = os.environ.get(PROGRESS_ENV)
+    os.environ.setdefault(PROGRESS_ENV, "0")
     try:
         # papermill's cell progress bar (tqdm) only when someone is watching
         pm.execute_notebook(str(notebook), str(target), parameters=parameters, kernel_name="python3",
                             progress_bar=_interactive(), cwd=str(out))
     finally:
+        if before is None:
+            os.environ.pop(PROGRESS_ENV, None)
         if target.exists():
             _to_html(target)
     return target

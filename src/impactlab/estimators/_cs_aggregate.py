@@ -22,6 +22,8 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import stats
 
+from impactlab._progress import progress
+
 #: Standard errors at or below this are reported as missing (R ``did``: ``sqrt(.Machine$double.eps) * 10``).
 SE_ZERO = float(np.sqrt(np.finfo(float).eps) * 10)
 
@@ -251,9 +253,11 @@ def bootstrap(psi: np.ndarray, cluster: np.ndarray | None, iters: int, seed: int
     rng = np.random.default_rng(seed)
     draws = np.empty((iters, s.shape[1]))
     chunk = max(1, min(iters, 2_000_000 // max(1, s.shape[0])))
-    for start in range(0, iters, chunk):
-        stop = min(iters, start + chunk)
-        draws[start:stop] = mammen(rng, (stop - start, s.shape[0])) @ s / n
+    with progress(total=iters, desc="Multiplier bootstrap", unit=" draws") as bar:
+        for start in range(0, iters, chunk):
+            stop = min(iters, start + chunk)
+            draws[start:stop] = mammen(rng, (stop - start, s.shape[0])) @ s / n
+            bar.update(stop - start)
     q75, q25 = np.quantile(draws, [0.75, 0.25], axis=0, method="inverted_cdf")
     se = (q75 - q25) / (stats.norm.ppf(0.75) - stats.norm.ppf(0.25))
     se = np.where(se <= SE_ZERO, np.nan, se)

@@ -33,6 +33,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from impactlab._progress import progress
 from impactlab.errors import EstimationError, PanelError, check_option
 from impactlab.estimators._common import check_panel
 from impactlab.panel import Panel
@@ -308,7 +309,7 @@ def _simulate(panel: Panel, starts: np.ndarray, sizes: np.ndarray, n_c: int, eff
     rng = np.random.default_rng(seed)
     z = critical_value(level)
     rows = []
-    for _ in range(n_sims):
+    for _ in progress(range(n_sims), desc="Power simulation", unit=" roll-outs"):
         perm = rng.permutation(units)
         cohort = np.zeros(len(units), dtype="int64")
         pos = 0

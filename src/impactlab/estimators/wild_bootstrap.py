@@ -32,6 +32,7 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
+from impactlab._progress import progress
 from impactlab.errors import EstimationError, check_option
 from impactlab.estimators._common import check_panel, need_both_groups, resolve_covariates, treated_now
 from impactlab.estimators.inference import _codes, check_full_rank, demean, design_warnings
@@ -85,10 +86,12 @@ class _Engine:
     def conf_int(self, level: float) -> tuple[float, float]:
         alpha = 1 - level
         out = []
+        bar = progress(desc="Wild bootstrap interval", unit=" nulls")  # one step per null value tested
         for sign in (-1.0, 1.0):
             inside, step = self.beta, self.se * max(critical_value(level), 1.0)
             outside = self.beta + sign * step
             for _ in range(60):
+                bar.update()
                 if self.p_value(outside) < alpha:
                     break
                 inside, step = outside, step * 2
@@ -97,6 +100,7 @@ class _Engine:
                 out.append(sign * np.inf)
                 continue
             for _ in range(80):
+                bar.update()
                 mid = 0.5 * (inside + outside)
                 if self.p_value(mid) < alpha:
                     outside = mid
@@ -105,6 +109,7 @@ class _Engine:
                 if abs(outside - inside) <= 1e-9 * max(self.se, 1e-300):
                     break
             out.append(0.5 * (inside + outside))
+        bar.close()
         return float(out[0]), float(out[1])
 
 
@@ -294,8 +299,9 @@ def wild_bootstrap(panel: Panel, estimator: Literal["twfe", "regression"] = "twf
     eng = wild_engine(Xz, yz, 0, clusters, V, absorbed=absorbed, names=names)
     design_warnings(long, f"wild_bootstrap({estimator})", clustered=False, cohorts=True, stacklevel=3)
     how = "all 2^G Rademacher sign vectors (exact)" if enumerated else f"{V.shape[0]:,} {weights} draws"
-    notes: tuple[str, ...] = (f"Wild cluster bootstrap (WCR, null imposed) over {n_clusters} clusters, {how}, seed {seed}: "
-             "p-value and interval from the bootstrap, standard error CR1.",)
+    notes: tuple[str, ...] = (f"Wild cluster bootstrap (WCR, null imposed) over {n_clusters} clusters, "
+                              f"{how}, seed {seed}: p-value and interval from the bootstrap, "
+                              "standard error CR1.",)
     if weights == "rademacher" and not enumerated and n_clusters < 12:
         notes += ("With fewer than 12 clusters Rademacher weights allow few distinct draws; "
                   "weights='webb' is smoother.",)
