@@ -167,11 +167,32 @@ def _cs_design(spec: Mapping[str, Any]) -> tuple[str, str, bool]:
     return assumption, _COMPARISON.get(control, str(control)), True
 
 
+def _sa_design(spec: Mapping[str, Any]) -> tuple[str, str, bool]:
+    last = spec.get("control") == "last_treated"
+    comparison = ("the last-trained wave before its training, and never-trained employees" if last
+                  else _COMPARISON["never_treated"])
+    return ("Parallel trends: without the training, each wave's outcome would have moved like that of the "
+            "comparison group; and no effect before training (no anticipation) (Sun & Abraham 2021).",
+            comparison, True)
+
+
+def _drdid_design(spec: Mapping[str, Any]) -> tuple[str, str, bool]:
+    covs = tuple(spec.get("covariates") or ())
+    cond = f" given {', '.join(covs)}" if covs else ""
+    return (f"Parallel trends: without the training, the trained group's outcome would have moved like that "
+            f"of the comparison group{cond}, and the two groups overlap in their covariates (Sant'Anna & "
+            "Zhao 2020).", "untrained employees observed in the same two periods", True)
+
+
 def _design(method: str, spec: Mapping[str, Any]) -> tuple[str, str, bool]:
     """(identifying assumption, comparison group, causal under that assumption) of a method."""
-    if method == "callaway_santanna":
+    if method in ("callaway_santanna", "event_study_cs"):
         return _cs_design(spec)
-    if method == "twfe":
+    if method == "sun_abraham":
+        return _sa_design(spec)
+    if method == "drdid":
+        return _drdid_design(spec)
+    if method in ("twfe", "event_study_twfe", "bacon"):
         return ("Parallel trends and an effect that is the same for every wave and every period since "
                 "training; with staggered roll-outs and growing effects the coefficient mixes comparisons, "
                 "some with negative weights (Goodman-Bacon 2021).",
@@ -208,6 +229,22 @@ def _window(spec: Mapping[str, Any]) -> str:
     return f"{first} to {last}" if first is not None and last is not None else ""
 
 
+def _per_unit(result: Any, spec: Mapping[str, Any]) -> str:
+    """What one unit of the estimate is: per employee-period, or a total over event times 0..k."""
+    if spec.get("kind") != "cumulative" and getattr(result, "term", "") != "cumulative ATT":
+        return "per employee and period"
+    el = getattr(result, "elements", None)
+    k = None
+    if el is not None and len(el) and "event_time" in el:
+        k = int(np.max(el["event_time"].to_numpy()))
+    elif spec.get("max_e") is not None and math.isfinite(float(spec["max_e"])):
+        k = int(spec["max_e"])
+    if k is None:
+        return "per trained employee, summed over the periods since training"
+    return (f"per trained employee in total over event times 0 to {k} (the first {k + 1} periods after "
+            "training, summed)")
+
+
 def explain_effect(result: Any, level: float = 0.95, window: str | None = None) -> Explanation:
     """Build the :class:`Explanation` of an :class:`~impactlab.EffectResult` (see its ``explain``).
 
@@ -221,7 +258,8 @@ def explain_effect(result: Any, level: float = 0.95, window: str | None = None) 
     outcome = result.outcome or "the outcome"
     pct = f"{level:.0%}"
     name = result.label or method or "The estimate"
-    headline = (f"{name}: {_num(est)} on {outcome} per employee and period "
+    unit = _per_unit(result, spec)
+    headline = (f"{name}: {_num(est)} on {outcome} {unit} "
                 f"({pct} CI {_num(lo)} to {_num(hi)}).")
     claims: list[str] = []
     cautions: list[str] = []
@@ -235,7 +273,7 @@ def explain_effect(result: Any, level: float = 0.95, window: str | None = None) 
             direction = "raised" if est > 0 else "lowered"
             near, far = sorted((abs(lo), abs(hi)))
             claims.append(f"If the assumption below holds, the training {direction} {outcome} by between "
-                          f"{_num(near)} and {_num(far)} per employee and period on average{where} "
+                          f"{_num(near)} and {_num(far)} {unit} on average{where} "
                           f"({pct} confidence).")
         else:
             claims.append(f"The data are consistent with no effect on {outcome}: the {pct} interval "
