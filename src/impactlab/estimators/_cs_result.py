@@ -303,6 +303,8 @@ class CallawaySantAnnaResult:
                 elements["crit"] = crit if np.isfinite(crit) else critical_value(level)
         spec = dict(self.spec)
         spec.update(kind=kind, min_e=min_e, max_e=max_e, balance_e=balance_e, aggregate_level=level)
+        if elements is not None and "crit" in elements:
+            spec["band_level"] = level  # the uniform band of elements["crit"] holds at this level only
         influence = np.array(a.overall_influence, dtype="float64")
         influence.setflags(write=False)
         label = {"simple": "Callaway–Sant'Anna overall ATT", "group": "Callaway–Sant'Anna ATT by cohort",

@@ -142,7 +142,9 @@ class EffectResult:
     def tidy(self, level: float = 0.95) -> pd.DataFrame:
         """Headline row first, then one row per element, with the columns of :data:`TIDY_COLUMNS`.
 
-        Key columns (cohort, time, event_time…) follow, then ``method``.
+        Key columns (cohort, time, event_time…) follow, then ``method``. A uniform band (``crit`` in
+        ``elements``) holds only at the level it was computed at (``spec["band_level"]``); at any other
+        ``level`` the element intervals are pointwise.
         """
         head = pd.DataFrame({"term": [self.term], "estimate": [self.estimate], "std_error": [self.std_error]})
         head = pd.concat([head, inference_frame(head["estimate"], head["std_error"], level, self.df)], axis=1)
@@ -152,6 +154,9 @@ class EffectResult:
             el = self.elements.reset_index(drop=True)
             keys = [c for c in el.columns if c not in ("estimate", "std_error", "crit", "term")]
             crit = el.get("crit", None)
+            band_level = self.spec.get("band_level")
+            if crit is not None and band_level is not None and not np.isclose(level, float(band_level)):
+                crit = None  # the sup-t value belongs to band_level; pointwise at any other level
             part = pd.concat([el[["estimate", "std_error"]],
                               inference_frame(el["estimate"], el["std_error"], level, self.df, crit)], axis=1)
             if "term" in el:
