@@ -321,11 +321,16 @@ def _from_effect(res: EffectResult, base: str | None) -> tuple[pd.DataFrame, np.
 
 
 def _simple_weights(cs: Any, post_e: np.ndarray) -> np.ndarray:
-    """Weights ``l_e`` such that ``l'θ_post`` is the simple ATT: cohort-share mass of the cells at each e."""
+    """Weights ``l_e`` such that ``l'θ_post`` is the simple ATT: cohort-share mass of the cells at each e.
+
+    Cohort shares are those of the fit's aggregation (weighted by the sampling weights when it has them).
+    """
     group, time, unit_group = (np.asarray(getattr(cs, a)) for a in ("_group", "_time", "_unit_group"))
     e = time - group
     post = (group <= time) & np.isfinite(cs.att_gt["estimate"].to_numpy(dtype="float64"))
-    pg = np.array([np.mean(unit_group == g) for g in group])
+    raw_w = getattr(cs, "_weights", None)  # sampling weights: cohort shares are weighted, as in aggregate
+    uw = np.ones(len(unit_group)) if raw_w is None else np.asarray(raw_w, dtype="float64")
+    pg = np.array([np.mean((unit_group == g) * uw) for g in group])
     mass = np.array([pg[post & (e == k)].sum() for k in post_e])
     return mass / pg[post].sum()
 
