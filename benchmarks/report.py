@@ -148,7 +148,7 @@ def write_results(path: Path, records: Sequence[Any], env: dict[str, Any], workl
             tab, "", "### Targets of issue 8", "", *checks, ""]
     if pb:
         r = pb[0]
-        body += [f"Panel building (`benchmarks/panel_build.py`, its own section below): {r.status}, "
+        body += [f"Panel building (`benchmarks/panel_build.py`, its own section in this file): {r.status}, "
                  f"{r.wall:.1f} s wall, peak {(r.peak_mb or 0) / 1024:.2f} GB"
                  + (f" ({r.error[:200]})" if r.error else ""), ""]
     body.append(end)
