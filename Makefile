@@ -10,11 +10,19 @@ $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 
-$(STAMP): pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install --quiet -e ".[dev,notebooks,deck,sql,docs]"
-	touch $(STAMP)
+DEMO_STAMP := $(VENV)/.installed-demo
 
-demo: $(STAMP)
+# The demo needs the notebook runner and the deck writer only.
+$(DEMO_STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e ".[notebooks,deck]"
+	touch $(DEMO_STAMP)
+
+# The tests also need the SQL and docs extras, and the peer libraries the oracle/peer tests compare with.
+$(STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e ".[dev,notebooks,deck,sql,docs,bench]"
+	touch $(STAMP) $(DEMO_STAMP)
+
+demo: $(DEMO_STAMP)
 	$(BIN)/impactlab demo --out reports/demo
 
 test: $(STAMP)
