@@ -69,6 +69,18 @@ def _il_cs(df: pd.DataFrame, covs: list[str], task: str, draws: int) -> Estimate
     return out
 
 
+def _il_suffstats(df: pd.DataFrame, covs: list[str], task: str, draws: int) -> Estimates:
+    """The sufficient-statistics path (not yet wired into callaway_santanna): no covariates, balanced."""
+    from impactlab.estimators import _cs_suffstats as fast
+
+    units, y, gp = fast.balanced_arrays(_il_panel(df, []))
+    cells = fast.att_gt_from_moments(fast.cohort_moments(y, gp))
+    fast.influence_matrix(cells, y, gp)  # what the result object keeps, so it is timed too
+    est, se = fast.simple_from_moments(cells)
+    return {"att_gt": np.column_stack([cells.group, cells.time, cells.att, cells.std_error]).tolist(),
+            "overall": [est, se]}
+
+
 def _il_twfe(df: pd.DataFrame, covs: list[str], task: str, draws: int) -> Estimates:
     import impactlab as il
 
@@ -229,6 +241,7 @@ def _pyfixest_sun_abraham(df: pd.DataFrame, covs: list[str], task: str, draws: i
 ADAPTERS: dict[tuple[str, str], Callable[..., Estimates]] = {
     **{("impactlab", t): _il_cs for t in ("cs", "cs_dynamic", "cs_boot")},
     ("impactlab", "twfe"): _il_twfe,
+    ("impactlab-suffstats", "cs"): _il_suffstats,
     ("impactlab", "sun_abraham"): _il_sun_abraham,
     **{("diff-diff", t): _dd_cs for t in ("cs", "cs_dynamic", "cs_boot")},
     **{("csdid", t): _csdid_cs for t in ("cs", "cs_dynamic", "cs_boot")},
@@ -239,7 +252,8 @@ ADAPTERS: dict[tuple[str, str], Callable[..., Estimates]] = {
     ("pyfixest", "sun_abraham"): _pyfixest_sun_abraham,
 }
 #: Imported before the timer starts (import time is not estimation time; JIT compilation on first use is).
-IMPORTS = {"impactlab": "impactlab.estimators", "diff-diff": "diff_diff", "csdid": "csdid.att_gt",
+IMPORTS = {"impactlab": "impactlab.estimators", "impactlab-suffstats": "impactlab.estimators",
+           "diff-diff": "diff_diff", "csdid": "csdid.att_gt",
            "differences": "differences", "pyfixest": "pyfixest", "linearmodels": "linearmodels.panel",
            "drdid": "drdid._estimators"}
 ARRAY_ADAPTERS = {("impactlab", "dr2x2"): _il_dr2x2, ("drdid", "dr2x2"): _drdid_dr2x2}

@@ -63,7 +63,8 @@ class Workload:
 
 WORKLOADS: tuple[Workload, ...] = (
     Workload("cs_nocov_small", "cs", "small", title="CS DR, no covariates"),
-    Workload("cs_nocov_large", "cs", "large", title="CS DR, no covariates"),
+    Workload("cs_nocov_large", "cs", "large", title="CS DR, no covariates",
+             tools=("impactlab", "impactlab-suffstats", *CS_PEERS)),
     Workload("cs_cov_small", "cs", "small", ("x1", "x2"), title="CS DR, covariates x1 x2"),
     Workload("cs_cov_large", "cs", "large", ("x1", "x2"), title="CS DR, covariates x1 x2"),
     Workload("twfe_large", "twfe", "large", tools=("impactlab", "pyfixest", "linearmodels"),
