@@ -17,7 +17,8 @@ RUNNER = ROOT / "benchmarks" / "run.py"
 def run(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("bench")
     out = tmp / "RESULTS.md"
-    out.write_text("# Benchmark results\n\n## Panel build from elsewhere\n\nkept as it is\n", encoding="utf-8")
+    other = "# Benchmark results\n\n## Panel build from elsewhere\n\nkept as it is\n"
+    out.write_text(other, encoding="utf-8")
     cmd = [sys.executable, str(RUNNER), "--mode", "tiny", "--only", "dr2x2", "--tools", "impactlab",
            "--out", str(out), "--workdir", str(tmp / "data"), "--no-panel-build", "--timeout", "60"]
     done = subprocess.run(cmd, capture_output=True, text=True, timeout=120)
@@ -39,7 +40,8 @@ def test_writes_its_section_and_keeps_the_others(run):
     out, _ = run
     text = out.read_text(encoding="utf-8")
     assert "## Panel build from elsewhere\n\nkept as it is" in text
-    assert text.count("<!-- runner:begin -->") == 1 and "| DR 2x2 DiD (one cell), covariates | 400 × 5 |" in text
+    assert text.count("<!-- runner:begin -->") == 1
+    assert "| DR 2x2 DiD (one cell), covariates | 400 × 5 |" in text
 
 
 def test_agreement_is_norm_relative_and_matches_keys():
