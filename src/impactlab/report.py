@@ -33,7 +33,7 @@ def _effect(res: Any, level: float) -> dict[str, Any]:
 
 
 def impact_summary(cmp: CompareResult, roi: Any = None, *, level: float = 0.95, program: str | None = None,
-                   panel: Any = None) -> dict[str, Any]:
+                   panel: Any = None, chain: Any = None, roi_doubt: Any = None) -> dict[str, Any]:
     """The headline numbers: naive estimate, causal estimate with CI, ROI with interval, P(ROI > 0), truth.
 
     Parameters
@@ -48,6 +48,15 @@ def impact_summary(cmp: CompareResult, roi: Any = None, *, level: float = 0.95, 
         Programme name, recorded as is.
     panel : Panel, optional
         Recorded: units, periods and data window.
+    chain : ChainResult, optional
+        From :func:`impactlab.kirkpatrick.chain`: each level's estimate and interval, each link's check.
+    roi_doubt : RoiSensitivityResult, optional
+        From :func:`impactlab.roi_sensitivity`: the breakdown value and its sentence.
+
+    Returns
+    -------
+    dict
+        JSON-able; missing or non-finite numbers are ``None``.
     """
     out: dict[str, Any] = {
         "program": program,
@@ -67,6 +76,19 @@ def impact_summary(cmp: CompareResult, roi: Any = None, *, level: float = 0.95, 
                       "break_even_effect": _num(getattr(roi, "break_even_effect", None)),
                       "prob_positive": _num(roi.prob_positive)}
         out["prob_roi_positive"] = _num(roi.prob_positive)
+    if chain is not None:
+        out["chain"] = {
+            "levels": [{"level": int(row["level"]), "name": str(row["name"]), "metric": str(row["metric"]),
+                        "estimate": _num(row["estimate"]), "conf_low": _num(row["conf_low"]),
+                        "conf_high": _num(row["conf_high"])} for _, row in chain.levels.iterrows()],
+            "links": [{"link": str(row["link"]), "evidence": str(row["evidence"]),
+                       "estimate": _num(row["estimate"]), "conf_low": _num(row["conf_low"]),
+                       "conf_high": _num(row["conf_high"]), "reading": str(row["reading"])}
+                      for _, row in chain.links.iterrows()]}
+    if roi_doubt is not None:
+        out["roi_doubt"] = {"restriction": roi_doubt.restriction, "target": roi_doubt.target,
+                            "breakdown": _num(roi_doubt.breakdown) if math.isfinite(roi_doubt.breakdown)
+                            else "inf", "level": _num(roi_doubt.level), "sentence": roi_doubt.sentence()}
     if panel is not None:
         out["data"] = {"units": panel.n_units, "periods": panel.n_periods, "rows": panel.n_obs,
                        "rows_dropped": len(panel.dropped), "first_period": str(panel.periods[0]),

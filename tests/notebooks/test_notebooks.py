@@ -108,11 +108,16 @@ def test_causal_evaluation_other_design(tmp_path, small_data) -> None:
     assert "employees never trained during the data window" in text  # the comparison group follows
 
 
+def _alt(slide) -> str:
+    return next(sh._element.nvPicPr.cNvPr.get("descr") for sh in slide.shapes if sh.shape_type == 13)
+
+
 def test_board_deck_numbers_equal_the_summary(board) -> None:
     s = json.loads((board / "impact_summary.json").read_text())
     prs = pptx.Presentation(str(board / "board.pptx"))
     slides = list(prs.slides)
-    assert len(slides) == 6  # title, roll-out, compare, event study, ROI waterfall, native bars
+    # title, roll-out, compare, event study, chain, ROI waterfall, ROI distribution, ROI under doubt, bars
+    assert len(slides) == 9
     assert "Consultative Selling: impact on revenue" == slides[0].shapes.title.text
     for slide in slides[1:]:
         assert slide.has_notes_slide and slide.notes_slide.notes_text_frame.text.strip()
@@ -122,17 +127,35 @@ def test_board_deck_numbers_equal_the_summary(board) -> None:
                 pr = el.nvPicPr if shape.shape_type == 13 else el.nvGraphicFramePr
                 assert pr.cNvPr.get("descr")
     # the native bar chart holds exactly the naive and causal estimates of the summary
-    chart = next(sh.chart for sh in slides[5].shapes if sh.has_chart)
+    chart = next(sh.chart for sh in slides[8].shapes if sh.has_chart)
     assert list(chart.series[0].values) == pytest.approx([s["naive"]["estimate"], s["causal"]["estimate"]])
     # the compare slide's notes quote the causal interval of the summary
     c = s["causal"]
     notes = slides[2].notes_slide.notes_text_frame.text
     assert f"95% CI {c['conf_low']:,.0f} to {c['conf_high']:,.0f}" in notes
-    # the ROI chart's title (its alt text) states the summary's ROI and interval
-    alt = next(sh._element.nvPicPr.cNvPr.get("descr") for sh in slides[4].shapes if sh.shape_type == 13)
+    # the ROI charts' titles (their alt text) state the summary's ROI, interval and P(ROI > 0)
     lo, hi = s["roi"]["interval"]
-    assert f"ROI {fmt_pct(s['roi']['roi_pct'])} (95% interval {fmt_pct(lo)} to {fmt_pct(hi)})" in alt
+    headline = f"ROI {fmt_pct(s['roi']['roi_pct'])} (95% interval {fmt_pct(lo)} to {fmt_pct(hi)})"
+    assert headline in _alt(slides[5])
+    assert headline in _alt(slides[6]) and f"P(ROI > 0) = {s['prob_roi_positive']:.0%}" in _alt(slides[6])
+    # ROI under doubt: the breakdown value of the summary, on the chart and in the notes
+    doubt = s["roi_doubt"]
+    assert doubt["restriction"] == "relative_magnitude" and 0 < doubt["breakdown"] < 2
+    assert f"breakdown M̄ = {doubt['breakdown']:.2g}" in _alt(slides[7])
+    assert doubt["sentence"] in slides[7].notes_slide.notes_text_frame.text
+    # chain of evidence: five levels from the sample's files, the causal effect and ROI as in the summary
+    levels = {lv["name"]: lv for lv in s["chain"]["levels"]}
+    assert list(levels) == ["Reaction", "Learning", "Behaviour", "Results", "ROI"]
+    assert levels["Results"]["estimate"] == pytest.approx(c["estimate"])
+    assert levels["ROI"]["estimate"] == pytest.approx(s["roi"]["roi_pct"])
+    assert "Chain of evidence: 5 levels" in _alt(slides[4])
+    assert f"{levels['Reaction']['estimate']:.1f}" in slides[4].notes_slide.notes_text_frame.text or \
+        f"{levels['Reaction']['estimate']:,.4f}" in slides[4].notes_slide.notes_text_frame.text
     assert s["truth"]["overall"] is not None and s["data"]["first_period"] == "2024-01"
+    # every chart of the deck was also written as PNG and SVG
+    for name in ("rollout", "compare", "event_study", "chain", "roi_waterfall", "roi_distribution",
+                 "roi_sensitivity"):
+        assert (board / f"{name}.png").stat().st_size > 10_000 and (board / f"{name}.svg").exists()
 
 
 def test_board_scheduled_run_with_other_parameters(tmp_path, small_data, capsys) -> None:

@@ -47,9 +47,8 @@ def _panel_note(panel: Panel, extra: str = "") -> str:
     parts = [f"Data {data_window(panel)}: {panel.n_units:,} employees, {panel.n_obs:,} employee-periods"]
     if len(panel.dropped):
         parts.append(f"{len(panel.dropped):,} rows left out while building the panel (see panel.dropped)")
-    if extra:
-        parts.append(extra)
-    return "; ".join(parts) + "."
+    text = "; ".join(parts) + "."
+    return f"{text} {extra}" if extra else text
 
 
 def _period_ticks(ax: Axes, panel: Panel, labels: list[str], most: int = 8) -> None:

@@ -15,18 +15,21 @@ from matplotlib.patches import FancyArrowPatch, FancyBboxPatch
 
 from impactlab.plot.theme import COLORS, deck_theme, figure_axes, finish, fmt_pct
 
-_UNITS = {"NPS": "points", "ROI %": "%"}
+_UNITS = {"ROI %": "%"}  # unit printed after the number on a card
 
 
-def _fmt_value(x: float) -> str:
+def _fmt_value(x: float, unit: str = "") -> str:
+    """A card number: whole numbers from 100 up (thousands separated), one decimal from 10, two below."""
     if x is None or not math.isfinite(x):
         return "n/a"
     a = abs(x)
-    if a >= 1000:
-        return f"{x:,.0f}"
-    if a >= 10:
-        return f"{x:.1f}"
-    return f"{x:.2f}"
+    if a >= 100:
+        text = f"{x:,.0f}"
+    elif a >= 10:
+        text = f"{x:.1f}"
+    else:
+        text = f"{x:.2f}"
+    return text + unit
 
 
 def chain(ch: Any, *, ax: Axes | None = None, title: str | None = None, footnote: str | None = None) -> Axes:
@@ -63,11 +66,12 @@ def chain(ch: Any, *, ax: Axes | None = None, title: str | None = None, footnote
             cx = i + 0.5
             ax.text(cx, 0.82, f"Level {r['level']}", ha="center", va="center", fontsize=13, color="#444444")
             ax.text(cx, 0.75, str(r["name"]), ha="center", va="center", fontsize=18, fontweight="bold")
-            ax.text(cx, 0.6, _fmt_value(r["estimate"]), ha="center", va="center", fontsize=24,
+            unit = _UNITS.get(str(r["metric"]), "")
+            ax.text(cx, 0.6, _fmt_value(r["estimate"], unit), ha="center", va="center", fontsize=24,
                     fontweight="bold", color=COLORS["causal"])
-            ax.text(cx, 0.5, f"CI {_fmt_value(r['conf_low'])} to {_fmt_value(r['conf_high'])}", ha="center",
-                    va="center", fontsize=12)
-            ax.text(cx, 0.43, "\n".join(_wrap(str(r["metric"]), 24)), ha="center", va="center", fontsize=11,
+            ax.text(cx, 0.5, f"CI {_fmt_value(r['conf_low'], unit)} to {_fmt_value(r['conf_high'], unit)}",
+                    ha="center", va="center", fontsize=12)
+            ax.text(cx, 0.43, "\n".join(_wrap(str(r["metric"]), 21)), ha="center", va="center", fontsize=11,
                     color="#444444")
         level_pos = {int(v): i for i, v in enumerate(levels["level"])}
         for _, ln in links.iterrows():
@@ -119,8 +123,8 @@ def roi_distribution(r: Any, *, ax: Axes | None = None, title: str | None = None
     if not hasattr(r, "distribution") or not hasattr(r, "roi_pct"):
         raise TypeError(f"roi_distribution expects a RoiResult (from impactlab.roi). Got {type(r).__name__}.")
     draws = np.asarray(r.distribution("roi_pct"))
-    lo, hi = r.mc_interval()
     level = float(getattr(r, "level", 0.95))
+    lo, hi = r.interval(level)  # the headline interval (as in the summary and the waterfall), not the draws'
     with deck_theme():
         fig, ax, new = figure_axes(ax)
         counts, edges = np.histogram(draws, bins=bins)
@@ -183,10 +187,29 @@ def roi_sensitivity(d: Any, *, ax: Axes | None = None, title: str | None = None,
         ax.set_ylabel("ROI %")
         ax.legend(loc="upper left", frameon=False, fontsize=12)
         if title is None:
-            title = d.sentence()
+            title = _doubt_title(d)
         if footnote is None:
-            footnote = (f"Bounds of Rambachan & Roth (2023) on {d.target}, mapped to ROI at fixed value and "
-                        f"costs; point ROI {fmt_pct(d.roi_pct)} under parallel trends. Dashed line: "
-                        "break-even.")
+            meaning = ("M̄ = 1: after training, the gap between trained and comparison employees may move "
+                       "each period by as much as its largest move before training"
+                       if d.restriction == "relative_magnitude" else
+                       "M: how much the slope of the gap between trained and comparison employees may change "
+                       "from one period to the next")
+            footnote = (f"Bounds of Rambachan & Roth (2023) on the {d.target}, mapped to ROI at fixed value "
+                        f"and costs; point ROI {fmt_pct(d.roi_pct)} under parallel trends. {meaning}. "
+                        "Dashed line: break-even.")
         finish(ax, title, footnote, new=new)
     return ax
+
+
+def _doubt_title(d: Any) -> str:
+    """The takeaway of the ROI-under-doubt chart as a slide title (the full sentence: ``d.sentence()``)."""
+    roi = fmt_pct(d.roi_pct)
+    if d.breakdown == 0:
+        return f"ROI {roi}, but even with parallel trends its {d.level:.0%} interval includes a loss"
+    if math.isinf(d.breakdown):
+        return f"ROI {roi} stays positive under every violation of parallel trends tested"
+    m = f"{d.breakdown:.2g}"
+    what = ("the largest pre-training move" if d.restriction == "relative_magnitude"
+            else "a change of trend slope per period")
+    return (f"ROI {roi} stays positive unless trends drift by more than {m} x {what} "
+            f"(breakdown {'M̄' if d.restriction == 'relative_magnitude' else 'M'} = {m})")
