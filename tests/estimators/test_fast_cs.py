@@ -16,7 +16,7 @@ from impactlab.estimators import _cs_suffstats as fast
 TOL = 1e-10
 
 
-def _panel(n=600, T=7, cohorts=(0, 3, 5, 6), seed=3, level=0.0, never=True):
+def _panel(n=600, T=7, cohorts=(0, 3, 5, 6), seed=3, level=0.0, never=True, cluster=False):
     rng = np.random.default_rng(seed)
     g = rng.choice([c for c in cohorts if never or c], size=n)
     t = np.arange(1, T + 1)
@@ -24,9 +24,23 @@ def _panel(n=600, T=7, cohorts=(0, 3, 5, 6), seed=3, level=0.0, never=True):
     y = (level + rng.normal(size=n)[:, None] + 0.3 * t + post * (1 + 0.2 * (t - g[:, None]))
          + rng.normal(size=(n, T)) * (1 + (g[:, None] == 3)))
     df = pd.DataFrame({"id": np.repeat(np.arange(n), T), "t": np.tile(t, n), "g": np.repeat(g, T),
-                       "y": y.ravel()})
+                       "y": y.ravel(), "one": 1.0, "team": np.repeat(np.arange(n) % 37, T)})
     shuffled = df.sample(frac=1, random_state=1)
-    return il.Panel.from_frame(shuffled, unit="id", time="t", outcome="y", cohort="g")
+    return il.Panel.from_frame(shuffled, unit="id", time="t", outcome="y", cohort="g", covariates=["one"],
+                               cluster="team" if cluster else None)
+
+
+def _cell_by_cell(panel, **kw):
+    """The cell-by-cell route: unit weights of one take it and give the unweighted numbers."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return il.callaway_santanna(panel, weights="one", **kw)
+
+
+def _wired(panel, **kw):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return il.callaway_santanna(panel, **kw)
 
 
 def _fast(panel, **kw):
@@ -47,9 +61,7 @@ def _rel(a, b):
 @pytest.mark.parametrize("anticipation", [0, 1])
 def test_cells_standard_errors_and_simple_match_callaway_santanna(control, base_period, anticipation):
     panel = _panel(level=1e4)  # a large level: the centred moments must not lose precision
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        ref = il.callaway_santanna(panel, control=control, base_period=base_period, anticipation=anticipation)
+    ref = _cell_by_cell(panel, control=control, base_period=base_period, anticipation=anticipation)
     units, y, gp, cells = _fast(panel, control=control, base_period=base_period, anticipation=anticipation)
     at = ref.att_gt
     assert len(at) == len(cells.att)
@@ -68,9 +80,7 @@ def test_cells_standard_errors_and_simple_match_callaway_santanna(control, base_
 
 def test_no_never_treated_units_drop_the_last_cohort_as_r_did():
     panel = _panel(cohorts=(3, 5, 6), never=False)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        ref = il.callaway_santanna(panel, control="not_yet_treated")
+    ref = _cell_by_cell(panel, control="not_yet_treated")
     _, _, _, cells = _fast(panel, control="not_yet_treated")
     assert set(cells.group) == {3, 5}
     assert cells.time.max() == 5  # periods from the last cohort's treatment on are not used
@@ -98,3 +108,67 @@ def test_unbalanced_panel_and_missing_outcomes_are_refused():
         fast.balanced_arrays(panel)
     with pytest.raises(EstimationError, match="missing or infinite"):
         fast.cohort_moments(np.array([[1.0, np.nan]]), np.array([0]))
+
+
+def _same_fit(a, b):
+    """Two callaway_santanna results agree to rounding: cells, standard errors, influence, aggregations."""
+    assert a.att_gt[["cohort", "time", "n_treated", "n_control"]].equals(
+        b.att_gt[["cohort", "time", "n_treated", "n_control"]])
+    for col in ("estimate", "std_error"):
+        assert _rel(a.att_gt[col], b.att_gt[col]) < TOL
+    assert _rel(a.influence, b.influence) < TOL
+    np.testing.assert_array_equal(a.unit_ids, b.unit_ids)
+    for kind in ("simple", "dynamic", "group", "calendar"):
+        ea, eb = a.aggregate(kind).tidy(), b.aggregate(kind).tidy()
+        assert _rel(ea["estimate"], eb["estimate"]) < TOL
+        assert _rel(ea["std_error"], eb["std_error"]) < TOL
+    assert a.excluded.equals(b.excluded)
+
+
+@pytest.mark.parametrize("control", ["never_treated", "not_yet_treated"])
+@pytest.mark.parametrize("base_period", ["varying", "universal"])
+def test_callaway_santanna_takes_the_moments_route_with_the_same_numbers(control, base_period):
+    panel = _panel(level=50.0)
+    fast_res = _wired(panel, control=control, base_period=base_period, anticipation=1)
+    slow_res = _cell_by_cell(panel, control=control, base_period=base_period, anticipation=1)
+    _same_fit(fast_res, slow_res)
+    # the moments route reproduces the 2×2 cell that R did's own check gives: cohort 5, period 6
+    cell = fast_res.att_gt.query("cohort == 5 and time == 6")["estimate"].iloc[0]
+    long = panel.long()
+    wide = long.pivot(index="unit", columns="period", values="outcome")
+    gp = long.groupby("unit")["cohort_period"].first()
+    ctrl = (gp == 0) if control == "never_treated" else (gp == 0) | (gp > 7)
+    change = wide[6] - wide[3]  # base period: 5 - 1 - anticipation = 3
+    assert cell == pytest.approx(change[gp == 5].mean() - change[ctrl].mean(), rel=1e-12)
+
+
+def test_moments_route_with_clusters_singletons_and_short_units():
+    panel = _panel(cluster=True)
+    df = panel.data.reset_index(drop=True)
+    df.loc[df["id"] == 7, "g"] = 2  # a singleton cohort: a comparison unit only
+    df = df.loc[~((df["id"] == 11) & (df["t"] == 4))]  # a unit not observed throughout: dropped
+    panel = il.Panel.from_frame(df, unit="id", time="t", outcome="y", cohort="g", covariates=["one"],
+                                cluster="team")
+    fast_res, slow_res = _wired(panel), _cell_by_cell(panel)
+    _same_fit(fast_res, slow_res)
+    assert ("cohort", 2) in {(w, i) for w, i in fast_res.excluded[["what", "id"]].itertuples(index=False)}
+    assert 11 not in set(fast_res.unit_ids)
+    # clustered by team: 37 clusters, not 599 units
+    assert fast_res.std_error != pytest.approx(_wired(_panel()).std_error, rel=1e-3)
+
+
+@pytest.mark.parametrize("method", ["dr", "ipw", "reg"])
+def test_trimmed_cells_keep_the_two_by_two_rules(method):
+    # 400 treated and 1 never-treated unit: the intercept-only propensity score is 400/401 >= 0.995, so DR
+    # and IPW trim the comparison unit and the cell is left out; REG estimates it.
+    rng = np.random.default_rng(5)
+    g = np.r_[np.full(400, 3), 0, np.full(30, 4)]
+    n, T = g.size, 4
+    df = pd.DataFrame({"id": np.repeat(np.arange(n), T), "t": np.tile(np.arange(1, T + 1), n),
+                       "g": np.repeat(g, T), "y": rng.normal(size=n * T), "one": 1.0})
+    panel = il.Panel.from_frame(df, unit="id", time="t", outcome="y", cohort="g", covariates=["one"])
+    fast_res = _wired(panel, method=method, control="not_yet_treated")
+    slow_res = _cell_by_cell(panel, method=method, control="not_yet_treated")
+    _same_fit(fast_res, slow_res)
+    trimmed = fast_res.excluded["reason"].str.contains("not finite|trimmed|overlap").any()
+    assert trimmed == (method != "reg")

@@ -25,8 +25,9 @@ import numpy as np
 import pandas as pd
 
 from impactlab.errors import EstimationError, PanelError, StatisticalWarning
+from impactlab.estimators import _cs_suffstats as suff
 from impactlab.estimators._drdid_rcs import dr_did_rcs, ipw_did_rcs, reg_did_rcs
-from impactlab.estimators.drdid import dr_did_panel, ipw_did_panel, logit_fit, reg_did_panel
+from impactlab.estimators.drdid import TRIM_LEVEL, dr_did_panel, ipw_did_panel, logit_fit, reg_did_panel
 from impactlab.panel.panel import Panel
 
 PANEL_ESTIMATORS = {"dr": dr_did_panel, "ipw": ipw_did_panel, "reg": reg_did_panel}
@@ -352,7 +353,16 @@ def estimate_cells(data: CsData, *, control: str, method: str, base_period: str,
 
     Cells that cannot be estimated are appended to ``excluded`` (and named in ``skipped``), with the
     covariates to blame when the design is singular in that cell.
+
+    A balanced panel without covariates or weights takes the sufficient-statistics route
+    (:func:`_cells_from_moments`): the same numbers without one 2×2 fit per cell.
     """
+    if data.mode == "balanced" and data.xs is None and data.weights is None and data.y is not None:
+        fast = _cells_from_moments(data, control=control, method=method, base_period=base_period,
+                                   anticipation=anticipation, periods=periods, excluded=excluded,
+                                   skipped=skipped)
+        if fast is not None:
+            return fast
     n = data.n
     gp = data.gp
     tfac = 1 if base_period == "varying" else 0
@@ -365,10 +375,7 @@ def estimate_cells(data: CsData, *, control: str, method: str, base_period: str,
         for cur in range(1 + tfac, data.n_periods + 1):
             post = g <= cur
             base = base_post if (post or base_period == "universal") else cur - 1
-            if control == "never_treated":
-                ctrl = gp == 0
-            else:
-                ctrl = (gp == 0) | ((gp > max(cur, base) + anticipation) & (gp != g))
+            ctrl = _controls(gp, control, g, cur, base, anticipation)
             row = {"g": g, "t": cur, "post": post, "n_treated": int(treated.sum()),
                    "n_control": int(ctrl.sum())}
             if base == cur:
@@ -409,6 +416,80 @@ def estimate_cells(data: CsData, *, control: str, method: str, base_period: str,
                               "the number of periods."
                               + (f" Reasons: {'; '.join(reasons)}" if reasons else ""))
     return Cells(pd.DataFrame(rows), np.column_stack(infs))
+
+
+def _cells_from_moments(data: CsData, *, control: str, method: str, base_period: str, anticipation: int,
+                        periods: tuple[Any, ...], excluded: Ledger, skipped: list[str]) -> Cells | None:
+    """Every ATT(g, t) without covariates from cohort moments (:mod:`impactlab.estimators._cs_suffstats`).
+
+    Without covariates the DR, IPW and REG 2×2 estimators all reduce to a difference of mean outcome
+    changes (Sant'Anna & Zhao 2020, §3), so the estimates and the per-unit influence functions follow from
+    the cohort counts, means and centred cross-products in one pass, and the ids × cells influence matrix
+    from one matrix product per cohort. Cells where the intercept-only propensity score reaches the
+    trimming level (DR, IPW) are computed by the 2×2 estimator as before, so the trimming and overlap rules
+    are unchanged. Returns ``None`` when nothing could be estimated this way, and the caller takes the
+    cell-by-cell route (which raises the explained error); ``excluded`` and ``skipped`` are then untouched.
+    """
+    assert data.y is not None  # noqa: S101 - internal invariant of the balanced path
+    try:
+        sc = suff.att_gt_from_moments(suff.cohort_moments(data.y, data.gp), control=control,
+                                      base_period=base_period, anticipation=anticipation,
+                                      cohorts=data.glist)
+    except EstimationError:
+        return None
+    influence = suff.influence_matrix(sc, data.y, data.gp)
+    keys = [(int(g), int(t), k) for k, (g, t) in enumerate(zip(sc.group, sc.time, strict=True))]
+    keys += [(g, t, -1) for g, t in sc.skipped]
+    keys.sort()
+    rows: list[dict[str, Any]] = []
+    cols: list[int] = []
+    ledger: Ledger = []
+    names: list[str] = []
+    for g, cur, k in keys:
+        key = (periods[g - 1], periods[cur - 1])
+        where = f"cohort {key[0]}, time {key[1]}"
+        if k < 0:
+            ledger.append(("cell", key, "no comparison units"))
+            names.append(where)
+            continue
+        n_t, n_c = int(sc.n_treated[k]), int(sc.n_control[k])
+        row = {"g": g, "t": cur, "post": bool(sc.post[k]), "n_treated": n_t, "n_control": n_c,
+               "estimate": float(sc.att[k])}
+        base = g - 1 - anticipation if (g <= cur or base_period == "universal") else cur - 1
+        if method in ("dr", "ipw") and base != cur and n_t / (n_t + n_c) >= TRIM_LEVEL:
+            # the constant propensity score trims or fails overlap: the 2×2 estimator decides, as before
+            ctrl = _controls(data.gp, control, g, cur, base, anticipation)
+            try:
+                att, psi, n_trim = _cell_2x2(data, method, data.gp == g, ctrl, cur, base)
+            except EstimationError as exc:
+                ledger.append(("cell", key, str(exc)))
+                names.append(where)
+                continue
+            if not np.isfinite(att):
+                ledger.append(("cell", key, "the estimate is not finite"))
+                names.append(where)
+                continue
+            if n_trim:
+                ledger.append(("cell", key, f"propensity score trimmed: {n_trim} comparison observations "
+                               "with a score of 0.995 or more got zero weight"))
+            influence[:, k] = psi
+            row["estimate"] = att
+        rows.append(row)
+        cols.append(k)
+    if not rows:
+        return None
+    excluded.extend(ledger)
+    skipped.extend(names)
+    if len(cols) < influence.shape[1]:
+        influence = np.ascontiguousarray(influence[:, cols])
+    return Cells(pd.DataFrame(rows), influence)
+
+
+def _controls(gp: np.ndarray, control: str, g: int, cur: int, base: int, anticipation: int) -> np.ndarray:
+    """Comparison units of ATT(g, t): never treated, or also not yet treated by ``max(cur, base)``."""
+    if control == "never_treated":
+        return gp == 0
+    return (gp == 0) | ((gp > max(cur, base) + anticipation) & (gp != g))
 
 
 def _cell_collinear(data: CsData, sel: np.ndarray, cur: int, base: int, covs: tuple[str, ...]) -> list[str]:

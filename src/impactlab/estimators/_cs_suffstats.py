@@ -91,6 +91,8 @@ class SuffStatCells:
     coef: np.ndarray
     const: np.ndarray
     moments: CohortMoments
+    #: (cohort, period) of the cells left out because they have no comparison units.
+    skipped: tuple[tuple[int, int], ...] = ()
 
 
 def balanced_arrays(panel: Panel, anticipation: int = 0) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -196,7 +198,7 @@ def _variance_sums(m: CohortMoments, coef: np.ndarray, const: np.ndarray) -> np.
 
 
 def att_gt_from_moments(m: CohortMoments, *, control: str = "never_treated", base_period: str = "varying",
-                        anticipation: int = 0) -> SuffStatCells:
+                        anticipation: int = 0, cohorts: Sequence[int] | None = None) -> SuffStatCells:
     """Group-time ATTs and their unit-clustered standard errors from cohort moments.
 
     The moments must describe the units :func:`impactlab.callaway_santanna` keeps: observed in every period
@@ -208,6 +210,9 @@ def att_gt_from_moments(m: CohortMoments, *, control: str = "never_treated", bas
     control : {"never_treated", "not_yet_treated"}
     base_period : {"varying", "universal"}
     anticipation : int
+    cohorts : sequence of int, optional
+        Estimate only these cohorts (1-based period indices), e.g. without the singleton cohorts that
+        :func:`impactlab.callaway_santanna` leaves out; every cohort still serves as a comparison.
 
     Returns
     -------
@@ -234,11 +239,14 @@ def att_gt_from_moments(m: CohortMoments, *, control: str = "never_treated", bas
         if last_t < 2:
             raise EstimationError("No never-treated units and too few periods before the last cohort.")
         glist = glist[glist < glist.max()]
+    if cohorts is not None:
+        glist = glist[np.isin(glist, np.asarray(cohorts, dtype="int64"))]
     tfac = 1 if base_period == "varying" else 0
     H = len(gp)
     rows: list[tuple[int, int, bool, float, float, float]] = []
     coefs: list[np.ndarray] = []
     consts: list[np.ndarray] = []
+    skipped: list[tuple[int, int]] = []
     for g in glist:
         g = int(g)
         base_post = g - 1 - anticipation
@@ -259,6 +267,7 @@ def att_gt_from_moments(m: CohortMoments, *, control: str = "never_treated", bas
                 consts.append(c)
                 continue
             if n_c == 0:
+                skipped.append((g, cur))
                 continue
             delta = mu[:, cur - 1] - mu[:, base - 1]  # mean change per cohort
             m_t = float(delta[tr] @ cnt[tr]) / n_t
@@ -280,7 +289,7 @@ def att_gt_from_moments(m: CohortMoments, *, control: str = "never_treated", bas
     return SuffStatCells(group=arr[:, 0].astype("int64"), time=arr[:, 1].astype("int64"),
                          post=arr[:, 2].astype(bool), att=arr[:, 3], std_error=se,
                          n_treated=arr[:, 4].astype("int64"), n_control=arr[:, 5].astype("int64"),
-                         coef=coef, const=const, moments=m)
+                         coef=coef, const=const, moments=m, skipped=tuple(skipped))
 
 
 def simple_from_moments(cells: SuffStatCells, *, max_e: float = np.inf) -> tuple[float, float]:
