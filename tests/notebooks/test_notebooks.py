@@ -98,8 +98,11 @@ def test_lms_export_defaults_and_a_bad_export_with_a_preset(tmp_path) -> None:
 
 def test_causal_evaluation_defaults(tmp_path) -> None:
     text = _text(_run("03_causal_evaluation", tmp_path))
-    assert "Pre-training check" in text and "never_treated" in text  # diagnostics and sensitivity table
-    assert (tmp_path / "event_study.png").exists()
+    assert "Pre-training check" in text and "never_treated" in text  # diagnostics and choices table
+    assert (tmp_path / "event_study.png").exists() and (tmp_path / "event_study_sun_abraham.png").exists()
+    assert "Event study (Sun &amp; Abraham)" in text and "Pre-trend test: F(5" in text
+    assert "BaconResult(twfe=" in text and "forbidden_weight=0.3" in text  # TWFE's already-trained controls
+    assert "breakdown M̄" in text and "Rambachan & Roth 2023" in text  # the parallel-trends bounds
 
 
 def test_causal_evaluation_other_design(tmp_path, small_data) -> None:

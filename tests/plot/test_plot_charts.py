@@ -173,3 +173,16 @@ def test_event_study_marks_the_anticipation_window() -> None:
     assert labels == ["Before training (placebo)", "Anticipation window (1 period)", "After training"]
     note = ax.figure.texts[0].get_text().replace("\n", " ")
     assert "data 2024-01 to 2025-12" in note and "anticipation" in note
+
+
+def test_event_study_onset_shift_puts_training_back_at_zero() -> None:
+    frame = pd.DataFrame({"event_time": [-3, -2, 0, 1, 2, 3], "estimate": [0.0, 0.1, -8.0, -7.0, 5.0, 7.0],
+                          "std_error": [1.0] * 6})
+    ax = ilplot.event_study(frame, onset_shift=2)
+    xs = sorted(float(x) for line in ax.get_lines() if line.get_marker() == "o" for x in line.get_xdata())
+    assert xs == [-5.0, -4.0, -2.0, -1.0, 0.0, 1.0]  # event times moved back by 2
+    labels = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert "Anticipation window (2 periods)" in labels
+    assert "+6.00 per period over event times 0 to 1" in " ".join(ax.get_title(loc="left").split())
+    with pytest.raises(ValueError, match="onset_shift"):
+        ilplot.event_study(frame, onset_shift=-1)

@@ -67,7 +67,8 @@ def _method_note(result: Any) -> str:
 
 # ---------------------------------------------------------------------- event study
 def event_study(result: Any, *, ax: Axes | None = None, title: str | None = None,
-                footnote: str | None = None, level: float = 0.95, window: str | None = None) -> Axes:
+                footnote: str | None = None, level: float = 0.95, window: str | None = None,
+                onset_shift: int = 0) -> Axes:
     """Effect by time since training, with confidence intervals.
 
     Parameters
@@ -86,6 +87,11 @@ def event_study(result: Any, *, ax: Axes | None = None, title: str | None = None
     window : str, optional
         The data window for the footnote (e.g. ``il.plot.data_window(panel)``) when the result's spec
         records none.
+    onset_shift : int
+        For a result fitted on a roll-out re-dated to the start of anticipation (event time 0 is this many
+        periods before training, as :func:`impactlab.sensitivity` needs): the axis is shifted back so that
+        0 is training again, those periods are drawn as the anticipation window, and the default title
+        averages the points from training on (the result's own estimate would include them).
 
     Returns
     -------
@@ -99,11 +105,15 @@ def event_study(result: Any, *, ax: Axes | None = None, title: str | None = None
     frame = _frame_of(result, "event_study", ("event_time", "estimate", "std_error"), "elements")
     frame = frame.sort_values("event_time")
     crit = critical_value(level)
-    e = frame["event_time"].to_numpy(dtype="float64")
+    if isinstance(onset_shift, bool) or not isinstance(onset_shift, int) or onset_shift < 0:
+        raise ValueError(f"The 'onset_shift' parameter must be a whole number of periods >= 0. "
+                         f"Got {onset_shift!r} instead.")
+    e = frame["event_time"].to_numpy(dtype="float64") - onset_shift
     est = frame["estimate"].to_numpy(dtype="float64")
     half = crit * frame["std_error"].to_numpy(dtype="float64")
     spec = getattr(result, "spec", None)
     ant = int(spec.get("anticipation", 0) or 0) if isinstance(spec, Mapping) else 0
+    ant = max(ant, onset_shift)
     with deck_theme():
         fig, ax, new = figure_axes(ax)
         groups = ((e < -ant, "pre", "Before training (placebo)"),
@@ -124,7 +134,7 @@ def event_study(result: Any, *, ax: Axes | None = None, title: str | None = None
         ax.legend(loc="upper left")
         post = e >= 0
         if title is None:
-            if hasattr(result, "estimate") and hasattr(result, "conf_int"):
+            if hasattr(result, "estimate") and hasattr(result, "conf_int") and not onset_shift:
                 avg = float(result.estimate)
                 lo, hi = result.conf_int(level)
                 title = (f"After training the effect averages {fmt_number(avg)} per period "
