@@ -26,6 +26,28 @@ def _empty_dropped() -> pd.DataFrame:
     return pd.DataFrame({c: pd.Series(dtype="object") for c in DROPPED_COLUMNS})
 
 
+def _factorize_sorted(values: pd.Series) -> tuple[np.ndarray, Any]:
+    """Integer codes of ``values`` in sorted order of the values (first appearance when they do not sort);
+    -1 for missing."""
+    try:
+        return pd.factorize(values, sort=True)
+    except TypeError:
+        return pd.factorize(values)
+
+
+def _duplicated(ucode: np.ndarray, tcode: np.ndarray, n_units: int, n_times: int) -> np.ndarray:
+    """Rows whose (unit, period) pair occurs more than once (every occurrence), from integer codes; rows
+    with a missing unit or period (code -1) are not counted."""
+    ok = (ucode >= 0) & (tcode >= 0)
+    key = ucode.astype("int64") * np.int64(max(n_times, 1)) + tcode
+    key = np.where(ok, key, -1)
+    if n_units * n_times <= 4 * len(key) + 1024:
+        counts = np.bincount(key[ok], minlength=n_units * n_times)
+        return ok & (counts[np.maximum(key, 0)] > 1)
+    _, inverse, counts = np.unique(key, return_inverse=True, return_counts=True)
+    return ok & (counts[inverse] > 1)
+
+
 @dataclass(frozen=True, repr=False, eq=False)
 class Panel:
     """A unit × period panel with a treatment cohort per unit.
@@ -132,13 +154,17 @@ class Panel:
                 n = int(df[c].isna().sum())
                 failures.append(Failure(None, c, f"{n} missing",
                                         "covariates may not be missing; impute or drop those rows first"))
-        if df[unit].isna().any():
-            for idx in df.index[df[unit].isna()][:20]:
+        # Integer codes once: the duplicate and constant-cohort checks, the period positions and the sort
+        # all work on them instead of on the (possibly object) values.
+        ucode, uniq_units = _factorize_sorted(df[unit])
+        tcode, uniq_times = pd.factorize(df[time])
+        if (ucode < 0).any():
+            for idx in df.index[ucode < 0][:20]:
                 failures.append(Failure(idx, unit, None, "the unit id is missing"))
-        if df[time].isna().any():
-            for idx in df.index[df[time].isna()][:20]:
+        if (tcode < 0).any():
+            for idx in df.index[tcode < 0][:20]:
                 failures.append(Failure(idx, time, None, "the period is missing"))
-        dup = df.duplicated([unit, time], keep=False) & df[unit].notna() & df[time].notna()
+        dup = _duplicated(ucode, tcode, len(uniq_units), len(uniq_times))
         if dup.any():
             for idx in df.index[dup][:20]:
                 failures.append(Failure(idx, f"{unit}, {time}", (df.at[idx, unit], df.at[idx, time]),
@@ -147,22 +173,28 @@ class Panel:
             raise PanelError("Cannot build a panel:\n" + "\n".join(f"  - {f}" for f in failures))
 
         g_raw = df[cohort]
-        never = g_raw.isna()
+        never = g_raw.isna().to_numpy()
         if pd.api.types.is_numeric_dtype(g_raw):
-            never = never | (g_raw == 0)
-        # A unit's cohort must be constant: count distinct values including "never".
-        key = g_raw.where(~never, other=np.nan).astype("object").where(~never, "never")
-        varying = key.groupby(df[unit], sort=False).nunique()
-        if (varying > 1).any():
-            bad_units = list(varying.index[varying > 1][:10])
+            never = never | (g_raw == 0).to_numpy()
+        g_kept = g_raw.where(~never) if never.any() else g_raw
+        # A unit's cohort must be constant ("never" included): compare each row's code with one of its
+        # unit's codes.
+        gcode, g_uniq = pd.factorize(g_kept)
+        per_unit = np.empty(len(uniq_units), dtype=gcode.dtype)
+        per_unit[ucode] = gcode
+        changing = gcode != per_unit[ucode]
+        if changing.any():
+            bad_codes = pd.unique(ucode[changing])[:10]
+            bad_units = [uniq_units[c] for c in bad_codes]
             raise PanelError(
                 f"The cohort column {cohort!r} changes within units {bad_units}; it must hold one value per "
                 "unit (the period of first treatment, 0 or missing for never treated)."
             )
 
-        keep = y.notna()
+        keep = y.notna().to_numpy()
         dropped = _empty_dropped()
-        if (~keep).any():
+        rows = None
+        if not keep.all():
             idx = df.index[~keep]
             dropped = pd.DataFrame({
                 "unit": df.loc[idx, unit].to_numpy(),
@@ -170,49 +202,59 @@ class Panel:
                 "reason": f"outcome {outcome!r} is missing",
                 "source_row": idx.to_numpy(),
             })
-
-        sub = df.loc[keep]
-        long = pd.DataFrame({
-            # .array keeps extension types (periods, strings) unboxed: no per-value Python objects
-            "unit": sub[unit].array,
-            "time": sub[time].array,
-            "outcome": y[keep].to_numpy(dtype="float64"),
-            "cohort": sub[cohort].where(~never[keep]).array,
-        })
-        if cluster:
-            long["cluster"] = sub[cluster].to_numpy()
-        for c in covariates:
-            long[c] = sub[c].to_numpy(dtype="float64")
-        return cls._from_long(long, unit=unit, time=time, outcome=outcome, cohort=cohort,
-                              covariates=covariates, cluster=cluster, dropped=dropped, truth=truth)
-
-    @classmethod
-    def _from_long(cls, long: pd.DataFrame, *, unit: str, time: str, outcome: str, cohort: str,
-                   covariates: tuple[str, ...], cluster: str | None, dropped: pd.DataFrame,
-                   truth: Any = None, meta: dict[str, Any] | None = None) -> Panel:
-        """Finish a panel from a frame with columns unit, time, outcome, cohort (+ cluster, covariates)."""
-        if long.empty:
+            rows = np.flatnonzero(keep)
+        if rows is not None and rows.size == 0:
             raise PanelError("The panel has no rows with an outcome; nothing to analyse.")
-        period_index = pd.Index(pd.unique(long["time"])).sort_values()
+
+        # Periods in order, each row's position, and each cohort's first observed period on or after it.
+        period_index = pd.Index(uniq_times.take(np.unique(tcode if rows is None else tcode[rows])))
+        period_index = period_index.sort_values()
         periods = period_index.to_numpy()
-        long = long.copy()
-        long["period"] = period_index.get_indexer(long["time"]) + 1
-        g = long["cohort"]
-        treated = g.notna().to_numpy()
-        gp = np.zeros(len(long), dtype="int64")
-        if treated.any():
-            pos = period_index.searchsorted(pd.Index(g[treated].to_numpy()), side="left") + 1
+        pos_of_code = np.zeros(len(uniq_times), dtype="int64")
+        present = period_index.get_indexer(pd.Index(uniq_times))
+        pos_of_code[present >= 0] = present[present >= 0] + 1
+        g_pos = np.zeros(len(g_uniq) + 1, dtype="int64")  # last entry: code -1 (never treated)
+        if len(g_uniq):
+            found = period_index.searchsorted(pd.Index(g_uniq), side="left") + 1
             # after the last observed period: not treated within the data
-            pos = np.where(pos > len(periods), 0, pos)
-            gp[treated] = pos
-        long["cohort_period"] = gp
-        if "cluster" not in long:
-            long["cluster"] = long["unit"]
-        cols = [c for c in LONG_COLUMNS] + list(covariates)
-        long = long[cols].sort_values(["unit", "period"], kind="mergesort").reset_index(drop=True)
+            g_pos[:-1] = np.where(found > len(periods), 0, found)
+
+        # Sort by unit, then period; skip the sort when the frame is already in that order.
+        uc = ucode if rows is None else ucode[rows]
+        period = pos_of_code[tcode if rows is None else tcode[rows]]
+        key = uc * np.int64(len(periods)) + (period - 1)
+        order = None if np.all(key[1:] > key[:-1]) else np.argsort(key, kind="stable")
+        if rows is None:
+            take = order
+        else:
+            take = rows if order is None else rows[order]
+
+        def col(values: Any) -> Any:
+            # a copy in every case: the panel must not share memory with the caller's frame
+            arr = values.array if isinstance(values, pd.Series) else values
+            return arr.copy() if take is None else arr.take(take)
+
+        def sorted_(values: np.ndarray) -> np.ndarray:
+            return values if order is None else values[order]
+
+        y_values = col(y.to_numpy(dtype="float64"))
+        unit_values = col(df[unit])
+        data: dict[str, Any] = {
+            # .array keeps extension types (periods, strings) unboxed: no per-value Python objects
+            "unit": unit_values,
+            "time": col(df[time]),
+            "period": sorted_(period),
+            "outcome": y_values,
+            "cohort": col(g_kept),
+            "cohort_period": g_pos[gcode if take is None else gcode[take]],
+            "cluster": col(df[cluster]) if cluster else unit_values,
+        }
+        for c in covariates:
+            data[c] = col(df[c].to_numpy(dtype="float64"))
+        long = pd.DataFrame(data, copy=False)
         return cls(_long=long, unit=unit, time=time, outcome=outcome, cohort=cohort,
                    covariates=tuple(covariates), cluster=cluster, periods=tuple(periods),
-                   dropped=dropped.reset_index(drop=True), truth=truth, meta=dict(meta or {}))
+                   dropped=dropped.reset_index(drop=True), truth=truth, meta={})
 
     # ------------------------------------------------------------------ views
     def long(self) -> pd.DataFrame:
