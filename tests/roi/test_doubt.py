@@ -57,7 +57,8 @@ def test_chart(fit) -> None:
     r = roi(fit.aggregate("simple"), value_per_unit=100, participants=200, horizon=12, costs=100_000)
     d = roi_sensitivity(r, fit)
     ax = il.plot.roi_sensitivity(d)
-    assert ax.get_title(loc="left").startswith("The ROI stays positive")
+    title = ax.get_title(loc="left")
+    assert title.startswith(f"ROI {r.roi_pct:.0f}% stays positive") and "breakdown" in title
     import matplotlib.pyplot as plt
 
     plt.close("all")

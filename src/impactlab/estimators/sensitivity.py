@@ -298,9 +298,10 @@ class _EventStudy:
     sigma: np.ndarray
     base: str
     simple_weights: np.ndarray | None
+    shift: int = 0  # anticipation periods: internal event time = reported event time + shift
 
 
-def _from_effect(res: EffectResult, base: str | None) -> tuple[pd.DataFrame, np.ndarray, str]:
+def _from_effect(res: EffectResult, base: str | None) -> tuple[pd.DataFrame, np.ndarray, str, int]:
     el = res.elements
     if el is None or "event_time" not in el or res.element_vcov is None:
         raise EstimationError(
@@ -309,15 +310,15 @@ def _from_effect(res: EffectResult, base: str | None) -> tuple[pd.DataFrame, np.
             f"Got a {res.method or 'result'} without event-time elements and element_vcov.")
     spec = dict(res.spec)
     ref = spec.get("ref", -1)
-    if ref != -1 or spec.get("anticipation", 0):
+    shift = int(spec.get("anticipation", 0) or 0)
+    if ref != -1:
         raise EstimationError(
-            f"sensitivity needs the reference period at event time -1 without anticipation; this result has "
-            f"ref={ref!r}, anticipation={spec.get('anticipation', 0)!r}. "
-            "Refit with ref=-1 and anticipation=0.")
+            f"sensitivity needs the reference period at event time -1 (or -1 - anticipation); this result "
+            f"has ref={ref!r}. Refit with ref=-1.")
     if base is None:
         base = "varying" if (spec.get("estimator") == "callaway_santanna"
                              and spec.get("base_period") == "varying") else "universal"
-    return el.reset_index(drop=True), np.asarray(res.element_vcov, dtype="float64"), base
+    return el.reset_index(drop=True), np.asarray(res.element_vcov, dtype="float64"), base, shift
 
 
 def _simple_weights(cs: Any, post_e: np.ndarray) -> np.ndarray:
@@ -339,16 +340,20 @@ def _prepare(result: Any, base: str | None, n_pre: int | None) -> _EventStudy:
     simple_w = None
     if hasattr(result, "att_gt") and hasattr(result, "aggregate"):
         dyn = result.aggregate("dynamic")
-        el, vc, base = _from_effect(dyn, base)
+        el, vc, base, shift = _from_effect(dyn, base)
         cs = result
     elif isinstance(result, EffectResult):
-        el, vc, base = _from_effect(result, base)
+        el, vc, base, shift = _from_effect(result, base)
         cs = None
     else:
         raise TypeError(f"sensitivity expects an impactlab result with event-time coefficients. "
                         f"Got {type(result).__name__} instead.")
     check_option("base_period", base, ("varying", "universal"))
-    e = el["event_time"].to_numpy(dtype="int64")
+    # With anticipation δ the design's reference period is −1−δ and event times −δ..−1 are measured like
+    # post periods (long differences from the reference; Callaway & Sant'Anna 2021, sec. 3.1). Shifting
+    # event times by δ gives the no-anticipation layout the restrictions are written for; the anticipation
+    # window then carries zero weight in every target (targets refer to event times >= 0).
+    e = el["event_time"].to_numpy(dtype="int64") + shift
     est = el["estimate"].to_numpy(dtype="float64")
     se = el["std_error"].to_numpy(dtype="float64")
     keep = ~((e == -1) & (base == "universal")) & np.isfinite(est)
@@ -401,13 +406,14 @@ def _prepare(result: Any, base: str | None, n_pre: int | None) -> _EventStudy:
         pre_e, est, vc = pre_e[drop:], est[sel], vc[np.ix_(sel, sel)]
     n_p = len(pre_e)
     if cs is not None:
-        simple_w = _simple_weights(cs, post_e)
+        simple_w = _simple_weights(cs, post_e - shift)
     return _EventStudy(pre_e=pre_e, beta_pre=est[:n_p], post_e=post_e, beta_post=est[n_p:], sigma=vc,
-                       base=base, simple_weights=simple_w)
+                       base=base, simple_weights=simple_w, shift=shift)
 
 
 def _weights(target: Any, es: _EventStudy, horizon: int | None) -> tuple[np.ndarray, str]:
-    post_e = es.post_e
+    post_e = es.post_e - es.shift          # reported event times; the anticipation window is < 0
+    after = (post_e >= 0).astype("float64")
     if isinstance(target, str):
         check_option("target", target, ("simple", "average", "cumulative"))
         if target == "simple":
@@ -417,19 +423,19 @@ def _weights(target: Any, es: _EventStudy, horizon: int | None) -> tuple[np.ndar
                                       "aggregate, or use target='average' or an event time.")
             return es.simple_weights, "simple ATT"
         if target == "average":
-            return np.full(len(post_e), 1 / len(post_e)), f"average effect, event times 0..{post_e[-1]}"
+            return after / after.sum(), f"average effect, event times 0..{post_e[-1]}"
         k = int(post_e[-1]) if horizon is None else horizon
         if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or not 0 <= k <= post_e[-1]:
             raise ValueError(f"The 'horizon' parameter must be an integer from 0 to {post_e[-1]} (the last "
                              f"post event time). Got {horizon!r} instead.")
-        return (post_e <= k).astype("float64"), f"cumulative effect, event times 0..{k}"
+        return after * (post_e <= k), f"cumulative effect, event times 0..{k}"
     if isinstance(target, (int, np.integer)) and not isinstance(target, bool):
-        if target not in post_e:
+        if target not in post_e or target < 0:
             raise ValueError(f"The 'target' event time must be one of the post event times "
                              f"{post_e.tolist()}. Got {target!r} instead.")
         return (post_e == target).astype("float64"), f"effect at event time {int(target)}"
     if isinstance(target, Mapping):
-        bad = [k for k in target if k not in post_e]
+        bad = [k for k in target if k not in post_e or k < 0]
         if bad:
             raise ValueError(f"target weights name event times {bad} that are not post event times "
                              f"{post_e.tolist()}.")
@@ -523,10 +529,11 @@ def sensitivity(result: Any, restriction: Restriction = "relative_magnitude", *,
                      "period -1.")
     return SensitivityResult(
         table=table, breakdown=breakdown, restriction=restriction, target=label,
-        weights=pd.Series(l_vec, index=pd.Index(es.post_e, name="event_time"), name="weight"),
+        weights=pd.Series(l_vec, index=pd.Index(es.post_e - es.shift, name="event_time"), name="weight"),
         estimate=theta, std_error=se, level=level,
         ci_method="identified set ± z·SE" if restriction == "relative_magnitude" else "FLCI",
-        pre_event_times=tuple(int(x) for x in es.pre_e), post_event_times=tuple(int(x) for x in es.post_e),
+        pre_event_times=tuple(int(x) - es.shift for x in es.pre_e),
+        post_event_times=tuple(int(x) - es.shift for x in es.post_e),
         notes=tuple(notes),
         spec={"restriction": restriction, "grid": ms.tolist(), "target": target, "horizon": horizon,
               "level": level, "base_period": es.base, "n_pre": n_pre})
