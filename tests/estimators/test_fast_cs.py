@@ -172,3 +172,39 @@ def test_trimmed_cells_keep_the_two_by_two_rules(method):
     _same_fit(fast_res, slow_res)
     trimmed = fast_res.excluded["reason"].str.contains("not finite|trimmed|overlap").any()
     assert trimmed == (method != "reg")
+
+
+def test_propensity_score_is_fitted_once_per_cell(monkeypatch):
+    import importlib
+
+    _cs_fit = importlib.import_module("impactlab.estimators._cs_fit")
+    drdid = importlib.import_module("impactlab.estimators.drdid")
+
+    rng = np.random.default_rng(8)
+    n, T = 300, 4
+    x = rng.normal(size=n)
+    g = np.where(rng.random(n) < 1 / (1 + np.exp(-x)), rng.choice([3, 4], size=n), 0)
+    df = pd.DataFrame({"id": np.repeat(np.arange(n), T), "t": np.tile(np.arange(1, T + 1), n),
+                       "g": np.repeat(g, T), "x": np.repeat(x, T)})
+    df["y"] = df["x"] * df["t"] + ((df["g"] > 0) & (df["t"] >= df["g"])) + rng.normal(size=n * T)
+    panel = il.Panel.from_frame(df, unit="id", time="t", outcome="y", cohort="g", covariates=["x"])
+    calls = []
+    original = drdid.logit_fit
+
+    def counting(*args, **kwargs):
+        calls.append(1)
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(_cs_fit, "logit_fit", counting)
+    monkeypatch.setattr(drdid, "logit_fit", counting)
+    res = _wired(panel, covariates=["x"])
+    assert len(calls) == len(res.att_gt) == 2 * (T - 1)
+    # the reused fit gives the numbers of a fresh fit: DR 2×2 of cohort 3 at period 3 by drdid directly
+    wide = panel.long().pivot(index="unit", columns="period", values="outcome")
+    gp = panel.long().groupby("unit")["cohort_period"].first()
+    sel = (gp == 3) | (gp == 0)
+    monkeypatch.undo()
+    direct = drdid.dr_did_panel(wide.loc[sel, 3].to_numpy(), wide.loc[sel, 2].to_numpy(),
+                                (gp[sel] == 3).to_numpy(float), np.column_stack([np.ones(sel.sum()), x[sel]]))
+    got = res.att_gt.query("cohort == 3 and time == 3")["estimate"].iloc[0]
+    assert got == pytest.approx(direct.att, rel=1e-12)

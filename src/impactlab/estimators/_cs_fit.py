@@ -316,8 +316,10 @@ def _cell_2x2(data: CsData, method: str, treated: np.ndarray, ctrl: np.ndarray, 
         if data.xs is not None:
             x = np.column_stack([np.ones(int(sel.sum())), data.xs[sel, min(base, cur) - 1, :]])
         w = None if data.weights is None else data.weights[sel]
-        _overlap(method, x, d, w, int(treated.sum()), int(ctrl.sum()))
-        fit = PANEL_ESTIMATORS[method](data.y[sel, cur - 1], data.y[sel, base - 1], d, x, w)  # type: ignore[index]
+        fitted = _overlap(method, x, d, w, int(treated.sum()), int(ctrl.sum()))
+        kw = {"pscore": fitted} if fitted is not None else {}  # the logit is fitted once per cell
+        fit = PANEL_ESTIMATORS[method](data.y[sel, cur - 1], data.y[sel, base - 1], d, x, w,  # type: ignore[index]
+                                       **kw)
         psi = np.zeros(n)
         psi[sel] = fit.influence * (n / sel.sum())
         return fit.att, psi, fit.n_trimmed
@@ -338,12 +340,19 @@ def _cell_2x2(data: CsData, method: str, treated: np.ndarray, ctrl: np.ndarray, 
 
 
 def _overlap(method: str, x: np.ndarray | None, d: np.ndarray, w: np.ndarray | None, n_t: int, n_c: int
-             ) -> None:
+             ) -> tuple[np.ndarray, bool] | None:
+    """R ``did``'s overlap check before a DR or IPW cell; returns the logit fit (fitted probabilities,
+    converged) so that the 2×2 estimator does not fit it again, or ``None`` without covariates."""
     if method not in ("dr", "ipw"):
-        return
-    ps = logit_fit(x, d, w)[1] if x is not None else np.full(1, n_t / (n_t + n_c))
+        return None
+    if x is None:
+        if n_t / (n_t + n_c) >= OVERLAP_MAX:
+            raise EstimationError("overlap condition violated (a propensity score reaches 0.999)")
+        return None
+    _, ps, converged = logit_fit(x, d, w)
     if ps.max() >= OVERLAP_MAX:
         raise EstimationError("overlap condition violated (a propensity score reaches 0.999)")
+    return ps, converged
 
 
 def estimate_cells(data: CsData, *, control: str, method: str, base_period: str, anticipation: int,

@@ -241,9 +241,9 @@ def reg_did_panel(y1: np.ndarray, y0: np.ndarray, d: np.ndarray, covariates: np.
     return DidFit(float(eta_t - eta_c), inf_t - inf_c)
 
 
-def _pscore(x: np.ndarray, d: np.ndarray, w: np.ndarray, trim_level: float
-            ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    _, ps, converged = logit_fit(x, d, w)
+def _pscore(x: np.ndarray, d: np.ndarray, w: np.ndarray, trim_level: float,
+            fitted: tuple[np.ndarray, bool] | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    ps, converged = fitted if fitted is not None else logit_fit(x, d, w)[1:]
     if not converged:
         raise EstimationError("The propensity-score logit did not converge (perfect separation of treated "
                               "and comparison units by the covariates?).")
@@ -259,11 +259,14 @@ def _pscore(x: np.ndarray, d: np.ndarray, w: np.ndarray, trim_level: float
 
 
 def ipw_did_panel(y1: np.ndarray, y0: np.ndarray, d: np.ndarray, covariates: np.ndarray | None = None,
-                  weights: np.ndarray | None = None, *, trim_level: float = TRIM_LEVEL) -> DidFit:
+                  weights: np.ndarray | None = None, *, trim_level: float = TRIM_LEVEL,
+                  pscore: tuple[np.ndarray, bool] | None = None) -> DidFit:
     """Normalised inverse-probability-weighted DiD for panel data (Abadie 2005; Sant'Anna & Zhao 2020).
 
     Parameters are those of :func:`reg_did_panel`; ``trim_level`` gives zero weight to comparison units with
-    a propensity score at or above it.
+    a propensity score at or above it; ``pscore``, the fitted probabilities and convergence flag of
+    :func:`logit_fit` on the same design (any positive rescaling of the weights gives the same fit), saves
+    refitting it when the caller already has.
 
     Returns
     -------
@@ -276,7 +279,7 @@ def ipw_did_panel(y1: np.ndarray, y0: np.ndarray, d: np.ndarray, covariates: np.
     """
     dy, d, x, w = _prepare(y1, y0, d, covariates, weights)
     n = d.size
-    ps, trim, info = _pscore(x, d, w, trim_level)
+    ps, trim, info = _pscore(x, d, w, trim_level, pscore)
     w_t = trim * w * d
     w_c = trim * w * ps * (1 - d) / (1 - ps)
     att_t = w_t * dy
@@ -292,7 +295,8 @@ def ipw_did_panel(y1: np.ndarray, y0: np.ndarray, d: np.ndarray, covariates: np.
 
 
 def dr_did_panel(y1: np.ndarray, y0: np.ndarray, d: np.ndarray, covariates: np.ndarray | None = None,
-                 weights: np.ndarray | None = None, *, trim_level: float = TRIM_LEVEL) -> DidFit:
+                 weights: np.ndarray | None = None, *, trim_level: float = TRIM_LEVEL,
+                 pscore: tuple[np.ndarray, bool] | None = None) -> DidFit:
     """Locally efficient doubly robust DiD for panel data (Sant'Anna & Zhao 2020, eq. 3.1).
 
     A logit propensity score and a linear regression of the comparison units' outcome change; consistent
@@ -309,7 +313,7 @@ def dr_did_panel(y1: np.ndarray, y0: np.ndarray, d: np.ndarray, covariates: np.n
     """
     dy, d, x, w = _prepare(y1, y0, d, covariates, weights)
     n = d.size
-    ps, trim, info = _pscore(x, d, w, trim_level)
+    ps, trim, info = _pscore(x, d, w, trim_level, pscore)
     beta = _wls_controls(x, dy, w, d)
     resid = dy - x @ beta
     w_t = trim * w * d
