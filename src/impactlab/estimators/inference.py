@@ -85,7 +85,7 @@ def check_full_rank(X: np.ndarray, names: Sequence[str]) -> None:
 
 def ols(X: np.ndarray, y: np.ndarray, *, names: Sequence[str], vcov: str = "cluster",
         clusters: np.ndarray | None = None, absorbed: int = 0,
-        absorbed_leverage: np.ndarray | None = None) -> OLSFit:
+        absorbed_leverage: np.ndarray | None = None, cluster_codes: np.ndarray | None = None) -> OLSFit:
     """Fit ``y = X b + u`` by least squares and compute the chosen covariance of ``b``.
 
     Parameters
@@ -104,6 +104,9 @@ def ols(X: np.ndarray, y: np.ndarray, *, names: Sequence[str], vcov: str = "clus
         Leverage of each observation in the absorbed fixed effects alone (e.g. ``1 / n_t`` for period
         effects). The leverage in the full model is this plus the leverage of the demeaned ``X``
         (the two column spaces are orthogonal). Used by ``hc2`` and ``hc3`` only.
+    cluster_codes : ndarray of int, optional
+        Instead of ``clusters``: dense integer cluster codes ``0 .. G-1`` (every code present), which
+        spares sorting the labels.
     """
     check_option("vcov", vcov, VCOV_OPTIONS)
     X = np.asarray(X, dtype="float64")
@@ -145,14 +148,19 @@ def ols(X: np.ndarray, y: np.ndarray, *, names: Sequence[str], vcov: str = "clus
         cov = factor * bread @ meat @ bread
         df = float(n - big_k)
     else:
-        if clusters is None:
+        if cluster_codes is not None:
+            codes = np.asarray(cluster_codes, dtype="intp")
+            n_clusters = int(codes.max()) + 1 if codes.size else 0
+        elif clusters is None:
             raise ValueError("vcov='cluster' needs cluster labels.")
-        codes, uniq = _codes(clusters)
-        n_clusters = len(uniq)
+        else:
+            codes, uniq = _codes(clusters)
+            n_clusters = len(uniq)
         if n_clusters < 2:
             raise EstimationError("Cluster-robust standard errors need at least 2 clusters; got 1.")
-        scores = np.zeros((n_clusters, k))
-        np.add.at(scores, codes, X * resid[:, None])
+        # score sums per cluster, accumulated in row order (as np.add.at, much faster)
+        scores = np.column_stack([np.bincount(codes, weights=X[:, j] * resid, minlength=n_clusters)
+                                  for j in range(k)])
         meat = scores.T @ scores
         adj = n_clusters / (n_clusters - 1) * (n - 1) / (n - big_k)
         cov = adj * bread @ meat @ bread

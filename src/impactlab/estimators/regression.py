@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
+import pandas as pd
 
 from impactlab.errors import EstimationError, check_option
 from impactlab.estimators._common import check_panel, need_both_groups, resolve_covariates, treated_now
@@ -27,6 +28,26 @@ REGRESSION_VCOV = (*VCOV_OPTIONS, "wild")
 
 def _clusters(long, vcov: str):  # type: ignore[no-untyped-def]
     return long["cluster"].to_numpy() if vcov == "cluster" else None
+
+
+def _balanced_units(long: pd.DataFrame, n_periods: int) -> int | None:
+    """Number of units when the long frame (sorted by unit and period) is a full units × periods grid,
+    else ``None``.
+
+    Each unit's rows are contiguous, so the grid holds when every block of ``n_periods`` rows is one unit
+    observed in periods 1..T and neighbouring blocks are different units.
+    """
+    n = len(long)
+    if n_periods == 0 or n % n_periods:
+        return None
+    per = long["period"].to_numpy().reshape(-1, n_periods)
+    if not (per == np.arange(1, n_periods + 1)).all():
+        return None
+    units = long["unit"].to_numpy().reshape(-1, n_periods)
+    first = units[:, 0]
+    if not (units == first[:, None]).all() or (first[1:] == first[:-1]).any():
+        return None
+    return len(first)
 
 
 def _wild(panel: Panel, estimator: str, covariates: Sequence[str] | None, wild: dict[str, Any] | None,
@@ -121,15 +142,36 @@ def twfe(panel: Panel, covariates: Sequence[str] | None = None, *, vcov: str = "
     if vcov == "wild":
         return _wild(panel, "twfe", covariates, wild)
     covs = resolve_covariates(panel, covariates)
-    long = panel.long()
+    long = panel._long  # read only: no copy of the long frame
     d = treated_now(long)
     need_both_groups(d, "twfe")
     names = ["trained", *covs]
     raw = np.column_stack([long["outcome"].to_numpy(), d, *(long[c].to_numpy(dtype="float64") for c in covs)])
-    Z = demean(raw, [long["unit"].to_numpy(), long["period"].to_numpy()])
-    n_units, n_periods = panel.n_units, panel.n_periods
+    n_periods = panel.n_periods
+    grid = _balanced_units(long, n_periods)
+    codes = None
+    if grid is not None:
+        # balanced: one sweep of unit then period means on the units × periods reshape is the exact
+        # within transformation (Wooldridge 2010, §10.5), no grouping of labels
+        n_units = grid
+        Z = raw.reshape(n_units, n_periods, -1)
+        Z = Z - Z.mean(axis=1, keepdims=True)
+        Z -= Z.mean(axis=0, keepdims=True)
+        Z = Z.reshape(len(raw), -1)
+        del raw
+        if vcov == "cluster":
+            if panel.cluster is None:
+                codes, nested = np.repeat(np.arange(n_units), n_periods), True
+            else:
+                codes = pd.factorize(long["cluster"])[0]
+                by_unit = codes.reshape(n_units, n_periods)
+                nested = bool((by_unit == by_unit[:, :1]).all())
+    else:
+        Z = demean(raw, [long["unit"].to_numpy(), long["period"].to_numpy()])
+        n_units = panel.n_units
+        if vcov == "cluster":
+            nested = long.groupby("unit")["cluster"].nunique().max() == 1
     if vcov == "cluster":
-        nested = long.groupby("unit")["cluster"].nunique().max() == 1
         # unit effects nested in the clusters count as one parameter (the absorbed constant), as in
         # fixest's fixef.K="nested" and reghdfe; the period effects add T - 1
         absorbed = n_periods + (0 if nested else n_units - 1)
@@ -143,9 +185,11 @@ def twfe(panel: Panel, covariates: Sequence[str] | None = None, *, vcov: str = "
                 "closed form otherwise); this one is unbalanced. Use vcov='hc1' or 'cluster'.")
         fe_leverage = np.full(len(long), 1 / n_periods + 1 / n_units - 1 / (n_units * n_periods))
     if vcov == "cluster":
-        design_warnings(long, "twfe", clustered=True, cohorts=False, stacklevel=3)
-    fit = ols(Z[:, 1:], Z[:, 0], names=names, vcov=vcov, clusters=_clusters(long, vcov), absorbed=absorbed,
-              absorbed_leverage=fe_leverage)
+        # the cluster count is a per-unit matter when units are nested: one row per unit suffices
+        rows = long.iloc[::n_periods] if grid is not None and nested else long
+        design_warnings(rows, "twfe", clustered=True, cohorts=False, stacklevel=3)
+    fit = ols(Z[:, 1:], Z[:, 0], names=names, vcov=vcov, absorbed=absorbed, absorbed_leverage=fe_leverage,
+              **({"cluster_codes": codes} if codes is not None else {"clusters": _clusters(long, vcov)}))
     notes = [("Biased when training is rolled out in waves and its effect changes over time "
              "(Goodman-Bacon 2021); compare with Callaway–Sant'Anna.")]
     return EffectResult(
