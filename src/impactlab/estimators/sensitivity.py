@@ -435,7 +435,7 @@ def _weights(target: Any, es: _EventStudy, horizon: int | None) -> tuple[np.ndar
                              f"{post_e.tolist()}. Got {target!r} instead.")
         return (post_e == target).astype("float64"), f"effect at event time {int(target)}"
     if isinstance(target, Mapping):
-        bad = [k for k in target if k not in post_e or k < 0]
+        bad = [k for k in target if k not in post_e or (k < 0 and target[k] != 0)]
         if bad:
             raise ValueError(f"target weights name event times {bad} that are not post event times "
                              f"{post_e.tolist()}.")
@@ -457,7 +457,8 @@ def sensitivity(result: Any, restriction: Restriction = "relative_magnitude", *,
     result : CallawaySantAnnaResult or EffectResult
         A Callaway–Sant'Anna fit (its dynamic aggregation is used, and ``target="simple"`` is available),
         or an event-study result with ``event_time`` elements and ``element_vcov`` (e.g.
-        ``cs.aggregate("dynamic")`` or ``il.event_study(...)``) with reference period −1.
+        ``cs.aggregate("dynamic")`` or ``il.event_study(...)``) with reference period −1 (−1 − anticipation
+        for a fit with anticipation, whose anticipation window then carries zero weight in every target).
     restriction : {"relative_magnitude", "smoothness"}
         ``Δ^RM(M̄)`` or ``Δ^SD(M)``; see the module notes for the intervals used.
     grid : sequence of float, optional

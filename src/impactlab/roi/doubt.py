@@ -108,7 +108,7 @@ def roi_sensitivity(r: Any, fit: Any, *, restriction: Restriction = "relative_ma
         From :func:`impactlab.roi`; its value per unit, participants, stream and point cost are kept.
     fit : CallawaySantAnnaResult or event-study result
         What :func:`impactlab.sensitivity` accepts (the fit behind ``r``'s effect), with reference period
-        -1 and no anticipation.
+        -1 (or -1 - anticipation for fits with anticipation).
     restriction : {"relative_magnitude", "smoothness"}
         ``smoothness`` solves a fixed-length interval per ``M`` and takes seconds per value.
     target : "simple", "average", "cumulative", int, mapping or ExposureEffect
