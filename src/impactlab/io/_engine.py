@@ -24,7 +24,7 @@ from impactlab.io.identity import Crosswalk
 from impactlab.io.numbers import NUMBER_HELP, parse_numbers
 from impactlab.io.sources import RawSource
 from impactlab.io.table import REJECTED_COLUMNS, Table
-from impactlab.io.values import as_clean_text, as_id, as_text, missing_mask
+from impactlab.io.values import as_clean_text, as_id, as_text, map_values, missing_mask, text_values
 from impactlab.schemas.contract import validate
 from impactlab.schemas.tables import ColumnSpec, TableSchema
 from impactlab.schemas.vocab import STATUSES, TRAINED_STATUSES, normalise_key, normalise_status
@@ -65,6 +65,57 @@ def _texts(values: pd.Series, bad: np.ndarray) -> list[tuple[int, str]]:
     return [(int(i), as_text(raw[i])) for i in np.flatnonzero(bad)]
 
 
+def _present(values: np.ndarray) -> np.ndarray:
+    return np.not_equal(values, None)
+
+
+def _absent(values: np.ndarray) -> np.ndarray:
+    return np.equal(values, None)
+
+
+def _per_distinct(text: np.ndarray, fn: Callable[[str], Any]) -> np.ndarray:
+    """``fn`` of each non-None text (called once per distinct text); None stays None."""
+    return map_values(pd.Series(text, dtype=object), fn)
+
+
+def _statuses(text: np.ndarray, header: str, ctx: Context) -> tuple[np.ndarray, list[Problem]]:
+    """Canonical statuses of cleaned status texts, and the problems (unknown status, credit conflict)."""
+    allowed = ", ".join(STATUSES)
+    status = _per_distinct(text, lambda t: normalise_status(t, ctx.status_map))
+    problems: list[Problem] = []
+    if ctx.credit is not None:
+        for i in np.flatnonzero(_present(text)):
+            credit, st = ctx.credit[i], status[i]
+            if credit is True:
+                status[i] = "exempt" if st == "exempt" else "completed"
+            elif credit is False:
+                if st in TRAINED_STATUSES:
+                    problems.append(
+                        (
+                            int(i),
+                            header,
+                            text[i],
+                            f"status {text[i]!r} reads as {st!r} but the row's credit flag says no credit "
+                            "was given; the flag decides (fix the flag or the status map)",
+                            "status",
+                        )
+                    )
+                status[i] = "unknown" if st is None else st
+    problems += [
+        (
+            int(i),
+            header,
+            text[i],
+            f"unknown status {text[i]!r}; canonical statuses are {allowed}. Map it with "
+            f"status_map={{{text[i]!r}: '<canonical status>'}} (recognised raw strings: "
+            "impactlab.schemas.DEFAULT_STATUS_MAP)",
+            "status",
+        )
+        for i in np.flatnonzero(_present(text) & _absent(status))
+    ]
+    return status, problems
+
+
 def parse_column(
     spec: ColumnSpec, values: pd.Series, header: str, ctx: Context, period_parser: PeriodParser | None = None
 ) -> tuple[pd.Series, list[Problem]]:
@@ -82,64 +133,30 @@ def parse_column(
             )
             for i in np.flatnonzero(missing)
         ]
-    raw = values.to_numpy(dtype=object)
     kind = spec.kind
     if kind in ("id", "text", "status", "category"):
         conv = as_id if kind == "id" else as_clean_text
-        text = [None if m else conv(v) for v, m in zip(raw, missing, strict=True)]
+        text = map_values(values, conv)
+        text[missing] = None
         if kind == "status":
-            out: list[Any] = []
-            allowed = ", ".join(STATUSES)
-            for i, t in enumerate(text):
-                st = None if t is None else normalise_status(t, ctx.status_map)
-                credit = None if ctx.credit is None or t is None else ctx.credit[i]
-                if credit is True:
-                    st = "exempt" if st == "exempt" else "completed"
-                elif credit is False:
-                    if st in TRAINED_STATUSES:
-                        problems.append(
-                            (
-                                i,
-                                header,
-                                t,
-                                f"status {t!r} reads as {st!r} but the row's credit flag says no credit was "
-                                "given; the flag decides (fix the flag or the status map)",
-                                "status",
-                            )
-                        )
-                    st = "unknown" if st is None else st
-                if t is not None and st is None:
-                    problems.append(
-                        (
-                            i,
-                            header,
-                            t,
-                            f"unknown status {t!r}; canonical statuses are {allowed}. Map it with "
-                            f"status_map={{{t!r}: '<canonical status>'}} (recognised raw strings: "
-                            "impactlab.schemas.DEFAULT_STATUS_MAP)",
-                            "status",
-                        )
-                    )
-                out.append(st)
-            text = out
+            text, found = _statuses(text, header, ctx)
+            problems += found
         elif kind == "category":
             cmap = ctx.category_maps.get(spec.name, {})
-            out = []
-            for i, t in enumerate(text):
-                c = None if t is None else cmap.get(normalise_key(t))
-                if t is not None and c is None:
-                    problems.append(
-                        (
-                            i,
-                            header,
-                            t,
-                            f"{t!r} is not a known {spec.name}; allowed: "
-                            f"{', '.join(spec.allowed)} (common spellings are accepted)",
-                            "category",
-                        )
-                    )
-                out.append(c)
-            text = out
+            allowed = ", ".join(spec.allowed)
+            canon = _per_distinct(text, lambda t: cmap.get(normalise_key(t)))
+            problems += [
+                (
+                    int(i),
+                    header,
+                    text[i],
+                    f"{text[i]!r} is not a known {spec.name}; allowed: {allowed} (common spellings are "
+                    "accepted)",
+                    "category",
+                )
+                for i in np.flatnonzero(_present(text) & _absent(canon))
+            ]
+            text = canon
         return pd.Series(text, index=values.index, dtype="str"), problems
     if kind == "timestamp":
         parsed, bad = parse_timestamps(
@@ -278,7 +295,8 @@ def read(
     typed = pd.DataFrame(parsed, index=frame.index)
     if row_check is not None:
         problems += row_check(typed, frame, headers, ctx)
-    text = frame.map(as_text) if len(frame.columns) else frame
+    text = pd.DataFrame({c: text_values(frame[c]) for c in frame.columns}, index=frame.index, dtype=object)
+    text.columns = frame.columns
     problems += exact_duplicates(text, raw.rows)
     problems = _non_data(text, problems, {**NON_DATA_ROWS, **(non_data_rows or {})})
     failed = np.zeros(len(frame), dtype=bool)
@@ -314,8 +332,8 @@ def read(
     for raw_name, name in match.extras.items():
         col = frame[raw_name][keep].reset_index(drop=True)
         if col.dtype == object:
-            col = col.map(lambda v: None if as_text(v) == "" else v)
-            col = col.infer_objects()
+            blank = text[raw_name].to_numpy()[keep] == ""
+            col = pd.Series(np.where(blank, None, col.to_numpy()), dtype=object).infer_objects()
         out[name] = col
     if original_ids is not None:
         out["source_employee_id"] = original_ids[keep].reset_index(drop=True)

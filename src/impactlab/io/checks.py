@@ -13,7 +13,7 @@ import pandas as pd
 
 from impactlab.io._engine import Context, Problem
 from impactlab.io.dates import is_not_set
-from impactlab.io.values import as_text, missing_mask
+from impactlab.io.values import as_text, map_values, missing_mask
 from impactlab.schemas.vocab import TRAINED_STATUSES
 
 
@@ -133,7 +133,7 @@ def _completions_check(
     trained = typed["status"].isin(TRAINED_STATUSES).to_numpy()
     if "completed_at" in headers:
         raw = frame[headers["completed_at"]]
-        empty = missing_mask(raw) | np.fromiter((is_not_set(v) for v in raw), dtype=bool, count=len(raw))
+        empty = missing_mask(raw) | map_values(raw, is_not_set, null=False).astype(bool)
     else:
         empty = np.ones(len(typed), dtype=bool)
     col = _header(headers, "completed_at")

@@ -32,7 +32,7 @@ import numpy as np
 import pandas as pd
 
 from impactlab.errors import DataError, Failure
-from impactlab.io.values import is_missing_value
+from impactlab.io.values import is_missing_value, unique_codes
 
 ParseFn = Callable[["re.Match[str]", "bool | None"], pd.Timestamp]
 
@@ -212,6 +212,11 @@ DATE_FORMATS: list[DateFormat] = [
 ]
 
 
+#: The formats impactlab ships (the batch readers of :func:`parse_timestamps` assume them).
+_BUILTIN: tuple[DateFormat, ...] = tuple(DATE_FORMATS)
+_COMPACT = DATE_FORMATS[1].pattern
+
+
 def register_date_format(fmt: DateFormat, *, first: bool = False) -> None:
     """Add a date format to :data:`DATE_FORMATS` (at the front when ``first``, else at the end)."""
     if first:
@@ -307,7 +312,7 @@ def parse_timestamps(
     Parameters
     ----------
     values : Series
-        Strings, datetimes or a datetime64 column.
+        Strings, numbers, datetimes or a datetime64 column.
     tz : str
         Zone of naive values.
     dayfirst : bool or None
@@ -326,46 +331,152 @@ def parse_timestamps(
     ------
     DataError
         When the day/month order cannot be settled (see the module notes).
+
+    Notes
+    -----
+    Each distinct value is read once. Strict ISO 8601 texts and plain numbers are read a whole batch at a
+    time (:func:`pandas.to_datetime`, array arithmetic); whatever a batch cannot read goes through the
+    registry one value at a time, so the registry's rules decide every value.
     """
     n = len(values)
-    bad = np.zeros(n, dtype=bool)
     if pd.api.types.is_datetime64_any_dtype(values.dtype):
         s = values
+        bad = np.zeros(n, dtype=bool)
         if getattr(s.dt, "tz", None) is None:
             s = s.dt.tz_localize(tz, ambiguous="NaT", nonexistent="NaT")
             bad = (s.isna() & values.notna()).to_numpy()
         return s.dt.tz_convert("UTC").astype("datetime64[us, UTC]"), bad
-    raw = values.to_numpy(dtype=object)
-    texts = sorted(
-        {v.strip() for v in raw if isinstance(v, str) and not is_missing_value(v) and not is_not_set(v)}
-    )
-    order = settle_dayfirst(texts, dayfirst=dayfirst, column=column, source=source)
-    cache: dict[str, pd.Timestamp | None] = {}
-    for t in texts:
-        hit = _match(t)
-        try:
-            cache[t] = None if hit is None else _to_utc(hit[0].parse(hit[1], order), tz)
-        except (ValueError, OverflowError):
-            cache[t] = None
-    out: list[pd.Timestamp | None] = [None] * n
-    for i, v in enumerate(raw):
+    if pd.api.types.is_numeric_dtype(values.dtype) and not pd.api.types.is_bool_dtype(values.dtype):
+        x = values.to_numpy(dtype="float64", na_value=np.nan)
+        skip = np.isnan(x) | (x == 0)
+        stamps = numbers_to_utc(np.where(skip, np.nan, x), tz)
+        bad = ~skip & np.isnat(stamps)
+        return pd.Series(stamps, index=values.index, dtype="datetime64[us, UTC]"), bad
+    found = unique_codes(values)
+    if found is None:  # mixed types that hash alike (1, 1.0, True): one value at a time
+        distinct, codes = values.to_numpy(dtype=object), np.arange(n)
+    else:
+        distinct, codes = found
+    stamps, bad_d = _parse_distinct(distinct, tz=tz, dayfirst=dayfirst, column=column, source=source)
+    stamps = np.append(stamps, np.datetime64("NaT", "us"))  # code -1: a null, read as missing
+    bad_d = np.append(bad_d, False)
+    parsed = pd.Series(stamps[codes], index=values.index).dt.tz_localize("UTC")
+    return parsed.astype("datetime64[us, UTC]"), bad_d[codes]
+
+
+_NAT = np.datetime64("NaT", "us")
+#: Strict ISO 8601 (two-digit fields, ``T`` or space, a zone only after a time): read in batches.
+_STRICT_ISO = re.compile(
+    r"\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?(?P<zone>Z|[+-]\d{2}(?::?\d{2})?)?)?"
+)
+_PLAIN_NUMBER = re.compile(r"\d+(?:\.\d+)?")
+
+
+def numbers_to_utc(x: np.ndarray, tz: str) -> np.ndarray:
+    """:func:`number_to_timestamp` of a float array, in UTC (``datetime64[us]``, NaT for no date unit).
+
+    Excel serials are wall-clock times of ``tz`` (NaT when ambiguous or nonexistent there).
+    """
+    x = np.asarray(x, dtype="float64")
+    out = np.full(len(x), _NAT)
+    with np.errstate(invalid="ignore"):
+        excel = (x >= EXCEL_SERIALS[0]) & (x < EXCEL_SERIALS[1])
+        secs = (x >= EPOCH_SECONDS[0]) & (x < EPOCH_SECONDS[1])
+        millis = (x >= EPOCH_MILLISECONDS[0]) & (x < EPOCH_MILLISECONDS[1])
+    if excel.any():
+        wall = pd.DatetimeIndex(
+            _EXCEL_ORIGIN + pd.to_timedelta(np.round(x[excel] * 86_400_000), unit="ms")
+        ).round("s")
+        local = wall.tz_localize(tz, ambiguous="NaT", nonexistent="NaT").tz_convert("UTC")
+        out[excel] = local.tz_localize(None).to_numpy(dtype="datetime64[us]")
+    for mask, scale in ((secs, 1000.0), (millis, 1.0)):
+        if mask.any():
+            ms = np.round(x[mask] * scale).astype("int64")
+            out[mask] = ms.astype("datetime64[ms]").astype("datetime64[us]")
+    return out
+
+
+def _parse_distinct(
+    distinct: np.ndarray, *, tz: str, dayfirst: bool | None, column: str, source: str | None
+) -> tuple[np.ndarray, np.ndarray]:
+    """UTC ``datetime64[us]`` (NaT when missing or unreadable) and ``bad`` for each value of ``distinct``."""
+    m = len(distinct)
+    out = np.full(m, _NAT)
+    bad = np.zeros(m, dtype=bool)
+    texts: dict[str, list[int]] = {}
+    for i, v in enumerate(distinct):
         if is_missing_value(v) or is_not_set(v):
             continue
         if isinstance(v, str):
-            ts = cache[v.strip()]
-        elif isinstance(v, (int, float, np.integer, np.floating)) and not isinstance(v, (bool, np.bool_)):
-            num = number_to_timestamp(float(v))
-            ts = None if num is None else _to_utc(num, tz)
-        elif isinstance(v, (pd.Timestamp, dt.datetime, dt.date, np.datetime64)):
-            try:
+            texts.setdefault(v.strip(), []).append(i)
+            continue
+        ts: pd.Timestamp | None = None
+        try:
+            if isinstance(v, (int, float, np.integer, np.floating)) and not isinstance(v, (bool, np.bool_)):
+                num = number_to_timestamp(float(v))
+                ts = None if num is None else _to_utc(num, tz)
+            elif isinstance(v, (pd.Timestamp, dt.datetime, dt.date, np.datetime64)):
                 ts = _to_utc(pd.Timestamp(v), tz)
-            except (ValueError, OverflowError):
-                ts = None
-        else:
+        except (ValueError, OverflowError):
             ts = None
         if ts is None:
             bad[i] = True
         else:
-            out[i] = ts
-    parsed = pd.Series(pd.to_datetime(pd.Series(out, dtype=object), utc=True), index=values.index)
-    return parsed.astype("datetime64[us, UTC]"), bad
+            out[i] = ts.tz_localize(None).to_datetime64().astype("datetime64[us]")
+    read = _parse_texts(list(texts), tz=tz, dayfirst=dayfirst, column=column, source=source)
+    for where, stamp in zip(texts.values(), read, strict=True):
+        out[where] = stamp
+        bad[where] = np.isnat(stamp)
+    return out, bad
+
+
+def _builtin_registry() -> bool:
+    """The registry starts with the built-in formats (so a batch reads what the registry would read)."""
+    return len(DATE_FORMATS) >= len(_BUILTIN) and all(
+        a is b for a, b in zip(DATE_FORMATS, _BUILTIN, strict=False)
+    )
+
+
+def _parse_texts(
+    texts: list[str], *, tz: str, dayfirst: bool | None, column: str, source: str | None
+) -> np.ndarray:
+    """UTC ``datetime64[us]`` of distinct stripped texts, NaT where unreadable (see parse_timestamps)."""
+    out = np.full(len(texts), _NAT)
+    rest: list[int] = list(range(len(texts)))
+    if _builtin_registry() and texts:
+        naive: list[int] = []
+        aware: list[int] = []
+        numbers: list[int] = []
+        rest = []
+        for i, t in enumerate(texts):
+            iso = _STRICT_ISO.fullmatch(t)
+            if iso is not None:
+                (naive if iso.group("zone") is None else aware).append(i)
+            elif _PLAIN_NUMBER.fullmatch(t) and not _COMPACT.fullmatch(t):
+                numbers.append(i)
+            else:
+                rest.append(i)
+        for group, zoned in ((naive, False), (aware, True)):
+            if group:
+                got = pd.DatetimeIndex(
+                    pd.to_datetime([texts[i] for i in group], format="ISO8601", errors="coerce", utc=zoned)
+                )
+                if not zoned:
+                    got = got.tz_localize(tz, ambiguous="NaT", nonexistent="NaT")
+                out[group] = got.tz_convert("UTC").tz_localize(None).to_numpy(dtype="datetime64[us]")
+        if numbers:
+            out[numbers] = numbers_to_utc(np.array([texts[i] for i in numbers], dtype="float64"), tz)
+        # what a batch could not read goes through the registry (which may still read it, or reject it)
+        rest += [i for i in naive + aware + numbers if np.isnat(out[i])]
+    order = settle_dayfirst(
+        sorted(texts[i] for i in rest), dayfirst=dayfirst, column=column, source=source
+    )
+    for i in rest:
+        hit = _match(texts[i])
+        try:
+            ts = None if hit is None else _to_utc(hit[0].parse(hit[1], order), tz)
+        except (ValueError, OverflowError):
+            ts = None
+        if ts is not None:
+            out[i] = ts.tz_localize(None).to_datetime64().astype("datetime64[us]")
+    return out

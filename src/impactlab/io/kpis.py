@@ -19,7 +19,7 @@ from impactlab.io.presets import get_preset
 from impactlab.io.readers import Errors, Source, _context
 from impactlab.io.sources import load_source
 from impactlab.io.table import Table
-from impactlab.io.values import is_missing_value, missing_mask
+from impactlab.io.values import is_missing_value, missing_mask, unique_codes
 from impactlab.schemas.tables import COMPLETIONS, kpis_schema
 from impactlab.schemas.vocab import normalise_key
 
@@ -49,12 +49,15 @@ def parse_periods(values: pd.Series, ctx: Context, header: str) -> tuple[pd.Seri
     dtype = pd.PeriodDtype(freq)
     if isinstance(values.dtype, pd.PeriodDtype):
         return values.dt.asfreq(freq, how="start").astype(dtype), np.zeros(len(values), dtype=bool)
-    raw = values.to_numpy(dtype=object)
-    out: list[Any] = [pd.NaT] * len(raw)
-    bad = np.zeros(len(raw), dtype=bool)
+    found = unique_codes(values)
+    if found is None:  # mixed types that hash alike: one value at a time
+        distinct, codes = values.to_numpy(dtype=object), np.arange(len(values))
+    else:
+        distinct, codes = found
+    out: list[Any] = [pd.NaT] * (len(distinct) + 1)  # the last one: code -1, a null
+    bad = np.zeros(len(distinct) + 1, dtype=bool)
     pending: list[int] = []
-    cache: dict[str, pd.Period] = {}
-    for i, v in enumerate(raw):
+    for i, v in enumerate(distinct):
         if is_missing_value(v):
             continue
         if isinstance(v, pd.Period):
@@ -62,9 +65,6 @@ def parse_periods(values: pd.Series, ctx: Context, header: str) -> tuple[pd.Seri
             continue
         if isinstance(v, str):
             t = v.strip()
-            if t in cache:
-                out[i] = cache[t]
-                continue
             m = _YEAR_MONTH.fullmatch(t)
             q = _YEAR_QUARTER.fullmatch(t)
             base: pd.Period | None = None
@@ -73,21 +73,22 @@ def parse_periods(values: pd.Series, ctx: Context, header: str) -> tuple[pd.Seri
             elif q is not None:
                 base = pd.Period(f"{q.group(1)}Q{q.group(2)}", freq="Q")
             if base is not None:
-                cache[t] = out[i] = base.asfreq(freq, how="start")
+                out[i] = base.asfreq(freq, how="start")
                 continue
         pending.append(i)
     if pending:
-        sub = pd.Series([raw[i] for i in pending], dtype=object)
+        sub = pd.Series([distinct[i] for i in pending], dtype=object)
         ts, sub_bad = parse_timestamps(
             sub, tz=ctx.tz, dayfirst=ctx.dayfirst, column=header, source=ctx.source
         )
-        local = ts.dt.tz_convert(ctx.tz).dt.tz_localize(None)
+        local = ts.dt.tz_convert(ctx.tz).dt.tz_localize(None).dt.to_period(freq)
         for j, i in enumerate(pending):
             if sub_bad[j] or pd.isna(local.iloc[j]):
                 bad[i] = True
             else:
-                out[i] = local.iloc[j].to_period(freq)
-    return pd.Series(pd.array(out, dtype=dtype), index=values.index), bad
+                out[i] = local.iloc[j]
+    periods = pd.array(out, dtype=dtype)
+    return pd.Series(periods[codes], index=values.index), bad[codes]
 
 
 def _find(raw_columns: Sequence[str], names: Sequence[str], taken: set[str]) -> str | None:

@@ -17,7 +17,7 @@ import re
 import numpy as np
 import pandas as pd
 
-from impactlab.io.values import is_missing_value
+from impactlab.io.values import is_missing_value, map_values
 
 _SPACES = re.compile(r"[\s\u00a0\u202f']")
 _CURRENCY = re.compile(r"^[$€£¥]|[$€£¥]$")
@@ -74,24 +74,18 @@ def parse_numbers(values: pd.Series) -> tuple[pd.Series, np.ndarray]:
     if pd.api.types.is_numeric_dtype(values.dtype):
         return values.astype("float64"), np.zeros(len(values), dtype=bool)
     decimal_comma = uses_decimal_comma(values)
-    cache: dict[object, float | None] = {}
-    out = np.full(len(values), np.nan)
-    bad = np.zeros(len(values), dtype=bool)
-    for i, v in enumerate(values.to_numpy(dtype=object)):
+
+    def read(v: object) -> float | None:
+        """The number in one present value; ``None`` when it is not one (NaN for a missing one)."""
         if is_missing_value(v):
-            continue
+            return np.nan
         if isinstance(v, (bool, np.bool_)):
-            bad[i] = True
-            continue
+            return None
         if isinstance(v, (int, float, np.integer, np.floating)):
-            out[i] = float(v)
-            continue
-        key = str(v)
-        if key not in cache:
-            cache[key] = _to_float(key, decimal_comma)
-        f = cache[key]
-        if f is None:
-            bad[i] = True
-        else:
-            out[i] = f
-    return pd.Series(out, index=values.index, dtype="float64"), bad
+            return float(v)
+        return _to_float(str(v), decimal_comma)
+
+    got = map_values(values, read, null=np.nan)
+    bad = np.equal(got, None)
+    got[bad] = np.nan
+    return pd.Series(got.astype("float64"), index=values.index, dtype="float64"), bad

@@ -55,7 +55,7 @@ from impactlab.io.identity import read_ids
 from impactlab.io.presets import Preset, get_preset
 from impactlab.io.sources import load_source
 from impactlab.io.table import Table
-from impactlab.io.values import as_text
+from impactlab.io.values import as_text, map_values
 from impactlab.schemas.tables import (
     ASSESSMENTS,
     COMPLETIONS,
@@ -161,17 +161,17 @@ def _credit_flags(frame: pd.DataFrame, p: Preset) -> np.ndarray | None:
     col = next((keys[normalise_key(c)] for c in p.credit_columns if normalise_key(c) in keys), None)
     if col is None:
         return None
-    out = np.empty(len(frame), dtype=object)
-    for i, v in enumerate(frame[col].to_numpy(dtype=object)):
+    def flag(v: Any) -> bool | None:
         t = as_text(v).strip().lower()
-        out[i] = True if t in _TRUE else False if t in _FALSE else None
-    return out
+        return True if t in _TRUE else False if t in _FALSE else None
+
+    return map_values(frame[col], flag)
 
 
 def _status_raw(frame: pd.DataFrame, parsed: dict[str, pd.Series], headers: Mapping[str, str]) -> None:
     """Completions keep the raw status string (stripped) next to the canonical one."""
     if "status" in headers:
-        values = [as_text(v).strip() or None for v in frame[headers["status"]].to_numpy(dtype=object)]
+        values = map_values(frame[headers["status"]], lambda v: as_text(v).strip() or None)
         parsed["status_raw"] = pd.Series(values, index=frame.index, dtype="str")
 
 

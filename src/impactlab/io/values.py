@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -32,7 +33,7 @@ def missing_mask(s: pd.Series) -> np.ndarray:
     """Boolean array: which values of ``s`` are missing (see :func:`is_missing_value`)."""
     if pd.api.types.is_numeric_dtype(s.dtype) or pd.api.types.is_datetime64_any_dtype(s.dtype):
         return s.isna().to_numpy()
-    return np.fromiter((is_missing_value(v) for v in s.to_numpy(dtype=object)), dtype=bool, count=len(s))
+    return map_values(s, is_missing_value, null=True).astype(bool)
 
 
 def as_text(v: Any) -> str:
@@ -69,3 +70,59 @@ def as_id(v: Any) -> str:
 def as_clean_text(v: Any) -> str:
     """A text value with surrounding white space removed."""
     return str(v).strip()
+
+
+# ------------------------------------------------------------------------------------ whole-column helpers
+# Exports repeat their values (statuses, programmes, dates, ids): the column helpers below work on each
+# distinct value once and spread the answers back with integer codes, so the per-value rules above stay the
+# only rules while a column costs one hash pass plus one call per distinct value.
+
+
+def unique_codes(values: pd.Series) -> tuple[np.ndarray, np.ndarray] | None:
+    """``(uniques, codes)`` with ``values[i] == uniques[codes[i]]``, or ``None`` when unsafe.
+
+    ``codes`` is -1 where the value is a null (None, NaN, NaT, pd.NA), which every helper reads as missing.
+    ``None`` is returned for object columns mixing types that hash alike (``1``, ``1.0``, ``True``, which
+    the per-value rules tell apart): callers then fall back to one call per value.
+    """
+    dtype = values.dtype
+    if pd.api.types.is_object_dtype(dtype) or isinstance(dtype, pd.StringDtype):
+        arr = values.to_numpy(dtype=object)
+        if pd.api.types.infer_dtype(arr, skipna=True) not in ("string", "empty"):
+            return None
+        codes, uniques = pd.factorize(arr, use_na_sentinel=True)
+        return np.asarray(uniques, dtype=object), codes
+    codes, uniques = pd.factorize(values, use_na_sentinel=True)
+    return np.asarray(uniques, dtype=object), codes
+
+
+def map_values(values: pd.Series, fn: Callable[[Any], Any], *, null: Any = None) -> np.ndarray:
+    """``fn`` of every value of ``values`` as an object array, ``fn`` called once per distinct value.
+
+    Nulls (None, NaN, NaT, pd.NA) give ``null`` without calling ``fn``.
+    """
+    found = unique_codes(values)
+    if found is None:
+        raw = values.to_numpy(dtype=object)
+        out = np.empty(len(raw), dtype=object)
+        out[:] = [null if _is_null(v) else fn(v) for v in raw]
+        return out
+    uniques, codes = found
+    mapped = np.empty(len(uniques) + 1, dtype=object)
+    mapped[:-1] = [fn(u) for u in uniques]
+    mapped[-1] = null
+    return mapped[codes]
+
+
+def _is_null(v: Any) -> bool:
+    if v is None or v is pd.NA or v is pd.NaT:
+        return True
+    try:
+        return bool(pd.isna(v)) if np.ndim(v) == 0 else False
+    except (TypeError, ValueError):
+        return False
+
+
+def text_values(values: pd.Series) -> np.ndarray:
+    """:func:`as_text` of every value (an object array of str)."""
+    return map_values(values, as_text, null="")
