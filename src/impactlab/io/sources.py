@@ -220,6 +220,11 @@ def read_csv_source(path: Path, *, delimiter: str | None = None) -> RawSource:
     text, encoding = decode(path.read_bytes())
     if delimiter is None:
         delimiter = "\t" if path.suffix.lower() == ".tsv" else sniff_delimiter(text)
+    name = {",": "comma", ";": "semicolon", "\t": "tab", "|": "pipe"}.get(delimiter, repr(delimiter))
+    notes = (f"encoding {encoding}", f"{name}-delimited")
+    fast = _read_plain_csv(text, delimiter, str(path), notes)
+    if fast is not None:
+        return fast
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
     records: list[tuple[int, list[Any]]] = []
     start = 1
@@ -227,8 +232,65 @@ def read_csv_source(path: Path, *, delimiter: str | None = None) -> RawSource:
         if records or any(v.strip() for v in rec):
             records.append((start, rec))
         start = reader.line_num + 1
-    name = {",": "comma", ";": "semicolon", "\t": "tab", "|": "pipe"}.get(delimiter, repr(delimiter))
-    return _from_records(records, str(path), (f"encoding {encoding}", f"{name}-delimited"))
+    return _from_records(records, str(path), notes)
+
+
+def _read_plain_csv(text: str, delimiter: str, source: str, notes: tuple[str, ...]) -> RawSource | None:
+    """Read a CSV text without quotes through pandas' C parser; ``None`` when it needs the careful reader.
+
+    Without a quote character every record is one line, so the line numbers, blank records and the width
+    of every record are known from the lines themselves; any record whose width differs from the header's
+    (rejected as malformed by the careful reader), a lone carriage return or a NUL sends the text to
+    :func:`read_csv_source`'s record-by-record reader, which gives the same table. The C parser keeps one
+    string object per distinct value of a column, which is what makes this path lean in memory.
+    """
+    if '"' in text or "\x00" in text or text.count("\r") != text.count("\r\n"):
+        return None
+    lines = text.split("\n")
+    if lines and lines[-1] == "":
+        lines.pop()
+    first = next((i for i, ln in enumerate(lines) if ln.strip()), None)
+    if first is None:
+        return None
+    head = [
+        (i + 1, next(csv.reader([lines[i].rstrip("\r")], delimiter=delimiter), []))
+        for i in range(first, min(len(lines), first + HEADER_SEARCH))
+    ]
+    at = find_header(head)
+    header_line = head[at][0]
+    header = _unique_headers(head[at][1])
+    width = len(header)
+    body = lines[header_line:]
+    if any(ln.count(delimiter) != width - 1 for ln in body if ln.strip()):
+        return None
+    if not body:
+        return None
+    frame = pd.read_csv(
+        io.StringIO(text),
+        sep=delimiter,
+        header=None,
+        names=header,
+        skiprows=header_line,
+        dtype=object,
+        na_filter=False,
+        skip_blank_lines=False,
+        quoting=csv.QUOTE_NONE,
+        index_col=False,
+        engine="c",
+    )
+    if len(frame) != len(body):
+        return None
+    blank = np.ones(len(frame), dtype=bool)
+    for c in frame.columns:
+        col = frame[c]
+        blank &= (col.isna() | (col.astype(object).fillna("").str.strip() == "")).to_numpy(dtype=bool)
+    rows = np.arange(header_line + 1, header_line + 1 + len(frame), dtype=np.int64)[~blank]
+    frame = frame.loc[~blank].reset_index(drop=True).astype(object)
+    if at:
+        notes = notes + (
+            f"header found on line {header_line}; {at} line(s) above it skipped (title or filter block)",
+        )
+    return RawSource(frame, rows, source, [], notes)
 
 
 HeaderTest = Callable[[list[str]], bool]
