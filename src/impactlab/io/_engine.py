@@ -359,10 +359,11 @@ def _non_data(text: pd.DataFrame, problems: list[Problem], labels: Mapping[str, 
     found: dict[int, str] = {}
     near = "|".join(r"\W*".join(map(re.escape, k.split())) for k in labels)
     for col in text.columns:
-        maybe = text[col].str.contains(near, case=False, regex=True, na=False).to_numpy(dtype=bool)
+        distinct = pd.unique(text[col].to_numpy(dtype=object))
+        maybe = pd.Series(distinct, dtype=object).str.contains(near, case=False, regex=True, na=False)
         if not maybe.any():
             continue
-        cands = pd.unique(text[col].to_numpy(dtype=object)[maybe])
+        cands = distinct[maybe.to_numpy(dtype=bool)]
         hits = {u: labels[k] for u in cands if (k := normalise_key(u)) in labels}
         if not hits:
             continue

@@ -43,12 +43,14 @@ def _clean(text: str) -> str:
 def uses_decimal_comma(values: pd.Series) -> bool:
     """True when any string in ``values`` can only be a decimal-comma number."""
     for v in pd.unique(values.to_numpy(dtype=object)):
-        if isinstance(v, str) and _DECIMAL_COMMA_EVIDENCE.match(_clean(v)):
+        if isinstance(v, str) and "," in v and _DECIMAL_COMMA_EVIDENCE.match(_clean(v)):
             return True
     return False
 
 
 def _to_float(text: str, decimal_comma: bool) -> float | None:
+    if not decimal_comma and _PLAIN.match(text):  # nothing to clean (the usual case)
+        return float(text)
     t = _clean(text)
     if decimal_comma:
         t = t.replace(".", "").replace(",", ".")
