@@ -280,10 +280,8 @@ def _read_plain_csv(text: str, delimiter: str, source: str, notes: tuple[str, ..
     )
     if len(frame) != len(body):
         return None
-    blank = np.ones(len(frame), dtype=bool)
-    for c in frame.columns:
-        col = frame[c]
-        blank &= (col.isna() | (col.astype(object).fillna("").str.strip() == "")).to_numpy(dtype=bool)
+    # a record is blank when every field is white space: without quotes, when its line is
+    blank = np.fromiter((not ln.replace(delimiter, "").strip() for ln in body), dtype=bool, count=len(body))
     rows = np.arange(header_line + 1, header_line + 1 + len(frame), dtype=np.int64)[~blank]
     frame = frame.loc[~blank].reset_index(drop=True).astype(object)
     if at:

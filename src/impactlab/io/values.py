@@ -17,6 +17,8 @@ MISSING_STRINGS: frozenset[str] = frozenset({"", "na", "n/a", "nan", "nat", "nul
 
 def is_missing_value(v: Any) -> bool:
     """True for None, NaN, NaT, pd.NA and the strings of :data:`MISSING_STRINGS`."""
+    if type(v) is str:  # the usual case first
+        return v.strip().lower() in MISSING_STRINGS
     if v is None or v is pd.NA or v is pd.NaT:
         return True
     if isinstance(v, str):
