@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib
 import warnings
 
 import numpy as np
@@ -10,9 +9,7 @@ import pandas as pd
 import pytest
 
 import impactlab as il
-from impactlab.estimators.inference import demean, ols
-
-reg = importlib.import_module("impactlab.estimators.regression")
+from impactlab.estimators.inference import balanced_units, demean, ols
 
 
 def _frame(n=120, T=6, seed=1):
@@ -50,7 +47,7 @@ def test_balanced_fast_path_matches_alternating_projections(cluster, vcov):
     df = _frame().sample(frac=1, random_state=2)
     panel = il.Panel.from_frame(df, unit="id", time="t", outcome="y", cohort="g", covariates=["x"],
                                 cluster=cluster)
-    assert reg._balanced_units(panel._long, panel.n_periods) == 120
+    assert balanced_units(panel._long, panel.n_periods) == 120
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         res = il.twfe(panel, covariates=["x"], vcov=vcov)
@@ -66,7 +63,7 @@ def test_unbalanced_panels_take_alternating_projections():
     df = _frame()
     df = df.drop(index=[3, 40, 41])
     panel = il.Panel.from_frame(df, unit="id", time="t", outcome="y", cohort="g")
-    assert reg._balanced_units(panel._long, panel.n_periods) is None
+    assert balanced_units(panel._long, panel.n_periods) is None
     res = il.twfe(panel)
     est, se = _reference(panel, [], "cluster")
     assert res.estimate == pytest.approx(est, rel=1e-10) and res.std_error == pytest.approx(se, rel=1e-10)
@@ -74,7 +71,7 @@ def test_unbalanced_panels_take_alternating_projections():
 
 def test_grid_check_needs_distinct_neighbouring_units():
     long = pd.DataFrame({"unit": [1, 1, 1, 1], "period": [1, 2, 1, 2]})
-    assert reg._balanced_units(long, 2) is None
-    assert reg._balanced_units(long.assign(unit=[1, 1, 2, 2]), 2) == 2
-    assert reg._balanced_units(long.assign(unit=[1, 2, 2, 2]), 2) is None
-    assert reg._balanced_units(long.iloc[:3], 2) is None
+    assert balanced_units(long, 2) is None
+    assert balanced_units(long.assign(unit=[1, 1, 2, 2]), 2) == 2
+    assert balanced_units(long.assign(unit=[1, 2, 2, 2]), 2) is None
+    assert balanced_units(long.iloc[:3], 2) is None

@@ -230,6 +230,26 @@ def design_warnings(long: pd.DataFrame, who: str, *, clustered: bool = True, coh
     return msgs
 
 
+def balanced_units(long: pd.DataFrame, n_periods: int) -> int | None:
+    """Number of units when a long frame sorted by unit and period is a full units × periods grid (periods
+    ``1..n_periods``), else ``None``.
+
+    Each unit's rows are contiguous in such a frame, so the grid holds when every block of ``n_periods``
+    rows is one unit observed in periods 1..T and neighbouring blocks are different units.
+    """
+    n = len(long)
+    if n_periods == 0 or n == 0 or n % n_periods:
+        return None
+    per = long["period"].to_numpy().reshape(-1, n_periods)
+    if not (per == np.arange(1, n_periods + 1)).all():
+        return None
+    units = long["unit"].to_numpy().reshape(-1, n_periods)
+    first = units[:, 0]
+    if not (units == first[:, None]).all() or (first[1:] == first[:-1]).any():
+        return None
+    return len(first)
+
+
 def _codes(labels: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     uniq, codes = np.unique(np.asarray(labels), return_inverse=True)
     return codes.ravel(), uniq

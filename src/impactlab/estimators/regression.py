@@ -18,7 +18,14 @@ import pandas as pd
 
 from impactlab.errors import EstimationError, check_option
 from impactlab.estimators._common import check_panel, need_both_groups, resolve_covariates, treated_now
-from impactlab.estimators.inference import LEVERAGE_VCOV, VCOV_OPTIONS, demean, design_warnings, ols
+from impactlab.estimators.inference import (
+    LEVERAGE_VCOV,
+    VCOV_OPTIONS,
+    balanced_units,
+    demean,
+    design_warnings,
+    ols,
+)
 from impactlab.panel import Panel
 from impactlab.results.base import EffectResult
 
@@ -28,26 +35,6 @@ REGRESSION_VCOV = (*VCOV_OPTIONS, "wild")
 
 def _clusters(long, vcov: str):  # type: ignore[no-untyped-def]
     return long["cluster"].to_numpy() if vcov == "cluster" else None
-
-
-def _balanced_units(long: pd.DataFrame, n_periods: int) -> int | None:
-    """Number of units when the long frame (sorted by unit and period) is a full units × periods grid,
-    else ``None``.
-
-    Each unit's rows are contiguous, so the grid holds when every block of ``n_periods`` rows is one unit
-    observed in periods 1..T and neighbouring blocks are different units.
-    """
-    n = len(long)
-    if n_periods == 0 or n % n_periods:
-        return None
-    per = long["period"].to_numpy().reshape(-1, n_periods)
-    if not (per == np.arange(1, n_periods + 1)).all():
-        return None
-    units = long["unit"].to_numpy().reshape(-1, n_periods)
-    first = units[:, 0]
-    if not (units == first[:, None]).all() or (first[1:] == first[:-1]).any():
-        return None
-    return len(first)
 
 
 def _wild(panel: Panel, estimator: str, covariates: Sequence[str] | None, wild: dict[str, Any] | None,
@@ -148,7 +135,7 @@ def twfe(panel: Panel, covariates: Sequence[str] | None = None, *, vcov: str = "
     names = ["trained", *covs]
     raw = np.column_stack([long["outcome"].to_numpy(), d, *(long[c].to_numpy(dtype="float64") for c in covs)])
     n_periods = panel.n_periods
-    grid = _balanced_units(long, n_periods)
+    grid = balanced_units(long, n_periods)
     codes = None
     if grid is not None:
         # balanced: one sweep of unit then period means on the units × periods reshape is the exact

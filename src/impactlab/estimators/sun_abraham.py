@@ -23,6 +23,7 @@ heterogeneous treatment effects", *Journal of Econometrics* 225(2), 175–199.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any, Literal
 
 import numpy as np
@@ -44,7 +45,7 @@ from impactlab.estimators._eventtime import (
     wald_test,
     within_fit,
 )
-from impactlab.estimators.inference import demean
+from impactlab.estimators.inference import balanced_units, demean
 from impactlab.panel import Panel
 
 __all__ = ["sun_abraham"]
@@ -133,7 +134,8 @@ def sun_abraham(panel: Panel, window: tuple[int, int] | None = None, ref: int = 
         check_window(window, ref, bin_endpoints, "sun_abraham")
     covs = resolve_covariates(panel, covariates)
     rows: list[tuple[str, Any, str]] = []
-    long = drop_first_period_cohorts(panel.long(), panel.periods, "sun_abraham", rows, stacklevel=_stacklevel)
+    # the panel's own frame, read only (a copy would double the memory at a million units)
+    long = drop_first_period_cohorts(panel._long, panel.periods, "sun_abraham", rows, stacklevel=_stacklevel)
     g = long["cohort_period"].to_numpy()
     if not (g > 0).any():
         raise EstimationError("sun_abraham: no unit is treated within the data; there is no effect to "
@@ -156,6 +158,11 @@ def sun_abraham(panel: Panel, window: tuple[int, int] | None = None, ref: int = 
     # --- cohort × event-time cells present in the data
     cohorts = np.unique(g[treated])
     ks = [k for k in range(lo, hi + 1) if k != ref]
+    periods = panel.periods
+    fast = None if covs else _balanced_fit(long, g, cohorts, ks, lo, hi, bin_endpoints, vcov)
+    if fast is not None:
+        return _finish(panel, long, fast, e, treated, lo, hi, ref, control, vcov, bin_endpoints, covs,
+                       share_variance, rows)
     cols, cell_g, cell_k = [], [], []
     for c in cohorts:
         in_c = treated & (g == c)
@@ -166,18 +173,67 @@ def sun_abraham(panel: Panel, window: tuple[int, int] | None = None, ref: int = 
                 cell_g.append(int(c))
                 cell_k.append(k)
     D = np.column_stack(cols).astype("float64")
+    del cols
     cov_x = [long[c].to_numpy(dtype="float64") for c in covs]
     X = np.column_stack([D, *cov_x]) if cov_x else D
-    periods = panel.periods
     names = [f"cohort={periods[c - 1]!r}, event_time={k}" for c, k in zip(cell_g, cell_k, strict=True)]
     fit = within_fit(long, X, names + list(covs), vcov)
     m = D.shape[1]
-    delta, Vd = fit.params[:m], fit.vcov[:m, :m]
-    n_cell = D.sum(axis=0)
+    codes, G = _groups(long, vcov)
+    n_cell_c = np.column_stack([np.bincount(codes, weights=D[:, j], minlength=G) for j in range(m)])
+    s_ss = s_sn = bread = None
+    if vcov == "cluster" and share_variance:
+        # regression scores on the same clusters, scaled so that their outer product gives fit.vcov
+        Xd = demean(X, [long["unit"].to_numpy(), long["period"].to_numpy()])
+        bread = np.linalg.inv(Xd.T @ Xd)
+        sc = np.column_stack([np.bincount(codes, weights=Xd[:, j] * fit.resid, minlength=G)
+                              for j in range(X.shape[1])])
+        del Xd
+        s_ss, s_sn = sc.T @ sc, sc.T @ n_cell_c
+    pieces = _Pieces(np.asarray(cell_g), np.asarray(cell_k), fit.params[:m], fit.vcov, fit.df, fit.n_obs,
+                     D.sum(axis=0), n_cell_c.T @ n_cell_c, G, s_ss, s_sn, bread)
+    return _finish(panel, long, pieces, e, treated, lo, hi, ref, control, vcov, bin_endpoints, covs,
+                   share_variance, rows)
+
+
+@dataclass(frozen=True)
+class _Pieces:
+    """What the interaction weighting needs from the cohort × event-time regression."""
+
+    cell_g: np.ndarray
+    cell_k: np.ndarray
+    delta: np.ndarray
+    vcov: np.ndarray  # of every regressor (cells first)
+    df: float
+    n_obs: int
+    n_cell: np.ndarray  # observations per cell
+    #: Σ_c n_c n_c' of the observations per cell n_c in each variance group c (cluster, or unit)
+    s_nn: np.ndarray
+    n_groups: int
+    #: Σ_c s_c s_c' and Σ_c s_c n_c' of the per-cluster scores s_c of the regressors (cluster + share
+    #: variance only)
+    s_ss: np.ndarray | None
+    s_sn: np.ndarray | None
+    bread: np.ndarray | None  # (X'X)^-1 of the within-transformed regressors
+
+
+def _groups(long: pd.DataFrame, vcov: str) -> tuple[np.ndarray, int]:
+    """Codes of the variance groups: clusters for ``vcov="cluster"``, otherwise units (shares are
+    unit-level proportions: their sampling unit is the employee)."""
+    codes, uniq = pd.factorize(long["cluster"] if vcov == "cluster" else long["unit"])
+    return codes, len(uniq)
+
+
+def _finish(panel: Panel, long: pd.DataFrame, pc: _Pieces, e: np.ndarray, treated: np.ndarray, lo: int,
+            hi: int, ref: int, control: str, vcov: str, bin_endpoints: bool, covs: list[str],
+            share_variance: bool, rows: list[tuple[str, Any, str]]) -> EventStudyResult:
+    periods = panel.periods
+    cell_g, cell_k_arr, delta, n_cell = pc.cell_g, pc.cell_k, pc.delta, pc.n_cell
+    m = len(delta)
+    Vd = pc.vcov[:m, :m]
 
     # --- interaction weights: share of each cohort among the treated observations at each event time
-    cell_k_arr = np.asarray(cell_k)
-    ev = np.asarray(sorted(set(cell_k)), dtype="int64")
+    ev = np.asarray(sorted(set(cell_k_arr.tolist())), dtype="int64")
     W = np.zeros((len(ev), m))
     for i, k in enumerate(ev):
         at = cell_k_arr == k
@@ -186,13 +242,13 @@ def sun_abraham(panel: Panel, window: tuple[int, int] | None = None, ref: int = 
 
     # --- variance: per-cluster scores of delta (regression) and of the shares
     V_fixed = W @ Vd @ W.T
-    V, share_se = _iw_variance(long, D, X, fit, W, delta, cell_k_arr, ev, vcov, share_variance)
+    V, share_se = _iw_variance(pc, W, ev, vcov, share_variance)
     V.setflags(write=False)
     Vd = np.array(Vd)
     Vd.setflags(write=False)
     overall, se = post_mean(ev, nu, V)
     pre = ev < 0
-    pretrend = wald_test(nu[pre], V[np.ix_(pre, pre)], ev[pre].tolist(), df_denom=fit.df)
+    pretrend = wald_test(nu[pre], V[np.ix_(pre, pre)], ev[pre].tolist(), df_denom=pc.df)
     cohort_values = [periods[c - 1] for c in cell_g]
     cells = pd.DataFrame({"cohort": cohort_values, "event_time": cell_k_arr, "estimate": delta,
                           "std_error": np.sqrt(np.diag(Vd)), "n_obs": n_cell.astype("int64")})
@@ -209,8 +265,8 @@ def sun_abraham(panel: Panel, window: tuple[int, int] | None = None, ref: int = 
         notes.append("comparison: the last-treated cohort before its treatment (and never-treated units)")
     return EventStudyResult(
         estimate=overall, std_error=se, term=f"ATT(0..{hi})",
-        method="sun_abraham", label="Event study (Sun & Abraham)", outcome=panel.outcome, n_obs=fit.n_obs,
-        n_units=int(long["unit"].nunique()), df=fit.df, elements=elements, element_vcov=V,
+        method="sun_abraham", label="Event study (Sun & Abraham)", outcome=panel.outcome, n_obs=pc.n_obs,
+        n_units=int(long["unit"].nunique()), df=pc.df, elements=elements, element_vcov=V,
         excluded=ledger(rows), pretrend=pretrend, cells=cells, cell_vcov=Vd, shares=shares,
         notes=tuple(notes),
         spec={"estimator": "sun_abraham", "window": (lo, hi), "ref": ref, "control": control, "vcov": vcov,
@@ -252,42 +308,144 @@ def _comparison(long: pd.DataFrame, g: np.ndarray, control: str, periods: Sequen
     return long, g, (g == 0) | (g == last)
 
 
-def _iw_variance(long: pd.DataFrame, D: np.ndarray, X: np.ndarray, fit: Any, W: np.ndarray, delta: np.ndarray,
-                 cell_k: np.ndarray, ev: np.ndarray, vcov: str, share_variance: bool,
+def _iw_variance(pc: _Pieces, W: np.ndarray, ev: np.ndarray, vcov: str, share_variance: bool,
                  ) -> tuple[np.ndarray, np.ndarray]:
-    """Covariance of the IW coefficients and the standard errors of the shares (same shape as ``W``)."""
-    m = D.shape[1]
-    V_fixed = W @ fit.vcov[:m, :m] @ W.T
-    if vcov == "cluster":
-        groups = long["cluster"].to_numpy()
-    else:  # shares are unit-level proportions: their sampling unit is the employee
-        groups = long["unit"].to_numpy()
-    codes, uniq = pd.factorize(groups)
-    G = len(uniq)
-    # share scores: w_hat - w ≈ sum_c (n_{g,e,c} - w n_{e,c}) / n_e
-    n_cell_c = np.zeros((G, m))
-    np.add.at(n_cell_c, codes, D)
-    share_score = np.zeros((G, len(ev), m))
-    for i, k in enumerate(ev):
-        at = cell_k == k
-        n_e_c = n_cell_c[:, at].sum(axis=1, keepdims=True)
-        share_score[:, i, at] = (n_cell_c[:, at] - W[i, at] * n_e_c) / n_cell_c[:, at].sum()
+    """Covariance of the IW coefficients and the standard errors of the shares (same shape as ``W``).
+
+    Every per-cluster quantity is linear in the cluster's cell counts ``n_c`` or regression scores
+    ``s_c``: the share scores ``w_hat - w ≈ Σ_c (n_{g,e,c} - w n_{e,c}) / n_e = Σ_c M' n_c``, so the sums of
+    their squares and cross-products come from the Gram matrices of ``n_c`` and ``s_c`` (no clusters ×
+    cells array).
+    """
+    m = len(pc.delta)
+    V_fixed = W @ pc.vcov[:m, :m] @ W.T
+    G = pc.n_groups
+    cells = np.arange(m)
+    e_of = np.searchsorted(ev, pc.cell_k)
+    same_e = (e_of[:, None] == e_of[None, :]).astype("float64")
+    n_e = same_e @ pc.n_cell
+    M = (np.eye(m) - same_e * W[e_of, cells][None, :]) / n_e[None, :]
     g_adj = G / (G - 1) if G > 1 else np.nan
-    share_se = np.sqrt(g_adj * (share_score**2).sum(axis=0))
+    share_se = np.zeros_like(W)
+    share_se[e_of, cells] = np.sqrt(np.maximum(g_adj * np.einsum("ij,ik,kj->j", M, pc.s_nn, M), 0.0))
     if not share_variance:
         return np.array(V_fixed), share_se
-    b = share_score @ delta  # (G, len(ev)): delta' (w_hat - w) per cluster
+    onehot = np.zeros((m, len(ev)))
+    onehot[cells, e_of] = 1.0
+    Bm = M @ (pc.delta[:, None] * onehot)  # b_c = Bm' n_c: delta' (w_hat - w) per cluster
+    bb = Bm.T @ pc.s_nn @ Bm
     if vcov == "cluster":
-        # regression scores on the same clusters, scaled so that their outer product gives fit.vcov
-        Xd = demean(X, [long["unit"].to_numpy(), long["period"].to_numpy()])
-        bread = np.linalg.inv(Xd.T @ Xd)
-        sc = np.zeros((G, X.shape[1]))
-        np.add.at(sc, codes, Xd * fit.resid[:, None])
-        a = sc @ bread[:, :m] @ W.T  # (G, len(ev))
-        meat = sc.T @ sc
+        assert pc.s_ss is not None and pc.s_sn is not None and pc.bread is not None  # noqa: S101
+        Am = pc.bread[:, :m] @ W.T  # a_c = Am' s_c
+        aa, ab = Am.T @ pc.s_ss @ Am, Am.T @ pc.s_sn @ Bm
         # the CR1 factor G/(G-1)(N-1)/(N-K) of the fit, recovered from its covariance
-        scale = float(np.trace(fit.vcov[:m, :m]) / np.trace((bread @ meat @ bread)[:m, :m]))
-        V = scale * (a.T @ a) + g_adj * (b.T @ b) + np.sqrt(scale * g_adj) * (a.T @ b + b.T @ a)
+        scale = float(np.trace(pc.vcov[:m, :m]) / np.trace((pc.bread @ pc.s_ss @ pc.bread)[:m, :m]))
+        V = scale * aa + g_adj * bb + np.sqrt(scale * g_adj) * (ab + ab.T)
         return V, share_se
     # robust / iid errors are not clustered on units: shares enter as an independent term
-    return np.array(V_fixed) + g_adj * (b.T @ b), share_se
+    return np.array(V_fixed) + g_adj * bb, share_se
+
+
+def _balanced_fit(long: pd.DataFrame, g: np.ndarray, cohorts: np.ndarray, ks: list[int], lo: int, hi: int,
+                  bin_endpoints: bool, vcov: str, chunk: int = 100_000) -> _Pieces | None:
+    """The cohort × event-time regression of a balanced panel without covariates, in closed form.
+
+    In a balanced units × periods grid, the two-way within transformation of the indicator of cohort ``g``
+    at the periods ``S`` of a cell is separable: ``(1{G_i = g} − π_g)(1{t ∈ S} − |S|/T)``, with ``π_g``
+    the cohort's share of units (demeaning a product of a unit and a period function by unit and by
+    period; Wooldridge 2010, §10.5). So ``X'X``, ``X'y``, the residuals and the per-cluster scores follow
+    from cohort × period sums and one units × cells product per chunk of units: memory proportional to the
+    data, no observations × cells matrix. Returns ``None`` (the general route is taken) when the panel is
+    not balanced, the clusters are not nested in units, or the design is rank deficient (the general route
+    names the culprit columns).
+    """
+    T = int(long["period"].max()) if len(long) else 0
+    N = balanced_units(long, T)
+    if N is None:
+        return None
+    cl_codes = None
+    if vcov == "cluster":
+        cl = pd.factorize(long["cluster"])[0].reshape(N, T)
+        if not (cl == cl[:, :1]).all():
+            return None
+        cl_codes = cl[:, 0].copy()
+        del cl
+    gu = g.reshape(N, T)[:, 0]
+    hs, hcode = np.unique(gu, return_inverse=True)
+    n_h = np.bincount(hcode, minlength=len(hs)).astype("float64")
+    t = np.arange(1, T + 1)
+    cell_g, cell_k, masks = [], [], []
+    for c in cohorts:
+        for k in ks:
+            mask = event_indicator(t - int(c), k, lo, hi, bin_endpoints)
+            if mask.any():
+                cell_g.append(int(c))
+                cell_k.append(k)
+                masks.append(mask)
+    m = len(cell_g)
+    h_of = np.searchsorted(hs, cell_g)
+    size = np.array([mk.sum() for mk in masks], dtype="float64")
+    B = np.column_stack(masks).astype("float64") - size / T  # (T, m): period part
+    A = (np.arange(len(hs))[:, None] == h_of[None, :]) - (n_h / N)[h_of][None, :]  # (H, m): cohort part
+    gram = (A.T @ (n_h[:, None] * A)) * (B.T @ B)
+    d = np.sqrt(np.diag(gram))
+    n = N * T
+    if not (d > 0).all():
+        return None
+    lam = np.linalg.eigvalsh(gram / np.outer(d, d))
+    if np.sqrt(max(lam.min(), 0.0)) <= 1e-9 * max(n, m):  # the rank rule of check_full_rank
+        return None
+    Y = long["outcome"].to_numpy(dtype="float64").reshape(N, T)
+    R = Y - Y.mean(axis=1, keepdims=True)
+    R -= R.mean(axis=0, keepdims=True)
+    sy = np.column_stack([np.bincount(hcode, weights=R[:, j], minlength=len(hs)) for j in range(T)])
+    bread = np.linalg.inv(gram)
+    params = bread @ (A * (sy @ B)).sum(axis=0)
+    R -= ((A * params) @ B.T)[hcode]  # residuals, in place
+    nested = vcov == "cluster"
+    K = m + (T if nested else N + T - 1)
+    if n - K <= 0:
+        return None
+    s_ss = s_sn = None
+    if vcov == "iid":
+        cov = float(np.einsum("ij,ij->", R, R)) / (n - K) * bread
+        df = float(n - K)
+        groups, G = np.arange(N), N
+    elif vcov == "robust":
+        q = np.column_stack([np.bincount(hcode, weights=R[:, j] ** 2, minlength=len(hs)) for j in range(T)])
+        v = (A[:, None, :] * B[None, :, :]).reshape(-1, m)
+        meat = v.T @ (q.reshape(-1, 1) * v)
+        cov = n / (n - K) * bread @ meat @ bread
+        df = float(n - K)
+        groups, G = np.arange(N), N
+    else:
+        assert cl_codes is not None  # noqa: S101 - set for vcov="cluster"
+        G = int(cl_codes.max()) + 1
+        U = np.empty((N, m))  # unit scores, by chunks of units (no units × cells temporaries)
+        for s0 in range(0, N, chunk):
+            part = slice(s0, s0 + chunk)
+            U[part] = A[hcode[part]] * (R[part] @ B)
+        if G == N:  # one unit per cluster: the unit scores are the cluster scores
+            s_ss = U.T @ U
+            sc_by_cohort = np.column_stack([np.bincount(hcode, weights=U[:, j], minlength=len(hs))
+                                            for j in range(m)])  # Σ_c s_c C_c' with C_c the unit's cohort
+        else:
+            order = np.argsort(cl_codes, kind="stable")
+            starts = np.flatnonzero(np.r_[True, np.diff(cl_codes[order]) != 0])
+            sc = np.add.reduceat(U[order], starts)
+            del U
+            s_ss = sc.T @ sc
+        cov = G / (G - 1) * (n - 1) / (n - K) * bread @ s_ss @ bread
+        df = float(G - 1)
+        groups = cl_codes
+    # cell counts per variance group: the group's units of each cohort times the cell's periods
+    # cell counts per variance group: n_c = P' C_c, the group's units per cohort C_c times each cell's
+    # number of periods (P), so only Gram matrices of C are needed
+    H = len(hs)
+    counts = np.bincount(groups * H + hcode, minlength=G * H).reshape(G, H).astype("float64")
+    P = np.zeros((H, m))
+    P[h_of, np.arange(m)] = size
+    if s_ss is not None:
+        s_sn = (sc_by_cohort.T if G == N else sc.T @ counts) @ P
+    return _Pieces(np.asarray(cell_g), np.asarray(cell_k), params, cov, df, n, n_h[h_of] * size,
+                   P.T @ (counts.T @ counts) @ P, G, s_ss, s_sn, bread)
