@@ -141,7 +141,7 @@ def prepare(panel: Panel, *, covs: tuple[str, ...], weights: str | None, anticip
     ``mode`` is ``"balanced"`` (drop units not observed in every period), ``"unbalanced"`` (keep them,
     repeated cross-section estimators) or ``"rcs"`` (every row is its own id).
     """
-    long = panel.long()
+    long = panel._long  # read only: a copy would double the memory at a million units
     periods = tuple(panel.periods)
     n_per = len(periods)
     wcol = panel_column(panel, weights, "weights") if weights is not None else None
@@ -173,8 +173,9 @@ def prepare(panel: Panel, *, covs: tuple[str, ...], weights: str | None, anticip
     if mode == "rcs":
         codes = np.arange(len(long))
         uniq = np.asarray(long.index)
-    else:
-        codes, uniq = pd.factorize(long["unit"], sort=True)
+    elif mode == "balanced" and short.any():  # renumber the units that remain (no second factorize)
+        codes = (np.cumsum(~short) - 1)[codes[~short[codes]]]
+        uniq = uniq[~short]
     n_all = len(uniq)
     pidx = long["period"].to_numpy() - 1
     gp = np.zeros(n_all, dtype="int64")
