@@ -48,9 +48,11 @@ DELIMITERS = (",", ";", "\t", "|")
 CSV_SUFFIXES = (".csv", ".tsv", ".txt")
 JSON_SUFFIXES = (".json",)
 JSONL_SUFFIXES = (".jsonl", ".ndjson")
-#: Largest text file (CSV/TSV/JSON) the in-memory readers take, in bytes. Reading costs about 30 times the
-#: file's size in memory; above this, read through DuckDB (:mod:`impactlab.io.large`) or raise the limit:
-#: ``impactlab.io.sources.MAX_FILE_BYTES = 500_000_000``.
+#: Largest text file (CSV/TSV/JSON) the in-memory readers take, in bytes. Reading a CSV transcript costs
+#: about 12 times the file's size in memory at its peak (measured on a 500,000-row, 22-28 MB export, quoted
+#: or not); a file whose values are mostly distinct costs more, JSON more again (every record is a dict).
+#: The limit keeps the worst of these near 2-3 GB. Above it, read through DuckDB
+#: (:mod:`impactlab.io.large`), or raise the limit: ``impactlab.io.sources.MAX_FILE_BYTES = 500_000_000``.
 MAX_FILE_BYTES = 100_000_000
 #: Records searched for the header row.
 HEADER_SEARCH = 30
@@ -205,7 +207,7 @@ def _from_records(records: list[tuple[int, list[Any]]], source: str, notes: tupl
                     )
                 )
                 continue
-        good.append(list(values))
+        good.append(values)
         rows.append(line)
     frame = (
         pd.DataFrame(good, columns=header, dtype=object)
@@ -228,10 +230,12 @@ def read_csv_source(path: Path, *, delimiter: str | None = None) -> RawSource:
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
     records: list[tuple[int, list[Any]]] = []
     start = 1
+    seen: dict[str, str] = {}  # one string object per distinct value: exports repeat theirs
     for rec in reader:
         if records or any(v.strip() for v in rec):
-            records.append((start, rec))
+            records.append((start, [seen.setdefault(v, v) for v in rec]))
         start = reader.line_num + 1
+    del seen
     return _from_records(records, str(path), notes)
 
 
@@ -481,7 +485,8 @@ def load_source(
     if suffix in CSV_SUFFIXES + JSON_SUFFIXES + JSONL_SUFFIXES and size > MAX_FILE_BYTES:
         raise DataError(
             f"the file is {size / 1e6:.0f} MB, above the {MAX_FILE_BYTES / 1e6:.0f} MB the in-memory "
-            "readers take (reading costs about 30 times the file's size in memory)",
+            "readers take (reading costs about 12 times the file's size in memory, more when most "
+            "values are distinct or the file is JSON)",
             source=str(path),
             hint="read it through DuckDB, which keeps only the columns and rows a panel needs: "
             "impactlab.io.large.scan_completions(path, program=...) or scan_kpis(...); or select them "
