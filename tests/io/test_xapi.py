@@ -140,7 +140,8 @@ def test_programme_names_and_kinds():
     "result, extra, check, reason",
     [
         ({"score": {"scaled": 1.5}}, {}, "range", r"scaled must lie in -1\.\.1"),
-        ({"score": {"scaled": -0.5}}, {"context": CMI5}, "range", r"0\.\.1 in cmi5 statements"),
+        ({"score": {"scaled": -0.5}, "duration": "PT5M"}, {"context": CMI5}, "range", r"0\.\.1 in cmi5 statements"),
+        ({"score": {"scaled": 0.5}}, {"context": CMI5}, "missing", r"cmi5 passed statement must carry result\.duration"),
         ({"score": {"raw": 60, "min": 0, "max": 50}}, {}, "range", r"raw must lie in min\.\.max"),
         ({"score": {"raw": 5, "min": 10, "max": 10}}, {}, "range", "must be below max"),
         ({"score": {"raw": "ten"}}, {}, "number", "must be a number"),
@@ -155,6 +156,30 @@ def test_unusable_results_are_rejected_with_the_reason(result, extra, check, rea
     assert rej["check"].iloc[0] == check
     assert rej["reason"].str.contains(reason).any()
     accounting_holds(x)
+
+
+def test_cmi5_statements_need_a_duration_on_completed_passed_failed():
+    statements = [
+        stmt(1, "completed", context=CMI5),  # rejected: no duration
+        stmt(2, "passed", context=CMI5, result={"duration": "PT20M"}),
+        stmt(3, "failed", result={"score": {"scaled": 0.2}}),  # not cmi5: no duration needed
+        stmt(4, "attempted", context=CMI5),  # attempted needs none
+        stmt(5, "https://w3id.org/xapi/adl/verbs/waived", context=CMI5),  # waived needs none
+    ]
+    x = read_xapi(statements)
+    assert sorted(x.completions.frame["source_row"]) == [2, 3, 4, 5]
+    rej = x.completions.rejected
+    assert rej[["source_row", "column", "check"]].values.tolist() == [[1, "duration", "missing"]]
+    assert "9.5.4.1" in rej["reason"].iloc[0]
+    accounting_holds(x)
+    # cmi5=True holds every statement to the rules: the failed one (3) is rejected in both tables
+    y = read_xapi(statements, cmi5=True)
+    assert sorted(y.completions.frame["source_row"]) == [2, 4, 5]
+    assert y.completions.rejected["source_row"].tolist() == [1, 3]
+    assert y.assessments.rejected["source_row"].tolist() == [3] and y.assessments.n_kept == 0
+    accounting_holds(y)
+    with pytest.raises(ValueError, match="'cmi5' parameter"):
+        read_xapi(statements, cmi5="yes")
 
 
 def test_negative_scaled_score_is_fine_outside_cmi5_and_scored_needs_a_score():

@@ -21,7 +21,9 @@ Values: ``completed_at``/``taken_at`` = ``timestamp`` (``stored`` when absent); 
 rejected); completions ``score`` in percent (``scaled * 100``, else ``raw`` rescaled from ``min..max``);
 assessments ``score``/``max_score`` = ``raw - min`` / ``max - min`` (``min`` = 0 when absent), else
 ``scaled * 100`` out of 100. ``scaled`` must lie in -1..1 (0..1 for cmi5 statements) and ``raw`` in
-``min..max``; violations are rejected with the reason. ``source_row`` is the statement's 1-based position
+``min..max``; a cmi5 completed/passed/failed statement must carry ``result.duration`` (cmi5 specification,
+9.5.4.1); violations are rejected with the reason. A statement is cmi5 when its context category says so
+(or for every statement with ``read_xapi(..., cmi5=True)``). ``source_row`` is the statement's 1-based position
 in the input (its line for JSON Lines files).
 """
 
@@ -60,6 +62,8 @@ COMPLETION_VERBS: dict[str, str] = {
     "https://w3id.org/xapi/adl/verbs/waived": "exempt",
 }
 _WITH_DATE = frozenset({"completed", "passed", "failed", "exempt"})
+#: Statuses whose cmi5 statements must carry ``result.duration`` (cmi5 specification, 9.5.4.1).
+_CMI5_TIMED = frozenset({"completed", "passed", "failed"})
 _EXTRAS = (
     "statement_id",
     "actor",
@@ -174,6 +178,7 @@ def _flatten(
     programs: Mapping[str, str],
     program_from: str,
     kinds: Mapping[str, str],
+    cmi5_all: bool = False,
 ) -> dict[str, Any]:
     counts = Counter({k: 0 for k in ("malformed", "duplicate", "voiding", "voided", "other_verb", "routed")})
     malformed: list[tuple[int, str]] = []
@@ -225,7 +230,7 @@ def _flatten(
             counts["other_verb"] += 1
             continue
         counts["routed"] += 1
-        cmi5 = is_cmi5(stmt)
+        cmi5 = cmi5_all or is_cmi5(stmt)
         probs: list[tuple[str | None, Any, str, str]] = []
         ident = actor_identity(stmt.get("actor"))
         shown = describe(ident) if ident else "(no identifier)"
@@ -272,6 +277,16 @@ def _flatten(
                 hours = duration_hours(duration)
             except ValueError as exc:
                 probs.append(("duration", duration, f"result.duration: {exc}", "duration"))
+        elif cmi5 and status in _CMI5_TIMED:
+            probs.append(
+                (
+                    "duration",
+                    None,
+                    f"a cmi5 {status} statement must carry result.duration (cmi5 specification, 9.5.4.1 "
+                    "Duration) and this one has none; read it with cmi5=False if the content is not cmi5",
+                    "missing",
+                )
+            )
         sc, score_probs = scores(result, cmi5)
         probs += score_probs
         extras = {
@@ -422,6 +437,7 @@ def read_xapi(
     verb: str | None = None,
     activity: str | None = None,
     agent: Any = None,
+    cmi5: bool = False,
 ) -> XapiTables:
     """Read xAPI statements into canonical completions and assessments tables.
 
@@ -449,6 +465,11 @@ def read_xapi(
     since, until, verb, activity, agent
         LRS filters (see :meth:`impactlab.io.lrs.LRS.pull`); only with an LRS source. ``since`` takes the
         previous result's ``checkpoint`` for an incremental pull.
+    cmi5 : bool
+        Hold every statement to the cmi5 rules, not only those whose context category says cmi5:
+        ``result.score.scaled`` in 0..1, and ``result.duration`` present on completed, passed and failed
+        statements (cmi5 specification, 9.5.4.1 "Duration"); a statement breaking them is rejected with
+        the reason.
 
     Returns
     -------
@@ -486,6 +507,7 @@ def read_xapi(
     """
     check_option("errors", errors, ("quarantine", "raise"))
     check_option("program_from", program_from, ("name", "id"))
+    check_option("cmi5", cmi5, (True, False))
     kinds = dict(kinds or {})
     bad = {k: v for k, v in kinds.items() if v not in ASSESSMENT_KINDS}
     if bad:
@@ -496,7 +518,9 @@ def read_xapi(
     pairs, name, checkpoint, notes = load_statements(
         source, {"since": since, "until": until, "verb": verb, "activity": activity, "agent": agent}
     )
-    flat = _flatten(pairs, crosswalk, programs=dict(programs or {}), program_from=program_from, kinds=kinds)
+    flat = _flatten(
+        pairs, crosswalk, programs=dict(programs or {}), program_from=program_from, kinds=kinds, cmi5_all=cmi5
+    )
     if crosswalk is None:
         notes = [*notes, "no identity crosswalk: employee_id is the actor's own identifier"]
     comp = _table(flat["completions"], "completions", name, errors, notes)
