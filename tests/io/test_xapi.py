@@ -140,8 +140,10 @@ def test_programme_names_and_kinds():
     "result, extra, check, reason",
     [
         ({"score": {"scaled": 1.5}}, {}, "range", r"scaled must lie in -1\.\.1"),
-        ({"score": {"scaled": -0.5}, "duration": "PT5M"}, {"context": CMI5}, "range", r"0\.\.1 in cmi5 statements"),
-        ({"score": {"scaled": 0.5}}, {"context": CMI5}, "missing", r"cmi5 passed statement must carry result\.duration"),
+        ({"score": {"scaled": -0.5}, "duration": "PT5M"}, {"context": CMI5}, "range",
+         r"0\.\.1 in cmi5 statements"),
+        ({"score": {"scaled": 0.5}}, {"context": CMI5}, "missing",
+         r"cmi5 passed statement must carry result\.duration"),
         ({"score": {"raw": 60, "min": 0, "max": 50}}, {}, "range", r"raw must lie in min\.\.max"),
         ({"score": {"raw": 5, "min": 10, "max": 10}}, {}, "range", "must be below max"),
         ({"score": {"raw": "ten"}}, {}, "number", "must be a number"),

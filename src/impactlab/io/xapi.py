@@ -23,8 +23,8 @@ assessments ``score``/``max_score`` = ``raw - min`` / ``max - min`` (``min`` = 0
 ``scaled * 100`` out of 100. ``scaled`` must lie in -1..1 (0..1 for cmi5 statements) and ``raw`` in
 ``min..max``; a cmi5 completed/passed/failed statement must carry ``result.duration`` (cmi5 specification,
 9.5.4.1); violations are rejected with the reason. A statement is cmi5 when its context category says so
-(or for every statement with ``read_xapi(..., cmi5=True)``). ``source_row`` is the statement's 1-based position
-in the input (its line for JSON Lines files).
+(or for every statement with ``read_xapi(..., cmi5=True)``). ``source_row`` is the statement's 1-based
+position in the input (its line for JSON Lines files).
 """
 
 from __future__ import annotations
