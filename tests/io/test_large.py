@@ -55,10 +55,66 @@ def test_first_completion_per_employee_and_every_row_counted(transcript):
         "other status": 2,
     }
     assert s.counts.sum() == s.rows_read and s.n_rejected == 5
-    assert s.examples.values.tolist() == [["unknown status", "Teleported"]]
+    # every rejected row is traced to its line (header = line 1), with the value at fault
+    rej = s.rejected
+    assert rej["source_row"].tolist() == [7, 8, 9, 10, 11]
+    assert rej["reason"].tolist() == ["unknown status", "missing employee_id", "missing completed_at",
+                                      "unreadable completed_at", "missing status"]
+    assert rej.loc[0, "value"] == "Teleported" and rej.loc[3, "value"] == "03/04/2024"
+    assert rej.loc[3, "employee_id"] == "59" and "source_file" not in rej  # one file: no file column
+    shown = s.examples[["reason", "source_row"]].values.tolist()
+    assert shown == rej[["reason", "source_row"]].values.tolist()
     extended = scan_completions(transcript, program="negotiation", status_map={"Teleported": "completed"})
     assert extended.frame["employee_id"].tolist() == ["007", "1234", "57"]
     assert "rows out of 10 read" in repr(s) and "unknown status: 1" in s.summary()
+
+
+def test_scan_reads_the_date_forms_of_the_file_readers(tmp_path):
+    rows = [
+        ("1", "2024-03-05 10:00"),  # ISO, naive: in tz
+        ("2", "1709632800"),  # epoch seconds (UTC)
+        ("3", "1709632800000"),  # epoch milliseconds
+        ("4", "/Date(1709632800000)/"),  # OData
+        ("5", "/Date(1709632800000+0100)/"),  # OData with the writer's offset: the ms are UTC
+        ("6", "45356.5"),  # Excel serial: 2024-03-05 12:00 wall clock in tz
+        ("7", "20240305"),  # YYYYMMDD
+        ("8", "0"),  # not set
+        ("9", "5 March 2024"),  # month names: left to the file readers
+        ("10", "12345"),  # a number that is no date unit
+    ]
+    text = "User ID,Course,Status,Completed\n" + "".join(f"{i},Safety,Completed,{d}\n" for i, d in rows)
+    path = tmp_path / "dates.csv"
+    path.write_text(text, encoding="utf-8")
+    s = scan_completions(path, program="Safety", tz="Europe/Paris")
+    got = dict(zip(s.frame["employee_id"], s.frame["completed_at"], strict=True))
+    assert got == {
+        "1": pd.Timestamp("2024-03-05 09:00Z"),
+        "2": pd.Timestamp("2024-03-05 10:00Z"),
+        "3": pd.Timestamp("2024-03-05 10:00Z"),
+        "4": pd.Timestamp("2024-03-05 10:00Z"),
+        "5": pd.Timestamp("2024-03-05 10:00Z"),
+        "6": pd.Timestamp("2024-03-05 11:00Z"),
+        "7": pd.Timestamp("2024-03-04 23:00Z"),
+    }
+    # the same file through the in-memory reader gives the same instants for the rows both read
+    table = read_completions(path, tz="Europe/Paris", errors="quarantine")
+    mem = dict(zip(table.frame["employee_id"], table.frame["completed_at"], strict=True))
+    assert {k: mem[k] for k in got} == got
+    assert s.rejected[["source_row", "reason"]].values.tolist() == [
+        [9, "missing completed_at"], [10, "unreadable completed_at"], [11, "unreadable completed_at"]]
+    assert s.counts.sum() == s.rows_read == 10
+
+
+def test_scan_of_several_files_names_the_file_of_each_rejected_row(transcript, tmp_path):
+    other = tmp_path / "more.csv"
+    other.write_text("User ID,Training Title,Transcript Status,Transcript Completed Date,Notes\n"
+                     "70,Negotiation,Done-ish,2024-01-01,\n", encoding="utf-8")
+    s = scan_completions([transcript, other], program="Negotiation")
+    rej = s.rejected
+    assert rej.loc[rej["source_file"] == str(other), ["source_row", "value"]].values.tolist() == [
+        [2, "Done-ish"]]
+    assert rej.loc[rej["source_file"] == str(transcript), "source_row"].tolist() == [7, 8, 9, 10, 11]
+    assert s.rows_read == 11 and s.counts.sum() == 11
 
 
 def test_parquet_gives_the_same_frame(transcript, tmp_path):
@@ -68,6 +124,8 @@ def test_parquet_gives_the_same_frame(transcript, tmp_path):
     b = scan_completions(tmp_path / "t.parquet", program="Negotiation")
     pd.testing.assert_frame_equal(a.frame, b.frame)
     assert a.counts.to_dict() == b.counts.to_dict()
+    # Parquet rows are numbered by position + 1: one less than the CSV lines (no header line)
+    assert (b.rejected["source_row"] + 1).tolist() == a.rejected["source_row"].tolist()
 
 
 def test_scans_build_the_same_panel_as_the_readers(tmp_path):

@@ -8,10 +8,14 @@ columns. Both return a :class:`Scan` whose ``frame`` :func:`impactlab.build_pane
 (``benchmarks/panel_build.py`` measures it).
 
 Values are read the strict way: CSV cells as text (``all_varchar``, so ids keep leading zeros; ``1234.0``
-becomes ``1234`` as in the file readers); dates must be ISO 8601 (with or without time and zone; naive
-times are taken in ``tz``); statuses go through the same map as :func:`impactlab.read_completions`
-(unknown ones are counted as rejected, never guessed). For other date formats read the file with the
-ordinary readers. Nothing is dropped without being counted: ``Scan.counts`` accounts for every row read.
+becomes ``1234`` as in the file readers); dates in the forms the file readers take without needing the
+whole column (ISO 8601 with or without time and zone, naive times taken in ``tz``; ``YYYYMMDD``; Excel
+serials; Unix epoch seconds and milliseconds; ``/Date(ms)/``; ``0`` = not set), see :func:`timestamp_sql`;
+other forms (``03/04/2024``, month names) are counted as unreadable, with their rows, and are read by the
+ordinary readers. Statuses go through the same map as :func:`impactlab.read_completions` (unknown ones are
+counted as rejected, never guessed). Nothing is dropped without being counted: ``Scan.counts`` accounts for
+every row read and ``Scan.rejected`` lists every rejected row with its ``source_row`` (numbered by DuckDB
+on the raw scan, so the programme filter is applied after numbering).
 """
 
 from __future__ import annotations
@@ -27,9 +31,15 @@ import numpy as np
 import pandas as pd
 
 from impactlab.errors import DataError, Failure, check_option
-from impactlab.io.dates import check_tz
+from impactlab.io.dates import (
+    EPOCH_MILLISECONDS,
+    EPOCH_SECONDS,
+    EXCEL_SERIALS,
+    check_tz,
+)
 from impactlab.io.headers import match_columns
 from impactlab.io.sources import CSV_SUFFIXES, PARQUET_SUFFIXES
+from impactlab.io.values import MISSING_STRINGS
 from impactlab.schemas.tables import COMPLETIONS, ColumnSpec
 from impactlab.schemas.vocab import (
     DEFAULT_STATUS_MAP,
@@ -61,9 +71,13 @@ class Scan:
     kind : str
         ``"completions"`` or ``"kpis"``.
     examples : DataFrame
-        Up to five raw values per rejection reason: ``reason``, ``value``.
+        Up to five raw values per rejection reason: ``reason``, ``value``, ``source_row``.
     notes : tuple of str
         How the file was read.
+    rejected : DataFrame
+        ``scan_completions``: every rejected row (``source_row``, ``source_file`` when several files were
+        scanned, the raw ``employee_id``, ``status``, ``completed_at``, ``reason``, ``value``), in file order;
+        rows of other statuses (not trained) are counted, not rejected.
     """
 
     frame: pd.DataFrame
@@ -73,6 +87,9 @@ class Scan:
     kind: str
     examples: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=["reason", "value"]))
     notes: tuple[str, ...] = ()
+    rejected: pd.DataFrame = field(
+        default_factory=lambda: pd.DataFrame(columns=["source_row", "reason", "value"])
+    )
 
     @property
     def n_rejected(self) -> int:
@@ -97,8 +114,13 @@ class Scan:
         return f"<pre>{html.escape(self.summary())}</pre>" + self.frame.head(5)._repr_html_()
 
 
-def _source_sql(path: Any) -> tuple[str, str, list[str]]:
-    """(DuckDB table function call, source name, notes) for one path or a list of paths/globs."""
+def _source_sql(path: Any) -> tuple[str, str, list[str], str]:
+    """(DuckDB table function call, source name, notes, numbered scan) for one path or a list of paths/globs.
+
+    The numbered scan adds ``__file`` (the file) and ``__row`` (``source_row``: for CSV the record's
+    position + 1, which is its line when the header is line 1 and no record spans lines, as the file readers
+    count; for Parquet the row's position + 1).
+    """
     paths = [path] if isinstance(path, (str, os.PathLike)) else list(path)
     if not paths:
         raise ValueError("The 'path' parameter must name at least one file.")
@@ -109,14 +131,56 @@ def _source_sql(path: Any) -> tuple[str, str, list[str]]:
             raise FileNotFoundError(f"No such file: {t!r}")
     listing = "[" + ", ".join("'" + t.replace("'", "''") + "'" for t in texts) + "]"
     if suffixes <= set(PARQUET_SUFFIXES):
-        return f"read_parquet({listing})", ", ".join(texts), ["parquet via DuckDB"]
+        numbered = (
+            f"(SELECT *, file_row_number + 1 AS __row FROM read_parquet({listing}, file_row_number=true, "
+            "filename='__file'))"
+        )
+        return f"read_parquet({listing})", ", ".join(texts), ["parquet via DuckDB"], numbered
     if suffixes <= set(CSV_SUFFIXES):
         fn = f"read_csv({listing}, header=true, all_varchar=true)"
-        return fn, ", ".join(texts), ["CSV via DuckDB (all values as text)"]
+        numbered = (
+            f"(SELECT *, row_number() OVER (PARTITION BY __file) + 1 AS __row FROM read_csv({listing}, "
+            "header=true, all_varchar=true, filename='__file'))"
+        )
+        return fn, ", ".join(texts), ["CSV via DuckDB (all values as text)"], numbered
     allowed = ", ".join(CSV_SUFFIXES + PARQUET_SUFFIXES)
     raise ValueError(
         f"Cannot scan {texts!r}: the file type(s) {sorted(suffixes)} are not supported. "
         f"Supported: {allowed} (one kind per scan)."
+    )
+
+
+def _missing_sql(col: str) -> str:
+    """SQL: the text ``col`` is a missing value (:data:`impactlab.io.values.MISSING_STRINGS`)."""
+    listed = ", ".join("'" + m.replace("'", "''") + "'" for m in sorted(MISSING_STRINGS))
+    return f"({col} IS NULL OR lower({col}) IN ({listed}))"
+
+
+def timestamp_sql(col: str) -> str:
+    """SQL reading the trimmed text ``col`` as TIMESTAMPTZ the way :func:`impactlab.io.dates` reads it.
+
+    ISO 8601 (naive values in the session time zone), ``YYYYMMDD``, ``/Date(ms)/``, and numbers by size:
+    Excel serials (wall clock in the session time zone), Unix epoch seconds and milliseconds (UTC). ``0``
+    means not set (NULL, like an empty cell). NULL for anything else (day/month orders and month names are
+    left to the file readers, which can settle or ask).
+    """
+    x = f"try_cast({col} AS DOUBLE)"
+    return (
+        f"CASE WHEN {_missing_sql(col)} OR {col} IN ('0', '0.0') THEN NULL"
+        f" WHEN regexp_full_match({col}, '(19|20)[0-9]{{6}}')"
+        f" THEN CAST(try_strptime({col}, '%Y%m%d') AS TIMESTAMPTZ)"
+        f" WHEN regexp_full_match({col}, '[0-9]+([.][0-9]+)?') THEN CASE"
+        f"  WHEN {x} >= {EXCEL_SERIALS[0]} AND {x} < {EXCEL_SERIALS[1]} THEN CAST(TIMESTAMP '1899-12-30'"
+        f"   + to_seconds(CAST(round_even(round_even({x} * 86400000, 0) / 1000, 0) AS BIGINT))"
+        "   AS TIMESTAMPTZ)"
+        f"  WHEN {x} >= {EPOCH_SECONDS[0]} AND {x} < {EPOCH_SECONDS[1]}"
+        f"   THEN timezone('UTC', epoch_ms(CAST(round_even({x} * 1000, 0) AS BIGINT)))"
+        f"  WHEN {x} >= {EPOCH_MILLISECONDS[0]} AND {x} < {EPOCH_MILLISECONDS[1]}"
+        f"   THEN timezone('UTC', epoch_ms(CAST(round_even({x}, 0) AS BIGINT)))"
+        "  END"
+        rf" WHEN regexp_full_match({col}, '/?\\?/Date\((-?[0-9]+)([+-][0-9]{{4}})?\)\\?/?')"
+        rf" THEN timezone('UTC', epoch_ms(CAST(regexp_extract({col}, '\((-?[0-9]+)', 1) AS BIGINT)))"
+        f" ELSE try_cast({col} AS TIMESTAMPTZ) END"
     )
 
 
@@ -205,16 +269,16 @@ def scan_completions(
                 f"{', '.join(STATUSES)}. Got {bad!r} instead."
             )
         smap.update({normalise_key(k): v for k, v in status_map.items()})
-    src, source, notes = _source_sql(path)
+    src, source, notes, numbered = _source_sql(path)
     con = _connect(tz)
     try:
         h = _headers(con, src, source, COMPLETIONS.readable, columns)
         _require(h, ("employee_id", "program", "status", "completed_at"), source)
         e, p, s, c = (_q(h[k]) for k in ("employee_id", "program", "status", "completed_at"))
-        # one pass over the file: only four columns, only the programme's rows
+        # one pass over the file: only four columns (and the row number), only the programme's rows
         con.execute(
-            f"CREATE TEMP TABLE prog AS SELECT {_ID.format(c=e)} AS e, trim(CAST({s} AS VARCHAR)) AS s, "
-            f"trim(CAST({c} AS VARCHAR)) AS c FROM {src} "
+            f"CREATE TEMP TABLE prog AS SELECT __file AS f, __row AS r, {_ID.format(c=e)} AS e,"
+            f" trim(CAST({s} AS VARCHAR)) AS s, trim(CAST({c} AS VARCHAR)) AS c FROM {numbered} "
             f"WHERE lower(trim(CAST({p} AS VARCHAR))) = lower(trim($program))",
             {"program": program},
         )
@@ -236,29 +300,30 @@ def scan_completions(
         con.execute("CREATE TEMP TABLE st(s VARCHAR, status VARCHAR)")
         if canon:
             con.executemany("INSERT INTO st VALUES (?, ?)", [[k, v] for k, v in canon.items()])
-        checks = con.execute(
-            "SELECT count(*) FILTER (WHERE e IS NULL OR e IN ('', 'nan', 'null', 'none', 'NA', 'N/A')),"
-            " count(*) FILTER (WHERE NOT (e IS NULL OR e = '') AND (s IS NULL OR s = '')),"
-            " count(*) FILTER (WHERE NOT (e IS NULL OR e = '') AND s <> '' AND st.status IS NULL),"
-            " count(*) FILTER (WHERE NOT (e IS NULL OR e = '') AND st.status IN ('completed', 'passed')"
-            "   AND (c IS NULL OR c = '')),"
-            " count(*) FILTER (WHERE NOT (e IS NULL OR e = '') AND st.status IN ('completed', 'passed')"
-            "   AND c <> '' AND try_cast(c AS TIMESTAMPTZ) IS NULL),"
-            " count(*) FILTER (WHERE NOT (e IS NULL OR e = '') AND st.status IS NOT NULL"
-            "   AND st.status NOT IN ('completed', 'passed'))"
-            " FROM prog LEFT JOIN st USING (s)"
-        ).fetchone()
+        trained = "st.status IN ('completed', 'passed')"
+        # one outcome per row, first match wins, so the counts add up to the rows read
+        con.execute(
+            "CREATE TEMP TABLE judged AS SELECT f, r, e, s, c, st.status AS status, ts, CASE"
+            f" WHEN {_missing_sql('e')} THEN 'missing employee_id'"
+            f" WHEN {_missing_sql('s')} THEN 'missing status'"
+            " WHEN st.status IS NULL THEN 'unknown status'"
+            f" WHEN NOT {trained} THEN 'other status'"
+            f" WHEN {_missing_sql('c')} OR c IN ('0', '0.0') THEN 'missing completed_at'"
+            " WHEN ts IS NULL THEN 'unreadable completed_at'"
+            " ELSE 'used' END AS outcome"
+            f" FROM (SELECT *, {timestamp_sql('c')} AS ts FROM prog) LEFT JOIN st USING (s)"
+        )
+        tally = dict(con.execute("SELECT outcome, count(*) FROM judged GROUP BY outcome").fetchall())
         frame = con.execute(
-            "SELECT e AS employee_id, arg_min(st.status, ts) AS status, arg_min(s, ts) AS status_raw,"
-            " min(ts) AS completed_at, count(*) AS attempt FROM ("
-            "  SELECT e, s, try_cast(c AS TIMESTAMPTZ) AS ts FROM prog) JOIN st USING (s)"
-            " WHERE st.status IN ('completed', 'passed') AND ts IS NOT NULL"
-            "  AND NOT (e IS NULL OR e IN ('', 'nan', 'null', 'none', 'NA', 'N/A'))"
+            "SELECT e AS employee_id, arg_min(status, ts) AS status, arg_min(s, ts) AS status_raw,"
+            " min(ts) AS completed_at, count(*) AS attempt FROM judged WHERE outcome = 'used'"
             " GROUP BY e ORDER BY e"
         ).df()
-        examples = con.execute(
-            "SELECT 'unknown status' AS reason, s AS value FROM prog LEFT JOIN st USING (s)"
-            " WHERE s <> '' AND st.status IS NULL LIMIT 5"
+        rejected = con.execute(
+            "SELECT r AS source_row, f AS source_file, e AS employee_id, s AS status, c AS completed_at,"
+            " outcome AS reason, CASE outcome WHEN 'missing employee_id' THEN e"
+            " WHEN 'missing status' THEN s WHEN 'unknown status' THEN s ELSE c END AS value"
+            " FROM judged WHERE outcome NOT IN ('used', 'other status') ORDER BY f, r"
         ).df()
     finally:
         con.close()
@@ -270,9 +335,17 @@ def scan_completions(
         "unreadable completed_at",
         "other status",
     ]
-    counts = pd.Series(dict(zip(reasons, (int(x) for x in checks), strict=True)), name="rows")
-    used = rows_read - int(counts.sum())
-    counts = pd.concat([pd.Series({"used": used}, name="rows"), counts[counts > 0]]).astype("int64")
+    counts = pd.Series({"used": int(tally.get("used", 0))}, name="rows")
+    found = pd.Series({k: int(tally[k]) for k in reasons if tally.get(k)}, name="rows", dtype="int64")
+    counts = pd.concat([counts, found]).astype("int64")
+    rejected = rejected.astype(
+        {"source_row": "int64", **{k: "str" for k in ("source_file", "employee_id", "status", "completed_at",
+                                                      "reason", "value")}}
+    )
+    if len(texts := source.split(", ")) == 1 and "*" not in texts[0]:
+        rejected = rejected.drop(columns="source_file")
+    first = rejected.groupby("reason", sort=False).head(5)
+    examples = first[["reason", "value", "source_row"]].reset_index(drop=True)
     out = pd.DataFrame(
         {
             "employee_id": frame["employee_id"].astype("str"),
@@ -284,7 +357,7 @@ def scan_completions(
         }
     )
     notes = [*notes, f"status map applied to {len(canon)} distinct raw statuses"]
-    return Scan(out, counts, int(rows_read), source, "completions", examples, tuple(notes))
+    return Scan(out, counts, int(rows_read), source, "completions", examples, tuple(notes), rejected)
 
 
 def scan_kpis(
@@ -322,7 +395,7 @@ def scan_kpis(
         raise ValueError(
             f"The 'metrics' parameter must be a non-empty list of column names. Got {metrics!r}."
         )
-    src, source, notes = _source_sql(path)
+    src, source, notes, _ = _source_sql(path)
     con = _connect(tz)
     try:
         names = [r[0] for r in con.execute(f"DESCRIBE SELECT * FROM {src}").fetchall()]
