@@ -42,9 +42,7 @@ from impactlab.io.sources import CSV_SUFFIXES, PARQUET_SUFFIXES
 from impactlab.io.values import MISSING_STRINGS
 from impactlab.schemas.tables import COMPLETIONS, ColumnSpec
 from impactlab.schemas.vocab import (
-    DEFAULT_STATUS_MAP,
-    STATUSES,
-    normalise_key,
+    extend_status_map,
     normalise_status,
 )
 
@@ -260,15 +258,7 @@ def scan_completions(
     [['007', Timestamp('2024-02-01 00:00:00+0000', tz='UTC'), 2]]
     """
     check_tz(tz)
-    smap = dict(DEFAULT_STATUS_MAP)
-    if status_map:
-        bad = {k: v for k, v in status_map.items() if v not in STATUSES}
-        if bad:
-            raise ValueError(
-                f"The 'status_map' parameter must map raw strings onto one of "
-                f"{', '.join(STATUSES)}. Got {bad!r} instead."
-            )
-        smap.update({normalise_key(k): v for k, v in status_map.items()})
+    smap = extend_status_map(status_map)
     src, source, notes, numbered = _source_sql(path)
     con = _connect(tz)
     try:

@@ -68,8 +68,7 @@ from impactlab.schemas.tables import (
 from impactlab.schemas.vocab import (
     DEFAULT_CATEGORY_MAP,
     DEFAULT_KIND_MAP,
-    DEFAULT_STATUS_MAP,
-    STATUSES,
+    extend_status_map,
     normalise_key,
 )
 
@@ -101,16 +100,7 @@ def _read(
     p = get_preset(preset)
     crosswalk = None if ids is None else read_ids(ids)
     raw = load_source(source, sheet=sheet, accept=_accepts(schema, columns, p))
-    smap = dict(DEFAULT_STATUS_MAP)
-    smap.update({normalise_key(k): v for k, v in p.status_map.items()})
-    if status_map:
-        bad = {k: v for k, v in status_map.items() if v not in STATUSES}
-        if bad:
-            raise ValueError(
-                f"The 'status_map' parameter must map raw strings onto one of "
-                f"{', '.join(STATUSES)}. Got {bad!r} instead."
-            )
-        smap.update({normalise_key(k): v for k, v in status_map.items()})
+    smap = extend_status_map(status_map, preset=p.status_map)
     ctx = _context(
         raw.source,
         errors=errors,

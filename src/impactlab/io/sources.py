@@ -417,17 +417,41 @@ def _frame_from_dicts(
     return RawSource(frame, np.asarray(rows, dtype=np.int64), source, malformed, notes)
 
 
-def read_json_source(path: Path) -> RawSource:
-    """Read a JSON document holding an array of records (see the module notes)."""
-    text, encoding = decode(path.read_bytes())
+def parse_json(text: str, source: str, hint: str) -> Any:
+    """The JSON document in ``text``, or a :class:`DataError` saying where it breaks."""
     try:
-        data = json.loads(text)
+        return json.loads(text)
     except json.JSONDecodeError as exc:
         raise DataError(
             f"the file is not valid JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}",
-            source=str(path),
-            hint="for one JSON object per line, name the file .jsonl",
+            source=source,
+            hint=hint,
         ) from None
+
+
+def json_lines(text: str) -> tuple[list[tuple[int, Any]], list[tuple[int, str]]]:
+    """JSON Lines: ``(line, value)`` of each parsed line and ``(line, reason)`` of each broken one.
+
+    Blank lines are skipped; lines are numbered from 1.
+    """
+    items: list[tuple[int, Any]] = []
+    broken: list[tuple[int, str]] = []
+    for line, raw_line in enumerate(text.splitlines(), start=1):
+        if not raw_line.strip():
+            continue
+        try:
+            items.append((line, json.loads(raw_line)))
+        except json.JSONDecodeError as exc:
+            broken.append(
+                (line, f"line is not valid JSON ({exc.msg} at column {exc.colno}): {raw_line.strip()[:80]!r}")
+            )
+    return items, broken
+
+
+def read_json_source(path: Path) -> RawSource:
+    """Read a JSON document holding an array of records (see the module notes)."""
+    text, encoding = decode(path.read_bytes())
+    data = parse_json(text, str(path), "for one JSON object per line, name the file .jsonl")
     records = _json_records(data)
     if records is None:
         keys = list(data)[:10] if isinstance(data, dict) else type(data).__name__
@@ -444,15 +468,8 @@ def read_json_source(path: Path) -> RawSource:
 def read_jsonl_source(path: Path) -> RawSource:
     """Read JSON Lines: one object per line; bad lines are rejected, never skipped."""
     text, encoding = decode(path.read_bytes())
-    items: list[tuple[int, Any]] = []
-    bad: list[tuple[int, dict[str, str], str]] = []
-    for line, raw_line in enumerate(text.splitlines(), start=1):
-        if not raw_line.strip():
-            continue
-        try:
-            items.append((line, json.loads(raw_line)))
-        except json.JSONDecodeError as exc:
-            bad.append((line, {}, f"line is not valid JSON ({exc.msg}): {raw_line.strip()[:80]!r}"))
+    items, broken = json_lines(text)
+    bad: list[tuple[int, dict[str, str], str]] = [(line, {}, reason) for line, reason in broken]
     if not items and not bad:
         raise DataError("the file holds no records", source=str(path), hint="check the export")
     raw = _frame_from_dicts(items, str(path), (f"encoding {encoding}", "JSON Lines"), "line") if items else (

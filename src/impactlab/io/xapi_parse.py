@@ -5,7 +5,6 @@ Used by :func:`impactlab.io.xapi.read_xapi`; see that module for how statements 
 
 from __future__ import annotations
 
-import json
 import math
 import os
 import re
@@ -18,6 +17,7 @@ import pandas as pd
 
 from impactlab.errors import DataError
 from impactlab.io.lrs import LRS
+from impactlab.io.sources import JSONL_SUFFIXES, decode, json_lines, parse_json
 
 CMI5_CATEGORY = "https://w3id.org/xapi/cmi5/context/categories/cmi5"
 _DURATION = re.compile(
@@ -63,26 +63,19 @@ def load_statements(
         path = Path(source)
         if not path.is_file():
             raise FileNotFoundError(f"No such file: {str(path)!r}")
-        text = path.read_bytes().decode("utf-8-sig", errors="replace")
-        if path.suffix.lower() in (".jsonl", ".ndjson"):
-            pairs: list[tuple[int, Any]] = []
-            for line_no, line in enumerate(text.splitlines(), start=1):
-                if not line.strip():
-                    continue
-                try:
-                    pairs.append((line_no, json.loads(line)))
-                except json.JSONDecodeError as exc:
-                    pairs.append((line_no, Bad(f"line is not valid JSON ({exc.msg} at column {exc.colno})")))
+        text, _ = decode(path.read_bytes())
+        if path.suffix.lower() in JSONL_SUFFIXES:
+            items, broken = json_lines(text)
+            pairs: list[tuple[int, Any]] = sorted(
+                [*items, *((line, Bad(reason)) for line, reason in broken)], key=lambda p: p[0]
+            )
             return pairs, str(path), None, ["JSON Lines"]
-        try:
-            body = json.loads(text)
-        except json.JSONDecodeError as exc:
-            raise DataError(
-                f"the file is not valid JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}",
-                source=str(path),
-                hint="xAPI files hold a JSON array of statements, an LRS "
-                "StatementResult {'statements': [...]}, or one statement per line (.jsonl)",
-            ) from None
+        body = parse_json(
+            text,
+            str(path),
+            "xAPI files hold a JSON array of statements, an LRS StatementResult {'statements': [...]}, or "
+            "one statement per line (.jsonl)",
+        )
         if isinstance(body, Mapping) and isinstance(body.get("statements"), list):
             body = body["statements"]
         elif isinstance(body, Mapping):

@@ -212,3 +212,28 @@ def normalise_status(raw: object, status_map: Mapping[str, str]) -> str | None:
         if base in status_map:
             return status_map[base]
     return None
+
+
+def extend_status_map(
+    status_map: Mapping[str, str] | None = None, *, preset: Mapping[str, str] | None = None
+) -> dict[str, str]:
+    """:data:`DEFAULT_STATUS_MAP`, updated by a vendor preset's map, then by the user's ``status_map``.
+
+    Keys are normalised (:func:`normalise_key`).
+
+    Raises
+    ------
+    ValueError
+        When ``status_map`` maps a string onto something that is not a canonical status.
+    """
+    merged = dict(DEFAULT_STATUS_MAP)
+    merged.update({normalise_key(k): v for k, v in (preset or {}).items()})
+    if status_map:
+        bad = {k: v for k, v in status_map.items() if v not in STATUSES}
+        if bad:
+            raise ValueError(
+                f"The 'status_map' parameter must map raw strings onto one of "
+                f"{', '.join(STATUSES)}. Got {bad!r} instead."
+            )
+        merged.update({normalise_key(k): v for k, v in status_map.items()})
+    return merged
