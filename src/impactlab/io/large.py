@@ -20,6 +20,7 @@ on the raw scan, so the programme filter is applied after numbering).
 
 from __future__ import annotations
 
+import glob
 import html
 import os
 from collections.abc import Mapping, Sequence
@@ -127,7 +128,7 @@ def _source_sql(path: Any) -> tuple[str, str, list[str], str]:
     for t in texts:
         if not any(ch in t for ch in "*?[") and not Path(t).is_file():
             raise FileNotFoundError(f"No such file: {t!r}")
-    listing = "[" + ", ".join("'" + t.replace("'", "''") + "'" for t in texts) + "]"
+    listing = "[" + ", ".join(_literal(t) for t in texts) + "]"
     if suffixes <= set(PARQUET_SUFFIXES):
         numbered = (
             f"(SELECT *, file_row_number + 1 AS __row FROM read_parquet({listing}, file_row_number=true, "
@@ -136,16 +137,26 @@ def _source_sql(path: Any) -> tuple[str, str, list[str], str]:
         return f"read_parquet({listing})", ", ".join(texts), ["parquet via DuckDB"], numbered
     if suffixes <= set(CSV_SUFFIXES):
         fn = f"read_csv({listing}, header=true, all_varchar=true)"
-        numbered = (
-            f"(SELECT *, row_number() OVER (PARTITION BY __file) + 1 AS __row FROM read_csv({listing}, "
-            "header=true, all_varchar=true, filename='__file'))"
-        )
+        # one numbered scan per file: a bare row_number() OVER () streams (no partition to buffer)
+        files = [f for t in texts for f in (sorted(glob.glob(t)) if any(ch in t for ch in "*?[") else [t])]
+        if not files:
+            raise FileNotFoundError(f"No file matches {texts!r}")
+        numbered = "(" + " UNION ALL ".join(
+            f"SELECT *, {_literal(f)} AS __file, row_number() OVER () + 1 AS __row FROM read_csv("
+            f"{_literal(f)}, header=true, all_varchar=true)"
+            for f in files
+        ) + ")"
         return fn, ", ".join(texts), ["CSV via DuckDB (all values as text)"], numbered
     allowed = ", ".join(CSV_SUFFIXES + PARQUET_SUFFIXES)
     raise ValueError(
         f"Cannot scan {texts!r}: the file type(s) {sorted(suffixes)} are not supported. "
         f"Supported: {allowed} (one kind per scan)."
     )
+
+
+def _literal(text: str) -> str:
+    """A SQL string literal."""
+    return "'" + text.replace("'", "''") + "'"
 
 
 def _missing_sql(col: str) -> str:
