@@ -101,26 +101,44 @@ def _employment_check(
     spells = r[["employee_id", "hire_date"]].copy()
     spells["end"] = r["termination_date"] if "termination_date" in r else pd.NaT
     spells = spells.dropna(subset=["hire_date"]).drop_duplicates()
-    by_emp = {k: g for k, g in spells.groupby("employee_id", sort=False)}
+    rows = pd.DataFrame(
+        {"pos": np.arange(len(typed)), "emp": typed["employee_id"].to_numpy(dtype=object),
+         "when": typed["completed_at"].to_numpy()}
+    )
+    rows = rows[rows["when"].notna() & rows["emp"].isin(set(spells["employee_id"]))]
+    if not len(rows):
+        return []
+    pairs = rows.merge(spells.rename(columns={"employee_id": "emp"}), on="emp", how="inner")
+    when = pd.to_datetime(pairs["when"], utc=True)
+    pairs["inside"] = (pairs["hire_date"] <= when) & (
+        when <= pairs["end"].fillna(_OPEN_END) + pd.Timedelta(days=1)
+    )
+    inside = pairs.groupby("pos", sort=True)["inside"].any()
+    outside = inside.index[~inside.to_numpy()]
+    if not len(outside):
+        return []
+    spells = spells.assign(is_open=spells["end"].isna())
+    per_emp = spells.groupby("employee_id", sort=False).agg(
+        first=("hire_date", "min"), last=("end", "max"), is_open=("is_open", "any")
+    )
+    emps = typed["employee_id"].to_numpy(dtype=object)[outside]
+    whens = typed["completed_at"].iloc[outside]
+    facts = per_emp.reindex(emps)
     col = _header(headers, "completed_at")
     out: list[Problem] = []
-    for i, (emp, when) in enumerate(zip(typed["employee_id"], typed["completed_at"], strict=True)):
-        if pd.isna(when) or emp not in by_emp:
-            continue
-        g = by_emp[emp]
-        end = g["end"].fillna(_OPEN_END)
-        inside = ((g["hire_date"] <= when) & (when <= end + pd.Timedelta(days=1))).any()
-        if inside:
-            continue
-        first, last = g["hire_date"].min(), g["end"].max()
-        if when < first:
-            why = f"completed on {when:%Y-%m-%d}, before the hire date {first:%Y-%m-%d}"
-        elif pd.notna(last) and when > last and g["end"].notna().all():
-            why = f"completed on {when:%Y-%m-%d}, after the termination date {last:%Y-%m-%d}"
+    for i, emp, when_i, first, last, is_open in zip(
+        outside, emps, whens, facts["first"], facts["last"], facts["is_open"], strict=True
+    ):
+        i = int(i)
+        if when_i < first:
+            why = f"completed on {when_i:%Y-%m-%d}, before the hire date {first:%Y-%m-%d}"
+        elif pd.notna(last) and when_i > last and not is_open:
+            why = f"completed on {when_i:%Y-%m-%d}, after the termination date {last:%Y-%m-%d}"
         else:
-            why = f"completed on {when:%Y-%m-%d}, between two employment spells"
+            why = f"completed on {when_i:%Y-%m-%d}, between two employment spells"
         out.append(
-            (i, col, _raw_text(frame, col, i, when), f"{why} of employee {emp!r} in the roster", "employment")
+            (i, col, _raw_text(frame, col, i, when_i), f"{why} of employee {emp!r} in the roster",
+             "employment")
         )
     return out
 
