@@ -32,7 +32,7 @@ import numpy as np
 import pandas as pd
 
 from impactlab.errors import DataError, Failure
-from impactlab.io.values import is_missing_value, unique_codes
+from impactlab.io.values import distinct_values, is_missing_value
 
 ParseFn = Callable[["re.Match[str]", "bool | None"], pd.Timestamp]
 
@@ -352,11 +352,7 @@ def parse_timestamps(
         stamps = numbers_to_utc(np.where(skip, np.nan, x), tz)
         bad = ~skip & np.isnat(stamps)
         return pd.Series(stamps, index=values.index, dtype="datetime64[us, UTC]"), bad
-    found = unique_codes(values)
-    if found is None:  # mixed types that hash alike (1, 1.0, True): one value at a time
-        distinct, codes = values.to_numpy(dtype=object), np.arange(n)
-    else:
-        distinct, codes = found
+    distinct, codes = distinct_values(values)
     stamps, bad_d = _parse_distinct(distinct, tz=tz, dayfirst=dayfirst, column=column, source=source)
     stamps = np.append(stamps, np.datetime64("NaT", "us"))  # code -1: a null, read as missing
     bad_d = np.append(bad_d, False)

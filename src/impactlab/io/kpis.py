@@ -19,7 +19,7 @@ from impactlab.io.presets import get_preset
 from impactlab.io.readers import Errors, Source, _context
 from impactlab.io.sources import load_source
 from impactlab.io.table import Table
-from impactlab.io.values import is_missing_value, missing_mask, unique_codes
+from impactlab.io.values import distinct_values, is_missing_value, missing_mask
 from impactlab.schemas.tables import COMPLETIONS, kpis_schema
 from impactlab.schemas.vocab import normalise_key
 
@@ -49,11 +49,7 @@ def parse_periods(values: pd.Series, ctx: Context, header: str) -> tuple[pd.Seri
     dtype = pd.PeriodDtype(freq)
     if isinstance(values.dtype, pd.PeriodDtype):
         return values.dt.asfreq(freq, how="start").astype(dtype), np.zeros(len(values), dtype=bool)
-    found = unique_codes(values)
-    if found is None:  # mixed types that hash alike: one value at a time
-        distinct, codes = values.to_numpy(dtype=object), np.arange(len(values))
-    else:
-        distinct, codes = found
+    distinct, codes = distinct_values(values)
     out: list[Any] = [pd.NaT] * (len(distinct) + 1)  # the last one: code -1, a null
     bad = np.zeros(len(distinct) + 1, dtype=bool)
     pending: list[int] = []

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 import re
 from collections.abc import Callable
 from typing import Any
@@ -17,18 +16,9 @@ MISSING_STRINGS: frozenset[str] = frozenset({"", "na", "n/a", "nan", "nat", "nul
 
 def is_missing_value(v: Any) -> bool:
     """True for None, NaN, NaT, pd.NA and the strings of :data:`MISSING_STRINGS`."""
-    if type(v) is str:  # the usual case first
-        return v.strip().lower() in MISSING_STRINGS
-    if v is None or v is pd.NA or v is pd.NaT:
-        return True
     if isinstance(v, str):
         return v.strip().lower() in MISSING_STRINGS
-    if isinstance(v, float) and math.isnan(v):
-        return True
-    try:
-        return bool(pd.isna(v)) if np.ndim(v) == 0 else False
-    except (TypeError, ValueError):
-        return False
+    return _is_null(v)
 
 
 def missing_mask(s: pd.Series) -> np.ndarray:
@@ -116,7 +106,17 @@ def map_values(values: pd.Series, fn: Callable[[Any], Any], *, null: Any = None)
     return mapped[codes]
 
 
+def distinct_values(values: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """``(distinct, codes)`` as :func:`unique_codes`, or every value with its position as code when the
+    column mixes types that hash alike (so callers have one loop either way)."""
+    found = unique_codes(values)
+    if found is None:
+        return values.to_numpy(dtype=object), np.arange(len(values))
+    return found
+
+
 def _is_null(v: Any) -> bool:
+    """None, NaN, NaT, pd.NA (any scalar pandas reads as missing)."""
     if v is None or v is pd.NA or v is pd.NaT:
         return True
     try:
