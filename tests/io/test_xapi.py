@@ -172,13 +172,14 @@ def test_cmi5_statements_need_a_duration_on_completed_passed_failed():
     assert sorted(x.completions.frame["source_row"]) == [2, 3, 4, 5]
     rej = x.completions.rejected
     assert rej[["source_row", "column", "check"]].values.tolist() == [[1, "duration", "missing"]]
-    assert "9.5.4.1" in rej["reason"].iloc[0]
+    assert "9.5.4.1" in rej["reason"].iloc[0] and "its context category is cmi5" in rej["reason"].iloc[0]
     accounting_holds(x)
     # cmi5=True holds every statement to the rules: the failed one (3) is rejected in both tables
     y = read_xapi(statements, cmi5=True)
     assert sorted(y.completions.frame["source_row"]) == [2, 4, 5]
     assert y.completions.rejected["source_row"].tolist() == [1, 3]
     assert y.assessments.rejected["source_row"].tolist() == [3] and y.assessments.n_kept == 0
+    assert "(read with cmi5=True)" in y.assessments.rejected["reason"].iloc[0]
     accounting_holds(y)
     with pytest.raises(ValueError, match="'cmi5' parameter"):
         read_xapi(statements, cmi5="yes")

@@ -278,12 +278,13 @@ def _flatten(
             except ValueError as exc:
                 probs.append(("duration", duration, f"result.duration: {exc}", "duration"))
         elif cmi5 and status in _CMI5_TIMED:
+            why = "its context category is cmi5" if is_cmi5(stmt) else "read with cmi5=True"
             probs.append(
                 (
                     "duration",
                     None,
                     f"a cmi5 {status} statement must carry result.duration (cmi5 specification, 9.5.4.1 "
-                    "Duration) and this one has none; read it with cmi5=False if the content is not cmi5",
+                    f"Duration) and this one has none ({why}); add the time spent, e.g. 'PT25M'",
                     "missing",
                 )
             )
