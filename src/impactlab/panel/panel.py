@@ -38,8 +38,15 @@ def _factorize_sorted(values: pd.Series) -> tuple[np.ndarray, Any]:
 def _duplicated(ucode: np.ndarray, tcode: np.ndarray, n_units: int, n_times: int) -> np.ndarray:
     """Rows whose (unit, period) pair occurs more than once (every occurrence), from integer codes; rows
     with a missing unit or period (code -1) are not counted."""
+    key = ucode.astype("int64") * np.int64(max(n_times, 1))
+    key += tcode
+    if n_units * n_times <= 4 * len(key) + 1024 and ucode.min(initial=0) >= 0 and tcode.min(initial=0) >= 0:
+        # nothing missing: one count per pair, and the row mask only when some pair repeats
+        counts = np.bincount(key, minlength=n_units * n_times)
+        if counts.max(initial=0) <= 1:
+            return np.zeros(len(key), dtype=bool)
+        return counts[key] > 1
     ok = (ucode >= 0) & (tcode >= 0)
-    key = ucode.astype("int64") * np.int64(max(n_times, 1)) + tcode
     key = np.where(ok, key, -1)
     if n_units * n_times <= 4 * len(key) + 1024:
         counts = np.bincount(key[ok], minlength=n_units * n_times)
