@@ -164,6 +164,9 @@ def test_scan_kpis_counts_bad_rows_and_quarters(tmp_path):
         "unreadable period": 1,
         "metric not a number": 1,
     }
+    assert s.rejected[["source_row", "reason"]].values.tolist() == [
+        [4, "missing unit"], [5, "unreadable period"], [6, "metric not a number"]]
+    assert s.rejected["period"].tolist() == ["2024-03", "soon", "2024-05"]
     q = scan_kpis(path, unit="store", time="month", metrics=["sales"], freq="Q")
     assert q.frame["period"].astype(str).tolist() == ["2024Q1", "2024Q1"]
 

@@ -74,9 +74,10 @@ class Scan:
     notes : tuple of str
         How the file was read.
     rejected : DataFrame
-        ``scan_completions``: every rejected row (``source_row``, ``source_file`` when several files were
-        scanned, the raw ``employee_id``, ``status``, ``completed_at``, ``reason``, ``value``), in file order;
-        rows of other statuses (not trained) are counted, not rejected.
+        Every rejected row in file order, with ``source_row`` (and ``source_file`` when several files were
+        scanned). ``scan_completions``: the raw ``employee_id``, ``status``, ``completed_at``, ``reason``,
+        ``value`` (rows of other statuses, not trained, are counted, not rejected). ``scan_kpis``: the raw
+        ``unit`` and ``period`` and the ``reason``.
     """
 
     frame: pd.DataFrame
@@ -396,7 +397,7 @@ def scan_kpis(
         raise ValueError(
             f"The 'metrics' parameter must be a non-empty list of column names. Got {metrics!r}."
         )
-    src, source, notes, _ = _source_sql(path)
+    src, source, notes, numbered = _source_sql(path)
     con = _connect(tz)
     try:
         names = [r[0] for r in con.execute(f"DESCRIBE SELECT * FROM {src}").fetchall()]
@@ -411,8 +412,15 @@ def scan_kpis(
         when = f"coalesce(try_strptime({t}, '%Y-%m'), try_cast({t} AS TIMESTAMP))"
         u = _ID.format(c=_q(unit))
         con.execute(
-            f"CREATE TEMP TABLE k AS SELECT {u} AS u, {when} AS w, ({bad_m}) AS bad_m, {ms} FROM {src}"
+            f"CREATE TEMP TABLE k AS SELECT __file AS f, __row AS r, {t} AS t, {u} AS u, {when} AS w,"
+            f" ({bad_m}) AS bad_m, {ms} FROM {numbered}"
         )
+        rejected = con.execute(
+            "SELECT r AS source_row, f AS source_file, u AS unit, t AS period, CASE"
+            " WHEN u IS NULL OR u = '' THEN 'missing unit' WHEN w IS NULL THEN 'unreadable period'"
+            " ELSE 'metric not a number' END AS reason FROM k"
+            " WHERE u IS NULL OR u = '' OR w IS NULL OR bad_m ORDER BY f, r"
+        ).df()
         rows_read, no_unit, no_time, bad = con.execute(
             "SELECT count(*), count(*) FILTER (WHERE u IS NULL OR u = ''),"
             " count(*) FILTER (WHERE NOT (u IS NULL OR u = '') AND w IS NULL),"
@@ -439,4 +447,10 @@ def scan_kpis(
         name="rows",
     ).astype("int64")
     counts = counts[(counts > 0) | (counts.index == "used")]
-    return Scan(out, counts, int(rows_read), source, "kpis", notes=tuple(notes))
+    rejected = rejected.astype({"source_row": "int64"})
+    if len(source.split(", ")) == 1 and "*" not in source:
+        rejected = rejected.drop(columns="source_file")
+    examples = rejected.groupby("reason", sort=False).head(5)
+    examples = examples.assign(value=examples["period"])[["reason", "value", "source_row"]]
+    return Scan(out, counts, int(rows_read), source, "kpis", examples.reset_index(drop=True), tuple(notes),
+                rejected)
