@@ -169,6 +169,14 @@ def find_header(records: Sequence[tuple[int, list[Any]]]) -> int:
     return 0
 
 
+def _blank(values: list[Any]) -> bool:
+    """A record whose every cell is empty or white space (None counts as empty)."""
+    try:
+        return not "".join(values).strip()  # all text: one join (the usual case)
+    except TypeError:
+        return all(v is None or (isinstance(v, str) and not v.strip()) for v in values)
+
+
 def _from_records(records: list[tuple[int, list[Any]]], source: str, notes: tuple[str, ...]) -> RawSource:
     if not records:
         raise DataError(
@@ -188,7 +196,7 @@ def _from_records(records: list[tuple[int, list[Any]]], source: str, notes: tupl
     rows: list[int] = []
     malformed: list[tuple[int, dict[str, str], str]] = []
     for line, values in records[1:]:
-        if all(v is None or (isinstance(v, str) and not v.strip()) for v in values):
+        if _blank(values):
             continue
         if len(values) != width:
             if len(values) > width and all(v is None or str(v).strip() == "" for v in values[width:]):
@@ -233,7 +241,7 @@ def read_csv_source(path: Path, *, delimiter: str | None = None) -> RawSource:
     seen: dict[str, str] = {}  # one string object per distinct value: exports repeat theirs
     for rec in reader:
         if records or any(v.strip() for v in rec):
-            records.append((start, [seen.setdefault(v, v) for v in rec]))
+            records.append((start, list(map(seen.setdefault, rec, rec))))
         start = reader.line_num + 1
     del seen
     return _from_records(records, str(path), notes)
