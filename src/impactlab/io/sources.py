@@ -50,9 +50,9 @@ JSON_SUFFIXES = (".json",)
 JSONL_SUFFIXES = (".jsonl", ".ndjson")
 #: Largest text file (CSV/TSV/JSON) the in-memory readers take, in bytes. Reading a CSV transcript costs
 #: about 12 times the file's size in memory at its peak (measured on a 500,000-row, 22-28 MB export, quoted
-#: or not); a file whose values are mostly distinct costs more, JSON more again (every record is a dict).
-#: The limit keeps the worst of these near 2-3 GB. Above it, read through DuckDB
-#: (:mod:`impactlab.io.large`), or raise the limit: ``impactlab.io.sources.MAX_FILE_BYTES = 500_000_000``.
+#: or not; a file whose values are mostly distinct costs more); JSON Lines about 17 times (100,000 records).
+#: The limit keeps the worst of these near 2 GB. Above it, read through DuckDB (:mod:`impactlab.io.large`),
+#: or raise the limit: ``impactlab.io.sources.MAX_FILE_BYTES = 500_000_000``.
 MAX_FILE_BYTES = 100_000_000
 #: Records searched for the header row.
 HEADER_SEARCH = 30
@@ -510,8 +510,8 @@ def load_source(
     if suffix in CSV_SUFFIXES + JSON_SUFFIXES + JSONL_SUFFIXES and size > MAX_FILE_BYTES:
         raise DataError(
             f"the file is {size / 1e6:.0f} MB, above the {MAX_FILE_BYTES / 1e6:.0f} MB the in-memory "
-            "readers take (reading costs about 12 times the file's size in memory, more when most "
-            "values are distinct or the file is JSON)",
+            "readers take (reading costs about 12 times the file's size in memory, 17 times for JSON "
+            "Lines, more when most values are distinct)",
             source=str(path),
             hint="read it through DuckDB, which keeps only the columns and rows a panel needs: "
             "impactlab.io.large.scan_completions(path, program=...) or scan_kpis(...); or select them "
