@@ -78,3 +78,15 @@ def test_changing_cohort_names_the_units_in_order_of_appearance():
                        "g": [np.nan, 2, 0, 0, 2, 0]})
     with pytest.raises(PanelError, match=r"changes within units \['b', 'c'\]"):
         Panel.from_frame(df, unit="u", time="t", outcome="y", cohort="g")
+
+
+def test_sorted_frame_with_a_repeated_index_keeps_rows_in_place():
+    df = pd.DataFrame({"u": [1, 1, 2, 2], "t": [1, 2, 1, 2], "y": [1.0, 2, 3, 4], "g": [0, 0, 2, 2]},
+                      index=[5, 5, 6, 6])
+    panel = Panel.from_frame(df, unit="u", time="t", outcome="y", cohort="g")
+    long = panel.long()
+    assert long.index.tolist() == [0, 1, 2, 3] and long["outcome"].tolist() == [1.0, 2, 3, 4]
+    df.iloc[0, 2] = -1.0  # the caller writes after the panel was built: the panel keeps its values
+    df.iloc[3, 0] = 9
+    assert panel.long()["outcome"].tolist() == [1.0, 2, 3, 4]
+    assert panel.long()["unit"].tolist() == [1, 1, 2, 2]

@@ -237,14 +237,17 @@ class Panel:
             take = rows if order is None else rows[order]
 
         def col(values: Any) -> Any:
-            # a copy in every case: the panel must not share memory with the caller's frame
+            if take is None and isinstance(values, pd.Series):
+                # rows already in place: refer to the caller's column; pandas' copy-on-write copies it
+                # the moment either frame is written to, so the panel never changes with the caller's frame
+                return values.reset_index(drop=True)
             arr = values.array if isinstance(values, pd.Series) else values
             return arr.copy() if take is None else arr.take(take)
 
         def sorted_(values: np.ndarray) -> np.ndarray:
             return values if order is None else values[order]
 
-        y_values = col(y.to_numpy(dtype="float64"))
+        y_values = col(y.astype("float64"))
         unit_values = col(df[unit])
         data: dict[str, Any] = {
             # .array keeps extension types (periods, strings) unboxed: no per-value Python objects
@@ -257,7 +260,7 @@ class Panel:
             "cluster": col(df[cluster]) if cluster else unit_values,
         }
         for c in covariates:
-            data[c] = col(df[c].to_numpy(dtype="float64"))
+            data[c] = col(df[c].astype("float64"))
         long = pd.DataFrame(data, copy=False)
         return cls(_long=long, unit=unit, time=time, outcome=outcome, cohort=cohort,
                    covariates=tuple(covariates), cluster=cluster, periods=tuple(periods),
