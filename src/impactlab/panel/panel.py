@@ -35,6 +35,16 @@ def _factorize_sorted(values: pd.Series) -> tuple[np.ndarray, Any]:
         return pd.factorize(values)
 
 
+def _copy_on_write() -> bool:
+    """Whether pandas copies a shared column before writing to it (always from pandas 3; an option in 2.x)."""
+    if int(pd.__version__.split(".")[0]) >= 3:
+        return True
+    try:
+        return pd.get_option("mode.copy_on_write") is True
+    except (KeyError, pd.errors.OptionError):  # pragma: no cover - pandas without the option
+        return False
+
+
 def _duplicated(ucode: np.ndarray, tcode: np.ndarray, n_units: int, n_times: int) -> np.ndarray:
     """Rows whose (unit, period) pair occurs more than once (every occurrence), from integer codes; rows
     with a missing unit or period (code -1) are not counted."""
@@ -237,7 +247,7 @@ class Panel:
             take = rows if order is None else rows[order]
 
         def col(values: Any) -> Any:
-            if take is None and isinstance(values, pd.Series):
+            if take is None and isinstance(values, pd.Series) and _copy_on_write():
                 # rows already in place: refer to the caller's column; pandas' copy-on-write copies it
                 # the moment either frame is written to, so the panel never changes with the caller's frame
                 return values.reset_index(drop=True)
