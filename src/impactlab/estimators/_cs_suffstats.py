@@ -198,7 +198,8 @@ def _variance_sums(m: CohortMoments, coef: np.ndarray, const: np.ndarray) -> np.
 
 
 def att_gt_from_moments(m: CohortMoments, *, control: str = "never_treated", base_period: str = "varying",
-                        anticipation: int = 0, cohorts: Sequence[int] | None = None) -> SuffStatCells:
+                        anticipation: int = 0, cohorts: Sequence[int] | np.ndarray | None = None
+                        ) -> SuffStatCells:
     """Group-time ATTs and their unit-clustered standard errors from cohort moments.
 
     The moments must describe the units :func:`impactlab.callaway_santanna` keeps: observed in every period
