@@ -66,11 +66,11 @@ def _texts(values: pd.Series, bad: np.ndarray) -> list[tuple[int, str]]:
 
 
 def _present(values: np.ndarray) -> np.ndarray:
-    return np.not_equal(values, None)
+    return np.not_equal(values, None)  # type: ignore[call-overload]  # elementwise "is not None"
 
 
 def _absent(values: np.ndarray) -> np.ndarray:
-    return np.equal(values, None)
+    return np.equal(values, None)  # type: ignore[call-overload]  # elementwise "is None"
 
 
 def _per_distinct(text: np.ndarray, fn: Callable[[str], Any]) -> np.ndarray:

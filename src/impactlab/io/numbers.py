@@ -88,6 +88,6 @@ def parse_numbers(values: pd.Series) -> tuple[pd.Series, np.ndarray]:
         return _to_float(str(v), decimal_comma)
 
     got = map_values(values, read, null=np.nan)
-    bad = np.equal(got, None)
+    bad = np.equal(got, None)  # type: ignore[call-overload]  # elementwise "is None"
     got[bad] = np.nan
     return pd.Series(got.astype("float64"), index=values.index, dtype="float64"), bad
