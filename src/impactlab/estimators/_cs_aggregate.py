@@ -5,7 +5,9 @@ Works on plain arrays so that it is independent of how the ATT(g, t) were estima
 * ``att`` (K,) — the group-time ATTs, ``group`` and ``time`` (K,) their cohort and calendar period as
   1-based period indices (so uneven spacing of the original periods does not matter);
 * ``inf`` (n, K) — their influence functions, one row per unit, scaled as in R ``did``
-  (``se = sqrt(sum(psi**2)) / n``);
+  (``se = sqrt(sum(psi**2)) / n``): a dense array, or a compact form such as
+  :class:`impactlab.estimators._cs_suffstats.CompactInfluence` (``shape`` and ``combine(weights)``), since
+  every aggregation only multiplies the influence functions by weights;
 * ``unit_group`` (n,) — each unit's cohort index (0 for never treated).
 
 The weights, and the extra influence-function term for estimating them (``wif``), follow Callaway &
@@ -18,6 +20,7 @@ those shares carry the sampling error of the shares through ``wif``.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 from scipy import stats
@@ -67,17 +70,26 @@ def _weight_influence(cells: np.ndarray, pg: np.ndarray, indicator: np.ndarray,
     return dev @ a / s - dev.sum(axis=1) * (p @ a) / s**2
 
 
-def _weighted(att: np.ndarray, inf: np.ndarray, cells: np.ndarray, pg: np.ndarray, onehot: np.ndarray,
+def _combine(inf: Any, cells: np.ndarray, wts: np.ndarray) -> np.ndarray:
+    """``inf[:, cells] @ wts`` for a dense matrix or a compact form with ``combine`` (no dense matrix)."""
+    if isinstance(inf, np.ndarray):
+        return inf[:, cells] @ wts
+    full = np.zeros(inf.shape[1])
+    full[cells] = wts
+    return np.asarray(inf.combine(full))
+
+
+def _weighted(att: np.ndarray, inf: Any, cells: np.ndarray, pg: np.ndarray, onehot: np.ndarray,
               group_pos: np.ndarray) -> tuple[float, np.ndarray]:
     """Cohort-share weighted average of ``att[cells]`` and its influence function (with ``wif``)."""
     p = pg[cells]
     wts = p / p.sum()
     est = float(wts @ att[cells])
-    psi = inf[:, cells] @ wts + _weight_influence(cells, pg, onehot[:, group_pos[cells]], att)
+    psi = _combine(inf, cells, wts) + _weight_influence(cells, pg, onehot[:, group_pos[cells]], att)
     return est, psi
 
 
-def aggregate_cells(kind: str, att: np.ndarray, inf: np.ndarray, group: np.ndarray, time: np.ndarray,
+def aggregate_cells(kind: str, att: np.ndarray, inf: Any, group: np.ndarray, time: np.ndarray,
                     unit_group: np.ndarray, *, min_e: float = -np.inf, max_e: float = np.inf,
                     balance_e: int | None = None, last_period: int | None = None,
                     unit_weights: np.ndarray | None = None) -> Aggregation:
@@ -136,7 +148,8 @@ def aggregate_cells(kind: str, att: np.ndarray, inf: np.ndarray, group: np.ndarr
                 continue
             keys.append(g)
             ests.append(float(np.mean(att[cells])))
-            infs.append(inf[:, cells].mean(axis=1))
+            infs.append(inf[:, cells].mean(axis=1) if isinstance(inf, np.ndarray)
+                        else _combine(inf, cells, np.full(cells.size, 1.0 / cells.size)))
             shares.append(pg_by_group[j])
         if not keys:
             return Aggregation(np.array([]), np.array([]), empty, float("nan"), np.full(n, np.nan))

@@ -303,7 +303,8 @@ class Cells:
     influence functions."""
 
     table: pd.DataFrame
-    influence: np.ndarray
+    #: dense (ids, cells), or the affine form of the sufficient-statistics route (built densely on demand)
+    influence: np.ndarray | suff.CompactInfluence
 
 
 def _cell_2x2(data: CsData, method: str, treated: np.ndarray, ctrl: np.ndarray, cur: int, base: int
@@ -434,8 +435,9 @@ def _cells_from_moments(data: CsData, *, control: str, method: str, base_period:
 
     Without covariates the DR, IPW and REG 2×2 estimators all reduce to a difference of mean outcome
     changes (Sant'Anna & Zhao 2020, §3), so the estimates and the per-unit influence functions follow from
-    the cohort counts, means and centred cross-products in one pass, and the ids × cells influence matrix
-    from one matrix product per cohort. Cells where the intercept-only propensity score reaches the
+    the cohort counts, means and centred cross-products in one pass; the ids × cells influence functions
+    stay in their affine form (:class:`~impactlab.estimators._cs_suffstats.CompactInfluence`) unless a
+    cell needs the 2×2 estimator. Cells where the intercept-only propensity score reaches the
     trimming level (DR, IPW) are computed by the 2×2 estimator as before, so the trimming and overlap rules
     are unchanged. Returns ``None`` when nothing could be estimated this way, and the caller takes the
     cell-by-cell route (which raises the explained error); ``excluded`` and ``skipped`` are then untouched.
@@ -447,7 +449,8 @@ def _cells_from_moments(data: CsData, *, control: str, method: str, base_period:
                                       cohorts=data.glist)
     except EstimationError:
         return None
-    influence = suff.influence_matrix(sc, data.y, data.gp)
+    compact = suff.CompactInfluence(sc, data.y, data.gp)
+    replaced: dict[int, np.ndarray] = {}
     keys = [(int(g), int(t), k) for k, (g, t) in enumerate(zip(sc.group, sc.time, strict=True))]
     keys += [(g, t, -1) for g, t in sc.skipped]
     keys.sort()
@@ -482,7 +485,7 @@ def _cells_from_moments(data: CsData, *, control: str, method: str, base_period:
             if n_trim:
                 ledger.append(("cell", key, f"propensity score trimmed: {n_trim} comparison observations "
                                "with a score of 0.995 or more got zero weight"))
-            influence[:, k] = psi
+            replaced[k] = psi
             row["estimate"] = att
         rows.append(row)
         cols.append(k)
@@ -490,6 +493,11 @@ def _cells_from_moments(data: CsData, *, control: str, method: str, base_period:
         return None
     excluded.extend(ledger)
     skipped.extend(names)
+    if not replaced:  # the affine form holds every column: no (ids, cells) matrix
+        return Cells(pd.DataFrame(rows), compact if len(cols) == compact.shape[1] else compact.select(cols))
+    influence = compact.dense()
+    for k, psi in replaced.items():
+        influence[:, k] = psi
     if len(cols) < influence.shape[1]:
         influence = np.ascontiguousarray(influence[:, cols])
     return Cells(pd.DataFrame(rows), influence)

@@ -67,7 +67,7 @@ class CallawaySantAnnaResult:
     """
 
     _att_gt: pd.DataFrame
-    influence: np.ndarray
+    _influence: Any  # dense (n_units, n_cells), or the compact form of the sufficient-statistics route
     unit_ids: np.ndarray
     excluded: pd.DataFrame
     spec: dict[str, Any]
@@ -86,6 +86,21 @@ class CallawaySantAnnaResult:
     by: str | None = None
     _segments: dict[Any, Any] | None = None
     _segment_of: np.ndarray | None = None
+
+    @property
+    def influence(self) -> np.ndarray:
+        """Influence function of each ATT(g, t): (n_units, n_cells), read-only (see the class docstring).
+
+        Without covariates on a balanced panel the fit keeps them in their affine form (cohort
+        coefficients, :class:`~impactlab.estimators._cs_suffstats.CompactInfluence`), from which standard
+        errors and aggregations are computed; the dense matrix is built on first access and kept.
+        """
+        inf = self._influence
+        if not isinstance(inf, np.ndarray):
+            inf = np.asarray(inf.dense(), dtype="float64")
+            inf.setflags(write=False)
+            object.__setattr__(self, "_influence", inf)
+        return inf
 
     # -------------------------------------------------------------------------- tables
     @property
@@ -201,10 +216,14 @@ class CallawaySantAnnaResult:
         pre = (~at["post"].to_numpy()) & np.isfinite(at["std_error"].to_numpy())
         if not pre.any():
             return None
-        psi = np.asarray(self.influence)[:, pre]
+        inf = self._influence
+        if isinstance(inf, np.ndarray) or self._cluster is not None:
+            vcov = self._vcov(np.asarray(self.influence)[:, pre])
+        else:  # from the cohort moments, no unit-level array
+            vcov = np.asarray(inf.cross_products(np.flatnonzero(pre))) / inf.shape[0] ** 2
         cells = zip(at["cohort"][pre], at["time"][pre], strict=True)
         terms = [f"ATT({_fmt(g)}, {_fmt(t)})" for g, t in cells]
-        return wald_test(at["estimate"].to_numpy()[pre], self._vcov(psi), terms,
+        return wald_test(at["estimate"].to_numpy()[pre], vcov, terms,
                          hypothesis="all pre-treatment ATT(g,t) are zero")
 
     # -------------------------------------------------------------------------- aggregation
@@ -271,7 +290,7 @@ class CallawaySantAnnaResult:
         if min_e > max_e:
             raise ValueError(f"min_e ({min_e}) must not exceed max_e ({max_e}).")
         at = self._att_gt
-        a = agg.aggregate_cells(kind, at["estimate"].to_numpy(), np.asarray(self.influence), self._group,
+        a = agg.aggregate_cells(kind, at["estimate"].to_numpy(), self._influence, self._group,
                                 self._time, self._unit_group, min_e=min_e, max_e=max_e, balance_e=balance_e,
                                 last_period=self.n_periods, unit_weights=self._weights)
         boot = self.spec.get("bootstrap")

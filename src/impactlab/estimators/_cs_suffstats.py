@@ -40,8 +40,8 @@ from impactlab.errors import EstimationError, check_option
 from impactlab.estimators._cs_aggregate import SE_ZERO, _weight_influence
 from impactlab.panel.panel import Panel
 
-__all__ = ["CohortMoments", "SuffStatCells", "balanced_arrays", "cohort_moments", "att_gt_from_moments",
-           "influence_matrix", "moments_from_frame", "simple_from_moments"]
+__all__ = ["CohortMoments", "CompactInfluence", "SuffStatCells", "balanced_arrays", "cohort_moments",
+           "att_gt_from_moments", "influence_matrix", "moments_from_frame", "simple_from_moments"]
 
 
 @dataclass(frozen=True)
@@ -330,3 +330,81 @@ def influence_matrix(cells: SuffStatCells, y: np.ndarray, cohort: np.ndarray) ->
         if rows.size:
             out[rows] = (y[rows] - m.means[h]) @ cells.coef[:, h, :].T + cells.const[:, h]
     return out
+
+
+class CompactInfluence:
+    """The (n, K) influence functions of :class:`SuffStatCells` kept in their affine form.
+
+    Row i, column k is ``coef[k, h] · (y_i − ȳ_h) + const[k, h]`` with h the cohort of unit i, so the form
+    needs the outcome matrix (shared, not copied), the units of each cohort and K × H × T coefficients:
+    memory proportional to the data instead of units × cells. Linear combinations of the columns (every
+    aggregation of Callaway & Sant'Anna 2021, §3, is one) cost one (n_h, T) × (T, J) product per cohort
+    (:meth:`combine`); :meth:`dense` builds the full matrix (for the multiplier bootstrap, cluster sums and
+    ``CallawaySantAnnaResult.influence``).
+
+    Parameters
+    ----------
+    cells : SuffStatCells
+    y : ndarray, shape (n, T)
+        Outcomes of the units, in the row order of the influence functions.
+    cohort : ndarray of int, shape (n,)
+        Each unit's cohort (1-based period index, 0 = never treated); every value is in
+        ``cells.moments.cohorts``.
+    """
+
+    def __init__(self, cells: SuffStatCells, y: np.ndarray, cohort: np.ndarray) -> None:
+        m = cells.moments
+        h_of = np.searchsorted(m.cohorts, np.asarray(cohort, dtype="int64"))
+        self._y = y
+        self._moments = m
+        self._rows = [np.flatnonzero(h_of == h) for h in range(len(m.cohorts))]
+        self._means = m.means
+        self.coef = cells.coef
+        self.const = cells.const
+        self.shape = (int(y.shape[0]), int(cells.coef.shape[0]))
+
+    def select(self, cols: Sequence[int] | np.ndarray) -> CompactInfluence:
+        """The same form restricted to the columns ``cols``."""
+        out = object.__new__(CompactInfluence)
+        out.__dict__.update(self.__dict__)
+        out.coef = self.coef[np.asarray(cols)]
+        out.const = self.const[np.asarray(cols)]
+        out.shape = (self.shape[0], int(out.coef.shape[0]))
+        return out
+
+    def nonzero_columns(self) -> np.ndarray:
+        """Columns whose coefficients are not all zero (a zero column is an exactly zero function)."""
+        return np.asarray(self.coef.any(axis=(1, 2)) | self.const.any(axis=1))
+
+    def sum_squares(self) -> np.ndarray:
+        """``Σ_i ψ_ik²`` per column from the cohort moments (no unit-level array)."""
+        return _variance_sums(self._moments, self.coef, self.const)
+
+    def cross_products(self, cols: np.ndarray) -> np.ndarray:
+        """``Σ_i ψ_ik ψ_il`` for k, l in ``cols`` from the cohort moments (``a_k' W_h a_l + n_h c_k c_l``)."""
+        coef, const = self.coef[cols], self.const[cols]
+        m = self._moments
+        return np.einsum("khs,hst,lht->kl", coef, m.cross, coef) + (const * m.counts) @ const.T
+
+    def combine(self, weights: np.ndarray) -> np.ndarray:
+        """``dense() @ weights`` without building ``dense()``; ``weights`` is (K,) or (K, J)."""
+        w = np.asarray(weights, dtype="float64")
+        w2 = w[:, None] if w.ndim == 1 else w
+        out = np.empty((self.shape[0], w2.shape[1]))
+        for h, rows in enumerate(self._rows):
+            if rows.size:
+                a = np.tensordot(self.coef[:, h, :], w2, axes=(0, 0))  # (T, J)
+                out[rows] = (self._y[rows] - self._means[h]) @ a + self.const[:, h] @ w2
+        return out[:, 0] if w.ndim == 1 else out
+
+    def dense(self) -> np.ndarray:
+        """The (n, K) influence matrix."""
+        out = np.empty(self.shape)
+        for h, rows in enumerate(self._rows):
+            if rows.size:
+                out[rows] = (self._y[rows] - self._means[h]) @ self.coef[:, h, :].T + self.const[:, h]
+        return out
+
+    def __array__(self, dtype: Any = None, copy: Any = None) -> np.ndarray:
+        d = self.dense()
+        return d if dtype is None else d.astype(dtype)

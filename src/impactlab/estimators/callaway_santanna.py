@@ -231,16 +231,23 @@ def callaway_santanna(panel: Panel, *, control: Control = "never_treated", metho
 def _result(data: fit.CsData, cells: fit.Cells, spec: dict[str, Any], excluded: list[tuple[str, Any, str]],
             notes: list[str], outcome: str, periods: tuple[Any, ...], level: float) -> CallawaySantAnnaResult:
     influence = cells.influence
+    if not isinstance(influence, np.ndarray) and (spec["bootstrap"] or data.cluster is not None):
+        influence = influence.dense()  # the bootstrap and cluster sums need the unit-level matrix
     table = cells.table
     group_idx = table["g"].to_numpy(dtype="int64")
     time_idx = table["t"].to_numpy(dtype="int64")
-    if spec["bootstrap"]:
+    crit_v: float | None = None
+    if spec["bootstrap"] and isinstance(influence, np.ndarray):
         se, crit = agg.bootstrap(influence, data.cluster, int(spec["bootstrap"]), int(spec["seed_used"]),
                                  level)
-        crit_v: float | None = crit if np.isfinite(crit) else None
-    else:
-        se, crit_v = agg.analytic_se(influence, data.cluster), None
-    zero = (table["estimate"].to_numpy() == 0) & ~influence.any(axis=0)
+        crit_v = crit if np.isfinite(crit) else None
+    elif isinstance(influence, np.ndarray):
+        se = agg.analytic_se(influence, data.cluster)
+    else:  # unit-clustered standard errors from the cohort moments (no unit-level array)
+        se = np.sqrt(np.maximum(influence.sum_squares(), 0.0)) / influence.shape[0]
+        se = np.where(se <= agg.SE_ZERO, np.nan, se)
+    nonzero = influence.any(axis=0) if isinstance(influence, np.ndarray) else influence.nonzero_columns()
+    zero = (table["estimate"].to_numpy() == 0) & ~nonzero
     se = np.where(zero, np.nan, se)
     inf_df = inference_frame(table["estimate"], se, level, crit=crit_v)
     att_gt = pd.DataFrame({
@@ -254,11 +261,12 @@ def _result(data: fit.CsData, cells: fit.Cells, spec: dict[str, Any], excluded: 
         "n_control": table["n_control"].to_numpy(),
         "post": table["post"].to_numpy(dtype=bool),
     })[list(ATT_GT_COLUMNS)]
-    influence.setflags(write=False)
+    if isinstance(influence, np.ndarray):
+        influence.setflags(write=False)
     ids = np.asarray(data.ids)
     ids.setflags(write=False)
     res = CallawaySantAnnaResult(
-        _att_gt=att_gt, influence=influence, unit_ids=ids, excluded=_ledger(excluded), spec=spec,
+        _att_gt=att_gt, _influence=influence, unit_ids=ids, excluded=_ledger(excluded), spec=spec,
         n_units=data.n, n_periods=data.n_periods, outcome=outcome, crit=crit_v, notes=tuple(notes),
         _group=group_idx, _time=time_idx, _unit_group=data.gp, _cluster=data.cluster, _periods=periods,
         _weights=data.weights)
