@@ -80,12 +80,17 @@ def _combine(inf: Any, cells: np.ndarray, wts: np.ndarray) -> np.ndarray:
 
 
 def _weighted(att: np.ndarray, inf: Any, cells: np.ndarray, pg: np.ndarray, onehot: np.ndarray,
-              group_pos: np.ndarray) -> tuple[float, np.ndarray]:
-    """Cohort-share weighted average of ``att[cells]`` and its influence function (with ``wif``)."""
+              group_pos: np.ndarray, rows: np.ndarray | None = None) -> tuple[float, np.ndarray]:
+    """Cohort-share weighted average of ``att[cells]`` and its influence function (with ``wif``).
+
+    ``onehot`` has one row per unit, or (``rows`` given) one row per distinct cohort value with ``rows``
+    the row of each unit: without sampling weights ``wif`` is constant within a cohort.
+    """
     p = pg[cells]
     wts = p / p.sum()
     est = float(wts @ att[cells])
-    psi = _combine(inf, cells, wts) + _weight_influence(cells, pg, onehot[:, group_pos[cells]], att)
+    wif = _weight_influence(cells, pg, onehot[:, group_pos[cells]], att)
+    psi = _combine(inf, cells, wts) + (wif if rows is None else wif[rows])
     return est, psi
 
 
@@ -125,9 +130,22 @@ def aggregate_cells(kind: str, att: np.ndarray, inf: Any, group: np.ndarray, tim
     n = inf.shape[0]
     glist = np.unique(group)
     # cohort shares over all units (never treated included in the denominator), as R's pg
-    uw = np.ones(n) if unit_weights is None else np.asarray(unit_weights, dtype="float64")
-    onehot = (unit_group[:, None] == glist[None, :]).astype("float64") * uw[:, None]
-    pg_by_group = onehot.mean(axis=0)
+    rows: np.ndarray | None = None
+    codes = np.asarray(unit_group)
+    if unit_weights is None and codes.dtype.kind in "iu" and codes.size:
+        # one row per distinct cohort value instead of one per unit: wif is constant within cohorts
+        low = int(codes.min())
+        counts = np.bincount(codes - low)
+        present = np.flatnonzero(counts)
+        lookup = np.zeros(counts.size, dtype="int64")
+        lookup[present] = np.arange(present.size)
+        rows = lookup[codes - low]
+        onehot = ((present + low)[:, None] == glist[None, :]).astype("float64")
+        pg_by_group = (counts[present] @ onehot) / n
+    else:
+        uw = np.ones(n) if unit_weights is None else np.asarray(unit_weights, dtype="float64")
+        onehot = (unit_group[:, None] == glist[None, :]).astype("float64") * uw[:, None]
+        pg_by_group = onehot.mean(axis=0)
     group_pos = np.searchsorted(glist, group)
     pg = pg_by_group[group_pos]
     event = time - group
@@ -137,7 +155,7 @@ def aggregate_cells(kind: str, att: np.ndarray, inf: Any, group: np.ndarray, tim
         keep = np.flatnonzero((group <= time) & (event <= max_e))
         if keep.size == 0:
             return Aggregation(np.array([]), np.array([]), empty, float("nan"), np.full(n, np.nan))
-        est, psi = _weighted(att, inf, keep, pg, onehot, group_pos)
+        est, psi = _weighted(att, inf, keep, pg, onehot, group_pos, rows)
         return Aggregation(np.array([]), np.array([]), empty, est, psi)
 
     if kind == "group":
@@ -162,6 +180,8 @@ def aggregate_cells(kind: str, att: np.ndarray, inf: Any, group: np.ndarray, tim
         ind = onehot[:, np.searchsorted(glist, k_arr)]
         dev = ind - p[None, :]
         wif = dev @ e_arr / p.sum() - dev.sum(axis=1) * (p @ e_arr) / p.sum() ** 2
+        if rows is not None:
+            wif = wif[rows]
         return Aggregation(k_arr, e_arr, i_mat, overall, i_mat @ wts + wif)
 
     if kind == "cumulative":
@@ -190,7 +210,7 @@ def aggregate_cells(kind: str, att: np.ndarray, inf: Any, group: np.ndarray, tim
             cells = np.flatnonzero((event == e) & include)
             if cells.size == 0:
                 continue
-            est, psi = _weighted(att, inf, cells, pg, onehot, group_pos)
+            est, psi = _weighted(att, inf, cells, pg, onehot, group_pos, rows)
             keys.append(e)
             ests.append(est)
             infs.append(psi)
@@ -210,7 +230,7 @@ def aggregate_cells(kind: str, att: np.ndarray, inf: Any, group: np.ndarray, tim
             cells = np.flatnonzero((time == t1) & (group <= time))
             if cells.size == 0:
                 continue
-            est, psi = _weighted(att, inf, cells, pg, onehot, group_pos)
+            est, psi = _weighted(att, inf, cells, pg, onehot, group_pos, rows)
             keys.append(t1)
             ests.append(est)
             infs.append(psi)
