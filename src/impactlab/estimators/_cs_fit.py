@@ -134,6 +134,21 @@ def _per_unit(long: pd.DataFrame, codes: np.ndarray, n: int, col: str, what: str
     return vals
 
 
+def _unit_codes(units: pd.Series, block: int) -> tuple[np.ndarray, Any]:
+    """``pd.factorize(units, sort=True)``; for a balanced panel (``block`` = periods per unit) whose long
+    frame holds each unit's rows together in increasing unit order, as ``Panel`` stores it, the codes are
+    the row number divided by ``block`` and the uniques the first row of each unit (no hashing). Checked,
+    for integer ids, before it is used; other ids are factorised."""
+    if block > 0 and len(units) % block == 0 and pd.api.types.is_integer_dtype(units.dtype):
+        values = units.to_numpy()
+        first = values[::block]
+        if (np.all(first[1:] > first[:-1])
+                and np.array_equal(values.reshape(-1, block), np.broadcast_to(first[:, None],
+                                                                               (first.size, block)))):
+            return np.repeat(np.arange(first.size, dtype="intp"), block), pd.Index(units.iloc[::block])
+    return pd.factorize(units, sort=True)
+
+
 def prepare(panel: Panel, *, covs: tuple[str, ...], weights: str | None, anticipation: int, control: str,
             mode: str, excluded: Ledger, notes: list[str], stacklevel: int = 4) -> CsData:
     """Arrays for the fit, the ledger of what was left out, and the warnings; see the module docstring.
@@ -152,7 +167,7 @@ def prepare(panel: Panel, *, covs: tuple[str, ...], weights: str | None, anticip
                              f"positive sum; it has min {np.nanmin(wv):g} and "
                              f"{int((~np.isfinite(wv)).sum())} "
                              "missing or infinite values.")
-    codes, uniq = pd.factorize(long["unit"], sort=True)
+    codes, uniq = _unit_codes(long["unit"], n_per if panel.is_balanced and mode != "rcs" else 0)
     counts = np.bincount(codes, minlength=len(uniq))
     short = counts < n_per
     if mode == "unbalanced" and not short.any():
