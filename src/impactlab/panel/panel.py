@@ -65,6 +65,105 @@ def _duplicated(ucode: np.ndarray, tcode: np.ndarray, n_units: int, n_times: int
     return ok & (counts[inverse] > 1)
 
 
+_FAST_KINDS = "iuM"  # integer ids / periods and datetimes: exact comparisons, no missing values hidden
+
+
+def _block_layout(units: pd.Series, times: pd.Series) -> tuple[int, np.ndarray, np.ndarray] | None:
+    """``(n_periods, unit ids, periods)`` when the frame is already a balanced panel in the order the panel
+    stores it: consecutive blocks of the same length, one per unit, units strictly increasing from block to
+    block and every block holding the same strictly increasing periods. ``None`` otherwise (the general path
+    then factorises, checks and sorts).
+
+    Only integer and datetime columns qualify (exact comparisons, no missing values: a NaT breaks the
+    equalities and sends the frame to the general path). The checks are comparisons on reshaped views, so a
+    frame in this layout is recognised without hashing or sorting, and no duplicate (unit, period) pair can
+    exist in it.
+    """
+    u = units.to_numpy() if isinstance(units.dtype, np.dtype) else None
+    t = times.to_numpy() if isinstance(times.dtype, np.dtype) else None
+    if u is None or t is None or u.dtype.kind not in _FAST_KINDS or t.dtype.kind not in _FAST_KINDS:
+        return None
+    n = len(u)
+    if n == 0:
+        return None
+    change = np.flatnonzero(u[: min(n, 1 << 16)] != u[0])
+    block = int(change[0]) if change.size else (n if n <= 1 << 16 else 0)
+    if block == 0 or n % block:
+        return None
+    first_u = u[::block]
+    first_t = t[:block]
+    if not (np.all(first_u[1:] > first_u[:-1]) and np.all(first_t[1:] > first_t[:-1])):
+        return None
+    ublocks = u.reshape(-1, block)
+    if not (ublocks == first_u[:, None]).all() or not (t.reshape(-1, block) == first_t).all():
+        return None
+    return block, first_u, first_t
+
+
+def _column(values: Any, take: np.ndarray | None) -> Any:
+    """A column of the long frame: ``values`` in the order ``take`` (``None``: as they are)."""
+    if take is None and isinstance(values, pd.Series) and _copy_on_write():
+        # rows already in place: refer to the caller's column; pandas' copy-on-write copies it the moment
+        # either frame is written to, so the panel never changes with the caller's frame
+        return values.reset_index(drop=True)
+    arr = values.array if isinstance(values, pd.Series) else values
+    return arr.copy() if take is None else arr.take(take)
+
+
+def _from_block_layout(df: pd.DataFrame, y: pd.Series, *, unit: str, time: str, cohort: str,
+                       covariates: tuple[str, ...], cluster: str | None
+                       ) -> tuple[pd.DataFrame, np.ndarray, int] | None:
+    """The long frame, periods and unit count of a frame that is already a balanced panel in storage order
+    (see :func:`_block_layout`) with every outcome present and a numeric or datetime cohort that is
+    constant within units; ``None`` for anything else, which the general path of
+    :meth:`Panel.from_frame` handles (and explains, when it is an error).
+
+    Per-unit work is done on one row per unit and repeated; columns that are already in place are shared
+    with the caller's frame under copy-on-write, as in the general path.
+    """
+    layout = _block_layout(df[unit], df[time])
+    if layout is None or y.isna().any():
+        return None
+    block, _, periods = layout
+    g_raw = df[cohort]
+    if not isinstance(g_raw.dtype, np.dtype):
+        return None
+    numeric = g_raw.dtype.kind in "iuf" and periods.dtype.kind in "iu"
+    if not (numeric or (g_raw.dtype.kind == "M" and periods.dtype.kind == "M")):
+        return None
+    gmat = g_raw.to_numpy().reshape(-1, block)
+    g0 = gmat[:, 0]
+    same = gmat == g0[:, None]
+    if not same.all():
+        na0 = pd.isna(g0)
+        if not na0.any() or not (same | (pd.isna(gmat) & na0[:, None])).all():
+            return None  # a cohort that changes within a unit: the general path names the units
+    never = pd.isna(g0)
+    if numeric:
+        never = never | (g0 == 0)
+    g_unit = pd.Series(g0)
+    if never.any():
+        g_unit = g_unit.where(~never)
+    gpos = np.zeros(len(g0), dtype="int64")
+    if (~never).any():
+        found = np.searchsorted(periods, g0[~never], side="left") + 1
+        gpos[~never] = np.where(found > block, 0, found)  # after the last observed period: not treated
+    n_units = len(g0)
+    unit_values = _column(df[unit], None)
+    data: dict[str, Any] = {
+        "unit": unit_values,
+        "time": _column(df[time], None),
+        "period": np.tile(np.arange(1, block + 1, dtype="int64"), n_units),
+        "outcome": _column(y.astype("float64"), None),
+        "cohort": np.repeat(g_unit.to_numpy(), block),
+        "cohort_period": np.repeat(gpos, block),
+        "cluster": _column(df[cluster], None) if cluster else unit_values,
+    }
+    for c in covariates:
+        data[c] = _column(df[c].astype("float64"), None)
+    return pd.DataFrame(data, copy=False), periods, n_units
+
+
 @dataclass(frozen=True, repr=False, eq=False)
 class Panel:
     """A unit × period panel with a treatment cohort per unit.
@@ -97,6 +196,8 @@ class Panel:
     dropped: pd.DataFrame = field(default_factory=_empty_dropped)
     truth: Any = None
     meta: dict[str, Any] = field(default_factory=dict)
+    #: number of units, when known at construction (saves hashing the unit column again)
+    _n_units: int | None = field(default=None, repr=False)
 
     # ------------------------------------------------------------------ construction
     @classmethod
@@ -171,6 +272,14 @@ class Panel:
                 n = int(df[c].isna().sum())
                 failures.append(Failure(None, c, f"{n} missing",
                                         "covariates may not be missing; impute or drop those rows first"))
+        if not failures:
+            fast = _from_block_layout(df, y, unit=unit, time=time, cohort=cohort, covariates=covariates,
+                                      cluster=cluster)
+            if fast is not None:
+                long, periods_, n_units = fast
+                return cls(_long=long, unit=unit, time=time, outcome=outcome, cohort=cohort,
+                           covariates=covariates, cluster=cluster, periods=tuple(periods_), truth=truth,
+                           meta={}, _n_units=n_units)
         # Integer codes once: the duplicate and constant-cohort checks, the period positions and the sort
         # all work on them instead of on the (possibly object) values.
         ucode, uniq_units = _factorize_sorted(df[unit])
@@ -247,12 +356,7 @@ class Panel:
             take = rows if order is None else rows[order]
 
         def col(values: Any) -> Any:
-            if take is None and isinstance(values, pd.Series) and _copy_on_write():
-                # rows already in place: refer to the caller's column; pandas' copy-on-write copies it
-                # the moment either frame is written to, so the panel never changes with the caller's frame
-                return values.reset_index(drop=True)
-            arr = values.array if isinstance(values, pd.Series) else values
-            return arr.copy() if take is None else arr.take(take)
+            return _column(values, take)
 
         def sorted_(values: np.ndarray) -> np.ndarray:
             return values if order is None else values[order]
@@ -274,7 +378,8 @@ class Panel:
         long = pd.DataFrame(data, copy=False)
         return cls(_long=long, unit=unit, time=time, outcome=outcome, cohort=cohort,
                    covariates=tuple(covariates), cluster=cluster, periods=tuple(periods),
-                   dropped=dropped.reset_index(drop=True), truth=truth, meta={})
+                   dropped=dropped.reset_index(drop=True), truth=truth, meta={},
+                   _n_units=len(uniq_units) if rows is None else None)
 
     # ------------------------------------------------------------------ views
     def long(self) -> pd.DataFrame:
@@ -306,6 +411,8 @@ class Panel:
 
     @property
     def n_units(self) -> int:
+        if self._n_units is not None:
+            return self._n_units
         return int(self._long["unit"].nunique())
 
     @property
