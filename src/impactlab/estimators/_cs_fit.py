@@ -134,6 +134,15 @@ def _per_unit(long: pd.DataFrame, codes: np.ndarray, n: int, col: str, what: str
     return vals
 
 
+def _in_blocks(long: pd.DataFrame, n_per: int) -> bool:
+    """Whether a balanced panel's long frame holds each unit's periods 1..T in consecutive rows (as
+    :class:`~impactlab.Panel` stores it: sorted by unit, then period)."""
+    period = long["period"].to_numpy()
+    if n_per == 0 or len(period) % n_per:
+        return False
+    return bool((period.reshape(-1, n_per) == np.arange(1, n_per + 1)).all())
+
+
 def _unit_codes(units: pd.Series, block: int) -> tuple[np.ndarray, Any]:
     """``pd.factorize(units, sort=True)``; for a balanced panel (``block`` = periods per unit) whose long
     frame holds each unit's rows together in increasing unit order, as ``Panel`` stores it, the codes are
@@ -167,9 +176,18 @@ def prepare(panel: Panel, *, covs: tuple[str, ...], weights: str | None, anticip
                              f"positive sum; it has min {np.nanmin(wv):g} and "
                              f"{int((~np.isfinite(wv)).sum())} "
                              "missing or infinite values.")
-    codes, uniq = _unit_codes(long["unit"], n_per if panel.is_balanced and mode != "rcs" else 0)
-    counts = np.bincount(codes, minlength=len(uniq))
-    short = counts < n_per
+    # A balanced panel is stored in blocks (rows sorted by unit, then period): unit i's rows are
+    # i*T .. i*T+T-1, so nothing needs hashing, counting or scattering (codes are made only if needed).
+    blocks = mode != "rcs" and panel.is_balanced and _in_blocks(long, n_per)
+    codes: np.ndarray | None
+    if blocks:
+        codes = None
+        uniq = pd.Index(long["unit"].iloc[::n_per])
+        short = np.zeros(len(uniq), dtype=bool)
+    else:
+        codes, uniq = _unit_codes(long["unit"], n_per if panel.is_balanced and mode != "rcs" else 0)
+        counts = np.bincount(codes, minlength=len(uniq))
+        short = counts < n_per
     if mode == "unbalanced" and not short.any():
         mode = "balanced"
         notes.append("allow_unbalanced=True but the panel is balanced: the panel estimators were used")
@@ -179,6 +197,7 @@ def prepare(panel: Panel, *, covs: tuple[str, ...], weights: str | None, anticip
         _warn(f"{int(short.sum())} of {len(uniq)} units are not observed in every period and were dropped "
               "(Callaway–Sant'Anna on a balanced panel, as R did); see .excluded, or pass "
               "allow_unbalanced=True to keep them", notes, stacklevel)
+        assert codes is not None  # noqa: S101 - a panel stored in blocks has no short units
         long = long.loc[~short[codes]]
         if long.empty:
             raise EstimationError(f"No unit is observed in all {n_per} periods, so no balanced panel remains."
@@ -189,12 +208,22 @@ def prepare(panel: Panel, *, covs: tuple[str, ...], weights: str | None, anticip
         codes = np.arange(len(long))
         uniq = np.asarray(long.index)
     elif mode == "balanced" and short.any():  # renumber the units that remain (no second factorize)
+        assert codes is not None  # noqa: S101 - see above
         codes = (np.cumsum(~short) - 1)[codes[~short[codes]]]
         uniq = uniq[~short]
     n_all = len(uniq)
-    pidx = long["period"].to_numpy() - 1
-    gp = np.zeros(n_all, dtype="int64")
-    gp[codes] = long["cohort_period"].to_numpy()
+
+    def unit_codes() -> np.ndarray:
+        nonlocal codes
+        if codes is None:
+            codes = np.repeat(np.arange(n_all, dtype="intp"), n_per)
+        return codes
+
+    if blocks:
+        gp = long["cohort_period"].to_numpy()[::n_per].astype("int64")
+    else:
+        gp = np.zeros(n_all, dtype="int64")
+        gp[unit_codes()] = long["cohort_period"].to_numpy()
     if covs:
         xmat = long[list(covs)].to_numpy(dtype="float64")
         bad = collinear(xmat, covs)
@@ -206,17 +235,20 @@ def prepare(panel: Panel, *, covs: tuple[str, ...], weights: str | None, anticip
     clus = None
     if panel.cluster is not None:
         cv = (long["cluster"].to_numpy() if mode == "rcs"
-              else _per_unit(long, codes, n_all, "cluster", "cluster", panel.cluster))
+              else _per_unit(long, unit_codes(), n_all, "cluster", "cluster", panel.cluster))
         clus = pd.factorize(cv)[0]
     wts = None
     if wcol is not None:
         wts = (long[wcol].to_numpy(dtype="float64") if mode == "rcs"
-               else _per_unit(long, codes, n_all, wcol, "weights", str(weights)).astype("float64"))
+               else _per_unit(long, unit_codes(), n_all, wcol, "weights", str(weights)).astype("float64"))
 
     # --- ids with no pre-treatment period
-    late_raw = np.zeros(n_all, dtype=bool)
-    late_raw[codes] = long["cohort"].notna().to_numpy()
-    late_raw &= gp == 0
+    if blocks:
+        late_raw = long["cohort"].iloc[::n_per].notna().to_numpy() & (gp == 0)
+    else:
+        late_raw = np.zeros(n_all, dtype=bool)
+        late_raw[unit_codes()] = long["cohort"].notna().to_numpy()
+        late_raw &= gp == 0
     if anticipation > 0 and late_raw.any():
         notes.append(f"{int(late_raw.sum())} units are first treated after the last period and count as "
                      "never treated; with anticipation they may already react within the data")
@@ -230,8 +262,6 @@ def prepare(panel: Panel, *, covs: tuple[str, ...], weights: str | None, anticip
         _warn(f"{int(always.sum())} units already treated at the start have no pre-treatment period and were "
               "dropped", notes, stacklevel)
     keep = ~always
-    new_index = np.cumsum(keep) - 1
-    rows = keep[codes]
     gp, uniq = gp[keep], np.asarray(uniq)[keep]
     if clus is not None:
         clus = pd.factorize(clus[keep])[0]
@@ -295,14 +325,32 @@ def prepare(panel: Panel, *, covs: tuple[str, ...], weights: str | None, anticip
     base = CsData(ids=uniq, gp=gp, weights=wts, cluster=clus, n_periods=last_t, glist=glist,
                   mode="balanced" if mode == "balanced" else "rcs")
     if mode == "balanced":
-        y = np.full((len(keep), n_per), np.nan)
-        y[codes, pidx] = long["outcome"].to_numpy()
         xs = None
-        if covs:
-            xs = np.zeros((len(keep), n_per, len(covs)))
-            xs[codes, pidx, :] = long[list(covs)].to_numpy(dtype="float64")
-            xs = xs[keep][:, :last_t]
-        return replace(base, y=y[keep][:, :last_t], xs=xs)
+        if blocks:
+            # views of the stored columns (read only: they may be shared with the caller's frame)
+            y = long["outcome"].to_numpy().reshape(n_all, n_per)
+            if covs:
+                xs = long[list(covs)].to_numpy(dtype="float64").reshape(n_all, n_per, len(covs))
+        else:
+            pidx = long["period"].to_numpy() - 1
+            y = np.full((len(keep), n_per), np.nan)
+            y[unit_codes(), pidx] = long["outcome"].to_numpy()
+            if covs:
+                xs = np.zeros((len(keep), n_per, len(covs)))
+                xs[unit_codes(), pidx, :] = long[list(covs)].to_numpy(dtype="float64")
+        if not keep.all():
+            y = y[keep]
+            xs = None if xs is None else xs[keep]
+        if last_t < n_per:
+            y = y[:, :last_t]
+            xs = None if xs is None else xs[:, :last_t]
+        y = y.view()
+        y.flags.writeable = False
+        return replace(base, y=y, xs=xs)
+    codes = unit_codes()
+    new_index = np.cumsum(keep) - 1
+    rows = keep[codes]
+    pidx = long["period"].to_numpy() - 1
     t_obs = pidx[rows] + 1
     in_range = t_obs <= last_t
     obs_w = None if wts is None else wts[new_index[codes[rows]]][in_range]
