@@ -11,6 +11,10 @@ Every adapter returns a dict with any of:
 * ``att_gt``: ``[[cohort, time, estimate, std_error], ...]``
 * ``overall``: ``[estimate, std_error]`` (the simple aggregation, or the TWFE coefficient)
 * ``dynamic``: ``[[event_time, estimate, std_error], ...]``
+* ``known_shares``: (impactlab's Sun–Abraham only) a dict of the same keys with the event-time effects'
+  standard errors for cohort shares treated as known, and the overall effect weighted by the number of
+  treated observations at each post event time: the quantities diff-diff and pyfixest report (see
+  ``benchmarks/README.md``).
 """
 
 from __future__ import annotations
@@ -113,11 +117,38 @@ def _il_sun_abraham(df: pd.DataFrame, covs: list[str], task: str, draws: int) ->
     res = il.sun_abraham(_il_panel(df, []))
     el = res.elements
     return {"dynamic": el[["event_time", "estimate", "std_error"]].to_numpy("float64").tolist(),
-            "overall": [res.estimate, res.std_error]}
+            "overall": [res.estimate, res.std_error], "known_shares": _known_shares(res)}
+
+
+def _known_shares(res: Any) -> Estimates:
+    """impactlab's Sun–Abraham cells aggregated as diff-diff and pyfixest aggregate them.
+
+    The event-time effects ``w_e' delta`` with variance ``w_e' V w_e`` (cohort shares ``w_e`` treated as
+    known: no share-variance term of Sun & Abraham's Prop. 6), and diff-diff's overall effect, the post
+    cohort × event-time effects weighted by their numbers of treated observations. ``delta``, ``V``, the
+    shares and the counts are impactlab's own (``cells``, ``cell_vcov``, ``shares``).
+    """
+    cells = res.cells.reset_index(drop=True)
+    keys = zip(cells["cohort"], cells["event_time"], strict=True)
+    pos = {(int(g), int(e)): i for i, (g, e) in enumerate(keys)}
+    est, V = cells["estimate"].to_numpy(dtype="float64"), np.asarray(res.cell_vcov, dtype="float64")
+    dynamic = []
+    for e, grp in res.shares.groupby("event_time", sort=True):
+        c = np.zeros(len(cells))
+        for g, share in zip(grp["cohort"], grp["share"], strict=True):
+            c[pos[int(g), int(e)]] = share
+        dynamic.append([float(e), float(c @ est), float(np.sqrt(c @ V @ c))])
+    post = (cells["event_time"] >= 0).to_numpy()
+    c = np.where(post, cells["n_obs"].to_numpy(dtype="float64"), 0.0)
+    c /= c.sum()
+    return {"dynamic": dynamic, "overall": [float(c @ est), float(np.sqrt(c @ V @ c))]}
 
 
 # ------------------------------------------------------------------------------------------------ peers
 def _dd_cs(df: pd.DataFrame, covs: list[str], task: str, draws: int) -> Estimates:
+    # With covariates diff-diff's DR estimate is not R did's: the comparison-group term is divided by the
+    # number of treated units instead of by the sum of the odds weights (benchmarks/README.md); no option
+    # of CallawaySantAnna changes that, so the adapter runs it as it is and the report explains the gap.
     from diff_diff import CallawaySantAnna
 
     kw: dict[str, Any] = {"estimation_method": "dr", "control_group": "never_treated"}
@@ -200,12 +231,25 @@ def _pyfixest_twfe(df: pd.DataFrame, covs: list[str], task: str, draws: int) -> 
 
 
 def _linearmodels_twfe(df: pd.DataFrame, covs: list[str], task: str, draws: int) -> Estimates:
+    """PanelOLS with the clustered sandwich unscaled, times the CR1 factor impactlab and pyfixest use.
+
+    linearmodels' own factors cannot give CR1 with fixest's count of parameters: by default (two effects)
+    it counts every unit effect, ``n / (n - n_units - T + 1 - 1)`` (5 % larger standard errors at 1M × 10);
+    ``debiased`` multiplies by ``n / (n - k)`` (not ``(n - 1) / (n - K)``) and ``group_debias`` by
+    ``G / (G - 1)``. So the fit asks for no factor at all (``debiased=False``, effects not counted,
+    ``group_debias=False``) and the adapter applies ``sqrt(G / (G - 1) * (n - 1) / (n - K))`` with
+    ``K = 1 + T`` (the slope, the unit effects nested in the clusters as one, ``T - 1`` period effects;
+    fixest's ``fixef.K = "nested"``), as documented in ``benchmarks/README.md``.
+    """
     from linearmodels.panel import PanelOLS
 
     data = df.set_index(["id", "t"])
     fit = PanelOLS(data["y"], data[["d"]], entity_effects=True, time_effects=True) \
-        .fit(cov_type="clustered", cluster_entity=True)
-    return {"overall": [float(fit.params["d"]), float(fit.std_errors["d"])]}
+        .fit(cov_type="clustered", cluster_entity=True, debiased=False, auto_df=False, count_effects=False,
+             group_debias=False)
+    n, n_units, n_periods = len(df), df["id"].nunique(), df["t"].nunique()
+    cr1 = np.sqrt(n_units / (n_units - 1) * (n - 1) / (n - (1 + n_periods)))
+    return {"overall": [float(fit.params["d"]), float(fit.std_errors["d"]) * cr1]}
 
 
 def _drdid_dr2x2(arrays: tuple[np.ndarray, ...]) -> Estimates:
@@ -221,6 +265,8 @@ def _drdid_dr2x2(arrays: tuple[np.ndarray, ...]) -> Estimates:
 def _dd_sun_abraham(df: pd.DataFrame, covs: list[str], task: str, draws: int) -> Estimates:
     from diff_diff import SunAbraham
 
+    # event-time standard errors with the cohort shares as known; overall_att weights the post event times
+    # by their numbers of treated observations: compared with impactlab's ``known_shares``
     r = SunAbraham().fit(df, outcome="y", unit="id", time="t", first_treat="g")
     return {"dynamic": [[float(e), float(v["effect"]), float(v["se"])]
                         for e, v in r.event_study_effects.items()],
@@ -228,13 +274,22 @@ def _dd_sun_abraham(df: pd.DataFrame, covs: list[str], task: str, draws: int) ->
 
 
 def _pyfixest_sun_abraham(df: pd.DataFrame, covs: list[str], task: str, draws: int) -> Estimates:
+    """pyfixest's saturated event study, aggregated by event time with cohort-share weights.
+
+    pyfixest 0.60 has no ``sunab()`` formula term. ``event_study(estimator="saturated")`` fits
+    ``y ~ i(rel_time, cohort, ref=-1, ref2=0) | id + t`` (every treated cohort × event time except -1,
+    never-treated units as the comparison, CR1 by unit) and ``aggregate()`` weights each event time's
+    cohort coefficients by the cohorts' shares of treated observations there, shares taken as known:
+    Sun & Abraham's interaction-weighted estimator, compared with impactlab's ``known_shares``.
+    """
     import pyfixest as pf
 
-    data = df.assign(rel=np.where(df["g"] > 0, df["t"] - df["g"], -1))
-    data["cohort"] = data["g"].astype("int64")
-    fit = pf.feols("y ~ sunab(cohort, t) | id + t", data=data, vcov={"CRV1": "id"})
-    coef, se = fit.coef(), fit.se()
-    return {"dynamic": [[float(str(k).split("::")[-1]), float(coef[k]), float(se[k])] for k in coef.index]}
+    fit = pf.event_study(df, yname="y", idname="id", tname="t", gname="g", estimator="saturated",
+                         cluster="id")
+    agg = fit.aggregate()
+    return {"dynamic": np.column_stack([agg.index.to_numpy(dtype="float64"),
+                                        agg["Estimate"].to_numpy(dtype="float64"),
+                                        agg["Std. Error"].to_numpy(dtype="float64")]).tolist()}
 
 
 ADAPTERS: dict[tuple[str, str], Callable[..., Estimates]] = {
