@@ -17,9 +17,10 @@ $(DEMO_STAMP): pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e ".[notebooks,deck]"
 	touch $(DEMO_STAMP)
 
-# The tests also need the SQL and docs extras, and the peer libraries the oracle/peer tests compare with.
+# The tests also need the SQL and docs extras, the peer libraries the oracle/peer tests compare with, and
+# pyspark, so that the SQL route is also run on Spark (local mode) wherever a Java runtime is installed.
 $(STAMP): pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install --quiet -e ".[dev,notebooks,deck,sql,docs,bench]"
+	$(BIN)/python -m pip install --quiet -e ".[dev,notebooks,deck,sql,docs,bench,spark]"
 	touch $(STAMP) $(DEMO_STAMP)
 
 demo: $(DEMO_STAMP)
