@@ -235,9 +235,11 @@ def _linearmodels_twfe(df: pd.DataFrame, covs: list[str], task: str, draws: int)
 
     linearmodels' own factors cannot give CR1 with fixest's count of parameters: by default (two effects)
     it counts every unit effect, ``n / (n - n_units - T + 1 - 1)`` (5 % larger standard errors at 1M × 10);
-    ``debiased`` multiplies by ``n / (n - k)`` (not ``(n - 1) / (n - K)``) and ``group_debias`` by
-    ``G / (G - 1)``. So the fit asks for no factor at all (``debiased=False``, effects not counted,
-    ``group_debias=False``) and the adapter applies ``sqrt(G / (G - 1) * (n - 1) / (n - K))`` with
+    ``debiased`` multiplies by ``n / (n - k)`` with ``k`` the regressors only, ``group_debias`` by
+    ``G / (G - 1) * (n - 1) / n``; the closest combination (both, effects not counted) is ``G / (G - 1)``,
+    short of ``(n - 1) / (n - K)`` (5e-7 in the standard error at 1M × 10). So the fit asks for no factor
+    (``debiased=False``, effects not counted, ``group_debias=False``) and the adapter applies
+    ``sqrt(G / (G - 1) * (n - 1) / (n - K))`` with
     ``K = 1 + T`` (the slope, the unit effects nested in the clusters as one, ``T - 1`` period effects;
     fixest's ``fixef.K = "nested"``), as documented in ``benchmarks/README.md``.
     """
