@@ -234,7 +234,7 @@ def _linearmodels_twfe(df: pd.DataFrame, covs: list[str], task: str, draws: int)
     """PanelOLS with the clustered sandwich unscaled, times the CR1 factor impactlab and pyfixest use.
 
     linearmodels' own factors cannot give CR1 with fixest's count of parameters: by default (two effects)
-    it counts every unit effect, ``n / (n - n_units - T + 1 - 1)`` (5 % larger standard errors at 1M × 10);
+    it counts every unit effect, ``n / (n - n_units - T)`` (5 % larger standard errors at 1M × 10);
     ``debiased`` multiplies by ``n / (n - k)`` with ``k`` the regressors only, ``group_debias`` by
     ``G / (G - 1) * (n - 1) / n``; the closest combination (both, effects not counted) is ``G / (G - 1)``,
     short of ``(n - 1) / (n - K)`` (5e-7 in the standard error at 1M × 10). So the fit asks for no factor
