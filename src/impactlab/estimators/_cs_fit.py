@@ -25,6 +25,7 @@ import numpy as np
 import pandas as pd
 
 from impactlab.errors import EstimationError, PanelError, StatisticalWarning
+from impactlab.estimators import _cs_cov
 from impactlab.estimators import _cs_suffstats as suff
 from impactlab.estimators._drdid_rcs import dr_did_rcs, ipw_did_rcs, reg_did_rcs
 from impactlab.estimators.drdid import TRIM_LEVEL, dr_did_panel, ipw_did_panel, logit_fit, reg_did_panel
@@ -437,6 +438,13 @@ def estimate_cells(data: CsData, *, control: str, method: str, base_period: str,
                                    skipped=skipped)
         if fast is not None:
             return fast
+    if data.mode == "balanced" and data.xs is not None and data.weights is None and data.y is not None:
+        cov = _cs_cov.cells_with_covariates(data, control=control, method=method, base_period=base_period,
+                                            anticipation=anticipation, periods=periods)
+        if cov is not None:  # one fit per design (_cs_cov); None: some design needs the route below
+            excluded.extend(cov[2])
+            skipped.extend(cov[3])
+            return Cells(cov[0], cov[1])  # type: ignore[arg-type]  # a compact form, like the moments route
     n = data.n
     gp = data.gp
     tfac = 1 if base_period == "varying" else 0
