@@ -98,7 +98,7 @@ def test_compact_form_algebra_equals_the_dense_matrix():
     assert not fast.influence_matrix(uni, y, gp)[:, zero].any()
 
 
-def test_bootstrap_and_clusters_use_the_dense_matrix_with_the_same_numbers():
+def test_clusters_use_the_dense_matrix_and_the_bootstrap_gives_the_same_numbers():
     panel = _panel(cluster=True)
     res, ref = _fit(panel), _fit(panel, weights="one")
     assert isinstance(res._influence, np.ndarray)  # cluster sums need the unit-level matrix
@@ -106,7 +106,7 @@ def test_bootstrap_and_clusters_use_the_dense_matrix_with_the_same_numbers():
     assert res.std_error == pytest.approx(ref.std_error, rel=TOL)
     plain = _panel()
     boot, boot_ref = _fit(plain, bootstrap=99, seed=4), _fit(plain, bootstrap=99, seed=4, weights="one")
-    assert isinstance(boot._influence, np.ndarray)
+    assert isinstance(boot._influence, fast.CompactInfluence)  # draws from per-cohort multiplier sums
     assert _rel(boot.att_gt["std_error"], boot_ref.att_gt["std_error"]) < 1e-8
     assert boot.aggregate("dynamic").std_error == pytest.approx(boot_ref.aggregate("dynamic").std_error,
                                                                 rel=1e-8)

@@ -15,11 +15,19 @@ Sant'Anna (2021), "Difference-in-differences with multiple time periods", *Journ
 225(2), 200–230, eqs. (3.10)–(3.14) and their Appendix B, and R ``did``'s ``compute.aggte``: cohort shares
 ``P(G = g)`` are estimated by the share of units in the cohort, and averages of ATT(g, t) weighted by
 those shares carry the sampling error of the shares through ``wif``.
+
+An aggregation is therefore a (K × J) matrix of weights on the cells plus a ``wif`` term that depends on
+the unit's cohort only (without sampling weights). With the compact form both fold into a new compact form
+of the J elements (``CompactInfluence.transform``): one pass over the units for all elements, and standard
+errors, covariances and bootstrap draws from cohort-level quantities.
+
+The multiplier bootstrap (Callaway & Sant'Anna 2021, Algorithm 1; Mammen 1993 weights) never stores the
+draws × units weight matrix: :func:`mammen_products` streams it in blocks through a reused buffer.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -41,19 +49,32 @@ class Aggregation:
         Element keys (cohort index, event time or period index); empty for ``simple``.
     estimates : ndarray
         Per-element estimates.
-    influence : ndarray, shape (n, len(keys))
-        Per-element influence functions.
     overall : float
         The overall summary parameter.
-    overall_influence : ndarray, shape (n,)
-        Its influence function.
+    influence_all : ndarray, shape (n, len(keys) + 1)
+        Influence functions of the elements and, in the last column, of the overall parameter (NaN when it
+        is not defined); Fortran order, so each column is contiguous.
+    form : CompactInfluence or None
+        The same ``len(keys) + 1`` columns in the affine form of
+        :class:`~impactlab.estimators._cs_suffstats.CompactInfluence` when the cell influence functions were
+        given in that form (standard errors, covariances and bootstrap draws then need no unit-level pass).
     """
 
     keys: np.ndarray
     estimates: np.ndarray
-    influence: np.ndarray
     overall: float
-    overall_influence: np.ndarray
+    influence_all: np.ndarray
+    form: Any = None
+
+    @property
+    def influence(self) -> np.ndarray:
+        """(n, len(keys)) influence functions of the elements (a view)."""
+        return self.influence_all[:, :-1]
+
+    @property
+    def overall_influence(self) -> np.ndarray:
+        """(n,) influence function of the overall parameter (a view)."""
+        return self.influence_all[:, -1]
 
 
 def _weight_influence(cells: np.ndarray, pg: np.ndarray, indicator: np.ndarray,
@@ -70,28 +91,124 @@ def _weight_influence(cells: np.ndarray, pg: np.ndarray, indicator: np.ndarray,
     return dev @ a / s - dev.sum(axis=1) * (p @ a) / s**2
 
 
-def _combine(inf: Any, cells: np.ndarray, wts: np.ndarray) -> np.ndarray:
-    """``inf[:, cells] @ wts`` for a dense matrix or a compact form with ``combine`` (no dense matrix)."""
-    if isinstance(inf, np.ndarray):
-        return inf[:, cells] @ wts
-    full = np.zeros(inf.shape[1])
-    full[cells] = wts
-    return np.asarray(inf.combine(full))
+@dataclass
+class _Columns:
+    """Aggregation columns as weights on the cells (K, J) and weight-influence terms (rows, J)."""
+
+    keys: list[Any] = field(default_factory=list)
+    estimates: list[float] = field(default_factory=list)
+    weights: list[np.ndarray] = field(default_factory=list)
+    wif: list[np.ndarray] = field(default_factory=list)
 
 
-def _weighted(att: np.ndarray, inf: Any, cells: np.ndarray, pg: np.ndarray, onehot: np.ndarray,
-              group_pos: np.ndarray, rows: np.ndarray | None = None) -> tuple[float, np.ndarray]:
-    """Cohort-share weighted average of ``att[cells]`` and its influence function (with ``wif``).
+def _columns(kind: str, att: np.ndarray, group: np.ndarray, time: np.ndarray, event: np.ndarray,
+             pg: np.ndarray, pg_by_group: np.ndarray, glist: np.ndarray, onehot: np.ndarray,
+             group_pos: np.ndarray, *, min_e: float, max_e: float, balance_e: int | None,
+             last_period: int | None) -> tuple[np.ndarray, np.ndarray, float, np.ndarray, np.ndarray]:
+    """Keys, estimates, overall value, cell weights ``(K, J + 1)`` and weight-influence terms
+    ``(rows of onehot, J + 1)`` of one aggregation; the last column is the overall parameter.
 
-    ``onehot`` has one row per unit, or (``rows`` given) one row per distinct cohort value with ``rows``
-    the row of each unit: without sampling weights ``wif`` is constant within a cohort.
+    Every aggregation of Callaway & Sant'Anna (2021, eqs. 3.10–3.14) is linear in the ATT(g, t)'s influence
+    functions plus a term for the estimated cohort shares that depends on the unit's cohort only, so these
+    two matrices describe it entirely.
     """
-    p = pg[cells]
-    wts = p / p.sum()
-    est = float(wts @ att[cells])
-    wif = _weight_influence(cells, pg, onehot[:, group_pos[cells]], att)
-    psi = _combine(inf, cells, wts) + (wif if rows is None else wif[rows])
-    return est, psi
+    K, R = att.size, onehot.shape[0]
+    cols = _Columns()
+
+    def add(key: Any, cells: np.ndarray, shares: bool) -> None:
+        w = np.zeros(K)
+        if shares:  # cohort-share weights, with the influence of estimating them
+            p = pg[cells]
+            w[cells] = p / p.sum()
+            cols.wif.append(_weight_influence(cells, pg, onehot[:, group_pos[cells]], att))
+        else:
+            w[cells] = 1.0 / cells.size
+            cols.wif.append(np.zeros(R))
+        cols.keys.append(key)
+        cols.estimates.append(float(w[cells] @ att[cells]))
+        cols.weights.append(w)
+
+    overall_w: np.ndarray | None = None  # overall column as weights on the element columns
+    overall_wif = np.zeros(R)
+    if kind == "simple":
+        keep = np.flatnonzero((group <= time) & (event <= max_e))
+        if keep.size:
+            add(None, keep, True)
+            overall_w = np.ones(1)
+    elif kind == "group":
+        shares = []
+        for j, g in enumerate(glist):
+            cells = np.flatnonzero((group == g) & (time >= g) & (event <= max_e))
+            if cells.size:
+                add(g, cells, False)
+                shares.append(pg_by_group[j])
+        if cols.keys:
+            p = np.asarray(shares)
+            overall_w = p / p.sum()
+            ind = onehot[:, np.searchsorted(glist, np.asarray(cols.keys))]
+            overall_wif = _weight_influence(np.arange(p.size), p, ind, np.asarray(cols.estimates))
+    elif kind == "dynamic":
+        include = np.ones(K, dtype=bool)
+        eseq = np.unique(event)
+        if balance_e is not None:
+            t_last = int(time.max()) if last_period is None else int(last_period)
+            include = (t_last - group) >= balance_e
+            eseq = np.unique(event[include])
+            eseq = eseq[(eseq <= balance_e) & (eseq >= balance_e - t_last + 1)]
+        for e in eseq[(eseq >= min_e) & (eseq <= max_e)]:
+            cells = np.flatnonzero((event == e) & include)
+            if cells.size:
+                add(e, cells, True)
+        pos = np.asarray(cols.keys) >= 0
+        if pos.any():
+            overall_w = pos / pos.sum()
+    elif kind == "calendar":
+        periods = np.unique(time)
+        for t1 in periods[periods >= group.min()]:
+            cells = np.flatnonzero((time == t1) & (group <= time))
+            if cells.size:
+                add(t1, cells, True)
+        if cols.keys:
+            overall_w = np.full(len(cols.keys), 1.0 / len(cols.keys))
+    else:
+        raise ValueError("The 'kind' parameter must be one of 'simple', 'group', 'dynamic', 'calendar', "
+                         f"'cumulative'. Got {kind!r} instead.")
+    J = len(cols.keys)
+    weights = np.zeros((K, J + 1))
+    wif = np.zeros((R, J + 1))
+    if J:
+        weights[:, :J] = np.column_stack(cols.weights)
+        wif[:, :J] = np.column_stack(cols.wif)
+    overall = float("nan")
+    if overall_w is not None:
+        weights[:, J] = weights[:, :J] @ overall_w
+        wif[:, J] = wif[:, :J] @ overall_w + overall_wif
+        overall = float(np.asarray(cols.estimates) @ overall_w)
+    if kind == "simple":  # the overall column only
+        return np.array([]), np.array([]), overall, weights[:, J:], wif[:, J:]
+    return np.asarray(cols.keys), np.asarray(cols.estimates), overall, weights, wif
+
+
+def _influence(inf: Any, weights: np.ndarray, wif: np.ndarray, rows: np.ndarray | None,
+               values: np.ndarray | None) -> tuple[np.ndarray, Any]:
+    """``inf @ weights + wif`` per unit, Fortran order, and the compact form of it when ``inf`` has one."""
+    n, J1 = inf.shape[0], weights.shape[1]
+    unit_wif = wif if rows is None else wif[rows]
+    if isinstance(inf, np.ndarray):
+        psi = np.empty((n, J1), order="F")
+        for j in range(J1):  # only the cells each column uses (a NaN elsewhere does not leak in)
+            nz = np.flatnonzero(weights[:, j])
+            psi[:, j] = inf[:, nz] @ weights[nz, j] if nz.size else 0.0
+        psi += unit_wif
+        return psi, None
+    cohorts = getattr(inf, "cohorts", None)
+    if rows is not None and values is not None and cohorts is not None:
+        at = np.searchsorted(values, cohorts)
+        if at.max(initial=0) < values.size and np.array_equal(values[at], cohorts):
+            # wif is constant within cohorts: it becomes part of each cohort's constant
+            form = inf.transform(weights, wif[at])
+            return form.dense(order="F"), form
+    return np.asfortranarray(inf.combine(weights)) + unit_wif, None
 
 
 def aggregate_cells(kind: str, att: np.ndarray, inf: Any, group: np.ndarray, time: np.ndarray,
@@ -126,11 +243,14 @@ def aggregate_cells(kind: str, att: np.ndarray, inf: Any, group: np.ndarray, tim
     Returns
     -------
     Aggregation
+        With ``form`` set when ``inf`` is a compact form and there are no sampling weights: all elements in
+        one pass over the units (one (n_h × T)·(T × J) product per cohort).
     """
     n = inf.shape[0]
     glist = np.unique(group)
     # cohort shares over all units (never treated included in the denominator), as R's pg
     rows: np.ndarray | None = None
+    values: np.ndarray | None = None
     codes = np.asarray(unit_group)
     if unit_weights is None and codes.dtype.kind in "iu" and codes.size:
         # one row per distinct cohort value instead of one per unit: wif is constant within cohorts
@@ -140,7 +260,8 @@ def aggregate_cells(kind: str, att: np.ndarray, inf: Any, group: np.ndarray, tim
         lookup = np.zeros(counts.size, dtype="int64")
         lookup[present] = np.arange(present.size)
         rows = lookup[codes - low]
-        onehot = ((present + low)[:, None] == glist[None, :]).astype("float64")
+        values = present + low
+        onehot = (values[:, None] == glist[None, :]).astype("float64")
         pg_by_group = (counts[present] @ onehot) / n
     else:
         uw = np.ones(n) if unit_weights is None else np.asarray(unit_weights, dtype="float64")
@@ -149,99 +270,29 @@ def aggregate_cells(kind: str, att: np.ndarray, inf: Any, group: np.ndarray, tim
     group_pos = np.searchsorted(glist, group)
     pg = pg_by_group[group_pos]
     event = time - group
-    empty = np.zeros((n, 0))
-
-    if kind == "simple":
-        keep = np.flatnonzero((group <= time) & (event <= max_e))
-        if keep.size == 0:
-            return Aggregation(np.array([]), np.array([]), empty, float("nan"), np.full(n, np.nan))
-        est, psi = _weighted(att, inf, keep, pg, onehot, group_pos, rows)
-        return Aggregation(np.array([]), np.array([]), empty, est, psi)
-
-    if kind == "group":
-        keys, ests, infs, shares = [], [], [], []
-        for j, g in enumerate(glist):
-            cells = np.flatnonzero((group == g) & (time >= g) & (event <= max_e))
-            if cells.size == 0:
-                continue
-            keys.append(g)
-            ests.append(float(np.mean(att[cells])))
-            infs.append(inf[:, cells].mean(axis=1) if isinstance(inf, np.ndarray)
-                        else _combine(inf, cells, np.full(cells.size, 1.0 / cells.size)))
-            shares.append(pg_by_group[j])
-        if not keys:
-            return Aggregation(np.array([]), np.array([]), empty, float("nan"), np.full(n, np.nan))
-        k_arr = np.asarray(keys)
-        e_arr = np.asarray(ests)
-        i_mat = np.column_stack(infs)
-        p = np.asarray(shares)
-        wts = p / p.sum()
-        overall = float(wts @ e_arr)
-        ind = onehot[:, np.searchsorted(glist, k_arr)]
-        dev = ind - p[None, :]
-        wif = dev @ e_arr / p.sum() - dev.sum(axis=1) * (p @ e_arr) / p.sum() ** 2
-        if rows is not None:
-            wif = wif[rows]
-        return Aggregation(k_arr, e_arr, i_mat, overall, i_mat @ wts + wif)
-
+    opts = {"min_e": min_e, "max_e": max_e, "balance_e": balance_e, "last_period": last_period}
     if kind == "cumulative":
-        dyn = aggregate_cells("dynamic", att, inf, group, time, unit_group, min_e=0, max_e=max_e,
-                              balance_e=balance_e, last_period=last_period, unit_weights=unit_weights)
-        if dyn.keys.size == 0:
-            return dyn
-        if not np.array_equal(dyn.keys, np.arange(dyn.keys.size)):
-            missing = sorted(set(range(int(dyn.keys.max()) + 1)) - set(dyn.keys.tolist()))
+        opts["min_e"] = 0
+    keys, ests, overall, weights, wif = _columns("dynamic" if kind == "cumulative" else kind, att, group,
+                                                 time, event, pg, pg_by_group, glist, onehot, group_pos,
+                                                 **opts)  # type: ignore[arg-type]
+    if kind == "cumulative" and keys.size:
+        if not np.array_equal(keys, np.arange(keys.size)):
+            missing = sorted(set(range(int(keys.max()) + 1)) - set(keys.tolist()))
             raise ValueError(f"The cumulative effect needs every event time from 0 on; event times {missing} "
                              "have no ATT(g,t). Lower max_e.")
-        c_est, c_inf = np.cumsum(dyn.estimates), np.cumsum(dyn.influence, axis=1)
-        return Aggregation(dyn.keys, c_est, c_inf, float(c_est[-1]), c_inf[:, -1])
-
-    if kind == "dynamic":
-        include = np.ones(att.size, dtype=bool)
-        eseq = np.unique(event)
-        if balance_e is not None:
-            t_last = int(time.max()) if last_period is None else int(last_period)
-            include = (t_last - group) >= balance_e
-            eseq = np.unique(event[include])
-            eseq = eseq[(eseq <= balance_e) & (eseq >= balance_e - t_last + 1)]
-        eseq = eseq[(eseq >= min_e) & (eseq <= max_e)]
-        keys, ests, infs = [], [], []
-        for e in eseq:
-            cells = np.flatnonzero((event == e) & include)
-            if cells.size == 0:
-                continue
-            est, psi = _weighted(att, inf, cells, pg, onehot, group_pos, rows)
-            keys.append(e)
-            ests.append(est)
-            infs.append(psi)
-        if not keys:
-            return Aggregation(np.array([]), np.array([]), empty, float("nan"), np.full(n, np.nan))
-        k_arr, e_arr, i_mat = np.asarray(keys), np.asarray(ests), np.column_stack(infs)
-        pos = k_arr >= 0
-        if not pos.any():
-            return Aggregation(k_arr, e_arr, i_mat, float("nan"), np.full(n, np.nan))
-        return Aggregation(k_arr, e_arr, i_mat, float(e_arr[pos].mean()), i_mat[:, pos].mean(axis=1))
-
-    if kind == "calendar":
-        periods = np.unique(time)
-        periods = periods[periods >= group.min()]
-        keys, ests, infs = [], [], []
-        for t1 in periods:
-            cells = np.flatnonzero((time == t1) & (group <= time))
-            if cells.size == 0:
-                continue
-            est, psi = _weighted(att, inf, cells, pg, onehot, group_pos, rows)
-            keys.append(t1)
-            ests.append(est)
-            infs.append(psi)
-        if not keys:
-            return Aggregation(np.array([]), np.array([]), empty, float("nan"), np.full(n, np.nan))
-        k_arr, e_arr, i_mat = np.asarray(keys), np.asarray(ests), np.column_stack(infs)
-        return Aggregation(k_arr, e_arr, i_mat, float(e_arr.mean()), i_mat.mean(axis=1))
-
-    raise ValueError("The 'kind' parameter must be one of 'simple', 'group', 'dynamic', 'calendar', "
-                     f"'cumulative'. "
-                     f"Got {kind!r} instead.")
+        J = keys.size
+        upper = np.triu(np.ones((J, J)))  # column k sums event times 0..k
+        weights = np.column_stack([weights[:, :J] @ upper, weights[:, :J].sum(axis=1)])
+        wif = np.column_stack([wif[:, :J] @ upper, wif[:, :J].sum(axis=1)])
+        ests = np.cumsum(ests)
+        overall = float(ests[-1])
+    if keys.size == 0 and not np.isfinite(overall):
+        return Aggregation(np.array([]), np.array([]), float("nan"), np.full((n, 1), np.nan, order="F"))
+    psi, form = _influence(inf, weights, wif, rows, values)
+    if not np.isfinite(overall):
+        psi[:, -1] = np.nan
+    return Aggregation(keys, ests, overall, psi, form)
 
 
 # ---------------------------------------------------------------------------------------------- inference
@@ -264,33 +315,71 @@ def analytic_se(psi: np.ndarray, cluster: np.ndarray | None) -> np.ndarray:
     return se if psi.ndim == 2 else se[:1]
 
 
+#: Mammen (1993) two-point weights: ``MAMMEN_LOW`` with probability ``MAMMEN_P``, else ``MAMMEN_HIGH``.
+MAMMEN_LOW = (1 - np.sqrt(5.0)) / 2
+MAMMEN_HIGH = (1 + np.sqrt(5.0)) / 2
+MAMMEN_P = (np.sqrt(5.0) + 1) / (2 * np.sqrt(5.0))
+#: Uniform numbers drawn per block of the multiplier bootstrap (a 32 MB buffer, reused).
+_BLOCK = 1 << 22
+
+
 def mammen(rng: np.random.Generator, size: tuple[int, int]) -> np.ndarray:
     """Mammen (1993) two-point multiplier weights: mean 0, variance 1, third moment 1."""
-    s5 = np.sqrt(5.0)
-    p = (s5 + 1) / (2 * s5)
-    return np.where(rng.random(size) < p, (1 - s5) / 2, (1 + s5) / 2)
+    return np.where(rng.random(size) < MAMMEN_P, MAMMEN_LOW, MAMMEN_HIGH)
 
 
-def bootstrap(psi: np.ndarray, cluster: np.ndarray | None, iters: int, seed: int, level: float,
-               band: np.ndarray | None = None) -> tuple[np.ndarray, float]:
-    """Multiplier bootstrap of influence functions: standard errors and a uniform (sup-t) critical value.
+def mammen_products(z: np.ndarray, iters: int, seed: int,
+                    bounds: np.ndarray | None = None) -> np.ndarray:
+    """``V[:, s:e] @ z[s:e]`` for ``iters`` rows of Mammen weights ``V`` and each segment ``[s, e)``.
 
-    Each draw perturbs every cluster's influence sum by one Mammen weight; the bootstrap standard error is the
-    interquartile range of the draws divided by that of the standard normal, and the critical value is the
-    ``level`` quantile of ``max_k |draw_k| / se_k`` (Callaway & Sant'Anna 2021, Algorithm 1; R ``did``
-    ``mboot``). The same seed gives the same draws, so every aggregation of one fit uses the same weights.
-    ``band`` (boolean, one per column) selects the columns the uniform band covers (default: all).
+    Row b of ``V`` holds the weights of draw b for the rows of ``z`` in order, taken from
+    ``numpy.random.default_rng(seed)`` exactly as :func:`mammen` would (one uniform number per weight, draw
+    by draw), so the result does not depend on how the draws are blocked or segmented. ``V`` is never
+    stored: blocks of draws reuse one buffer, and since a weight is ``HIGH + (LOW − HIGH)·1{u < p}`` the
+    product is ``(LOW − HIGH)·(1{U < p} @ z) + HIGH·colsum(z)``, one matrix product per block and segment.
+
+    Parameters
+    ----------
+    z : ndarray, shape (n, m)
+    iters : int
+    seed : int
+    bounds : ndarray of int, optional
+        Segment boundaries ``0 = b_0 <= b_1 <= ... = n``; default one segment.
+
+    Returns
+    -------
+    ndarray, shape (iters, n_segments, m)
     """
-    n = psi.shape[0]
-    s = cluster_sums(psi, cluster)
+    n, m = z.shape
+    edges = np.array([0, n]) if bounds is None else np.asarray(bounds, dtype="int64")
+    segs = list(zip(edges[:-1], edges[1:], strict=True))
+    colsum = np.stack([z[s:e].sum(axis=0) for s, e in segs]) if segs else np.zeros((0, m))
+    out = np.empty((iters, len(segs), m))
     rng = np.random.default_rng(seed)
-    draws = np.empty((iters, s.shape[1]))
-    chunk = max(1, min(iters, 2_000_000 // max(1, s.shape[0])))
+    step = max(1, min(iters, _BLOCK // max(1, n)))
+    buf = np.empty((step, n))
     with progress(total=iters, desc="Multiplier bootstrap", unit=" draws") as bar:
-        for start in range(0, iters, chunk):
-            stop = min(iters, start + chunk)
-            draws[start:stop] = mammen(rng, (stop - start, s.shape[0])) @ s / n
-            bar.update(stop - start)
+        for start in range(0, iters, step):
+            u = buf[: min(step, iters - start)]
+            rng.random(out=u)
+            np.less(u, MAMMEN_P, out=u)  # 1.0 where the weight is LOW
+            for j, (s, e) in enumerate(segs):
+                out[start:start + u.shape[0], j] = u[:, s:e] @ z[s:e]
+            bar.update(u.shape[0])
+    out *= MAMMEN_LOW - MAMMEN_HIGH
+    out += MAMMEN_HIGH * colsum
+    return out
+
+
+def bootstrap_summary(draws: np.ndarray, level: float,
+                      band: np.ndarray | None = None) -> tuple[np.ndarray, float]:
+    """Bootstrap standard errors and the uniform (sup-t) critical value from draws (iters, K).
+
+    The standard error is the interquartile range of the draws divided by that of the standard normal;
+    the critical value is the ``level`` quantile of ``max_k |draw_k| / se_k`` over the columns ``band``
+    selects (default: all) with a finite standard error (Callaway & Sant'Anna 2021, Algorithm 1; R ``did``
+    ``mboot``).
+    """
     q75, q25 = np.quantile(draws, [0.75, 0.25], axis=0, method="inverted_cdf")
     se = (q75 - q25) / (stats.norm.ppf(0.75) - stats.norm.ppf(0.25))
     se = np.where(se <= SE_ZERO, np.nan, se)
@@ -298,5 +387,34 @@ def bootstrap(psi: np.ndarray, cluster: np.ndarray | None, iters: int, seed: int
     if not ok.any():
         return se, float("nan")
     t_max = np.max(np.abs(draws[:, ok] / se[ok]), axis=1)
-    crit = float(np.quantile(t_max, level, method="inverted_cdf"))
-    return se, crit
+    return se, float(np.quantile(t_max, level, method="inverted_cdf"))
+
+
+def draw_order(unit_group: np.ndarray) -> np.ndarray:
+    """Order in which units receive multipliers when clustering by unit: stably by cohort.
+
+    The compact influence form draws cohort by cohort (:meth:`CompactInfluence.multiplier_sums
+    <impactlab.estimators._cs_suffstats.CompactInfluence.multiplier_sums>`); the dense route uses the same
+    order, so both give the same draws for the same seed. Any fixed order gives the same distribution.
+    """
+    return np.argsort(np.asarray(unit_group), kind="stable")
+
+
+def bootstrap(psi: np.ndarray, cluster: np.ndarray | None, iters: int, seed: int, level: float,
+              band: np.ndarray | None = None, order: np.ndarray | None = None) -> tuple[np.ndarray, float]:
+    """Multiplier bootstrap of influence functions: standard errors and a uniform (sup-t) critical value.
+
+    Each draw perturbs every cluster's influence sum by one Mammen weight (:func:`mammen_products`) and
+    :func:`bootstrap_summary` turns the draws into standard errors and the critical value (Callaway &
+    Sant'Anna 2021, Algorithm 1; R ``did`` ``mboot``). The same seed gives the same draws, so every
+    aggregation of one fit uses the same weights. ``band`` (boolean, one per column) selects the columns the
+    uniform band covers (default: all). Without clusters, ``order`` (see :func:`draw_order`) is the order in
+    which units receive the weights.
+    """
+    n = psi.shape[0]
+    s = cluster_sums(psi, cluster)
+    if cluster is None and order is not None:
+        s = s[order]
+    draws = mammen_products(s, iters, seed)[:, 0, :]
+    draws /= n
+    return bootstrap_summary(draws, level, band)

@@ -86,6 +86,8 @@ class CallawaySantAnnaResult:
     by: str | None = None
     _segments: dict[Any, Any] | None = None
     _segment_of: np.ndarray | None = None
+    #: per-cohort multiplier sums of the bootstrap on the compact route (every aggregation's draws from them)
+    _boot_sums: Any = None
 
     @property
     def influence(self) -> np.ndarray:
@@ -294,11 +296,21 @@ class CallawaySantAnnaResult:
                                 self._time, self._unit_group, min_e=min_e, max_e=max_e, balance_e=balance_e,
                                 last_period=self.n_periods, unit_weights=self._weights)
         boot = self.spec.get("bootstrap")
-        psi_all = np.column_stack([a.influence, a.overall_influence])
+        psi_all = a.influence_all
+        # the compact form gives standard errors, covariances and bootstrap draws without a unit-level pass
+        form = a.form if self._cluster is None else None
+        n_el = psi_all.shape[1] - 1
         if boot:
-            band = np.r_[np.ones(a.influence.shape[1], dtype=bool), False]
-            se_all, crit = agg.bootstrap(np.nan_to_num(psi_all), self._cluster, int(boot),
-                                      int(self.spec["seed_used"]), level, band=band)
+            band = np.r_[np.ones(n_el, dtype=bool), False]
+            if form is not None and self._boot_sums is not None:
+                se_all, crit = agg.bootstrap_summary(form.multiplier_draws(self._boot_sums), level, band)
+            else:
+                order = agg.draw_order(self._unit_group) if self._cluster is None else None
+                se_all, crit = agg.bootstrap(np.nan_to_num(psi_all), self._cluster, int(boot),
+                                             int(self.spec["seed_used"]), level, band=band, order=order)
+        elif form is not None:
+            se_all = np.sqrt(np.maximum(form.sum_squares(), 0.0)) / self.n_units
+            se_all, crit = np.where(se_all <= agg.SE_ZERO, np.nan, se_all), None
         else:
             se_all, crit = agg.analytic_se(psi_all, self._cluster), None
         if not np.isfinite(a.overall):
@@ -306,9 +318,12 @@ class CallawaySantAnnaResult:
         elements = None
         element_influence = element_vcov = None
         if kind != "simple":
-            element_influence = np.array(a.influence, dtype="float64")
+            element_influence = a.influence  # a view of psi_all, which nothing else refers to
             element_influence.setflags(write=False)
-            element_vcov = self._vcov(element_influence)
+            if form is not None:
+                element_vcov = form.cross_products(np.arange(n_el)) / self.n_units**2
+            else:
+                element_vcov = self._vcov(element_influence)
             element_vcov.setflags(write=False)
             key = {"group": "cohort", "dynamic": "event_time", "calendar": "time",
                    "cumulative": "event_time"}[kind]
@@ -324,7 +339,7 @@ class CallawaySantAnnaResult:
         spec.update(kind=kind, min_e=min_e, max_e=max_e, balance_e=balance_e, aggregate_level=level)
         if elements is not None and "crit" in elements:
             spec["band_level"] = level  # the uniform band of elements["crit"] holds at this level only
-        influence = np.array(a.overall_influence, dtype="float64")
+        influence = a.overall_influence
         influence.setflags(write=False)
         label = {"simple": "Callaway–Sant'Anna overall ATT", "group": "Callaway–Sant'Anna ATT by cohort",
                  "dynamic": "Callaway–Sant'Anna event study",

@@ -37,11 +37,12 @@ import numpy as np
 import pandas as pd
 
 from impactlab.errors import EstimationError, check_option
-from impactlab.estimators._cs_aggregate import SE_ZERO, _weight_influence
+from impactlab.estimators._cs_aggregate import SE_ZERO, _weight_influence, mammen_products
 from impactlab.panel.panel import Panel
 
-__all__ = ["CohortMoments", "CompactInfluence", "SuffStatCells", "balanced_arrays", "cohort_moments",
-           "att_gt_from_moments", "influence_matrix", "moments_from_frame", "simple_from_moments"]
+__all__ = ["CohortMoments", "CompactInfluence", "MultiplierSums", "SuffStatCells", "balanced_arrays",
+           "cohort_moments", "att_gt_from_moments", "influence_matrix", "moments_from_frame",
+           "simple_from_moments"]
 
 
 @dataclass(frozen=True)
@@ -93,6 +94,24 @@ class SuffStatCells:
     moments: CohortMoments
     #: (cohort, period) of the cells left out because they have no comparison units.
     skipped: tuple[tuple[int, int], ...] = ()
+
+
+@dataclass(frozen=True)
+class MultiplierSums:
+    """Per-cohort multiplier sums of :meth:`CompactInfluence.multiplier_sums` (one row per draw).
+
+    Attributes
+    ----------
+    centred : ndarray, shape (iters, H, T)
+        ``Σ_{i∈h} v_i (y_i − ȳ_h)`` per draw and cohort row h.
+    total : ndarray, shape (iters, H)
+        ``Σ_{i∈h} v_i``.
+    n_units : int
+    """
+
+    centred: np.ndarray
+    total: np.ndarray
+    n_units: int
 
 
 def balanced_arrays(panel: Panel, anticipation: int = 0) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -339,7 +358,8 @@ class CompactInfluence:
     needs the outcome matrix (shared, not copied), the units of each cohort and K × H × T coefficients:
     memory proportional to the data instead of units × cells. Linear combinations of the columns (every
     aggregation of Callaway & Sant'Anna 2021, §3, is one) cost one (n_h, T) × (T, J) product per cohort
-    (:meth:`combine`); :meth:`dense` builds the full matrix (for the multiplier bootstrap, cluster sums and
+    (:meth:`combine`, :meth:`transform`), multiplier-bootstrap draws need one pass over the outcomes
+    (:meth:`multiplier_sums`); :meth:`dense` builds the full matrix (for cluster sums and
     ``CallawaySantAnnaResult.influence``).
 
     Parameters
@@ -397,13 +417,69 @@ class CompactInfluence:
                 out[rows] = (self._y[rows] - self._means[h]) @ a + self.const[:, h] @ w2
         return out[:, 0] if w.ndim == 1 else out
 
-    def dense(self) -> np.ndarray:
-        """The (n, K) influence matrix."""
-        out = np.empty(self.shape)
+    def dense(self, order: str = "C") -> np.ndarray:
+        """The (n, K) influence matrix (memory layout ``order``, "C" or "F")."""
+        out = np.empty(self.shape, order=order)  # type: ignore[call-overload]
         for h, rows in enumerate(self._rows):
             if rows.size:
                 out[rows] = (self._y[rows] - self._means[h]) @ self.coef[:, h, :].T + self.const[:, h]
         return out
+
+    @property
+    def cohorts(self) -> np.ndarray:
+        """The cohort (1-based period index, 0 = never treated) of each coefficient row h."""
+        return np.asarray(self._moments.cohorts)
+
+    def transform(self, weights: np.ndarray, const: np.ndarray | None = None) -> CompactInfluence:
+        """The affine form of ``dense() @ weights + c``, with ``c`` constant within cohorts.
+
+        Parameters
+        ----------
+        weights : ndarray, shape (K, J)
+        const : ndarray, shape (H, J), optional
+            Added to column j for every unit of cohort row h (e.g. the influence of estimated cohort shares,
+            Callaway & Sant'Anna 2021, App. B, which depends on the unit's cohort only).
+
+        Returns
+        -------
+        CompactInfluence
+            J columns sharing this form's outcome matrix (nothing unit-level is copied).
+        """
+        w = np.asarray(weights, dtype="float64")
+        out = object.__new__(CompactInfluence)
+        out.__dict__.update(self.__dict__)
+        out.coef = np.tensordot(w, self.coef, axes=(0, 0))  # (J, H, T)
+        out.const = w.T @ self.const + (0.0 if const is None else np.asarray(const, dtype="float64").T)
+        out.shape = (self.shape[0], int(w.shape[1]))
+        return out
+
+    def multiplier_sums(self, iters: int, seed: int) -> MultiplierSums:
+        """Per-cohort sums of Mammen multipliers times centred outcomes, for ``iters`` bootstrap draws.
+
+        A multiplier-bootstrap draw of column k is ``Σ_i v_i ψ_ik / n`` (Callaway & Sant'Anna 2021,
+        Algorithm 1). With the affine form it is ``Σ_h [a_kh · Σ_{i∈h} v_i (y_i − ȳ_h) + c_kh Σ_{i∈h} v_i]
+        / n``, so the draws of *every* column, and of every aggregation (:meth:`transform`), follow from
+        ``Σ_{i∈h} v_i (y_i − ȳ_h)`` (T values) and ``Σ_{i∈h} v_i`` per cohort and draw: one pass over the
+        n × T outcomes instead of over an n × K matrix, and no unit-level array kept. Units receive their
+        weights cohort by cohort in row order (:func:`~impactlab.estimators._cs_aggregate.draw_order`), as
+        on the dense route, so both give the same draws for the same seed.
+        """
+        T = self._y.shape[1]
+        sizes = np.array([r.size for r in self._rows], dtype="int64")
+        bounds = np.concatenate([[0], np.cumsum(sizes)])
+        z = np.empty((self.shape[0], T + 1))
+        for h, rows in enumerate(self._rows):
+            z[bounds[h]:bounds[h + 1], :T] = self._y[rows] - self._means[h]
+        z[:, T] = 1.0
+        prod = mammen_products(z, int(iters), int(seed), bounds)
+        return MultiplierSums(centred=prod[:, :, :T], total=prod[:, :, T], n_units=self.shape[0])
+
+    def multiplier_draws(self, sums: MultiplierSums) -> np.ndarray:
+        """Bootstrap draws ``Σ_i v_i ψ_ik / n`` of every column, (iters, K), from :meth:`multiplier_sums`."""
+        B, H, T = sums.centred.shape
+        draws = sums.centred.reshape(B, H * T) @ self.coef.reshape(-1, H * T).T + sums.total @ self.const.T
+        draws /= sums.n_units
+        return draws
 
     def __array__(self, dtype: Any = None, copy: Any = None) -> np.ndarray:
         d = self.dense()

@@ -231,15 +231,22 @@ def callaway_santanna(panel: Panel, *, control: Control = "never_treated", metho
 def _result(data: fit.CsData, cells: fit.Cells, spec: dict[str, Any], excluded: list[tuple[str, Any, str]],
             notes: list[str], outcome: str, periods: tuple[Any, ...], level: float) -> CallawaySantAnnaResult:
     influence = cells.influence
-    if not isinstance(influence, np.ndarray) and (spec["bootstrap"] or data.cluster is not None):
-        influence = influence.dense()  # the bootstrap and cluster sums need the unit-level matrix
+    if not isinstance(influence, np.ndarray) and (
+            data.cluster is not None or (spec["bootstrap"] and not hasattr(influence, "multiplier_sums"))):
+        influence = influence.dense()  # cluster sums (and a form without multiplier sums) need the matrix
     table = cells.table
     group_idx = table["g"].to_numpy(dtype="int64")
     time_idx = table["t"].to_numpy(dtype="int64")
     crit_v: float | None = None
-    if spec["bootstrap"] and isinstance(influence, np.ndarray):
-        se, crit = agg.bootstrap(influence, data.cluster, int(spec["bootstrap"]), int(spec["seed_used"]),
-                                 level)
+    boot_sums = None
+    if spec["bootstrap"]:
+        iters, seed = int(spec["bootstrap"]), int(spec["seed_used"])
+        if isinstance(influence, np.ndarray):
+            order = agg.draw_order(data.gp) if data.cluster is None else None
+            se, crit = agg.bootstrap(influence, data.cluster, iters, seed, level, order=order)
+        else:  # per-cohort multiplier sums, one pass over the outcomes; aggregations reuse them
+            boot_sums = influence.multiplier_sums(iters, seed)
+            se, crit = agg.bootstrap_summary(influence.multiplier_draws(boot_sums), level)
         crit_v = crit if np.isfinite(crit) else None
     elif isinstance(influence, np.ndarray):
         se = agg.analytic_se(influence, data.cluster)
@@ -269,7 +276,7 @@ def _result(data: fit.CsData, cells: fit.Cells, spec: dict[str, Any], excluded: 
         _att_gt=att_gt, _influence=influence, unit_ids=ids, excluded=_ledger(excluded), spec=spec,
         n_units=data.n, n_periods=data.n_periods, outcome=outcome, crit=crit_v, notes=tuple(notes),
         _group=group_idx, _time=time_idx, _unit_group=data.gp, _cluster=data.cluster, _periods=periods,
-        _weights=data.weights)
+        _weights=data.weights, _boot_sums=boot_sums)
     object.__setattr__(res, "_simple", res.aggregate("simple", level=level))
     return res
 
