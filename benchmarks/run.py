@@ -129,6 +129,11 @@ def run_process(cmd: list[str], *, timeout: float, mem_mb: float, poll: float = 
         proc.returncode = os.waitstatus_to_exitcode(code)
         err.seek(0)
         tail = err.read().decode(errors="replace").strip().splitlines()[-3:]
+        if status == "error" and os.WIFSIGNALED(code) and os.WTERMSIG(code) == signal.SIGKILL:
+            # not killed by this runner: the kernel's out-of-memory killer (the machine ran out first)
+            status = "out_of_memory"
+            tail = [f"killed by the operating system (SIGKILL, its out-of-memory killer) at about "
+                    f"{sampled / 1024:.1f} GB resident"]
     # ru_maxrss is not used: on Linux it includes the runner's own size at the fork
     return status, time.perf_counter() - start, sampled, " | ".join(tail)
 
@@ -163,7 +168,7 @@ def run_one(w: Workload, tool: str, data: Path, workdir: Path, args: argparse.Na
     elif status == "timeout":
         rec.error = f"no result after {args.timeout:.0f} s"
     else:
-        rec.error = f"resident memory passed the cap of {args.mem_gb:g} GB"
+        rec.error = tail or f"resident memory passed the cap of {args.mem_gb:g} GB"
     return rec
 
 

@@ -65,3 +65,15 @@ def test_process_limits_report_timeouts_and_memory():
     grab = "b = bytearray(400 * 2**20); import time; time.sleep(30)"
     status, _, peak, _ = run_process([sys.executable, "-c", grab], timeout=20, mem_mb=200)
     assert status == "out_of_memory" and peak > 200
+
+
+def test_a_worker_killed_by_the_system_counts_as_out_of_memory():
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    from run import run_process
+
+    # what the kernel's out-of-memory killer does to a worker: SIGKILL from outside the runner
+    suicide = "import os, signal; os.kill(os.getpid(), signal.SIGKILL)"
+    status, _, _, tail = run_process([sys.executable, "-c", suicide], timeout=20, mem_mb=10_000)
+    assert status == "out_of_memory" and "operating system" in tail
+    status, _, _, tail = run_process([sys.executable, "-c", "raise SystemExit(3)"], timeout=20, mem_mb=10_000)
+    assert status == "error"
