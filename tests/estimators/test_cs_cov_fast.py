@@ -200,3 +200,19 @@ def test_block_influence_algebra_matches_the_dense_matrix():
     np.testing.assert_allclose(inf.combine(w[:, 0]), dense @ w[:, 0], rtol=1e-13, atol=1e-15)
     cols = np.array([2, 0])
     np.testing.assert_allclose(inf.cross_products(cols), dense[:, cols].T @ dense[:, cols], rtol=1e-13)
+
+
+def test_quick_rank_check_agrees_with_the_exact_one():
+    from impactlab.estimators._cs_fit import collinear
+
+    rng = np.random.default_rng(1)
+    a, b = rng.normal(size=2000), (rng.random(2000) < 0.3).astype(float)
+    cases = {"independent": np.column_stack([a, b]), "copy": np.column_stack([a, 2 * a]),
+             "constant": np.column_stack([a, np.full(2000, 3.0)]),
+             "nearly": np.column_stack([a, a + 1e-9 * b]), "one column": a[:, None]}
+    for name, x in cases.items():
+        names = tuple(f"c{j}" for j in range(x.shape[1]))
+        if _cs_cov.clearly_full_rank(x):  # never claims full rank where the exact check finds collinearity
+            assert collinear(x, names) == [], name
+    assert _cs_cov.clearly_full_rank(cases["independent"]) and _cs_cov.clearly_full_rank(cases["one column"])
+    assert not _cs_cov.clearly_full_rank(cases["copy"]) and not _cs_cov.clearly_full_rank(cases["constant"])

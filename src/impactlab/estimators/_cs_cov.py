@@ -35,9 +35,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from scipy.linalg import solve_triangular
+from scipy.special import expit
 
 from impactlab.errors import EstimationError
-from impactlab.estimators.drdid import PS_CAP, RCOND_MIN, TRIM_LEVEL, _rcond, logit_fit
+from impactlab.estimators.drdid import PS_CAP, RCOND_MIN, TRIM_LEVEL, _rcond
 
 __all__ = ["BlockInfluence", "cells_with_covariates"]
 
@@ -120,6 +121,70 @@ class BlockInfluence:
         return d if dtype is None else d.astype(dtype)
 
 
+#: Rows per block of the thin products (a few columns, hundreds of thousands of rows). Each BLAS call then
+#: works on cache-sized pieces and stays below OpenBLAS's threading threshold (m·n·k ≤ 2¹⁸ for a product,
+#: m·n < 9216 for a matrix-vector product): the products are memory-bound, and on a loaded machine the
+#: threads' synchronisation made them 10–100× slower than one thread (measured on the 2-core benchmark host).
+_BLOCK = 2048
+
+
+def _blocks(n: int) -> range:
+    return range(0, n, _BLOCK)
+
+
+def _mm(a: np.ndarray, b: np.ndarray, out: np.ndarray) -> np.ndarray:
+    """``a @ b`` into ``out``, in row blocks of ``a``."""
+    step = _BLOCK if b.ndim == 1 else max(_BLOCK, (1 << 18) // max(1, a.shape[1] * b.shape[1]))
+    for s in range(0, a.shape[0], step):
+        np.matmul(a[s:s + step], b, out=out[s:s + step])
+    return out
+
+
+def _tmm(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """``a.T @ b`` summed over row blocks."""
+    step = _BLOCK if b.ndim == 1 else max(_BLOCK, (1 << 18) // max(1, a.shape[1] * b.shape[1]))
+    acc = np.zeros((a.shape[1],) + b.shape[1:])
+    for s in range(0, a.shape[0], step):
+        acc += a[s:s + step].T @ b[s:s + step]
+    return acc
+
+
+def _logit(x: np.ndarray, n_t: int, *, tol: float = 1e-11, max_iter: int = 100) -> tuple[np.ndarray, bool]:
+    """Fitted probabilities and convergence of the propensity logit of the treated rows ``x[:n_t]`` against
+    the comparison rows ``x[n_t:]`` (``x[:, 0]`` is the intercept).
+
+    The fit of :func:`~impactlab.estimators.drdid.logit_fit` without weights — the same start (the
+    intercept-only fit), Newton steps, singularity checks and stopping rule
+    (``max|step| < tol · (1 + max|β|)``) — with the gradient and information summed over row blocks in
+    cache, so that no n-length temporary is allocated per iteration.
+    """
+    n, k = x.shape
+    p0 = float(np.clip(n_t / n, 1e-6, 1 - 1e-6))
+    beta = np.zeros(k)
+    beta[0] = np.log(p0 / (1 - p0))
+    eta = np.empty(min(n, _BLOCK))
+    converged = False
+    for it in range(max_iter):
+        grad = x[:n_t].sum(axis=0)  # Σ d x; the Σ p x part is subtracted block by block
+        info = np.zeros((k, k))
+        for s in _blocks(n):
+            xb = x[s:s + _BLOCK]
+            pb = expit(np.matmul(xb, beta, out=eta[:xb.shape[0]]), out=eta[:xb.shape[0]])
+            grad -= pb @ xb
+            pb *= 1 - pb
+            info += xb.T @ (pb[:, None] * xb)
+        if _rcond(info) < RCOND_MIN:
+            raise EstimationError("The propensity-score information matrix is singular"
+                                  + (" (separation)" if it > 0 else " (collinear covariates)"))
+        step = np.linalg.solve(info, grad)
+        beta = beta + step
+        if np.max(np.abs(step)) < tol * (1 + np.max(np.abs(beta))):
+            converged = True
+            break
+    ps = _mm(x, beta, np.empty(n))
+    return expit(ps, out=ps), converged
+
+
 def _canonical_periods(xs: np.ndarray) -> np.ndarray:
     """For each period, the first period whose covariates equal its own for every unit.
 
@@ -165,19 +230,17 @@ def _fit_design(method: str, yt: np.ndarray, yc: np.ndarray, x: np.ndarray, n_t:
     n_j = sel.shape[1]
     xt, xc = x[:n_t], x[n_t:]
     tmp_t, tmp_c = _scratch(buf, n_t, n_j), _scratch(buf, n_c, n_j)
-    dy_t = yt @ sel  # exact: each entry is y_t − y_b (the other terms are zeros)
-    dy_c = yc @ sel
+    dy_t = _mm(yt, sel, np.empty((n_t, n_j)))  # exact: each entry is y_t − y_b (the rest are zeros)
+    dy_c = _mm(yc, sel, np.empty((n_c, n_j)))
     mwt = n_t / n_sel
     if method in ("dr", "ipw"):
-        d = np.zeros(n_sel)
-        d[:n_t] = 1.0
-        _, ps, converged = logit_fit(x, d)
+        ps, converged = _logit(x, n_t)
         if ps.max() >= OVERLAP_MAX:
             raise EstimationError("overlap condition violated (a propensity score reaches 0.999)")
         if not converged:
             raise EstimationError("The propensity-score logit did not converge.")
         np.minimum(ps, 1 - PS_CAP, out=ps)
-        info = x.T @ ((ps * (1 - ps))[:, None] * x)
+        info = _tmm(x, (ps * (1 - ps))[:, None] * x)
         if _rcond(info) < RCOND_MIN:
             raise EstimationError("The propensity score design matrix is singular.")
         ps_t, ps_c = ps[:n_t], ps[n_t:]
@@ -188,49 +251,49 @@ def _fit_design(method: str, yt: np.ndarray, yc: np.ndarray, x: np.ndarray, n_t:
     else:
         n_trim = 0
     if method in ("dr", "reg"):
-        xpx = xc.T @ xc
+        xpx = _tmm(xc, xc)
         if _rcond(xpx) < RCOND_MIN:
             raise EstimationError("The outcome-regression design matrix of the comparison units is singular.")
         q, r = np.linalg.qr(xc)  # least squares as lstsq does it, without copying the outcome changes
-        beta = solve_triangular(r, (q.T @ yc) @ sel)  # (p, J), one column per cell
+        beta = solve_triangular(r, _tmm(q, yc) @ sel)  # (p, J), one column per cell
         v1 = np.linalg.solve(xpx / n_sel, xt.sum(axis=0) / n_sel)
-        np.matmul(xc, beta, out=tmp_c)
+        _mm(xc, beta, tmp_c)
         dy_c -= tmp_c  # the comparison units' residuals
     if method == "reg":
-        np.matmul(xt, beta, out=tmp_t)
+        _mm(xt, beta, tmp_t)
         eta_t = dy_t.sum(axis=0) / n_t
         eta_c = tmp_t.sum(axis=0) / n_t
         dy_t -= tmp_t
         dy_t -= eta_t - eta_c
         dy_t *= scale / mwt
-        dy_c *= (xc @ v1 * (-scale / mwt))[:, None]
+        dy_c *= _mm(xc, v1 * (-scale / mwt), np.empty(n_c))[:, None]
         return eta_t - eta_c, dy_t, dy_c, n_trim
     if method == "dr":
-        np.matmul(xt, beta, out=tmp_t)
+        _mm(xt, beta, tmp_t)
         dy_t -= tmp_t
     resid_t, resid_c = dy_t, dy_c
     eta_t = resid_t.sum(axis=0) / n_t
-    eta_c = (wc @ resid_c) / wc.sum()
+    eta_c = _tmm(resid_c, wc) / wc.sum()
     np.subtract(resid_c, eta_c, out=tmp_c)
     tmp_c *= wc[:, None]
-    u2 = np.linalg.solve(info, xc.T @ tmp_c / n_sel)  # (p, J)
+    u2 = np.linalg.solve(info, _tmm(xc, tmp_c) / n_sel)  # (p, J)
     # treated: (r − η_t) / E[w_t] − n (1 − ps) x'u2 / E[w_c]
     psi_t = resid_t
     psi_t -= eta_t
     psi_t *= scale / mwt
-    np.matmul((1 - ps_t)[:, None] * xt, u2 * (scale * n_sel / mwc), out=tmp_t)
+    _mm((1 - ps_t)[:, None] * xt, u2 * (scale * n_sel / mwc), tmp_t)
     psi_t -= tmp_t
     # comparison: −[w_c (r − η_c) − n ps x'u2] / E[w_c], and for DR the regression's estimation effect
     a_c = wc * (-scale / mwc)
     if method == "dr":
-        v3 = np.linalg.solve(xpx / n_sel, (wc @ xc) / n_sel)
-        a_c += xc @ (v3 * (scale / mwc) - v1 * (scale / mwt))
+        v3 = np.linalg.solve(xpx / n_sel, _tmm(xc, wc) / n_sel)
+        a_c += _mm(xc, v3 * (scale / mwc) - v1 * (scale / mwt), np.empty(n_c))
     psi_c = resid_c
     psi_c *= a_c[:, None]
     feats = np.empty((n_c, 1 + x.shape[1]))
     feats[:, 0] = wc
     np.multiply(ps_c[:, None], xc, out=feats[:, 1:])
-    np.matmul(feats, np.vstack([eta_c[None, :] * (scale / mwc), u2 * (scale * n_sel / mwc)]), out=tmp_c)
+    _mm(feats, np.vstack([eta_c[None, :] * (scale / mwc), u2 * (scale * n_sel / mwc)]), tmp_c)
     psi_c += tmp_c
     return eta_t - eta_c, psi_t, psi_c, n_trim
 
@@ -366,3 +429,25 @@ def cells_with_covariates(data: Any, *, control: str, method: str, base_period: 
 def _cell_order(key: tuple[Any, Any], periods: tuple[Any, ...]) -> tuple[int, int]:
     """Position of a (cohort, time) ledger key in the cell-by-cell loop (cohort first, then time)."""
     return periods.index(key[0]), periods.index(key[1])
+
+
+def clearly_full_rank(x: np.ndarray, *, margin: float = 1e-6) -> bool:
+    """True when ``[1, x]`` has full column rank by a wide margin, from its Gram matrix alone.
+
+    A quick pre-check for :func:`impactlab.estimators._cs_fit.collinear` (which takes the rank of the
+    n × (k + 1) matrix by SVD, several times): if the smallest eigenvalue of ``[1, x]'[1, x]`` is at least
+    ``margin`` times the largest, the smallest singular value is at least ``sqrt(margin)`` times the largest,
+    far above the rank tolerance (``σ_max · n · eps``), and the Gram matrix's rounding error (of order
+    ``n · eps`` relative) cannot change that; every leading subset of the columns is then of full rank too
+    (interlacing). ``False`` means "not sure": run the exact check.
+    """
+    x = np.asarray(x, dtype="float64")
+    n, k = x.shape
+    if n <= k or not np.all(np.isfinite(x)):
+        return False
+    gram = np.empty((k + 1, k + 1))
+    gram[0, 0] = n
+    gram[0, 1:] = gram[1:, 0] = x.sum(axis=0)
+    gram[1:, 1:] = _tmm(x, x)
+    ev = np.linalg.eigvalsh(gram)
+    return bool(ev[0] > margin * ev[-1] and margin * n * np.finfo(float).eps < 1e-3)
