@@ -137,27 +137,34 @@ def test_aggregate_cells_form_is_the_dense_influence():
 def test_mammen_products_are_the_seeded_mammen_draws():
     rng = np.random.default_rng(0)
     z = rng.normal(size=(53, 4))
-    bounds = np.array([0, 10, 10, 40, 53])
-    v = agg.mammen(np.random.default_rng(7), (31, 53))  # the explicit weight matrix of seed 7
-    expected = np.stack([v[:, s:e] @ z[s:e] for s, e in zip(bounds[:-1], bounds[1:], strict=True)], axis=1)
+    bounds = np.array([0, 11, 11, 40, 53])
+    shared = np.random.default_rng(7)  # the segments draw one after the other from one generator
+    expected = np.stack([agg.mammen(shared, (31, e - s)) @ z[s:e]
+                         for s, e in zip(bounds[:-1], bounds[1:], strict=True)], axis=1)
     out = agg.mammen_products(z, 31, 7, bounds)
     assert out.shape == (31, 4, 4)
     np.testing.assert_allclose(out, expected, rtol=0, atol=1e-12)
+    v = agg.mammen(np.random.default_rng(7), (31, 53))
     np.testing.assert_allclose(agg.mammen_products(z, 31, 7)[:, 0], v @ z, rtol=0, atol=1e-12)
     assert set(np.unique(v)) == {agg.MAMMEN_LOW, agg.MAMMEN_HIGH}
-    # Mammen weights: mean 0, variance 1, third moment 1
+    # Mammen weights: mean 0, variance 1, third moment 1 (P(LOW) within 2**-33 of MAMMEN_P)
     p = agg.MAMMEN_P
     lo, hi = agg.MAMMEN_LOW, agg.MAMMEN_HIGH
     assert p * lo + (1 - p) * hi == pytest.approx(0, abs=1e-15)
     assert p * lo**2 + (1 - p) * hi**2 == pytest.approx(1, rel=1e-14)
     assert p * lo**3 + (1 - p) * hi**3 == pytest.approx(1, rel=1e-14)
+    assert abs(int(agg.MAMMEN_THRESHOLD) / 2**32 - p) <= 2**-33
+    big = agg.mammen(np.random.default_rng(1), (200, 1000))
+    assert (big == lo).mean() == pytest.approx(p, abs=4 * np.sqrt(p * (1 - p) / big.size))
+    assert big.mean() == pytest.approx(0, abs=4 / np.sqrt(big.size))
 
 
 def test_draws_do_not_depend_on_the_block_size(monkeypatch):
-    z = np.random.default_rng(1).normal(size=(40, 3))
-    whole = agg.mammen_products(z, 25, 3)
-    monkeypatch.setattr(agg, "_BLOCK", 40 * 4)  # four draws per block
-    np.testing.assert_allclose(agg.mammen_products(z, 25, 3), whole, rtol=0, atol=1e-13)
+    z = np.random.default_rng(1).normal(size=(41, 3))
+    bounds = np.array([0, 13, 20, 41])  # odd widths: blocks keep to whole 64-bit outputs
+    whole = agg.mammen_products(z, 25, 3, bounds)
+    monkeypatch.setattr(agg, "_BLOCK", 45)  # two to six draws per block
+    np.testing.assert_allclose(agg.mammen_products(z, 25, 3, bounds), whole, rtol=0, atol=1e-13)
 
 
 @pytest.mark.parametrize("kind", ["simple", "group", "dynamic", "calendar"])

@@ -319,24 +319,39 @@ def analytic_se(psi: np.ndarray, cluster: np.ndarray | None) -> np.ndarray:
 MAMMEN_LOW = (1 - np.sqrt(5.0)) / 2
 MAMMEN_HIGH = (1 + np.sqrt(5.0)) / 2
 MAMMEN_P = (np.sqrt(5.0) + 1) / (2 * np.sqrt(5.0))
-#: Uniform numbers drawn per block of the multiplier bootstrap (a 32 MB buffer, reused).
+#: A weight is LOW when a 32-bit uniform integer is below this (probability within 2**-33 of MAMMEN_P, the
+#: resolution of R's ``unif_rand``, which R ``did``'s ``mboot`` draws its weights from).
+MAMMEN_THRESHOLD = np.uint32(round(MAMMEN_P * 2**32))
+#: Weights drawn per block of the multiplier bootstrap (a 32 MB buffer, reused).
 _BLOCK = 1 << 22
 
 
+def _uniform32(rng: np.random.Generator, count: int) -> np.ndarray:
+    """``count`` uniform 32-bit integers: the halves of ``ceil(count / 2)`` raw 64-bit outputs of ``rng``."""
+    return rng.bit_generator.random_raw((count + 1) // 2).view(np.uint32)[:count]
+
+
 def mammen(rng: np.random.Generator, size: tuple[int, int]) -> np.ndarray:
-    """Mammen (1993) two-point multiplier weights: mean 0, variance 1, third moment 1."""
-    return np.where(rng.random(size) < MAMMEN_P, MAMMEN_LOW, MAMMEN_HIGH)
+    """Mammen (1993) two-point multiplier weights: mean 0, variance 1, third moment 1.
+
+    Row-major from 32-bit uniform integers of ``rng`` (two per raw 64-bit output), the stream
+    :func:`mammen_products` uses for each segment.
+    """
+    count = int(size[0]) * int(size[1])
+    low = (_uniform32(rng, count) < MAMMEN_THRESHOLD).reshape(size)
+    return np.where(low, MAMMEN_LOW, MAMMEN_HIGH)
 
 
 def mammen_products(z: np.ndarray, iters: int, seed: int,
                     bounds: np.ndarray | None = None) -> np.ndarray:
-    """``V[:, s:e] @ z[s:e]`` for ``iters`` rows of Mammen weights ``V`` and each segment ``[s, e)``.
+    """``V_s @ z[s:e]`` for each segment ``[s, e)`` of the rows of ``z``, with ``V_s`` (iters, e − s) Mammen
+    weights drawn segment after segment.
 
-    Row b of ``V`` holds the weights of draw b for the rows of ``z`` in order, taken from
-    ``numpy.random.default_rng(seed)`` exactly as :func:`mammen` would (one uniform number per weight, draw
-    by draw), so the result does not depend on how the draws are blocked or segmented. ``V`` is never
-    stored: blocks of draws reuse one buffer, and since a weight is ``HIGH + (LOW − HIGH)·1{u < p}`` the
-    product is ``(LOW − HIGH)·(1{U < p} @ z) + HIGH·colsum(z)``, one matrix product per block and segment.
+    ``V_s`` is ``mammen(rng, (iters, e - s))`` for ``rng = numpy.random.default_rng(seed)`` shared by the
+    segments in order, so the result does not depend on how the draws are blocked. Nothing of size
+    iters × n is stored: blocks of draws go through one reused buffer, and since a weight is
+    ``HIGH + (LOW − HIGH)·1{low}`` the product is ``(LOW − HIGH)·(1{low} @ z) + HIGH·colsum(z)``, one
+    (draws × units)·(units × m) matrix product per block.
 
     Parameters
     ----------
@@ -344,7 +359,8 @@ def mammen_products(z: np.ndarray, iters: int, seed: int,
     iters : int
     seed : int
     bounds : ndarray of int, optional
-        Segment boundaries ``0 = b_0 <= b_1 <= ... = n``; default one segment.
+        Segment boundaries ``0 = b_0 <= b_1 <= ... = n`` (e.g. the units of each cohort); default one
+        segment.
 
     Returns
     -------
@@ -352,22 +368,25 @@ def mammen_products(z: np.ndarray, iters: int, seed: int,
     """
     n, m = z.shape
     edges = np.array([0, n]) if bounds is None else np.asarray(bounds, dtype="int64")
-    segs = list(zip(edges[:-1], edges[1:], strict=True))
-    colsum = np.stack([z[s:e].sum(axis=0) for s, e in segs]) if segs else np.zeros((0, m))
-    out = np.empty((iters, len(segs), m))
+    segs = list(zip(edges[:-1].tolist(), edges[1:].tolist(), strict=True))
+    out = np.zeros((iters, len(segs), m))
     rng = np.random.default_rng(seed)
-    step = max(1, min(iters, _BLOCK // max(1, n)))
-    buf = np.empty((step, n))
-    with progress(total=iters, desc="Multiplier bootstrap", unit=" draws") as bar:
-        for start in range(0, iters, step):
-            u = buf[: min(step, iters - start)]
-            rng.random(out=u)
-            np.less(u, MAMMEN_P, out=u)  # 1.0 where the weight is LOW
-            for j, (s, e) in enumerate(segs):
-                out[start:start + u.shape[0], j] = u[:, s:e] @ z[s:e]
-            bar.update(u.shape[0])
-    out *= MAMMEN_LOW - MAMMEN_HIGH
-    out += MAMMEN_HIGH * colsum
+    widest = max((e - s for s, e in segs), default=0)
+    buf = np.empty(max(min(_BLOCK, iters * widest), 2 * widest))
+    with progress(total=iters * len(segs), desc="Multiplier bootstrap", unit=" draws") as bar:
+        for j, (s, e) in enumerate(segs):
+            width = e - s
+            step = max(1, min(iters, buf.size // max(1, width)))
+            if width % 2 and step % 2 and step < iters:
+                step = max(2, step - 1)  # whole 64-bit outputs per block: the stream ignores the blocking
+            for start in range(0, iters, step):
+                rows = min(step, iters - start)
+                u = buf[: rows * width].reshape(rows, width)
+                np.less(_uniform32(rng, rows * width).reshape(rows, width), MAMMEN_THRESHOLD, out=u)
+                out[start:start + rows, j] = u @ z[s:e]
+                bar.update(rows)
+            out[:, j] *= MAMMEN_LOW - MAMMEN_HIGH
+            out[:, j] += MAMMEN_HIGH * z[s:e].sum(axis=0)
     return out
 
 
@@ -390,31 +409,37 @@ def bootstrap_summary(draws: np.ndarray, level: float,
     return se, float(np.quantile(t_max, level, method="inverted_cdf"))
 
 
-def draw_order(unit_group: np.ndarray) -> np.ndarray:
-    """Order in which units receive multipliers when clustering by unit: stably by cohort.
+def draw_order(unit_group: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Order and segment bounds in which units receive multipliers when clustering by unit: cohort by cohort.
 
     The compact influence form draws cohort by cohort (:meth:`CompactInfluence.multiplier_sums
     <impactlab.estimators._cs_suffstats.CompactInfluence.multiplier_sums>`); the dense route uses the same
-    order, so both give the same draws for the same seed. Any fixed order gives the same distribution.
+    order and segments, so both give the same draws for the same seed. Any fixed order gives the same
+    distribution.
     """
-    return np.argsort(np.asarray(unit_group), kind="stable")
+    codes = np.asarray(unit_group)
+    _, counts = np.unique(codes, return_counts=True)
+    return np.argsort(codes, kind="stable"), np.concatenate([[0], np.cumsum(counts)])
 
 
 def bootstrap(psi: np.ndarray, cluster: np.ndarray | None, iters: int, seed: int, level: float,
-              band: np.ndarray | None = None, order: np.ndarray | None = None) -> tuple[np.ndarray, float]:
+              band: np.ndarray | None = None, unit_group: np.ndarray | None = None
+              ) -> tuple[np.ndarray, float]:
     """Multiplier bootstrap of influence functions: standard errors and a uniform (sup-t) critical value.
 
     Each draw perturbs every cluster's influence sum by one Mammen weight (:func:`mammen_products`) and
     :func:`bootstrap_summary` turns the draws into standard errors and the critical value (Callaway &
     Sant'Anna 2021, Algorithm 1; R ``did`` ``mboot``). The same seed gives the same draws, so every
     aggregation of one fit uses the same weights. ``band`` (boolean, one per column) selects the columns the
-    uniform band covers (default: all). Without clusters, ``order`` (see :func:`draw_order`) is the order in
-    which units receive the weights.
+    uniform band covers (default: all). Without clusters, ``unit_group`` (each unit's cohort) sets the order
+    in which units receive their weights (:func:`draw_order`).
     """
     n = psi.shape[0]
     s = cluster_sums(psi, cluster)
-    if cluster is None and order is not None:
+    bounds = None
+    if cluster is None and unit_group is not None:
+        order, bounds = draw_order(unit_group)
         s = s[order]
-    draws = mammen_products(s, iters, seed)[:, 0, :]
+    draws = mammen_products(s, iters, seed, bounds).sum(axis=1)
     draws /= n
     return bootstrap_summary(draws, level, band)

@@ -305,9 +305,9 @@ class CallawaySantAnnaResult:
             if form is not None and self._boot_sums is not None:
                 se_all, crit = agg.bootstrap_summary(form.multiplier_draws(self._boot_sums), level, band)
             else:
-                order = agg.draw_order(self._unit_group) if self._cluster is None else None
                 se_all, crit = agg.bootstrap(np.nan_to_num(psi_all), self._cluster, int(boot),
-                                             int(self.spec["seed_used"]), level, band=band, order=order)
+                                             int(self.spec["seed_used"]), level, band=band,
+                                             unit_group=self._unit_group)
         elif form is not None:
             se_all = np.sqrt(np.maximum(form.sum_squares(), 0.0)) / self.n_units
             se_all, crit = np.where(se_all <= agg.SE_ZERO, np.nan, se_all), None

@@ -242,8 +242,7 @@ def _result(data: fit.CsData, cells: fit.Cells, spec: dict[str, Any], excluded: 
     if spec["bootstrap"]:
         iters, seed = int(spec["bootstrap"]), int(spec["seed_used"])
         if isinstance(influence, np.ndarray):
-            order = agg.draw_order(data.gp) if data.cluster is None else None
-            se, crit = agg.bootstrap(influence, data.cluster, iters, seed, level, order=order)
+            se, crit = agg.bootstrap(influence, data.cluster, iters, seed, level, unit_group=data.gp)
         else:  # per-cohort multiplier sums, one pass over the outcomes; aggregations reuse them
             boot_sums = influence.multiplier_sums(iters, seed)
             se, crit = agg.bootstrap_summary(influence.multiplier_draws(boot_sums), level)
