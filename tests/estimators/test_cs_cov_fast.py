@@ -216,3 +216,17 @@ def test_quick_rank_check_agrees_with_the_exact_one():
             assert collinear(x, names) == [], name
     assert _cs_cov.clearly_full_rank(cases["independent"]) and _cs_cov.clearly_full_rank(cases["one column"])
     assert not _cs_cov.clearly_full_rank(cases["copy"]) and not _cs_cov.clearly_full_rank(cases["constant"])
+
+
+def test_blocked_logit_is_logit_fit():
+    from impactlab.estimators.drdid import logit_fit
+
+    rng = np.random.default_rng(2)
+    n_t, n_c = 3000, 5000  # several row blocks
+    x = np.column_stack([np.ones(n_t + n_c), rng.normal(size=n_t + n_c), rng.random(n_t + n_c) < 0.5])
+    x[:n_t, 1] += 0.4
+    d = np.r_[np.ones(n_t), np.zeros(n_c)]
+    ps, converged = _cs_cov._logit(x, n_t)
+    _, ref, ref_converged = logit_fit(x, d)
+    assert converged and ref_converged
+    np.testing.assert_allclose(ps, ref, rtol=1e-12)
