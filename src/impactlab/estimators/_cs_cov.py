@@ -132,9 +132,14 @@ def _blocks(n: int) -> range:
     return range(0, n, _BLOCK)
 
 
+def _step(a: np.ndarray, b: np.ndarray) -> int:
+    """Rows per BLAS call for ``a @ b`` or ``a.T @ b``: at most 2¹⁸ multiply-adds (a few thousand rows)."""
+    return _BLOCK if b.ndim == 1 else max(64, (1 << 18) // max(1, a.shape[1] * b.shape[1]))
+
+
 def _mm(a: np.ndarray, b: np.ndarray, out: np.ndarray) -> np.ndarray:
     """``a @ b`` into ``out``, in row blocks of ``a``."""
-    step = _BLOCK if b.ndim == 1 else max(_BLOCK, (1 << 18) // max(1, a.shape[1] * b.shape[1]))
+    step = _step(a, b)
     for s in range(0, a.shape[0], step):
         np.matmul(a[s:s + step], b, out=out[s:s + step])
     return out
@@ -142,7 +147,7 @@ def _mm(a: np.ndarray, b: np.ndarray, out: np.ndarray) -> np.ndarray:
 
 def _tmm(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """``a.T @ b`` summed over row blocks."""
-    step = _BLOCK if b.ndim == 1 else max(_BLOCK, (1 << 18) // max(1, a.shape[1] * b.shape[1]))
+    step = _step(a, b)
     acc = np.zeros((a.shape[1],) + b.shape[1:])
     for s in range(0, a.shape[0], step):
         acc += a[s:s + step].T @ b[s:s + step]
@@ -164,8 +169,9 @@ def _logit(x: np.ndarray, n_t: int, *, tol: float = 1e-11, max_iter: int = 100) 
     beta[0] = np.log(p0 / (1 - p0))
     eta = np.empty(min(n, _BLOCK))
     converged = False
+    sum_dx = x[:n_t].sum(axis=0)  # Σ d x of the gradient; the Σ p x part is summed block by block
     for it in range(max_iter):
-        grad = x[:n_t].sum(axis=0)  # Σ d x; the Σ p x part is subtracted block by block
+        grad = sum_dx.copy()
         info = np.zeros((k, k))
         for s in _blocks(n):
             xb = x[s:s + _BLOCK]
@@ -191,6 +197,8 @@ def _canonical_periods(xs: np.ndarray) -> np.ndarray:
     Two periods with identical covariates give identical 2×2 designs, so their cells share one fit.
     """
     n_per = xs.shape[1]
+    if n_per > 1 and np.array_equal(xs[:, 1:], xs[:, :-1]):  # covariates that do not change: one pass
+        return np.zeros(n_per, dtype="intp")
     canon = np.arange(n_per)
     reps: list[int] = []
     for p in range(n_per):
@@ -377,7 +385,8 @@ def cells_with_covariates(data: Any, *, control: str, method: str, base_period: 
 
     def covariates(h: int, p: int) -> np.ndarray:
         if (h, p) not in x_of:
-            x_of[(h, p)] = xs[members(h), p, :]
+            rows_h = members(h)  # column by column: a 1-d gather from the strided (units, periods, k) array
+            x_of[(h, p)] = np.column_stack([xs[:, p, j][rows_h] for j in range(xs.shape[2])])
         return x_of[(h, p)]
 
     n_cov = xs.shape[2]
