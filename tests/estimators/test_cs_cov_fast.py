@@ -230,3 +230,17 @@ def test_blocked_logit_is_logit_fit():
     _, ref, ref_converged = logit_fit(x, d)
     assert converged and ref_converged
     np.testing.assert_allclose(ps, ref, rtol=1e-12)
+
+
+def test_bootstrap_and_clusters_use_the_dense_matrix_of_the_route():
+    panel = _panel(n=400)
+    kw = {"bootstrap": 99, "seed": 5}
+    res, ref = _fit(panel, **kw), _fit(panel, fast=False, **kw)
+    assert _rel(res.att_gt["std_error"], ref.att_gt["std_error"]) < TOL  # same draws, same influence
+    long = panel.long()
+    long["team"] = (long["unit"] % 25).astype(float)
+    clustered = il.Panel.from_frame(long.rename(columns={"cohort": "g"}), unit="unit", time="period",
+                                    outcome="outcome", cohort="g", covariates=["x1", "x2"], cluster="team")
+    a, b = _fit(clustered), _fit(clustered, fast=False)
+    assert _rel(a.att_gt["std_error"], b.att_gt["std_error"]) < TOL
+    assert a.std_error == pytest.approx(b.std_error, rel=TOL)

@@ -431,6 +431,10 @@ def estimate_cells(data: CsData, *, control: str, method: str, base_period: str,
 
     A balanced panel without covariates or weights takes the sufficient-statistics route
     (:func:`_cells_from_moments`): the same numbers without one 2×2 fit per cell.
+    A balanced panel with covariates and without weights takes the covariate route
+    (:func:`impactlab.estimators._cs_cov.cells_with_covariates`): one propensity-score and outcome-regression
+    fit per design (treated cohort, comparison cohorts, covariate period) shared by its cells, the same
+    numbers; a design it cannot reproduce exactly sends the fit to the cell-by-cell code below.
     """
     if data.mode == "balanced" and data.xs is None and data.weights is None and data.y is not None:
         fast = _cells_from_moments(data, control=control, method=method, base_period=base_period,
