@@ -420,9 +420,14 @@ class CompactInfluence:
     def dense(self, order: str = "C") -> np.ndarray:
         """The (n, K) influence matrix (memory layout ``order``, "C" or "F")."""
         out = np.empty(self.shape, order=order)  # type: ignore[call-overload]
+        # blocks of units small enough to stay in cache: no cohort-sized temporaries, and small products
+        # that a threaded BLAS runs on one thread (on a busy machine its threads otherwise wait on each other)
+        step = max(8, (1 << 17) // max(1, self._y.shape[1] * self.shape[1]))
         for h, rows in enumerate(self._rows):
-            if rows.size:
-                out[rows] = (self._y[rows] - self._means[h]) @ self.coef[:, h, :].T + self.const[:, h]
+            a, c, mean = self.coef[:, h, :].T, self.const[:, h], self._means[h]
+            for s in range(0, rows.size, step):
+                block = rows[s:s + step]
+                out[block] = (self._y[block] - mean) @ a + c
         return out
 
     @property
