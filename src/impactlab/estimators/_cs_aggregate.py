@@ -193,13 +193,12 @@ def _influence(inf: Any, weights: np.ndarray, wif: np.ndarray, rows: np.ndarray 
                values: np.ndarray | None) -> tuple[np.ndarray, Any]:
     """``inf @ weights + wif`` per unit, Fortran order, and the compact form of it when ``inf`` has one."""
     n, J1 = inf.shape[0], weights.shape[1]
-    unit_wif = wif if rows is None else wif[rows]
     if isinstance(inf, np.ndarray):
         psi = np.empty((n, J1), order="F")
         for j in range(J1):  # only the cells each column uses (a NaN elsewhere does not leak in)
             nz = np.flatnonzero(weights[:, j])
             psi[:, j] = inf[:, nz] @ weights[nz, j] if nz.size else 0.0
-        psi += unit_wif
+            psi[:, j] += wif[:, j] if rows is None else wif[rows, j]
         return psi, None
     cohorts = getattr(inf, "cohorts", None)
     if rows is not None and values is not None and cohorts is not None:
@@ -208,7 +207,9 @@ def _influence(inf: Any, weights: np.ndarray, wif: np.ndarray, rows: np.ndarray 
             # wif is constant within cohorts: it becomes part of each cohort's constant
             form = inf.transform(weights, wif[at])
             return form.dense(order="F"), form
-    return np.asfortranarray(inf.combine(weights)) + unit_wif, None
+    psi = np.asfortranarray(inf.combine(weights))
+    psi += wif if rows is None else wif[rows]
+    return psi, None
 
 
 def aggregate_cells(kind: str, att: np.ndarray, inf: Any, group: np.ndarray, time: np.ndarray,
