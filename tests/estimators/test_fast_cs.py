@@ -175,9 +175,12 @@ def test_trimmed_cells_keep_the_two_by_two_rules(method):
 
 
 def test_propensity_score_is_fitted_once_per_cell(monkeypatch):
+    """The cell-by-cell route (still taken by weights, unbalanced panels and the covariate route's
+    fallbacks) fits each cell's logit once; the covariate route fits one per design (test_cs_cov_fast)."""
     import importlib
 
     _cs_fit = importlib.import_module("impactlab.estimators._cs_fit")
+    monkeypatch.setattr(_cs_fit._cs_cov, "cells_with_covariates", lambda *a, **k: None)
     drdid = importlib.import_module("impactlab.estimators.drdid")
 
     rng = np.random.default_rng(8)

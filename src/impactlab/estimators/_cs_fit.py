@@ -106,6 +106,8 @@ def panel_column(panel: Panel, name: str, what: str) -> str:
 
 def collinear(x: np.ndarray, names: tuple[str, ...]) -> list[str]:
     """Names of the columns of ``x`` that are constant or collinear with the intercept and earlier ones."""
+    if _cs_cov.clearly_full_rank(x):  # the Gram matrix settles it in one pass (no SVD of n rows)
+        return []
     full = np.column_stack([np.ones(len(x)), x])
     bad: list[str] = []
     kept = full[:, :1]
@@ -331,7 +333,7 @@ def prepare(panel: Panel, *, covs: tuple[str, ...], weights: str | None, anticip
             # views of the stored columns (read only: they may be shared with the caller's frame)
             y = long["outcome"].to_numpy().reshape(n_all, n_per)
             if covs:
-                xs = long[list(covs)].to_numpy(dtype="float64").reshape(n_all, n_per, len(covs))
+                xs = xmat.reshape(n_all, n_per, len(covs))  # the matrix the rank check read
         else:
             pidx = long["period"].to_numpy() - 1
             y = np.full((len(keep), n_per), np.nan)
@@ -347,6 +349,9 @@ def prepare(panel: Panel, *, covs: tuple[str, ...], weights: str | None, anticip
             xs = None if xs is None else xs[:, :last_t]
         y = y.view()
         y.flags.writeable = False
+        if xs is not None:
+            xs = xs.view()
+            xs.flags.writeable = False
         return replace(base, y=y, xs=xs)
     codes = unit_codes()
     new_index = np.cumsum(keep) - 1
