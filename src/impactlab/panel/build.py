@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 
 from impactlab.errors import PanelError, check_option
-from impactlab.panel.panel import DROPPED_COLUMNS, Panel
+from impactlab.panel.panel import DROPPED_COLUMNS, Panel, _unit_codes
 from impactlab.panel.roster import asof_attributes, employment_reasons, team_exposure
 from impactlab.schemas.vocab import TRAINED_STATUSES  # exempt / equivalent: credited, not trained
 
@@ -46,7 +46,7 @@ def _frame(obj: Any, reader: str) -> pd.DataFrame:
 
 def _to_period(values: pd.Series, freq: str) -> pd.Series:
     if isinstance(values.dtype, pd.PeriodDtype):
-        return values.dt.asfreq(freq)
+        return values if values.dtype == pd.PeriodDtype(freq) else values.dt.asfreq(freq)
     ts = pd.to_datetime(values, utc=True)
     return ts.dt.tz_convert(None).dt.to_period(freq)
 
@@ -104,7 +104,9 @@ def build_panel(kpis: Any, completions: Any, *, program: str, outcome: str, rost
     PanelError
         Unknown programme, outcome, covariate or cluster column.
     """
-    k = _frame(kpis, "read_kpis").copy()
+    # a shallow copy: below, columns are only added or replaced, never written in place, so the caller's
+    # table is left as it was without copying its (possibly 24 million) rows
+    k = _frame(kpis, "read_kpis").copy(deep=False)
     c = _frame(completions, "read_completions")
     if unit not in k.columns:
         raise PanelError(f"The KPI table has no unit column {unit!r}; columns: {list(k.columns)}.")
@@ -158,18 +160,27 @@ def build_panel(kpis: Any, completions: Any, *, program: str, outcome: str, rost
         team_cohort = reached.groupby(unit)["period"].min()
         trained_without_kpis = int((~first.index.isin(rf["employee_id"])).sum())
         cohort = team_cohort
-    else:
-        trained_without_kpis = int((~first.index.isin(k[unit])).sum())
+    df = k.copy(deep=False)
+    # the unit ids as integer codes, once: cohorts and doses are mapped through the distinct ids, and the
+    # panel reuses the codes (no hashing of every row's id against the cohort's index)
+    ucode, uniq = _unit_codes(df[unit])
 
-    df = k.copy()
-    df["cohort"] = cohort.reindex(df[unit]).to_numpy() if len(cohort) else pd.NaT
+    def per_row(by_unit: pd.Series) -> Any:
+        at = by_unit.index.get_indexer(uniq) if len(by_unit) else np.full(len(uniq), -1)
+        return by_unit.array.take(at, allow_fill=True).take(ucode, allow_fill=True)
+
+    if unit == "employee_id":
+        # employees trained but absent from the KPI rows: those of `first` that no distinct id matches
+        trained_without_kpis = len(first) - int((first.index.get_indexer(uniq) >= 0).sum()) if len(first) \
+            else 0
+    df["cohort"] = per_row(cohort) if len(cohort) else pd.NaT
     covs: list[str] = []
     for d in dose or ():
         check_option("dose", d, DOSES)
         if unit != "employee_id":
             raise PanelError("dose= is for employee panels; a team panel's dose is the share trained "
                              "(panel.meta['exposure']).")
-        df[d] = _dose(mine, d).reindex(df[unit]).fillna(0.0).to_numpy(dtype="float64")
+        df[d] = np.nan_to_num(np.asarray(per_row(_dose(mine, d)), dtype="float64"), nan=0.0)
     roster_cols = [] if rf is None else [c for c in rf.columns if c not in ("employee_id", "source_row")]
     for col in list(covariates or []) + ([cluster] if cluster else []):
         if col in df.columns:
@@ -186,9 +197,9 @@ def build_panel(kpis: Any, completions: Any, *, program: str, outcome: str, rost
             name = f"{col}[{lev}]"
             df[name] = (df[col].astype(str) == lev).astype("float64")
             covs.append(name)
-    df = df.set_index(pd.Index(df["source_row"].to_numpy(), name="source_row"))
-    panel = Panel.from_frame(df, unit=unit, time="period", outcome=outcome, cohort="cohort",
-                             covariates=covs, cluster=cluster, truth=truth)
+    df.index = pd.Index(df["source_row"].to_numpy(), name="source_row")  # df is this function's own frame
+    panel = Panel._build(df, unit=unit, time="period", outcome=outcome, cohort="cohort", covariates=covs,
+                         cluster=cluster, truth=truth, _unit_codes_given=(ucode, uniq))
     ledger = pd.concat([*dropped, panel.dropped], ignore_index=True) if dropped else panel.dropped
     meta = {"program": program, "freq": freq, "completions_used": len(done),
             "trained_employees": len(first), "trained_without_kpis": trained_without_kpis,

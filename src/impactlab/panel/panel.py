@@ -35,6 +35,75 @@ def _factorize_sorted(values: pd.Series) -> tuple[np.ndarray, Any]:
         return pd.factorize(values)
 
 
+def _dense_codes(ints: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
+    """``(codes, positions)`` of integer values whose range is at most a few times their number: codes in
+    increasing order of the values, and one row holding each distinct value; ``None`` for a wider range.
+
+    A counting pass over the range replaces hashing and sorting (at 24 million rows ``pd.factorize(...,
+    sort=True)`` costs seconds; this costs two scatters and a gather).
+    """
+    n = len(ints)
+    if n == 0:
+        return None
+    lo, hi = int(ints.min()), int(ints.max())
+    if hi - lo >= 4 * n + 1024:
+        return None
+    rel = ints - lo
+    slot = np.full(hi - lo + 1, -1, dtype="int64")
+    slot[rel] = np.arange(n, dtype="int64")  # a row holding each value (any of its rows will do)
+    present = slot >= 0
+    code_of = np.cumsum(present, dtype="int64")
+    code_of -= 1
+    return code_of[rel], slot[present]
+
+
+def _digit_ids(values: pd.Series) -> np.ndarray | None:
+    """String ids made of one fixed prefix and a fixed number of ASCII digits ('E0000123') as the integers
+    of their digits, read by Arrow without Python objects; ``None`` for any other column (another dtype,
+    missing values, ids of different lengths or prefixes). For such ids the order of the integers is the
+    order of the strings."""
+    dtype = values.dtype
+    if not (pd.api.types.is_string_dtype(dtype) and getattr(dtype, "storage", None) == "pyarrow"):
+        return None
+    try:
+        import pyarrow as pa
+        import pyarrow.compute as pc
+
+        arr = values.array.__arrow_array__()
+        if len(arr) == 0 or arr.null_count or not pc.all(pc.string_is_ascii(arr)).as_py():
+            return None
+        lengths = pc.min_max(pc.binary_length(arr)).as_py()
+        first = arr[0].as_py()
+        prefix = first.rstrip("0123456789")
+        width = len(first) - len(prefix)
+        if lengths["min"] != lengths["max"] or not 1 <= width <= 18:
+            return None
+        if prefix and not pc.all(pc.starts_with(arr, prefix)).as_py():
+            return None
+        digits = pc.utf8_slice_codeunits(arr, len(prefix))
+        if not pc.all(pc.ascii_is_decimal(digits)).as_py():
+            return None
+        return np.asarray(pc.cast(digits, pa.int64()).to_numpy(), dtype="int64")
+    except (ImportError, AttributeError, TypeError, ValueError):  # pragma: no cover - other Arrow versions
+        return None
+
+
+def _unit_codes(values: pd.Series) -> tuple[np.ndarray, pd.Index]:
+    """Integer codes of the unit ids in sorted order of the ids, and the sorted distinct ids, as
+    :func:`_factorize_sorted` gives them (-1 for missing), computed without hashing when the ids are
+    integers of a narrow range or fixed-width digit strings such as ``'E0000123'``."""
+    if isinstance(values.dtype, np.dtype) and values.dtype.kind in "iu":
+        ints: np.ndarray | None = values.to_numpy()
+    else:
+        ints = _digit_ids(values)
+    dense = None if ints is None else _dense_codes(ints)
+    if dense is None:
+        codes, uniques = _factorize_sorted(values)
+        return np.asarray(codes, dtype="int64"), pd.Index(uniques)
+    codes, rows = dense
+    return codes, pd.Index(values.array.take(rows), name=None)
+
+
 def _copy_on_write() -> bool:
     """Whether pandas copies a shared column before writing to it (always from pandas 3; an option in 2.x)."""
     if int(pd.__version__.split(".")[0]) >= 3:
@@ -98,6 +167,17 @@ def _block_layout(units: pd.Series, times: pd.Series) -> tuple[int, np.ndarray, 
     if not (ublocks == first_u[:, None]).all() or not (t.reshape(-1, block) == first_t).all():
         return None
     return block, first_u, first_t
+
+
+def _sort_order(key: np.ndarray, n_keys: int) -> np.ndarray:
+    """The permutation that sorts ``key`` (distinct integers in ``[0, n_keys)``): one scatter and a
+    compaction when the key range is at most a few times the number of rows (a counting sort), a stable
+    argsort otherwise. Both give the same permutation because the keys are distinct."""
+    if n_keys <= 4 * len(key) + 1024:
+        slot = np.full(n_keys, -1, dtype="int64")
+        slot[key] = np.arange(len(key), dtype="int64")
+        return slot[slot >= 0]
+    return np.argsort(key, kind="stable")
 
 
 def _column(values: Any, take: np.ndarray | None) -> Any:
@@ -242,6 +322,26 @@ class Panel:
             Missing columns, non-numeric outcome or covariates, duplicated unit-period rows, or a cohort that
             changes within a unit; every failure is listed.
         """
+        return cls._build(df, unit=unit, time=time, outcome=outcome, cohort=cohort, covariates=covariates,
+                          cluster=cluster, truth=truth)
+
+    @classmethod
+    def _build(
+        cls,
+        df: pd.DataFrame,
+        *,
+        unit: str,
+        time: str,
+        outcome: str,
+        cohort: str,
+        covariates: Sequence[str] | None = None,
+        cluster: str | None = None,
+        truth: Any = None,
+        _unit_codes_given: tuple[np.ndarray, pd.Index] | None = None,
+    ) -> Panel:
+        """:meth:`from_frame`, with optionally the unit codes the caller has already computed
+        (``_unit_codes(df[unit])``, e.g. :func:`impactlab.build_panel` to map cohorts), so that 24 million
+        ids are not read twice."""
         if not isinstance(df, pd.DataFrame):
             raise PanelError(f"Panel.from_frame expects a pandas DataFrame. Got {type(df).__name__} instead.")
         covariates = tuple(covariates or ())
@@ -282,7 +382,10 @@ class Panel:
                            meta={}, _n_units=n_units)
         # Integer codes once: the duplicate and constant-cohort checks, the period positions and the sort
         # all work on them instead of on the (possibly object) values.
-        ucode, uniq_units = _factorize_sorted(df[unit])
+        if _unit_codes_given is not None:
+            ucode, uniq_units = _unit_codes_given
+        else:
+            ucode, uniq_units = _unit_codes(df[unit])
         tcode, uniq_times = pd.factorize(df[time])
         if (ucode < 0).any():
             for idx in df.index[ucode < 0][:20]:
@@ -349,7 +452,7 @@ class Panel:
         uc = ucode if rows is None else ucode[rows]
         period = pos_of_code[tcode if rows is None else tcode[rows]]
         key = uc * np.int64(len(periods)) + (period - 1)
-        order = None if np.all(key[1:] > key[:-1]) else np.argsort(key, kind="stable")
+        order = None if np.all(key[1:] > key[:-1]) else _sort_order(key, len(uniq_units) * len(periods))
         if rows is None:
             take = order
         else:
