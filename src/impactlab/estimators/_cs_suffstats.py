@@ -38,6 +38,7 @@ import pandas as pd
 
 from impactlab.errors import EstimationError, check_option
 from impactlab.estimators._cs_aggregate import SE_ZERO, _weight_influence, mammen_products
+from impactlab.estimators._cs_cov import _tmm
 from impactlab.panel.panel import Panel
 
 __all__ = ["CohortMoments", "CompactInfluence", "MultiplierSums", "SuffStatCells", "balanced_arrays",
@@ -163,10 +164,10 @@ def cohort_moments(y: np.ndarray, cohort: np.ndarray) -> CohortMoments:
     means = np.empty((len(cs), T))
     cross = np.empty((len(cs), T, T))
     for h, (s, c) in enumerate(zip(starts, counts, strict=True)):
-        block = y[order[s:s + c]]
+        block = y[order[s:s + c]]  # a copy (fancy indexing): centred in place
         means[h] = block.mean(axis=0)
-        centred = block - means[h]
-        cross[h] = centred.T @ centred
+        block -= means[h]
+        cross[h] = _tmm(block, block)
     return CohortMoments(cs, counts.astype("float64"), means, cross)
 
 
