@@ -266,7 +266,8 @@ def write_results(path: Path, records: Sequence[Any], env: dict[str, Any], workl
     body = [begin, "",
             f"Mode `{env['mode']}`; Python {env['python']} on {env['machine']} with {env['cpus']} CPUs; each "
             f"tool in its own process, timeout {env['timeout_s']:.0f} s, "
-            f"memory cap {env['mem_cap_gb']:g} GB. "
+            f"memory cap {env['mem_cap_gb']:g} GB, BLAS threads {env.get('blas_threads', 'default')} "
+            "(the same for every tool). "
             "*Estimation* is timed inside the process after the Parquet file is read (it includes each "
             "tool's own data preparation, e.g. `Panel.from_frame`); *process* is the wall time of the "
             "whole process (interpreter start, imports, reading the data); *peak RSS* is the process's "

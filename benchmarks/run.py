@@ -88,12 +88,20 @@ def _tree_rss(pid: int) -> float:
     return total / 2**20
 
 
+#: Variables that set the thread count of the BLAS/OpenMP libraries numpy, scipy and the peers use.
+BLAS_THREAD_VARS = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
+
+
 def _worker_env(args: argparse.Namespace) -> dict[str, str] | None:
-    """Environment of the workers: ``--impactlab-src`` goes first on ``PYTHONPATH``."""
-    if not args.impactlab_src:
+    """Environment of the workers: ``--impactlab-src`` goes first on ``PYTHONPATH``; ``--blas-threads``
+    sets the same BLAS thread count for every tool."""
+    if not args.impactlab_src and not getattr(args, "blas_threads", None):
         return None
     env = dict(os.environ)
-    env["PYTHONPATH"] = os.pathsep.join(p for p in (str(args.impactlab_src), env.get("PYTHONPATH")) if p)
+    if args.impactlab_src:
+        env["PYTHONPATH"] = os.pathsep.join(p for p in (str(args.impactlab_src), env.get("PYTHONPATH")) if p)
+    if getattr(args, "blas_threads", None):
+        env.update({v: str(args.blas_threads) for v in BLAS_THREAD_VARS})
     return env
 
 
@@ -207,6 +215,10 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     ap.add_argument("--impactlab-src", type=Path, default=None,
                     help="a src/ directory to import impactlab from (e.g. a clean export of a commit)")
     ap.add_argument("--no-panel-build", action="store_true", help="skip benchmarks/panel_build.py")
+    ap.add_argument("--blas-threads", type=int, default=None,
+                    help="BLAS/OpenMP threads of every worker (default: the libraries' own choice). On a "
+                         "machine shared with other work, threaded BLAS calls can slow down many times over; "
+                         "1 makes the tools comparable there")
     return ap.parse_args(argv)
 
 
@@ -250,6 +262,7 @@ def main(argv: list[str] | None = None) -> int:
                 records.append(pb)
     env = {"python": platform.python_version(), "machine": platform.machine(), "cpus": os.cpu_count(),
            "mode": args.mode, "timeout_s": args.timeout, "mem_cap_gb": args.mem_gb,
+           "blas_threads": args.blas_threads or "default",
            "sizes": {k: list(v) for k, v in SIZES[args.mode].items()}}
     raw = args.json or args.out.with_suffix(".json")
     raw.write_text(json.dumps({"env": env, "records": [asdict(r) for r in records]}, indent=1))
