@@ -12,7 +12,8 @@ SRC = Path(__file__).resolve().parents[2] / "src" / "impactlab"
 # stage of each top-level module or package of impactlab, in the order of the flow
 STAGES = {
     # results sit with the estimators: result types are what estimators return
-    "errors": 0, "_progress": 0, "schemas": 1, "io": 2, "datasets": 3, "panel": 3, "estimators": 4, "results": 4,
+    "errors": 0, "_progress": 0, "schemas": 1, "io": 2, "datasets": 3, "panel": 3, "estimators": 4,
+    "results": 4,
     "kirkpatrick": 6, "roi": 6, "plot": 7, "deck": 8, "report": 9, "cli": 10,
 }
 

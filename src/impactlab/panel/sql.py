@@ -158,7 +158,9 @@ def fetch(con: Any, sql: str) -> pd.DataFrame:
     """
     kind = type(con).__module__.split(".")[0].lstrip("_")
     if kind == "duckdb":
-        return con.execute(sql).df()
+        # through Arrow: string columns arrive without a Python object per value (DuckDB's .df() builds
+        # them one by one, seconds and gigabytes at tens of millions of rows); dates as datetime64 as .df()
+        return con.sql(sql).to_arrow_table().to_pandas(date_as_object=False)
     if kind == "pyspark":
         return con.sql(sql.replace('"', "`")).toPandas()
     raise TypeError(f"fetch expects a DuckDB connection (duckdb.connect()) or a pyspark SparkSession. Got "
