@@ -37,8 +37,8 @@ import numpy as np
 import pandas as pd
 
 from impactlab.errors import EstimationError, check_option
+from impactlab.estimators._blocked import _tmm
 from impactlab.estimators._cs_aggregate import SE_ZERO, _weight_influence, mammen_products
-from impactlab.estimators._cs_cov import _tmm
 from impactlab.panel.panel import Panel
 
 __all__ = ["CohortMoments", "CompactInfluence", "MultiplierSums", "SuffStatCells", "balanced_arrays",

@@ -30,6 +30,7 @@ import numpy as np
 import pandas as pd
 
 from impactlab.errors import EstimationError, check_option
+from impactlab.estimators._blocked import _mm, _tmm
 from impactlab.estimators._common import check_panel, resolve_covariates
 from impactlab.estimators._eventtime import (
     ES_VCOV,
@@ -421,12 +422,12 @@ def _balanced_fit(long: pd.DataFrame, g: np.ndarray, cohorts: np.ndarray, ks: li
     else:
         assert cl_codes is not None  # noqa: S101 - set for vcov="cluster"
         G = int(cl_codes.max()) + 1
-        U = np.empty((N, m))  # unit scores, by chunks of units (no units × cells temporaries)
+        U = _mm(R, B, np.empty((N, m)))  # unit scores, in row blocks (no units × cells temporaries)
         for s0 in range(0, N, chunk):
             part = slice(s0, s0 + chunk)
-            U[part] = A[hcode[part]] * (R[part] @ B)
+            U[part] *= A[hcode[part]]
         if G == N:  # one unit per cluster: the unit scores are the cluster scores
-            s_ss = U.T @ U
+            s_ss = _tmm(U, U)
             sc_by_cohort = np.column_stack([np.bincount(hcode, weights=U[:, j], minlength=len(hs))
                                             for j in range(m)])  # Σ_c s_c C_c' with C_c the unit's cohort
         else:
@@ -434,7 +435,7 @@ def _balanced_fit(long: pd.DataFrame, g: np.ndarray, cohorts: np.ndarray, ks: li
             starts = np.flatnonzero(np.r_[True, np.diff(cl_codes[order]) != 0])
             sc = np.add.reduceat(U[order], starts)
             del U
-            s_ss = sc.T @ sc
+            s_ss = _tmm(sc, sc)
         cov = G / (G - 1) * (n - 1) / (n - K) * bread @ s_ss @ bread
         df = float(G - 1)
         groups = cl_codes
