@@ -454,6 +454,14 @@ def estimate_cells(data: CsData, *, control: str, method: str, base_period: str,
             excluded.extend(cov[2])
             skipped.extend(cov[3])
             return Cells(cov[0], cov[1])  # type: ignore[arg-type]  # a compact form, like the moments route
+    if data.mode == "rcs" and data.obs_x is None and data.weights is None and data.obs_w is None:
+        from impactlab.estimators import _cs_unbalanced  # unbalanced panel, no covariates: cohort moments
+        unb = _cs_unbalanced.cells_unbalanced(data, control=control, method=method, base_period=base_period,
+                                              anticipation=anticipation, periods=periods, cell_fit=_cell_2x2)
+        if unb is not None:  # None: repeated cross-sections, or nothing estimable (the code below explains)
+            excluded.extend(unb[2])
+            skipped.extend(unb[3])
+            return Cells(unb[0], unb[1])  # type: ignore[arg-type]
     n = data.n
     gp = data.gp
     tfac = 1 if base_period == "varying" else 0
