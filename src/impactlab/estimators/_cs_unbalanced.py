@@ -208,8 +208,9 @@ class _Layout:
 def _layout(data: Any) -> _Layout | None:
     """The statistics of :class:`_Layout`: one pass over the observations and one over the units.
 
-    ``None`` when the ids are not units (every id observed at most once: repeated cross-sections, where
-    ``z`` would waste T times the memory), an outcome is not finite, or a (unit, period) is observed twice.
+    ``None`` when the ids are not units (no more observations than ids, as with repeated cross-sections,
+    where ``z`` would waste T times the memory), an outcome is not finite, or a (unit, period) is observed
+    twice.
     """
     n, T = data.n, data.n_periods
     obs_id, obs_t, obs_y = data.obs_id, data.obs_t, data.obs_y
@@ -218,22 +219,34 @@ def _layout(data: Any) -> _Layout | None:
     cohorts, h_of = np.unique(data.gp, return_inverse=True)
     H, W = len(cohorts), 2 * T + 1
     sizes = np.bincount(h_of, minlength=H)
-    key = h_of[obs_id] * T + (obs_t - 1)
+    key = h_of[obs_id]  # cohort row * T + period of each observation (in place: no extra temporaries)
+    key *= T
+    key += obs_t
+    key -= 1
     count = np.bincount(key, minlength=H * T).astype("float64")
     mean = np.divide(np.bincount(key, weights=obs_y, minlength=H * T), count, out=np.zeros(H * T),
                      where=count > 0)
+    resid = mean[key]
+    del key
+    np.subtract(obs_y, resid, out=resid)
     if np.all(h_of[1:] >= h_of[:-1]):  # units already in cohort order: z rows are the units
-        order, pos = None, obs_id
+        order, flat = None, obs_id * W
     else:
         order = np.argsort(h_of, kind="stable")
         inv = np.empty(n, dtype="intp")
         inv[order] = np.arange(n)
-        pos = inv[obs_id]
+        flat = inv[obs_id]
+        del inv
+        flat *= W
+    flat += obs_t
+    flat -= 1
     z = np.zeros((n, W))
-    flat = pos * W + (obs_t - 1)
     zf = z.reshape(-1)  # a view
-    zf[flat] = obs_y - mean[key]
-    zf[flat + T] = 1.0
+    zf[flat] = resid
+    del resid
+    flat += T
+    zf[flat] = 1.0
+    del flat
     z[:, -1] = 1.0
     bounds = np.concatenate([[0], np.cumsum(sizes)])
     moments = np.stack([_tmm(z[s:e], z[s:e]) for s, e in zip(bounds[:-1], bounds[1:], strict=True)])
