@@ -37,7 +37,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -47,11 +47,14 @@ from impactlab.estimators._blocked import _tmm
 from impactlab.estimators._cs_aggregate import mammen_products
 from impactlab.estimators.drdid import TRIM_LEVEL
 
+if TYPE_CHECKING:  # _cs_fit dispatches to this module
+    from impactlab.estimators._cs_fit import CsData
+
 __all__ = ["ObservedInfluence", "ObservedSums", "cells_unbalanced"]
 
 Ledger = list[tuple[str, Any, str]]
 #: ``(data, method, treated, ctrl, cur, base) -> (att, psi, n_trimmed)``: the cell-by-cell 2×2 estimator.
-CellFit = Callable[[Any, str, np.ndarray, np.ndarray, int, int], tuple[float, np.ndarray, int]]
+CellFit = Callable[["CsData", str, np.ndarray, np.ndarray, int, int], tuple[float, np.ndarray, int]]
 
 
 @dataclass(frozen=True)
@@ -205,7 +208,7 @@ class _Layout:
     moments: np.ndarray
 
 
-def _layout(data: Any) -> _Layout | None:
+def _layout(data: CsData) -> _Layout | None:
     """The statistics of :class:`_Layout`: one pass over the observations and one over the units.
 
     ``None`` when the ids are not units (no more observations than ids, as with repeated cross-sections,
@@ -214,6 +217,8 @@ def _layout(data: Any) -> _Layout | None:
     """
     n, T = data.n, data.n_periods
     obs_id, obs_t, obs_y = data.obs_id, data.obs_t, data.obs_y
+    if obs_id is None or obs_t is None or obs_y is None:
+        return None
     if n == 0 or obs_id.size <= n or not np.isfinite(obs_y).all():
         return None
     cohorts, h_of = np.unique(data.gp, return_inverse=True)
@@ -255,7 +260,7 @@ def _layout(data: Any) -> _Layout | None:
     return _Layout(cohorts, sizes, h_of, count.reshape(H, T), mean.reshape(H, T), z, bounds, order, moments)
 
 
-def cells_unbalanced(data: Any, *, control: str, method: str, base_period: str, anticipation: int,
+def cells_unbalanced(data: CsData, *, control: str, method: str, base_period: str, anticipation: int,
                      periods: tuple[Any, ...], cell_fit: CellFit
                      ) -> tuple[pd.DataFrame, ObservedInfluence | np.ndarray, Ledger, list[str]] | None:
     """Every ATT(g, t) of an unbalanced panel without covariates or weights (see the module docstring).
