@@ -240,18 +240,3 @@ def test_repeated_cross_sections_and_covariates_keep_the_general_route(holes):
     assert isinstance(rcs._influence, np.ndarray)
     cov = _fit(p, covariates=["seg"], method="reg")
     assert isinstance(cov._influence, np.ndarray)
-
-
-def test_route_is_much_faster_than_cell_by_cell():
-    import time
-
-    p = _panel(_frame(n=40000, T=12, seed=1))
-    fast = []
-    for _ in range(2):  # the better of two runs: the machine may be busy
-        t0 = time.perf_counter()
-        _fit(p)
-        fast.append(time.perf_counter() - t0)
-    t0 = time.perf_counter()
-    _fit(p, fast=False)
-    slow = time.perf_counter() - t0
-    assert min(fast) < slow / 3
