@@ -354,16 +354,21 @@ def prepare(panel: Panel, *, covs: tuple[str, ...], weights: str | None, anticip
             xs.flags.writeable = False
         return replace(base, y=y, xs=xs)
     codes = unit_codes()
-    new_index = np.cumsum(keep) - 1
-    rows = keep[codes]
-    pidx = long["period"].to_numpy() - 1
-    t_obs = pidx[rows] + 1
-    in_range = t_obs <= last_t
-    obs_w = None if wts is None else wts[new_index[codes[rows]]][in_range]
-    return replace(base, obs_id=new_index[codes[rows]][in_range], obs_t=t_obs[in_range],
-                   obs_y=long["outcome"].to_numpy()[rows][in_range],
-                   obs_x=long[list(covs)].to_numpy(dtype="float64")[rows][in_range] if covs else None,
-                   obs_w=obs_w)
+    t_obs = long["period"].to_numpy()
+    if keep.all() and last_t >= n_per:
+        # nothing left out: the observation arrays are the stored columns (read-only views, no copies)
+        obs_id, obs_y = codes, long["outcome"].to_numpy()
+        obs_x = long[list(covs)].to_numpy(dtype="float64") if covs else None
+        obs_w = None if wts is None else wts[codes]
+    else:
+        new_index = np.cumsum(keep) - 1
+        rows = keep[codes] & (t_obs <= last_t)
+        t_obs = t_obs[rows]
+        obs_id = new_index[codes[rows]]
+        obs_y = long["outcome"].to_numpy()[rows]
+        obs_x = long[list(covs)].to_numpy(dtype="float64")[rows] if covs else None
+        obs_w = None if wts is None else wts[obs_id]
+    return replace(base, obs_id=obs_id, obs_t=t_obs, obs_y=obs_y, obs_x=obs_x, obs_w=obs_w)
 
 
 @dataclass(frozen=True)
