@@ -15,7 +15,8 @@ panel of one programme:
 * ``pandas``: ``scan_completions`` (DuckDB, first completion per employee) -> ``scan_kpis`` (DuckDB) ->
   ``build_panel`` (pandas, with the row accounting);
 * ``sql``: canonical views over the raw files -> ``impactlab.panel.sql.panel_query`` run by DuckDB,
-  fetched through Arrow -> ``Panel.from_frame`` (which sorts by unit and period).
+  fetched through Arrow by ``impactlab.panel.sql.fetch`` -> ``Panel.from_frame`` (which sorts by unit and
+  period).
 
 Each process reports the wall time of its steps, the resident memory after each step and its peak
 (``VmHWM`` of ``/proc/self/status``, read by the process itself: ``ru_maxrss`` of a child would also count
@@ -125,9 +126,9 @@ con.execute(f'''CREATE VIEW kpis AS SELECT trim(employee_id) AS employee_id,
 step("views and status map (DuckDB)", t)
 t = time.perf_counter()
 query = sql.panel_query("kpis", "completions", program=program, outcome="revenue")
-# through Arrow: DuckDB's .df() builds a Python object per text value (seconds and GBs at 24M rows);
-# no ORDER BY: Panel.from_frame sorts on integer codes
-frame = con.sql(query).to_arrow_table().to_pandas(split_blocks=True, self_destruct=True)
+# sql.fetch goes through Arrow (DuckDB's .df() builds a Python object per text value: seconds and GBs
+# at 24M rows), dates as datetime64; no ORDER BY: Panel.from_frame sorts on integer codes
+frame = sql.fetch(con, query)
 con.close()
 step("panel_query to pandas via Arrow (DuckDB)", t)
 t = time.perf_counter()

@@ -203,12 +203,41 @@ def _connect(tz: str) -> Any:
     return con
 
 
+def arrow_to_pandas(table: Any, **options: Any) -> pd.DataFrame:
+    """A pyarrow Table as a DataFrame in bounded memory: each text column first becomes one contiguous
+    ``large_string`` array (the storage of pandas' Arrow-backed strings, so the conversion casts nothing,
+    and later takes need not concatenate chunks), then columns are handed over one by one and released
+    (``split_blocks``, ``self_destruct``), and the memory Arrow freed goes back to the system.
+
+    ``options`` are passed to :meth:`pyarrow.Table.to_pandas` (e.g. ``date_as_object=False``). The
+    table must not be used afterwards.
+    """
+    import pyarrow as pa
+
+    for i, f in enumerate(table.schema):
+        if not (pa.types.is_string(f.type) or pa.types.is_large_string(f.type)
+                or getattr(pa.types, "is_string_view", lambda _: False)(f.type)):
+            continue
+        col = table.column(i)
+        if col.num_chunks == 1 and pa.types.is_large_string(f.type):
+            continue
+        pieces = [c.cast(pa.large_string()) for c in col.chunks]
+        del col
+        one = pa.concat_arrays(pieces) if pieces else pa.array([], type=pa.large_string())
+        del pieces
+        table = table.set_column(i, pa.field(f.name, pa.large_string(), f.nullable), pa.chunked_array([one]))
+        del one
+    frame = table.to_pandas(split_blocks=True, self_destruct=True, **options)
+    del table
+    pa.default_memory_pool().release_unused()
+    return frame
+
+
 def _arrow_frame(con: Any, query: str) -> pd.DataFrame:
     """The result of ``query`` as a DataFrame through Arrow: text columns arrive as Arrow strings, without
     one Python object per value (at 24 million rows DuckDB's ``.df()`` spends seconds and gigabytes
-    building them)."""
-    table = con.sql(query).to_arrow_table()
-    return table.to_pandas(split_blocks=True, self_destruct=True)
+    building them); see :func:`arrow_to_pandas`."""
+    return arrow_to_pandas(con.sql(query).to_arrow_table())
 
 
 def _headers(

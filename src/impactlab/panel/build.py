@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 
 from impactlab.errors import PanelError, check_option
+from impactlab.panel._order import take_values
 from impactlab.panel.panel import DROPPED_COLUMNS, Panel, _unit_codes
 from impactlab.panel.roster import asof_attributes, employment_reasons, team_exposure
 from impactlab.schemas.vocab import TRAINED_STATUSES  # exempt / equivalent: credited, not trained
@@ -42,6 +43,12 @@ def _frame(obj: Any, reader: str) -> pd.DataFrame:
     from impactlab import io
 
     return getattr(io, reader)(obj).frame
+
+
+def _source_rows(k: pd.DataFrame, rows: np.ndarray) -> np.ndarray:
+    """The ``source_row`` of the KPI rows ``rows`` (a mask): the column when the table has one, else the
+    index (row numbers from 1)."""
+    return (k["source_row"] if "source_row" in k else k.index.to_series()).to_numpy()[rows]
 
 
 def _to_period(values: pd.Series, freq: str) -> pd.Series:
@@ -117,7 +124,8 @@ def build_panel(kpis: Any, completions: Any, *, program: str, outcome: str, rost
         raise PanelError(f"Outcome {outcome!r} is not a KPI column; available: {metrics}.")
     k["period"] = _to_period(k["period"], freq)
     if "source_row" not in k:
-        k["source_row"] = np.arange(1, len(k) + 1)
+        # the row numbers as the index: a range, no column of the row count
+        k.index = pd.RangeIndex(1, len(k) + 1, name="source_row")
 
     # cohort: first completion of the programme
     norm = c["program"].astype("string").str.strip().str.casefold()
@@ -150,7 +158,7 @@ def build_panel(kpis: Any, completions: Any, *, program: str, outcome: str, rost
             dropped.append(pd.DataFrame({"unit": k.loc[bad, unit].to_numpy(),
                                          "time": k.loc[bad, "period"].to_numpy(),
                                          "reason": reasons[bad].to_numpy(),
-                                         "source_row": k.loc[bad, "source_row"].to_numpy()}))
+                                         "source_row": _source_rows(k, bad.to_numpy())}))
             k = k.loc[~bad]
     if unit != "employee_id" and rf is not None:
         check_threshold(threshold)
@@ -167,13 +175,16 @@ def build_panel(kpis: Any, completions: Any, *, program: str, outcome: str, rost
 
     def per_row(by_unit: pd.Series) -> Any:
         at = by_unit.index.get_indexer(uniq) if len(by_unit) else np.full(len(uniq), -1)
-        return by_unit.array.take(at, allow_fill=True).take(ucode, allow_fill=True)
+        # one value per distinct id and a missing value last (code -1), then one gather of the row count
+        per_id = by_unit.array.take(np.append(at, -1), allow_fill=True)
+        return take_values(pd.Series(per_id, copy=False), ucode)
 
     if unit == "employee_id":
         # employees trained but absent from the KPI rows: those of `first` that no distinct id matches
         trained_without_kpis = len(first) - int((first.index.get_indexer(uniq) >= 0).sum()) if len(first) \
             else 0
     df["cohort"] = per_row(cohort) if len(cohort) else pd.NaT
+    owned = ["cohort"]  # columns made here: Panel._build may release them once read
     covs: list[str] = []
     for d in dose or ():
         check_option("dose", d, DOSES)
@@ -181,6 +192,7 @@ def build_panel(kpis: Any, completions: Any, *, program: str, outcome: str, rost
             raise PanelError("dose= is for employee panels; a team panel's dose is the share trained "
                              "(panel.meta['exposure']).")
         df[d] = np.nan_to_num(np.asarray(per_row(_dose(mine, d)), dtype="float64"), nan=0.0)
+        owned.append(d)
     roster_cols = [] if rf is None else [c for c in rf.columns if c not in ("employee_id", "source_row")]
     for col in list(covariates or []) + ([cluster] if cluster else []):
         if col in df.columns:
@@ -188,6 +200,7 @@ def build_panel(kpis: Any, completions: Any, *, program: str, outcome: str, rost
         if col not in roster_cols or unit != "employee_id":
             raise PanelError(f"Column {col!r} is neither a KPI column nor a roster column.")
         df[col] = asof_attributes(rf, df[unit], df["period"], freq, [col])[col].to_numpy()
+        owned.append(col)
     for col in list(covariates or []) + [d for d in dose or () if d not in (covariates or [])]:
         if pd.api.types.is_numeric_dtype(df[col]) and not pd.api.types.is_bool_dtype(df[col]):
             covs.append(col)
@@ -197,9 +210,13 @@ def build_panel(kpis: Any, completions: Any, *, program: str, outcome: str, rost
             name = f"{col}[{lev}]"
             df[name] = (df[col].astype(str) == lev).astype("float64")
             covs.append(name)
-    df.index = pd.Index(df["source_row"].to_numpy(), name="source_row")  # df is this function's own frame
+            owned.append(name)
+    if "source_row" in df:
+        df.index = pd.Index(df["source_row"].to_numpy(), name="source_row")  # df is this function's own
     panel = Panel._build(df, unit=unit, time="period", outcome=outcome, cohort="cohort", covariates=covs,
-                         cluster=cluster, truth=truth, _unit_codes_given=(ucode, uniq))
+                         cluster=cluster, truth=truth, _unit_codes_given=(ucode, uniq),
+                         _owned_columns=[c for c in dict.fromkeys(owned) if c != cluster])
+    del df
     ledger = pd.concat([*dropped, panel.dropped], ignore_index=True) if dropped else panel.dropped
     meta = {"program": program, "freq": freq, "completions_used": len(done),
             "trained_employees": len(first), "trained_without_kpis": trained_without_kpis,

@@ -15,6 +15,17 @@ import numpy as np
 import pandas as pd
 
 from impactlab.errors import Failure, PanelError
+from impactlab.panel._order import (
+    CHUNK,
+    datetime_ints,
+    dense_codes,
+    digit_ids,
+    gather,
+    pair_key,
+    pair_order,
+    take_column,
+    take_values,
+)
 
 #: Fixed column names of :meth:`Panel.long`.
 LONG_COLUMNS = ("unit", "time", "period", "outcome", "cohort", "cohort_period", "cluster")
@@ -37,69 +48,33 @@ def _factorize_sorted(values: pd.Series) -> tuple[np.ndarray, Any]:
 
 def _dense_codes(ints: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
     """``(codes, positions)`` of integer values whose range is at most a few times their number: codes in
-    increasing order of the values, and one row holding each distinct value; ``None`` for a wider range.
-
-    A counting pass over the range replaces hashing and sorting (at 24 million rows ``pd.factorize(...,
-    sort=True)`` costs seconds; this costs two scatters and a gather).
-    """
-    n = len(ints)
-    if n == 0:
-        return None
-    lo, hi = int(ints.min()), int(ints.max())
-    if hi - lo >= 4 * n + 1024:
-        return None
-    rel = ints - lo
-    slot = np.full(hi - lo + 1, -1, dtype="int64")
-    slot[rel] = np.arange(n, dtype="int64")  # a row holding each value (any of its rows will do)
-    present = slot >= 0
-    code_of = np.cumsum(present, dtype="int64")
-    code_of -= 1
-    return code_of[rel], slot[present]
+    increasing order of the values, and one row holding each distinct value; ``None`` for a wider range
+    (see :func:`impactlab.panel._order.dense_codes`)."""
+    return dense_codes(ints)
 
 
 def _digit_ids(values: pd.Series) -> np.ndarray | None:
     """String ids made of one fixed prefix and a fixed number of ASCII digits ('E0000123') as the integers
-    of their digits, read by Arrow without Python objects; ``None`` for any other column (another dtype,
-    missing values, ids of different lengths or prefixes). For such ids the order of the integers is the
-    order of the strings."""
-    dtype = values.dtype
-    if not (pd.api.types.is_string_dtype(dtype) and getattr(dtype, "storage", None) == "pyarrow"):
-        return None
-    try:
-        import pyarrow as pa
-        import pyarrow.compute as pc
-
-        arr = values.array.__arrow_array__()
-        if len(arr) == 0 or arr.null_count or not pc.all(pc.string_is_ascii(arr)).as_py():
-            return None
-        lengths = pc.min_max(pc.binary_length(arr)).as_py()
-        first = arr[0].as_py()
-        prefix = first.rstrip("0123456789")
-        width = len(first) - len(prefix)
-        if lengths["min"] != lengths["max"] or not 1 <= width <= 18:
-            return None
-        if prefix and not pc.all(pc.starts_with(arr, prefix)).as_py():
-            return None
-        digits = pc.utf8_slice_codeunits(arr, len(prefix))
-        if not pc.all(pc.ascii_is_decimal(digits)).as_py():
-            return None
-        return np.asarray(pc.cast(digits, pa.int64()).to_numpy(), dtype="int64")
-    except (ImportError, AttributeError, TypeError, ValueError):  # pragma: no cover - other Arrow versions
-        return None
+    of their digits; ``None`` for any other column (see :func:`impactlab.panel._order.digit_ids`)."""
+    return digit_ids(values)
 
 
 def _unit_codes(values: pd.Series) -> tuple[np.ndarray, pd.Index]:
-    """Integer codes of the unit ids in sorted order of the ids, and the sorted distinct ids, as
-    :func:`_factorize_sorted` gives them (-1 for missing), computed without hashing when the ids are
-    integers of a narrow range or fixed-width digit strings such as ``'E0000123'``."""
+    """Integer codes of the values in sorted order, and the sorted distinct values, as
+    :func:`_factorize_sorted` gives them (-1 for missing), computed without hashing when the values are
+    integers of a narrow range, fixed-width digit strings such as ``'E0000123'``, or datetimes and periods
+    of a narrow range (missing ones included). The codes are of the smallest integer type that holds them
+    (:func:`impactlab.panel._order.code_dtype`), or ``intp`` when pandas computed them."""
+    na = None
     if isinstance(values.dtype, np.dtype) and values.dtype.kind in "iu":
         ints: np.ndarray | None = values.to_numpy()
     else:
-        ints = _digit_ids(values)
-    dense = None if ints is None else _dense_codes(ints)
+        stamps = datetime_ints(values)
+        ints, na = stamps if stamps is not None else (digit_ids(values), None)
+    dense = None if ints is None else dense_codes(ints, na)
     if dense is None:
         codes, uniques = _factorize_sorted(values)
-        return np.asarray(codes, dtype="int64"), pd.Index(uniques)
+        return np.asarray(codes, dtype=np.intp), pd.Index(uniques)
     codes, rows = dense
     return codes, pd.Index(values.array.take(rows), name=None)
 
@@ -338,10 +313,13 @@ class Panel:
         cluster: str | None = None,
         truth: Any = None,
         _unit_codes_given: tuple[np.ndarray, pd.Index] | None = None,
+        _owned_columns: Sequence[str] = (),
     ) -> Panel:
         """:meth:`from_frame`, with optionally the unit codes the caller has already computed
         (``_unit_codes(df[unit])``, e.g. :func:`impactlab.build_panel` to map cohorts), so that 24 million
-        ids are not read twice."""
+        ids are not read twice, and the names of columns of ``df`` that the caller made for this call
+        (``df`` is then the caller's private frame): the general path deletes them from ``df`` once read,
+        so that their unsorted and sorted copies do not coexist."""
         if not isinstance(df, pd.DataFrame):
             raise PanelError(f"Panel.from_frame expects a pandas DataFrame. Got {type(df).__name__} instead.")
         covariates = tuple(covariates or ())
@@ -380,41 +358,88 @@ class Panel:
                 return cls(_long=long, unit=unit, time=time, outcome=outcome, cohort=cohort,
                            covariates=covariates, cluster=cluster, periods=tuple(periods_), truth=truth,
                            meta={}, _n_units=n_units)
-        # Integer codes once: the duplicate and constant-cohort checks, the period positions and the sort
-        # all work on them instead of on the (possibly object) values.
-        if _unit_codes_given is not None:
-            ucode, uniq_units = _unit_codes_given
+        return cls._general(df, y, failures, unit=unit, time=time, outcome=outcome, cohort=cohort,
+                            covariates=covariates, cluster=cluster, truth=truth,
+                            unit_codes=_unit_codes_given, owned=tuple(_owned_columns))
+
+    @classmethod
+    def _general(cls, df: pd.DataFrame, y: pd.Series, failures: list[Failure], *, unit: str, time: str,
+                 outcome: str, cohort: str, covariates: tuple[str, ...], cluster: str | None, truth: Any,
+                 unit_codes: tuple[np.ndarray, pd.Index] | None, owned: tuple[str, ...]) -> Panel:
+        """The general path of :meth:`from_frame`: integer codes, checks, the (unit, period) order and the
+        sorted columns, in bounded memory (the helpers of :mod:`impactlab.panel._order`).
+
+        Integer codes once, in the smallest integer type: the duplicate and constant-cohort checks, the
+        period positions and the sort all work on them instead of on the (possibly text) values. The
+        per-row temporaries are released as soon as they are used, the order is one counting sort that
+        also detects repeated (unit, period) pairs, and the output columns are taken one at a time; the
+        cohort columns are built from one value per unit. Columns named in ``owned`` belong to the
+        caller's private frame and are deleted from it once read.
+        """
+        if unit_codes is not None:
+            ucode, uniq_units = unit_codes
         else:
             ucode, uniq_units = _unit_codes(df[unit])
-        tcode, uniq_times = pd.factorize(df[time])
+        tcode, uniq_times = _unit_codes(df[time])
         if (ucode < 0).any():
             for idx in df.index[ucode < 0][:20]:
                 failures.append(Failure(idx, unit, None, "the unit id is missing"))
         if (tcode < 0).any():
             for idx in df.index[tcode < 0][:20]:
                 failures.append(Failure(idx, time, None, "the period is missing"))
-        dup = _duplicated(ucode, tcode, len(uniq_units), len(uniq_times))
-        if dup.any():
+
+        def fail_on_repeats(ucode: np.ndarray, tcode: np.ndarray) -> None:
+            dup = _duplicated(ucode, tcode, len(uniq_units), len(uniq_times))
             for idx in df.index[dup][:20]:
                 failures.append(Failure(idx, f"{unit}, {time}", (df.at[idx, unit], df.at[idx, time]),
                                         "each unit may appear once per period; aggregate duplicates first"))
-        if failures:
             raise PanelError("Cannot build a panel:\n" + "\n".join(f"  - {f}" for f in failures))
 
+        if failures:
+            fail_on_repeats(ucode, tcode)
+        n_units, n_times = len(uniq_units), len(uniq_times)
+
+        # The cohort: codes in sorted order of the values, "never" (missing, or 0 for numbers) as -1, one
+        # code per unit; a unit's cohort must be constant, so every row is compared with its unit's code.
         g_raw = df[cohort]
-        never = g_raw.isna().to_numpy()
-        if pd.api.types.is_numeric_dtype(g_raw):
-            never = never | (g_raw == 0).to_numpy()
-        g_kept = g_raw.where(~never) if never.any() else g_raw
-        # A unit's cohort must be constant ("never" included): compare each row's code with one of its
-        # unit's codes.
-        gcode, g_uniq = pd.factorize(g_kept)
-        per_unit = np.empty(len(uniq_units), dtype=gcode.dtype)
+        gcode, g_uniq = _unit_codes(g_raw)
+        if pd.api.types.is_numeric_dtype(g_raw.dtype):
+            for zero in np.flatnonzero(np.asarray(g_uniq == 0, dtype=bool)):
+                gcode[gcode == zero] = -1
+        # the distinct cohorts, then (code -1) the missing value of the type ``Series.where`` gives the
+        # column when some unit is never treated (integers become floats), as the cohort column holds them
+        g_values = pd.Series(g_uniq, copy=False)
+        if (gcode < 0).any():
+            na_tail = g_raw.iloc[:1].where(np.zeros(1, dtype=bool))
+            g_values = pd.concat([g_values, na_tail], ignore_index=True) if len(g_values) else na_tail
+        del g_raw
+        per_unit = np.full(n_units, -1, dtype=gcode.dtype)
         per_unit[ucode] = gcode
-        changing = gcode != per_unit[ucode]
-        if changing.any():
-            bad_codes = pd.unique(ucode[changing])[:10]
-            bad_units = [uniq_units[c] for c in bad_codes]
+        changing_units: list[Any] = []
+        for i in range(0, len(gcode), CHUNK):
+            at = ucode[i:i + CHUNK]
+            bad = gcode[i:i + CHUNK] != per_unit[at]
+            if bad.any():
+                changing_units.extend(pd.unique(at[bad]).tolist())
+                if len(set(changing_units)) >= 10:
+                    break
+        del gcode
+        if cohort in owned:
+            del df[cohort]
+
+        # Sort by unit, then period: the time codes follow the sorted distinct times; one scatter orders
+        # the rows and tells whether a pair repeats.
+        if n_times > 1 and not uniq_times.is_monotonic_increasing:
+            rank = np.empty(n_times, dtype=tcode.dtype)
+            rank[uniq_times.argsort()] = np.arange(n_times, dtype=tcode.dtype)
+            tcode, uniq_times = gather(rank, tcode), uniq_times.sort_values()
+        key = pair_key(ucode, tcode, n_times)
+        order, repeated = pair_order(key, n_units * n_times)
+        del key
+        if repeated:
+            fail_on_repeats(ucode, tcode)
+        if changing_units:
+            bad_units = [uniq_units[c] for c in list(dict.fromkeys(changing_units))[:10]]
             raise PanelError(
                 f"The cohort column {cohort!r} changes within units {bad_units}; it must hold one value per "
                 "unit (the period of first treatment, 0 or missing for never treated)."
@@ -422,8 +447,11 @@ class Panel:
 
         keep = y.notna().to_numpy()
         dropped = _empty_dropped()
-        rows = None
-        if not keep.all():
+        if keep.all():
+            take = order
+        else:
+            if not keep.any():
+                raise PanelError("The panel has no rows with an outcome; nothing to analyse.")
             idx = df.index[~keep]
             dropped = pd.DataFrame({
                 "unit": df.loc[idx, unit].to_numpy(),
@@ -431,58 +459,60 @@ class Panel:
                 "reason": f"outcome {outcome!r} is missing",
                 "source_row": idx.to_numpy(),
             })
-            rows = np.flatnonzero(keep)
-        if rows is not None and rows.size == 0:
-            raise PanelError("The panel has no rows with an outcome; nothing to analyse.")
+            take = np.flatnonzero(keep) if order is None else order[gather(keep, order)]
+        del order, keep
 
-        # Periods in order, each row's position, and each cohort's first observed period on or after it.
-        period_index = pd.Index(uniq_times.take(np.unique(tcode if rows is None else tcode[rows])))
-        period_index = period_index.sort_values()
+        # Periods in order (those with a kept row), each row's position, and each cohort's first observed
+        # period on or after it.
+        tcode = tcode if take is None else gather(tcode, take)
+        seen = np.zeros(n_times, dtype=bool)
+        seen[tcode] = True  # tcode follows the sorted distinct times
+        period_index = uniq_times[seen]
         periods = period_index.to_numpy()
-        pos_of_code = np.zeros(len(uniq_times), dtype="int64")
-        present = period_index.get_indexer(pd.Index(uniq_times))
-        pos_of_code[present >= 0] = present[present >= 0] + 1
-        g_pos = np.zeros(len(g_uniq) + 1, dtype="int64")  # last entry: code -1 (never treated)
+        pos_of_code = np.cumsum(seen, dtype=np.int64)
+        period = gather(pos_of_code, tcode)
+        del tcode
+        g_pos = np.zeros(len(g_uniq) + 1, dtype=np.int64)  # last entry: code -1 (never treated)
         if len(g_uniq):
-            found = period_index.searchsorted(pd.Index(g_uniq), side="left") + 1
+            found = period_index.searchsorted(g_uniq, side="left") + 1
             # after the last observed period: not treated within the data
             g_pos[:-1] = np.where(found > len(periods), 0, found)
+        uc = ucode if take is None else gather(ucode, take)
+        del ucode
+        g_of_row = gather(per_unit, uc)
+        del uc
+        cohort_values = take_values(g_values, g_of_row)
+        cohort_period = gather(g_pos, g_of_row)
+        del g_of_row
 
-        # Sort by unit, then period; skip the sort when the frame is already in that order.
-        uc = ucode if rows is None else ucode[rows]
-        period = pos_of_code[tcode if rows is None else tcode[rows]]
-        key = uc * np.int64(len(periods)) + (period - 1)
-        order = None if np.all(key[1:] > key[:-1]) else _sort_order(key, len(uniq_units) * len(periods))
-        if rows is None:
-            take = order
-        else:
-            take = rows if order is None else rows[order]
+        def col(name: str, as_float: bool = False) -> Any:
+            values = df[name].astype("float64") if as_float else df[name]
+            out = _column(values, None) if take is None else take_column(values, take)
+            if name in owned:
+                del df[name]
+            return out
 
-        def col(values: Any) -> Any:
-            return _column(values, take)
-
-        def sorted_(values: np.ndarray) -> np.ndarray:
-            return values if order is None else values[order]
-
-        y_values = col(y.astype("float64"))
-        unit_values = col(df[unit])
+        y = y.astype("float64")
+        y_values = _column(y, None) if take is None else take_column(y, take)
+        del y
+        unit_values = col(unit)
         data: dict[str, Any] = {
             # .array keeps extension types (periods, strings) unboxed: no per-value Python objects
             "unit": unit_values,
-            "time": col(df[time]),
-            "period": sorted_(period),
+            "time": col(time),
+            "period": period,
             "outcome": y_values,
-            "cohort": col(g_kept),
-            "cohort_period": g_pos[gcode if take is None else gcode[take]],
-            "cluster": col(df[cluster]) if cluster else unit_values,
+            "cohort": cohort_values,
+            "cohort_period": cohort_period,
+            "cluster": col(cluster) if cluster else unit_values,
         }
         for c in covariates:
-            data[c] = col(df[c].astype("float64"))
+            data[c] = col(c, as_float=True)
         long = pd.DataFrame(data, copy=False)
         return cls(_long=long, unit=unit, time=time, outcome=outcome, cohort=cohort,
                    covariates=tuple(covariates), cluster=cluster, periods=tuple(periods),
                    dropped=dropped.reset_index(drop=True), truth=truth, meta={},
-                   _n_units=len(uniq_units) if rows is None else None)
+                   _n_units=n_units if take is None or len(take) == len(df) else None)
 
     # ------------------------------------------------------------------ views
     def long(self) -> pd.DataFrame:

@@ -33,6 +33,7 @@ from typing import Any
 import pandas as pd
 
 from impactlab.errors import check_option
+from impactlab.io.large import arrow_to_pandas
 from impactlab.schemas.vocab import TRAINED_STATUSES
 
 __all__ = ["fetch", "literal", "moments_query", "panel_query", "periods_query"]
@@ -160,7 +161,8 @@ def fetch(con: Any, sql: str) -> pd.DataFrame:
     if kind == "duckdb":
         # through Arrow: string columns arrive without a Python object per value (DuckDB's .df() builds
         # them one by one, seconds and gigabytes at tens of millions of rows); dates as datetime64 as .df()
-        return con.sql(sql).to_arrow_table().to_pandas(date_as_object=False)
+        # columns handed over one by one, text in one contiguous array each (see arrow_to_pandas)
+        return arrow_to_pandas(con.sql(sql).to_arrow_table(), date_as_object=False)
     if kind == "pyspark":
         return con.sql(sql.replace('"', "`")).toPandas()
     raise TypeError(f"fetch expects a DuckDB connection (duckdb.connect()) or a pyspark SparkSession. Got "
