@@ -22,6 +22,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import json
+import math
 import resource
 import sys
 import time
@@ -60,7 +61,8 @@ def _il_cs(df: pd.DataFrame, covs: list[str], task: str, draws: int) -> Estimate
     import impactlab as il
 
     boot = draws if task == "cs_boot" else None
-    res = il.callaway_santanna(_il_panel(df, covs), covariates=covs or None, bootstrap=boot, seed=1)
+    res = il.callaway_santanna(_il_panel(df, covs), covariates=covs or None, bootstrap=boot, seed=1,
+                               allow_unbalanced=task == "cs_unbalanced")
     at = res.att_gt
     out: Estimates = {
         "att_gt": at[["cohort", "time", "estimate", "std_error"]].to_numpy(dtype="float64").tolist(),
@@ -152,6 +154,8 @@ def _dd_cs(df: pd.DataFrame, covs: list[str], task: str, draws: int) -> Estimate
     from diff_diff import CallawaySantAnna
 
     kw: dict[str, Any] = {"estimation_method": "dr", "control_group": "never_treated"}
+    if task == "cs_unbalanced":
+        kw["allow_unbalanced_panel"] = True
     if task == "cs_boot":
         kw.update(n_bootstrap=draws, bootstrap_weights="mammen", seed=1)
     fit_kw = {"aggregate": "event_study"} if task == "cs_dynamic" else {}
@@ -166,6 +170,15 @@ def _dd_cs(df: pd.DataFrame, covs: list[str], task: str, draws: int) -> Estimate
         out["dynamic"] = [[float(e), float(v["effect"]), float(v["se"])]
                           for e, v in r.event_study_effects.items()]
         del out["overall"]  # diff-diff's overall_att stays the simple aggregation, another estimand
+    if task == "cs_unbalanced":
+        # On an unbalanced panel diff-diff clusters the observation-level influence functions by unit
+        # through its survey variance (one stratum, PSU = unit), which multiplies the variance by
+        # N / (N - 1), N the number of units; R did (impactlab, csdid) does not. The same quantity is
+        # compared by taking that factor out (benchmarks/README.md).
+        n_units = df["id"].nunique()
+        f = math.sqrt((n_units - 1) / n_units)
+        out["att_gt"] = [[g, t, e, se * f] for g, t, e, se in out["att_gt"]]
+        out["overall"] = [out["overall"][0], out["overall"][1] * f]
     return out
 
 
@@ -179,7 +192,8 @@ def _csdid_cs(df: pd.DataFrame, covs: list[str], task: str, draws: int) -> Estim
     boot = task == "cs_boot"
     xf = f"y ~ {' + '.join(covs)}" if covs else None
     att = ATTgt(yname="y", tname="t", idname="id", gname="g", data=df, control_group=["nevertreated"],
-                xformla=xf, biters=draws if boot else 1000)
+                xformla=xf, biters=draws if boot else 1000,
+                allow_unbalanced_panel=task == "cs_unbalanced")
     if boot:
         np.random.seed(1)
     att.fit(est_method="dr", bstrap=boot)
@@ -295,12 +309,12 @@ def _pyfixest_sun_abraham(df: pd.DataFrame, covs: list[str], task: str, draws: i
 
 
 ADAPTERS: dict[tuple[str, str], Callable[..., Estimates]] = {
-    **{("impactlab", t): _il_cs for t in ("cs", "cs_dynamic", "cs_boot")},
+    **{("impactlab", t): _il_cs for t in ("cs", "cs_dynamic", "cs_boot", "cs_unbalanced")},
     ("impactlab", "twfe"): _il_twfe,
     ("impactlab-suffstats", "cs"): _il_suffstats,
     ("impactlab", "sun_abraham"): _il_sun_abraham,
-    **{("diff-diff", t): _dd_cs for t in ("cs", "cs_dynamic", "cs_boot")},
-    **{("csdid", t): _csdid_cs for t in ("cs", "cs_dynamic", "cs_boot")},
+    **{("diff-diff", t): _dd_cs for t in ("cs", "cs_dynamic", "cs_boot", "cs_unbalanced")},
+    **{("csdid", t): _csdid_cs for t in ("cs", "cs_dynamic", "cs_boot", "cs_unbalanced")},
     **{("differences", t): _differences_cs for t in ("cs", "cs_dynamic", "cs_boot")},
     ("pyfixest", "twfe"): _pyfixest_twfe,
     ("linearmodels", "twfe"): _linearmodels_twfe,
@@ -334,6 +348,17 @@ def _release_arrow_pool() -> None:
     pa.default_memory_pool().release_unused()
 
 
+#: Share of the rows the unbalanced workload leaves out (the same rows for every tool).
+DROP_SHARE = 0.1
+
+
+def drop_rows(df: pd.DataFrame, share: float = DROP_SHARE, seed: int = 7) -> pd.DataFrame:
+    """The benchmark panel with a seeded random ``share`` of its rows left out (untimed): units with gaps,
+    as when KPI months are missing, for the unbalanced-panel workload."""
+    keep = np.random.default_rng(seed).random(len(df)) >= share
+    return df.loc[keep].reset_index(drop=True)
+
+
 def needed_columns(task: str, covs: list[str]) -> list[str]:
     """The columns of the benchmark file a task reads (every tool reads the same ones), so that the peak
     memory of a worker is the tool's, not that of columns it never touches."""
@@ -358,6 +383,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         importlib.import_module(IMPORTS[a.tool])
         df = pd.read_parquet(a.data, columns=needed_columns(a.task, covs))
+        if a.task == "cs_unbalanced":
+            df = drop_rows(df)
         report["rss_after_load_mb"] = _rss_mb()
         _release_arrow_pool()
         report["resident_after_load_mb"] = _resident_mb()

@@ -77,3 +77,17 @@ def test_a_worker_killed_by_the_system_counts_as_out_of_memory():
     assert status == "out_of_memory" and "operating system" in tail
     status, _, _, tail = run_process([sys.executable, "-c", "raise SystemExit(3)"], timeout=20, mem_mb=10_000)
     assert status == "error"
+
+
+def test_the_unbalanced_workload_drops_the_same_rows_for_every_tool():
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    import numpy as np
+    import pandas as pd
+    from worker import drop_rows
+
+    df = pd.DataFrame({"id": np.repeat(np.arange(500), 8), "t": np.tile(np.arange(1, 9), 500),
+                       "y": np.arange(4000.0)})
+    a, b = drop_rows(df), drop_rows(df.copy())
+    pd.testing.assert_frame_equal(a, b)
+    assert 0.08 < 1 - len(a) / len(df) < 0.12  # about a tenth left out
+    assert (a.groupby("id").size() < 8).sum() > 300  # most units now have gaps: an unbalanced panel
