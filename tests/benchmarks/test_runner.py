@@ -90,4 +90,4 @@ def test_the_unbalanced_workload_drops_the_same_rows_for_every_tool():
     a, b = drop_rows(df), drop_rows(df.copy())
     pd.testing.assert_frame_equal(a, b)
     assert 0.08 < 1 - len(a) / len(df) < 0.12  # about a tenth left out
-    assert (a.groupby("id").size() < 8).sum() > 300  # most units now have gaps: an unbalanced panel
+    assert (a.groupby("id").size() < 8).sum() > 250  # 1 - 0.9^8 = 57 % of units have gaps: unbalanced
