@@ -108,3 +108,20 @@ def test_pretrend_leaves_out_the_anticipation_window() -> None:
     t = pretrend_test(res)
     # the dip at -1 is inside the window; -3 and -2 are tested: 0.1^2/0.01 + 0.2^2/0.01 = 5
     assert t.df == 2 and t.statistic == pytest.approx(5.0)
+
+
+def test_an_event_study_is_explained_with_its_own_pretrend_test():
+    import impactlab as il
+    from impactlab.datasets import simulate_org
+
+    org = simulate_org(400, 16, seed=3)
+    panel = il.build_panel(il.read_kpis(org.kpis, unit="employee_id", time="month"),
+                           il.read_completions(org.completions), program=org.program, outcome=org.outcome,
+                           roster=il.read_roster(org.roster), cluster="team")
+    es = il.event_study(panel, method="twfe", window=(-4, 3))
+    own = es.pretrend
+    assert own is not None and own.distribution == "F"
+    t = pretrend_test(es)
+    assert (t.statistic, t.df, t.p_value, t.df_denom) == (own.statistic, own.df, own.p_value, own.df_denom)
+    assert str(t).startswith(f"F({own.df}, ")
+    assert str(t) in str(es.explain())

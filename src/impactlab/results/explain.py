@@ -42,23 +42,38 @@ class PretrendTest:
     df : int
         Number of pre-training event times tested.
     p_value : float
-        Upper tail of the chi-squared distribution with ``df`` degrees of freedom.
+        Upper tail of the chi-squared distribution with ``df`` degrees of freedom (of the F distribution
+        with ``df`` and ``df_denom`` when ``distribution="F"``).
     covariance : str
         ``"joint"`` when the estimator's element covariance was used, ``"diagonal"`` when only standard
         errors were available (the test then ignores correlation between event times).
+    distribution : str
+        ``"chi2"``, or ``"F"`` when the estimator's own test is reported (an event study with t-based
+        inference: the statistic is then ``b' V⁻¹ b / df``).
+    df_denom : float or None
+        Denominator degrees of freedom of the F distribution.
     """
 
     statistic: float
     df: int
     p_value: float
     covariance: str = "joint"
+    distribution: str = "chi2"
+    df_denom: float | None = None
 
     def __str__(self) -> str:
+        if self.distribution == "F" and self.df_denom is not None:
+            return f"F({self.df}, {self.df_denom:g}) = {self.statistic:.2f}, p = {self.p_value:.3f}"
         return f"chi2({self.df}) = {self.statistic:.2f}, p = {self.p_value:.3f}"
 
 
 def pretrend_test(result: Any) -> PretrendTest | None:
     """Joint test of the pre-training effects of an event-study result, or ``None`` when it has none.
+
+    A result that carries its estimator's own joint test (``result.pretrend``, as the results of
+    :func:`impactlab.event_study` do) reports that test, so that the explanation and the result's summary
+    agree; otherwise the test is computed here from the pre-training elements and their covariance
+    (chi-squared).
 
     Parameters
     ----------
@@ -77,6 +92,13 @@ def pretrend_test(result: Any) -> PretrendTest | None:
     A large p-value is not proof of parallel trends: the test has little power against smooth violations,
     and conditioning the analysis on passing it distorts later inference (Roth 2022).
     """
+    own = getattr(result, "pretrend", None)
+    if own is not None and all(hasattr(own, a) for a in ("statistic", "df", "p_value", "distribution")):
+        # the estimator's own joint test (an event study's, e.g. F with cluster degrees of freedom): the
+        # explanation then quotes the number its summary and chart show
+        return PretrendTest(statistic=float(own.statistic), df=int(own.df), p_value=float(own.p_value),
+                            covariance="joint", distribution=str(own.distribution),
+                            df_denom=getattr(own, "df_denom", None))
     el = getattr(result, "elements", None)
     if el is None or "event_time" not in el:
         return None
