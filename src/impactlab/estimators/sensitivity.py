@@ -36,17 +36,18 @@ are handled. Inference is normal throughout, as in the paper.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
-from scipy import optimize, stats
+from scipy import optimize
 
 from impactlab.errors import EstimationError, check_option
-from impactlab.results.base import EffectResult, _fmt, critical_value, frame_html
+from impactlab.estimators._sd_flci import SDFrontier, sd_post_constant
+from impactlab.estimators._sd_flci import folded_normal_cv as folded_normal_cv  # re-exported
+from impactlab.results.base import EffectResult, _fmt, critical_value, frame_html, freeze_fields
 
 Restriction = Literal["relative_magnitude", "smoothness"]
 RESTRICTIONS = ("relative_magnitude", "smoothness")
@@ -98,6 +99,9 @@ class SensitivityResult:
     notes: tuple[str, ...] = ()
     spec: Mapping[str, Any] = field(default_factory=dict)
 
+    def __post_init__(self) -> None:
+        freeze_fields(self)  # read-only tables and arrays (no copy): the result stays as built
+
     def tidy(self) -> pd.DataFrame:
         """The table (a copy): ``M, lower, upper, id_lower, id_upper``."""
         return self.table.copy()
@@ -129,34 +133,6 @@ class SensitivityResult:
 
 
 # ------------------------------------------------------------------------------------------ the maths
-def folded_normal_cv(t: float, level: float) -> float:
-    """``level`` quantile of ``|N(t, 1)|`` (the FLCI critical value ``cv_α(t)``), by safeguarded Newton."""
-    t = abs(float(t))
-    if t > 40:  # the lower tail is negligible: |N(t,1)| ~ N(t,1)
-        return t + float(stats.norm.ppf(level))
-    rt2, c = math.sqrt(2.0), 1 / math.sqrt(2 * math.pi)
-
-    def f(x: float) -> float:
-        return 0.5 * (math.erfc(-(x - t) / rt2) - math.erfc((x + t) / rt2)) - level
-
-    lo, hi = 0.0, t + 10.0
-    x = t + float(stats.norm.ppf(level))
-    x = min(max(x, lo), hi)
-    for _ in range(100):
-        fx = f(x)
-        if fx > 0:
-            hi = x
-        else:
-            lo = x
-        d = c * (math.exp(-0.5 * (x - t) ** 2) + math.exp(-0.5 * (x + t) ** 2))
-        step = x - fx / d if d > 0 else 0.5 * (lo + hi)
-        x_new = step if lo < step < hi else 0.5 * (lo + hi)
-        if abs(x_new - x) <= 1e-14 * max(1.0, x):
-            return x_new
-        x = x_new
-    return x
-
-
 def _tail_sums(l_vec: np.ndarray) -> np.ndarray:
     """``L_t = Σ_{k>t} l_k`` for t = 0..Tbar−1 (weight of the post first difference ``δ_{t+1} − δ_t``)."""
     return np.cumsum(l_vec[::-1])[::-1]
@@ -171,11 +147,6 @@ def rm_identified_set(beta_pre: np.ndarray, beta_post: np.ndarray, l_vec: np.nda
     return theta - half, theta + half
 
 
-def _sd_post_constant(l_vec: np.ndarray) -> float:
-    """``Σ_m |Σ_{j≥m} L_j|``: worst-case bias per unit M from post-period curvature."""
-    return float(np.abs(_tail_sums(_tail_sums(l_vec))).sum())
-
-
 def sd_identified_set(beta_pre: np.ndarray, beta_post: np.ndarray, l_vec: np.ndarray,
                       m: float) -> tuple[float, float]:
     """Identified set under ``Δ^SD(M)``; NaN when the pre-period curvature of ``β̂`` already exceeds M."""
@@ -185,107 +156,18 @@ def sd_identified_set(beta_pre: np.ndarray, beta_post: np.ndarray, l_vec: np.nda
     slope = -float(beta_pre[-1])  # δ_0 − δ_{−1}
     target = float(np.arange(1, len(l_vec) + 1) @ l_vec)
     centre = float(l_vec @ beta_post) - target * slope
-    half = m * _sd_post_constant(l_vec)
+    half = m * sd_post_constant(l_vec)
     return centre - half, centre + half
-
-
-@dataclass(frozen=True)
-class _FLCIProblem:
-    """``v(u) = P u + q`` (pre weights from the slope-weight cumulative sums ``u``), ``σ²(u) = v'Σv``."""
-
-    Q: np.ndarray
-    c: np.ndarray
-    s0: float
-    P: np.ndarray
-    q: np.ndarray
-    post_const: float
-
-    @classmethod
-    def build(cls, sigma: np.ndarray, l_vec: np.ndarray, n_pre: int) -> _FLCIProblem:
-        n_post = len(l_vec)
-        target = float(np.arange(1, n_post + 1) @ l_vec)
-        k = n_pre - 1
-        # slope weights w (n_pre) from cumulative sums u (k) and the fixed total `target`
-        W = np.zeros((n_pre, k))
-        for r in range(k):
-            W[r, r] = 1.0
-            W[r + 1, r] = -1.0
-        w0 = np.zeros(n_pre)
-        w0[-1] = target
-        # pre weights: v[0] = w_1, v[j] = w_{j+1} − w_j
-        Dv = np.eye(n_pre) - np.eye(n_pre, k=-1)
-        P = np.zeros((n_pre + n_post, k))
-        P[:n_pre] = Dv @ W
-        q = np.r_[Dv @ w0, l_vec]
-        Q = P.T @ sigma @ P
-        return cls(Q=Q, c=P.T @ sigma @ q, s0=float(q @ sigma @ q), P=P, q=q,
-                   post_const=_sd_post_constant(l_vec))
-
-    def var(self, u: np.ndarray) -> float:
-        return float(u @ self.Q @ u + 2 * self.c @ u + self.s0)
-
-    def lasso(self, lam: float, u: np.ndarray) -> np.ndarray:
-        """``argmin u'Qu + 2c'u + λ‖u‖₁`` by coordinate descent (warm start ``u``)."""
-        u = u.copy()
-        diag = np.diag(self.Q)
-        for _ in range(10_000):
-            biggest = 0.0
-            for r in range(len(u)):
-                g = 2 * (self.Q[r] @ u - diag[r] * u[r] + self.c[r])
-                new = -np.sign(g) * max(abs(g) - lam, 0.0) / (2 * diag[r]) if diag[r] > 0 else 0.0
-                biggest = max(biggest, abs(new - u[r]))
-                u[r] = new
-            if biggest <= 1e-13 * (1 + float(np.abs(u).max(initial=0.0))):
-                break
-        return u
 
 
 def flci(beta_pre: np.ndarray, beta_post: np.ndarray, sigma: np.ndarray, l_vec: np.ndarray, m: float,
          level: float) -> tuple[float, float]:
-    """Optimal fixed-length confidence interval under ``Δ^SD(M)`` (see the module notes)."""
-    n_pre = len(beta_pre)
-    beta = np.r_[beta_pre, beta_post]
-    prob = _FLCIProblem.build(sigma, l_vec, n_pre)
+    """Optimal fixed-length confidence interval under ``Δ^SD(M)`` (see the module notes).
 
-    def half_length(u: np.ndarray) -> float:
-        sd = np.sqrt(max(prob.var(u), 0.0))
-        bias = m * (prob.post_const + float(np.abs(u).sum()))
-        if sd <= 0:
-            return np.inf
-        return sd * folded_normal_cv(bias / sd, level)
-
-    k = n_pre - 1
-    if k == 0 or m == 0:
-        u_best = np.zeros(k) if k == 0 else prob.lasso(0.0, np.zeros(k))
-    else:
-        lam_max = float(2 * np.abs(prob.c).max()) if k else 0.0
-        if lam_max <= 0:
-            u_best = np.zeros(k)
-        else:
-            cache: dict[float, np.ndarray] = {}
-            state = {"u": prob.lasso(0.0, np.zeros(k))}
-
-            def path(s: float) -> np.ndarray:
-                if s not in cache:
-                    state["u"] = prob.lasso(s * lam_max, state["u"])
-                    cache[s] = state["u"]
-                return cache[s]
-
-            grid = np.r_[0.0, np.geomspace(1e-4, 1.0, 60)]
-            vals = np.array([half_length(path(s)) for s in grid])
-            i = int(np.argmin(vals))
-            lo, hi = grid[max(i - 1, 0)], grid[min(i + 1, len(grid) - 1)]
-            if hi > lo:
-                res = optimize.minimize_scalar(lambda s: half_length(path(float(s))), bounds=(lo, hi),
-                                               method="bounded", options={"xatol": 1e-10 * lam_max})
-                s_best = float(res.x) if res.fun < vals[i] else float(grid[i])
-            else:
-                s_best = float(grid[i])
-            u_best = path(s_best)
-    v = prob.P @ u_best + prob.q
-    chi = half_length(u_best)
-    centre = float(v @ beta)
-    return centre - chi, centre + chi
+    For several values of ``M`` build :class:`~impactlab.estimators._sd_flci.SDFrontier` once instead.
+    """
+    frontier = SDFrontier.build(sigma, l_vec, len(beta_pre))
+    return frontier.interval(np.r_[beta_pre, beta_post], m, level)
 
 
 # ------------------------------------------------------------------------------------------ inputs
@@ -501,13 +383,15 @@ def sensitivity(result: Any, restriction: Restriction = "relative_magnitude", *,
     if not se > 0:
         raise EstimationError("The target has no sampling variance (standard error 0); nothing to bound.")
     z = critical_value(level)
+    frontier = SDFrontier.build(es.sigma, l_vec, len(es.pre_e)) if restriction == "smoothness" else None
+    beta = np.r_[es.beta_pre, es.beta_post]
 
     def interval(m: float) -> tuple[float, float, float, float]:
-        if restriction == "relative_magnitude":
+        if frontier is None:
             lo, hi = rm_identified_set(es.beta_pre, es.beta_post, l_vec, m)
             return lo - z * se, hi + z * se, lo, hi
         lo, hi = sd_identified_set(es.beta_pre, es.beta_post, l_vec, m)
-        c_lo, c_hi = flci(es.beta_pre, es.beta_post, es.sigma, l_vec, m, level)
+        c_lo, c_hi = frontier.interval(beta, m, level)
         return c_lo, c_hi, lo, hi
 
     if grid is None:
@@ -566,18 +450,17 @@ def _breakdown(interval: Any, restriction: str, es: _EventStudy, l_vec: np.ndarr
         c = float(np.max(np.abs(np.diff(np.r_[es.beta_pre, 0.0]))))
         w = c * float(np.abs(_tail_sums(l_vec)).sum())
         return float((abs(theta) - z * se) / w) if w > 0 else float("inf")
-    hi = max(se, 1e-12)
+    # the FLCI is cheap once its frontier is built: find where the interval reaches zero to machine
+    # precision (Brent on the signed distance of zero inside the interval) after bracketing by doubling
+    def inside(m: float) -> float:
+        lo, hi = interval(m)[:2]
+        return min(hi, -lo) if np.isfinite(lo) and np.isfinite(hi) else 1.0
+
+    lo, hi = 0.0, max(se, 1e-12)
     for _ in range(60):
         if covers(hi):
             break
-        hi *= 2
+        lo, hi = hi, 2 * hi
     else:
         return float("inf")
-    lo = 0.0
-    while hi - lo > 1e-6 * max(hi, 1e-12):
-        mid = 0.5 * (lo + hi)
-        if covers(mid):
-            hi = mid
-        else:
-            lo = mid
-    return 0.5 * (lo + hi)
+    return float(optimize.brentq(inside, lo, hi, xtol=1e-13 * hi))
