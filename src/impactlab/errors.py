@@ -91,6 +91,14 @@ class EstimationError(ImpactlabError, RuntimeError):
     """An estimator cannot produce a result on this panel (e.g. no comparison group, singular design)."""
 
 
+class FrozenResultError(ImpactlabError, ValueError):
+    """An attempt to edit a table or series of a frozen result in place.
+
+    Results never change after they are built; copy the table first (``result.elements.copy()``). Arrays
+    of results are read-only numpy views, whose in-place edits raise numpy's own ``ValueError``.
+    """
+
+
 class MissingDependencyError(ImpactlabError, ImportError):
     """An optional dependency is missing; the message names the extra that installs it."""
 

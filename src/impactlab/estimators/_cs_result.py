@@ -25,6 +25,7 @@ from impactlab.results.base import (
     _fmt,
     critical_value,
     frame_html,
+    freeze_fields,
     inference_frame,
 )
 
@@ -88,6 +89,9 @@ class CallawaySantAnnaResult:
     _segment_of: np.ndarray | None = None
     #: per-cohort multiplier sums of the bootstrap on the compact route (every aggregation's draws from them)
     _boot_sums: Any = None
+
+    def __post_init__(self) -> None:
+        freeze_fields(self)  # read-only tables and arrays (no copy): the result stays as built
 
     @property
     def influence(self) -> np.ndarray:
@@ -354,7 +358,7 @@ class CallawaySantAnnaResult:
             term="cumulative ATT" if kind == "cumulative" else "ATT", method="callaway_santanna",
             label=label, outcome=self.outcome, n_obs=self.n_units * self.n_periods, n_units=self.n_units,
             elements=elements, influence=influence, element_influence=element_influence,
-            element_vcov=element_vcov, excluded=self.excluded.copy(), spec=spec, notes=notes)
+            element_vcov=element_vcov, excluded=self.excluded, spec=spec, notes=notes)
 
 
     # -------------------------------------------------------------------------- segments
@@ -414,7 +418,7 @@ class CallawaySantAnnaResult:
             estimate=whole.estimate, std_error=whole.std_error, term=whole.term, method="callaway_santanna",
             label=f"Callaway–Sant'Anna effect by {self.by}", outcome=self.outcome, n_obs=whole.n_obs,
             n_units=self.n_units, elements=elements, influence=whole.influence, element_influence=infs,
-            element_vcov=vcov, excluded=self.excluded.copy(), spec=spec,
+            element_vcov=vcov, excluded=self.excluded, spec=spec,
             notes=self.notes + (f"segments by {self.by!r}: {test}",))
 
     def _equal_test(self, ests: np.ndarray, vcov: np.ndarray) -> WaldTest | None:

@@ -32,7 +32,7 @@ from impactlab.estimators import _cs_aggregate as agg
 from impactlab.estimators import _cs_fit as fit
 from impactlab.estimators._cs_result import AggregateKind, CallawaySantAnnaResult
 from impactlab.panel.panel import Panel
-from impactlab.results.base import critical_value, inference_frame
+from impactlab.results.base import critical_value, freeze, inference_frame
 
 __all__ = ["AggregateKind", "CallawaySantAnnaResult", "callaway_santanna"]
 
@@ -224,7 +224,7 @@ def callaway_santanna(panel: Panel, *, control: Control = "never_treated", metho
     if segments is not None:
         object.__setattr__(res, "by", by)
         object.__setattr__(res, "_segments", segments)
-        object.__setattr__(res, "_segment_of", segment_of)
+        object.__setattr__(res, "_segment_of", freeze(segment_of))  # set after construction: frozen here
     return res
 
 

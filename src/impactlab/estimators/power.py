@@ -37,7 +37,7 @@ from impactlab._progress import progress
 from impactlab.errors import EstimationError, PanelError, check_option
 from impactlab.estimators._common import check_panel
 from impactlab.panel import Panel
-from impactlab.results.base import _fmt, critical_value, frame_html
+from impactlab.results.base import _fmt, critical_value, frame_html, freeze_fields
 
 PLAN_COLUMNS = ("wave", "start", "units")
 
@@ -79,6 +79,9 @@ class PowerResult:
     simulation: pd.DataFrame | None = None
     notes: tuple[str, ...] = ()
     spec: Mapping[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        freeze_fields(self)  # read-only tables and arrays (no copy): the result stays as built
 
     def summary(self) -> str:
         lines = [f"Roll-out design ({self.method}): minimum detectable effect {_fmt(self.mde)} at "

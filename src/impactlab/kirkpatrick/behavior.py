@@ -20,7 +20,7 @@ import pandas as pd
 from impactlab.errors import DataError
 from impactlab.io import read_observations
 from impactlab.kirkpatrick._stats import as_frame, check_level, mean_ci, wilson
-from impactlab.results.base import frame_html
+from impactlab.results.base import frame_html, freeze_fields
 
 TRAINED_STATUSES = ("completed", "passed")
 
@@ -56,6 +56,9 @@ class BehaviorResult:
     level: float
     spec: Mapping[str, Any] = field(default_factory=dict)
     notes: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        freeze_fields(self)  # read-only tables and arrays (no copy): the result stays as built
 
     def adoption(self) -> pd.DataFrame:
         """Share applying the skill at each checkpoint, with its interval (the baseline row left out)."""

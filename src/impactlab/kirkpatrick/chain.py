@@ -25,7 +25,7 @@ import pandas as pd
 from impactlab.estimators import callaway_santanna
 from impactlab.kirkpatrick._stats import check_level, correlation, z_value
 from impactlab.panel import Panel
-from impactlab.results.base import _fmt, frame_html
+from impactlab.results.base import _fmt, frame_html, freeze_fields
 
 LEVEL_NAMES = {1: "Reaction", 2: "Learning", 3: "Behaviour", 4: "Results", 5: "ROI"}
 LEVEL_COLUMNS = ("level", "name", "metric", "estimate", "conf_low", "conf_high", "n")
@@ -58,6 +58,9 @@ class ChainResult:
     level: float
     caveat: str = CAVEAT
     spec: Mapping[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        freeze_fields(self)  # read-only tables and arrays (no copy): the result stays as built
 
     def tidy(self) -> pd.DataFrame:
         return self.levels.copy()

@@ -20,7 +20,7 @@ from scipy import optimize, stats
 from impactlab.errors import DataError, DataQualityWarning, check_option
 from impactlab.io import read_assessments
 from impactlab.kirkpatrick._stats import as_frame, check_level, mean_ci, wilson, z_value
-from impactlab.results.base import frame_html
+from impactlab.results.base import frame_html, freeze_fields
 
 Attempt = Literal["first", "best", "last"]
 REJECTED_COLUMNS = ("employee_id", "program", "source_row", "reason")
@@ -81,6 +81,9 @@ class LearningResult:
     attempt: str
     level: float
     spec: Mapping[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        freeze_fields(self)  # read-only tables and arrays (no copy): the result stays as built
 
     def headline(self) -> dict[str, Any]:
         """Hake normalised gain of the first programme, with its interval."""

@@ -19,7 +19,7 @@ import pandas as pd
 from impactlab.errors import DataError, Failure
 from impactlab.io import read_surveys
 from impactlab.kirkpatrick._stats import as_frame, check_level, mean_ci, nps, wilson
-from impactlab.results.base import _fmt, frame_html
+from impactlab.results.base import _fmt, frame_html, freeze_fields
 
 Scale = tuple[float, float]
 
@@ -52,6 +52,9 @@ class ReactionResult:
     respondents: pd.DataFrame
     level: float
     spec: Mapping[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        freeze_fields(self)  # read-only tables and arrays (no copy): the result stays as built
 
     def headline(self) -> dict[str, Any]:
         """The level's headline: NPS (all programmes pooled) when available, else the first item's mean."""

@@ -1,7 +1,10 @@
 """Frozen result objects shared by every estimator.
 
 Every result has ``.estimate``, ``.std_error``, ``.conf_int(level)``, ``.tidy()``, ``.summary()`` and
-``_repr_html_()``. Fitting returns a new result; nothing is changed in place.
+``_repr_html_()``. Fitting returns a new result; nothing is changed in place. Results are frozen to the
+bottom: their arrays are read-only views and their tables :class:`~impactlab.results._frozen.FrozenFrame`
+(see :func:`freeze_fields`), so ``result.elements.loc[0, "estimate"] = 5`` or ``result.influence[:] = 0``
+raise instead of silently changing what a deck or a later aggregation reads. Copy to edit.
 """
 
 from __future__ import annotations
@@ -14,6 +17,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from scipy import stats
+
+from impactlab.results._frozen import FrozenFrame, FrozenSeries, freeze, freeze_array, freeze_fields
+
+__all__ = ["TIDY_COLUMNS", "EffectResult", "FrozenFrame", "FrozenSeries", "critical_value", "freeze",
+           "freeze_array", "freeze_fields", "frame_html", "inference_frame"]
 
 #: Columns of every ``tidy()`` frame, in this order (keys such as cohort or event_time follow).
 TIDY_COLUMNS = ("term", "estimate", "std_error", "statistic", "p_value", "conf_low", "conf_high")
@@ -74,6 +82,10 @@ def frame_html(df: pd.DataFrame, title: str, lines: list[str]) -> str:
 class EffectResult:
     """One estimated effect, optionally with the elements it aggregates (cohorts, event times…).
 
+    Frozen: fields cannot be reassigned, arrays are read-only views and tables refuse in-place edits
+    (:class:`~impactlab.errors.FrozenResultError`); ``result.elements.copy()`` gives an editable table.
+    Freezing copies no data (subclasses inherit it through ``__post_init__``).
+
     Attributes
     ----------
     estimate, std_error : float
@@ -123,6 +135,9 @@ class EffectResult:
     excluded: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=["what", "id", "reason"]))
     spec: Mapping[str, Any] = field(default_factory=dict)
     notes: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        freeze_fields(self)
 
     # -- inference
     @property

@@ -30,7 +30,7 @@ import pandas as pd
 from scipy import stats
 
 from impactlab.errors import check_option
-from impactlab.results.base import _fmt, frame_html
+from impactlab.results.base import _fmt, frame_html, freeze_fields
 from impactlab.roi._inputs import _check_level, _number, _rate, _value_input
 from impactlab.roi.costs import Costs
 from impactlab.roi.stream import payback, stream_weights
@@ -121,6 +121,9 @@ class RoiResult:
     value_range: tuple[float, float] | None = None
     intangibles: tuple[str, ...] = ()
     _value_draws: np.ndarray | None = None
+
+    def __post_init__(self) -> None:
+        freeze_fields(self)  # read-only tables and arrays (no copy): the result stays as built
 
     # ------------------------------------------------------------------ headline numbers
     @property

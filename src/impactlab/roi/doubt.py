@@ -26,7 +26,7 @@ import pandas as pd
 
 from impactlab.errors import check_option
 from impactlab.estimators.sensitivity import Restriction, sensitivity
-from impactlab.results.base import _fmt, frame_html
+from impactlab.results.base import _fmt, frame_html, freeze_fields
 
 _WHAT = {"relative_magnitude": ("M̄", "post-training trend differences move up to {m} times as much as the "
                                       "largest pre-training move"),
@@ -59,6 +59,9 @@ class RoiSensitivityResult:
     level: float
     target: str
     spec: Mapping[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        freeze_fields(self)  # read-only tables and arrays (no copy): the result stays as built
 
     def sentence(self) -> str:
         """The answer in one sentence."""

@@ -24,7 +24,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from impactlab.results.base import _fmt, critical_value, frame_html, inference_frame
+from impactlab.results.base import _fmt, critical_value, frame_html, freeze_fields, inference_frame
 
 
 @dataclass(frozen=True, repr=False, eq=False)
@@ -67,6 +67,9 @@ class ExposureEffect:
     source: str = ""
     spec: Mapping[str, Any] = field(default_factory=dict)
     df: float | None = None
+
+    def __post_init__(self) -> None:
+        freeze_fields(self)  # read-only tables and arrays (no copy): the result stays as built
 
     @property
     def estimate(self) -> float:
