@@ -39,6 +39,10 @@ KINDS = ("simple", "group", "dynamic", "calendar", "cumulative")
 class CallawaySantAnnaResult:
     """Group-time ATTs of :func:`callaway_santanna` and their aggregations.
 
+    Frozen: arrays are read-only views (the dense influence matrix too, when it is built on first access)
+    and tables refuse in-place edits (:class:`~impactlab.errors.FrozenResultError`); every aggregation is a
+    new frozen :class:`~impactlab.results.base.EffectResult`. Nothing is copied to freeze.
+
     Attributes
     ----------
     influence : ndarray, shape (n_units, n_cells)

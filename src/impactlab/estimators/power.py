@@ -44,7 +44,7 @@ PLAN_COLUMNS = ("wave", "start", "units")
 
 @dataclass(frozen=True, repr=False, eq=False)
 class PowerResult:
-    """Power of a planned roll-out and its minimum detectable effect.
+    """Power of a planned roll-out and its minimum detectable effect (frozen: tables read-only).
 
     Attributes
     ----------

@@ -27,7 +27,7 @@ TRAINED_STATUSES = ("completed", "passed")
 
 @dataclass(frozen=True, repr=False, eq=False)
 class BehaviorResult:
-    """Level-3 summaries. Built by :func:`behavior`; immutable.
+    """Level-3 summaries. Built by :func:`behavior`; frozen (tables and arrays read-only).
 
     Attributes
     ----------

@@ -36,7 +36,7 @@ CAVEAT = ("Evidence for the chain, not proof: the links are associations among t
 
 @dataclass(frozen=True, repr=False, eq=False)
 class ChainResult:
-    """The chain of evidence. Built by :func:`chain`; immutable.
+    """The chain of evidence. Built by :func:`chain`; frozen (tables and arrays read-only).
 
     Attributes
     ----------

@@ -51,7 +51,7 @@ def d_z_interval(d: float, n: int, level: float = 0.95) -> tuple[float, float]:
 
 @dataclass(frozen=True, repr=False, eq=False)
 class LearningResult:
-    """Level-2 summaries. Built by :func:`learning`; immutable.
+    """Level-2 summaries. Built by :func:`learning`; frozen (tables and arrays read-only).
 
     Attributes
     ----------

@@ -26,7 +26,7 @@ Scale = tuple[float, float]
 
 @dataclass(frozen=True, repr=False, eq=False)
 class ReactionResult:
-    """Level-1 summaries. Built by :func:`reaction`; immutable.
+    """Level-1 summaries. Built by :func:`reaction`; frozen (tables and arrays read-only).
 
     Attributes
     ----------

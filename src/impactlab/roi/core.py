@@ -72,7 +72,7 @@ def _read_effect(effect: Any) -> tuple[float, float, float | None, str]:
 class RoiResult:
     """ROI of a programme: Phillips headline numbers and their uncertainty.
 
-    Built by :func:`roi`; immutable. All money is in ``currency``.
+    Built by :func:`roi`; frozen (tables and arrays read-only). All money is in ``currency``.
 
     Attributes
     ----------

@@ -35,7 +35,7 @@ _WHAT = {"relative_magnitude": ("M̄", "post-training trend differences move up 
 
 @dataclass(frozen=True, repr=False, eq=False)
 class RoiSensitivityResult:
-    """ROI bounds under violations of parallel trends. Built by :func:`roi_sensitivity`; immutable.
+    """ROI bounds under violations of parallel trends. Built by :func:`roi_sensitivity`; frozen.
 
     Attributes
     ----------

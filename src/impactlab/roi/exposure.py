@@ -31,8 +31,8 @@ from impactlab.results.base import _fmt, critical_value, frame_html, freeze_fiel
 class ExposureEffect:
     """Total effect of a programme over the trained employee-periods observed, and its average.
 
-    Built by :func:`exposure`; pass it to :func:`impactlab.roi` as the effect (participants and periods
-    then come from it).
+    Built by :func:`exposure`; frozen (tables read-only). Pass it to :func:`impactlab.roi` as the effect
+    (participants and periods then come from it).
 
     Attributes
     ----------
