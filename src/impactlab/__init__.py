@@ -22,6 +22,7 @@ _EXPORTS: dict[str, str] = {
     "PanelError": "impactlab.errors",
     "EstimationError": "impactlab.errors",
     "MissingDependencyError": "impactlab.errors",
+    "FrozenResultError": "impactlab.errors",
     "DataQualityWarning": "impactlab.errors",
     "StatisticalWarning": "impactlab.errors",
     # readers
@@ -104,6 +105,7 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
         DataError,
         DataQualityWarning,
         EstimationError,
+        FrozenResultError,
         ImpactlabError,
         MissingDependencyError,
         PanelError,
