@@ -16,9 +16,11 @@ dd_honest = pytest.importorskip("diff_diff.honest_did",
                                 reason="diff-diff (impactlab[bench]) is not installed")
 dd_results = pytest.importorskip("diff_diff.results")
 
-# The acceptance tolerance of issue 5. Relative magnitudes are closed forms on both sides (agree to 1e-12);
-# the smoothness FLCI is an optimisation on both sides (we agree to ~3e-6 in practice).
-TOL = 1e-3
+# Relative magnitudes are closed forms on both sides (agree to 1e-12). The smoothness FLCI is exact on our
+# side (the frontier is traced exactly and the minimiser found as a derivative root); diff-diff searches a
+# grid of standard-error bounds, so agreement is limited by its search: measured 2.2e-6 on the interval
+# ends and 7e-8 on the breakdown (its bisection stops at 1e-6). Issue 5 accepted 1e-3.
+TOL = 1e-5
 GRID = [0.0, 0.05, 0.2, 0.5, 1.0]
 
 

@@ -227,7 +227,7 @@ class SDFrontier:
         var_knots = np.einsum("ij,ij->i", SV, V)
         l1 = np.abs(U).sum(axis=1)
         return cls(mu=mu, U=U, V=V, dV=dV, var0=var_knots[:-1], var1=2 * np.einsum("ij,ij->i", SV[:-1], dV),
-                   var2=np.einsum("ij,jk,ik->i", dV, sigma, dV), l1=l1[:-1], dl1=np.diff(l1),
+                   var2=np.einsum("ij,ij->i", dV @ sigma, dV), l1=l1[:-1], dl1=np.diff(l1),
                    post_const=sd_post_constant(np.asarray(l_vec)))
 
     def _at(self, seg: np.ndarray, tau: np.ndarray, m: float, level: float) -> tuple[np.ndarray, ...]:

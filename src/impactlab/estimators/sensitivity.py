@@ -21,12 +21,15 @@ coefficients. Two restrictions are offered:
   unbiased under linear trends, the one whose interval ``v'β̂ ± σ_v · cv_α(b̄_v / σ_v)`` is shortest,
   where ``b̄_v`` is the worst-case bias over ``Δ^SD(M)`` and ``cv_α(t)`` the ``1 − α`` quantile of
   ``|N(t, 1)|``. The worst-case bias is computed exactly (a closed form in the slope weights); the
-  optimum is found on the bias–variance frontier traced by an ℓ1-penalised least-squares path. The
+  optimum lies on the bias–variance frontier, an ℓ1-penalised least-squares path that does not depend on
+  ``M``: it is traced exactly once per call (a lasso homotopy) and each ``M`` is a one-dimensional search
+  along it (:mod:`impactlab.estimators._sd_flci`), so a grid and the breakdown search cost milliseconds. The
   identified set ``[id_lower, id_upper]`` is also reported (empty, NaN, when the estimated pre-period
   curvature already exceeds ``M``).
 
 The **breakdown value** is the smallest ``M̄`` (or ``M``) at which the interval includes zero: how large
-a violation of parallel trends the conclusion survives. It is solved for, not read off the grid.
+a violation of parallel trends the conclusion survives. It is solved for, not read off the grid (in closed
+form for ``Δ^RM``; for ``Δ^SD`` by Brent's method to machine precision after bracketing by doubling).
 
 For Callaway–Sant'Anna with ``base_period="varying"`` the pre-period coefficients are period-to-period
 changes (ATT(g, g+e) compares ``e`` with ``e − 1``); they are cumulated into coefficients relative to the
