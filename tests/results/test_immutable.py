@@ -351,6 +351,17 @@ def test_frozen_through_pickle_and_deepcopy(flow) -> None:
             other.elements.loc[0, "estimate"] = 1.0
 
 
+@pytest.mark.parametrize("name", ["cs", "cs_dynamic", "sun_abraham", "drdid"])
+def test_arrays_stay_read_only_after_pickle(flow, name) -> None:
+    res = flow[name]
+    back = pickle.loads(pickle.dumps(res))
+    arrays = {k: v for k, v in _members(back).items() if isinstance(v, np.ndarray)}
+    assert arrays
+    for key, v in arrays.items():
+        assert not v.flags.writeable, key
+        assert np.array_equal(v, _members(res)[key], equal_nan=v.dtype.kind == "f"), key
+
+
 def test_freeze_leaves_other_values_alone() -> None:
     for v in (1.0, "a", None, (1, 2), {"a": 1}):
         assert freeze(v) is v

@@ -27,6 +27,7 @@ from impactlab.results.base import (
     frame_html,
     freeze_fields,
     inference_frame,
+    restore_frozen,
 )
 
 __all__ = ["CallawaySantAnnaResult"]
@@ -96,6 +97,9 @@ class CallawaySantAnnaResult:
 
     def __post_init__(self) -> None:
         freeze_fields(self)  # read-only tables and arrays (no copy): the result stays as built
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        restore_frozen(self, state)  # still frozen after pickle (multiprocessing, caches)
 
     @property
     def influence(self) -> np.ndarray:

@@ -31,7 +31,7 @@ import pandas as pd
 
 from impactlab.errors import FrozenResultError
 
-__all__ = ["FrozenFrame", "FrozenSeries", "freeze", "freeze_array", "freeze_fields"]
+__all__ = ["FrozenFrame", "FrozenSeries", "freeze", "freeze_array", "freeze_fields", "restore_frozen"]
 
 _HOW = ("Results are frozen so that a table or chart built from them cannot drift from the estimate. "
         "Work on a copy instead: df = result.<table>.copy() (arrays: arr = result.<array>.copy()).")
@@ -214,6 +214,12 @@ def freeze(value: Any) -> Any:
     object.__setattr__(out, "_impactlab_pin", _plain(out))
     object.__setattr__(out, "_impactlab_sealed", True)
     return out
+
+
+def restore_frozen(obj: Any, state: dict[str, Any]) -> None:
+    """``__setstate__`` of a frozen result: numpy arrays come back from pickle writable, so freeze again."""
+    obj.__dict__.update(state)
+    freeze_fields(obj)
 
 
 def freeze_fields(obj: Any) -> None:

@@ -18,10 +18,17 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from impactlab.results._frozen import FrozenFrame, FrozenSeries, freeze, freeze_array, freeze_fields
+from impactlab.results._frozen import (
+    FrozenFrame,
+    FrozenSeries,
+    freeze,
+    freeze_array,
+    freeze_fields,
+    restore_frozen,
+)
 
 __all__ = ["TIDY_COLUMNS", "EffectResult", "FrozenFrame", "FrozenSeries", "critical_value", "freeze",
-           "freeze_array", "freeze_fields", "frame_html", "inference_frame"]
+           "freeze_array", "freeze_fields", "frame_html", "inference_frame", "restore_frozen"]
 
 #: Columns of every ``tidy()`` frame, in this order (keys such as cohort or event_time follow).
 TIDY_COLUMNS = ("term", "estimate", "std_error", "statistic", "p_value", "conf_low", "conf_high")
@@ -138,6 +145,9 @@ class EffectResult:
 
     def __post_init__(self) -> None:
         freeze_fields(self)
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        restore_frozen(self, state)  # still frozen after pickle (multiprocessing, caches)
 
     # -- inference
     @property

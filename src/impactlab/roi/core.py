@@ -30,7 +30,7 @@ import pandas as pd
 from scipy import stats
 
 from impactlab.errors import check_option
-from impactlab.results.base import _fmt, frame_html, freeze_fields
+from impactlab.results.base import _fmt, frame_html, freeze_fields, restore_frozen
 from impactlab.roi._inputs import _check_level, _number, _rate, _value_input
 from impactlab.roi.costs import Costs
 from impactlab.roi.stream import payback, stream_weights
@@ -124,6 +124,9 @@ class RoiResult:
 
     def __post_init__(self) -> None:
         freeze_fields(self)  # read-only tables and arrays (no copy): the result stays as built
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        restore_frozen(self, state)  # still frozen after pickle (multiprocessing, caches)
 
     # ------------------------------------------------------------------ headline numbers
     @property
