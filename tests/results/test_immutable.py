@@ -367,3 +367,14 @@ def test_freeze_leaves_other_values_alone() -> None:
         assert freeze(v) is v
     s = freeze(pd.Series([1.0, 2.0], name="w"))
     assert isinstance(s, FrozenSeries) and s.name == "w" and type(s * 2) is pd.Series
+
+
+def test_roi_result_pickles_with_its_read_only_spec(flow) -> None:
+    from types import MappingProxyType
+
+    res = flow["roi"]
+    back = pickle.loads(pickle.dumps(res))
+    assert isinstance(back.spec, MappingProxyType) and dict(back.spec) == dict(res.spec)
+    assert back.roi_pct == res.roi_pct and back.benefit == res.benefit and back.cost == res.cost
+    with pytest.raises(TypeError):
+        back.spec["seed"] = 1  # type: ignore[index]

@@ -125,7 +125,13 @@ class RoiResult:
     def __post_init__(self) -> None:
         freeze_fields(self)  # read-only tables and arrays (no copy): the result stays as built
 
+    def __getstate__(self) -> dict[str, Any]:
+        state = dict(self.__dict__)
+        state["spec"] = dict(self.spec)  # a read-only mapping does not pickle; made read-only again below
+        return state
+
     def __setstate__(self, state: dict[str, Any]) -> None:
+        state = {**state, "spec": MappingProxyType(dict(state.get("spec") or {}))}
         restore_frozen(self, state)  # still frozen after pickle (multiprocessing, caches)
 
     # ------------------------------------------------------------------ headline numbers
