@@ -113,7 +113,7 @@ def roi_sensitivity(r: Any, fit: Any, *, restriction: Restriction = "relative_ma
         What :func:`impactlab.sensitivity` accepts (the fit behind ``r``'s effect), with reference period
         -1 (or -1 - anticipation for fits with anticipation).
     restriction : {"relative_magnitude", "smoothness"}
-        ``smoothness`` solves a fixed-length interval per ``M`` and takes seconds per value.
+        ``smoothness`` bounds by the optimal fixed-length interval per ``M`` (milliseconds each).
     target : "simple", "average", "cumulative", int, mapping or ExposureEffect
         The effect bounded (see :func:`impactlab.sensitivity`); an
         :class:`~impactlab.roi.ExposureEffect` uses its event-time exposure shares as weights.
