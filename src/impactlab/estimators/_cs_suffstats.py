@@ -213,7 +213,7 @@ def moments_from_frame(frame: pd.DataFrame, periods: Sequence[Any], *,
 
 def _variance_sums(m: CohortMoments, coef: np.ndarray, const: np.ndarray) -> np.ndarray:
     """``Σ_i ψ_ik²`` for each column k of the affine influence form."""
-    quad = np.einsum("khs,hst,kht->k", coef, m.cross, coef)
+    quad = np.einsum("khs,hst,kht->k", coef, m.cross, coef, optimize=True)
     return quad + (const**2) @ m.counts
 
 
@@ -405,7 +405,7 @@ class CompactInfluence:
         """``Σ_i ψ_ik ψ_il`` for k, l in ``cols`` from the cohort moments (``a_k' W_h a_l + n_h c_k c_l``)."""
         coef, const = self.coef[cols], self.const[cols]
         m = self._moments
-        return np.einsum("khs,hst,lht->kl", coef, m.cross, coef) + (const * m.counts) @ const.T
+        return np.einsum("khs,hst,lht->kl", coef, m.cross, coef, optimize=True) + (const * m.counts) @ const.T
 
     def combine(self, weights: np.ndarray) -> np.ndarray:
         """``dense() @ weights`` without building ``dense()``; ``weights`` is (K,) or (K, J)."""

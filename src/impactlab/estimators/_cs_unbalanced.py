@@ -123,12 +123,12 @@ class ObservedInfluence:
 
     def sum_squares(self) -> np.ndarray:
         """``Σ_i ψ_ik²`` per column from the cohort moments (no unit-level array)."""
-        return np.einsum("khs,hst,kht->k", self.coef, self._moments, self.coef)
+        return np.einsum("khs,hst,kht->k", self.coef, self._moments, self.coef, optimize=True)
 
     def cross_products(self, cols: np.ndarray) -> np.ndarray:
         """``Σ_i ψ_ik ψ_il`` for k, l in ``cols`` from the cohort moments."""
         coef = self.coef[np.asarray(cols, dtype="intp")]
-        return np.einsum("khs,hst,lht->kl", coef, self._moments, coef)
+        return np.einsum("khs,hst,lht->kl", coef, self._moments, coef, optimize=True)
 
     def transform(self, weights: np.ndarray, const: np.ndarray | None = None) -> ObservedInfluence:
         """The affine form of ``dense() @ weights + c``, with ``c`` constant within cohorts.
