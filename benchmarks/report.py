@@ -283,8 +283,10 @@ def write_results(path: Path, records: Sequence[Any], env: dict[str, Any], workl
             tab, "", "### Targets of issue 8", "", *checks, ""]
     if pb:
         r = pb[0]
-        body += [f"Panel building (`benchmarks/panel_build.py`, its own section in this file): {r.status}, "
-                 f"{r.wall:.1f} s wall, peak {(r.peak_mb or 0) / 1024:.2f} GB"
+        body += [f"Panel building (`benchmarks/panel_build.py`; each route's time and peak are in its own "
+                 f"section of this file): {r.status}, {r.wall:.1f} s wall for the whole script "
+                 f"(generating the files and both routes), largest resident size of its process tree "
+                 f"{(r.peak_mb or 0) / 1024:.2f} GB"
                  + (f" ({r.error[:200]})" if r.error else ""), ""]
     body.append(end)
     text = path.read_text(encoding="utf-8") if path.exists() else "# Benchmark results\n\n"
