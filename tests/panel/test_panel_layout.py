@@ -105,3 +105,23 @@ def test_the_panel_does_not_change_with_the_callers_frame() -> None:
     df.loc[0, "y"] = 1e9
     df.loc[0, "id"] = -5
     pd.testing.assert_frame_equal(p.long(), before)
+
+
+@pytest.mark.parametrize("kind", ["datetime", "period", "categorical"])
+def test_zero_means_never_treated_whatever_the_periods_are(kind: str) -> None:
+    times = {"datetime": pd.to_datetime(["2020-01-01", "2020-02-01", "2020-03-01"]),
+             "period": pd.period_range("2020-01", periods=3, freq="M"),
+             "categorical": pd.Categorical([1, 2, 3])}[kind]
+    df = pd.DataFrame({"id": np.repeat([1, 2, 3], 3), "t": list(times) * 3,
+                       "g": np.repeat([0, 0, 0], 3), "y": np.arange(9.0)})
+    if kind == "categorical":
+        df["t"] = pd.Categorical(df["t"])
+    p = Panel.from_frame(df, unit="id", time="t", outcome="y", cohort="g")
+    assert (p.long()["cohort_period"] == 0).all() and p.long()["cohort"].isna().all()
+    # one treated unit, cohort given as a period value: the zeros are still never treated
+    df["g"] = df["g"].astype(object)
+    df.loc[df["id"] == 2, "g"] = df["t"].iloc[1]
+    if kind != "categorical":
+        q = Panel.from_frame(df.assign(g=df["g"].where(df["id"] == 2)), unit="id", time="t", outcome="y",
+                             cohort="g")
+        assert q.long().groupby("unit")["cohort_period"].first().tolist() == [0, 2, 0]

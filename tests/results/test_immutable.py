@@ -378,3 +378,15 @@ def test_roi_result_pickles_with_its_read_only_spec(flow) -> None:
     assert back.roi_pct == res.roi_pct and back.benefit == res.benefit and back.cost == res.cost
     with pytest.raises(TypeError):
         back.spec["seed"] = 1  # type: ignore[index]
+
+
+def test_latex_styler_and_compare_work_on_frozen_tables(flow) -> None:
+    el = flow["cs_group"].elements
+    assert "\\begin{tabular}" in el.to_latex() and "\\begin{tabular}" in el.style.to_latex()
+    other = el.copy()
+    other.loc[other.index[0], "estimate"] = other["estimate"].iloc[0] + 1.0
+    diff = el.compare(other)
+    assert diff.shape[0] == 1 and type(diff) is pd.DataFrame
+    assert el["estimate"].compare(other["estimate"]).shape[0] == 1
+    with pytest.raises(FrozenResultError):  # still frozen afterwards
+        el.loc[el.index[0], "estimate"] = 0.0

@@ -403,9 +403,11 @@ class Panel:
         # code per unit; a unit's cohort must be constant, so every row is compared with its unit's code.
         g_raw = df[cohort]
         gcode, g_uniq = _unit_codes(g_raw)
+        live = np.ones(len(g_uniq), dtype=bool)  # distinct cohorts that are periods (not 0 = never)
         if pd.api.types.is_numeric_dtype(g_raw.dtype):
             for zero in np.flatnonzero(np.asarray(g_uniq == 0, dtype=bool)):
                 gcode[gcode == zero] = -1
+                live[zero] = False
         # the distinct cohorts, then (code -1) the missing value of the type ``Series.where`` gives the
         # column when some unit is never treated (integers become floats), as the cohort column holds them
         g_values = pd.Series(g_uniq, copy=False)
@@ -473,10 +475,11 @@ class Panel:
         period = gather(pos_of_code, tcode)
         del tcode
         g_pos = np.zeros(len(g_uniq) + 1, dtype=np.int64)  # last entry: code -1 (never treated)
-        if len(g_uniq):
-            found = period_index.searchsorted(g_uniq, side="left") + 1
+        if live.any():  # 0 (never treated) is not looked up among the periods, which may be dates
+            at = np.flatnonzero(live)
+            found = period_index.searchsorted(g_uniq[at], side="left") + 1
             # after the last observed period: not treated within the data
-            g_pos[:-1] = np.where(found > len(periods), 0, found)
+            g_pos[at] = np.where(found > len(periods), 0, found)
         uc = ucode if take is None else gather(ucode, take)
         del ucode
         g_of_row = gather(per_unit, uc)

@@ -164,6 +164,19 @@ class FrozenFrame(_Guard, pd.DataFrame):  # type: ignore[misc]
     def update(self, other: Any, *args: Any, **kwargs: Any) -> NoReturn:
         _refuse(self, "update it")
 
+    # pandas' Styler relabels its frame for a moment while it renders (``to_latex``), and ``compare`` needs
+    # both frames of one type: both work on an ordinary frame over the same data (no copy)
+    @property
+    def style(self) -> Any:
+        return _plain(self).style
+
+    def to_latex(self, *args: Any, **kwargs: Any) -> Any:
+        return _plain(self).to_latex(*args, **kwargs)
+
+    def compare(self, other: Any, *args: Any, **kwargs: Any) -> pd.DataFrame:
+        other = _plain(other) if isinstance(other, (pd.DataFrame, pd.Series)) else other
+        return _plain(self).compare(other, *args, **kwargs)
+
 
 class FrozenSeries(_Guard, pd.Series):  # type: ignore[misc]
     """A Series held by a frozen result: readable as any series, never edited in place."""
@@ -178,6 +191,10 @@ class FrozenSeries(_Guard, pd.Series):  # type: ignore[misc]
 
     def update(self, other: Any) -> NoReturn:
         _refuse(self, "update it")
+
+    def compare(self, other: Any, *args: Any, **kwargs: Any) -> pd.DataFrame:
+        other = _plain(other) if isinstance(other, (pd.DataFrame, pd.Series)) else other
+        return _plain(self).compare(other, *args, **kwargs)
 
 
 _no_inplace(FrozenFrame, pd.DataFrame)
