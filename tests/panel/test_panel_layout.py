@@ -125,3 +125,13 @@ def test_zero_means_never_treated_whatever_the_periods_are(kind: str) -> None:
         q = Panel.from_frame(df.assign(g=df["g"].where(df["id"] == 2)), unit="id", time="t", outcome="y",
                              cohort="g")
         assert q.long().groupby("unit")["cohort_period"].first().tolist() == [0, 2, 0]
+
+
+def test_errors_name_rows_and_values_even_when_the_index_repeats_labels() -> None:
+    df = pd.DataFrame({"id": [1, 1, 3, 3], "t": [1, 2, 1, 1], "g": [0, 0, 0, 0], "y": [1.0, 2, 3, 4]},
+                      index=[0, 1, 3, 3])
+    with pytest.raises(PanelError, match=r"row 3, column 'id, t': saw \(3, 1\)"):
+        Panel.from_frame(df, unit="id", time="t", outcome="y", cohort="g")
+    bad = pd.DataFrame({"id": [1, 1], "t": [1, 2], "g": [0, 0], "y": ["a", "2"]}, index=[5, 5])
+    with pytest.raises(PanelError, match=r"row 5, column 'y': saw 'a'"):
+        Panel.from_frame(bad, unit="id", time="t", outcome="y", cohort="g")

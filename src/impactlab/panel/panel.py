@@ -339,8 +339,8 @@ class Panel:
         if not pd.api.types.is_numeric_dtype(y) or pd.api.types.is_bool_dtype(y):
             y_num = pd.to_numeric(y, errors="coerce")
             bad = y.notna() & y_num.isna()
-            for idx in df.index[bad][:20]:
-                failures.append(Failure(idx, outcome, df.at[idx, outcome], "the outcome must be numeric"))
+            for pos in np.flatnonzero(bad.to_numpy())[:20]:  # by position: the index may repeat labels
+                failures.append(Failure(df.index[pos], outcome, y.iloc[pos], "the outcome must be numeric"))
             y = y_num
         for c in covariates:
             if not pd.api.types.is_numeric_dtype(df[c]) or pd.api.types.is_bool_dtype(df[c]):
@@ -390,8 +390,10 @@ class Panel:
 
         def fail_on_repeats(ucode: np.ndarray, tcode: np.ndarray) -> None:
             dup = _duplicated(ucode, tcode, len(uniq_units), len(uniq_times))
-            for idx in df.index[dup][:20]:
-                failures.append(Failure(idx, f"{unit}, {time}", (df.at[idx, unit], df.at[idx, time]),
+            for pos in np.flatnonzero(dup)[:20]:  # by position: the index may repeat labels
+                failures.append(Failure(df.index[pos], f"{unit}, {time}",
+                                        tuple(v.item() if isinstance(v, np.generic) else v
+                                              for v in (df[unit].iloc[pos], df[time].iloc[pos])),
                                         "each unit may appear once per period; aggregate duplicates first"))
             raise PanelError("Cannot build a panel:\n" + "\n".join(f"  - {f}" for f in failures))
 
