@@ -441,6 +441,8 @@ def estimate_cells(data: CsData, *, control: str, method: str, base_period: str,
 
     A balanced panel without covariates or weights takes the sufficient-statistics route
     (:func:`_cells_from_moments`): the same numbers without one 2×2 fit per cell.
+    With sampling weights it takes the weighted-moments route
+    (:func:`impactlab.estimators._cs_weighted.cells_weighted`), the same numbers again.
     A balanced panel with covariates and without weights takes the covariate route
     (:func:`impactlab.estimators._cs_cov.cells_with_covariates`): one propensity-score and outcome-regression
     fit per design (treated cohort, comparison cohorts, covariate period) shared by its cells, the same
@@ -452,6 +454,15 @@ def estimate_cells(data: CsData, *, control: str, method: str, base_period: str,
                                    skipped=skipped)
         if fast is not None:
             return fast
+    if data.mode == "balanced" and data.xs is None and data.weights is not None and data.y is not None:
+        from impactlab.estimators import _cs_weighted  # sampling weights, no covariates: weighted moments
+        wtd = _cs_weighted.cells_weighted(data, control=control, method=method, base_period=base_period,
+                                          anticipation=anticipation, periods=periods, cell_fit=_cell_2x2,
+                                          controls=_controls)
+        if wtd is not None:  # None: a cohort of zero total weight, or nothing estimable (the code below)
+            excluded.extend(wtd[2])
+            skipped.extend(wtd[3])
+            return Cells(wtd[0], wtd[1])
     if data.mode == "balanced" and data.xs is not None and data.weights is None and data.y is not None:
         cov = _cs_cov.cells_with_covariates(data, control=control, method=method, base_period=base_period,
                                             anticipation=anticipation, periods=periods)

@@ -1,0 +1,179 @@
+"""Sampling weights on the weighted-moments route of Callaway–Sant'Anna (balanced panel, no covariates).
+
+Every number of the route (:mod:`impactlab.estimators._cs_weighted`) is checked against the cell-by-cell
+2×2 code, forced by making the route decline, to 1e-10; a hand-computed weighted 2×2 cell pins the formula.
+"""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import impactlab as il
+from impactlab.estimators import _cs_weighted
+
+#: Both routes compute the same sums in a different order; 1e-10 relative leaves room for rounding only.
+TOL = 1e-10
+
+
+def _frame(n=500, T=6, cohorts=(0, 3, 4, 6), seed=11, never=True):
+    rng = np.random.default_rng(seed)
+    g = rng.choice([c for c in cohorts if never or c], size=n)
+    t = np.arange(1, T + 1)
+    post = (g[:, None] > 0) & (t[None, :] >= g[:, None])
+    y = (20.0 + rng.normal(size=n)[:, None] + 0.3 * t + post * (1 + 0.2 * (t - g[:, None]))
+         + rng.normal(size=(n, T)) * (1 + (g[:, None] == 3)))
+    ids = np.arange(n)
+    return pd.DataFrame({"id": np.repeat(ids, T), "t": np.tile(t, n), "g": np.repeat(g, T),
+                         "y": y.ravel(), "w": np.repeat(1.0 + ids % 5, T),
+                         "team": np.repeat(ids % 29, T)})
+
+
+def _panel(df, cluster=False):
+    return il.Panel.from_frame(df.sample(frac=1, random_state=2), unit="id", time="t", outcome="y",
+                               cohort="g", covariates=["w"], cluster="team" if cluster else None)
+
+
+def _fit(panel, **kw):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return il.callaway_santanna(panel, weights="w", **kw)
+
+
+def _both(monkeypatch, panel, **kw):
+    """(weighted-moments route, cell-by-cell route); fails if the first did not take the route."""
+    taken = []
+    route = _cs_weighted.cells_weighted
+
+    def spy(*a, **k):
+        out = route(*a, **k)
+        taken.append(out is not None)
+        return out
+
+    monkeypatch.setattr(_cs_weighted, "cells_weighted", spy)
+    fast = _fit(panel, **kw)
+    assert taken == [True]
+    monkeypatch.setattr(_cs_weighted, "cells_weighted", lambda *a, **k: None)
+    slow = _fit(panel, **kw)
+    monkeypatch.setattr(_cs_weighted, "cells_weighted", route)
+    return fast, slow
+
+
+def _rel(a, b):
+    a, b = np.asarray(a, float), np.asarray(b, float)
+    assert np.array_equal(np.isnan(a), np.isnan(b))
+    ok = ~np.isnan(a)
+    if not ok.any():
+        return 0.0
+    return float(np.max(np.abs(a[ok] - b[ok])) / max(np.max(np.abs(b[ok])), 1e-300))
+
+
+def _same_fit(a, b):
+    ta, tb = a.att_gt, b.att_gt
+    assert ta[["cohort", "time", "post", "n_treated", "n_control"]].equals(
+        tb[["cohort", "time", "post", "n_treated", "n_control"]])
+    for col in ("estimate", "std_error", "conf_low", "conf_high", "p_value"):
+        assert _rel(ta[col], tb[col]) < TOL, col
+    assert _rel(np.asarray(a.influence), np.asarray(b.influence)) < TOL
+    np.testing.assert_array_equal(a.unit_ids, b.unit_ids)
+    for kind in ("simple", "dynamic", "group", "calendar"):
+        ea, eb = a.aggregate(kind).tidy(), b.aggregate(kind).tidy()
+        assert _rel(ea["estimate"], eb["estimate"]) < TOL, kind
+        assert _rel(ea["std_error"], eb["std_error"]) < TOL, kind
+    pa, pb = a.pretest, b.pretest
+    assert (pa is None) == (pb is None)
+    if pa is not None:
+        assert pa.df == pb.df
+        assert pa.statistic == pytest.approx(pb.statistic, rel=TOL)
+    assert a.excluded.equals(b.excluded)
+
+
+@pytest.mark.parametrize("control", ["never_treated", "not_yet_treated"])
+@pytest.mark.parametrize("base_period", ["varying", "universal"])
+@pytest.mark.parametrize("anticipation", [0, 1])
+def test_weighted_route_matches_cell_by_cell(monkeypatch, control, base_period, anticipation):
+    fast, slow = _both(monkeypatch, _panel(_frame()), control=control, base_period=base_period,
+                       anticipation=anticipation)
+    _same_fit(fast, slow)
+
+
+@pytest.mark.parametrize("method", ["dr", "ipw", "reg"])
+def test_every_method_and_clusters(monkeypatch, method):
+    fast, slow = _both(monkeypatch, _panel(_frame(seed=4), cluster=True), method=method,
+                       control="not_yet_treated")
+    _same_fit(fast, slow)
+
+
+def test_bootstrap_with_a_seed_gives_the_same_draws(monkeypatch):
+    fast, slow = _both(monkeypatch, _panel(_frame(n=300)), bootstrap=199, seed=7)
+    _same_fit(fast, slow)
+    assert fast.crit == pytest.approx(slow.crit, rel=TOL)
+
+
+def test_no_never_treated_singletons_and_short_units(monkeypatch):
+    df = _frame(never=False, cohorts=(3, 4, 6))
+    df.loc[df["id"] == 5, "g"] = 2  # a singleton cohort: a comparison unit only
+    df = df.loc[~((df["id"] == 9) & (df["t"] == 4))]  # observed in 5 of 6 periods: dropped
+    fast, slow = _both(monkeypatch, _panel(df), control="not_yet_treated")
+    _same_fit(fast, slow)
+    assert 9 not in set(fast.unit_ids)
+    assert fast.att_gt["time"].max() == 5  # the last cohort (6) only serves as comparison
+
+
+def test_hand_computed_weighted_cell_and_weights_matter(monkeypatch):
+    df = _frame()
+    fast = _fit(_panel(df), control="never_treated")
+    wide = df.pivot(index="id", columns="t", values="y")
+    unit = df.groupby("id")[["g", "w"]].first()
+    change = wide[5] - wide[3]  # cohort 4, period 5: base period 3
+
+    def wmean(mask):
+        return float(np.average(change[mask], weights=unit["w"][mask]))
+
+    cell = fast.att_gt.query("cohort == 4 and time == 5")
+    assert cell["estimate"].iloc[0] == pytest.approx(wmean(unit["g"] == 4) - wmean(unit["g"] == 0),
+                                                     rel=1e-12)
+    # hand-computed SE: psi_i = n w_i [1{T}(d_i - m_T)/W_T - 1{C}(d_i - m_C)/W_C], w of mean one
+    w = unit["w"] / unit["w"].mean()
+    tr, co = unit["g"] == 4, unit["g"] == 0
+    psi = len(unit) * w * (tr * (change - wmean(tr)) / w[tr].sum() - co * (change - wmean(co)) / w[co].sum())
+    assert cell["std_error"].iloc[0] == pytest.approx(np.sqrt((psi**2).sum()) / len(unit), rel=1e-10)
+    unweighted = il.callaway_santanna(_panel(df), control="never_treated")
+    assert abs(unweighted.estimate - fast.estimate) > 1e-3  # the weights are not ignored
+
+
+@pytest.mark.parametrize("method", ["dr", "ipw", "reg"])
+def test_cells_near_the_trimming_level_keep_the_two_by_two_rules(monkeypatch, method):
+    # 300 treated of weight 10 and 10 comparison units of weight 1: the unweighted share 300/310 is below
+    # 0.995 but the weighted propensity score 3000/3010 is above, so DR and IPW trim the comparison units
+    rng = np.random.default_rng(5)
+    g = np.r_[np.full(300, 3), np.zeros(10, dtype=int), np.full(40, 4)]
+    n, T = g.size, 4
+    w = np.where(g == 3, 10.0, 1.0)
+    df = pd.DataFrame({"id": np.repeat(np.arange(n), T), "t": np.tile(np.arange(1, T + 1), n),
+                       "g": np.repeat(g, T), "y": rng.normal(size=n * T), "w": np.repeat(w, T),
+                       "team": 0})
+    fast, slow = _both(monkeypatch, _panel(df), method=method)
+    _same_fit(fast, slow)
+    trimmed = fast.excluded["reason"].str.contains("not finite|trimmed|overlap").any()
+    assert trimmed == (method != "reg")
+
+
+def test_a_cohort_of_zero_weight_falls_back(monkeypatch):
+    df = _frame(n=200)
+    df.loc[df["g"] == 6, "w"] = 0.0
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        data_taken = []
+        route = _cs_weighted.cells_weighted
+        monkeypatch.setattr(_cs_weighted, "cells_weighted",
+                            lambda *a, **k: data_taken.append(route(*a, **k)) or data_taken[-1])
+        res = il.callaway_santanna(_panel(df), weights="w")
+    assert data_taken == [None]  # the cell-by-cell route explains the cells it cannot estimate
+    assert 6 not in set(res.att_gt["cohort"])  # its propensity score is 0: the logit does not converge
+    cells = res.excluded.query("what == 'cell'")
+    assert {key[0] for key in cells["id"]} == {6}
+    assert cells["reason"].str.contains("did not converge").all()
