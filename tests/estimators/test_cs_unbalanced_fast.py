@@ -16,7 +16,7 @@ import pandas as pd
 import pytest
 
 import impactlab as il
-from impactlab.estimators import _cs_unbalanced
+from impactlab.estimators import _cs_unbalanced, _cs_unbalanced_cov
 from impactlab.estimators._cs_unbalanced import ObservedInfluence
 
 TOL = 1e-10
@@ -238,5 +238,7 @@ def test_repeated_cross_sections_and_covariates_keep_the_general_route(holes):
     p = _panel(holes, covariates=["seg"])
     rcs = _fit(p, allow_unbalanced=False, repeated_cross_sections=True)
     assert isinstance(rcs._influence, np.ndarray)
-    cov = _fit(p, covariates=["seg"], method="reg")
+    with pytest.MonkeyPatch.context() as mp:  # covariates have their own route (_cs_unbalanced_cov)
+        mp.setattr(_cs_unbalanced_cov, "cells_unbalanced_cov", lambda *a, **k: None)
+        cov = _fit(p, covariates=["seg"], method="reg")
     assert isinstance(cov._influence, np.ndarray)

@@ -478,6 +478,15 @@ def estimate_cells(data: CsData, *, control: str, method: str, base_period: str,
             excluded.extend(unb[2])
             skipped.extend(unb[3])
             return Cells(unb[0], unb[1])  # type: ignore[arg-type]
+    if data.mode == "rcs" and data.obs_x is not None and data.weights is None and data.obs_w is None:
+        from impactlab.estimators import _cs_unbalanced_cov  # unbalanced panel, covariates: gathered blocks
+        ucov = _cs_unbalanced_cov.cells_unbalanced_cov(data, control=control, method=method,
+                                                       base_period=base_period, anticipation=anticipation,
+                                                       periods=periods)
+        if ucov is not None:  # None: a unit seen twice in a period, an irregular cell (explained below)
+            excluded.extend(ucov[2])
+            skipped.extend(ucov[3])
+            return Cells(ucov[0], ucov[1])  # type: ignore[arg-type]
     n = data.n
     gp = data.gp
     tfac = 1 if base_period == "varying" else 0

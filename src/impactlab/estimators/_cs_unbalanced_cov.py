@@ -1,0 +1,279 @@
+"""Callaway–Sant'Anna on an unbalanced panel with covariates: each cell from its four blocks of observations.
+
+With ``allow_unbalanced=True`` every ATT(g, t) is the repeated cross-section 2×2 estimator of
+:mod:`impactlab.estimators._drdid_rcs` on the observations of the base period ``b`` and of period ``t``,
+with each observation's own covariates, and the influence of a unit's observations is summed (Callaway &
+Sant'Anna 2021, *J. Econometrics* 225(2), §4; R ``did`` ``allow_unbalanced_panel = TRUE``). The observations
+of one cell fall into four blocks — treated after (``tp``), treated before (``t0``), comparison after
+(``cp``), comparison before (``c0``) — and every regression of the estimators is fitted on one block:
+
+* doubly robust (Sant'Anna & Zhao 2020, *J. Econometrics* 219(1), eq. 3.4): the propensity logit on all
+  four blocks and the least-squares fits of the outcome on the covariates in each block;
+* normalised IPW (Abadie 2005; Sant'Anna & Zhao 2020, eq. 2.4): the logit only;
+* outcome regression (Heckman, Ichimura & Todd 1997; Sant'Anna & Zhao 2020, eq. 2.2): the comparison
+  blocks' fits.
+
+The general code forms n-length selections of the observations per cell, fits each regression with zero
+weights outside its block, fits the logit twice (overlap check, estimator) and scatters the influence with
+``np.add.at``. Here the observations are sorted once by (period, cohort), so that the rows of a cell are a
+few contiguous slices; each regression works on its block only, the logit is fitted once, and a unit's
+influence is added at its position within its cohort (a unit is seen at most once per period). The
+influence functions (R ``did`` scale, ``se = sqrt(Σ ψ²) / n``) are kept as one block per cohort
+(:class:`~impactlab.estimators._cs_cov.BlockInfluence`), the dense units × cells matrix only on demand.
+
+The route covers unbalanced panels and repeated cross-sections (one observation per id) without sampling
+weights. A cell it cannot reproduce exactly — an empty
+block, a logit that fails the overlap check or does not converge, a singular design, an estimate that is
+not finite — makes :func:`cells_unbalanced_cov` return ``None`` and the caller takes the cell-by-cell route,
+which explains the problem in its ledger. ``tests/estimators/test_cs_unbalanced_cov_fast.py`` checks both
+routes agree to 1e-10.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+
+from impactlab.errors import EstimationError
+from impactlab.estimators._cs_cov import BlockInfluence, _logit
+from impactlab.estimators.drdid import PS_CAP, RCOND_MIN, TRIM_LEVEL, _rcond
+
+if TYPE_CHECKING:  # _cs_fit dispatches to this module
+    from impactlab.estimators._cs_fit import CsData
+
+__all__ = ["cells_unbalanced_cov"]
+
+Ledger = list[tuple[str, Any, str]]
+#: Overlap check of R ``did`` (as :data:`impactlab.estimators._cs_fit.OVERLAP_MAX`).
+_OVERLAP_MAX = 0.999
+
+
+class _Irregular(Exception):
+    """A cell the route does not reproduce: the cell-by-cell code decides and explains."""
+
+
+def _ols(x: np.ndarray, y: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Least squares of one block (``X'X / n`` as :func:`impactlab.estimators._drdid_rcs._ols`): the
+    coefficients, the inverse of ``X'X / n`` and the residuals."""
+    xtx = x.T @ x / n
+    if _rcond(xtx) < RCOND_MIN:
+        raise _Irregular
+    beta = np.linalg.solve(xtx, x.T @ y / n)
+    return beta, np.linalg.inv(xtx), y - x @ beta
+
+
+def _centred(v: np.ndarray, wts: np.ndarray | None, n: int) -> tuple[float, np.ndarray]:
+    """Hájek mean of ``v`` over one block and its influence there (zero elsewhere); ``wts=None`` is 1."""
+    if wts is None:
+        mw = v.size / n
+        est = float(np.sum(v) / n / mw)
+        return est, (v - est) / mw
+    mw = float(np.sum(wts)) / n
+    est = float(np.sum(wts * v) / n / mw)
+    return est, wts * (v - est) / mw
+
+
+def _pscore(x: np.ndarray, n_t: int) -> tuple[np.ndarray, np.ndarray]:
+    """Capped propensity scores and ``inv(X' diag(p(1-p)) X) · n`` (the logit's linear representation)."""
+    ps, converged = _logit(x, n_t)
+    if not converged or ps.max() >= _OVERLAP_MAX:
+        raise _Irregular
+    ps = np.minimum(ps, 1 - PS_CAP)
+    info = x.T @ ((ps * (1 - ps))[:, None] * x)
+    if _rcond(info) < RCOND_MIN:
+        raise _Irregular
+    return ps, np.linalg.inv(info) * x.shape[0]
+
+
+def _cell(method: str, x: np.ndarray, y: np.ndarray, seg: tuple[int, int, int], trim_level: float
+          ) -> tuple[float, np.ndarray, int]:
+    """ATT and influence per row (unscaled) of one cell whose rows are ``tp | t0 | cp | c0``.
+
+    ``seg = (a, b, c)`` are the block ends: ``tp = [0, a)``, ``t0 = [a, b)``, ``cp = [b, c)``,
+    ``c0 = [c, n)``. The formulas are those of :mod:`impactlab.estimators._drdid_rcs` with every term
+    restricted to the block where it is not zero.
+    """
+    n = y.size
+    a, b, c = seg
+    if min(a, b - a, c - b, n - c) == 0:
+        raise _Irregular
+    xt, xtp, xt0, xcp, xc0 = x[:b], x[:a], x[a:b], x[b:c], x[c:]
+    ytp, yt0, ycp, yc0 = y[:a], y[a:b], y[b:c], y[c:]
+    psi = np.empty(n)
+    n_trim = 0
+    if method == "reg":
+        b_cp, a_cp, e_cp = _ols(xcp, ycp, n)
+        b_c0, a_c0, e_c0 = _ols(xc0, yc0, n)
+        a_post, i_post = _centred(ytp, None, n)
+        a_pre, i_pre = _centred(yt0, None, n)
+        a_cf, i_cf = _centred(xt @ b_cp - xt @ b_c0, None, n)
+        m = xt.mean(axis=0)
+        psi[:a] = i_post - i_cf[:a]
+        psi[a:b] = -i_pre - i_cf[a:]
+        psi[b:c] = -e_cp * (xcp @ (a_cp @ m))
+        psi[c:] = e_c0 * (xc0 @ (a_c0 @ m))
+        return a_post - a_pre - a_cf, psi, 0
+    ps, lin_ps = _pscore(x, b)
+    psc = ps[b:]
+    keep = (psc < trim_level).astype("float64")
+    n_trim = int(np.sum(keep == 0))
+    wc = keep * psc / (1 - psc)
+    wcp, wc0 = wc[:c - b], wc[c - b:]
+    dps = -ps
+    dps[:b] += 1  # d − p
+    if method == "ipw":
+        tp, itp = _centred(ytp, None, n)
+        t0, it0 = _centred(yt0, None, n)
+        cp, icp = _centred(ycp, wcp, n)
+        c0, ic0 = _centred(yc0, wc0, n)
+        m_post = (wcp * (ycp - cp)) @ xcp / np.sum(wcp)
+        m_pre = (wc0 * (yc0 - c0)) @ xc0 / np.sum(wc0)
+        ps_term = dps * (x @ (lin_ps @ (m_post - m_pre)))
+        psi[:a] = itp
+        psi[a:b] = -it0
+        psi[b:c] = -icp
+        psi[c:] = ic0
+        psi -= ps_term
+        return (tp - t0) - (cp - c0), psi, n_trim
+    b_tp, a_tp, e_tp = _ols(xtp, ytp, n)
+    b_t0, a_t0, e_t0 = _ols(xt0, yt0, n)
+    b_cp, a_cp, e_cp = _ols(xcp, ycp, n)
+    b_c0, a_c0, e_c0 = _ols(xc0, yc0, n)
+    r_tp, r_t0 = ytp - xtp @ b_cp, yt0 - xt0 @ b_c0
+    tp, itp = _centred(r_tp, None, n)
+    t0, it0 = _centred(r_t0, None, n)
+    cp, icp = _centred(e_cp, wcp, n)
+    c0, ic0 = _centred(e_c0, wc0, n)
+    v_post = xt @ b_tp - xt @ b_cp
+    v_pre = xt @ b_t0 - xt @ b_c0
+    dp, idp = _centred(v_post, None, n)
+    d1, id1 = _centred(v_post[:a], None, n)
+    dq, idq = _centred(v_pre, None, n)
+    d0, id0 = _centred(v_pre[a:], None, n)
+    att = (tp - t0) - (cp - c0) + (dp - d1) - (dq - d0)
+    sw_cp, sw_c0 = float(np.sum(wcp)), float(np.sum(wc0))
+    xbar_tp, xbar_t0, xbar_d = xtp.mean(axis=0), xt0.mean(axis=0), xt.mean(axis=0)
+    xbar_wcp, xbar_wc0 = wcp @ xcp / sw_cp, wc0 @ xc0 / sw_c0
+    a_ps = (wcp * (e_cp - cp)) @ xcp / sw_cp - (wc0 * (e_c0 - c0)) @ xc0 / sw_c0
+    mom_post, mom_pre = xbar_d - xbar_tp, xbar_d - xbar_t0
+    psi[:a] = itp + idp[:a] - id1 - idq[:a] + e_tp * (xtp @ (a_tp @ mom_post))
+    psi[a:b] = -it0 + idp[a:] - idq[a:] + id0 - e_t0 * (xt0 @ (a_t0 @ mom_pre))
+    psi[b:c] = -icp + e_cp * (xcp @ (a_cp @ (xbar_wcp - xbar_tp - mom_post)))
+    psi[c:] = ic0 + e_c0 * (xc0 @ (a_c0 @ (xbar_t0 - xbar_wc0 + mom_pre)))
+    psi -= dps * (x @ (lin_ps @ a_ps))
+    return float(att), psi, n_trim
+
+
+def cells_unbalanced_cov(data: CsData, *, control: str, method: str, base_period: str, anticipation: int,
+                         periods: tuple[Any, ...]
+                         ) -> tuple[pd.DataFrame, BlockInfluence, Ledger, list[str]] | None:
+    """Every ATT(g, t) of an unbalanced panel with covariates, cell by cell on gathered blocks.
+
+    Parameters
+    ----------
+    data : CsData
+        The repeated cross-section arrays of :func:`impactlab.estimators._cs_fit.prepare` (``mode="rcs"``)
+        with covariates and without sampling weights.
+    control, method, base_period, anticipation, periods
+        As in :func:`impactlab.estimators._cs_fit.estimate_cells`.
+
+    Returns
+    -------
+    (table, influence, ledger, skipped) or None
+        The cells in the order of the cell-by-cell route, their influence functions (one block per cohort),
+        the ledger entries (cells without comparison units, trimmed propensity scores) and the names of the
+        skipped cells; ``None`` when the route does not apply or a cell is irregular (the caller then takes
+        the cell-by-cell route, which decides and explains).
+    """
+    if (data.mode != "rcs" or data.obs_x is None or data.obs_id is None or data.obs_t is None
+            or data.obs_y is None or data.obs_w is not None or data.weights is not None
+            or method not in ("dr", "ipw", "reg")):
+        return None
+    n, n_per = data.n, data.n_periods
+    gp = np.asarray(data.gp)
+    cohorts, unit_h, sizes = np.unique(gp, return_inverse=True, return_counts=True)
+    n_h = cohorts.size
+    obs_id = np.asarray(data.obs_id)
+    if np.unique(obs_id * (n_per + 1) + np.asarray(data.obs_t)).size != obs_id.size:
+        return None  # a unit seen twice in a period: repeated cross-sections, the general code
+    # units by cohort, and each unit's position within its cohort
+    unit_order = np.argsort(unit_h, kind="stable")
+    starts_u = np.concatenate([[0], np.cumsum(sizes)])
+    pos = np.empty(n, dtype="intp")
+    pos[unit_order] = np.arange(n) - np.repeat(starts_u[:-1], sizes)
+    # observations sorted by (period, cohort): a cell's rows are a few slices
+    key = (np.asarray(data.obs_t) - 1) * n_h + unit_h[obs_id]
+    order = np.argsort(key.astype("int32" if n_per * n_h >= 2 ** 15 else "int16"), kind="stable")
+    bounds = np.concatenate([[0], np.cumsum(np.bincount(key, minlength=n_per * n_h))])
+    obs_x = np.asarray(data.obs_x, dtype="float64").reshape(obs_id.size, -1)
+    xs = np.empty((order.size, obs_x.shape[1] + 1))
+    xs[:, 0] = 1.0
+    xs[:, 1:] = obs_x[order]
+    ys = np.asarray(data.obs_y, dtype="float64")[order]
+    loc = pos[obs_id[order]]
+
+    def block(t: int, hs: np.ndarray) -> list[slice]:
+        return [slice(int(bounds[(t - 1) * n_h + h]), int(bounds[(t - 1) * n_h + h + 1])) for h in hs]
+
+    tfac = 1 if base_period == "varying" else 0
+    rows: list[dict[str, Any]] = []
+    cols: dict[int, list[tuple[int, np.ndarray]]] = {}
+    ledger: Ledger = []
+    names: list[str] = []
+    for g in data.glist:
+        g = int(g)
+        hg = int(np.searchsorted(cohorts, g))
+        base_post = g - 1 - anticipation
+        for cur in range(1 + tfac, n_per + 1):
+            post = g <= cur
+            base = base_post if (post or base_period == "universal") else cur - 1
+            if control == "never_treated":
+                ctrl = cohorts == 0
+            else:
+                ctrl = (cohorts == 0) | ((cohorts > max(cur, base) + anticipation) & (cohorts != g))
+            hc = np.flatnonzero(ctrl)
+            row = {"g": g, "t": cur, "post": post, "n_treated": int(sizes[hg]),
+                   "n_control": int(sizes[hc].sum())}
+            key_gt = (periods[g - 1], periods[cur - 1])
+            if base == cur:
+                rows.append({**row, "estimate": 0.0})
+                continue
+            if row["n_control"] == 0:
+                ledger.append(("cell", key_gt, "no comparison units"))
+                names.append(f"cohort {key_gt[0]}, time {key_gt[1]}")
+                continue
+            parts = [block(cur, [hg]), block(base, [hg]), block(cur, hc), block(base, hc)]
+            ends = np.cumsum([sum(s.stop - s.start for s in p) for p in parts])
+            sl = [s for p in parts for s in p]
+            try:
+                att, psi, n_trim = _cell(method, np.concatenate([xs[s] for s in sl]),
+                                         np.concatenate([ys[s] for s in sl]),
+                                         (int(ends[0]), int(ends[1]), int(ends[2])), TRIM_LEVEL)
+            except (_Irregular, EstimationError, np.linalg.LinAlgError):
+                return None
+            if not np.isfinite(att):
+                return None
+            if n_trim:
+                ledger.append(("cell", key_gt, f"propensity score trimmed: {n_trim} comparison observations "
+                               "with a score of 0.995 or more got zero weight"))
+            k = len(rows)
+            rows.append({**row, "estimate": att})
+            psi *= n / psi.size
+            # add each block's influence at its units' positions within their cohort (unique per period)
+            offs = np.concatenate([[0], np.cumsum([s.stop - s.start for s in sl])])
+            n_c = hc.size
+            for i, h in enumerate([hg, *hc]):
+                col = np.zeros(int(sizes[h]))
+                for j in ((0, 1) if i == 0 else (1 + i, 1 + n_c + i)):
+                    col[loc[sl[j]]] += psi[offs[j]:offs[j + 1]]
+                cols.setdefault(int(h), []).append((k, col))
+    if not rows:
+        return None
+    blocks = []
+    for h, entries in sorted(cols.items()):
+        units = unit_order[starts_u[h]:starts_u[h + 1]]
+        blocks.append((units, np.array([k for k, _ in entries], dtype="intp"),
+                       np.column_stack([v for _, v in entries])))
+    return pd.DataFrame(rows), BlockInfluence(n, len(rows), blocks), ledger, names
