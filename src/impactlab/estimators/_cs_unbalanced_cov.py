@@ -193,11 +193,11 @@ def cells_unbalanced_cov(data: CsData, *, control: str, method: str, base_period
         return None
     n, n_per = data.n, data.n_periods
     gp = np.asarray(data.gp)
-    cohorts, unit_h, sizes = np.unique(gp, return_inverse=True, return_counts=True)
+    cohorts = np.unique(gp)
+    unit_h = np.searchsorted(cohorts, gp)
+    sizes = np.bincount(unit_h, minlength=cohorts.size)
     n_h = cohorts.size
     obs_id = np.asarray(data.obs_id)
-    if np.unique(obs_id * (n_per + 1) + np.asarray(data.obs_t)).size != obs_id.size:
-        return None  # a unit seen twice in a period: repeated cross-sections, the general code
     # units by cohort, and each unit's position within its cohort
     unit_order = np.argsort(unit_h, kind="stable")
     starts_u = np.concatenate([[0], np.cumsum(sizes)])
@@ -212,7 +212,14 @@ def cells_unbalanced_cov(data: CsData, *, control: str, method: str, base_period
     xs[:, 0] = 1.0
     xs[:, 1:] = obs_x[order]
     ys = np.asarray(data.obs_y, dtype="float64")[order]
-    loc = pos[obs_id[order]]
+    ids_sorted = obs_id[order]
+    loc = pos[ids_sorted]
+    seen = np.zeros(n, dtype="intp")
+    for t in range(n_per):  # each unit at most once per period (the influence is added by position)
+        period_ids = ids_sorted[bounds[t * n_h]:bounds[(t + 1) * n_h]]
+        seen[period_ids] = t + 1
+        if np.count_nonzero(seen == t + 1) != period_ids.size:
+            return None
 
     def block(t: int, hs: np.ndarray) -> list[slice]:
         return [slice(int(bounds[(t - 1) * n_h + h]), int(bounds[(t - 1) * n_h + h + 1])) for h in hs]
