@@ -32,6 +32,13 @@ def _frame(n=500, T=6, cohorts=(0, 3, 4, 6), seed=11, never=True):
                          "team": np.repeat(ids % 29, T)})
 
 
+@pytest.fixture(params=[False, True], ids=["dense", "form"])
+def keep_form(request, monkeypatch):
+    """Both outputs of the route: the dense matrix, and the weighted affine form kept as it is."""
+    monkeypatch.setattr(_cs_weighted, "KEEP_FORM", request.param)
+    return request.param
+
+
 def _panel(df, cluster=False):
     return il.Panel.from_frame(df.sample(frac=1, random_state=2), unit="id", time="t", outcome="y",
                                cohort="g", covariates=["w"], cluster="team" if cluster else None)
@@ -71,49 +78,56 @@ def _rel(a, b):
     return float(np.max(np.abs(a[ok] - b[ok])) / max(np.max(np.abs(b[ok])), 1e-300))
 
 
-def _same_fit(a, b):
+def _same_fit(a, b, compact=True):
+    # with KEEP_FORM the route keeps the weighted affine form unless clusters or a 2×2 cell need the matrix
+    assert isinstance(a._influence, _cs_weighted.WeightedInfluence) == (compact and _cs_weighted.KEEP_FORM)
+    assert isinstance(b._influence, np.ndarray)
     ta, tb = a.att_gt, b.att_gt
     assert ta[["cohort", "time", "post", "n_treated", "n_control"]].equals(
         tb[["cohort", "time", "post", "n_treated", "n_control"]])
     for col in ("estimate", "std_error", "conf_low", "conf_high", "p_value"):
         assert _rel(ta[col], tb[col]) < TOL, col
-    assert _rel(np.asarray(a.influence), np.asarray(b.influence)) < TOL
     np.testing.assert_array_equal(a.unit_ids, b.unit_ids)
-    for kind in ("simple", "dynamic", "group", "calendar"):
-        ea, eb = a.aggregate(kind).tidy(), b.aggregate(kind).tidy()
-        assert _rel(ea["estimate"], eb["estimate"]) < TOL, kind
-        assert _rel(ea["std_error"], eb["std_error"]) < TOL, kind
+    for kind in ("simple", "dynamic", "group", "calendar", "cumulative"):
+        ea, eb = a.aggregate(kind, max_e=2), b.aggregate(kind, max_e=2)
+        assert _rel(ea.tidy()["estimate"], eb.tidy()["estimate"]) < TOL, kind
+        assert _rel(ea.tidy()["std_error"], eb.tidy()["std_error"]) < TOL, kind
+        if kind != "simple":
+            assert _rel(ea.element_vcov, eb.element_vcov) < TOL, kind
     pa, pb = a.pretest, b.pretest
     assert (pa is None) == (pb is None)
     if pa is not None:
         assert pa.df == pb.df
         assert pa.statistic == pytest.approx(pb.statistic, rel=TOL)
     assert a.excluded.equals(b.excluded)
+    assert _rel(np.asarray(a.influence), np.asarray(b.influence)) < TOL  # last: it makes a's matrix dense
 
 
 @pytest.mark.parametrize("control", ["never_treated", "not_yet_treated"])
 @pytest.mark.parametrize("base_period", ["varying", "universal"])
 @pytest.mark.parametrize("anticipation", [0, 1])
-def test_weighted_route_matches_cell_by_cell(monkeypatch, control, base_period, anticipation):
+def test_weighted_route_matches_cell_by_cell(monkeypatch, keep_form, control, base_period, anticipation):
     fast, slow = _both(monkeypatch, _panel(_frame()), control=control, base_period=base_period,
                        anticipation=anticipation)
     _same_fit(fast, slow)
 
 
 @pytest.mark.parametrize("method", ["dr", "ipw", "reg"])
-def test_every_method_and_clusters(monkeypatch, method):
+def test_every_method_and_clusters(monkeypatch, keep_form, method):
     fast, slow = _both(monkeypatch, _panel(_frame(seed=4), cluster=True), method=method,
                        control="not_yet_treated")
-    _same_fit(fast, slow)
+    _same_fit(fast, slow, compact=False)  # cluster sums need the matrix
 
 
-def test_bootstrap_with_a_seed_gives_the_same_draws(monkeypatch):
-    fast, slow = _both(monkeypatch, _panel(_frame(n=300)), bootstrap=199, seed=7)
+def test_bootstrap_with_a_seed_gives_the_same_draws(monkeypatch, keep_form):
+    # not-yet-treated comparisons pool cohorts: the cohort constants of the affine form are not zero
+    fast, slow = _both(monkeypatch, _panel(_frame(n=300)), bootstrap=199, seed=7,
+                       control="not_yet_treated")
     _same_fit(fast, slow)
     assert fast.crit == pytest.approx(slow.crit, rel=TOL)
 
 
-def test_no_never_treated_singletons_and_short_units(monkeypatch):
+def test_no_never_treated_singletons_and_short_units(monkeypatch, keep_form):
     df = _frame(never=False, cohorts=(3, 4, 6))
     df.loc[df["id"] == 5, "g"] = 2  # a singleton cohort: a comparison unit only
     df = df.loc[~((df["id"] == 9) & (df["t"] == 4))]  # observed in 5 of 6 periods: dropped
@@ -121,6 +135,22 @@ def test_no_never_treated_singletons_and_short_units(monkeypatch):
     _same_fit(fast, slow)
     assert 9 not in set(fast.unit_ids)
     assert fast.att_gt["time"].max() == 5  # the last cohort (6) only serves as comparison
+
+
+def test_segments(monkeypatch, keep_form):
+    df = _frame(n=600)
+    df["seg"] = df["id"] % 2
+    panel = il.Panel.from_frame(df, unit="id", time="t", outcome="y", cohort="g", covariates=["w", "seg"])
+    route = _cs_weighted.cells_weighted
+    fast = _fit(panel, by="seg")
+    monkeypatch.setattr(_cs_weighted, "cells_weighted", lambda *a, **k: None)
+    slow = _fit(panel, by="seg")
+    monkeypatch.setattr(_cs_weighted, "cells_weighted", route)
+    x, y = fast.by_segment("dynamic"), slow.by_segment("dynamic")
+    assert _rel(x.elements["estimate"], y.elements["estimate"]) < TOL
+    assert _rel(x.elements["std_error"], y.elements["std_error"]) < TOL
+    assert fast.segment_test("simple").statistic == pytest.approx(slow.segment_test("simple").statistic,
+                                                                  rel=TOL)
 
 
 def test_hand_computed_weighted_cell_and_weights_matter(monkeypatch):
@@ -146,7 +176,7 @@ def test_hand_computed_weighted_cell_and_weights_matter(monkeypatch):
 
 
 @pytest.mark.parametrize("method", ["dr", "ipw", "reg"])
-def test_cells_near_the_trimming_level_keep_the_two_by_two_rules(monkeypatch, method):
+def test_cells_near_the_trimming_level_keep_the_two_by_two_rules(monkeypatch, keep_form, method):
     # 300 treated of weight 10 and 10 comparison units of weight 1: the unweighted share 300/310 is below
     # 0.995 but the weighted propensity score 3000/3010 is above, so DR and IPW trim the comparison units
     rng = np.random.default_rng(5)
@@ -157,7 +187,7 @@ def test_cells_near_the_trimming_level_keep_the_two_by_two_rules(monkeypatch, me
                        "g": np.repeat(g, T), "y": rng.normal(size=n * T), "w": np.repeat(w, T),
                        "team": 0})
     fast, slow = _both(monkeypatch, _panel(df), method=method)
-    _same_fit(fast, slow)
+    _same_fit(fast, slow)  # the trimmed cells are left out: the other cells keep the weighted form
     trimmed = fast.excluded["reason"].str.contains("not finite|trimmed|overlap").any()
     assert trimmed == (method != "reg")
 
@@ -177,3 +207,11 @@ def test_a_cohort_of_zero_weight_falls_back(monkeypatch):
     cells = res.excluded.query("what == 'cell'")
     assert {key[0] for key in cells["id"]} == {6}
     assert cells["reason"].str.contains("did not converge").all()
+
+
+def test_cells_handed_to_the_two_by_two_estimator_keep_their_numbers(monkeypatch, keep_form):
+    # a margin of one sends every DR cell to the 2×2 estimator: the influence matrix is then dense, with the
+    # 2×2 columns in place of the route's (the same numbers either way)
+    monkeypatch.setattr(_cs_weighted, "_TRIM_MARGIN", 1.0)
+    fast, slow = _both(monkeypatch, _panel(_frame(n=200)), control="not_yet_treated")
+    _same_fit(fast, slow, compact=False)

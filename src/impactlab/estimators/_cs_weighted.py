@@ -19,9 +19,12 @@ This is ``w_i`` times the affine form of :mod:`impactlab.estimators._cs_suffstat
 become weighted counts and cohort means weighted means: ``ψ_i = w_i [a_h' (y_i − ȳ_h) + c_h]`` with h the
 cohort of unit i. The cells, comparison groups and base periods therefore come from
 :func:`~impactlab.estimators._cs_suffstats.att_gt_from_moments` applied to the weighted moments (its
-standard errors are not used: the weighted sum of squares needs ``w_i²``), and the (units × cells) influence
-matrix is built densely, as on the cell-by-cell route, so that every aggregation (weighted cohort shares,
-R ``did``), the multiplier bootstrap and the pre-test see the same matrix. Cells whose propensity score
+standard errors are not used: the weighted sum of squares needs ``w_i²``). The (units × cells) influence
+functions are built from that weighted affine form (:class:`WeightedInfluence`, one product per cohort),
+or, with :data:`KEEP_FORM`, kept in it: standard errors, the pre-test and bootstrap draws then follow from
+per-cohort moments of ``w_i (y_i − ȳ_h)``; aggregations (whose weighted cohort shares add an influence
+term that varies within cohorts, R ``did``) take one pass over the units each, and the dense matrix is
+built only on demand. Cells whose propensity score
 (the weighted treated share) approaches the trimming level are handed to the 2×2 estimator, as without
 weights; a cohort whose weights are all zero sends the whole fit to the cell-by-cell route.
 ``tests/estimators/test_cs_weights_fast.py`` checks the route against the cell-by-cell code to 1e-10.
@@ -29,7 +32,7 @@ weights; a cohort whose weights are all zero sends the whole fit to the cell-by-
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 from typing import Any
 
@@ -38,13 +41,20 @@ import pandas as pd
 
 from impactlab.errors import EstimationError
 from impactlab.estimators import _cs_suffstats as suff
+from impactlab.estimators._blocked import _tmm
+from impactlab.estimators._cs_aggregate import mammen_products
 from impactlab.estimators.drdid import TRIM_LEVEL
 
-__all__ = ["cells_weighted"]
+__all__ = ["WeightedInfluence", "cells_weighted", "weighted_moments"]
 
 #: A cell whose weighted or unweighted treated share is within this of the trimming level goes to the 2×2
 #: estimator (which computes the share its own way, so rounding must not decide the route).
 _TRIM_MARGIN = 1e-9
+#: Keep the influence functions in their weighted affine form (:class:`WeightedInfluence`) instead of the
+#: dense matrix. Off for now: tests of other routes fit with unit weights to obtain the dense cell-by-cell
+#: reference and check that it is a matrix; turn on once they force that route explicitly
+#: (``tests/estimators/test_cs_weights_fast.py`` checks both settings against the cell-by-cell code).
+KEEP_FORM = False
 
 
 def weighted_moments(y: np.ndarray, cohort: np.ndarray, weights: np.ndarray
@@ -69,7 +79,7 @@ def weighted_moments(y: np.ndarray, cohort: np.ndarray, weights: np.ndarray
 def cells_weighted(data: Any, *, control: str, method: str, base_period: str, anticipation: int,
                    periods: tuple[Any, ...], cell_fit: Callable[..., tuple[float, np.ndarray, int]],
                    controls: Callable[..., np.ndarray]
-                   ) -> tuple[pd.DataFrame, np.ndarray, list[tuple[str, Any, str]], list[str]] | None:
+                   ) -> tuple[pd.DataFrame, Any, list[tuple[str, Any, str]], list[str]] | None:
     """Every ATT(g, t) of a weighted balanced panel without covariates; see the module docstring.
 
     Parameters
@@ -86,9 +96,10 @@ def cells_weighted(data: Any, *, control: str, method: str, base_period: str, an
     Returns
     -------
     tuple or None
-        The cell table, the dense (units × cells) influence matrix, the ledger rows and the skipped cell
-        names; ``None`` when this route cannot reproduce the fit (a cohort with zero total weight, or
-        nothing estimable), and the caller takes the cell-by-cell route.
+        The cell table, the (units × cells) influence functions (a :class:`WeightedInfluence`, or a dense
+        matrix when some cell went to the 2×2 estimator), the ledger rows and the skipped cell names;
+        ``None`` when this route cannot reproduce the fit (a cohort with zero total weight, or nothing
+        estimable), and the caller takes the cell-by-cell route.
     """
     y, gp, w = data.y, data.gp, data.weights
     if y is None or w is None or not np.isfinite(y).all():
@@ -149,12 +160,101 @@ def cells_weighted(data: Any, *, control: str, method: str, base_period: str, an
         cols.append(k)
     if not rows:
         return None
-    keep = np.asarray(cols)
-    form = suff.CompactInfluence(sc, y, gp)
-    influence = form.dense() if keep.size == form.shape[1] else form.select(keep).dense()
-    influence *= w[:, None]  # ψ_i = w_i [a_h' (y_i − ȳ_h) + c_h]
+    form = WeightedInfluence(sc, y, gp, w)
+    if len(cols) < form.shape[1]:
+        form = form.select(cols)
+    if not replaced and KEEP_FORM:  # the weighted affine form holds every column: no (ids, cells) matrix
+        return pd.DataFrame(rows), form, ledger, names
+    influence = form.dense()
     for j, k in enumerate(cols):
         if k in replaced:
             influence[:, j] = replaced[k]
     return pd.DataFrame(rows), influence, ledger, names
+
+
+class WeightedInfluence(suff.CompactInfluence):
+    """The (n, K) influence functions of the weighted route in their affine form, times the unit weight.
+
+    Row i, column k is ``w_i [coef[k, h] · (y_i − ȳ_h) + const[k, h]]`` with h the cohort of unit i and
+    ``ȳ_h`` its weighted mean. Sums of squares and cross-products follow from per-cohort moments of the
+    squared weights, ``V_h = Σ w_i² (y_i − ȳ_h)(y_i − ȳ_h)'``, ``s_h = Σ w_i² (y_i − ȳ_h)`` and
+    ``S_h = Σ w_i²`` (``Σ_{i∈h} ψ_ik ψ_il = a_k' V_h a_l + c_k a_l' s_h + c_l a_k' s_h + c_k c_l S_h``);
+    bootstrap draws from per-cohort sums of ``v_i w_i (y_i − ȳ_h)`` and ``v_i w_i`` (Callaway & Sant'Anna
+    2021, Algorithm 1), with the multipliers of the dense route for the same seed. :meth:`transform` with a
+    cohort constant is refused: aggregations with sampling weights add the influence of the weighted
+    cohort shares, which varies within cohorts, to :meth:`combine` instead.
+    """
+
+    def __init__(self, cells: suff.SuffStatCells, y: np.ndarray, cohort: np.ndarray,
+                 weights: np.ndarray) -> None:
+        super().__init__(cells, y, cohort)
+        self._w = weights
+        H, T = len(self._rows), y.shape[1]
+        self._v = np.empty((H, T, T))
+        self._s = np.empty((H, T))
+        self._s2 = np.empty(H)
+        for h, rows in enumerate(self._rows):
+            wr = weights[rows]
+            z = (y[rows] - self._means[h]) * wr[:, None]  # w_i (y_i − ȳ_h)
+            self._v[h] = _tmm(z, z)
+            self._s[h] = wr @ z
+            self._s2[h] = wr @ wr
+
+    def sum_squares(self) -> np.ndarray:
+        """``Σ_i ψ_ik²`` per column from the weighted cohort moments (no unit-level array)."""
+        return self.cross_products(np.arange(self.shape[1]), diagonal=True)
+
+    def cross_products(self, cols: np.ndarray, diagonal: bool = False) -> np.ndarray:
+        """``Σ_i ψ_ik ψ_il`` for k, l in ``cols`` (only k = l with ``diagonal``)."""
+        a, c = self.coef[cols], self.const[cols]
+        a_s = np.einsum("khs,hs->kh", a, self._s)
+        if diagonal:
+            quad = np.einsum("khs,hst,kht->k", a, self._v, a, optimize=True)
+            return quad + 2 * np.einsum("kh,kh->k", c, a_s) + (c**2) @ self._s2
+        quad = np.einsum("khs,hst,lht->kl", a, self._v, a, optimize=True)
+        mixed = c @ a_s.T
+        return quad + mixed + mixed.T + (c * self._s2) @ c.T
+
+    def combine(self, weights: np.ndarray) -> np.ndarray:
+        """``dense() @ weights`` without building ``dense()``; ``weights`` is (K,) or (K, J)."""
+        out = super().combine(weights)
+        out *= self._w if out.ndim == 1 else self._w[:, None]
+        return out
+
+    def dense(self, order: str = "C") -> np.ndarray:
+        """The (n, K) influence matrix (memory layout ``order``, "C" or "F")."""
+        out = super().dense(order)
+        out *= self._w[:, None]
+        return out
+
+    def _with(self, coef: np.ndarray, const: np.ndarray) -> WeightedInfluence:
+        out = object.__new__(WeightedInfluence)
+        out.__dict__.update(self.__dict__)
+        out.coef, out.const = coef, const
+        out.shape = (self.shape[0], int(coef.shape[0]))
+        return out
+
+    def select(self, cols: Sequence[int] | np.ndarray) -> WeightedInfluence:
+        """The same form restricted to the columns ``cols``."""
+        return self._with(self.coef[np.asarray(cols)], self.const[np.asarray(cols)])
+
+    def transform(self, weights: np.ndarray, const: np.ndarray | None = None) -> WeightedInfluence:
+        """The weighted form of ``dense() @ weights`` (``const`` must be ``None``, see the class)."""
+        if const is not None:
+            raise ValueError("A cohort constant cannot be added to a weighted influence form; use combine.")
+        w = np.asarray(weights, dtype="float64")
+        return self._with(np.tensordot(w, self.coef, axes=(0, 0)), w.T @ self.const)
+
+    def multiplier_sums(self, iters: int, seed: int) -> suff.MultiplierSums:
+        """Per-cohort sums of Mammen multipliers times ``w_i (y_i − ȳ_h)`` and ``w_i``; see the base class."""
+        T = self._y.shape[1]
+        sizes = np.array([r.size for r in self._rows], dtype="int64")
+        bounds = np.concatenate([[0], np.cumsum(sizes)])
+        z = np.empty((self.shape[0], T + 1))
+        for h, rows in enumerate(self._rows):
+            wr = self._w[rows]
+            z[bounds[h]:bounds[h + 1], :T] = (self._y[rows] - self._means[h]) * wr[:, None]
+            z[bounds[h]:bounds[h + 1], T] = wr
+        prod = mammen_products(z, int(iters), int(seed), bounds)
+        return suff.MultiplierSums(centred=prod[:, :, :T], total=prod[:, :, T], n_units=self.shape[0])
 
