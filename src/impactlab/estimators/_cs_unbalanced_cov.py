@@ -37,6 +37,7 @@ import numpy as np
 import pandas as pd
 
 from impactlab.errors import EstimationError
+from impactlab.estimators._blocked import _BLOCK, _blocks, _tmm
 from impactlab.estimators._cs_cov import BlockInfluence, _logit
 from impactlab.estimators.drdid import PS_CAP, RCOND_MIN, TRIM_LEVEL, _rcond
 
@@ -64,6 +65,26 @@ def _ols(x: np.ndarray, y: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray, 
     return beta, np.linalg.inv(xtx), y - x @ beta
 
 
+def _colmean(x: np.ndarray) -> np.ndarray:
+    """Column means of a tall block (summed in row blocks)."""
+    return _tmm(x, np.ones(x.shape[0])) / x.shape[0]
+
+
+def _gather(xs: np.ndarray, slices: list[slice], scratch: list[np.ndarray]) -> np.ndarray:
+    """The design of one cell, ``[1, xs[s]]`` stacked over ``slices``, in a reused buffer whose first
+    column holds the intercept (no fresh memory per cell)."""
+    m = sum(s.stop - s.start for s in slices)
+    if scratch[0].shape[0] < m:
+        scratch[0] = np.empty((m, xs.shape[1] + 1))
+        scratch[0][:, 0] = 1.0
+    x = scratch[0][:m]
+    at = 0
+    for s in slices:
+        x[at:at + s.stop - s.start, 1:] = xs[s]
+        at += s.stop - s.start
+    return x
+
+
 def _centred(v: np.ndarray, wts: np.ndarray | None, n: int) -> tuple[float, np.ndarray]:
     """Hájek mean of ``v`` over one block and its influence there (zero elsewhere); ``wts=None`` is 1."""
     if wts is None:
@@ -81,7 +102,11 @@ def _pscore(x: np.ndarray, n_t: int) -> tuple[np.ndarray, np.ndarray]:
     if not converged or ps.max() >= _OVERLAP_MAX:
         raise _Irregular
     ps = np.minimum(ps, 1 - PS_CAP)
-    info = x.T @ ((ps * (1 - ps))[:, None] * x)
+    wp = ps * (1 - ps)
+    info = np.zeros((x.shape[1], x.shape[1]))
+    for s in _blocks(x.shape[0]):  # X' diag(p(1-p)) X in cache-sized blocks (no n × k temporary)
+        xb = x[s:s + _BLOCK]
+        info += xb.T @ (wp[s:s + _BLOCK, None] * xb)
     if _rcond(info) < RCOND_MIN:
         raise _Irregular
     return ps, np.linalg.inv(info) * x.shape[0]
@@ -109,7 +134,7 @@ def _cell(method: str, x: np.ndarray, y: np.ndarray, seg: tuple[int, int, int], 
         a_post, i_post = _centred(ytp, None, n)
         a_pre, i_pre = _centred(yt0, None, n)
         a_cf, i_cf = _centred(xt @ b_cp - xt @ b_c0, None, n)
-        m = xt.mean(axis=0)
+        m = _colmean(xt)
         psi[:a] = i_post - i_cf[:a]
         psi[a:b] = -i_pre - i_cf[a:]
         psi[b:c] = -e_cp * (xcp @ (a_cp @ m))
@@ -154,7 +179,7 @@ def _cell(method: str, x: np.ndarray, y: np.ndarray, seg: tuple[int, int, int], 
     d0, id0 = _centred(v_pre[a:], None, n)
     att = (tp - t0) - (cp - c0) + (dp - d1) - (dq - d0)
     sw_cp, sw_c0 = float(np.sum(wcp)), float(np.sum(wc0))
-    xbar_tp, xbar_t0, xbar_d = xtp.mean(axis=0), xt0.mean(axis=0), xt.mean(axis=0)
+    xbar_tp, xbar_t0, xbar_d = _colmean(xtp), _colmean(xt0), _colmean(xt)
     xbar_wcp, xbar_wc0 = wcp @ xcp / sw_cp, wc0 @ xc0 / sw_c0
     a_ps = (wcp * (e_cp - cp)) @ xcp / sw_cp - (wc0 * (e_c0 - c0)) @ xc0 / sw_c0
     mom_post, mom_pre = xbar_d - xbar_tp, xbar_d - xbar_t0
@@ -208,9 +233,7 @@ def cells_unbalanced_cov(data: CsData, *, control: str, method: str, base_period
     order = np.argsort(key.astype("int32" if n_per * n_h >= 2 ** 15 else "int16"), kind="stable")
     bounds = np.concatenate([[0], np.cumsum(np.bincount(key, minlength=n_per * n_h))])
     obs_x = np.asarray(data.obs_x, dtype="float64").reshape(obs_id.size, -1)
-    xs = np.empty((order.size, obs_x.shape[1] + 1))
-    xs[:, 0] = 1.0
-    xs[:, 1:] = obs_x[order]
+    xs = obs_x[order]
     ys = np.asarray(data.obs_y, dtype="float64")[order]
     ids_sorted = obs_id[order]
     loc = pos[ids_sorted]
@@ -224,6 +247,7 @@ def cells_unbalanced_cov(data: CsData, *, control: str, method: str, base_period
     def block(t: int, hs: np.ndarray) -> list[slice]:
         return [slice(int(bounds[(t - 1) * n_h + h]), int(bounds[(t - 1) * n_h + h + 1])) for h in hs]
 
+    scratch = [np.empty((0, xs.shape[1] + 1))]
     tfac = 1 if base_period == "varying" else 0
     rows: list[dict[str, Any]] = []
     cols: dict[int, list[tuple[int, np.ndarray]]] = {}
@@ -255,7 +279,7 @@ def cells_unbalanced_cov(data: CsData, *, control: str, method: str, base_period
             ends = np.cumsum([sum(s.stop - s.start for s in p) for p in parts])
             sl = [s for p in parts for s in p]
             try:
-                att, psi, n_trim = _cell(method, np.concatenate([xs[s] for s in sl]),
+                att, psi, n_trim = _cell(method, _gather(xs, sl, scratch),
                                          np.concatenate([ys[s] for s in sl]),
                                          (int(ends[0]), int(ends[1]), int(ends[2])), TRIM_LEVEL)
             except (_Irregular, EstimationError, np.linalg.LinAlgError):
