@@ -190,3 +190,25 @@ def test_repeated_cross_sections_take_the_route(holes):
     kw = {"allow_unbalanced": False, "repeated_cross_sections": True}
     for method in ("dr", "reg"):
         _assert_same(_fit(p, method=method, **kw), _fit(p, fast=False, method=method, **kw))
+
+
+def test_weights_and_repeated_unit_periods_keep_the_general_route(holes):
+    from dataclasses import replace
+
+    from impactlab.estimators import _cs_fit
+
+    df = holes.assign(w=1.0 + (holes["id"] % 3))
+    p = il.Panel.from_frame(df, unit="id", time="t", outcome="y", cohort="g", covariates=["x1", "x2", "w"])
+    res = _fit(p, weights="w")
+    assert isinstance(res._influence, np.ndarray)  # sampling weights: the 2×2 estimators
+    # a unit seen twice in one period cannot have its influence added by position: the route declines
+    panel = _panel(holes)
+    data = _cs_fit.prepare(panel, covs=("x1", "x2"), weights=None, anticipation=0, control="never_treated",
+                           mode="unbalanced", excluded=[], notes=[])
+    opts = {"control": "never_treated", "method": "dr", "base_period": "varying", "anticipation": 0,
+            "periods": tuple(panel.periods)}
+    assert _cs_unbalanced_cov.cells_unbalanced_cov(data, **opts) is not None
+    twice = data.obs_id.copy()
+    first = np.flatnonzero(data.obs_t == 2)[:2]
+    twice[first[1]] = twice[first[0]]
+    assert _cs_unbalanced_cov.cells_unbalanced_cov(replace(data, obs_id=twice), **opts) is None

@@ -229,9 +229,11 @@ def cells_unbalanced_cov(data: CsData, *, control: str, method: str, base_period
     pos = np.empty(n, dtype="intp")
     pos[unit_order] = np.arange(n) - np.repeat(starts_u[:-1], sizes)
     # observations sorted by (period, cohort): a cell's rows are a few slices
-    key = (np.asarray(data.obs_t) - 1) * n_h + unit_h[obs_id]
-    order = np.argsort(key.astype("int32" if n_per * n_h >= 2 ** 15 else "int16"), kind="stable")
+    small = "int32" if n_per * n_h >= 2 ** 15 else "int16"  # a 16-bit key is radix-sorted
+    key = (np.asarray(data.obs_t) - 1).astype(small) * n_h + unit_h[obs_id].astype(small)
+    order = np.argsort(key, kind="stable")
     bounds = np.concatenate([[0], np.cumsum(np.bincount(key, minlength=n_per * n_h))])
+    del key
     obs_x = np.asarray(data.obs_x, dtype="float64").reshape(obs_id.size, -1)
     xs = obs_x[order]
     ys = np.asarray(data.obs_y, dtype="float64")[order]
@@ -243,6 +245,7 @@ def cells_unbalanced_cov(data: CsData, *, control: str, method: str, base_period
         seen[period_ids] = t + 1
         if np.count_nonzero(seen == t + 1) != period_ids.size:
             return None
+    del ids_sorted, order, seen
 
     def block(t: int, hs: np.ndarray) -> list[slice]:
         return [slice(int(bounds[(t - 1) * n_h + h]), int(bounds[(t - 1) * n_h + h + 1])) for h in hs]
