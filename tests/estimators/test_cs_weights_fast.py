@@ -13,7 +13,7 @@ import pandas as pd
 import pytest
 
 import impactlab as il
-from impactlab.estimators import _cs_weighted
+from impactlab.estimators import _cs_cov, _cs_weighted
 
 #: Both routes compute the same sums in a different order; 1e-10 relative leaves room for rounding only.
 TOL = 1e-10
@@ -215,3 +215,87 @@ def test_cells_handed_to_the_two_by_two_estimator_keep_their_numbers(monkeypatch
     monkeypatch.setattr(_cs_weighted, "_TRIM_MARGIN", 1.0)
     fast, slow = _both(monkeypatch, _panel(_frame(n=200)), control="not_yet_treated")
     _same_fit(fast, slow, compact=False)
+
+
+# ---------------------------------------------------------------------------------------------- covariates
+def _cov_frame(n=500, T=6, seed=8):
+    rng = np.random.default_rng(seed)
+    g = rng.choice([0, 3, 4, 6], size=n)
+    t = np.arange(1, T + 1)
+    x1 = rng.normal(size=n) + 0.3 * (g > 0)
+    post = (g[:, None] > 0) & (t[None, :] >= g[:, None])
+    y = (rng.normal(size=n)[:, None] + 0.3 * t * (1 + 0.2 * x1[:, None]) + post * (1 + 0.2 * (t - g[:, None]))
+         + rng.normal(size=(n, T)))
+    ids = np.arange(n)
+    return pd.DataFrame({"id": np.repeat(ids, T), "t": np.tile(t, n), "g": np.repeat(g, T), "y": y.ravel(),
+                         "x1": np.repeat(x1, T), "x2": rng.normal(size=n * T),
+                         "w": np.repeat(1.0 + ids % 5, T), "team": np.repeat(ids % 29, T)})
+
+
+@pytest.fixture(params=[False, True], ids=["dense", "blocks"])
+def keep_blocks(request, monkeypatch):
+    monkeypatch.setattr(_cs_cov, "KEEP_BLOCKS_WEIGHTED", request.param)
+    return request.param
+
+
+def _both_cov(monkeypatch, panel, **kw):
+    taken = []
+    route = _cs_cov.cells_with_covariates
+
+    def spy(*a, **k):
+        out = route(*a, **k)
+        taken.append(out is not None)
+        return out
+
+    monkeypatch.setattr(_cs_cov, "cells_with_covariates", spy)
+    fast = _fit(panel, **kw)
+    assert taken == [True]
+    monkeypatch.setattr(_cs_cov, "cells_with_covariates", lambda *a, **k: None)
+    slow = _fit(panel, **kw)
+    monkeypatch.setattr(_cs_cov, "cells_with_covariates", route)
+    return fast, slow
+
+
+def _same_cov_fit(a, b, blocks):
+    assert isinstance(a._influence, _cs_cov.BlockInfluence) == blocks
+    ta, tb = a.att_gt, b.att_gt
+    assert ta[["cohort", "time", "post", "n_treated", "n_control"]].equals(
+        tb[["cohort", "time", "post", "n_treated", "n_control"]])
+    for col in ("estimate", "std_error", "conf_low", "conf_high"):
+        assert _rel(ta[col], tb[col]) < TOL, col
+    for kind in ("simple", "dynamic", "group", "calendar"):
+        ea, eb = a.aggregate(kind), b.aggregate(kind)
+        assert _rel(ea.tidy()["estimate"], eb.tidy()["estimate"]) < TOL, kind
+        assert _rel(ea.tidy()["std_error"], eb.tidy()["std_error"]) < TOL, kind
+    pa, pb = a.pretest, b.pretest
+    assert pa.statistic == pytest.approx(pb.statistic, rel=TOL)
+    assert a.excluded.equals(b.excluded)
+    assert _rel(np.asarray(a.influence), np.asarray(b.influence)) < TOL
+
+
+@pytest.mark.parametrize("method", ["dr", "ipw", "reg"])
+@pytest.mark.parametrize("control", ["never_treated", "not_yet_treated"])
+def test_covariate_route_with_weights_matches_cell_by_cell(monkeypatch, keep_blocks, method, control):
+    panel = il.Panel.from_frame(_cov_frame(), unit="id", time="t", outcome="y", cohort="g",
+                                covariates=["x1", "x2", "w"])
+    fast, slow = _both_cov(monkeypatch, panel, method=method, control=control, covariates=["x1", "x2"])
+    _same_cov_fit(fast, slow, keep_blocks)
+
+
+@pytest.mark.parametrize("base_period", ["varying", "universal"])
+def test_covariate_route_with_weights_anticipation_clusters_bootstrap(monkeypatch, base_period):
+    panel = il.Panel.from_frame(_cov_frame(n=400), unit="id", time="t", outcome="y", cohort="g",
+                                covariates=["x1", "w"], cluster="team")
+    fast, slow = _both_cov(monkeypatch, panel, covariates=["x1"], base_period=base_period, anticipation=1,
+                           bootstrap=99, seed=3)
+    _same_cov_fit(fast, slow, blocks=False)  # cluster sums and bootstrap draws use the matrix
+    assert fast.crit == pytest.approx(slow.crit, rel=TOL)
+
+
+def test_covariate_route_weights_matter():
+    panel = il.Panel.from_frame(_cov_frame(), unit="id", time="t", outcome="y", cohort="g",
+                                covariates=["x1", "w"])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        plain = il.callaway_santanna(panel, covariates=["x1"])
+    assert abs(_fit(panel, covariates=["x1"]).estimate - plain.estimate) > 1e-3

@@ -443,7 +443,7 @@ def estimate_cells(data: CsData, *, control: str, method: str, base_period: str,
     (:func:`_cells_from_moments`): the same numbers without one 2×2 fit per cell.
     With sampling weights it takes the weighted-moments route
     (:func:`impactlab.estimators._cs_weighted.cells_weighted`), the same numbers again.
-    A balanced panel with covariates and without weights takes the covariate route
+    A balanced panel with covariates (with or without weights) takes the covariate route
     (:func:`impactlab.estimators._cs_cov.cells_with_covariates`): one propensity-score and outcome-regression
     fit per design (treated cohort, comparison cohorts, covariate period) shared by its cells, the same
     numbers; a design it cannot reproduce exactly sends the fit to the cell-by-cell code below.
@@ -463,7 +463,7 @@ def estimate_cells(data: CsData, *, control: str, method: str, base_period: str,
             excluded.extend(wtd[2])
             skipped.extend(wtd[3])
             return Cells(wtd[0], wtd[1])
-    if data.mode == "balanced" and data.xs is not None and data.weights is None and data.y is not None:
+    if data.mode == "balanced" and data.xs is not None and data.y is not None:  # with or without weights
         cov = _cs_cov.cells_with_covariates(data, control=control, method=method, base_period=base_period,
                                             anticipation=anticipation, periods=periods)
         if cov is not None:  # one fit per design (_cs_cov); None: some design needs the route below
