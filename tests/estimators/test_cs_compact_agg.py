@@ -39,8 +39,13 @@ def _panel(n=400, T=7, seed=3, cluster=False):
 
 
 def _fit(panel, **kw):
-    with warnings.catch_warnings():
+    """A fit; with ``weights="one"`` the cell-by-cell reference (every fast route switched off)."""
+    from impactlab.estimators import _cs_fit
+
+    with warnings.catch_warnings(), pytest.MonkeyPatch.context() as mp:
         warnings.simplefilter("ignore")
+        if kw.get("weights") == "one":
+            mp.setattr(_cs_fit, "FAST_ROUTES", False)
         return il.callaway_santanna(panel, **kw)
 
 

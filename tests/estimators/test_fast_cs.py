@@ -31,9 +31,13 @@ def _panel(n=600, T=7, cohorts=(0, 3, 5, 6), seed=3, level=0.0, never=True, clus
 
 
 def _cell_by_cell(panel, **kw):
-    """The cell-by-cell route: unit weights of one take it and give the unweighted numbers."""
-    with warnings.catch_warnings():
+    """The cell-by-cell route (every fast route switched off), with unit weights of one: the unweighted
+    numbers through the weighted 2×2 code."""
+    from impactlab.estimators import _cs_fit
+
+    with warnings.catch_warnings(), pytest.MonkeyPatch.context() as mp:
         warnings.simplefilter("ignore")
+        mp.setattr(_cs_fit, "FAST_ROUTES", False)
         return il.callaway_santanna(panel, weights="one", **kw)
 
 

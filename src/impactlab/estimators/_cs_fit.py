@@ -431,6 +431,11 @@ def _overlap(method: str, x: np.ndarray | None, d: np.ndarray, w: np.ndarray | N
     return ps, converged
 
 
+#: ``False`` sends every fit to the cell-by-cell route below (one 2×2 estimator per cell), the reference the
+#: fast routes are tested against; for tests and checks, not for analyses.
+FAST_ROUTES = True
+
+
 def estimate_cells(data: CsData, *, control: str, method: str, base_period: str, anticipation: int,
                    periods: tuple[Any, ...], covs: tuple[str, ...], excluded: Ledger, skipped: list[str]
                    ) -> Cells:
@@ -448,13 +453,15 @@ def estimate_cells(data: CsData, *, control: str, method: str, base_period: str,
     fit per design (treated cohort, comparison cohorts, covariate period) shared by its cells, the same
     numbers; a design it cannot reproduce exactly sends the fit to the cell-by-cell code below.
     """
-    if data.mode == "balanced" and data.xs is None and data.weights is None and data.y is not None:
+    if FAST_ROUTES and data.mode == "balanced" and data.xs is None and data.weights is None \
+            and data.y is not None:
         fast = _cells_from_moments(data, control=control, method=method, base_period=base_period,
                                    anticipation=anticipation, periods=periods, excluded=excluded,
                                    skipped=skipped)
         if fast is not None:
             return fast
-    if data.mode == "balanced" and data.xs is None and data.weights is not None and data.y is not None:
+    if FAST_ROUTES and data.mode == "balanced" and data.xs is None and data.weights is not None \
+            and data.y is not None:
         from impactlab.estimators import _cs_weighted  # sampling weights, no covariates: weighted moments
         wtd = _cs_weighted.cells_weighted(data, control=control, method=method, base_period=base_period,
                                           anticipation=anticipation, periods=periods, cell_fit=_cell_2x2,
@@ -463,14 +470,15 @@ def estimate_cells(data: CsData, *, control: str, method: str, base_period: str,
             excluded.extend(wtd[2])
             skipped.extend(wtd[3])
             return Cells(wtd[0], wtd[1])
-    if data.mode == "balanced" and data.xs is not None and data.y is not None:  # with or without weights
+    if FAST_ROUTES and data.mode == "balanced" and data.xs is not None and data.y is not None:  # any weights
         cov = _cs_cov.cells_with_covariates(data, control=control, method=method, base_period=base_period,
                                             anticipation=anticipation, periods=periods)
         if cov is not None:  # one fit per design (_cs_cov); None: some design needs the route below
             excluded.extend(cov[2])
             skipped.extend(cov[3])
             return Cells(cov[0], cov[1])  # type: ignore[arg-type]  # a compact form, like the moments route
-    if data.mode == "rcs" and data.obs_x is None and data.weights is None and data.obs_w is None:
+    if FAST_ROUTES and data.mode == "rcs" and data.obs_x is None and data.weights is None \
+            and data.obs_w is None:
         from impactlab.estimators import _cs_unbalanced  # unbalanced panel, no covariates: cohort moments
         unb = _cs_unbalanced.cells_unbalanced(data, control=control, method=method, base_period=base_period,
                                               anticipation=anticipation, periods=periods, cell_fit=_cell_2x2)
@@ -478,7 +486,8 @@ def estimate_cells(data: CsData, *, control: str, method: str, base_period: str,
             excluded.extend(unb[2])
             skipped.extend(unb[3])
             return Cells(unb[0], unb[1])  # type: ignore[arg-type]
-    if data.mode == "rcs" and data.obs_x is not None and data.weights is None and data.obs_w is None:
+    if FAST_ROUTES and data.mode == "rcs" and data.obs_x is not None and data.weights is None \
+            and data.obs_w is None:
         from impactlab.estimators import _cs_unbalanced_cov  # unbalanced panel, covariates: gathered blocks
         ucov = _cs_unbalanced_cov.cells_unbalanced_cov(data, control=control, method=method,
                                                        base_period=base_period, anticipation=anticipation,
