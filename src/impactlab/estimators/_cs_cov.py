@@ -305,10 +305,9 @@ def _fit_design(method: str, yt: np.ndarray, yc: np.ndarray, x: np.ndarray, n_t:
 
 #: Overlap check before a propensity-score fit, as in :mod:`impactlab.estimators._cs_fit`.
 OVERLAP_MAX = 0.999
-#: With sampling weights, keep the influence blocks (:class:`BlockInfluence`) instead of the dense matrix.
-#: Off for now: tests of this route fit with unit weights to obtain the dense cell-by-cell reference and
-#: check that it is a matrix; ``tests/estimators/test_cs_weights_fast.py`` checks both settings.
-KEEP_BLOCKS_WEIGHTED = False
+#: With sampling weights, keep the influence blocks (:class:`BlockInfluence`) instead of the dense matrix
+#: (built on demand); ``tests/estimators/test_cs_weights_fast.py`` checks both settings.
+KEEP_BLOCKS_WEIGHTED = True
 
 
 def cells_with_covariates(data: Any, *, control: str, method: str, base_period: str, anticipation: int,

@@ -51,10 +51,9 @@ __all__ = ["WeightedInfluence", "cells_weighted", "weighted_moments"]
 #: estimator (which computes the share its own way, so rounding must not decide the route).
 _TRIM_MARGIN = 1e-9
 #: Keep the influence functions in their weighted affine form (:class:`WeightedInfluence`) instead of the
-#: dense matrix. Off for now: tests of other routes fit with unit weights to obtain the dense cell-by-cell
-#: reference and check that it is a matrix; turn on once they force that route explicitly
-#: (``tests/estimators/test_cs_weights_fast.py`` checks both settings against the cell-by-cell code).
-KEEP_FORM = False
+#: dense matrix (built on demand); ``tests/estimators/test_cs_weights_fast.py`` checks both settings against
+#: the cell-by-cell code.
+KEEP_FORM = True
 
 
 def weighted_moments(y: np.ndarray, cohort: np.ndarray, weights: np.ndarray
