@@ -266,6 +266,7 @@ def _fit_design(method: str, yt: np.ndarray, yc: np.ndarray, x: np.ndarray, n_t:
         dy_t *= scale / mwt
         lin = _mm(xc, v1 * (-scale / mwt), np.empty(n_c))
         if w is not None:
+            assert w_t is not None and w_c is not None  # noqa: S101 - both set when w is
             dy_t *= w_t[:, None]
             lin *= w_c
         dy_c *= lin[:, None]

@@ -278,7 +278,7 @@ def cells_unbalanced_cov(data: CsData, *, control: str, method: str, base_period
                 ledger.append(("cell", key_gt, "no comparison units"))
                 names.append(f"cohort {key_gt[0]}, time {key_gt[1]}")
                 continue
-            parts = [block(cur, [hg]), block(base, [hg]), block(cur, hc), block(base, hc)]
+            parts = [block(cur, np.array([hg])), block(base, np.array([hg])), block(cur, hc), block(base, hc)]
             ends = np.cumsum([sum(s.stop - s.start for s in p) for p in parts])
             sl = [s for p in parts for s in p]
             try:

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 from scipy import optimize, special
@@ -151,7 +152,8 @@ def lasso_path(Q: np.ndarray, c: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         sol = np.linalg.solve(Q[np.ix_(A, A)], -np.c_[c[A], np.asarray(signs)])
         a, b = sol[:, 0], sol[:, 1]  # u_A(μ) = a + μ b
         inactive = np.setdiff1d(np.arange(k), A)
-        best, event = 0.0, None
+        best = 0.0
+        event: tuple[Any, ...] | None = None
         with np.errstate(divide="ignore", invalid="ignore"):
             leave = -a / b
         # the index that just changed sits at the current knot; only a later event of it counts
