@@ -41,11 +41,11 @@ from scipy.special import expit
 
 from impactlab.errors import EstimationError
 from impactlab.estimators._blocked import _BLOCK, _blocks, _mm, _tmm
+from impactlab.estimators._cs_cells import Ledger, trimmed_note
 from impactlab.estimators.drdid import PS_CAP, RCOND_MIN, TRIM_LEVEL, _rcond
 
 __all__ = ["BlockInfluence", "cells_with_covariates"]
 
-Ledger = list[tuple[str, Any, str]]
 
 
 class BlockInfluence:
@@ -436,8 +436,7 @@ def cells_with_covariates(data: Any, *, control: str, method: str, base_period: 
     if trimmed:  # in the cell order of the cell-by-cell route
         for c in sorted(trimmed):
             key = (periods[rows[c]["g"] - 1], periods[rows[c]["t"] - 1])
-            ledger.append(("cell", key, f"propensity score trimmed: {trimmed[c]} comparison observations "
-                           "with a score of 0.995 or more got zero weight"))
+            ledger.append(("cell", key, trimmed_note(trimmed[c])))
         ledger.sort(key=lambda e: _cell_order(e[1], periods))
     influence = BlockInfluence(n, len(rows), blocks)
     if uw is not None and not KEEP_BLOCKS_WEIGHTED:

@@ -27,6 +27,7 @@ import pandas as pd
 from impactlab.errors import EstimationError, PanelError, StatisticalWarning
 from impactlab.estimators import _cs_cov
 from impactlab.estimators import _cs_suffstats as suff
+from impactlab.estimators._cs_cells import Ledger, fit_cell, trimmed_note
 from impactlab.estimators._drdid_rcs import dr_did_rcs, ipw_did_rcs, reg_did_rcs
 from impactlab.estimators.drdid import TRIM_LEVEL, dr_did_panel, ipw_did_panel, logit_fit, reg_did_panel
 from impactlab.panel.panel import Panel
@@ -38,7 +39,6 @@ RCS_ESTIMATORS = {"dr": dr_did_rcs, "ipw": ipw_did_rcs, "reg": reg_did_rcs}
 OVERLAP_MAX = 0.999
 #: Fewer clusters than this triggers a warning that cluster-robust inference is unreliable.
 FEW_CLUSTERS = 20
-Ledger = list[tuple[str, Any, str]]
 
 
 @dataclass(frozen=True)
@@ -538,9 +538,7 @@ def estimate_cells(data: CsData, *, control: str, method: str, base_period: str,
                 skipped.append(where)
                 continue
             if n_trim:
-                excluded.append(("cell", key, f"propensity score trimmed: {n_trim} comparison observations "
-                                 "with "
-                                 "a score of 0.995 or more got zero weight"))
+                excluded.append(("cell", key, trimmed_note(n_trim)))
             rows.append({**row, "estimate": att})
             infs.append(psi)
     if not rows:
@@ -594,21 +592,11 @@ def _cells_from_moments(data: CsData, *, control: str, method: str, base_period:
         if method in ("dr", "ipw") and base != cur and n_t / (n_t + n_c) >= TRIM_LEVEL:
             # the constant propensity score trims or fails overlap: the 2×2 estimator decides, as before
             ctrl = _controls(data.gp, control, g, cur, base, anticipation)
-            try:
-                att, psi, n_trim = _cell_2x2(data, method, data.gp == g, ctrl, cur, base)
-            except EstimationError as exc:
-                ledger.append(("cell", key, str(exc)))
-                names.append(where)
+            done = fit_cell(_cell_2x2, (data, method, data.gp == g, ctrl, cur, base), key, where, ledger,
+                            names)
+            if done is None:
                 continue
-            if not np.isfinite(att):
-                ledger.append(("cell", key, "the estimate is not finite"))
-                names.append(where)
-                continue
-            if n_trim:
-                ledger.append(("cell", key, f"propensity score trimmed: {n_trim} comparison observations "
-                               "with a score of 0.995 or more got zero weight"))
-            replaced[k] = psi
-            row["estimate"] = att
+            row["estimate"], replaced[k] = done
         rows.append(row)
         cols.append(k)
     if not rows:

@@ -42,9 +42,9 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from impactlab.errors import EstimationError
 from impactlab.estimators._blocked import _tmm
 from impactlab.estimators._cs_aggregate import mammen_products
+from impactlab.estimators._cs_cells import Ledger, fit_cell
 from impactlab.estimators.drdid import TRIM_LEVEL
 
 if TYPE_CHECKING:  # _cs_fit dispatches to this module
@@ -52,7 +52,6 @@ if TYPE_CHECKING:  # _cs_fit dispatches to this module
 
 __all__ = ["ObservedInfluence", "ObservedSums", "cells_unbalanced"]
 
-Ledger = list[tuple[str, Any, str]]
 #: ``(data, method, treated, ctrl, cur, base) -> (att, psi, n_trimmed)``: the cell-by-cell 2×2 estimator.
 CellFit = Callable[["CsData", str, np.ndarray, np.ndarray, int, int], tuple[float, np.ndarray, int]]
 
@@ -328,20 +327,11 @@ def cells_unbalanced(data: CsData, *, control: str, method: str, base_period: st
             regular = min(n_tp, n_t0, n_cp, n_c0) > 0 and (
                 method == "reg" or (n_tp + n_t0) / n_obs < TRIM_LEVEL)
             if not regular:  # an empty cell, trimming or overlap: the 2×2 estimator decides, as before
-                try:
-                    att, psi, n_trim = cell_fit(data, method, lay.h_of == hg, ctrl[lay.h_of], cur, base)
-                except EstimationError as exc:
-                    ledger.append(("cell", key, str(exc)))
-                    names.append(where)
+                done = fit_cell(cell_fit, (data, method, lay.h_of == hg, ctrl[lay.h_of], cur, base), key,
+                                where, ledger, names)
+                if done is None:
                     continue
-                if not np.isfinite(att):
-                    ledger.append(("cell", key, "the estimate is not finite"))
-                    names.append(where)
-                    continue
-                if n_trim:
-                    ledger.append(("cell", key, f"propensity score trimmed: {n_trim} comparison observations "
-                                   "with a score of 0.995 or more got zero weight"))
-                replaced[len(rows)] = psi
+                att, replaced[len(rows)] = done
                 rows.append({**row, "estimate": att})
                 coefs.append(theta)
                 continue

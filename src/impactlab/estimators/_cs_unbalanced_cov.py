@@ -38,6 +38,7 @@ import pandas as pd
 
 from impactlab.errors import EstimationError
 from impactlab.estimators._blocked import _BLOCK, _blocks, _tmm
+from impactlab.estimators._cs_cells import Ledger, trimmed_note
 from impactlab.estimators._cs_cov import BlockInfluence, _logit
 from impactlab.estimators.drdid import PS_CAP, RCOND_MIN, TRIM_LEVEL, _rcond
 
@@ -46,7 +47,6 @@ if TYPE_CHECKING:  # _cs_fit dispatches to this module
 
 __all__ = ["cells_unbalanced_cov"]
 
-Ledger = list[tuple[str, Any, str]]
 #: Overlap check of R ``did`` (as :data:`impactlab.estimators._cs_fit.OVERLAP_MAX`).
 _OVERLAP_MAX = 0.999
 
@@ -290,8 +290,7 @@ def cells_unbalanced_cov(data: CsData, *, control: str, method: str, base_period
             if not np.isfinite(att):
                 return None
             if n_trim:
-                ledger.append(("cell", key_gt, f"propensity score trimmed: {n_trim} comparison observations "
-                               "with a score of 0.995 or more got zero weight"))
+                ledger.append(("cell", key_gt, trimmed_note(n_trim)))
             k = len(rows)
             rows.append({**row, "estimate": att})
             psi *= n / psi.size

@@ -43,6 +43,7 @@ from impactlab.errors import EstimationError
 from impactlab.estimators import _cs_suffstats as suff
 from impactlab.estimators._blocked import _tmm
 from impactlab.estimators._cs_aggregate import mammen_products
+from impactlab.estimators._cs_cells import fit_cell
 from impactlab.estimators.drdid import TRIM_LEVEL
 
 __all__ = ["WeightedInfluence", "cells_weighted", "weighted_moments"]
@@ -140,21 +141,10 @@ def cells_weighted(data: Any, *, control: str, method: str, base_period: str, an
         near = max(n_t / (n_t + n_c), w_t / (w_t + w_c)) >= TRIM_LEVEL - _TRIM_MARGIN
         if method in ("dr", "ipw") and base != cur and near:
             ctrl = controls(gp, control, g, cur, base, anticipation)
-            try:
-                att, psi, n_trim = cell_fit(data, method, gp == g, ctrl, cur, base)
-            except EstimationError as exc:
-                ledger.append(("cell", key, str(exc)))
-                names.append(where)
+            done = fit_cell(cell_fit, (data, method, gp == g, ctrl, cur, base), key, where, ledger, names)
+            if done is None:
                 continue
-            if not np.isfinite(att):
-                ledger.append(("cell", key, "the estimate is not finite"))
-                names.append(where)
-                continue
-            if n_trim:
-                ledger.append(("cell", key, f"propensity score trimmed: {n_trim} comparison observations "
-                               "with a score of 0.995 or more got zero weight"))
-            replaced[k] = psi
-            row["estimate"] = att
+            row["estimate"], replaced[k] = done
         rows.append(row)
         cols.append(k)
     if not rows:
