@@ -19,6 +19,16 @@ from impactlab.errors import EstimationError
 Ledger = list[tuple[str, Any, str]]
 
 
+def comparison(cohorts: np.ndarray, control: str, g: int, cur: int, base: int,
+               anticipation: int) -> np.ndarray:
+    """Which of ``cohorts`` (1-based first treated periods, 0 = never) compare with cohort ``g`` in the cell
+    (g, cur) with base period ``base``: the never treated, or also those not yet treated by
+    ``max(cur, base)`` (plus the anticipation window). Works on units' cohorts or on distinct cohorts."""
+    if control == "never_treated":
+        return cohorts == 0
+    return (cohorts == 0) | ((cohorts > max(cur, base) + anticipation) & (cohorts != g))
+
+
 def trimmed_note(n_trim: int) -> str:
     """The ledger's reason for a cell whose comparison observations were trimmed."""
     return (f"propensity score trimmed: {n_trim} comparison observations with a score of 0.995 or more got "

@@ -41,7 +41,7 @@ from scipy.special import expit
 
 from impactlab.errors import EstimationError
 from impactlab.estimators._blocked import _BLOCK, _blocks, _mm, _tmm
-from impactlab.estimators._cs_cells import Ledger, trimmed_note
+from impactlab.estimators._cs_cells import Ledger, comparison, trimmed_note
 from impactlab.estimators.drdid import PS_CAP, RCOND_MIN, TRIM_LEVEL, _rcond
 
 __all__ = ["BlockInfluence", "cells_with_covariates"]
@@ -332,7 +332,6 @@ def cells_with_covariates(data: Any, *, control: str, method: str, base_period: 
         trimming) and the names of the skipped cells; ``None`` when some design needs the cell-by-cell route
         (nothing is then recorded).
     """
-    from impactlab.estimators._cs_fit import _controls
 
     if data.y is None or data.xs is None:
         return None
@@ -354,7 +353,7 @@ def cells_with_covariates(data: Any, *, control: str, method: str, base_period: 
         for cur in range(1 + tfac, data.n_periods + 1):
             post = g <= cur
             base = base_post if (post or base_period == "universal") else cur - 1
-            ctrl = cohorts[_controls(cohorts, control, g, cur, base, anticipation)]
+            ctrl = cohorts[comparison(cohorts, control, g, cur, base, anticipation)]
             n_c = int(counts[np.isin(cohorts, ctrl)].sum())
             row = {"g": g, "t": cur, "post": post, "n_treated": n_t, "n_control": n_c}
             if base == cur:

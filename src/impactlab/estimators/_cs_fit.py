@@ -27,7 +27,7 @@ import pandas as pd
 from impactlab.errors import EstimationError, PanelError, StatisticalWarning
 from impactlab.estimators import _cs_cov
 from impactlab.estimators import _cs_suffstats as suff
-from impactlab.estimators._cs_cells import Ledger, fit_cell, trimmed_note
+from impactlab.estimators._cs_cells import Ledger, comparison, fit_cell, trimmed_note
 from impactlab.estimators._drdid_rcs import dr_did_rcs, ipw_did_rcs, reg_did_rcs
 from impactlab.estimators.drdid import TRIM_LEVEL, dr_did_panel, ipw_did_panel, logit_fit, reg_did_panel
 from impactlab.panel.panel import Panel
@@ -464,8 +464,7 @@ def estimate_cells(data: CsData, *, control: str, method: str, base_period: str,
             and data.y is not None:
         from impactlab.estimators import _cs_weighted  # sampling weights, no covariates: weighted moments
         wtd = _cs_weighted.cells_weighted(data, control=control, method=method, base_period=base_period,
-                                          anticipation=anticipation, periods=periods, cell_fit=_cell_2x2,
-                                          controls=_controls)
+                                          anticipation=anticipation, periods=periods, cell_fit=_cell_2x2)
         if wtd is not None:  # None: a cohort of zero total weight, or nothing estimable (the code below)
             excluded.extend(wtd[2])
             skipped.extend(wtd[3])
@@ -508,7 +507,7 @@ def estimate_cells(data: CsData, *, control: str, method: str, base_period: str,
         for cur in range(1 + tfac, data.n_periods + 1):
             post = g <= cur
             base = base_post if (post or base_period == "universal") else cur - 1
-            ctrl = _controls(gp, control, g, cur, base, anticipation)
+            ctrl = comparison(gp, control, g, cur, base, anticipation)
             row = {"g": g, "t": cur, "post": post, "n_treated": int(treated.sum()),
                    "n_control": int(ctrl.sum())}
             if base == cur:
@@ -591,7 +590,7 @@ def _cells_from_moments(data: CsData, *, control: str, method: str, base_period:
         base = g - 1 - anticipation if (g <= cur or base_period == "universal") else cur - 1
         if method in ("dr", "ipw") and base != cur and n_t / (n_t + n_c) >= TRIM_LEVEL:
             # the constant propensity score trims or fails overlap: the 2×2 estimator decides, as before
-            ctrl = _controls(data.gp, control, g, cur, base, anticipation)
+            ctrl = comparison(data.gp, control, g, cur, base, anticipation)
             done = fit_cell(_cell_2x2, (data, method, data.gp == g, ctrl, cur, base), key, where, ledger,
                             names)
             if done is None:
@@ -611,13 +610,6 @@ def _cells_from_moments(data: CsData, *, control: str, method: str, base_period:
     if len(cols) < influence.shape[1]:
         influence = np.ascontiguousarray(influence[:, cols])
     return Cells(pd.DataFrame(rows), influence)
-
-
-def _controls(gp: np.ndarray, control: str, g: int, cur: int, base: int, anticipation: int) -> np.ndarray:
-    """Comparison units of ATT(g, t): never treated, or also not yet treated by ``max(cur, base)``."""
-    if control == "never_treated":
-        return gp == 0
-    return (gp == 0) | ((gp > max(cur, base) + anticipation) & (gp != g))
 
 
 def _cell_collinear(data: CsData, sel: np.ndarray, cur: int, base: int, covs: tuple[str, ...]) -> list[str]:

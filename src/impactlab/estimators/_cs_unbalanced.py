@@ -44,7 +44,7 @@ import pandas as pd
 
 from impactlab.estimators._blocked import _tmm
 from impactlab.estimators._cs_aggregate import mammen_products
-from impactlab.estimators._cs_cells import Ledger, fit_cell
+from impactlab.estimators._cs_cells import Ledger, comparison, fit_cell
 from impactlab.estimators.drdid import TRIM_LEVEL
 
 if TYPE_CHECKING:  # _cs_fit dispatches to this module
@@ -303,10 +303,7 @@ def cells_unbalanced(data: CsData, *, control: str, method: str, base_period: st
         for cur in range(1 + tfac, T + 1):
             post = g <= cur
             base = base_post if (post or base_period == "universal") else cur - 1
-            if control == "never_treated":
-                ctrl = cohorts == 0
-            else:
-                ctrl = (cohorts == 0) | ((cohorts > max(cur, base) + anticipation) & (cohorts != g))
+            ctrl = comparison(cohorts, control, g, cur, base, anticipation)
             row = {"g": g, "t": cur, "post": post, "n_treated": int(sizes[hg]),
                    "n_control": int(sizes[ctrl].sum())}
             theta = np.zeros((H, W))

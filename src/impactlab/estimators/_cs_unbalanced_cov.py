@@ -38,7 +38,7 @@ import pandas as pd
 
 from impactlab.errors import EstimationError
 from impactlab.estimators._blocked import _BLOCK, _blocks, _tmm
-from impactlab.estimators._cs_cells import Ledger, trimmed_note
+from impactlab.estimators._cs_cells import Ledger, comparison, trimmed_note
 from impactlab.estimators._cs_cov import BlockInfluence, _logit
 from impactlab.estimators.drdid import PS_CAP, RCOND_MIN, TRIM_LEVEL, _rcond
 
@@ -263,10 +263,7 @@ def cells_unbalanced_cov(data: CsData, *, control: str, method: str, base_period
         for cur in range(1 + tfac, n_per + 1):
             post = g <= cur
             base = base_post if (post or base_period == "universal") else cur - 1
-            if control == "never_treated":
-                ctrl = cohorts == 0
-            else:
-                ctrl = (cohorts == 0) | ((cohorts > max(cur, base) + anticipation) & (cohorts != g))
+            ctrl = comparison(cohorts, control, g, cur, base, anticipation)
             hc = np.flatnonzero(ctrl)
             row = {"g": g, "t": cur, "post": post, "n_treated": int(sizes[hg]),
                    "n_control": int(sizes[hc].sum())}

@@ -43,7 +43,7 @@ from impactlab.errors import EstimationError
 from impactlab.estimators import _cs_suffstats as suff
 from impactlab.estimators._blocked import _tmm
 from impactlab.estimators._cs_aggregate import mammen_products
-from impactlab.estimators._cs_cells import fit_cell
+from impactlab.estimators._cs_cells import comparison, fit_cell
 from impactlab.estimators.drdid import TRIM_LEVEL
 
 __all__ = ["WeightedInfluence", "cells_weighted", "weighted_moments"]
@@ -77,8 +77,7 @@ def weighted_moments(y: np.ndarray, cohort: np.ndarray, weights: np.ndarray
 
 
 def cells_weighted(data: Any, *, control: str, method: str, base_period: str, anticipation: int,
-                   periods: tuple[Any, ...], cell_fit: Callable[..., tuple[float, np.ndarray, int]],
-                   controls: Callable[..., np.ndarray]
+                   periods: tuple[Any, ...], cell_fit: Callable[..., tuple[float, np.ndarray, int]]
                    ) -> tuple[pd.DataFrame, Any, list[tuple[str, Any, str]], list[str]] | None:
     """Every ATT(g, t) of a weighted balanced panel without covariates; see the module docstring.
 
@@ -90,8 +89,6 @@ def cells_weighted(data: Any, *, control: str, method: str, base_period: str, an
         As :func:`impactlab.estimators._cs_fit.estimate_cells`.
     cell_fit : callable
         The 2×2 fit of one cell (``_cs_fit._cell_2x2``), for cells near the trimming level.
-    controls : callable
-        The comparison units of a cell (``_cs_fit._controls``).
 
     Returns
     -------
@@ -133,14 +130,14 @@ def cells_weighted(data: Any, *, control: str, method: str, base_period: str, an
             names.append(where)
             continue
         base = g - 1 - anticipation if (g <= cur or base_period == "universal") else cur - 1
-        ctrl_h = controls(moments.cohorts, control, g, cur, base, anticipation)  # a mask on the cohorts
+        ctrl_h = comparison(moments.cohorts, control, g, cur, base, anticipation)  # a mask on the cohorts
         n_t, n_c = counts[moments.cohorts == g].sum(), counts[ctrl_h].sum()
         w_t, w_c = moments.counts[moments.cohorts == g].sum(), moments.counts[ctrl_h].sum()
         row = {"g": g, "t": cur, "post": bool(sc.post[k]), "n_treated": int(n_t), "n_control": int(n_c),
                "estimate": float(sc.att[k])}
         near = max(n_t / (n_t + n_c), w_t / (w_t + w_c)) >= TRIM_LEVEL - _TRIM_MARGIN
         if method in ("dr", "ipw") and base != cur and near:
-            ctrl = controls(gp, control, g, cur, base, anticipation)
+            ctrl = comparison(gp, control, g, cur, base, anticipation)
             done = fit_cell(cell_fit, (data, method, gp == g, ctrl, cur, base), key, where, ledger, names)
             if done is None:
                 continue
