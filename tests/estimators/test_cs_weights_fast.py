@@ -13,6 +13,7 @@ import pandas as pd
 import pytest
 
 import impactlab as il
+from impactlab.errors import PanelError
 from impactlab.estimators import _cs_cov, _cs_weighted
 
 #: Both routes compute the same sums in a different order; 1e-10 relative leaves room for rounding only.
@@ -299,3 +300,22 @@ def test_covariate_route_weights_matter():
         warnings.simplefilter("ignore")
         plain = il.callaway_santanna(panel, covariates=["x1"])
     assert abs(_fit(panel, covariates=["x1"]).estimate - plain.estimate) > 1e-3
+
+
+@pytest.mark.parametrize("column", ["w", "team"])
+def test_weights_or_cluster_changing_within_a_unit_is_refused(column: str) -> None:
+    rng = np.random.default_rng(2)
+    n, T = 60, 5
+    df = pd.DataFrame({"id": np.repeat(np.arange(n), T), "t": np.tile(np.arange(1, T + 1), n),
+                       "g": np.repeat(rng.choice([0, 3, 4], n), T), "y": rng.normal(size=n * T),
+                       "w": np.repeat(rng.uniform(1, 2, n), T), "team": np.repeat(np.arange(n) % 7, T)})
+    df.loc[7, column] = df.loc[7, column] + 1  # unit 1, period 3
+    panel = il.Panel.from_frame(df, unit="id", time="t", outcome="y", cohort="g", covariates=["w"],
+                                cluster="team")
+    kw = {"weights": "w"} if column == "w" else {}
+    with pytest.raises(PanelError, match=r"changes over time within units \[(np\.int64\()?1"):
+        il.callaway_santanna(panel, **kw)
+    # constant within units: the block check passes and matches the grouped one
+    ok = il.Panel.from_frame(df.assign(**{column: df.groupby("id")[column].transform("first")}), unit="id",
+                             time="t", outcome="y", cohort="g", covariates=["w"], cluster="team")
+    assert np.isfinite(il.callaway_santanna(ok, **kw).std_error)

@@ -18,6 +18,7 @@ periods, and sums the influence of a unit's observations (Callaway & Sant'Anna 2
 from __future__ import annotations
 
 import warnings
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -125,8 +126,23 @@ def _warn(msg: str, notes: list[str], stacklevel: int) -> None:
     notes.append(msg)
 
 
-def _per_unit(long: pd.DataFrame, codes: np.ndarray, n: int, col: str, what: str, name: str) -> np.ndarray:
-    """The value of ``col`` per unit; a PanelError when it changes within a unit."""
+def _per_unit(long: pd.DataFrame, unit_codes: Callable[[], np.ndarray], n: int, col: str, what: str,
+              name: str, block: int = 0) -> np.ndarray:
+    """The value of ``col`` per unit; a PanelError when it changes within a unit.
+
+    ``block`` = T for a balanced panel stored in blocks: the check is then a comparison on the reshaped
+    column (no grouping, no unit codes) when the column is a numpy array.
+    """
+    values = long[col].to_numpy()
+    if block and isinstance(values.dtype, np.dtype) and values.dtype.kind in "iufbM":
+        grid = values.reshape(n, block)
+        first = grid[:, 0]
+        same = grid == first[:, None]
+        if values.dtype.kind in "fM":
+            same |= pd.isna(grid) & pd.isna(first)[:, None]
+        if same.all():
+            return first.copy()
+    codes = unit_codes()
     per_unit = long.groupby(codes)[col].nunique()
     if (per_unit > 1).any():
         bad = list(pd.unique(long["unit"].to_numpy()[np.isin(codes, per_unit.index[per_unit > 1])])[:10])
@@ -238,12 +254,14 @@ def prepare(panel: Panel, *, covs: tuple[str, ...], weights: str | None, anticip
     clus = None
     if panel.cluster is not None:
         cv = (long["cluster"].to_numpy() if mode == "rcs"
-              else _per_unit(long, unit_codes(), n_all, "cluster", "cluster", panel.cluster))
+              else _per_unit(long, unit_codes, n_all, "cluster", "cluster", panel.cluster,
+                             n_per if blocks else 0))
         clus = pd.factorize(cv)[0]
     wts = None
     if wcol is not None:
         wts = (long[wcol].to_numpy(dtype="float64") if mode == "rcs"
-               else _per_unit(long, unit_codes(), n_all, wcol, "weights", str(weights)).astype("float64"))
+               else _per_unit(long, unit_codes, n_all, wcol, "weights", str(weights),
+                              n_per if blocks else 0).astype("float64"))
 
     # --- ids with no pre-treatment period
     if blocks:
