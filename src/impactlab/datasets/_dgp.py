@@ -1,21 +1,7 @@
-"""The data-generating process behind :func:`impactlab.datasets.simulate_org`.
-
-Everything here works on arrays indexed by employee (rows) and month (columns, 0-based from the start
-month). The raw-looking tables are built from a :class:`World` in :mod:`impactlab.datasets._tables`.
-
-Model (all amounts in the outcome's currency, one month per column)::
-
-    Y_it(0) = base + alpha_i + season(month of year) + trend * t + e_it - dip_i * 1[g_i - d <= t < g_i]
-    Y_it(1) = Y_it(0) + tau_i * wave_gain[w_i] * min(1, (t - g_i + 1) / ramp)        for t >= g_i
-    e_it    = rho * e_i,t-1 + sqrt(1 - rho^2) * sigma * N(0, 1)                        (stationary AR(1))
-
-``alpha_i`` (region + team + role + person) is the employee's level; enrolment order follows a noisy
-copy of it (``selection``), so early waves are stronger performers and the never-trained are weaker.
-The dip is transitory: it is in ``Y(0)`` only, in the ``d = dip_periods`` months before the first
-completion (Ashenfelter 1978, *Review of Economics and Statistics* 60(1), 47-57), so a comparison with
-those months overstates the effect while base periods before ``g - d`` stay valid: Callaway-Sant'Anna
-with ``anticipation = d`` is unbiased (Callaway & Sant'Anna 2021, section 3.1, assumption 3).
-Seasonality and the trend are common to everyone: parallel trends hold in ``Y(0)`` outside the dip.
+"""The data-generating process behind :func:`impactlab.datasets.simulate_org`: arrays indexed by employee
+(rows) and month (columns) in a :class:`World`, from which :mod:`impactlab.datasets._tables` builds the
+raw-looking tables. The model (selection into early waves, the transitory pre-training dip, growing wave
+effects, seasonality, AR(1) noise) is written out in docs/explanation.md ("The simulated organisation").
 """
 
 from __future__ import annotations

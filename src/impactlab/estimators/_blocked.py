@@ -1,21 +1,14 @@
-"""Thin matrix products in row blocks.
-
-The estimators' products are thin and tall (a few to a few dozen columns, up to millions of rows): they are
-memory-bound, and OpenBLAS splits each call over threads once it is large enough. On a machine whose cores
-are busy with other work, the threads' synchronisation made such calls 10–100× slower than one thread
-(measured on the 2-core benchmark host). Cutting the rows into cache-sized blocks keeps every call below
-OpenBLAS's threading threshold (m·n·k ≤ 2¹⁸ for a product, m·n < 9216 for a matrix-vector product) and
-costs nothing on an idle machine. The sums are the same up to the order of floating-point additions.
+"""Thin matrix products (a few columns, up to millions of rows) computed in row blocks, so that each BLAS
+call stays below OpenBLAS's threading threshold; why this matters is in docs/explanation.md ("How the numbers
+are computed").
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-#: Rows per block of the thin products (a few columns, hundreds of thousands of rows). Each BLAS call then
-#: works on cache-sized pieces and stays below OpenBLAS's threading threshold (m·n·k ≤ 2¹⁸ for a product,
-#: m·n < 9216 for a matrix-vector product): the products are memory-bound, and on a loaded machine the
-#: threads' synchronisation made them 10–100× slower than one thread (measured on the 2-core benchmark host).
+#: Rows per block of the thin products: cache-sized pieces below OpenBLAS's threading threshold (m·n·k ≤ 2¹⁸
+#: for a product, m·n < 9216 for a matrix-vector product).
 _BLOCK = 2048
 
 

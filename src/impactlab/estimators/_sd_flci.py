@@ -1,21 +1,6 @@
-"""The optimal fixed-length confidence interval under ``Δ^SD(M)``, on the exact bias–variance frontier.
-
-Rambachan & Roth (2023, §4.1), after Armstrong & Kolesár (2018, Econometrica 86(2), 655–683): among
-affine estimators ``v'β̂`` with ``v_post = l`` that are unbiased under linear trends, take the one whose
-interval ``v'β̂ ± σ_v · cv_α(b̄_v / σ_v)`` is shortest. The free part of ``v`` is the vector ``u`` of
-cumulative slope weights (``v = P u + q``); the worst-case bias over ``Δ^SD(M)`` is
-``b̄(u) = M (C + ‖u‖₁)`` with ``C`` the post-period constant, and the variance
-``σ²(u) = u'Qu + 2c'u + s₀`` with ``Q = P'ΣP``.
-
-The half-length ``σ·cv_α(b̄/σ)`` increases in both ``σ`` and ``b̄``, so the optimum lies on the Pareto
-frontier of (``‖u‖₁``, ``σ²``): the solutions of ``min σ²(u) + λ‖u‖₁`` over ``λ ≥ 0``, a lasso with Gram
-matrix ``Q``. That frontier does not depend on ``M`` (nor on ``β̂``) and is piecewise linear in ``λ``;
-it is traced exactly, knot by knot, by the homotopy of Osborne, Presnell & Turlach (2000, IMA J. Numer.
-Anal. 20(3), 389–403) / Efron et al. (2004, LARS, Ann. Statist. 32(2)). Each ``M`` is then a
-one-dimensional search along the polyline: a vectorised screen of the half-length, then the root of its
-analytic derivative next to the best screened point (Brent), so the minimiser is found to machine
-precision instead of to an optimiser's tolerance. The frontier is built once per call of
-:func:`impactlab.sensitivity`, and every ``M`` of the grid and of the breakdown search reuses it.
+"""The optimal fixed-length confidence interval under ``Δ^SD(M)`` (Rambachan & Roth 2023, §4.1, after
+Armstrong & Kolesár 2018), found on the exact bias–variance frontier traced by a lasso homotopy; the
+derivation is in docs/explanation.md ("How the numbers are computed").
 """
 
 from __future__ import annotations

@@ -1,20 +1,6 @@
-"""Least squares with classical, heteroskedasticity-robust and cluster-robust variances.
-
-Small-sample corrections follow the conventions of Stata's ``regress``/``reghdfe`` (Correia 2017) and
-Cameron & Miller (2015, "A Practitioner's Guide to Cluster-Robust Inference", J. Human Resources 50(2)):
-
-- ``iid``: ``s² (X'X)⁻¹`` with ``s² = RSS / (N − K)``;
-- ``robust`` or ``hc1``: ``N / (N − K) · (X'X)⁻¹ X' diag(u²) X (X'X)⁻¹`` (White 1980 with the
-  degrees-of-freedom factor of MacKinnon & White 1985); ``hc0`` drops the factor; ``hc2`` weights
-  ``u_i²`` by ``1 / (1 − h_ii)`` and ``hc3`` by ``1 / (1 − h_ii)²``, with ``h_ii`` the leverage of the
-  observation in the full model, absorbed fixed effects included (MacKinnon & White 1985; Long & Ervin
-  2000, "Using heteroscedasticity consistent standard errors in the linear regression model",
-  Am. Statistician 54(3), recommend HC3 in small samples);
-- ``cluster`` (CR1): ``G / (G − 1) · (N − 1) / (N − K) · (X'X)⁻¹ (Σ_g X_g'u_g u_g'X_g) (X'X)⁻¹``,
-  with inference on a t distribution with ``G − 1`` degrees of freedom.
-
-``K`` counts the estimated coefficients plus the absorbed fixed effects that are *not* nested in the
-clusters (fixed effects nested in clusters do not reduce the cluster-robust degrees of freedom).
+"""Least squares with classical (``iid``), heteroskedasticity-robust (``hc0``–``hc3``, ``robust`` = HC1)
+and cluster-robust (CR1) variances, with the small-sample conventions of Stata's ``regress``/``reghdfe``; the
+formulas and the degrees-of-freedom rule are in docs/explanation.md ("How the numbers are computed").
 """
 
 from __future__ import annotations
