@@ -49,7 +49,7 @@ def main(argv: list[str] | None = None) -> int:
     elif a.task == "twfe":
         res = il.twfe(panel)
     elif a.task == "cs_fast":
-        from impactlab.estimators import _cs_suffstats as fast
+        from impactlab.estimators.callaway_santanna import moments as fast
 
         _, y, gp = fast.balanced_arrays(panel)
         cells = fast.att_gt_from_moments(fast.cohort_moments(y, gp))

@@ -77,7 +77,7 @@ def _il_cs(df: pd.DataFrame, covs: list[str], task: str, draws: int) -> Estimate
 
 def _il_suffstats(df: pd.DataFrame, covs: list[str], task: str, draws: int) -> Estimates:
     """The sufficient-statistics functions alone (callaway_santanna takes this route and builds a result)."""
-    from impactlab.estimators import _cs_suffstats as fast
+    from impactlab.estimators.callaway_santanna import moments as fast
 
     units, y, gp = fast.balanced_arrays(_il_panel(df, []))
     cells = fast.att_gt_from_moments(fast.cohort_moments(y, gp))

@@ -19,8 +19,8 @@ import pytest
 from scipy import stats
 
 import impactlab as il
-from impactlab.estimators import _cs_aggregate as agg
-from impactlab.estimators import _cs_suffstats as fast
+from impactlab.estimators.callaway_santanna import aggregate as agg
+from impactlab.estimators.callaway_santanna import moments as fast
 
 TOL = 1e-10  # compact vs dense: the same sums in another order
 
@@ -40,7 +40,7 @@ def _panel(n=400, T=7, seed=3, cluster=False):
 
 def _fit(panel, **kw):
     """A fit; with ``weights="one"`` the cell-by-cell reference (every fast route switched off)."""
-    from impactlab.estimators import _cs_fit
+    from impactlab.estimators.callaway_santanna import routes as _cs_fit
 
     with warnings.catch_warnings(), pytest.MonkeyPatch.context() as mp:
         warnings.simplefilter("ignore")

@@ -15,8 +15,8 @@ import pandas as pd
 import pytest
 
 import impactlab as il
-from impactlab.estimators import _cs_aggregate as agg
-from impactlab.estimators import _cs_suffstats as fast
+from impactlab.estimators.callaway_santanna import aggregate as agg
+from impactlab.estimators.callaway_santanna import moments as fast
 
 TOL = 1e-10
 
@@ -36,7 +36,7 @@ def _panel(n=500, T=6, seed=11, cluster=False):
 
 def _fit(panel, **kw):
     """A fit; with ``weights="one"`` the cell-by-cell reference (every fast route switched off)."""
-    from impactlab.estimators import _cs_fit
+    from impactlab.estimators.callaway_santanna import routes as _cs_fit
 
     with warnings.catch_warnings(), pytest.MonkeyPatch.context() as mp:
         warnings.simplefilter("ignore")

@@ -1,7 +1,7 @@
 """Callaway–Sant'Anna with covariates: the one-fit-per-design route equals the cell-by-cell route.
 
-The route of :mod:`impactlab.estimators._cs_cov` must give the numbers of the general code (one 2×2 fit per
-cell, :func:`impactlab.estimators._cs_fit._cell_2x2`), which is itself checked against R ``did`` in
+The route of :mod:`impactlab.estimators.callaway_santanna.covariates` must give the numbers of the general code (one 2×2 fit per
+cell, :func:`impactlab.estimators.callaway_santanna.data._cell_2x2`), which is itself checked against R ``did`` in
 ``tests/oracle``. The reference fit disables the route (``cells_with_covariates`` returns ``None``), so both
 fits share everything else. Tolerance: 1e-10 relative — both compute the same formulas, in a different
 summation order (rounding only).
@@ -16,7 +16,8 @@ import pandas as pd
 import pytest
 
 import impactlab as il
-from impactlab.estimators import _cs_cov, _cs_unbalanced_cov
+from impactlab.estimators.callaway_santanna import covariates as _cs_cov
+from impactlab.estimators.callaway_santanna import unbalanced_cov as _cs_unbalanced_cov
 
 TOL = 1e-10
 
@@ -205,7 +206,7 @@ def test_block_influence_algebra_matches_the_dense_matrix():
 
 
 def test_quick_rank_check_agrees_with_the_exact_one():
-    from impactlab.estimators._cs_fit import collinear
+    from impactlab.estimators.callaway_santanna.data import collinear
 
     rng = np.random.default_rng(1)
     a, b = rng.normal(size=2000), (rng.random(2000) < 0.3).astype(float)

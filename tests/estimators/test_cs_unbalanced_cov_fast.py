@@ -1,6 +1,6 @@
 """Callaway–Sant'Anna, unbalanced panels with covariates: the gathered-block route equals the 2×2 route.
 
-The route of :mod:`impactlab.estimators._cs_unbalanced_cov` must give the numbers of the general code (one
+The route of :mod:`impactlab.estimators.callaway_santanna.unbalanced_cov` must give the numbers of the general code (one
 repeated cross-section 2×2 fit per cell on n-length selections, influence summed by unit, as R ``did``'s
 ``allow_unbalanced_panel = TRUE``). The reference fit disables the route (``cells_unbalanced_cov`` returns
 ``None``), so both fits share everything else. Tolerance: 1e-10 relative — the same formulas in another
@@ -16,8 +16,8 @@ import pandas as pd
 import pytest
 
 import impactlab as il
-from impactlab.estimators import _cs_unbalanced_cov
-from impactlab.estimators._cs_cov import BlockInfluence
+from impactlab.estimators.callaway_santanna import unbalanced_cov as _cs_unbalanced_cov
+from impactlab.estimators.callaway_santanna.covariates import BlockInfluence
 
 TOL = 1e-10
 
@@ -195,7 +195,7 @@ def test_repeated_cross_sections_take_the_route(holes):
 def test_weights_and_repeated_unit_periods_keep_the_general_route(holes):
     from dataclasses import replace
 
-    from impactlab.estimators import _cs_fit
+    from impactlab.estimators.callaway_santanna import routes as _cs_fit
 
     df = holes.assign(w=1.0 + (holes["id"] % 3))
     p = il.Panel.from_frame(df, unit="id", time="t", outcome="y", cohort="g", covariates=["x1", "x2", "w"])
@@ -203,7 +203,7 @@ def test_weights_and_repeated_unit_periods_keep_the_general_route(holes):
     assert isinstance(res._influence, np.ndarray)  # sampling weights: the 2×2 estimators
     # a unit seen twice in one period cannot have its influence added by position: the route declines
     panel = _panel(holes)
-    data = _cs_fit.prepare(panel, covs=("x1", "x2"), weights=None, anticipation=0, control="never_treated",
+    data = __import__("impactlab.estimators.callaway_santanna.data", fromlist=["x"]).prepare(panel, covs=("x1", "x2"), weights=None, anticipation=0, control="never_treated",
                            mode="unbalanced", excluded=[], notes=[])
     opts = {"control": "never_treated", "method": "dr", "base_period": "varying", "anticipation": 0,
             "periods": tuple(panel.periods)}

@@ -1,6 +1,6 @@
 """Callaway–Sant'Anna on unbalanced panels: the cohort-moment route equals the cell-by-cell route.
 
-The route of :mod:`impactlab.estimators._cs_unbalanced` must give the numbers of the general code (one
+The route of :mod:`impactlab.estimators.callaway_santanna.unbalanced` must give the numbers of the general code (one
 repeated cross-section 2×2 fit per cell, influence summed by unit, as R ``did``'s
 ``allow_unbalanced_panel = TRUE``). The reference fit disables the route (``cells_unbalanced`` returns
 ``None``), so both fits share everything else. Tolerance: 1e-10 relative — the same formulas in another
@@ -16,8 +16,9 @@ import pandas as pd
 import pytest
 
 import impactlab as il
-from impactlab.estimators import _cs_unbalanced, _cs_unbalanced_cov
-from impactlab.estimators._cs_unbalanced import ObservedInfluence
+from impactlab.estimators.callaway_santanna import unbalanced as _cs_unbalanced
+from impactlab.estimators.callaway_santanna import unbalanced_cov as _cs_unbalanced_cov
+from impactlab.estimators.callaway_santanna.unbalanced import ObservedInfluence
 
 TOL = 1e-10
 
@@ -185,10 +186,10 @@ def test_irregular_cells_take_the_2x2_estimator():
 
 def test_a_cell_from_the_2x2_estimator_makes_the_matrix_dense(holes):
     # every cell the 2×2 estimator computes successfully replaces its column of the dense matrix
-    from impactlab.estimators import _cs_fit
+    from impactlab.estimators.callaway_santanna import routes as _cs_fit
 
     p = _panel(holes)
-    data = _cs_fit.prepare(p, covs=(), weights=None, anticipation=0, control="never_treated",
+    data = __import__("impactlab.estimators.callaway_santanna.data", fromlist=["x"]).prepare(p, covs=(), weights=None, anticipation=0, control="never_treated",
                            mode="unbalanced", excluded=[], notes=[])
     opts = {"control": "never_treated", "method": "dr", "base_period": "varying", "anticipation": 0,
             "periods": tuple(p.periods)}

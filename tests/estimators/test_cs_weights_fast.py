@@ -1,6 +1,6 @@
 """Sampling weights on the weighted-moments route of Callaway–Sant'Anna (balanced panel, no covariates).
 
-Every number of the route (:mod:`impactlab.estimators._cs_weighted`) is checked against the cell-by-cell
+Every number of the route (:mod:`impactlab.estimators.callaway_santanna.weighted`) is checked against the cell-by-cell
 2×2 code, forced by making the route decline, to 1e-10; a hand-computed weighted 2×2 cell pins the formula.
 """
 
@@ -14,7 +14,8 @@ import pytest
 
 import impactlab as il
 from impactlab.errors import PanelError
-from impactlab.estimators import _cs_cov, _cs_weighted
+from impactlab.estimators.callaway_santanna import covariates as _cs_cov
+from impactlab.estimators.callaway_santanna import weighted as _cs_weighted
 
 #: Both routes compute the same sums in a different order; 1e-10 relative leaves room for rounding only.
 TOL = 1e-10

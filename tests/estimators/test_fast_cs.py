@@ -10,7 +10,7 @@ import pytest
 
 import impactlab as il
 from impactlab.errors import EstimationError
-from impactlab.estimators import _cs_suffstats as fast
+from impactlab.estimators.callaway_santanna import moments as fast
 
 #: Both compute the same sums in a different order; 1e-10 relative leaves room for rounding only.
 TOL = 1e-10
@@ -33,7 +33,7 @@ def _panel(n=600, T=7, cohorts=(0, 3, 5, 6), seed=3, level=0.0, never=True, clus
 def _cell_by_cell(panel, **kw):
     """The cell-by-cell route (every fast route switched off), with unit weights of one: the unweighted
     numbers through the weighted 2×2 code."""
-    from impactlab.estimators import _cs_fit
+    from impactlab.estimators.callaway_santanna import routes as _cs_fit
 
     with warnings.catch_warnings(), pytest.MonkeyPatch.context() as mp:
         warnings.simplefilter("ignore")
@@ -183,7 +183,7 @@ def test_propensity_score_is_fitted_once_per_cell(monkeypatch):
     fallbacks) fits each cell's logit once; the covariate route fits one per design (test_cs_cov_fast)."""
     import importlib
 
-    _cs_fit = importlib.import_module("impactlab.estimators._cs_fit")
+    _cs_fit = importlib.import_module("impactlab.estimators.callaway_santanna.routes")
     monkeypatch.setattr(_cs_fit._cs_cov, "cells_with_covariates", lambda *a, **k: None)
     drdid = importlib.import_module("impactlab.estimators.drdid")
 

@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 
 import impactlab as il
-from impactlab.estimators import _cs_suffstats as fast
+from impactlab.estimators.callaway_santanna import moments as fast
 from impactlab.panel import sql
 
 #: The engine's covar_pop and numpy's centred products round differently; 1e-10 relative is rounding only.

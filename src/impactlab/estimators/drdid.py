@@ -461,7 +461,7 @@ def drdid(data: pd.DataFrame, *, outcome: str, treated: str, post: str, unit: st
         trimmed = fit.n_trimmed
     except EstimationError as exc:
         if covs and x is not None:
-            from impactlab.estimators._cs_fit import collinear
+            from impactlab.estimators.callaway_santanna.data import collinear
 
             bad = collinear(x[:, 1:], tuple(covs))
             if bad:

@@ -41,7 +41,7 @@ from scipy.special import expit
 
 from impactlab.errors import EstimationError
 from impactlab.estimators._blocked import _BLOCK, _blocks, _mm, _tmm
-from impactlab.estimators._cs_cells import Ledger, comparison, trimmed_note
+from impactlab.estimators.callaway_santanna.cells import Ledger, comparison, trimmed_note
 from impactlab.estimators.drdid import PS_CAP, RCOND_MIN, TRIM_LEVEL, _rcond
 
 __all__ = ["BlockInfluence", "cells_with_covariates"]
@@ -55,7 +55,7 @@ class BlockInfluence:
     (``values`` has shape ``(len(rows), len(cols))``); every other entry of the matrix is zero, and no entry
     belongs to two blocks. One design contributes a block for its treated cohort and one for its comparison
     units, so the memory is that of the non-zero entries. It offers what the result needs of a compact
-    influence form (:class:`~impactlab.estimators._cs_suffstats.CompactInfluence`): column sums of squares,
+    influence form (:class:`~impactlab.estimators.callaway_santanna.moments.CompactInfluence`): column sums of squares,
     cross-products, linear combinations of the columns (every aggregation of Callaway & Sant'Anna 2021, §3)
     and the dense matrix on demand.
 
@@ -304,7 +304,7 @@ def _fit_design(method: str, yt: np.ndarray, yc: np.ndarray, x: np.ndarray, n_t:
     return eta_t - eta_c, psi_t, psi_c, n_trim
 
 
-#: Overlap check before a propensity-score fit, as in :mod:`impactlab.estimators._cs_fit`.
+#: Overlap check before a propensity-score fit, as in :mod:`impactlab.estimators.callaway_santanna.data`.
 OVERLAP_MAX = 0.999
 #: With sampling weights, keep the influence blocks (:class:`BlockInfluence`) instead of the dense matrix
 #: (built on demand); ``tests/estimators/test_cs_weights_fast.py`` checks both settings.
@@ -319,15 +319,15 @@ def cells_with_covariates(data: Any, *, control: str, method: str, base_period: 
     Parameters
     ----------
     data : CsData
-        Balanced arrays of :func:`impactlab.estimators._cs_fit.prepare` with covariates
+        Balanced arrays of :func:`impactlab.estimators.callaway_santanna.data.prepare` with covariates
         (``data.y`` and ``data.xs`` are read, never written).
     control, method, base_period, anticipation, periods
-        As in :func:`impactlab.estimators._cs_fit.estimate_cells`.
+        As in :func:`impactlab.estimators.callaway_santanna.data.estimate_cells`.
 
     Returns
     -------
     (table, influence, ledger, skipped) or None
-        The cells frame of :class:`~impactlab.estimators._cs_fit.Cells` (same rows and order as the
+        The cells frame of :class:`~impactlab.estimators.callaway_santanna.data.Cells` (same rows and order as the
         cell-by-cell route), the influence functions, the ledger entries (cells without comparison units,
         trimming) and the names of the skipped cells; ``None`` when some design needs the cell-by-cell route
         (nothing is then recorded).
@@ -451,7 +451,7 @@ def _cell_order(key: tuple[Any, Any], periods: tuple[Any, ...]) -> tuple[int, in
 def clearly_full_rank(x: np.ndarray, *, margin: float = 1e-6) -> bool:
     """True when ``[1, x]`` has full column rank by a wide margin, from its Gram matrix alone.
 
-    A quick pre-check for :func:`impactlab.estimators._cs_fit.collinear` (which takes the rank of the
+    A quick pre-check for :func:`impactlab.estimators.callaway_santanna.data.collinear` (which takes the rank of the
     n × (k + 1) matrix by SVD, several times): if the smallest eigenvalue of ``[1, x]'[1, x]`` is at least
     ``margin`` times the largest, the smallest singular value is at least ``sqrt(margin)`` times the largest,
     far above the rank tolerance (``σ_max · n · eps``), and the Gram matrix's rounding error (of order

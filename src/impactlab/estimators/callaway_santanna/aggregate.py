@@ -6,7 +6,7 @@ Works on plain arrays so that it is independent of how the ATT(g, t) were estima
   1-based period indices (so uneven spacing of the original periods does not matter);
 * ``inf`` (n, K) — their influence functions, one row per unit, scaled as in R ``did``
   (``se = sqrt(sum(psi**2)) / n``): a dense array, or a compact form such as
-  :class:`impactlab.estimators._cs_suffstats.CompactInfluence` (``shape`` and ``combine(weights)``), since
+  :class:`impactlab.estimators.callaway_santanna.moments.CompactInfluence` (``shape`` and ``combine(weights)``), since
   every aggregation only multiplies the influence functions by weights;
 * ``unit_group`` (n,) — each unit's cohort index (0 for never treated).
 
@@ -56,7 +56,7 @@ class Aggregation:
         is not defined); Fortran order, so each column is contiguous.
     form : CompactInfluence or None
         The same ``len(keys) + 1`` columns in the affine form of
-        :class:`~impactlab.estimators._cs_suffstats.CompactInfluence` when the cell influence functions were
+        :class:`~impactlab.estimators.callaway_santanna.moments.CompactInfluence` when the cell influence functions were
         given in that form (standard errors, covariances and bootstrap draws then need no unit-level pass).
     """
 
@@ -414,7 +414,7 @@ def draw_order(unit_group: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Order and segment bounds in which units receive multipliers when clustering by unit: cohort by cohort.
 
     The compact influence form draws cohort by cohort (:meth:`CompactInfluence.multiplier_sums
-    <impactlab.estimators._cs_suffstats.CompactInfluence.multiplier_sums>`); the dense route uses the same
+    <impactlab.estimators.callaway_santanna.moments.CompactInfluence.multiplier_sums>`); the dense route uses the same
     order and segments, so both give the same draws for the same seed. Any fixed order gives the same
     distribution.
     """

@@ -12,7 +12,7 @@ anticipation, influence-function scaling (``n / n_gt``), standard errors, aggreg
 follow the R package ``did`` (``att_gt`` and ``aggte``) so that results agree with it to numerical
 precision; the 2×2 estimators are in :mod:`impactlab.estimators.drdid` (panel) and
 :mod:`impactlab.estimators._drdid_rcs` (repeated cross-sections and unbalanced panels), the fitting
-machinery in :mod:`impactlab.estimators._cs_fit` and the result in :mod:`impactlab.estimators._cs_result`.
+machinery in :mod:`impactlab.estimators.callaway_santanna.data` and the result in :mod:`impactlab.estimators.callaway_santanna.result`.
 
 Time is measured in positions of the ordered observed periods (1, 2, …, T), so uneven spacing is handled:
 event time ``e = period - cohort_period`` counts observed periods, and ``anticipation`` is a number of
@@ -28,9 +28,10 @@ import numpy as np
 import pandas as pd
 
 from impactlab.errors import EstimationError, PanelError, StatisticalWarning, check_option
-from impactlab.estimators import _cs_aggregate as agg
-from impactlab.estimators import _cs_fit as fit
-from impactlab.estimators._cs_result import AggregateKind, CallawaySantAnnaResult
+from impactlab.estimators.callaway_santanna import aggregate as agg
+from impactlab.estimators.callaway_santanna import data as fit
+from impactlab.estimators.callaway_santanna import routes
+from impactlab.estimators.callaway_santanna.result import AggregateKind, CallawaySantAnnaResult
 from impactlab.panel.panel import Panel
 from impactlab.results.base import critical_value, freeze, inference_frame
 
@@ -202,7 +203,7 @@ def callaway_santanna(panel: Panel, *, control: Control = "never_treated", metho
     opts: dict[str, Any] = {"control": control, "method": method, "base_period": base_period,
                             "anticipation": anticipation, "periods": periods, "covs": covs}
     skipped: list[str] = []
-    cells = fit.estimate_cells(data, excluded=excluded, skipped=skipped, **opts)
+    cells = routes.estimate_cells(data, excluded=excluded, skipped=skipped, **opts)
     if skipped:
         msg = (f"{len(skipped)} ATT(g,t) could not be estimated and were left out ({'; '.join(skipped[:5])}"
                f"{'…' if len(skipped) > 5 else ''}); see .excluded")
@@ -228,7 +229,7 @@ def callaway_santanna(panel: Panel, *, control: Control = "never_treated", metho
     return res
 
 
-def _result(data: fit.CsData, cells: fit.Cells, spec: dict[str, Any], excluded: list[tuple[str, Any, str]],
+def _result(data: fit.CsData, cells: routes.Cells, spec: dict[str, Any], excluded: list[tuple[str, Any, str]],
             notes: list[str], outcome: str, periods: tuple[Any, ...], level: float) -> CallawaySantAnnaResult:
     influence = cells.influence
     if not isinstance(influence, np.ndarray) and (
@@ -307,7 +308,7 @@ def _fit_segments(panel: Panel, data: fit.CsData, by: str, spec: dict[str, Any],
                 raise EstimationError("no never-treated units in this segment")
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore", StatisticalWarning)
-                cells = fit.estimate_cells(sub, excluded=sub_ex, skipped=[], **opts)
+                cells = routes.estimate_cells(sub, excluded=sub_ex, skipped=[], **opts)
         except EstimationError as exc:
             excluded.append(("segment", key, f"segment {by}={key!r} not estimated: {exc}"))
             continue

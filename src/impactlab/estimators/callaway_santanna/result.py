@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 
 from impactlab.errors import check_option
-from impactlab.estimators import _cs_aggregate as agg
+from impactlab.estimators.callaway_santanna import aggregate as agg
 from impactlab.estimators._eventtime import WaldTest, wald_test
 from impactlab.results.base import (
     TIDY_COLUMNS,
@@ -106,7 +106,7 @@ class CallawaySantAnnaResult:
         """Influence function of each ATT(g, t): (n_units, n_cells), read-only (see the class docstring).
 
         Without covariates on a balanced panel the fit keeps them in their affine form (cohort
-        coefficients, :class:`~impactlab.estimators._cs_suffstats.CompactInfluence`), from which standard
+        coefficients, :class:`~impactlab.estimators.callaway_santanna.moments.CompactInfluence`), from which standard
         errors and aggregations are computed; the dense matrix is built on first access and kept.
         """
         inf = self._influence

@@ -19,7 +19,7 @@ weights outside its block, fits the logit twice (overlap check, estimator) and s
 few contiguous slices; each regression works on its block only, the logit is fitted once, and a unit's
 influence is added at its position within its cohort (a unit is seen at most once per period). The
 influence functions (R ``did`` scale, ``se = sqrt(Σ ψ²) / n``) are kept as one block per cohort
-(:class:`~impactlab.estimators._cs_cov.BlockInfluence`), the dense units × cells matrix only on demand.
+(:class:`~impactlab.estimators.callaway_santanna.covariates.BlockInfluence`), the dense units × cells matrix only on demand.
 
 The route covers unbalanced panels and repeated cross-sections (one observation per id) without sampling
 weights. A cell it cannot reproduce exactly — an empty
@@ -38,16 +38,16 @@ import pandas as pd
 
 from impactlab.errors import EstimationError
 from impactlab.estimators._blocked import _BLOCK, _blocks, _tmm
-from impactlab.estimators._cs_cells import Ledger, comparison, trimmed_note
-from impactlab.estimators._cs_cov import BlockInfluence, _logit
+from impactlab.estimators.callaway_santanna.cells import Ledger, comparison, trimmed_note
+from impactlab.estimators.callaway_santanna.covariates import BlockInfluence, _logit
 from impactlab.estimators.drdid import PS_CAP, RCOND_MIN, TRIM_LEVEL, _rcond
 
 if TYPE_CHECKING:  # _cs_fit dispatches to this module
-    from impactlab.estimators._cs_fit import CsData
+    from impactlab.estimators.callaway_santanna.data import CsData
 
 __all__ = ["cells_unbalanced_cov"]
 
-#: Overlap check of R ``did`` (as :data:`impactlab.estimators._cs_fit.OVERLAP_MAX`).
+#: Overlap check of R ``did`` (as :data:`impactlab.estimators.callaway_santanna.data.OVERLAP_MAX`).
 _OVERLAP_MAX = 0.999
 
 
@@ -199,10 +199,10 @@ def cells_unbalanced_cov(data: CsData, *, control: str, method: str, base_period
     Parameters
     ----------
     data : CsData
-        The repeated cross-section arrays of :func:`impactlab.estimators._cs_fit.prepare` (``mode="rcs"``)
+        The repeated cross-section arrays of :func:`impactlab.estimators.callaway_santanna.data.prepare` (``mode="rcs"``)
         with covariates and without sampling weights.
     control, method, base_period, anticipation, periods
-        As in :func:`impactlab.estimators._cs_fit.estimate_cells`.
+        As in :func:`impactlab.estimators.callaway_santanna.data.estimate_cells`.
 
     Returns
     -------

@@ -38,7 +38,7 @@ import pandas as pd
 
 from impactlab.errors import EstimationError, check_option
 from impactlab.estimators._blocked import _tmm
-from impactlab.estimators._cs_aggregate import SE_ZERO, _weight_influence, mammen_products
+from impactlab.estimators.callaway_santanna.aggregate import SE_ZERO, _weight_influence, mammen_products
 from impactlab.panel.panel import Panel
 
 __all__ = ["CohortMoments", "CompactInfluence", "MultiplierSums", "SuffStatCells", "balanced_arrays",
@@ -467,7 +467,7 @@ class CompactInfluence:
         / n``, so the draws of *every* column, and of every aggregation (:meth:`transform`), follow from
         ``Σ_{i∈h} v_i (y_i − ȳ_h)`` (T values) and ``Σ_{i∈h} v_i`` per cohort and draw: one pass over the
         n × T outcomes instead of over an n × K matrix, and no unit-level array kept. Units receive their
-        weights cohort by cohort in row order (:func:`~impactlab.estimators._cs_aggregate.draw_order`), as
+        weights cohort by cohort in row order (:func:`~impactlab.estimators.callaway_santanna.aggregate.draw_order`), as
         on the dense route, so both give the same draws for the same seed.
         """
         T = self._y.shape[1]

@@ -15,10 +15,10 @@ normalisations cancel, and with the weights normalised to mean one over all n un
 
     ψ_i = n · w_i · [ 1{G_i = g} (Δ_i − m_g) / W_g − 1{G_i ∈ C} (Δ_i − m_C) / W_C ].
 
-This is ``w_i`` times the affine form of :mod:`impactlab.estimators._cs_suffstats` in which cohort counts
+This is ``w_i`` times the affine form of :mod:`impactlab.estimators.callaway_santanna.moments` in which cohort counts
 become weighted counts and cohort means weighted means: ``ψ_i = w_i [a_h' (y_i − ȳ_h) + c_h]`` with h the
 cohort of unit i. The cells, comparison groups and base periods therefore come from
-:func:`~impactlab.estimators._cs_suffstats.att_gt_from_moments` applied to the weighted moments (its
+:func:`~impactlab.estimators.callaway_santanna.moments.att_gt_from_moments` applied to the weighted moments (its
 standard errors are not used: the weighted sum of squares needs ``w_i²``). The (units × cells) influence
 functions are built from that weighted affine form (:class:`WeightedInfluence`, one product per cohort),
 or, with :data:`KEEP_FORM`, kept in it: standard errors, the pre-test and bootstrap draws then follow from
@@ -40,10 +40,10 @@ import numpy as np
 import pandas as pd
 
 from impactlab.errors import EstimationError
-from impactlab.estimators import _cs_suffstats as suff
+from impactlab.estimators.callaway_santanna import moments as suff
 from impactlab.estimators._blocked import _tmm
-from impactlab.estimators._cs_aggregate import mammen_products
-from impactlab.estimators._cs_cells import comparison, fit_cell
+from impactlab.estimators.callaway_santanna.aggregate import mammen_products
+from impactlab.estimators.callaway_santanna.cells import comparison, fit_cell
 from impactlab.estimators.drdid import TRIM_LEVEL
 
 __all__ = ["WeightedInfluence", "cells_weighted", "weighted_moments"]
@@ -84,9 +84,9 @@ def cells_weighted(data: Any, *, control: str, method: str, base_period: str, an
     Parameters
     ----------
     data : CsData
-        Balanced-mode data of :func:`impactlab.estimators._cs_fit.prepare` with ``weights`` (mean one).
+        Balanced-mode data of :func:`impactlab.estimators.callaway_santanna.data.prepare` with ``weights`` (mean one).
     control, method, base_period, anticipation, periods
-        As :func:`impactlab.estimators._cs_fit.estimate_cells`.
+        As :func:`impactlab.estimators.callaway_santanna.data.estimate_cells`.
     cell_fit : callable
         The 2×2 fit of one cell (``_cs_fit._cell_2x2``), for cells near the trimming level.
 

@@ -11,7 +11,7 @@ robust, IPW and regression estimators all reduce to a difference of four cell me
     ATT(g, t) = (ȳ_g,t − ȳ_g,b) − (ȳ_C,t − ȳ_C,b),
 
 with ``ȳ_C,s`` the mean of the comparison cohorts' observations in period ``s``. Scaled as
-:func:`impactlab.estimators._cs_fit._cell_2x2` scales it (``n / N`` with ``n`` units and ``N``
+:func:`impactlab.estimators.callaway_santanna.data._cell_2x2` scales it (``n / N`` with ``n`` units and ``N``
 observations in the cell), the influence of one observation of period ``s`` is affine in its outcome with
 coefficients that depend only on the unit's cohort ``h`` and on ``s``: ``n (y − ȳ_cell) / N_cell`` with
 the sign of its cell. Summed over a unit's observations,
@@ -43,12 +43,12 @@ import numpy as np
 import pandas as pd
 
 from impactlab.estimators._blocked import _tmm
-from impactlab.estimators._cs_aggregate import mammen_products
-from impactlab.estimators._cs_cells import Ledger, comparison, fit_cell
+from impactlab.estimators.callaway_santanna.aggregate import mammen_products
+from impactlab.estimators.callaway_santanna.cells import Ledger, comparison, fit_cell
 from impactlab.estimators.drdid import TRIM_LEVEL
 
 if TYPE_CHECKING:  # _cs_fit dispatches to this module
-    from impactlab.estimators._cs_fit import CsData
+    from impactlab.estimators.callaway_santanna.data import CsData
 
 __all__ = ["ObservedInfluence", "ObservedSums", "cells_unbalanced"]
 
@@ -76,7 +76,7 @@ class ObservedInfluence:
     Row i, column k is ``θ_k[h] · z_i`` with ``z_i = (u_i, o_i, 1)`` (see the module docstring) and h the
     cohort of unit i. The form keeps ``z`` (units sorted by cohort), the per-cohort moment matrices
     ``M_h = Σ_{i∈h} z_i z_i'`` and K × H × (2T + 1) coefficients. It offers what the result and the
-    aggregations use of :class:`~impactlab.estimators._cs_suffstats.CompactInfluence`: column sums of
+    aggregations use of :class:`~impactlab.estimators.callaway_santanna.moments.CompactInfluence`: column sums of
     squares and cross-products from the moments, linear combinations (:meth:`combine`, :meth:`transform`),
     multiplier-bootstrap draws from one pass over ``z`` and the dense matrix on demand.
 
@@ -175,7 +175,7 @@ class ObservedInfluence:
         """Per-cohort sums ``Σ_{i∈h} v_i z_i`` of Mammen multipliers for ``iters`` bootstrap draws.
 
         Units receive their weights cohort by cohort in row order, as on the dense route
-        (:func:`~impactlab.estimators._cs_aggregate.draw_order`), so both give the same draws for a seed.
+        (:func:`~impactlab.estimators.callaway_santanna.aggregate.draw_order`), so both give the same draws for a seed.
         """
         return ObservedSums(mammen_products(self._z, int(iters), int(seed), self._bounds), self.shape[0])
 
@@ -267,11 +267,11 @@ def cells_unbalanced(data: CsData, *, control: str, method: str, base_period: st
     Parameters
     ----------
     data : CsData
-        Arrays of :func:`impactlab.estimators._cs_fit.prepare` in mode ``"rcs"`` (ids are units).
+        Arrays of :func:`impactlab.estimators.callaway_santanna.data.prepare` in mode ``"rcs"`` (ids are units).
     control, method, base_period, anticipation, periods
-        As :func:`impactlab.estimators._cs_fit.estimate_cells`.
+        As :func:`impactlab.estimators.callaway_santanna.data.estimate_cells`.
     cell_fit : callable
-        The cell-by-cell 2×2 estimator (:func:`impactlab.estimators._cs_fit._cell_2x2`), used for the
+        The cell-by-cell 2×2 estimator (:func:`impactlab.estimators.callaway_santanna.data._cell_2x2`), used for the
         cells that are not regular.
 
     Returns
