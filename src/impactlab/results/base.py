@@ -1,18 +1,17 @@
-"""Frozen result objects shared by every estimator.
-
-Every result has ``.estimate``, ``.std_error``, ``.conf_int(level)``, ``.tidy()``, ``.summary()`` and
-``_repr_html_()``. Fitting returns a new result; nothing is changed in place. Results are frozen to the
-bottom: their arrays are read-only views and their tables :class:`~impactlab.results._frozen.FrozenFrame`
-(see :func:`freeze_fields`), so ``result.elements.loc[0, "estimate"] = 5`` or ``result.influence[:] = 0``
-raise instead of silently changing what a deck or a later aggregation reads. Copy to edit.
+"""The result protocol every public result answers (:class:`Result`), the helpers that build its tidy
+rows (:class:`ReportedRows`), and :class:`EffectResult`, the frozen result of every effect estimator.
+Fitting returns a new result; nothing is changed in place. Results are frozen to the bottom: their
+arrays are read-only views and their tables :class:`~impactlab.results._frozen.FrozenFrame` (see
+:func:`freeze_fields`), so ``result.elements.loc[0, "estimate"] = 5`` or ``result.influence[:] = 0`` raise
+instead of silently changing what a deck or a later aggregation reads. Copy to edit.
 """
 
 from __future__ import annotations
 
 import html
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
 import pandas as pd
@@ -27,8 +26,9 @@ from impactlab.results._frozen import (
     restore_frozen,
 )
 
-__all__ = ["TIDY_COLUMNS", "EffectResult", "FrozenFrame", "FrozenSeries", "critical_value", "freeze",
-           "freeze_array", "freeze_fields", "frame_html", "inference_frame", "restore_frozen"]
+__all__ = ["TIDY_COLUMNS", "EffectResult", "FrozenFrame", "FrozenSeries", "ReportedRows", "Result",
+           "critical_value", "freeze", "freeze_array", "freeze_fields", "frame_html", "inference_frame",
+           "normal_row", "rescaled", "restore_frozen", "tidy_frame"]
 
 #: Columns of every ``tidy()`` frame, in this order (keys such as cohort or event_time follow).
 TIDY_COLUMNS = ("term", "estimate", "std_error", "statistic", "p_value", "conf_low", "conf_high")
@@ -83,6 +83,120 @@ def frame_html(df: pd.DataFrame, title: str, lines: list[str]) -> str:
     body = "".join(f"<div>{html.escape(line)}</div>" for line in lines)
     table = df.to_html(index=False, float_format=lambda v: _fmt(v), border=0, na_rep="—")
     return f"<div class='impactlab-result'>{head}{body}{table}</div>"
+
+
+# --------------------------------------------------------------------------------------- the protocol
+@runtime_checkable
+class Result(Protocol):
+    """What every public result answers: a headline number, its uncertainty, a tidy table and prose.
+
+    ``estimate`` is the result's headline (each class says which number that is), ``std_error`` its
+    standard error (NaN when the quantity has none), ``conf_int(level)`` the interval the result really
+    has for it ((nan, nan) when none), ``tidy(level)`` one row per reported quantity with the columns of
+    :data:`TIDY_COLUMNS` first and the headline row first, ``summary()`` plain text, ``explain(level)``
+    a plain-language :class:`~impactlab.results.explain.Explanation` and ``_repr_html_()`` the notebook
+    view. Tables that are not effects are ``.table``.
+
+    A :class:`typing.Protocol` rather than an abstract base class: results are frozen dataclasses with
+    their own fields and bases (``EffectResult`` and its subclasses, the Callaway–Sant'Anna fit, ROI,
+    the Kirkpatrick levels), and an abstract base would add a class to every hierarchy without adding
+    behaviour, while a structural type is checked by mypy where a result is consumed and, being
+    runtime-checkable, by ``isinstance`` (which sees that the members exist; the contract test in
+    ``tests/contract`` checks what they return). Shared behaviour comes from :class:`ReportedRows`.
+    """
+
+    @property
+    def estimate(self) -> float: ...
+
+    @property
+    def std_error(self) -> float: ...
+
+    def conf_int(self, level: float = 0.95) -> tuple[float, float]: ...
+
+    def tidy(self, level: float = 0.95) -> pd.DataFrame: ...
+
+    def summary(self) -> str: ...
+
+    def explain(self, level: float = 0.95) -> Any: ...
+
+    def _repr_html_(self) -> str: ...
+
+
+Row = dict[str, Any]
+
+_NUMERIC = TIDY_COLUMNS[1:]
+
+
+def tidy_frame(rows: Sequence[Mapping[str, Any]]) -> pd.DataFrame:
+    """The tidy frame of ``rows`` (mappings, headline first): the columns of :data:`TIDY_COLUMNS` first,
+    NaN where a row has no such value, then every other key in the order it first appears."""
+    frame = pd.DataFrame([dict(r) for r in rows])
+    for c in TIDY_COLUMNS:
+        if c not in frame:
+            frame[c] = np.nan
+    for c in _NUMERIC:
+        frame[c] = pd.to_numeric(frame[c], errors="coerce").astype("float64")
+    keys = [c for c in frame.columns if c not in TIDY_COLUMNS]
+    return frame[list(TIDY_COLUMNS) + keys].reset_index(drop=True)
+
+
+def normal_row(term: str, estimate: float, std_error: float, level: float = 0.95, df: float | None = None,
+               *, test: bool = True, **keys: Any) -> Row:
+    """One tidy row whose interval is ``estimate ± c · std_error`` (normal, or Student t with ``df``).
+
+    With ``test`` the row also carries the statistic and p-value of ``estimate = 0``; leave it off for a
+    quantity whose zero is no hypothesis anyone holds (a mean rating, a minimum detectable effect).
+    """
+    inf = inference_frame(estimate, std_error, level, df).iloc[0]
+    row: Row = {"term": term, "estimate": float(estimate), "std_error": float(std_error),
+                "conf_low": float(inf["conf_low"]), "conf_high": float(inf["conf_high"])}
+    if test:
+        row.update(statistic=float(inf["statistic"]), p_value=float(inf["p_value"]))
+    return {**row, **keys}
+
+
+def rescaled(estimate: float, low: float, high: float, from_level: float,
+             to_level: float) -> tuple[float, float]:
+    """A symmetric normal interval computed at ``from_level``, restated at ``to_level`` (same centre)."""
+    if np.isclose(from_level, to_level):
+        return float(low), float(high)
+    ratio = critical_value(to_level) / critical_value(from_level)
+    return float(estimate - (estimate - low) * ratio), float(estimate + (high - estimate) * ratio)
+
+
+class ReportedRows:
+    """``conf_int``, ``tidy`` and ``_repr_html_`` of a result that reports a few quantities (a mixin).
+
+    A result class defines ``estimate``, ``std_error``, ``summary()``, ``explain()`` and ``_rows(level)``:
+    one mapping per reported quantity, the headline first, each with ``term``, ``estimate`` and whichever
+    of ``std_error``, ``statistic``, ``p_value``, ``conf_low``, ``conf_high`` it really has, then its key
+    columns. It gets the headline interval, the tidy frame (:func:`tidy_frame`) and an HTML view of that
+    frame titled :meth:`_title`; any of them may be overridden.
+    """
+
+    def _rows(self, level: float) -> list[Row]:
+        raise NotImplementedError
+
+    def _title(self) -> str:
+        return type(self).__name__
+
+    def _html_lines(self) -> list[str]:
+        summary = getattr(self, "summary", None)
+        return str(summary()).splitlines()[:2] if callable(summary) else []
+
+    def conf_int(self, level: float = 0.95) -> tuple[float, float]:
+        """Interval of the headline at ``level``; (nan, nan) when the headline has none."""
+        critical_value(level)
+        row = self._rows(level)[0]
+        return float(row.get("conf_low", np.nan)), float(row.get("conf_high", np.nan))
+
+    def tidy(self, level: float = 0.95) -> pd.DataFrame:
+        """One row per reported quantity, the headline first (see :func:`tidy_frame`)."""
+        critical_value(level)
+        return tidy_frame(self._rows(level))
+
+    def _repr_html_(self) -> str:
+        return frame_html(self.tidy(), self._title(), self._html_lines())
 
 
 @dataclass(frozen=True, repr=False, eq=False)
