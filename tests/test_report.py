@@ -35,7 +35,7 @@ def test_chain_and_doubt_are_recorded(pieces, tmp_path) -> None:
     s = impact_summary(cmp, r, chain=ch, roi_doubt=doubt)
     assert [lv["name"] for lv in s["chain"]["levels"]] == ["Results", "ROI"]
     assert s["chain"]["levels"][0]["estimate"] == pytest.approx(cmp.causal.estimate)
-    assert s["chain"]["levels"][1]["conf_low"] == pytest.approx(r.interval()[0])
+    assert s["chain"]["levels"][1]["conf_low"] == pytest.approx(r.conf_int()[0])
     assert s["chain"]["links"][0]["link"] == "4 -> 5" and s["chain"]["links"][0]["conf_low"] is None
     assert s["roi_doubt"]["breakdown"] == pytest.approx(doubt.breakdown) and math.isfinite(doubt.breakdown)
     assert s["roi_doubt"]["sentence"] == doubt.sentence()

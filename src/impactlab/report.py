@@ -68,7 +68,7 @@ def impact_summary(cmp: CompareResult, roi: Any = None, *, level: float = 0.95, 
         "truth": None if cmp.truth is None else {"overall": _num(cmp.truth)},
     }
     if roi is not None:
-        lo, hi = roi.interval(level)
+        lo, hi = roi.conf_int(level)
         out["roi"] = {"roi_pct": _num(roi.roi_pct), "interval": [_num(lo), _num(hi)],
                       "benefit": _num(roi.benefit), "cost": _num(roi.cost),
                       "net_benefit": _num(roi.net_benefit), "bcr": _num(roi.bcr),

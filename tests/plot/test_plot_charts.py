@@ -115,7 +115,7 @@ def test_roi_waterfall(tmp_path) -> None:
     r = _roi()
     ax = ilplot.roi_waterfall(r)
     title = ax.get_title("left").replace("\n", " ")
-    lo, hi = r.interval()
+    lo, hi = r.conf_int()
     assert title.startswith(f"ROI {fmt_pct(r.roi_pct)}") and "ROI 50%" in title
     assert f"{fmt_pct(lo)} to {fmt_pct(hi)}" in title and "$1.50" in title
     _check_slide_png(ax, tmp_path, "roi")

@@ -115,6 +115,6 @@ def test_chain_cards_format_money_and_percent() -> None:
 def test_roi_distribution_interval_is_the_headline_interval() -> None:
     r = il.roi(EffectResult(estimate=2.0, std_error=0.5), value_per_unit=50, participants=100, horizon=12,
                costs=80_000, seed=3)
-    lo, hi = r.interval()
+    lo, hi = r.conf_int()
     title = il.plot.roi_distribution(r).get_title(loc="left")
     assert f"interval {fmt_pct(lo)} to {fmt_pct(hi)}" in " ".join(title.split())

@@ -237,12 +237,12 @@ def test_aggregating_after_attempted_edits_gives_the_original_numbers(flow) -> N
 
 def test_roi_and_sensitivity_after_attempted_edits_give_the_original_numbers(flow) -> None:
     dyn, r = flow["cs_dynamic"], flow["roi_monte_carlo"]
-    roi_before, draws_before = r.interval(), r.distribution().copy()
+    roi_before, draws_before = r.conf_int(), r.distribution().copy()
     with pytest.raises(ValueError, match="read-only"):
         r._effect_draws[:] = 0
     with pytest.raises(ValueError, match="read-only"):
         r.distribution()[:] = 0
-    assert r.interval() == roi_before
+    assert r.conf_int() == roi_before
     assert np.array_equal(r.distribution(), draws_before)
     # sensitivity reads elements and element_vcov of the dynamic aggregation
     s_before = il.sensitivity(dyn).table.copy()

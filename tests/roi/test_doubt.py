@@ -28,7 +28,7 @@ def fit():
 def test_breakdown_is_where_the_roi_lower_bound_crosses_zero(fit) -> None:
     eff = fit.aggregate("simple")
     r = roi(eff, value_per_unit=100, participants=200, horizon=12, costs=100_000)
-    assert r.roi_pct > 0 and r.interval()[0] > 0
+    assert r.roi_pct > 0 and r.conf_int()[0] > 0
     d = roi_sensitivity(r, fit)
     assert 0 < d.breakdown < math.inf
     below = roi_sensitivity(r, fit, grid=[d.breakdown * 0.98, d.breakdown * 1.02]).table
@@ -36,7 +36,7 @@ def test_breakdown_is_where_the_roi_lower_bound_crosses_zero(fit) -> None:
     # at M = 0 (parallel trends) the table is the ROI's own interval, up to the SE of l'beta from the
     # event-time covariance, which leaves out the estimated cohort weights of the simple aggregation
     row0 = d.table.iloc[0]
-    assert row0["M"] == 0 and (row0["roi_lower"], row0["roi_upper"]) == pytest.approx(r.interval(), rel=1e-3)
+    assert row0["M"] == 0 and (row0["roi_lower"], row0["roi_upper"]) == pytest.approx(r.conf_int(), rel=1e-3)
     assert f"{d.breakdown:.3g}" in d.sentence() and "stays positive" in d.sentence()
 
 

@@ -26,7 +26,7 @@ def test_acceptance_case() -> None:
     assert r.bcr == 1.5
     assert r.payback_periods == 8  # 80,000 / (120,000 / 12)
     assert r.break_even_effect == pytest.approx(80_000 / (50 * 100 * 12))
-    assert r.interval() == (50.0, 50.0)  # a plain number has no uncertainty
+    assert r.conf_int() == (50.0, 50.0)  # a plain number has no uncertainty
     assert r.prob_positive == 1.0
     assert r.method == "analytic"
 
@@ -41,14 +41,14 @@ def test_interval_and_probability_hand_computed() -> None:
     k = 50 * 100 * 12
     lo = (k * (2 - Z95 * 0.5) - 80_000) / 80_000 * 100
     hi = (k * (2 + Z95 * 0.5) - 80_000) / 80_000 * 100
-    assert r.interval() == pytest.approx((lo, hi), rel=1e-12)
-    assert r.interval() == pytest.approx((-23.49865, 123.49865), abs=1e-4)
+    assert r.conf_int() == pytest.approx((lo, hi), rel=1e-12)
+    assert r.conf_int() == pytest.approx((-23.49865, 123.49865), abs=1e-4)
     assert r.benefit_interval() == pytest.approx((k * (2 - Z95 * 0.5), k * (2 + Z95 * 0.5)), rel=1e-12)
     # P(ROI > 0) = P(effect > break-even 4/3) = Phi((2 - 4/3) / 0.5)
     assert r.prob_positive == pytest.approx(stats.norm.cdf((2 - 4 / 3) / 0.5), rel=1e-12)
     assert r.prob_positive == pytest.approx(0.908789, abs=1e-6)
     # 90 % interval is narrower than 95 %
-    lo90, hi90 = r.interval(0.90)
+    lo90, hi90 = r.conf_int(0.90)
     assert lo < lo90 < 50 < hi90 < hi
 
 
@@ -56,8 +56,8 @@ def test_larger_std_error_widens_interval_and_lowers_prob_positive() -> None:
     small = roi(EffectResult(estimate=2.0, std_error=0.3), **BASE)
     large = roi(EffectResult(estimate=2.0, std_error=0.9), **BASE)
     assert small.roi_pct == large.roi_pct == 50
-    w_small = small.interval()[1] - small.interval()[0]
-    w_large = large.interval()[1] - large.interval()[0]
+    w_small = small.conf_int()[1] - small.conf_int()[0]
+    w_large = large.conf_int()[1] - large.conf_int()[0]
     assert w_large == pytest.approx(3 * w_small)
     assert large.prob_positive < small.prob_positive
     assert small.prob_positive == pytest.approx(stats.norm.cdf((2 - 4 / 3) / 0.3))
@@ -67,7 +67,7 @@ def test_t_distribution_when_effect_has_df() -> None:
     r = roi(EffectResult(estimate=2.0, std_error=0.5, df=5), **BASE)
     t = stats.t.ppf(0.975, 5)
     k = 60_000
-    assert r.interval()[1] == pytest.approx((k * (2 + t * 0.5) - 80_000) / 800)
+    assert r.conf_int()[1] == pytest.approx((k * (2 + t * 0.5) - 80_000) / 800)
     assert r.prob_positive == pytest.approx(stats.t.sf((4 / 3 - 2) / 0.5, 5))
 
 
@@ -77,7 +77,7 @@ def test_negative_value_per_unit_for_a_decrease() -> None:
             costs=80_000)
     ref = roi(EffectResult(estimate=2.0, std_error=0.5), **BASE)
     assert r.roi_pct == pytest.approx(50)
-    assert r.interval() == pytest.approx(ref.interval())
+    assert r.conf_int() == pytest.approx(ref.conf_int())
     assert r.prob_positive == pytest.approx(ref.prob_positive)
 
 
@@ -95,7 +95,7 @@ def test_monte_carlo_cost_ranges_known_quantiles() -> None:
     r = roi(2.0, value_per_unit=50, participants=100, horizon=12, costs=Costs(delivery=(60_000, 100_000)))
     assert r.method == "monte_carlo"
     assert r.cost == 80_000 and r.roi_pct == 50
-    lo, hi = r.interval()
+    lo, hi = r.conf_int()
     assert lo == pytest.approx((120_000 - 99_000) / 99_000 * 100, abs=0.5)
     assert hi == pytest.approx((120_000 - 61_000) / 61_000 * 100, abs=1.0)
     half = roi(2.0, value_per_unit=50, participants=100, horizon=12, costs=Costs(delivery=(100_000, 140_000)))
@@ -108,7 +108,7 @@ def test_monte_carlo_agrees_with_analytic_when_ranges_are_tiny() -> None:
     mc = roi(eff, value_per_unit=50, participants=100, horizon=12,
              costs=Costs(delivery=(80_000 - 1e-6, 80_000 + 1e-6), participant_time=0.0))
     assert mc.method == "monte_carlo"
-    assert mc.interval() == pytest.approx(exact.interval(), abs=2.0)
+    assert mc.conf_int() == pytest.approx(exact.conf_int(), abs=2.0)
     assert mc.prob_positive == pytest.approx(exact.prob_positive, abs=0.01)
     assert mc.benefit_interval() == pytest.approx(exact.benefit_interval())
 
@@ -117,8 +117,8 @@ def test_monte_carlo_is_seeded() -> None:
     kw = {"value_per_unit": 50, "participants": 100, "horizon": 12, "costs": Costs(design=(20_000, 60_000))}
     eff = EffectResult(estimate=2.0, std_error=0.5)
     a, b, c = roi(eff, seed=1, **kw), roi(eff, seed=1, **kw), roi(eff, seed=2, **kw)
-    assert a.interval() == b.interval() and a.prob_positive == b.prob_positive
-    assert a.interval() != c.interval()
+    assert a.conf_int() == b.conf_int() and a.prob_positive == b.prob_positive
+    assert a.conf_int() != c.conf_int()
 
 
 def test_result_is_frozen_and_draws_read_only() -> None:
@@ -137,16 +137,21 @@ def test_result_is_frozen_and_draws_read_only() -> None:
 def test_tidy_to_dict_summary_html() -> None:
     r = roi(EffectResult(estimate=2.0, std_error=0.5, label="Callaway-Sant'Anna"), **BASE)
     t = r.tidy()
-    assert list(t.columns) == ["term", "estimate", "conf_low", "conf_high", "unit"]
-    assert list(t["term"]) == ["benefit", "cost", "net_benefit", "roi_pct", "bcr", "payback_periods",
+    assert list(t.columns) == ["term", "estimate", "std_error", "statistic", "p_value", "conf_low",
+                               "conf_high", "unit"]
+    assert list(t["term"]) == ["roi_pct", "benefit", "cost", "net_benefit", "bcr", "payback_periods",
                                "break_even_effect"]
+    # the effect's standard error carried through the linear map: 0.5 x 50 x 100 x 12 / 80,000 x 100
+    assert (r.estimate, r.std_error) == pytest.approx((50, 37.5))
+    assert t.loc[0, "std_error"] == pytest.approx(37.5)
+    assert np.isnan(t.set_index("term").loc["cost", "std_error"])
     row = t.set_index("term").loc["roi_pct"]
-    assert (row["estimate"], row["conf_low"], row["conf_high"]) == pytest.approx((50, *r.interval()))
-    assert t.set_index("term").loc["bcr", "conf_low"] == pytest.approx(1 + r.interval()[0] / 100)
+    assert (row["estimate"], row["conf_low"], row["conf_high"]) == pytest.approx((50, *r.conf_int()))
+    assert t.set_index("term").loc["bcr", "conf_low"] == pytest.approx(1 + r.conf_int()[0] / 100)
     d = r.to_dict()
     json.dumps(d, allow_nan=False)
     assert d["roi_pct"] == 50 and d["benefit"] == 120_000
-    assert d["roi_conf_low"] == pytest.approx(r.interval()[0])
+    assert d["roi_conf_low"] == pytest.approx(r.conf_int()[0])
     assert "ROI 50.0 %" in r.summary() and "Callaway-Sant'Anna" in r.summary()
     assert "roi_pct" in r._repr_html_()
 

@@ -43,7 +43,7 @@ def test_zero_se_gives_phillips_formulas_exactly() -> None:
     assert r.roi_pct == (benefit - 24_000) / 24_000 * 100
     assert r.bcr == benefit / 24_000
     assert r.payback_periods == 24_000 / (benefit / 10)
-    assert r.interval() == (r.roi_pct, r.roi_pct) and r.prob_positive == 1.0
+    assert r.conf_int() == (r.roi_pct, r.roi_pct) and r.prob_positive == 1.0
     assert np.all(r.distribution() == r.roi_pct)
 
 
@@ -55,7 +55,7 @@ def test_monte_carlo_median_is_the_point_roi_and_widens_with_se() -> None:
                 horizon=12, costs=costs, seed=4)
         assert r.method == "monte_carlo"
         assert r.mc_median == pytest.approx(r.roi_pct, rel=0.01)
-        lo, hi = r.interval()
+        lo, hi = r.conf_int()
         assert (lo, hi) == r.mc_interval()
         widths.append(hi - lo)
     assert widths[0] < widths[1] < widths[2]
@@ -66,8 +66,8 @@ def test_same_seed_same_numbers() -> None:
     eff = EffectResult(estimate=2.0, std_error=0.5)
     a, b, c = roi(eff, seed=9, **kw), roi(eff, seed=9, **kw), roi(eff, seed=10, **kw)
     assert np.array_equal(a.distribution(), b.distribution())
-    assert a.interval() == b.interval() and a.prob_positive == b.prob_positive
-    assert a.interval() != c.interval()
+    assert a.conf_int() == b.conf_int() and a.prob_positive == b.prob_positive
+    assert a.conf_int() != c.conf_int()
 
 
 def test_analytic_result_still_has_a_seeded_distribution() -> None:
@@ -75,7 +75,7 @@ def test_analytic_result_still_has_a_seeded_distribution() -> None:
     assert r.method == "analytic"
     assert r.mc_median == pytest.approx(50, abs=1.0)
     # Monte Carlo error of a 2.5 % quantile with 20,000 draws: about 0.7 ROI points here (sd 37.5)
-    assert r.mc_interval() == pytest.approx(r.interval(), abs=2.5)
+    assert r.mc_interval() == pytest.approx(r.conf_int(), abs=2.5)
     assert np.mean(r.distribution() > 0) == pytest.approx(r.prob_positive, abs=0.01)
     with pytest.raises(ValueError, match="'quantity' parameter must be one of"):
         r.distribution("roi")

@@ -34,7 +34,7 @@ def test_scaling_money_leaves_roi_unchanged(effect, se, v, n, h, cost, scale) ->
     b = roi(eff, value_per_unit=v * scale, participants=n, horizon=h, costs=cost * scale)
     assert b.benefit == pytest.approx(a.benefit * scale, rel=1e-9)
     assert b.roi_pct == pytest.approx(a.roi_pct, rel=1e-9, abs=1e-9)
-    assert b.interval() == pytest.approx(a.interval(), rel=1e-9, abs=1e-9)
+    assert b.conf_int() == pytest.approx(a.conf_int(), rel=1e-9, abs=1e-9)
     assert b.payback_periods == pytest.approx(a.payback_periods, rel=1e-9)
 
 
@@ -54,6 +54,6 @@ def test_benefit_linear_in_effect_and_identities(effect, v, n, h, cost, scale) -
 def test_interval_holds_point_and_prob_matches_sign(effect, se, v, n, h, cost) -> None:
     eff = EffectResult(estimate=effect, std_error=se)
     r = roi(eff, value_per_unit=v, participants=n, horizon=h, costs=cost)
-    lo, hi = r.interval()
+    lo, hi = r.conf_int()
     assert lo <= r.roi_pct <= hi
     assert (r.prob_positive > 0.5) == (r.roi_pct > 0) or r.roi_pct == pytest.approx(0, abs=1e-9)

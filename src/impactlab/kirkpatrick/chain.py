@@ -111,7 +111,7 @@ def _level_rows(reaction: Any, learning: Any, behavior: Any, results: Any, roi: 
                      "estimate": float(results.estimate), "conf_low": lo, "conf_high": hi,
                      "n": int(n) if isinstance(n, (int, np.integer)) else None})
     if roi is not None:
-        lo, hi = roi.interval(level)
+        lo, hi = roi.conf_int(level)
         rows.append({"level": 5, "name": LEVEL_NAMES[5], "metric": "ROI %", "estimate": float(roi.roi_pct),
                      "conf_low": lo, "conf_high": hi, "n": None})
     return rows

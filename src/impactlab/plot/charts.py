@@ -283,7 +283,7 @@ def roi_waterfall(r: Any, *, ax: Axes | None = None, title: str | None = None,
     -------
     Axes
     """
-    needed = ("benefit", "cost", "net_benefit", "roi_pct", "bcr", "interval", "prob_positive")
+    needed = ("benefit", "cost", "net_benefit", "roi_pct", "bcr", "conf_int", "prob_positive")
     missing = [n for n in needed if not hasattr(r, n)]
     if missing:
         raise TypeError(f"roi_waterfall expects a RoiResult (from impactlab.roi). {type(r).__name__} lacks "
@@ -335,8 +335,8 @@ def roi_waterfall(r: Any, *, ax: Axes | None = None, title: str | None = None,
         ax.grid(axis="x", visible=False)
         ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _pos: fmt_money(v, currency)))
         ax.set_ylabel(f"Money ({currency})")
-        lo, hi = r.interval()
         lvl = getattr(r, "level", 0.95)
+        lo, hi = r.conf_int(lvl)
         if title is None:
             sign = fmt_money(1, currency).replace("1", "")
             title = (f"ROI {fmt_pct(r.roi_pct)} ({lvl:.0%} interval {fmt_pct(lo)} to {fmt_pct(hi)}): "

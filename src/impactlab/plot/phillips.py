@@ -124,7 +124,7 @@ def roi_distribution(r: Any, *, ax: Axes | None = None, title: str | None = None
         raise TypeError(f"roi_distribution expects a RoiResult (from impactlab.roi). Got {type(r).__name__}.")
     draws = np.asarray(r.distribution("roi_pct"))
     level = float(getattr(r, "level", 0.95))
-    lo, hi = r.interval(level)  # the headline interval (as in the summary and the waterfall), not the draws'
+    lo, hi = r.conf_int(level)  # the headline interval (as in the summary and the waterfall), not the draws'
     with deck_theme():
         fig, ax, new = figure_axes(ax)
         counts, edges = np.histogram(draws, bins=bins)

@@ -1,9 +1,9 @@
 """Plain-language findings: what a result lets the analyst claim, and what it does not.
 
-:meth:`EffectResult.explain` and :meth:`CompareResult.explain` return an :class:`Explanation`, which prints
-as text (for speaker notes and logs) and renders as HTML in a notebook. The text is built from the result
-alone: the estimate and its interval, the method's identifying assumption, the comparison group, the
-pre-trend test when the result holds pre-training event times, and the caveats the estimator recorded.
+Every result's ``explain()`` returns an :class:`Explanation`, which prints as text (for speaker notes and
+logs) and renders as HTML in a notebook. The text is built from the result alone: the estimate and its
+interval, the method's identifying assumption, the comparison group, the pre-trend test when the result
+holds pre-training event times, and the caveats the estimator recorded.
 
 References
 ----------
@@ -28,7 +28,9 @@ from typing import Any
 import numpy as np
 from scipy import stats
 
-__all__ = ["Explanation", "PretrendTest", "explain_compare", "explain_effect", "pretrend_test"]
+__all__ = ["Explanation", "PretrendTest", "explain_chain", "explain_compare", "explain_effect",
+           "explain_exposure", "explain_level", "explain_power", "explain_roi", "explain_roi_sensitivity",
+           "explain_self_estimates", "explain_sensitivity", "pretrend_test"]
 
 
 @dataclass(frozen=True)
@@ -365,3 +367,200 @@ def explain_compare(cmp: Any, level: float = 0.95, event_study: Any = None) -> E
                       f"estimate's {level:.0%} interval.")
     return Explanation(headline=base.headline, claims=tuple(claims), cautions=tuple(cautions),
                        assumption=base.assumption, comparison=base.comparison, pretrend=pretrend)
+
+
+# --------------------------------------------------------------------------------------- other results
+# The functions below explain results that are not effects of one design (ROI, bounds, power, exposure,
+# self-estimates, Kirkpatrick levels). Each states what the numbers are and what they rest on; none
+# suggests an option it has not checked.
+
+def _interval_text(lo: float, hi: float, pct: str, unit: str = "") -> str:
+    if not (math.isfinite(lo) and math.isfinite(hi)):
+        return "no interval"
+    return f"{pct} interval {_num(lo)}{unit} to {_num(hi)}{unit}"
+
+
+def explain_roi(r: Any, level: float = 0.95) -> Explanation:
+    """Build the :class:`Explanation` of a :class:`~impactlab.RoiResult` (see its ``explain``)."""
+    pct = f"{level:.0%}"
+    lo, hi = r.conf_int(level)
+    how = ("the Monte Carlo draws of the effect, value and costs" if r.method == "monte_carlo"
+           else "the effect's sampling distribution (value and costs fixed)")
+    headline = (f"Phillips ROI of {r.source}: {_num(r.roi_pct)} % ({_interval_text(lo, hi, pct, ' %')}, from "
+                f"{how}); P(ROI > 0) = {r.prob_positive:.0%}.")
+    claims = [f"Benefit {_num(r.benefit)} {r.currency} against a cost of {_num(r.cost)} {r.currency}: "
+              f"net {_num(r.net_benefit)} {r.currency}, benefit-cost ratio {r.bcr:.2f}."]
+    cautions = []
+    if math.isfinite(lo) and lo > 0:
+        claims.append(f"The {pct} interval of the ROI lies above zero: the benefit exceeds the cost at this "
+                      "confidence, if the effect estimate is causal.")
+    elif math.isfinite(hi) and hi < 0:
+        claims.append(f"The {pct} interval of the ROI lies below zero: the programme does not pay for "
+                      "itself at this confidence.")
+    else:
+        cautions.append(f"The {pct} interval of the ROI includes zero: a loss is not ruled out.")
+    claims.append(f"The programme breaks even at an effect of {_num(r.break_even_effect)} per participant "
+                  f"and period (estimated effect {_num(r.effect)}).")
+    if r.effect_std_error == 0:
+        cautions.append("The effect was given as a plain number: the interval carries no sampling "
+                        "uncertainty of the effect.")
+    if r.value_range is None:
+        cautions.append(f"The value per outcome unit ({_num(r.value_per_unit)} {r.currency}) is an input "
+                        "taken as exact; the interval does not include doubt about it.")
+    if r.intangibles:
+        cautions.append("Benefits not converted to money are left out of the ROI: "
+                        f"{', '.join(r.intangibles)}.")
+    cautions += [str(n) for n in r.notes]
+    return Explanation(headline=headline, claims=tuple(claims), cautions=tuple(cautions),
+                       assumption=f"Those of the effect estimate it converts ({r.source}); the ROI is "
+                                  "causal only if that effect is.",
+                       comparison="That of the effect estimate.")
+
+
+_RESTRICTION_TEXT = {
+    "relative_magnitude": ("M̄", "post-training changes in the trend difference are at most M̄ times the "
+                                "largest pre-training one (Rambachan & Roth 2023)"),
+    "smoothness": ("M", "the slope of the trend difference changes by at most M a period (Rambachan & Roth "
+                        "2023)"),
+}
+
+
+def explain_sensitivity(s: Any, level: float = 0.95) -> Explanation:
+    """Build the :class:`Explanation` of a :class:`~impactlab.estimators.SensitivityResult`."""
+    sym, rule = _RESTRICTION_TEXT.get(s.restriction, ("M", str(s.restriction)))
+    lo, hi = s.conf_int(level)
+    pct = f"{level:.0%}"
+    headline = (f"{s.target}: {_num(s.estimate)} under parallel trends ({_interval_text(lo, hi, pct)}); "
+                f"breakdown {sym} = {'never' if math.isinf(s.breakdown) else _num(s.breakdown)}.")
+    claims, cautions = [], []
+    at = f"{s.level:.0%}"
+    if s.breakdown == 0:
+        cautions.append(f"Even under exact parallel trends the {at} interval includes zero.")
+    elif math.isinf(s.breakdown):
+        claims.append(f"The {at} interval excludes zero for every {sym} allowed by the restriction.")
+    else:
+        claims.append(f"The {at} interval excludes zero as long as {sym} is below {_num(s.breakdown)}; "
+                      f"from {sym} = {_num(s.breakdown)} on it includes zero.")
+    cautions.append(f"The bounds hold under the restriction that {rule}; whether that restriction is "
+                    "plausible is a judgement about the programme, not something the data settle.")
+    cautions += [str(n) for n in s.notes]
+    return Explanation(headline=headline, claims=tuple(claims), cautions=tuple(cautions),
+                       assumption=f"Trends may differ from parallel, bounded by: {rule}.",
+                       comparison="That of the event study the bounds were computed from.")
+
+
+def explain_roi_sensitivity(d: Any, level: float = 0.95) -> Explanation:
+    """Build the :class:`Explanation` of a :class:`~impactlab.RoiSensitivityResult`."""
+    sym, rule = _RESTRICTION_TEXT.get(d.restriction, ("M", str(d.restriction)))
+    lo, hi = d.conf_int(level)
+    interval = _interval_text(lo, hi, f"{level:.0%}", " %")
+    headline = f"ROI {_num(d.roi_pct)} % under parallel trends ({interval}); {d.sentence()}"
+    cautions = [f"The bounds hold under the restriction that {rule}.",
+                f"Value per unit and costs are those of the ROI and are taken as exact here (break-even "
+                f"effect {_num(d.break_even_effect)})."]
+    return Explanation(headline=headline, claims=(d.sentence(),), cautions=tuple(cautions),
+                       assumption=f"Trends may differ from parallel, bounded by: {rule}.",
+                       comparison="That of the effect behind the ROI.")
+
+
+def explain_power(p: Any, level: float = 0.95) -> Explanation:
+    """Build the :class:`Explanation` of a :class:`~impactlab.estimators.PowerResult`."""
+    waves = p.plan[p.plan["wave"] != "comparison"]
+    n_c = int(p.plan.loc[p.plan["wave"] == "comparison", "units"].iloc[0])
+    headline = (f"The plan ({len(waves)} wave(s), {int(waves['units'].sum()):,} trained, {n_c:,} kept as "
+                f"comparison) can detect an effect of {_num(p.mde)} with {p.target_power:.0%} power at the "
+                f"{p.level:.0%} level (standard error of the design {_num(p.std_error)}).")
+    claims = []
+    if p.effect is not None and math.isfinite(p.power):
+        claims.append(f"An effect of {_num(p.effect)} would be detected with probability {p.power:.0%} "
+                      f"({p.method}).")
+    cautions = ["Smaller effects may exist and go undetected: a non-significant result from this plan does "
+                f"not rule out effects below {_num(p.mde)}.",
+                "The figures replay the history panel: they hold if the outcome's noise, seasonality and "
+                "serial correlation stay as they were, and if units are assigned to waves at random."]
+    cautions += [str(n) for n in p.notes]
+    return Explanation(headline=headline, claims=tuple(claims), cautions=tuple(cautions),
+                       assumption="Units are assigned to waves at random; the evaluation uses the "
+                                  "Callaway–Sant'Anna simple ATT with never-trained comparisons.",
+                       comparison=f"the {n_c:,} units kept untrained under the plan")
+
+
+def explain_exposure(x: Any, level: float = 0.95) -> Explanation:
+    """Build the :class:`Explanation` of a :class:`~impactlab.ExposureEffect`."""
+    pct = f"{level:.0%}"
+    lo, hi = x.conf_int(level)
+    tlo, thi = x.total_conf_int(level)
+    outcome = x.outcome or "the outcome"
+    headline = (f"Training changed {outcome} by {_num(x.estimate)} per trained employee-period "
+                f"({_interval_text(lo, hi, pct)}), {_num(x.total)} in total over {x.employee_periods:,.0f} "
+                f"trained employee-periods of {x.participants:,} people ({_interval_text(tlo, thi, pct)}).")
+    claims = ["The total adds up the group-time effects over the trained employee-periods actually observed, "
+              "so people trained late or who left count only for the periods they were there."]
+    cautions = ["The exposures are observed counts and are taken as fixed: the interval reflects the "
+                "uncertainty of the effects only.",
+                "The causal reading rests on the assumptions of the fit the cells come from "
+                f"({x.source or 'callaway_santanna'})."]
+    if x.spec.get("skipped_cells"):
+        cautions.append(f"{len(x.spec['skipped_cells'])} cell(s) had no estimate and are left out "
+                        "(spec['skipped_cells']).")
+    return Explanation(headline=headline, claims=tuple(claims), cautions=tuple(cautions),
+                       assumption="Those of the Callaway–Sant'Anna fit whose group-time effects are "
+                                  "added up.",
+                       comparison="That of the Callaway–Sant'Anna fit.")
+
+
+def explain_self_estimates(s: Any, level: float = 0.95) -> Explanation:
+    """Build the :class:`Explanation` of a :class:`~impactlab.SelfEstimateResult`."""
+    pct = f"{level:.0%}"
+    lo, hi = s.conf_int(level)
+    blo, bhi = s.bias_conf_int(level)
+    headline = (f"Participants' self-estimates credit the programme with {_num(s.estimate)} per participant "
+                f"and period ({_interval_text(lo, hi, pct)}), against a causal estimate of "
+                f"{_num(s.causal.estimate)}.")
+    claims = [f"The self-estimates claim {s.ratio:.2f} times the causal effect; their bias is {_num(s.bias)} "
+              f"({_interval_text(blo, bhi, pct)})."]
+    cautions = [f"{s.n_respondents} of {s.n_participants} participants answered; non-respondents count as no "
+                "improvement.",
+                "Self-estimates are weak evidence (what people believe the programme did); they calibrate "
+                "future surveys and do not replace the causal estimate."]
+    return Explanation(headline=headline, claims=tuple(claims), cautions=tuple(cautions),
+                       assumption="None that identifies an effect: the credited change is the participants' "
+                                  "own attribution (improvement x share attributed x confidence).",
+                       comparison="none (participants judge their own improvement)")
+
+
+_DESCRIPTIVE = "None needed for a description; it is not an effect of the training (no comparison group)."
+
+
+def explain_level(result: Any, level: float = 0.95) -> Explanation:
+    """Build the :class:`Explanation` of a Kirkpatrick level 1-3 result (reaction, learning, behaviour)."""
+    pct = f"{level:.0%}"
+    lo, hi = result.conf_int(level)
+    name, what, caution = result._explain_parts()
+    headline = f"{name}: {what} {_num(result.estimate)} ({_interval_text(lo, hi, pct)})."
+    claims = [f"It describes the {name.split(':')[0].lower()} of the participants who were measured."]
+    cautions = [caution, "It says nothing by itself about the business results; see the chain of evidence."]
+    cautions += [str(n) for n in getattr(result, "notes", ())]
+    return Explanation(headline=headline, claims=tuple(claims), cautions=tuple(cautions),
+                       assumption=_DESCRIPTIVE, comparison="none (participants only)")
+
+
+def explain_chain(ch: Any, level: float = 0.95) -> Explanation:
+    """Build the :class:`Explanation` of a :class:`~impactlab.kirkpatrick.ChainResult`."""
+    lo, hi = ch.conf_int(level)
+    pct = f"{level:.0%}"
+    if math.isfinite(ch.estimate):
+        headline = (f"Level 4, results: causal effect {_num(ch.estimate)} ({_interval_text(lo, hi, pct)}); "
+                    f"{len(ch.levels)} level(s) and {len(ch.links)} link(s) checked.")
+    else:
+        headline = (f"Chain of evidence without a level-4 effect: {len(ch.levels)} level(s) and "
+                    f"{len(ch.links)} link(s) checked.")
+    claims = [f"Level {r.level} {r.name}: {r.metric} {_num(float(r.estimate))}."
+              for r in ch.levels.itertuples()]
+    claims += [f"Link {r.link}: {r.reading} ({r.evidence} {_num(float(r.estimate))})."
+               for r in ch.links.itertuples()]
+    return Explanation(headline=headline, claims=tuple(claims), cautions=(ch.caveat,),
+                       assumption="Each link is an association among the trained, except the level-4 "
+                                  "effect, which rests on the assumptions of its own design.",
+                       comparison="That of the level-4 effect; the links compare trained people with each "
+                                  "other.")

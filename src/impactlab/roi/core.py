@@ -30,7 +30,7 @@ import pandas as pd
 from scipy import stats
 
 from impactlab.errors import check_option
-from impactlab.results.base import _fmt, frame_html, freeze_fields, restore_frozen
+from impactlab.results.base import _fmt, frame_html, freeze_fields, restore_frozen, tidy_frame
 from impactlab.roi._inputs import _check_level, _number, _rate, _value_input
 from impactlab.roi.costs import Costs
 from impactlab.roi.stream import payback, stream_weights
@@ -74,6 +74,13 @@ class RoiResult:
 
     Built by :func:`roi`; frozen (tables and arrays read-only). All money is in ``currency``.
 
+    The headline (``estimate``) is the ROI in percent, ``roi_pct``. Its ``conf_int(level)`` is the image
+    of the effect's interval when value and costs are fixed (exact: the ROI is linear in the effect) and
+    the central quantile interval of the Monte Carlo draws when a value or cost range was given;
+    ``std_error`` is the effect's standard error carried through that linear map, NaN under the Monte
+    Carlo (whose interval is not a multiple of a standard error). ``tidy(level)`` has one row per
+    Phillips number (ROI first), with a ``unit`` column.
+
     Attributes
     ----------
     effect, effect_std_error : float
@@ -88,7 +95,8 @@ class RoiResult:
         The cost breakdown, when one was given.
     currency : str
     level : float
-        Default confidence level of :meth:`interval` and :meth:`benefit_interval`.
+        Confidence level of :meth:`summary`, :meth:`to_dict`, :meth:`benefit_interval` and the charts
+        (``conf_int`` and ``tidy`` take theirs, 0.95 by default).
     method : str
         ``"analytic"`` (fixed costs) or ``"monte_carlo"`` (cost ranges drawn uniformly).
     source : str
@@ -253,8 +261,28 @@ class RoiResult:
             ends.append(values[quantity])
         return float(min(ends)), float(max(ends))
 
-    def interval(self, level: float | None = None) -> tuple[float, float]:
-        """Interval of the ROI % at ``level`` (default: the ``level`` given to :func:`roi`).
+    @property
+    def estimate(self) -> float:
+        """The headline: the ROI in percent (:attr:`roi_pct`)."""
+        return self.roi_pct
+
+    @property
+    def std_error(self) -> float:
+        """Standard error of :attr:`roi_pct` from the effect's (NaN under the Monte Carlo)."""
+        return self._std_error_of("roi_pct")
+
+    def _std_error_of(self, quantity: str) -> float:
+        """The effect's standard error through the linear map to ``quantity``; NaN when its interval is
+        taken from the Monte Carlo draws, or the quantity has no sampling error."""
+        monte_carlo = self.method == "monte_carlo" and (quantity != "benefit" or self.value_range is not None)
+        k = self.benefit_per_unit_effect
+        scale = {"benefit": k, "net_benefit": k, "roi_pct": k / self.cost * 100, "bcr": k / self.cost}
+        if monte_carlo or quantity not in scale:
+            return math.nan
+        return abs(scale[quantity]) * self.effect_std_error
+
+    def conf_int(self, level: float = 0.95) -> tuple[float, float]:
+        """Interval of the ROI % at ``level``.
 
         With fixed costs the ROI is linear in the effect, so the interval is the image of the effect's
         normal (or t) interval: exact. With cost ranges it is the central quantile interval of the Monte
@@ -292,15 +320,17 @@ class RoiResult:
         return float(self._dist().sf(z) if k > 0 else self._dist().cdf(z))
 
     # ------------------------------------------------------------------ tables
-    def tidy(self, level: float | None = None) -> pd.DataFrame:
-        """One row per headline: ``term, estimate, conf_low, conf_high, unit``.
+    def tidy(self, level: float = 0.95) -> pd.DataFrame:
+        """One row per Phillips number, ``roi_pct`` first: the tidy columns, then ``unit``.
 
-        Payback and break-even rows carry no interval (``NaN``), except break-even under cost ranges,
-        whose bounds follow from the cost bounds.
+        ``std_error`` is the effect's carried through the linear map (NaN under the Monte Carlo, and for
+        cost, payback and break-even). Payback and break-even rows carry no interval (``NaN``), except
+        break-even under cost ranges, whose bounds follow from the cost bounds; the cost row's bounds
+        are the range of the costs.
         """
-        level = self.level if level is None else _check_level(level)
+        level = _check_level(level)
         rows = []
-        for term, unit in ROI_TERMS:
+        for term, unit in sorted(ROI_TERMS, key=lambda t: t[0] != "roi_pct"):
             est = float(getattr(self, term))
             if term in ("benefit", "net_benefit", "roi_pct", "bcr"):
                 lo, hi = self._interval_of(term, level)
@@ -314,16 +344,16 @@ class RoiResult:
                 lo, hi = ends
             else:
                 lo = hi = math.nan
-            rows.append({"term": term, "estimate": est, "conf_low": lo, "conf_high": hi,
-                         "unit": self.currency if unit == "currency" else unit})
-        return pd.DataFrame(rows, columns=["term", "estimate", "conf_low", "conf_high", "unit"])
+            rows.append({"term": term, "estimate": est, "std_error": self._std_error_of(term), "conf_low": lo,
+                         "conf_high": hi, "unit": self.currency if unit == "currency" else unit})
+        return tidy_frame(rows)
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-able headline numbers (``inf`` and ``NaN`` become ``None``)."""
         def clean(x: float) -> float | None:
             return float(x) if math.isfinite(x) else None
 
-        lo, hi = self.interval()
+        lo, hi = self.conf_int(self.level)
         blo, bhi = self.benefit_interval()
         return {
             "currency": self.currency,
@@ -352,7 +382,7 @@ class RoiResult:
         }
 
     def _headline(self) -> str:
-        lo, hi = self.interval()
+        lo, hi = self.conf_int(self.level)
         return (f"ROI {self.roi_pct:.1f} % ({self.level:.0%} interval {lo:.1f} % to {hi:.1f} %), "
                 f"P(ROI > 0) = {self.prob_positive:.1%}")
 
@@ -386,12 +416,19 @@ class RoiResult:
         lines += [f"  note: {n}" for n in self.notes]
         return "\n".join(lines)
 
+    def explain(self, level: float = 0.95) -> Any:
+        """What the ROI lets you claim, in plain language: its interval, the chance it is positive, what
+        it rests on. ``str()`` gives the text; it renders as HTML in a notebook."""
+        from impactlab.results.explain import explain_roi
+
+        return explain_roi(self, level)
+
     def _repr_html_(self) -> str:
-        return frame_html(self.tidy(), f"Phillips ROI ({self.currency}) of {self.source}",
+        return frame_html(self.tidy(self.level), f"Phillips ROI ({self.currency}) of {self.source}",
                           [self._headline()] + [f"Note: {n}" for n in self.notes])
 
     def __repr__(self) -> str:
-        lo, hi = self.interval()
+        lo, hi = self.conf_int(self.level)
         return (f"RoiResult(roi_pct={self.roi_pct:.4g}, interval=({lo:.4g}, {hi:.4g}), bcr={self.bcr:.4g}, "
                 f"prob_positive={self.prob_positive:.3g})")
 
@@ -453,7 +490,7 @@ def roi(effect: Any, *, value_per_unit: float | tuple[float, float] | None = Non
     -------
     RoiResult
         Frozen; ``benefit``, ``cost``, ``net_benefit``, ``roi_pct``, ``bcr``, ``payback_periods``,
-        ``break_even_effect``, ``interval(level)``, ``benefit_interval(level)``, ``prob_positive``,
+        ``break_even_effect``, ``conf_int(level)``, ``benefit_interval(level)``, ``prob_positive``,
         ``distribution()``, ``mc_interval()``.
 
     Raises
