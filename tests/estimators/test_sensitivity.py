@@ -142,7 +142,15 @@ def test_varying_base_pre_coefficients_are_cumulated():
 
 def test_result_surface(cs_fits):
     s = sensitivity(cs_fits["universal"], "relative_magnitude")
-    assert list(s.tidy().columns) == ["M", "lower", "upper", "id_lower", "id_upper"]
+    assert list(s.table.columns) == ["M", "lower", "upper", "id_lower", "id_upper"]
+    t = s.tidy()
+    assert list(t["term"]) == ["simple ATT"] + ["simple ATT, robust"] * 9 + ["breakdown"]
+    assert (t.loc[0, "estimate"], t.loc[0, "std_error"]) == (s.estimate, s.std_error)
+    np.testing.assert_allclose(t.loc[1:9, ["conf_low", "conf_high"]], s.table[["lower", "upper"]])
+    # relative magnitudes at another level: the identified set widened by z x SE
+    wide = s.tidy(0.99).iloc[1:10]
+    assert (wide["conf_high"].to_numpy() > t["conf_high"].iloc[1:10].to_numpy()).all()
+    assert t.iloc[-1]["estimate"] == s.breakdown
     assert len(s.table) == 9 and s.table["M"].iloc[-1] == 2.0
     assert (s.table["upper"] - s.table["lower"]).is_monotonic_increasing
     assert "breakdown M̄" in s.summary() and s._repr_html_().startswith("<")

@@ -50,7 +50,16 @@ from scipy import optimize
 from impactlab.errors import EstimationError, check_option
 from impactlab.estimators._sd_flci import SDFrontier, sd_post_constant
 from impactlab.estimators._sd_flci import folded_normal_cv as folded_normal_cv  # re-exported
-from impactlab.results.base import EffectResult, _fmt, critical_value, frame_html, freeze_fields
+from impactlab.results.base import (
+    EffectResult,
+    ReportedRows,
+    Row,
+    _fmt,
+    critical_value,
+    frame_html,
+    freeze_fields,
+    normal_row,
+)
 
 Restriction = Literal["relative_magnitude", "smoothness"]
 RESTRICTIONS = ("relative_magnitude", "smoothness")
@@ -59,8 +68,15 @@ TABLE_COLUMNS = ("M", "lower", "upper", "id_lower", "id_upper")
 
 # ------------------------------------------------------------------------------------------ the result
 @dataclass(frozen=True, repr=False, eq=False)
-class SensitivityResult:
+class SensitivityResult(ReportedRows):
     """Bounds on an effect under bounded violations of parallel trends.
+
+    The headline (``estimate``, ``std_error``, ``conf_int(level)``) is the original estimate of the
+    target under parallel trends, with its normal interval. ``tidy(level)`` adds one row per ``M`` of the
+    grid, whose interval is the robust one (at any ``level`` for relative magnitudes, whose interval is
+    the identified set widened by ``z · std_error``; the FLCI of smoothness bounds exists only at the
+    ``level`` of the fit, so other levels give NaN bounds there), and a ``breakdown`` row. The grid
+    itself is ``.table``.
 
     Attributes
     ----------
@@ -105,9 +121,18 @@ class SensitivityResult:
     def __post_init__(self) -> None:
         freeze_fields(self)  # read-only tables and arrays (no copy): the result stays as built
 
-    def tidy(self) -> pd.DataFrame:
-        """The table (a copy): ``M, lower, upper, id_lower, id_upper``."""
-        return self.table.copy()
+    def _rows(self, level: float) -> list[Row]:
+        return robust_rows(self, self.target, TABLE_COLUMNS[1:], level)
+
+    def _title(self) -> str:
+        return f"Sensitivity ({self.restriction.replace('_', ' ')})"
+
+    def explain(self, level: float = 0.95) -> Any:
+        """The bounds and the breakdown value in plain language (see :class:`~impactlab.results.explain.
+        Explanation`)."""
+        from impactlab.results.explain import explain_sensitivity
+
+        return explain_sensitivity(self, level)
 
     def summary(self) -> str:
         sym = "M̄" if self.restriction == "relative_magnitude" else "M"
@@ -133,6 +158,31 @@ class SensitivityResult:
     def __repr__(self) -> str:
         return (f"SensitivityResult(restriction={self.restriction!r}, target={self.target!r}, "
                 f"breakdown={self.breakdown:.6g}, rows={len(self.table)})")
+
+
+def robust_rows(res: Any, term: str, columns: Sequence[str], level: float) -> list[Row]:
+    """Tidy rows of a sensitivity result: the estimate under parallel trends (normal interval), one row per
+    ``M`` of ``res.table`` with the robust interval, and the breakdown value.
+
+    ``columns`` names the table's (lower, upper, id_lower, id_upper). At the fit's level the robust
+    interval is the table's; at another level it is the identified set widened by ``z · std_error`` for
+    relative magnitudes, and NaN for smoothness (the FLCI is computed for one level only).
+    """
+    lower, upper, id_lower, id_upper = columns
+    rows = [normal_row(term, res.estimate, res.std_error, level, M=np.nan)]
+    z = critical_value(level)
+    same = bool(np.isclose(level, res.level))
+    for r in res.table.to_dict("records"):
+        if same:
+            lo, hi = float(r[lower]), float(r[upper])
+        elif res.restriction == "relative_magnitude":
+            lo, hi = float(r[id_lower]) - z * res.std_error, float(r[id_upper]) + z * res.std_error
+        else:
+            lo = hi = float("nan")
+        rows.append({"term": f"{term}, robust", "estimate": res.estimate, "conf_low": lo, "conf_high": hi,
+                     "M": float(r["M"]), "id_lower": float(r[id_lower]), "id_upper": float(r[id_upper])})
+    rows.append({"term": "breakdown", "estimate": res.breakdown})
+    return rows
 
 
 # ------------------------------------------------------------------------------------------ the maths

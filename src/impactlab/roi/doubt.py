@@ -25,8 +25,8 @@ import numpy as np
 import pandas as pd
 
 from impactlab.errors import check_option
-from impactlab.estimators.sensitivity import Restriction, sensitivity
-from impactlab.results.base import _fmt, frame_html, freeze_fields
+from impactlab.estimators.sensitivity import Restriction, robust_rows, sensitivity
+from impactlab.results.base import ReportedRows, Row, _fmt, frame_html, freeze_fields
 
 _WHAT = {"relative_magnitude": ("M̄", "post-training trend differences move up to {m} times as much as the "
                                       "largest pre-training move"),
@@ -34,8 +34,14 @@ _WHAT = {"relative_magnitude": ("M̄", "post-training trend differences move up 
 
 
 @dataclass(frozen=True, repr=False, eq=False)
-class RoiSensitivityResult:
+class RoiSensitivityResult(ReportedRows):
     """ROI bounds under violations of parallel trends. Built by :func:`roi_sensitivity`; frozen.
+
+    The headline (``estimate``) is the ROI in percent under parallel trends, ``std_error`` its standard
+    error from that of the bounded effect (value and costs fixed) and ``conf_int(level)`` its normal
+    interval. ``tidy(level)`` adds one row per ``M`` with the robust ROI interval (at any ``level`` for
+    relative magnitudes; the FLCI of smoothness exists only at the ``level`` of the fit, other levels
+    give NaN bounds there) and a ``breakdown`` row; the grid itself is ``.table``.
 
     Attributes
     ----------
@@ -49,6 +55,8 @@ class RoiSensitivityResult:
     roi_pct, break_even_effect : float
     level : float
     spec : mapping
+    std_error : float
+        Standard error of ``roi_pct`` under parallel trends (from the target's standard error).
     """
 
     table: pd.DataFrame
@@ -59,9 +67,24 @@ class RoiSensitivityResult:
     level: float
     target: str
     spec: Mapping[str, Any] = field(default_factory=dict)
+    std_error: float = float("nan")
 
     def __post_init__(self) -> None:
         freeze_fields(self)  # read-only tables and arrays (no copy): the result stays as built
+
+    @property
+    def estimate(self) -> float:
+        """The headline: the ROI in percent under parallel trends."""
+        return self.roi_pct
+
+    def _rows(self, level: float) -> list[Row]:
+        return robust_rows(self, "roi_pct", ("roi_lower", "roi_upper", "roi_id_lower", "roi_id_upper"), level)
+
+    def explain(self, level: float = 0.95) -> Any:
+        """The breakdown of the ROI in plain language (an :class:`~impactlab.results.explain.Explanation`)."""
+        from impactlab.results.explain import explain_roi_sensitivity
+
+        return explain_roi_sensitivity(self, level)
 
     def sentence(self) -> str:
         """The answer in one sentence."""
@@ -75,9 +98,6 @@ class RoiSensitivityResult:
         m = f"{self.breakdown:.3g}"
         return (f"The ROI stays positive ({self.level:.0%} confidence) unless {what.format(m=m)} "
                 f"({sym} = {m}, {self.restriction.replace('_', ' ')} bounds of Rambachan & Roth 2023).")
-
-    def tidy(self) -> pd.DataFrame:
-        return self.table.copy()
 
     def summary(self) -> str:
         return "\n".join([f"ROI under doubt about parallel trends ({self.target})", f"  {self.sentence()}",
@@ -175,4 +195,5 @@ def roi_sensitivity(r: Any, fit: Any, *, restriction: Restriction = "relative_ma
             "level": level, "max_m": float(t["M"].max()), **kwargs}
     return RoiSensitivityResult(table=table, breakdown=breakdown, restriction=restriction,
                                 roi_pct=float(r.roi_pct), break_even_effect=float(r.break_even_effect),
-                                level=level, target=s.target, spec=spec)
+                                level=level, target=s.target, spec=spec,
+                                std_error=abs(k / cost * 100) * float(s.std_error))
