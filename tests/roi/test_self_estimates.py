@@ -27,7 +27,7 @@ def test_credited_change_bias_and_ratio_by_hand() -> None:
     assert s.bias_std_error == pytest.approx(math.hypot(credited.std(ddof=1) / 2, 1.0))
     assert s.ratio == pytest.approx(credited.mean() / 5.0)
     assert "bias of the self-estimates" in s.summary()
-    assert list(s.tidy()["term"]) == ["causal", "self_estimate_credited", "self_estimate_raw", "bias"]
+    assert list(s.tidy()["term"]) == ["self_estimate_credited", "self_estimate_raw", "causal", "bias"]
 
 
 def test_non_respondents_count_as_no_improvement() -> None:

@@ -37,14 +37,20 @@ from impactlab._progress import progress
 from impactlab.errors import EstimationError, PanelError, check_option
 from impactlab.estimators._common import check_panel
 from impactlab.panel import Panel
-from impactlab.results.base import _fmt, critical_value, frame_html, freeze_fields
+from impactlab.results.base import ReportedRows, Row, _fmt, critical_value, frame_html, freeze_fields
 
 PLAN_COLUMNS = ("wave", "start", "units")
 
 
 @dataclass(frozen=True, repr=False, eq=False)
-class PowerResult:
+class PowerResult(ReportedRows):
     """Power of a planned roll-out and its minimum detectable effect (frozen: tables read-only).
+
+    The headline (``estimate``) is the minimum detectable effect of the recommended (or given) plan and
+    ``std_error`` the standard error of the design, the analytic standard error of the simple ATT under
+    that plan. The MDE is a design quantity without a sampling interval: ``conf_int`` is (nan, nan).
+    ``tidy(level)`` has the ``mde`` row and, when an effect was given, the ``power`` row; the plans
+    compared are ``.table`` (also ``candidates``).
 
     Attributes
     ----------
@@ -92,9 +98,29 @@ class PowerResult:
         lines.append(self.plan.to_string(index=False))
         return "\n".join(lines)
 
-    def tidy(self) -> pd.DataFrame:
-        """The candidate plans with their MDE (a copy)."""
-        return self.candidates.copy()
+    @property
+    def estimate(self) -> float:
+        """The headline: the minimum detectable effect (:attr:`mde`)."""
+        return self.mde
+
+    @property
+    def table(self) -> pd.DataFrame:
+        """The plans compared, sorted by MDE (:attr:`candidates`)."""
+        return self.candidates
+
+    def _rows(self, level: float) -> list[Row]:
+        keys = {"level": self.level, "target_power": self.target_power, "method": self.method}
+        rows: list[Row] = [{"term": "mde", "estimate": self.mde, "std_error": self.std_error, **keys}]
+        if self.effect is not None:
+            rows.append({"term": "power", "estimate": self.power, "effect": self.effect, **keys})
+        return rows
+
+    def explain(self, level: float = 0.95) -> Any:
+        """What the plan can and cannot detect, in plain language (an :class:`~impactlab.results.explain.
+        Explanation`); the level is the plan's (``level`` is accepted for the common signature)."""
+        from impactlab.results.explain import explain_power
+
+        return explain_power(self, level)
 
     def _repr_html_(self) -> str:
         head = [f"MDE {_fmt(self.mde)} at {self.target_power:.0%} power (SE {_fmt(self.std_error)})"]

@@ -24,15 +24,25 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from impactlab.results.base import _fmt, critical_value, frame_html, freeze_fields, inference_frame
+from impactlab.results.base import (
+    ReportedRows,
+    Row,
+    _fmt,
+    critical_value,
+    frame_html,
+    freeze_fields,
+    normal_row,
+)
 
 
 @dataclass(frozen=True, repr=False, eq=False)
-class ExposureEffect:
+class ExposureEffect(ReportedRows):
     """Total effect of a programme over the trained employee-periods observed, and its average.
 
     Built by :func:`exposure`; frozen (tables read-only). Pass it to :func:`impactlab.roi` as the effect
-    (participants and periods then come from it).
+    (participants and periods then come from it). The headline (``estimate``) is the average effect per
+    trained employee-period; ``tidy(level)`` has that row, the ``total`` and the total of each event time;
+    ``.table`` is :attr:`by_event_time`.
 
     Attributes
     ----------
@@ -91,14 +101,26 @@ class ExposureEffect:
         c = critical_value(level)
         return self.total - c * self.total_std_error, self.total + c * self.total_std_error
 
-    def tidy(self, level: float = 0.95) -> pd.DataFrame:
-        """Rows ``total`` and ``per_employee_period`` with the tidy columns, then ``exposure``."""
-        est = [self.total, self.estimate]
-        se = [self.total_std_error, self.std_error]
-        out = pd.DataFrame({"term": ["total", "per_employee_period"], "estimate": est, "std_error": se})
-        out = pd.concat([out, inference_frame(est, se, level)], axis=1)
-        out["exposure"] = self.employee_periods
-        return out
+    @property
+    def table(self) -> pd.DataFrame:
+        """The total effect of each event time (:attr:`by_event_time`)."""
+        return self.by_event_time
+
+    def _rows(self, level: float) -> list[Row]:
+        rows = [normal_row("per_employee_period", self.estimate, self.std_error, level,
+                           exposure=self.employee_periods, event_time=None),
+                normal_row("total", self.total, self.total_std_error, level, exposure=self.employee_periods,
+                           event_time=None)]
+        rows += [normal_row("total", r["total"], r["std_error"], level, exposure=r["employee_periods"],
+                            event_time=int(r["event_time"])) for r in self.by_event_time.to_dict("records")]
+        return rows
+
+    def explain(self, level: float = 0.95) -> Any:
+        """The average and total effect in plain language (an :class:`~impactlab.results.explain.
+        Explanation`)."""
+        from impactlab.results.explain import explain_exposure
+
+        return explain_exposure(self, level)
 
     def summary(self, level: float = 0.95) -> str:
         lo, hi = self.total_conf_int(level)

@@ -23,12 +23,16 @@ import numpy as np
 import pandas as pd
 
 from impactlab.errors import DataError, Failure
-from impactlab.results.base import EffectResult, _fmt, critical_value
+from impactlab.results.base import EffectResult, ReportedRows, Row, _fmt, critical_value, normal_row
 
 
 @dataclass(frozen=True, repr=False, eq=False)
-class SelfEstimateResult:
+class SelfEstimateResult(ReportedRows):
     """Self-estimated effect beside the causal one. Built by :func:`self_estimates`; immutable.
+
+    The headline (``estimate``, ``std_error``, ``conf_int``) is the credited estimate, the mean credited
+    change per participant and period with its t interval; ``tidy(level)`` also has the raw claim, the
+    causal effect and the bias, each with its own reference distribution.
 
     Attributes
     ----------
@@ -61,17 +65,27 @@ class SelfEstimateResult:
         c = critical_value(level)
         return self.bias - c * self.bias_std_error, self.bias + c * self.bias_std_error
 
-    def tidy(self, level: float = 0.95) -> pd.DataFrame:
-        """Rows causal, credited (self-estimates), raw claim and bias: estimate, std_error, interval."""
-        rows = []
-        for term, est, se in (("causal", self.causal.estimate, self.causal.std_error),
-                              ("self_estimate_credited", self.credited.estimate, self.credited.std_error),
-                              ("self_estimate_raw", self.raw.estimate, self.raw.std_error),
-                              ("bias", self.bias, self.bias_std_error)):
-            c = critical_value(level)
-            rows.append({"term": term, "estimate": est, "std_error": se, "conf_low": est - c * se,
-                         "conf_high": est + c * se})
-        return pd.DataFrame(rows)
+    @property
+    def estimate(self) -> float:
+        """The headline: the credited estimate (mean credited change per participant and period)."""
+        return self.credited.estimate
+
+    @property
+    def std_error(self) -> float:
+        """Standard error of the credited estimate."""
+        return self.credited.std_error
+
+    def _rows(self, level: float) -> list[Row]:
+        return [normal_row(term, r.estimate, r.std_error, level, r.df) for term, r in
+                (("self_estimate_credited", self.credited), ("self_estimate_raw", self.raw),
+                 ("causal", self.causal))] + [normal_row("bias", self.bias, self.bias_std_error, level)]
+
+    def explain(self, level: float = 0.95) -> Any:
+        """The self-estimates against the causal effect in plain language (an :class:`~impactlab.results.
+        explain.Explanation`)."""
+        from impactlab.results.explain import explain_self_estimates
+
+        return explain_self_estimates(self, level)
 
     def summary(self, level: float = 0.95) -> str:
         lo, hi = self.bias_conf_int(level)
@@ -85,6 +99,9 @@ class SelfEstimateResult:
             f"  {self.n_respondents} respondents of {self.n_participants} participants; self-estimates are "
             "weak evidence, shown for calibration only",
         ])
+
+    def _title(self) -> str:
+        return "Self-estimates against the causal effect"
 
     def __repr__(self) -> str:
         return f"SelfEstimateResult(bias={self.bias:.4g}, ratio={self.ratio:.3g}, n={self.n_respondents})"
