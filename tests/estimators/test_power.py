@@ -27,12 +27,12 @@ def test_analytic_se_matches_theory_for_white_noise():
     # iid noise (sd 1): A = mean of k post periods - base period, Var(A) = 1/k + 1; one wave starting in
     # period 5 of 10: k = 6. SE^2 = Var(A) (1/n_w + 1/n_c). Unit effects cancel.
     p = _history(n=4000, rho=0.0)
-    r = power(p, waves={5: 1000}, control=3000)
+    r = power(p, waves={5: 1000}, n_control=3000)
     theory = np.sqrt((1 / 6 + 1) * (1 / 1000 + 1 / 3000))
     assert r.std_error == pytest.approx(theory, rel=0.05)
     z = stats.norm.ppf(0.975) + stats.norm.ppf(0.8)
     assert r.mde == pytest.approx(z * r.std_error, rel=1e-12)
-    assert power(p, r.mde, waves={5: 1000}, control=3000).power == pytest.approx(0.8, abs=1e-3)
+    assert power(p, r.mde, waves={5: 1000}, n_control=3000).power == pytest.approx(0.8, abs=1e-3)
 
 
 def test_serial_correlation_changes_the_variance():
@@ -45,12 +45,12 @@ def test_serial_correlation_changes_the_variance():
 
 def test_simulated_spread_agrees_with_the_analytic_se():
     p = _history(n=200, rho=0.6)
-    r = power(p, 0.0, waves={4: 40, 6: 40}, method="simulation", n_sims=40, seed=3)
+    r = power(p, 0.0, waves={4: 40, 6: 40}, method="simulation", n_draws=40, seed=3)
     sd = r.simulation["estimate"].std(ddof=1)
     # 40 draws: the SD is within ~25 % of the truth with high probability
     assert sd == pytest.approx(r.std_error, rel=0.3)
     assert r.simulation.shape == (40, 3) and r.spec["seed"] == 3
-    again = power(p, 0.0, waves={4: 40, 6: 40}, method="simulation", n_sims=40, seed=3)
+    again = power(p, 0.0, waves={4: 40, 6: 40}, method="simulation", n_draws=40, seed=3)
     pd.testing.assert_frame_equal(r.simulation, again.simulation)
 
 
@@ -74,7 +74,7 @@ def test_errors_say_what_to_do():
     with pytest.raises(PanelError, match="not a period"):
         power(p, waves={99: 10})
     with pytest.raises(EstimationError, match="needs 60 units"):
-        power(p, waves={3: 30}, control=30)
+        power(p, waves={3: 30}, n_control=30)
     with pytest.raises(EstimationError, match="comparison group"):
         power(p, waves={3: 49})
     with pytest.raises(ValueError, match="needs the effect"):

@@ -33,4 +33,4 @@ def test_simple_target_equals_weighted_simple_att(base_period: str) -> None:
         cs = il.callaway_santanna(p, weights="w", base_period=base_period)
         s = il.sensitivity(cs, target="simple")
     assert s.estimate == pytest.approx(cs.estimate, rel=1e-10)
-    assert s.weights.sum() == pytest.approx(1.0, rel=1e-12)
+    assert s.target_weights.sum() == pytest.approx(1.0, rel=1e-12)

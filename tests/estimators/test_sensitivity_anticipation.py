@@ -34,7 +34,7 @@ def test_anticipation_equals_redated_onset(base, restriction):
     a = il.sensitivity(cs, restriction, grid=grid, target={0: 0.5, 1: 0.5})
     b = il.sensitivity(cs0, restriction, grid=grid, target={1: 0.5, 2: 0.5})
     np.testing.assert_allclose(a.table[["lower", "upper"]], b.table[["lower", "upper"]], rtol=1e-8)
-    assert a.post_event_times[0] == -1 and a.weights.loc[-1] == 0  # anticipation window: zero weight
+    assert a.post_event_times[0] == -1 and a.target_weights.loc[-1] == 0  # anticipation window: zero weight
 
 
 def test_simple_target_with_anticipation_is_the_reported_simple_att():

@@ -72,7 +72,7 @@ CASES = [pytest.param(r, t, marks=_fast_or_slow(r, t), id=f"{r}-{t}")
 def test_bounds_match_diff_diff(fit, restriction, target):
     ours = sensitivity(fit, restriction, target=target, grid=GRID)
     es = _prepare(fit, None, None)
-    honest = dd_honest.HonestDiD(method=restriction, l_vec=ours.weights.to_numpy())
+    honest = dd_honest.HonestDiD(method=restriction, l_vec=ours.target_weights.to_numpy())
     theirs = [honest.fit(_as_diff_diff(es), M=m) for m in GRID]
     ci = np.array([(r.ci_lb, r.ci_ub) for r in theirs], dtype=float)
     np.testing.assert_allclose(ours.table[["lower", "upper"]].to_numpy(), ci, atol=TOL, rtol=0)
@@ -86,7 +86,7 @@ def test_bounds_match_diff_diff(fit, restriction, target):
                                          pytest.param("smoothness", marks=pytest.mark.slow)])
 def test_breakdown_matches_diff_diff(fit, restriction):
     ours = sensitivity(fit, restriction, target="average", grid=GRID)
-    h = dd_honest.HonestDiD(method=restriction, l_vec=ours.weights.to_numpy())
+    h = dd_honest.HonestDiD(method=restriction, l_vec=ours.target_weights.to_numpy())
     theirs = h.breakdown_value(_as_diff_diff(_prepare(fit, None, None)), tol=1e-6)
     if theirs is None:  # diff-diff searches M <= 10 only
         assert ours.breakdown > 10

@@ -43,7 +43,7 @@ def test_regression_p_value_equals_wildboottest(seed, effect):
     df = _frame(seed, effect)
     panel = Panel.from_frame(df, unit="id", time="year", outcome="y", cohort="first_treated",
                              covariates=["x1"], cluster="team")
-    ours = wild_bootstrap(panel, "regression", ["x1"], weights="rademacher", draws=9999, seed=1)
+    ours = wild_bootstrap(panel, "regression", ["x1"], multiplier="rademacher", n_draws=9999, seed=1)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         theirs = wbt.wildboottest(smf.ols("y ~ D + x1 + C(year)", df), B=9999, cluster=df.team, param="D",

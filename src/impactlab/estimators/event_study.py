@@ -31,34 +31,23 @@ import numpy as np
 import pandas as pd
 
 from impactlab.errors import EstimationError, StatisticalWarning, check_option
+from impactlab.estimators import _eventtime as et
 from impactlab.estimators._common import check_panel, resolve_covariates
-from impactlab.estimators._eventtime import (
-    ES_VCOV,
-    EventStudyResult,
-    check_window,
-    check_window_in_data,
-    drop_first_period_cohorts,
-    event_indicator,
-    ledger,
-    n_clusters_check,
-    outside_window_note,
-    post_mean,
-    wald_test,
-    within_fit,
-)
+from impactlab.estimators._eventtime import EventStudyResult
 from impactlab.estimators.callaway_santanna import callaway_santanna
-from impactlab.estimators.sun_abraham import sun_abraham
+from impactlab.estimators.sun_abraham import _sun_abraham
 from impactlab.panel import Panel
 
 __all__ = ["EventStudyResult", "event_study"]
 
 Method = Literal["twfe", "sun_abraham", "callaway_santanna"]
 METHODS = ("twfe", "sun_abraham", "callaway_santanna")
+Control = Literal["never_treated", "not_yet_treated", "last_treated"]
 
 
 def event_study(panel: Panel, window: tuple[int, int] = (-4, 4), ref: int = -1, *, method: Method = "twfe",
                 vcov: str = "cluster", bin_endpoints: bool = False, covariates: Sequence[str] | None = None,
-                control: str | None = None) -> EventStudyResult:
+                control: Control | None = None) -> EventStudyResult:
     """Effects by time since training (an event study) and a joint pre-trend test.
 
     Parameters
@@ -83,7 +72,7 @@ def event_study(panel: Panel, window: tuple[int, int] = (-4, 4), ref: int = -1, 
     covariates : sequence of str, optional
         Panel covariates: time-varying controls in the regressions, pre-treatment covariates of the
         doubly robust 2×2 comparisons for Callaway–Sant'Anna.
-    control : str, optional
+    control : {"never_treated", "not_yet_treated", "last_treated"}, optional
         Comparison group: ``"never_treated"`` (default) or ``"last_treated"`` for ``sun_abraham``;
         ``"never_treated"`` (default) or ``"not_yet_treated"`` for ``callaway_santanna``. The TWFE
         regression uses every unit not treated at the event times in the window and takes no ``control``.
@@ -127,12 +116,11 @@ def event_study(panel: Panel, window: tuple[int, int] = (-4, 4), ref: int = -1, 
     """
     panel = check_panel(panel, "event_study")
     check_option("method", method, METHODS)
-    check_option("vcov", vcov, ES_VCOV)
-    lo, hi, ref = check_window(window, ref, bin_endpoints, "event_study")
+    check_option("vcov", vcov, et.ES_VCOV)
+    lo, hi, ref = et.check_window(window, ref, bin_endpoints, "event_study")
     if method == "sun_abraham":
         sa_control: Any = control or "never_treated"  # checked by sun_abraham
-        return sun_abraham(panel, window=(lo, hi), ref=ref, control=sa_control, vcov=vcov,
-                           bin_endpoints=bin_endpoints, covariates=covariates, _stacklevel=4)
+        return _sun_abraham(panel, (lo, hi), ref, sa_control, vcov, bin_endpoints, covariates, True)
     if method == "callaway_santanna":
         return _cs_event_study(panel, lo, hi, ref, vcov, bin_endpoints, covariates,
                                control or "never_treated")
@@ -147,15 +135,15 @@ def _twfe_event_study(panel: Panel, lo: int, hi: int, ref: int, vcov: str, bin_e
                       covariates: Sequence[str] | None) -> EventStudyResult:
     covs = resolve_covariates(panel, covariates)
     rows: list[tuple[str, Any, str]] = []
-    long = drop_first_period_cohorts(panel.long(), panel.periods, "event_study", rows, stacklevel=4)
-    n_clusters_check(long, vcov, "event_study")
+    long = et.drop_first_period_cohorts(panel.long(), panel.periods, "event_study", rows, stacklevel=4)
+    et.n_clusters_check(long, vcov, "event_study")
     g = long["cohort_period"].to_numpy()
     treated = g > 0
     if not treated.any():
         raise EstimationError("event_study: no unit is treated within the data, so there is no event time "
                               "to estimate. Check the cohort column of the panel.")
     e = np.where(treated, long["period"].to_numpy() - g, 0)
-    check_window_in_data(lo, hi, int(e[treated].min()), int(e[treated].max()), "event_study")
+    et.check_window_in_data(lo, hi, int(e[treated].min()), int(e[treated].max()), "event_study")
     if not (~treated).any():
         warnings.warn(
             "event_study: there are no never-treated units, so the TWFE event study is identified only by "
@@ -163,28 +151,28 @@ def _twfe_event_study(panel: Panel, lo: int, hi: int, ref: int, vcov: str, bin_e
             "time this is biased. Use method='sun_abraham' with control='last_treated', or "
             "method='callaway_santanna' with control='not_yet_treated'.", StatisticalWarning, stacklevel=3)
     ks = [k for k in range(lo, hi + 1) if k != ref]
-    X = np.column_stack([treated & event_indicator(e, k, lo, hi, bin_endpoints) for k in ks]
+    X = np.column_stack([treated & et.event_indicator(e, k, lo, hi, bin_endpoints) for k in ks]
                         + [long[c].to_numpy(dtype="float64") for c in covs]).astype("float64")
     names = [_dummy_name(k, lo, hi, bin_endpoints) for k in ks] + list(covs)
-    fit = within_fit(long, X, names, vcov)
+    fit = et.within_fit(long, X, names, vcov)
     m = len(ks)
     est, V = fit.params[:m], fit.vcov[:m, :m]
-    et = np.asarray(ks, dtype="int64")
-    elements = pd.DataFrame({"term": [_dummy_name(k, lo, hi, bin_endpoints) for k in ks], "event_time": et,
+    ev = np.asarray(ks, dtype="int64")
+    elements = pd.DataFrame({"term": [_dummy_name(k, lo, hi, bin_endpoints) for k in ks], "event_time": ev,
                              "estimate": est, "std_error": np.sqrt(np.diag(V))})
-    overall, se = post_mean(et, est, V)
-    pre = et < 0
-    pretrend = wald_test(est[pre], V[np.ix_(pre, pre)], et[pre].tolist(), df_denom=fit.df)
+    overall, se = et.post_mean(ev, est, V)
+    pre = ev < 0
+    pretrend = et.wald_test(est[pre], V[np.ix_(pre, pre)], ev[pre].tolist(), df_denom=fit.df)
     V = np.array(V)
     V.setflags(write=False)
     notes = ["Dynamic TWFE: with waves whose effects differ, each coefficient mixes effects from other event "
              "times (Sun & Abraham 2021); compare with method='sun_abraham' or 'callaway_santanna'."]
-    notes += outside_window_note(e[treated], lo, hi, bin_endpoints)
+    notes += et.outside_window_note(e[treated], lo, hi, bin_endpoints)
     return EventStudyResult(
         estimate=overall, std_error=se, term=f"ATT(0..{hi})", method="event_study_twfe",
         label="Event study (two-way fixed effects)", outcome=panel.outcome, n_obs=fit.n_obs,
         n_units=int(long["unit"].nunique()), df=fit.df, elements=elements, element_vcov=V,
-        excluded=ledger(rows), pretrend=pretrend, notes=tuple(notes),
+        excluded=et.ledger(rows), pretrend=pretrend, notes=tuple(notes),
         spec={"estimator": "event_study", "method": "twfe", "window": (lo, hi), "ref": ref, "vcov": vcov,
               "bin_endpoints": bin_endpoints, "covariates": covs, "control": None},
     )
@@ -211,7 +199,7 @@ def _cs_event_study(panel: Panel, lo: int, hi: int, ref: int, vcov: str, bin_end
     if ref != -1:
         raise ValueError("event_study: method='callaway_santanna' measures every event time against the "
                          f"period before training (ref=-1). Got ref={ref}; use ref=-1.")
-    n_clusters_check(panel.long(), vcov, "event_study")
+    et.n_clusters_check(panel.long(), vcov, "event_study")
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         cs_control: Any = control  # checked above
@@ -220,7 +208,7 @@ def _cs_event_study(panel: Panel, lo: int, hi: int, ref: int, vcov: str, bin_end
     for w in caught:  # re-issue at the caller of event_study
         warnings.warn(w.message, w.category, stacklevel=4)
     et_all = cs.att_gt["event_time"].to_numpy()
-    check_window_in_data(lo, hi, int(et_all.min()), int(et_all.max()), "event_study")
+    et.check_window_in_data(lo, hi, int(et_all.min()), int(et_all.max()), "event_study")
     dyn = cs.aggregate("dynamic", min_e=lo, max_e=hi)
     assert dyn.elements is not None and dyn.element_vcov is not None  # set by the dynamic aggregation
     keep = (dyn.elements["event_time"] != ref).to_numpy()
@@ -228,9 +216,9 @@ def _cs_event_study(panel: Panel, lo: int, hi: int, ref: int, vcov: str, bin_end
     elements.insert(0, "term", [f"event_time={int(k)}" for k in elements["event_time"]])
     V = np.array(dyn.element_vcov)[np.ix_(keep, keep)]
     V.setflags(write=False)
-    et = elements["event_time"].to_numpy()
-    pre = et < 0
-    pretrend = wald_test(elements["estimate"].to_numpy()[pre], V[np.ix_(pre, pre)], et[pre].tolist())
+    ev = elements["event_time"].to_numpy()
+    pre = ev < 0
+    pretrend = et.wald_test(elements["estimate"].to_numpy()[pre], V[np.ix_(pre, pre)], ev[pre].tolist())
     infl = None if dyn.element_influence is None else np.array(dyn.element_influence)[:, keep]
     if infl is not None:
         infl.setflags(write=False)

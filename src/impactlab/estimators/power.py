@@ -168,7 +168,7 @@ def _power_at(effect: float, se: float, level: float) -> float:
 Plan = tuple[np.ndarray, np.ndarray, int]
 
 
-def _resolve_plan(panel: Panel, waves: Mapping[Any, int], control: int | None) -> Plan:
+def _resolve_plan(panel: Panel, waves: Mapping[Any, int], n_control: int | None) -> Plan:
     index = pd.Index(panel.periods)
     starts, sizes = [], []
     for label, n in waves.items():
@@ -186,10 +186,11 @@ def _resolve_plan(panel: Panel, waves: Mapping[Any, int], control: int | None) -
     if not starts:
         raise ValueError("The 'waves' parameter must name at least one wave: {start_period: units}.")
     n_units = panel.n_units
-    n_c = n_units - sum(sizes) if control is None else control
+    n_c = n_units - sum(sizes) if n_control is None else n_control
     if isinstance(n_c, bool) or not isinstance(n_c, (int, np.integer)) or n_c < 2:
         raise EstimationError(f"The plan leaves {n_c} units untrained; at least 2 (better 30 or more) "
-                              "are needed as the comparison group. Make the waves smaller or pass control=.")
+                              "are needed as the comparison group. Make the waves smaller or pass "
+                              "n_control=.")
     if sum(sizes) + n_c > n_units:
         raise EstimationError(f"The plan needs {sum(sizes) + n_c} units (waves {sizes}, comparison {n_c}), "
                               f"but the panel has {n_units}.")
@@ -224,8 +225,8 @@ def _candidates(n_units: int, n_periods: int, min_pre: int, min_post: int) -> li
 
 # ------------------------------------------------------------------------------------------ public
 def power(panel: Panel, effect: float | None = None, *, waves: Mapping[Any, int] | None = None,
-          control: int | None = None, level: float = 0.95, target_power: float = 0.8,
-          method: Literal["analytic", "simulation"] = "analytic", n_sims: int = 200, seed: int | None = None,
+          n_control: int | None = None, level: float = 0.95, target_power: float = 0.8,
+          method: Literal["analytic", "simulation"] = "analytic", n_draws: int = 200, seed: int | None = None,
           min_pre: int = 2, min_post: int = 2) -> PowerResult:
     """Power and minimum detectable effect of a planned staggered roll-out, on the organisation's history.
 
@@ -239,8 +240,8 @@ def power(panel: Panel, effect: float | None = None, *, waves: Mapping[Any, int]
         ``{start_period: units}``: the period each wave starts (a period label of the panel) and its size.
         When omitted, plans with 1–4 waves, back-to-back or spread out, and 20–60 % kept as comparison are
         compared and the one with the smallest MDE is recommended (``candidates`` lists them all).
-    control : int, optional
-        Units kept untrained (default: all units not in a wave).
+    n_control : int, optional
+        Units kept untrained, the comparison group (default: all units not in a wave).
     level : float
         Confidence level of the planned test.
     target_power : float
@@ -248,8 +249,8 @@ def power(panel: Panel, effect: float | None = None, *, waves: Mapping[Any, int]
     method : {"analytic", "simulation"}
         Power from the analytic variance, or from placebo roll-outs on the history estimated with
         :func:`impactlab.callaway_santanna` (``effect`` required).
-    n_sims : int
-        Simulated roll-outs.
+    n_draws : int
+        Simulated roll-outs (``method="simulation"``).
     seed : int, optional
         Seed of the random assignment (simulation); recorded in ``spec``.
     min_pre, min_post : int
@@ -287,7 +288,7 @@ def power(panel: Panel, effect: float | None = None, *, waves: Mapping[Any, int]
     if waves is None:
         plans = _candidates(panel.n_units, T, min_pre, min_post)
     else:
-        plans = [_resolve_plan(panel, waves, control)]
+        plans = [_resolve_plan(panel, waves, n_control)]
     for starts, sizes, n_c in plans:
         se = evaluate(starts, sizes, n_c)
         rows.append({"waves": len(starts), "starts": tuple(panel.periods[s - 1] for s in starts),
@@ -311,24 +312,24 @@ def power(panel: Panel, effect: float | None = None, *, waves: Mapping[Any, int]
     if method == "simulation":
         if seed is None:
             seed = int(np.random.default_rng().integers(0, 2**31 - 1))
-        if isinstance(n_sims, bool) or not isinstance(n_sims, (int, np.integer)) or n_sims < 10:
-            raise ValueError(f"The 'n_sims' parameter must be an integer of at least 10. "
-                             f"Got {n_sims!r} instead.")
-        sim = _simulate(panel, starts, sizes, n_c, float(effect), level, int(n_sims), seed)  # type: ignore[arg-type]
+        if isinstance(n_draws, bool) or not isinstance(n_draws, (int, np.integer)) or n_draws < 10:
+            raise ValueError(f"The 'n_draws' parameter must be an integer of at least 10. "
+                             f"Got {n_draws!r} instead.")
+        sim = _simulate(panel, starts, sizes, n_c, float(effect), level, int(n_draws), seed)  # type: ignore[arg-type]
         pw = float(sim["reject"].mean())
-        notes.append(f"Simulated power from {n_sims} placebo roll-outs (seed {seed}); analytic power "
+        notes.append(f"Simulated power from {n_draws} placebo roll-outs (seed {seed}); analytic power "
                      f"{_power_at(float(effect), se, level):.1%}; SD of simulated estimates "  # type: ignore[arg-type]
                      f"{_fmt(float(sim['estimate'].std(ddof=1)))} vs analytic SE {_fmt(se)}.")
     return PowerResult(plan=plan, mde=mde, std_error=se, power=pw, effect=effect, level=level,
                        target_power=target_power, candidates=cand, method=method, simulation=sim,
                        notes=tuple(notes),
-                       spec={"waves": dict(waves) if waves is not None else None, "control": control,
+                       spec={"waves": dict(waves) if waves is not None else None, "n_control": n_control,
                              "level": level, "target_power": target_power, "method": method,
-                             "n_sims": n_sims, "seed": seed, "min_pre": min_pre, "min_post": min_post})
+                             "n_draws": n_draws, "seed": seed, "min_pre": min_pre, "min_post": min_post})
 
 
 def _simulate(panel: Panel, starts: np.ndarray, sizes: np.ndarray, n_c: int, effect: float, level: float,
-              n_sims: int, seed: int) -> pd.DataFrame:
+              n_draws: int, seed: int) -> pd.DataFrame:
     import warnings
 
     from impactlab.estimators.callaway_santanna import callaway_santanna
@@ -338,7 +339,7 @@ def _simulate(panel: Panel, starts: np.ndarray, sizes: np.ndarray, n_c: int, eff
     rng = np.random.default_rng(seed)
     z = critical_value(level)
     rows = []
-    for _ in progress(range(n_sims), desc="Power simulation", unit=" roll-outs"):
+    for _ in progress(range(n_draws), desc="Power simulation", unit=" roll-outs"):
         perm = rng.permutation(units)
         cohort = np.zeros(len(units), dtype="int64")
         pos = 0
@@ -360,10 +361,10 @@ def _simulate(panel: Panel, starts: np.ndarray, sizes: np.ndarray, n_c: int, eff
 
 
 def minimum_detectable_effect(panel: Panel, waves: Mapping[Any, int] | None = None, *,
-                              control: int | None = None, level: float = 0.95,
+                              n_control: int | None = None, level: float = 0.95,
                               target_power: float = 0.8) -> float:
     """Minimum detectable effect of a roll-out plan (analytic; see :func:`power`).
 
     With ``waves=None`` the recommended plan's MDE is returned.
     """
-    return power(panel, waves=waves, control=control, level=level, target_power=target_power).mde
+    return power(panel, waves=waves, n_control=n_control, level=level, target_power=target_power).mde

@@ -61,7 +61,7 @@ def regression(panel: Panel, covariates: Sequence[str] | None = None, *, vcov: s
     time_effects : bool
         Include one dummy per period (absorbed), so common seasonality is not credited to training.
     wild : dict, optional
-        Options of the wild cluster bootstrap when ``vcov="wild"``: ``draws``, ``weights``, ``seed``,
+        Options of the wild cluster bootstrap when ``vcov="wild"``: ``n_draws``, ``multiplier``, ``seed``,
         ``null``.
 
     Returns
@@ -114,9 +114,9 @@ def twfe(panel: Panel, covariates: Sequence[str] | None = None, *, vcov: str = "
     effects, nested in the clusters, do not count against the degrees of freedom); ``"robust"`` (= HC1),
     ``"hc0"``, ``"hc2"``, ``"hc3"`` (HC2/HC3 need a balanced panel, where the leverage of the two-way effects
     is ``1/T + 1/N − 1/(NT)``); ``"iid"``; or ``"wild"``, the wild cluster bootstrap with the null imposed
-    (:func:`impactlab.wild_bootstrap`, options through ``wild={"draws":, "weights":, "seed":, "null":}``),
-    advisable with fewer than 30 clusters. With ``"cluster"`` and fewer than 30 clusters a
-    :class:`~impactlab.errors.StatisticalWarning` says so.
+    (:func:`impactlab.wild_bootstrap`, options through
+    ``wild={"n_draws":, "multiplier":, "seed":, "null":}``), advisable with fewer than 30 clusters. With
+    ``"cluster"`` and fewer than 30 clusters a :class:`~impactlab.errors.StatisticalWarning` says so.
 
     Returns
     -------

@@ -90,7 +90,7 @@ class SensitivityResult(ReportedRows):
         ``"relative_magnitude"`` (``M`` is M̄) or ``"smoothness"``.
     target : str
         What the bounds are for (e.g. ``"simple ATT"``, ``"cumulative effect, event times 0..3"``).
-    weights : Series
+    target_weights : Series
         The vector ``l`` over post event times: ``θ = l'β_post``.
     estimate, std_error : float
         ``l'β̂_post`` and its standard error (the number under parallel trends).
@@ -108,7 +108,7 @@ class SensitivityResult(ReportedRows):
     breakdown: float
     restriction: str
     target: str
-    weights: pd.Series
+    target_weights: pd.Series
     estimate: float
     std_error: float
     level: float
@@ -467,7 +467,7 @@ def sensitivity(result: Any, restriction: Restriction = "relative_magnitude", *,
                      "period -1.")
     return SensitivityResult(
         table=table, breakdown=breakdown, restriction=restriction, target=label,
-        weights=pd.Series(l_vec, index=pd.Index(es.post_e - es.shift, name="event_time"), name="weight"),
+        target_weights=pd.Series(l_vec, index=pd.Index(es.post_e - es.shift, name="event_time"), name="weight"),
         estimate=theta, std_error=se, level=level,
         ci_method="identified set ± z·SE" if restriction == "relative_magnitude" else "FLCI",
         pre_event_times=tuple(int(x) - es.shift for x in es.pre_e),

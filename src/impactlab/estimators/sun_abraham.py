@@ -56,8 +56,7 @@ Control = Literal["never_treated", "last_treated"]
 
 def sun_abraham(panel: Panel, window: tuple[int, int] | None = None, ref: int = -1, *,
                 control: Control = "never_treated", vcov: str = "cluster", bin_endpoints: bool = False,
-                covariates: Sequence[str] | None = None, share_variance: bool = True,
-                _stacklevel: int = 3) -> EventStudyResult:
+                covariates: Sequence[str] | None = None, share_variance: bool = True) -> EventStudyResult:
     """Interaction-weighted event study of Sun & Abraham (2021).
 
     Parameters
@@ -125,6 +124,14 @@ def sun_abraham(panel: Panel, window: tuple[int, int] | None = None, ref: int = 
     >>> (res.elements["estimate"].round(6) + 0.0).tolist()
     [0.0, 0.0, 0.0, 3.0, 3.0, 2.0, 2.0]
     """
+    return _sun_abraham(panel, window, ref, control, vcov, bin_endpoints, covariates, share_variance)
+
+
+def _sun_abraham(panel: Panel, window: tuple[int, int] | None, ref: int, control: Control, vcov: str,
+                 bin_endpoints: bool, covariates: Sequence[str] | None,
+                 share_variance: bool) -> EventStudyResult:
+    """:func:`sun_abraham`, called by it and by :func:`impactlab.event_study` (its warnings name the caller
+    of either: both are two frames above)."""
     panel = check_panel(panel, "sun_abraham")
     check_option("control", control, ("never_treated", "last_treated"))
     check_option("vcov", vcov, ES_VCOV)
@@ -136,7 +143,7 @@ def sun_abraham(panel: Panel, window: tuple[int, int] | None = None, ref: int = 
     covs = resolve_covariates(panel, covariates)
     rows: list[tuple[str, Any, str]] = []
     # the panel's own frame, read only (a copy would double the memory at a million units)
-    long = drop_first_period_cohorts(panel._long, panel.periods, "sun_abraham", rows, stacklevel=_stacklevel)
+    long = drop_first_period_cohorts(panel._long, panel.periods, "sun_abraham", rows, stacklevel=4)
     g = long["cohort_period"].to_numpy()
     if not (g > 0).any():
         raise EstimationError("sun_abraham: no unit is treated within the data; there is no effect to "

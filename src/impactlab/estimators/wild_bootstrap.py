@@ -7,17 +7,17 @@ inference with clustered errors", REStat 90(3); MacKinnon & Webb 2017, J. Applie
 Algorithm, for the coefficient ``β_j`` and a null value ``r``:
 
 1. fit the model with ``β_j = r`` imposed: restricted fitted values and residuals ``ũ``;
-2. for each draw, multiply every cluster's residuals by one weight ``v_g`` (Rademacher ±1, or Webb's
+2. for each draw, multiply every cluster's residuals by one multiplier ``v_g`` (Rademacher ±1, or Webb's
    six-point distribution, which has more distinct draws when clusters are few) and rebuild the outcome;
 3. refit, and compute the CR1 t-statistic ``t*`` of ``β_j − r``;
 4. the p-value is the share of draws with ``|t*| ≥ |t|`` (symmetric test); the confidence interval is the
    set of ``r`` not rejected (test inversion), found by bisection with the same draws for every ``r``.
 
 Nothing is refitted in practice: by Frisch–Waugh–Lovell the bootstrap numerator and every cluster's score
-are linear in the weights, so all draws cost one ``(draws × clusters)`` matrix product (the "fast" algebra
-of Roodman, MacKinnon, Nielsen & Webb 2019, "Fast and wild: bootstrap inference in Stata using boottest",
-Stata Journal 19(1)). With Rademacher weights and ``2**G ≤ draws`` every sign vector is enumerated, so the
-p-value is exact and free of simulation noise.
+are linear in the multipliers, so all draws cost one ``(n_draws × clusters)`` matrix product (the "fast"
+algebra of Roodman, MacKinnon, Nielsen & Webb 2019, "Fast and wild: bootstrap inference in Stata using
+boottest", Stata Journal 19(1)). With Rademacher multipliers and ``2**G ≤ n_draws`` every sign vector is
+enumerated, so the p-value is exact and free of simulation noise.
 
 Fixed effects nested in the clusters (unit effects when units do not change cluster) are absorbed; period
 effects are kept as explicit dummies so that the bootstrap residuals stay orthogonal to them.
@@ -39,24 +39,24 @@ from impactlab.estimators.inference import _codes, check_full_rank, demean, desi
 from impactlab.panel import Panel
 from impactlab.results.base import TIDY_COLUMNS, EffectResult, critical_value
 
-Weights = Literal["rademacher", "webb"]
-WEIGHTS = ("rademacher", "webb")
+Multiplier = Literal["rademacher", "webb"]
+MULTIPLIERS = ("rademacher", "webb")
 _WEBB = np.array([-np.sqrt(1.5), -1.0, -np.sqrt(0.5), np.sqrt(0.5), 1.0, np.sqrt(1.5)])
 
 
-def draw_weights(kind: str, draws: int, n_clusters: int, seed: int) -> tuple[np.ndarray, bool]:
-    """Cluster weights, shape ``(draws, n_clusters)``; full enumeration for Rademacher when it fits.
+def draw_multipliers(kind: str, n_draws: int, n_clusters: int, seed: int) -> tuple[np.ndarray, bool]:
+    """Cluster multipliers, shape ``(n_draws, n_clusters)``; full enumeration for Rademacher when it fits.
 
-    Returns the weights and whether they are the full enumeration of Rademacher sign vectors.
+    Returns the multipliers and whether they are the full enumeration of Rademacher sign vectors.
     """
-    check_option("weights", kind, WEIGHTS)
-    if kind == "rademacher" and n_clusters <= 20 and 2**n_clusters <= draws:
+    check_option("multiplier", kind, MULTIPLIERS)
+    if kind == "rademacher" and n_clusters <= 20 and 2**n_clusters <= n_draws:
         codes = np.arange(2**n_clusters)[:, None] >> np.arange(n_clusters)[None, :] & 1
         return (2.0 * codes - 1.0), True
     rng = np.random.default_rng(seed)
     if kind == "rademacher":
-        return rng.choice(np.array([-1.0, 1.0]), size=(draws, n_clusters)), False
-    return rng.choice(_WEBB, size=(draws, n_clusters)), False
+        return rng.choice(np.array([-1.0, 1.0]), size=(n_draws, n_clusters)), False
+    return rng.choice(_WEBB, size=(n_draws, n_clusters)), False
 
 
 @dataclass(frozen=True)
@@ -115,7 +115,7 @@ class _Engine:
 
 def wild_engine(X: np.ndarray, y: np.ndarray, j: int, clusters: np.ndarray, V: np.ndarray, *,
                 absorbed: int = 0, names: Sequence[str] | None = None) -> _Engine:
-    """Set up the WCR bootstrap for coefficient ``j`` of ``y = X b + u`` with clustered weights ``V``.
+    """Set up the WCR bootstrap for coefficient ``j`` of ``y = X b + u`` with cluster multipliers ``V``.
 
     ``X`` and ``y`` must already be demeaned by any fixed effects nested in the clusters; ``absorbed`` counts
     such effects not nested in the clusters (for the CR1 factor only, which cancels from the p-value).
@@ -167,10 +167,10 @@ class WildBootstrapResult(EffectResult):
 
     Attributes
     ----------
-    draws : int
+    n_draws : int
         Bootstrap draws used (``2**G`` under full enumeration).
-    weights : str
-        ``"rademacher"`` or ``"webb"``.
+    multiplier : str
+        The multiplier distribution, ``"rademacher"`` or ``"webb"``.
     seed : int
         Seed of the draws.
     null : float
@@ -181,13 +181,14 @@ class WildBootstrapResult(EffectResult):
         True when every Rademacher sign vector was used (exact, no simulation noise).
     """
 
-    draws: int = 0
-    weights: str = "rademacher"
+    n_draws: int = 0
+    multiplier: str = "rademacher"
     seed: int = 0
     null: float = 0.0
     n_clusters: int = 0
     enumerated: bool = False
-    _engine: Any = field(default=None, repr=False, compare=False)
+    # the bootstrap draws behind p_value and conf_int; set by wild_bootstrap, not a constructor argument
+    _engine: Any = field(default=None, init=False, repr=False, compare=False)
 
     @property
     def p_value(self) -> float:
@@ -207,8 +208,8 @@ class WildBootstrapResult(EffectResult):
 
 
 def wild_bootstrap(panel: Panel, estimator: Literal["twfe", "regression"] = "twfe",
-                   covariates: Sequence[str] | None = None, *, draws: int = 9999,
-                   weights: Weights = "webb", seed: int | None = None, null: float = 0.0,
+                   covariates: Sequence[str] | None = None, *, n_draws: int = 9999,
+                   multiplier: Multiplier = "webb", seed: int | None = None, null: float = 0.0,
                    time_effects: bool = True) -> WildBootstrapResult:
     """Wild cluster bootstrap (WCR, null imposed) of the training coefficient of ``twfe`` or ``regression``.
 
@@ -223,11 +224,12 @@ def wild_bootstrap(panel: Panel, estimator: Literal["twfe", "regression"] = "twf
         covariates.
     covariates : sequence of str, optional
         Panel covariates in the model.
-    draws : int
-        Number of bootstrap draws (9,999 by default; with Rademacher weights and at most
-        ``log2(draws)`` clusters, all ``2**G`` sign vectors are used instead).
-    weights : {"webb", "rademacher"}
-        Cluster weights. Webb's six-point weights are the safer default with fewer than about 12 clusters
+    n_draws : int
+        Number of bootstrap draws (9,999 by default; with Rademacher multipliers and at most
+        ``log2(n_draws)`` clusters, all ``2**G`` sign vectors are used instead).
+    multiplier : {"webb", "rademacher"}
+        Distribution of the cluster multipliers. Webb's six-point distribution is the safer default with
+        fewer than about 12 clusters
         (Rademacher allows only ``2**G`` distinct draws; Webb 2023, Canadian J. Economics 56(3)).
     seed : int, optional
         Seed of the draws; one is drawn and recorded in ``spec['seed']`` when ``None``.
@@ -257,10 +259,10 @@ def wild_bootstrap(panel: Panel, estimator: Literal["twfe", "regression"] = "twf
     """
     panel = check_panel(panel, "wild_bootstrap")
     check_option("estimator", estimator, ("twfe", "regression"))
-    check_option("weights", weights, WEIGHTS)
-    if isinstance(draws, bool) or not isinstance(draws, (int, np.integer)) or draws < 99:
-        raise ValueError(f"The 'draws' parameter must be an integer of at least 99 (9999 recommended). "
-                         f"Got {draws!r} instead.")
+    check_option("multiplier", multiplier, MULTIPLIERS)
+    if isinstance(n_draws, bool) or not isinstance(n_draws, (int, np.integer)) or n_draws < 99:
+        raise ValueError(f"The 'n_draws' parameter must be an integer of at least 99 (9999 recommended). "
+                         f"Got {n_draws!r} instead.")
     if not np.isfinite(null):
         raise ValueError(f"The 'null' parameter must be a finite number. Got {null!r} instead.")
     if seed is None:
@@ -295,22 +297,24 @@ def wild_bootstrap(panel: Panel, estimator: Literal["twfe", "regression"] = "twf
         yz, Xz, absorbed = y, X, 0
     clusters = long["cluster"].to_numpy()
     n_clusters = len(np.unique(clusters))
-    V, enumerated = draw_weights(weights, int(draws), n_clusters, seed)
+    V, enumerated = draw_multipliers(multiplier, int(n_draws), n_clusters, seed)
     eng = wild_engine(Xz, yz, 0, clusters, V, absorbed=absorbed, names=names)
     design_warnings(long, f"wild_bootstrap({estimator})", clustered=False, cohorts=True, stacklevel=3)
-    how = "all 2^G Rademacher sign vectors (exact)" if enumerated else f"{V.shape[0]:,} {weights} draws"
+    how = "all 2^G Rademacher sign vectors (exact)" if enumerated else f"{V.shape[0]:,} {multiplier} draws"
     notes: tuple[str, ...] = (f"Wild cluster bootstrap (WCR, null imposed) over {n_clusters} clusters, "
                               f"{how}, seed {seed}: p-value and interval from the bootstrap, "
                               "standard error CR1.",)
-    if weights == "rademacher" and not enumerated and n_clusters < 12:
-        notes += ("With fewer than 12 clusters Rademacher weights allow few distinct draws; "
-                  "weights='webb' is smoother.",)
+    if multiplier == "rademacher" and not enumerated and n_clusters < 12:
+        notes += ("With fewer than 12 clusters Rademacher multipliers allow few distinct draws; "
+                  "multiplier='webb' is smoother.",)
     label = "Two-way fixed effects (wild bootstrap)" if estimator == "twfe" else "Regression (wild bootstrap)"
-    return WildBootstrapResult(
+    res = WildBootstrapResult(
         estimate=eng.beta, std_error=eng.se, term="trained", method=estimator, label=label,
         outcome=panel.outcome, n_obs=len(y), n_units=panel.n_units, df=float(n_clusters - 1),
-        spec={"estimator": estimator, "covariates": covs, "vcov": "wild", "draws": int(draws),
-              "weights": weights, "seed": seed, "null": null, "time_effects": time_effects},
-        notes=notes, draws=int(V.shape[0]), weights=weights, seed=seed, null=float(null),
-        n_clusters=n_clusters, enumerated=enumerated, _engine=eng)
+        spec={"estimator": estimator, "covariates": covs, "vcov": "wild", "n_draws": int(n_draws),
+              "multiplier": multiplier, "seed": seed, "null": null, "time_effects": time_effects},
+        notes=notes, n_draws=int(V.shape[0]), multiplier=multiplier, seed=seed, null=float(null),
+        n_clusters=n_clusters, enumerated=enumerated)
+    object.__setattr__(res, "_engine", eng)
+    return res
 

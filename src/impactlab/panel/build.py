@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Sequence
 from typing import Any
 
@@ -223,4 +222,4 @@ def build_panel(kpis: Any, completions: Any, *, program: str, outcome: str, rost
             "kpi_rows_read": int(len(k) + sum(len(d) for d in dropped))}
     if exposure is not None:
         meta.update(exposure=exposure, threshold=threshold)
-    return dataclasses.replace(panel, dropped=ledger[list(DROPPED_COLUMNS)].reset_index(drop=True), meta=meta)
+    return panel._replace(dropped=ledger[list(DROPPED_COLUMNS)].reset_index(drop=True), meta=meta)

@@ -8,7 +8,7 @@ user spelled things.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -240,7 +240,6 @@ class Panel:
         The known true effects, when the panel was built from simulated data.
     """
 
-    _long: pd.DataFrame
     unit: str
     time: str
     outcome: str
@@ -251,14 +250,32 @@ class Panel:
     dropped: pd.DataFrame = field(default_factory=_empty_dropped)
     truth: Any = None
     meta: dict[str, Any] = field(default_factory=dict)
-    #: number of units, when known at construction (saves hashing the unit column again)
-    _n_units: int | None = field(default=None, repr=False)
+    # the normalised long frame, and the number of units when known at construction (saves hashing the
+    # unit column again): set by _make, so they stay out of the public constructor
+    _long: pd.DataFrame = field(init=False, repr=False)
+    _n_units: int | None = field(default=None, init=False, repr=False)
+
+    @classmethod
+    def _make(cls, long: pd.DataFrame, n_units: int | None = None, **fields: Any) -> Panel:
+        """A panel on the normalised long frame ``long`` (columns unit, time, period, outcome, cohort,
+        cohort_period, cluster and the covariates)."""
+        panel = cls(**fields)
+        object.__setattr__(panel, "_long", long)
+        object.__setattr__(panel, "_n_units", n_units)
+        return panel
+
+    def _replace(self, **changes: Any) -> Panel:
+        """A copy with some public fields changed, on the same long frame."""
+        panel = replace(self, **changes)
+        object.__setattr__(panel, "_long", self._long)
+        object.__setattr__(panel, "_n_units", self._n_units)
+        return panel
 
     # ------------------------------------------------------------------ construction
     @classmethod
     def from_frame(
         cls,
-        df: pd.DataFrame,
+        frame: pd.DataFrame,
         *,
         unit: str,
         time: str,
@@ -272,7 +289,7 @@ class Panel:
 
         Parameters
         ----------
-        df : DataFrame
+        frame : DataFrame
             Long data. It is not modified.
         unit, time, outcome : str
             Columns holding the unit id, the period (numbers, dates or pandas periods; need not be evenly
@@ -297,8 +314,8 @@ class Panel:
             Missing columns, non-numeric outcome or covariates, duplicated unit-period rows, or a cohort that
             changes within a unit; every failure is listed.
         """
-        return cls._build(df, unit=unit, time=time, outcome=outcome, cohort=cohort, covariates=covariates,
-                          cluster=cluster, truth=truth)
+        return cls._build(frame, unit=unit, time=time, outcome=outcome, cohort=cohort,
+                          covariates=covariates, cluster=cluster, truth=truth)
 
     @classmethod
     def _build(
@@ -355,9 +372,9 @@ class Panel:
                                       cluster=cluster)
             if fast is not None:
                 long, periods_, n_units = fast
-                return cls(_long=long, unit=unit, time=time, outcome=outcome, cohort=cohort,
-                           covariates=covariates, cluster=cluster, periods=tuple(periods_), truth=truth,
-                           meta={}, _n_units=n_units)
+                return cls._make(long, n_units, unit=unit, time=time, outcome=outcome, cohort=cohort,
+                                 covariates=covariates, cluster=cluster, periods=tuple(periods_),
+                                 truth=truth, meta={})
         return cls._general(df, y, failures, unit=unit, time=time, outcome=outcome, cohort=cohort,
                             covariates=covariates, cluster=cluster, truth=truth,
                             unit_codes=_unit_codes_given, owned=tuple(_owned_columns))
@@ -514,10 +531,10 @@ class Panel:
         for c in covariates:
             data[c] = col(c, as_float=True)
         long = pd.DataFrame(data, copy=False)
-        return cls(_long=long, unit=unit, time=time, outcome=outcome, cohort=cohort,
-                   covariates=tuple(covariates), cluster=cluster, periods=tuple(periods),
-                   dropped=dropped.reset_index(drop=True), truth=truth, meta={},
-                   _n_units=n_units if take is None or len(take) == len(df) else None)
+        return cls._make(long, n_units if take is None or len(take) == len(df) else None, unit=unit,
+                         time=time, outcome=outcome, cohort=cohort, covariates=tuple(covariates),
+                         cluster=cluster, periods=tuple(periods), dropped=dropped.reset_index(drop=True),
+                         truth=truth, meta={})
 
     # ------------------------------------------------------------------ views
     def long(self) -> pd.DataFrame:
@@ -569,9 +586,7 @@ class Panel:
 
     def with_truth(self, truth: Any) -> Panel:
         """A copy of the panel that carries known true effects (for simulated data)."""
-        return Panel(_long=self._long, unit=self.unit, time=self.time, outcome=self.outcome,
-                     cohort=self.cohort, covariates=self.covariates, cluster=self.cluster,
-                     periods=self.periods, dropped=self.dropped, truth=truth, meta=dict(self.meta))
+        return self._replace(truth=truth, meta=dict(self.meta))
 
     def __repr__(self) -> str:
         units = self._long.drop_duplicates("unit")

@@ -185,10 +185,10 @@ def roi_sensitivity(r: Any, fit: Any, *, restriction: Restriction = "relative_ma
     if r.roi_pct <= 0:
         breakdown = 0.0
     else:
-        weights = s.weights.to_numpy(dtype="float64")
+        weights = s.target_weights.to_numpy(dtype="float64")
         threshold = float(r.break_even_effect) - offset  # break-even in the sensitivity's coordinates
         shifted = _shifted(fit, threshold / weights.sum())
-        w_map = {int(e): float(w) for e, w in s.weights.items()}
+        w_map = {int(e): float(w) for e, w in s.target_weights.items()}
         breakdown = float(sensitivity(shifted, restriction, grid=[0.0], target=w_map, level=level,
                                       **{k_: v for k_, v in kwargs.items() if k_ != "horizon"}).breakdown)
     spec = {"restriction": restriction, "target": target if not isinstance(target, Mapping) else dict(target),
