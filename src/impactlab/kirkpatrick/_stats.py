@@ -116,3 +116,36 @@ def as_frame(data: Any, reader: Callable[..., Any], what: str, required: tuple[s
     if out.empty:
         raise DataError(f"The {what} table has no rows.", hint="Check the file and the filters applied.")
     return out
+
+
+def t_interval(estimate: float, std_error: float, n: int, level: float) -> tuple[float, float]:
+    """Student t interval ``estimate ± t(n - 1) · std_error`` of a mean of ``n`` values (see ``mean_ci``)."""
+    if n < 2 or not math.isfinite(std_error):
+        return math.nan, math.nan
+    t = float(stats.t.ppf(0.5 + level / 2, n - 1))
+    return estimate - t * std_error, estimate + t * std_error
+
+
+def t_restated(estimate: float, low: float, high: float, n: int, from_level: float,
+               to_level: float) -> tuple[float, float]:
+    """A t interval of a mean of ``n`` values computed at ``from_level``, restated at ``to_level``."""
+    if n < 2 or math.isclose(from_level, to_level):
+        return float(low), float(high)
+    ratio = float(stats.t.ppf(0.5 + to_level / 2, n - 1) / stats.t.ppf(0.5 + from_level / 2, n - 1))
+    return estimate - (estimate - low) * ratio, estimate + (high - estimate) * ratio
+
+
+def share_row(term: str, share: float, n: int, level: float, **keys: Any) -> dict[str, Any]:
+    """Tidy row of a proportion among ``n``: the binomial standard error ``sqrt(p(1-p)/n)`` and the Wilson
+    interval, then ``n`` and the keys."""
+    if not n or not math.isfinite(share):
+        return {"term": term, "estimate": share, "n": n, **keys}
+    lo, hi = wilson(round(share * n), n, level)
+    return {"term": term, "estimate": share, "std_error": math.sqrt(share * (1 - share) / n), "conf_low": lo,
+            "conf_high": hi, "n": n, **keys}
+
+
+def nps_interval(score: float, std_error: float, level: float) -> tuple[float, float]:
+    """The Wald interval of an NPS in points, clipped to [-100, 100] (as :func:`nps`)."""
+    z = z_value(level)
+    return max(-100.0, score - z * std_error), min(100.0, score + z * std_error)

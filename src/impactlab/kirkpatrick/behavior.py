@@ -3,7 +3,7 @@
 Manager (or 360) ratings of the target behaviours at baseline and at checkpoints after training (30, 60
 and 90 days by default): mean rating and change from baseline with intervals, and the share of
 participants applying the skill (adoption), by programme and cohort. Observations are placed on the
-checkpoint nearest to their day since training, within ``window`` days; the baseline is any observation
+checkpoint nearest to their day since training, within ``tolerance_days`` days; the baseline is any observation
 before training. Kirkpatrick & Kirkpatrick, *Kirkpatrick's Four Levels of Training Evaluation* (ATD
 Press, 2016), ch. 6, for the checkpoints and the "required drivers" of level 3.
 """
@@ -19,15 +19,22 @@ import pandas as pd
 
 from impactlab.errors import DataError
 from impactlab.io import read_observations
-from impactlab.kirkpatrick._stats import as_frame, check_level, mean_ci, wilson
-from impactlab.results.base import frame_html, freeze_fields
+from impactlab.kirkpatrick._stats import as_frame, check_level, mean_ci, share_row, t_restated, wilson
+from impactlab.results.base import ReportedRows, Row, frame_html, freeze_fields
 
 TRAINED_STATUSES = ("completed", "passed")
 
 
 @dataclass(frozen=True, repr=False, eq=False)
-class BehaviorResult:
+class BehaviorResult(ReportedRows):
     """Level-3 summaries. Built by :func:`behavior`; frozen (tables and arrays read-only).
+
+    The headline (``estimate``, ``std_error``, ``conf_int(level)``) is the share of participants meeting
+    the threshold at the last checkpoint with ratings, for the first programme (and group): binomial
+    standard error, Wilson interval. ``tidy(level)`` has that row first, then for every wave the mean
+    rating, the change from baseline and the share applying, and the mean and change of each behaviour;
+    ``.table`` is :attr:`waves`. :meth:`headline` (the rating change) is the number the chain of
+    evidence shows for level 3.
 
     Attributes
     ----------
@@ -77,8 +84,68 @@ class BehaviorResult:
                 "conf_low": float(r["change_low"]), "conf_high": float(r["change_high"]),
                 "n": int(r["n_paired"])}
 
-    def tidy(self) -> pd.DataFrame:
-        return self.waves.copy()
+    def _groups(self) -> list[str]:
+        return ["program", *self.spec.get("by", [])]
+
+    def _headline_wave(self) -> int:
+        """Position in :attr:`waves` of the last wave with ratings of the first programme (and group),
+        a checkpoint when one has ratings."""
+        keys = self._groups()
+        first = tuple(self.waves[keys].iloc[0])
+        same = [i for i, key in enumerate(self.waves[keys].itertuples(index=False))
+                if all(a == b or (pd.isna(a) and pd.isna(b)) for a, b in zip(key, first, strict=True))]
+        seen = [i for i in same if self.waves["n"].iloc[i] > 0]
+        later = [i for i in seen if self.waves["wave"].iloc[i] != "baseline"]
+        return (later or seen or same)[-1]
+
+    @property
+    def estimate(self) -> float:
+        """The headline: the share applying the skill at the last checkpoint (see the class notes)."""
+        return float(self.waves["applying"].iloc[self._headline_wave()])
+
+    @property
+    def std_error(self) -> float:
+        """Binomial standard error of the headline share."""
+        n = int(self.waves["n"].iloc[self._headline_wave()])
+        p = self.estimate
+        return float(np.sqrt(p * (1 - p) / n)) if n else float("nan")
+
+    @property
+    def table(self) -> pd.DataFrame:
+        """One row per programme (and group) and wave: :attr:`waves`."""
+        return self.waves
+
+    def _rows(self, level: float) -> list[Row]:
+        head = self._headline_wave()
+        rows: list[Row] = []
+        first: Row = {}
+        for i, r in enumerate(self.waves.to_dict("records")):
+            key = {k: r[k] for k in [*self._groups(), "wave"]}
+            applying = share_row("applying", r["applying"], int(r["n"]), level, **key)
+            if i == head:
+                first = applying
+            else:
+                rows.append(applying)
+            rows += _mean_rows(r, key, self.level, level)
+        for r in self.behaviors.to_dict("records"):
+            rows += _mean_rows(r, {k: r[k] for k in [*self._groups(), "behavior", "wave"]}, self.level, level)
+        return [first, *rows]
+
+    def _title(self) -> str:
+        return "Level 3: behaviour"
+
+    def _explain_parts(self) -> tuple[str, str, str]:
+        wave = self.waves["wave"].iloc[self._headline_wave()]
+        when = "at baseline" if wave == "baseline" else f"at {wave} days"
+        return ("Level 3, behaviour", f"the share rated at least {self.threshold:g} {when}",
+                "Ratings come from observers (managers or peers) and cover the people they rated; without "
+                "an untrained group, a change from baseline is not by itself an effect of the training.")
+
+    def explain(self, level: float = 0.95) -> Any:
+        """What the ratings show, in plain language (an :class:`~impactlab.results.explain.Explanation`)."""
+        from impactlab.results.explain import explain_level
+
+        return explain_level(self, level)
 
     def summary(self) -> str:
         lines = [f"Level 3 behaviour (applying = mean rating >= {self.threshold:g})"]
@@ -97,6 +164,19 @@ class BehaviorResult:
     def __repr__(self) -> str:
         h = self.headline()
         return f"BehaviorResult({h['metric']}={h['estimate']:.3g}, n={h['n']})"
+
+
+def _mean_rows(r: Mapping[str, Any], key: Mapping[str, Any], from_level: float, level: float) -> list[Row]:
+    """The mean rating and, after baseline, the change from baseline of one wave (t intervals)."""
+    lo, hi = t_restated(r["mean"], r["conf_low"], r["conf_high"], int(r["n"]), from_level, level)
+    rows: list[Row] = [{"term": "mean", "estimate": r["mean"], "conf_low": lo, "conf_high": hi, "n": r["n"],
+                        **key}]
+    if r["wave"] != "baseline":
+        lo, hi = t_restated(r["change"], r["change_low"], r["change_high"], int(r["n_paired"]), from_level,
+                            level)
+        rows.append({"term": "change", "estimate": r["change"], "conf_low": lo, "conf_high": hi,
+                     "n": r["n_paired"], **key})
+    return rows
 
 
 def _training_dates(trained_at: Any) -> pd.DataFrame:
@@ -125,7 +205,7 @@ def _training_dates(trained_at: Any) -> pd.DataFrame:
 
 
 def behavior(observations: Any, *, trained_at: Any = None, checkpoints: Iterable[int] = (30, 60, 90),
-             window: int = 15, threshold: float = 4.0, by: str | Iterable[str] | None = None,
+             tolerance_days: int = 15, threshold: float = 4.0, by: str | Iterable[str] | None = None,
              level: float = 0.95) -> BehaviorResult:
     """Level-3 behaviour: rating change from baseline and adoption at 30/60/90 days, with intervals.
 
@@ -139,7 +219,7 @@ def behavior(observations: Any, *, trained_at: Any = None, checkpoints: Iterable
         each person's first observation is taken as the baseline, at day 0 (stated in ``notes``).
     checkpoints : iterable of int
         Days after training at which behaviour is assessed.
-    window : int
+    tolerance_days : int
         Largest distance in days between an observation and its checkpoint.
     threshold : float
         Mean rating at or above which a person counts as applying the skill (4 on a 1-5 scale:
@@ -162,8 +242,9 @@ def behavior(observations: Any, *, trained_at: Any = None, checkpoints: Iterable
     cps = sorted({int(c) for c in checkpoints})
     if not cps or cps[0] <= 0:
         raise ValueError(f"The 'checkpoints' parameter must list positive days. Got {list(checkpoints)!r}.")
-    if isinstance(window, bool) or not isinstance(window, int) or window < 0:
-        raise ValueError(f"The 'window' parameter must be a non-negative integer of days. Got {window!r}.")
+    if isinstance(tolerance_days, bool) or not isinstance(tolerance_days, int) or tolerance_days < 0:
+        raise ValueError("The 'tolerance_days' parameter must be a non-negative integer of days. "
+                         f"Got {tolerance_days!r}.")
     df = as_frame(observations, read_observations, "observations",
                   ("employee_id", "behavior", "rating", "observed_at"))
     df = df.assign(employee_id=df["employee_id"].astype(str),
@@ -185,15 +266,15 @@ def behavior(observations: Any, *, trained_at: Any = None, checkpoints: Iterable
     days = (df["observed_at"] - df["trained_at"]).dt.total_seconds() / 86_400
     base = days < 0 if trained_at is not None else days < 1  # the first day of observation is the baseline
     near = np.abs(days.to_numpy()[:, None] - np.array(cps)[None, :])
-    wave = np.where(near.min(axis=1) <= window, np.array([str(c) for c in cps])[near.argmin(axis=1)], None)
+    wave = np.where(near.min(axis=1) <= tolerance_days, np.array([str(c) for c in cps])[near.argmin(axis=1)], None)
     df["wave"] = np.where(base, "baseline", wave)
     outside = int(df["wave"].isna().sum())
     if outside:
-        notes.append(f"{outside} observation(s) more than {window} days from any checkpoint were left out.")
+        notes.append(f"{outside} observation(s) more than {tolerance_days} days from any checkpoint were left out.")
     df = df.dropna(subset=["wave"])
     if not (df["wave"] != "baseline").any():
-        raise DataError(f"No observation lies within {window} days of the checkpoints {cps}.",
-                        hint="Check the training dates, or widen window= / change checkpoints=.")
+        raise DataError(f"No observation lies within {tolerance_days} days of the checkpoints {cps}.",
+                        hint="Check the training dates, or widen tolerance_days= / change checkpoints=.")
     by_cols = [by] if isinstance(by, str) else list(by or [])
     if "cohort" in by_cols and "cohort" not in df:
         df["cohort"] = df["trained_at"].dt.tz_convert(None).dt.to_period("M").astype(str)
@@ -237,7 +318,7 @@ def behavior(observations: Any, *, trained_at: Any = None, checkpoints: Iterable
         "latest": wide[later].ffill(axis=1).iloc[:, -1] if later else np.nan,
     }).reset_index()
     people["change"] = people["latest"] - people["baseline"]
-    spec = {"checkpoints": cps, "window": window, "threshold": threshold, "by": by_cols, "level": level,
+    spec = {"checkpoints": cps, "tolerance_days": tolerance_days, "threshold": threshold, "by": by_cols, "level": level,
             "anchored_on": "training date" if trained_at is not None else "first observation"}
     return BehaviorResult(waves=waves, behaviors=behaviors, people=people, threshold=float(threshold),
                           level=level, spec=spec, notes=tuple(notes))

@@ -25,23 +25,30 @@ import pandas as pd
 from impactlab.estimators import callaway_santanna
 from impactlab.kirkpatrick._stats import check_level, correlation, z_value
 from impactlab.panel import Panel
-from impactlab.results.base import _fmt, frame_html, freeze_fields
+from impactlab.results.base import ReportedRows, Row, _fmt, frame_html, freeze_fields
 
 LEVEL_NAMES = {1: "Reaction", 2: "Learning", 3: "Behaviour", 4: "Results", 5: "ROI"}
-LEVEL_COLUMNS = ("level", "name", "metric", "estimate", "conf_low", "conf_high", "n")
+LEVEL_COLUMNS = ("level", "name", "metric", "estimate", "std_error", "conf_low", "conf_high", "n")
 LINK_COLUMNS = ("link", "evidence", "estimate", "conf_low", "conf_high", "n", "reading")
 CAVEAT = ("Evidence for the chain, not proof: the links are associations among the trained (except the "
           "level-4 effect itself), and people who learned more may differ in other ways.")
 
 
 @dataclass(frozen=True, repr=False, eq=False)
-class ChainResult:
+class ChainResult(ReportedRows):
     """The chain of evidence. Built by :func:`chain`; frozen (tables and arrays read-only).
+
+    The headline (``estimate``, ``std_error``, ``conf_int(level)``) is the level-4 effect, the causal
+    effect on the business result, as its own result reports it; NaN when the chain was built without
+    one. ``tidy(level)`` has a row for it first, then one per other level and one per link, with the
+    intervals of :attr:`levels` and :attr:`links` (computed at the chain's ``level``: at another level
+    those rows have NaN bounds); ``.table`` is :attr:`levels`.
 
     Attributes
     ----------
     levels : DataFrame
-        One row per level given: ``level, name, metric, estimate, conf_low, conf_high, n``.
+        One row per level given: ``level, name, metric, estimate, std_error, conf_low, conf_high, n``
+        (``std_error`` NaN where the level's headline has none).
     links : DataFrame
         One row per link checked: ``link, evidence, estimate, conf_low, conf_high, n, reading``.
     by_tercile : DataFrame
@@ -50,6 +57,8 @@ class ChainResult:
     level : float
     caveat : str
     spec : mapping
+    effect : result or None
+        The level-4 result given to :func:`chain`.
     """
 
     levels: pd.DataFrame
@@ -58,12 +67,62 @@ class ChainResult:
     level: float
     caveat: str = CAVEAT
     spec: Mapping[str, Any] = field(default_factory=dict)
+    effect: Any = None
 
     def __post_init__(self) -> None:
         freeze_fields(self)  # read-only tables and arrays (no copy): the result stays as built
 
-    def tidy(self) -> pd.DataFrame:
-        return self.levels.copy()
+    @property
+    def estimate(self) -> float:
+        """The headline: the level-4 effect (NaN without one)."""
+        return math.nan if self.effect is None else float(self.effect.estimate)
+
+    @property
+    def std_error(self) -> float:
+        """Standard error of the level-4 effect (NaN without one)."""
+        return math.nan if self.effect is None else float(self.effect.std_error)
+
+    def conf_int(self, level: float = 0.95) -> tuple[float, float]:
+        """Interval of the level-4 effect at ``level`` ((nan, nan) without one)."""
+        check_level(level)
+        if self.effect is None:
+            return math.nan, math.nan
+        lo, hi = self.effect.conf_int(level)
+        return float(lo), float(hi)
+
+    @property
+    def table(self) -> pd.DataFrame:
+        """One row per level: :attr:`levels`."""
+        return self.levels
+
+    def _rows(self, level: float) -> list[Row]:
+        lo, hi = self.conf_int(level)
+        rows: list[Row] = [{"term": "level_4", "estimate": self.estimate, "std_error": self.std_error,
+                            "conf_low": lo, "conf_high": hi, "kirkpatrick_level": 4, "name": LEVEL_NAMES[4]}]
+        same = math.isclose(level, self.level)
+        for r in self.levels.to_dict("records"):
+            if r["level"] == 4:
+                rows[0].update(metric=r["metric"], n=r["n"])
+                continue
+            rows.append({"term": f"level_{r['level']}", "estimate": r["estimate"],
+                         "std_error": r["std_error"], "conf_low": r["conf_low"] if same else math.nan,
+                         "conf_high": r["conf_high"] if same else math.nan, "kirkpatrick_level": r["level"],
+                         **{k: r[k] for k in ("name", "metric", "n")}})
+        for r in self.links.to_dict("records"):
+            rows.append({"term": f"link {r['link']}", "estimate": r["estimate"],
+                         "conf_low": r["conf_low"] if same else math.nan,
+                         "conf_high": r["conf_high"] if same else math.nan,
+                         **{k: r[k] for k in ("link", "evidence", "n", "reading")}})
+        return rows
+
+    def _title(self) -> str:
+        return "Chain of evidence"
+
+    def explain(self, level: float = 0.95) -> Any:
+        """The chain in plain language (an :class:`~impactlab.results.explain.Explanation`)."""
+        from impactlab.results.explain import explain_chain
+
+        return explain_chain(self, level)
 
     def summary(self) -> str:
         lines = ["Chain of evidence"]
@@ -100,20 +159,21 @@ def _level_rows(reaction: Any, learning: Any, behavior: Any, results: Any, roi: 
     for lvl, obj in ((1, reaction), (2, learning), (3, behavior)):
         if obj is not None:
             h = obj.headline()
-            rows.append({"level": lvl, "name": LEVEL_NAMES[lvl], **{k: h[k] for k in
-                                                                     ("metric", "estimate", "conf_low",
-                                                                      "conf_high", "n")}})
+            rows.append({"level": lvl, "name": LEVEL_NAMES[lvl], "std_error": h.get("std_error", math.nan),
+                         **{k: h[k] for k in ("metric", "estimate", "conf_low", "conf_high", "n")}})
     if results is not None:
         lo, hi = results.conf_int(level)
         n = getattr(results, "n_units", None)
         rows.append({"level": 4, "name": LEVEL_NAMES[4],
                      "metric": f"causal effect on {getattr(results, 'outcome', '') or 'the KPI'}",
-                     "estimate": float(results.estimate), "conf_low": lo, "conf_high": hi,
+                     "estimate": float(results.estimate),
+                     "std_error": float(getattr(results, "std_error", math.nan)),
+                     "conf_low": lo, "conf_high": hi,
                      "n": int(n) if isinstance(n, (int, np.integer)) else None})
     if roi is not None:
         lo, hi = roi.conf_int(level)
         rows.append({"level": 5, "name": LEVEL_NAMES[5], "metric": "ROI %", "estimate": float(roi.roi_pct),
-                     "conf_low": lo, "conf_high": hi, "n": None})
+                     "std_error": float(roi.std_error), "conf_low": lo, "conf_high": hi, "n": None})
     return rows
 
 
@@ -237,4 +297,4 @@ def chain(*, reaction: Any = None, learning: Any = None, behavior: Any = None, r
     link_table["n"] = link_table["n"].astype("Int64")
     levels["n"] = levels["n"].astype("Int64")
     return ChainResult(levels=levels, links=link_table,
-                       by_tercile=by_tercile, level=level, spec=spec)
+                       by_tercile=by_tercile, level=level, spec=spec, effect=results)

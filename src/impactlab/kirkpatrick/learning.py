@@ -19,8 +19,16 @@ from scipy import optimize, stats
 
 from impactlab.errors import DataError, DataQualityWarning, check_option
 from impactlab.io import read_assessments
-from impactlab.kirkpatrick._stats import as_frame, check_level, mean_ci, wilson, z_value
-from impactlab.results.base import frame_html, freeze_fields
+from impactlab.kirkpatrick._stats import (
+    as_frame,
+    check_level,
+    mean_ci,
+    share_row,
+    t_interval,
+    wilson,
+    z_value,
+)
+from impactlab.results.base import ReportedRows, Row, frame_html, freeze_fields, rescaled
 
 Attempt = Literal["first", "best", "last"]
 REJECTED_COLUMNS = ("employee_id", "program", "source_row", "reason")
@@ -50,13 +58,21 @@ def d_z_interval(d: float, n: int, level: float = 0.95) -> tuple[float, float]:
 
 
 @dataclass(frozen=True, repr=False, eq=False)
-class LearningResult:
+class LearningResult(ReportedRows):
     """Level-2 summaries. Built by :func:`learning`; frozen (tables and arrays read-only).
+
+    The headline (``estimate``, ``std_error``, ``conf_int(level)``) is the mean pre→post gain of the
+    first programme (and group), in percentage points of the maximum score, with its paired t interval.
+    ``tidy(level)`` has, for each programme (and group), the gain (with its paired t test), Hake's
+    normalised gain, d_z, Hedges' g, the pass rate and the retention, each with the interval of
+    :attr:`summary_table`; ``.table`` is :attr:`summary_table`. :meth:`headline` (Hake's gain) is the
+    number the chain of evidence shows for level 2.
 
     Attributes
     ----------
     summary_table : DataFrame
-        One row per programme (and group): ``n, pre_mean, post_mean, gain, gain_low, gain_high, t_statistic,
+        One row per programme (and group): ``n, pre_mean, post_mean, gain, gain_std_error, gain_low,
+        gain_high, t_statistic,
         p_value, hake_gain, hake_low, hake_high, hake_band, mean_individual_gain, d_z, d_z_low, d_z_high,
         hedges_g, hedges_g_low, hedges_g_high, pass_rate, pass_low, pass_high, retention, retention_low,
         retention_high, n_delayed`` (scores in percent of the maximum).
@@ -91,8 +107,59 @@ class LearningResult:
         return {"metric": "normalised gain (Hake)", "estimate": float(r["hake_gain"]),
                 "conf_low": float(r["hake_low"]), "conf_high": float(r["hake_high"]), "n": int(r["n"])}
 
-    def tidy(self) -> pd.DataFrame:
-        return self.summary_table.copy()
+    @property
+    def estimate(self) -> float:
+        """The headline: the mean gain of the first programme, in percentage points."""
+        return float(self.summary_table["gain"].iloc[0])
+
+    @property
+    def std_error(self) -> float:
+        """Standard error of the mean gain."""
+        return float(self.summary_table["gain_std_error"].iloc[0])
+
+    @property
+    def table(self) -> pd.DataFrame:
+        """One row per programme (and group): :attr:`summary_table`."""
+        return self.summary_table
+
+    def _rows(self, level: float) -> list[Row]:
+        keys = ["program", *self.spec.get("by", [])]
+        rows: list[Row] = []
+        bounds = {"hake_gain": ("hake_low", "hake_high"), "hedges_g": ("hedges_g_low", "hedges_g_high")}
+        for r in self.summary_table.to_dict("records"):
+            n = int(r["n"])
+            key = {"n": n, **{k: r[k] for k in keys}}
+            lo, hi = t_interval(r["gain"], r["gain_std_error"], n, level)
+            rows.append({"term": "gain", "estimate": r["gain"], "std_error": r["gain_std_error"],
+                         "statistic": r["t_statistic"], "p_value": r["p_value"], "conf_low": lo,
+                         "conf_high": hi, **key})
+            for term, (low, high) in bounds.items():
+                lo, hi = rescaled(r[term], r[low], r[high], self.level, level)
+                rows.append({"term": term, "estimate": r[term], "conf_low": lo, "conf_high": hi, **key})
+            lo, hi = d_z_interval(r["d_z"], n, level)
+            rows.append({"term": "d_z", "estimate": r["d_z"], "conf_low": lo, "conf_high": hi, **key})
+            if math.isfinite(r["pass_rate"]):
+                rows.append(share_row("pass_rate", r["pass_rate"], n, level, **{k: r[k] for k in keys}))
+            if r["n_delayed"] > 1:
+                lo, hi = rescaled(r["retention"], r["retention_low"], r["retention_high"], self.level, level)
+                rows.append({"term": "retention", "estimate": r["retention"], "conf_low": lo, "conf_high": hi,
+                             **key, "n": int(r["n_delayed"])})
+        return rows
+
+    def _title(self) -> str:
+        return "Level 2: learning"
+
+    def _explain_parts(self) -> tuple[str, str, str]:
+        return ("Level 2, learning", "the mean gain from pre-test to post-test (percentage points)",
+                "The gain is measured on the participants only: without an untrained group it includes "
+                "practice on the test and any learning that would have happened anyway.")
+
+    def explain(self, level: float = 0.95) -> Any:
+        """What the test scores show, in plain language (an :class:`~impactlab.results.explain.
+        Explanation`)."""
+        from impactlab.results.explain import explain_level
+
+        return explain_level(self, level)
 
     def summary(self) -> str:
         lines = [f"Level 2 learning ({self.attempt} attempt of retaken tests; pre-test: first attempt)"]
@@ -189,8 +256,8 @@ def _summarise(g: pd.DataFrame, level: float, pass_mark: float | None) -> dict[s
                                   level)
     indiv = g["normalised_gain"].to_numpy()
     return {"n": n, "pre_mean": float(pre.mean()), "post_mean": float(post.mean()), "gain": gain,
-            "gain_low": glo, "gain_high": ghi, "t_statistic": t_stat, "p_value": p, "hake_gain": hake,
-            "hake_low": hlo, "hake_high": hhi, "hake_band": hake_band(hake),
+            "gain_std_error": se, "gain_low": glo, "gain_high": ghi, "t_statistic": t_stat, "p_value": p,
+            "hake_gain": hake, "hake_low": hlo, "hake_high": hhi, "hake_band": hake_band(hake),
             "mean_individual_gain": float(np.nanmean(indiv)) if np.isfinite(indiv).any() else math.nan,
             "d_z": d_z, "d_z_low": dz_lo, "d_z_high": dz_hi, "hedges_g": hg, "hedges_g_low": hg_lo,
             "hedges_g_high": hg_hi, "pass_rate": rate, "pass_low": plo, "pass_high": phi, "retention": ret,

@@ -18,15 +18,31 @@ import pandas as pd
 
 from impactlab.errors import DataError, Failure
 from impactlab.io import read_surveys
-from impactlab.kirkpatrick._stats import as_frame, check_level, mean_ci, nps, wilson
-from impactlab.results.base import _fmt, frame_html, freeze_fields
+from impactlab.kirkpatrick._stats import (
+    as_frame,
+    check_level,
+    mean_ci,
+    nps,
+    nps_interval,
+    share_row,
+    t_interval,
+    wilson,
+)
+from impactlab.results.base import ReportedRows, Row, _fmt, frame_html, freeze_fields
 
 Scale = tuple[float, float]
 
 
 @dataclass(frozen=True, repr=False, eq=False)
-class ReactionResult:
+class ReactionResult(ReportedRows):
     """Level-1 summaries. Built by :func:`reaction`; frozen (tables and arrays read-only).
+
+    The headline (``estimate``, ``std_error``, ``conf_int(level)``) is the NPS of every programme pooled
+    when there is a recommend item (Wald interval clipped to -100..100), else the mean of the first item
+    (t interval): the number :meth:`headline` gives the chain of evidence. ``tidy(level)`` has that row,
+    then the NPS of each programme (and group) when there are several, the mean and the top-box share
+    (binomial standard error, Wilson interval) of every item, and the response rates; ``.table`` is
+    :attr:`items`.
 
     Attributes
     ----------
@@ -62,11 +78,60 @@ class ReactionResult:
             return dict(self.spec["pooled"])
         row = self.items.iloc[0]
         return {"metric": f"mean {row['item']}", "estimate": float(row["mean"]),
-                "conf_low": float(row["conf_low"]), "conf_high": float(row["conf_high"]), "n": int(row["n"])}
+                "std_error": float(row["std_error"]), "conf_low": float(row["conf_low"]),
+                "conf_high": float(row["conf_high"]), "n": int(row["n"])}
 
-    def tidy(self) -> pd.DataFrame:
-        """The item table (tidy, one row per programme, group and item)."""
-        return self.items.copy()
+    @property
+    def estimate(self) -> float:
+        """The headline number (see the class notes)."""
+        return float(self.headline()["estimate"])
+
+    @property
+    def std_error(self) -> float:
+        """Standard error of the headline."""
+        return float(self.headline().get("std_error", np.nan))
+
+    @property
+    def table(self) -> pd.DataFrame:
+        """The item table (:attr:`items`)."""
+        return self.items
+
+    def _rows(self, level: float) -> list[Row]:
+        keys = ["program", *self.spec.get("by", [])]
+        rows: list[Row] = []
+        h = self.headline()
+        if h["metric"] == "NPS":  # pooled, then each programme (and group) when there are several
+            scores = [{"nps": h["estimate"], "std_error": h["std_error"], "n": h["n"]}]
+            scores += self.nps.to_dict("records") if len(self.nps) > 1 else []
+            for r in scores:
+                lo, hi = nps_interval(r["nps"], r["std_error"], level)
+                rows.append({"term": "nps", "estimate": r["nps"], "std_error": r["std_error"], "conf_low": lo,
+                             "conf_high": hi, "n": r["n"], **{k: r.get(k) for k in keys}})
+        items = self.items.to_dict("records")
+        for r in items:
+            lo, hi = t_interval(r["mean"], r["std_error"], int(r["n"]), level)
+            rows.append({"term": "mean", "estimate": r["mean"], "std_error": r["std_error"], "conf_low": lo,
+                         "conf_high": hi, "n": r["n"], **{k: r[k] for k in [*keys, "item"]}})
+        rows += [share_row("top_box", r["top_box"], int(r["n"]), level, **{k: r[k] for k in [*keys, "item"]})
+                 for r in items]
+        rows += [share_row("response_rate", r["rate"], int(r["invited"]), level, program=r["program"])
+                 for r in self.response.to_dict("records")]
+        return rows
+
+    def _title(self) -> str:
+        return "Level 1: reaction"
+
+    def _explain_parts(self) -> tuple[str, str, str]:
+        h = self.headline()
+        return ("Level 1, reaction", h["metric"] if h["metric"] == "NPS" else f"the {h['metric']}",
+                "Reactions are weak predictors of learning and transfer (Alliger et al. 1997); those who "
+                "answered may differ from those who did not.")
+
+    def explain(self, level: float = 0.95) -> Any:
+        """What the reactions show, in plain language (an :class:`~impactlab.results.explain.Explanation`)."""
+        from impactlab.results.explain import explain_level
+
+        return explain_level(self, level)
 
     def summary(self) -> str:
         h = self.headline()
@@ -223,8 +288,8 @@ def reaction(surveys: Any, *, nps_item: str | None = "recommend",
             key = key if isinstance(key, tuple) else (key,)
             nps_rows.append({**dict(zip(keys, key, strict=True)), **nps(g["_r"].to_numpy(), level)})
         p = nps(rec["_r"].to_numpy(), level)
-        pooled = {"metric": "NPS", "estimate": p["nps"], "conf_low": p["conf_low"],
-                  "conf_high": p["conf_high"], "n": p["n"]}
+        pooled = {"metric": "NPS", "estimate": p["nps"], "std_error": p["std_error"],
+                  "conf_low": p["conf_low"], "conf_high": p["conf_high"], "n": p["n"]}
     nps_table = pd.DataFrame(nps_rows, columns=[*keys, "n", "promoters", "passives", "detractors", "nps",
                                                 "std_error", "conf_low", "conf_high"])
 

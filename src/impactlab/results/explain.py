@@ -538,7 +538,7 @@ def explain_level(result: Any, level: float = 0.95) -> Explanation:
     lo, hi = result.conf_int(level)
     name, what, caution = result._explain_parts()
     headline = f"{name}: {what} {_num(result.estimate)} ({_interval_text(lo, hi, pct)})."
-    claims = [f"It describes the {name.split(':')[0].lower()} of the participants who were measured."]
+    claims = ["It describes the participants who were measured; it is not an effect of the training."]
     cautions = [caution, "It says nothing by itself about the business results; see the chain of evidence."]
     cautions += [str(n) for n in getattr(result, "notes", ())]
     return Explanation(headline=headline, claims=tuple(claims), cautions=tuple(cautions),
