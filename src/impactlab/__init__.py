@@ -48,6 +48,7 @@ _EXPORTS: dict[str, str] = {
     "twfe": "impactlab.estimators",
     "callaway_santanna": "impactlab.estimators",
     "drdid": "impactlab.estimators",
+    "drdid_frame": "impactlab.estimators",
     "event_study": "impactlab.estimators",
     "sun_abraham": "impactlab.estimators",
     "bacon_decomposition": "impactlab.estimators",

@@ -1,4 +1,5 @@
-"""Two-period DiD (Sant'Anna & Zhao 2020): the public ``drdid`` and its panel / repeated cross-section blocks.
+"""Two-period DiD (Sant'Anna & Zhao 2020): the public ``drdid`` (on a Panel) and ``drdid_frame``, and their
+panel / repeated cross-section blocks.
 
 Peers: the ``drdid`` PyPI package (a port of R DRDID) when installed (``bench`` extra), to 1e-6 — the
 formulas are closed forms apart from the logit, whose convergence tolerances differ (observed gaps 1e-11).
@@ -11,9 +12,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from impactlab.errors import EstimationError, PanelError
+import impactlab as il
+from impactlab.errors import EstimationError, PanelError, StatisticalWarning
 from impactlab.estimators._drdid_rcs import dr_did_rcs, ipw_did_rcs, reg_did_rcs
-from impactlab.estimators.drdid import dr_did_panel, drdid, ipw_did_panel, reg_did_panel
+from impactlab.estimators.drdid import dr_did_panel, drdid, drdid_frame, ipw_did_panel, reg_did_panel
+from impactlab.panel import Panel
 
 #: Peer tolerance of the issue (absolute on the ATT, on the influence function and on the SE).
 TOL = 1e-6
@@ -88,45 +91,108 @@ def _frame(panel: bool) -> pd.DataFrame:
                          "x2": s["x"][:, 2], "w": s["w"]})
 
 
+def _panel(frame: pd.DataFrame, **kw: object) -> Panel:
+    """The two-period frame as a Panel: periods 0 and 1, cohort 1 (trained in period 1) or 0 (never)."""
+    return Panel.from_frame(frame, unit="id", time="after", outcome="y", cohort="trained",
+                            covariates=["x1", "x2", "w"], **kw)  # type: ignore[arg-type]
+
+
 @pytest.mark.parametrize("method", ["dr", "ipw", "reg"])
 def test_public_drdid_equals_blocks(method: str) -> None:
     s = _data(5, 400)
-    res = drdid(_frame(True), outcome="y", treated="trained", post="after", unit="id",
-                covariates=["x1", "x2"], weights="w", method=method)
+    res = drdid(_panel(_frame(True)), covariates=["x1", "x2"], weights="w", method=method)
     block = {"dr": dr_did_panel, "ipw": ipw_did_panel, "reg": reg_did_panel}[method](
         s["y1"], s["y0"], s["d"], s["x"], s["w"])
     assert res.estimate == pytest.approx(block.att, abs=1e-12)
     assert res.std_error == pytest.approx(block.std_error, rel=1e-12)
     assert res.method == "drdid" and res.n_units == 400 and res.n_obs == 800
-    rc = drdid(_frame(False), outcome="y", treated="trained", post="after", covariates=["x1", "x2"],
-               method=method)
+    assert res.spec["periods"] == (0.0, 1.0) and not res.spec["repeated_cross_sections"]
+    framed = drdid_frame(_frame(True), outcome="y", treated="trained", post="after", unit="id",
+                         covariates=["x1", "x2"], weights="w", method=method)
+    assert (framed.estimate, framed.std_error) == (res.estimate, res.std_error)
+    rc = drdid_frame(_frame(False), outcome="y", treated="trained", post="after", covariates=["x1", "x2"],
+                     method=method)
     block = {"dr": dr_did_rcs, "ipw": ipw_did_rcs, "reg": reg_did_rcs}[method](
         s["y"], s["post"], s["d"], s["x"])
     assert rc.estimate == pytest.approx(block.att, abs=1e-12)
     assert rc.std_error == pytest.approx(block.std_error, rel=1e-12)
+    assert np.allclose(rc.influence, block.influence, rtol=0, atol=1e-12)  # one value per row, in row order
+    assert rc.n_units == rc.n_obs == 400 and rc.spec["repeated_cross_sections"]
     # a row order shuffle changes nothing
     sh = _frame(True).sample(frac=1.0, random_state=1)
-    again = drdid(sh, outcome="y", treated="trained", post="after", unit="id", covariates=["x1", "x2"],
-                  weights="w", method=method)
+    again = drdid_frame(sh, outcome="y", treated="trained", post="after", unit="id", covariates=["x1", "x2"],
+                        weights="w", method=method)
     assert again.estimate == pytest.approx(res.estimate, abs=1e-10)
+
+
+def test_repeated_cross_sections_from_a_panel() -> None:
+    frame = _frame(False).assign(id=np.arange(400))
+    panel = Panel.from_frame(frame, unit="id", time="after", outcome="y", cohort="trained",
+                             covariates=["x1", "x2"])
+    res = drdid(panel, covariates=["x1", "x2"], repeated_cross_sections=True)
+    s = _data(5, 400)
+    assert res.estimate == pytest.approx(dr_did_rcs(s["y"], s["post"], s["d"], s["x"]).att, abs=1e-12)
+
+
+def test_two_periods_chosen_among_many(staggered_frame: pd.DataFrame) -> None:
+    """periods=(2, 3): cohort 3 is treated, never-treated units and cohort 5 (not treated by 3) compare;
+    the 2×2 of those units on those two periods by hand."""
+    df = staggered_frame
+    panel = Panel.from_frame(df, unit="id", time="year", outcome="y", cohort="first_treated")
+    res = drdid(panel, periods=(2, 3))
+    wide = df.pivot(index="id", columns="year", values="y")
+    g = df.groupby("id")["first_treated"].first()
+    dy = wide[3] - wide[2]
+    hand = dy[g == 3].mean() - dy[g != 3].mean()
+    assert res.estimate == pytest.approx(hand, abs=1e-12)
+    assert res.n_units == 60 and res.n_obs == 120 and res.spec["periods"] == (2, 3)
+    with pytest.raises(EstimationError, match=r"first trained in \[3, 5\].*il\.callaway_santanna"):
+        drdid(panel, periods=(2, 5))
+    with pytest.raises(EstimationError, match="already trained in the earlier period.*callaway_santanna"):
+        drdid(panel, periods=(3, 4))
+    with pytest.raises(PanelError, match=r"the panel has 6 \(\[1, 2, 3\] \.\.\.\)\. Pass periods=\(earlier,"):
+        drdid(panel)
+    with pytest.raises(PanelError, match="Period 9 is not a period of the panel"):
+        drdid(panel, periods=(2, 9))
+    with pytest.raises(ValueError, match="earlier period first"):
+        drdid(panel, periods=(3, 2))
+
+
+def test_units_seen_in_one_period_are_left_out_with_a_reason() -> None:
+    frame = _frame(True)
+    panel = _panel(frame.iloc[1:])  # unit 0 is seen only in the later period
+    with pytest.warns(StatisticalWarning, match="1 units observed in only one of the two periods"):
+        res = drdid(panel)
+    assert res.n_units == 399
+    assert res.excluded.iloc[0].tolist() == ["unit", 0, "observed in only one of the two periods"]
+    keep = frame[frame["id"] != 0]
+    assert res.estimate == pytest.approx(drdid(_panel(keep)).estimate, abs=1e-12)
+
+
+def test_drdid_takes_a_panel_and_says_how_to_pass_a_frame() -> None:
+    with pytest.raises(PanelError, match=r"il\.drdid_frame\(df, outcome=\.\.\., treated="):
+        drdid(_frame(True))  # type: ignore[arg-type]
+    assert il.drdid is drdid and il.drdid_frame is drdid_frame
 
 
 def test_drdid_errors_and_trimming_ledger() -> None:
     df = _frame(True)
-    with pytest.raises(PanelError, match="'nope' is not in the frame"):
-        drdid(df, outcome="nope", treated="trained", post="after", unit="id")
+    with pytest.raises(PanelError, match=r"\['nope'\] are not in the frame"):
+        drdid_frame(df, outcome="nope", treated="trained", post="after", unit="id")
     with pytest.raises(PanelError, match="exactly once"):
-        drdid(df.iloc[1:], outcome="y", treated="trained", post="after", unit="id")
+        drdid_frame(df.iloc[1:], outcome="y", treated="trained", post="after", unit="id")
     bad = df.assign(trained=df["trained"] * 2)
     with pytest.raises(PanelError, match="0/1"):
-        drdid(bad, outcome="y", treated="trained", post="after", unit="id")
+        drdid_frame(bad, outcome="y", treated="trained", post="after", unit="id")
     coll = df.assign(x3=2 * df["x1"] + 1)
     with pytest.raises(EstimationError, match=r"\['x3'\]"):
-        drdid(coll, outcome="y", treated="trained", post="after", unit="id", covariates=["x1", "x3"],
-              method="reg")
+        drdid_frame(coll, outcome="y", treated="trained", post="after", unit="id", covariates=["x1", "x3"],
+                    method="reg")
     with pytest.raises(ValueError, match="'method' parameter"):
-        drdid(df, outcome="y", treated="trained", post="after", method="ols")  # type: ignore[arg-type]
-    res = drdid(df, outcome="y", treated="trained", post="after", unit="id", covariates=["x1", "x2"],
-                trim_level=0.7)
+        drdid_frame(df, outcome="y", treated="trained", post="after", method="ols")  # type: ignore[arg-type]
+    with pytest.raises(PanelError, match="'x9' is not a covariate of the panel"):
+        drdid(_panel(df), covariates=["x9"])
+    res = drdid_frame(df, outcome="y", treated="trained", post="after", unit="id", covariates=["x1", "x2"],
+                      trim_level=0.7)
     assert res.excluded["id"].iloc[0] > 0 and "trimmed" in res.excluded["reason"].iloc[0]
     assert "trimmed" in res.notes[0]

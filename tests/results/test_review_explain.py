@@ -74,7 +74,7 @@ def test_drdid_is_explained_as_causal() -> None:
     df = pd.DataFrame({"id": np.repeat(np.arange(n), 2), "t": np.tile([1, 2], n),
                        "y": np.column_stack([y0, y1]).ravel(), "d": np.repeat(d, 2)})
     df["post"] = (df["t"] == 2).astype(int)
-    res = il.drdid(df, outcome="y", treated="d", post="post", unit="id")
+    res = il.drdid_frame(df, outcome="y", treated="d", post="post", unit="id")
     ex = res.explain()
     assert CONFOUNDED not in str(ex)
     assert "Parallel trends" in ex.assumption

@@ -118,8 +118,8 @@ def rep_drdid(seed: int) -> list[tuple[str, float, float, float, float, float]]:
     out = []
     for panel in (True, False):
         df = two_period(seed, panel=panel)
-        res = il.drdid(df, outcome="y", treated="d", post="post", unit="id" if panel else None,
-                       covariates=["x1", "x2"], method="dr")
+        res = il.drdid_frame(df, outcome="y", treated="d", post="post", unit="id" if panel else None,
+                             covariates=["x1", "x2"], method="dr")
         out.append((f"drdid (dr, {'panel' if panel else 'repeated cross-sections'})", 1.0, *_interval(res)))
     return out
 

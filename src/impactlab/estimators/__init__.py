@@ -8,7 +8,7 @@ modified. The estimation core is written here on numpy/scipy/statsmodels.
 # package attributes to the functions after the submodules are loaded, so they stay the functions.
 from impactlab.estimators.bacon import BaconResult, bacon_decomposition
 from impactlab.estimators.callaway_santanna import CallawaySantAnnaResult, callaway_santanna
-from impactlab.estimators.drdid import drdid
+from impactlab.estimators.drdid import drdid, drdid_frame
 from impactlab.estimators.event_study import EventStudyResult, event_study
 from impactlab.estimators.naive import naive_difference, pre_post
 from impactlab.estimators.power import PowerResult, minimum_detectable_effect, power
@@ -21,6 +21,6 @@ __all__ = ["CallawaySantAnnaResult", "callaway_santanna", "naive_difference", "p
            "twfe"]
 __all__ += ["BaconResult", "EventStudyResult", "bacon_decomposition", "event_study", "sun_abraham"]
 
-__all__ += ["drdid"]
+__all__ += ["drdid", "drdid_frame"]
 __all__ += ["PowerResult", "SensitivityResult", "WildBootstrapResult", "minimum_detectable_effect", "power",
             "sensitivity", "wild_bootstrap"]

@@ -1,22 +1,7 @@
-"""Two-period DiD estimators for repeated cross-sections (and unbalanced panels), with influence functions.
-
-With repeated cross-sections each observation is seen once, either before (``post = 0``) or after
-(``post = 1``); the treated indicator ``D`` says whether it belongs to the treated group. The counterfactual
-trend of the treated is then the difference of two cross-sectional predictions instead of a within-unit
-change. Three estimators, mirroring the panel ones of :mod:`impactlab.estimators.drdid`:
-
-* :func:`reg_did_rcs` — outcome regression: linear models of the comparison group's outcome, fitted
-  separately before and after, predicted for the treated (Heckman, Ichimura & Todd 1997);
-* :func:`ipw_did_rcs` — normalised (Hájek) inverse probability weighting (Abadie 2005);
-* :func:`dr_did_rcs` — the locally efficient doubly robust estimator of Sant'Anna & Zhao (2020, eq. 3.4),
-  which adds outcome regressions of the treated group, fitted before and after, for efficiency.
-
-Formulas and the influence-function scale follow Sant'Anna, P. H. C. and Zhao, J. (2020), "Doubly robust
-difference-in-differences estimators", *Journal of Econometrics* 219(1), 101–122, Section 3.2 and
-Appendix A, as the R package DRDID implements them (``reg_did_rc``, ``std_ipw_did_rc``, ``drdid_rc``), with
-the estimation effect of the before-period regressions entering with a minus sign (the estimand subtracts
-the before period). The influence function ``psi`` returned is scaled so that the standard error is
-``sqrt(mean(psi**2) / n)``; ``n`` counts observations.
+"""Two-period DiD estimators for repeated cross-sections (and unbalanced panels), with influence functions:
+:func:`reg_did_rcs`, :func:`ipw_did_rcs` and :func:`dr_did_rcs` (Sant'Anna & Zhao 2020, as the R package
+DRDID's ``reg_did_rc``, ``std_ipw_did_rc`` and ``drdid_rc``), the counterparts for observations seen once of
+the panel estimators of :mod:`impactlab.estimators.drdid`; see ``docs/explanation.md`` ("Two-period DiD").
 """
 
 from __future__ import annotations
@@ -24,7 +9,14 @@ from __future__ import annotations
 import numpy as np
 
 from impactlab.errors import EstimationError
-from impactlab.estimators.drdid import PS_CAP, RCOND_MIN, TRIM_LEVEL, DidFit, _rcond, logit_fit
+from impactlab.estimators.drdid import (
+    RCOND_MIN,
+    TRIM_LEVEL,
+    DidFit,
+    _rcond,
+    ipw_weights,
+    normalised_weights,
+)
 
 __all__ = ["reg_did_rcs", "ipw_did_rcs", "dr_did_rcs"]
 
@@ -39,14 +31,7 @@ def _prepare_rcs(y: np.ndarray, post: np.ndarray, d: np.ndarray, covariates: np.
     if post.size != n or d.size != n:
         raise EstimationError(f"y, post and D must have the same length; got {n}, {post.size} and {d.size}.")
     x = np.ones((n, 1)) if covariates is None else np.asarray(covariates, dtype="float64").reshape(n, -1)
-    if weights is None:
-        w = np.ones(n)
-    else:
-        w = np.asarray(weights, dtype="float64").ravel()
-        if w.size != n or np.any(w < 0) or not np.mean(w) > 0:
-            raise EstimationError("Weights must be one non-negative number per observation with a "
-                                  "positive mean.")
-        w = w / np.mean(w)
+    w = normalised_weights(weights, n)
     cells = {"treated before": (d == 1) & (post == 0), "treated after": (d == 1) & (post == 1),
              "comparison before": (d == 0) & (post == 0), "comparison after": (d == 0) & (post == 1)}
     empty = [k for k, m in cells.items() if not np.any(w[m] > 0)]
@@ -73,19 +58,8 @@ def _ols(y: np.ndarray, x: np.ndarray, wsel: np.ndarray) -> tuple[np.ndarray, np
 def _pscore_rcs(x: np.ndarray, d: np.ndarray, w: np.ndarray, trim_level: float
                 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Logit propensity score (capped), trimming indicator and its asymptotic linear representation."""
-    _, ps, converged = logit_fit(x, d, w)
-    if not converged:
-        raise EstimationError("The propensity-score logit did not converge (perfect separation of treated "
-                              "and comparison observations by the covariates?).")
-    ps = np.minimum(ps, 1 - PS_CAP)
-    trim = np.ones(d.size)
-    trim[d == 0] = (ps[d == 0] < trim_level).astype("float64")
-    info = x.T @ ((w * ps * (1 - ps))[:, None] * x)
-    if _rcond(info) < RCOND_MIN:
-        raise EstimationError("The propensity score design matrix is singular. Consider removing some "
-                              "covariates.")
-    alr = (w * (d - ps))[:, None] * x @ np.linalg.inv(info) * d.size
-    return ps, trim, alr
+    p = ipw_weights(x, d, w, trim_level)
+    return p.ps, p.trim, p.score[:, None] * x @ np.linalg.inv(p.info) * d.size
 
 
 def _centred(v: np.ndarray, wts: np.ndarray) -> tuple[float, np.ndarray]:
@@ -99,27 +73,10 @@ def reg_did_rcs(y: np.ndarray, post: np.ndarray, d: np.ndarray, covariates: np.n
                 weights: np.ndarray | None = None) -> DidFit:
     """Outcome-regression DiD for repeated cross-sections (Sant'Anna & Zhao 2020, §2 and eq. 2.2).
 
-    Parameters
-    ----------
-    y : ndarray, shape (n,)
-        Outcome of each observation.
-    post : ndarray, shape (n,)
-        1 for observations of the later period, 0 for the earlier one.
-    d : ndarray, shape (n,)
-        1 for observations of the treated group, 0 for comparison observations.
-    covariates : ndarray, shape (n, k), optional
-        Design matrix *including* the intercept column; ``None`` means an intercept only.
-    weights : ndarray, optional
-        Sampling weights (normalised to mean 1).
-
-    Returns
-    -------
-    DidFit
-
-    Raises
-    ------
-    EstimationError
-        An empty group-period cell, or a singular regression design.
+    ``y`` is each observation's outcome, ``post`` 1 for observations of the later period and 0 for the
+    earlier one, ``d`` 1 for observations of the treated group; the other arguments and the result are
+    described in :class:`~impactlab.estimators.drdid.DidFit`; an empty group-period cell is an
+    EstimationError.
     """
     y, post, d, x, w = _prepare_rcs(y, post, d, covariates, weights)
     fit_pre, alr_pre = _ols(y, x, w * (1 - d) * (1 - post))
@@ -136,19 +93,7 @@ def reg_did_rcs(y: np.ndarray, post: np.ndarray, d: np.ndarray, covariates: np.n
 def ipw_did_rcs(y: np.ndarray, post: np.ndarray, d: np.ndarray, covariates: np.ndarray | None = None,
                 weights: np.ndarray | None = None, *, trim_level: float = TRIM_LEVEL) -> DidFit:
     """Normalised IPW DiD for repeated cross-sections (Abadie 2005; Sant'Anna & Zhao 2020, eq. 2.4).
-
-    Parameters are those of :func:`reg_did_rcs`; ``trim_level`` gives zero weight to comparison
-    observations with a propensity score at or above it.
-
-    Returns
-    -------
-    DidFit
-
-    Raises
-    ------
-    EstimationError
-        An empty group-period cell, a singular design, or a logit that does not converge.
-    """
+    Arguments as :func:`reg_did_rcs`, plus ``trim_level``."""
     y, post, d, x, w = _prepare_rcs(y, post, d, covariates, weights)
     ps, trim, alr_ps = _pscore_rcs(x, d, w, trim_level)
     wt = trim * w * d
@@ -163,20 +108,9 @@ def ipw_did_rcs(y: np.ndarray, post: np.ndarray, d: np.ndarray, covariates: np.n
 
 def dr_did_rcs(y: np.ndarray, post: np.ndarray, d: np.ndarray, covariates: np.ndarray | None = None,
                weights: np.ndarray | None = None, *, trim_level: float = TRIM_LEVEL) -> DidFit:
-    """Locally efficient doubly robust DiD for repeated cross-sections (Sant'Anna & Zhao 2020, eq. 3.4).
-
-    Consistent when either the propensity score or the comparison group's outcome regressions are
-    correctly specified; efficient when both are. Parameters are those of :func:`ipw_did_rcs`.
-
-    Returns
-    -------
-    DidFit
-
-    Raises
-    ------
-    EstimationError
-        An empty group-period cell, a singular design, or a logit that does not converge.
-    """
+    """Locally efficient doubly robust DiD for repeated cross-sections (Sant'Anna & Zhao 2020, eq. 3.4):
+    consistent when either the propensity score or the comparison group's outcome regressions are
+    correctly specified, efficient when both are. Arguments as :func:`ipw_did_rcs`."""
     y, post, d, x, w = _prepare_rcs(y, post, d, covariates, weights)
     ps, trim, alr_ps = _pscore_rcs(x, d, w, trim_level)
     c_pre, alr_c_pre = _ols(y, x, w * (1 - d) * (1 - post))

@@ -1,41 +1,27 @@
-"""Two-period (2×2) difference-in-differences estimators for panel data, with influence functions.
-
-:func:`drdid` is the public two-period estimator (panel or repeated cross-sections, on a DataFrame).
-The functions below are its panel building blocks and those of
-:func:`impactlab.estimators.callaway_santanna.callaway_santanna`: each
-group-time ATT(g, t) is a 2×2 comparison of the change in outcome of one cohort with the change of its
-comparison units. Three estimators are provided, all returning the estimate and its influence function:
-
-* :func:`reg_did_panel` — outcome regression (Heckman, Ichimura & Todd 1997): the comparison units' outcome
-  change is modelled linearly in the covariates and predicted for the treated.
-* :func:`ipw_did_panel` — normalised (Hájek) inverse-probability weighting (Abadie 2005), with a logit
-  propensity score.
-* :func:`dr_did_panel` — the locally efficient doubly robust estimator of Sant'Anna & Zhao (2020, eq. 3.1),
-  combining both.
-
-The formulas, and the scale of the influence functions, follow Sant'Anna & Zhao (2020), "Doubly robust
-difference-in-differences estimators", *Journal of Econometrics* 219(1), 101–122, as implemented in the
-R package DRDID (``drdid_panel``, ``reg_did_panel``, ``std_ipw_did_panel``), which R ``did`` calls for panel
-data. The influence function ``psi`` returned here is scaled so that the standard error of the estimate is
-``sqrt(mean(psi**2) / n)``.
-
-Without covariates (an intercept only) the three estimators coincide with the difference of the mean
-outcome changes of treated and comparison units.
+"""Two-period difference-in-differences of Sant'Anna & Zhao (2020): the public :func:`drdid` (on a Panel)
+and :func:`drdid_frame` (on a frame with 0/1 treated and post columns), and the panel 2×2 estimators
+:func:`reg_did_panel`, :func:`ipw_did_panel` and :func:`dr_did_panel` that they and
+Callaway–Sant'Anna call for each comparison, with :func:`logit_fit` and the helpers the repeated
+cross-section estimators of :mod:`impactlab.estimators._drdid_rcs` share; the formulas and their
+references are in ``docs/explanation.md`` ("Two-period DiD").
 """
 
 from __future__ import annotations
 
+import warnings
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
 from scipy.special import expit
 
-from impactlab.errors import EstimationError, PanelError, check_option
+from impactlab.errors import EstimationError, PanelError, StatisticalWarning, check_option
+from impactlab.panel import Panel
 from impactlab.results.base import EffectResult
 
-__all__ = ["DidFit", "drdid", "logit_fit", "reg_did_panel", "ipw_did_panel", "dr_did_panel"]
+__all__ = ["DidFit", "dr_did_panel", "drdid", "drdid_frame", "ipw_did_panel", "logit_fit", "reg_did_panel"]
 
 Method = Literal["dr", "ipw", "reg"]
 
@@ -50,6 +36,14 @@ RCOND_MIN = float(np.finfo(float).eps)
 @dataclass(frozen=True)
 class DidFit:
     """Result of a 2×2 DiD estimator.
+
+    The six 2×2 estimators (``reg``, ``ipw`` and ``dr``, for panels here and for repeated cross-sections in
+    :mod:`impactlab.estimators._drdid_rcs`) take the outcomes, a 0/1 treated indicator ``d``, an optional
+    design matrix ``covariates`` *including* the intercept column (``None``: an intercept only) and optional
+    sampling ``weights`` (normalised to mean 1), and return a ``DidFit``. The ``ipw`` and ``dr`` ones also
+    take ``trim_level``: comparison units with a propensity score at or above it get zero weight. They
+    raise :class:`~impactlab.errors.EstimationError` when a group is empty, a design is singular or the
+    propensity-score logit does not converge.
 
     Attributes
     ----------
@@ -80,6 +74,16 @@ def _rcond(a: np.ndarray) -> float:
         return 0.0
 
 
+def normalised_weights(weights: np.ndarray | None, n: int) -> np.ndarray:
+    """Sampling weights rescaled to mean 1 (ones when ``None``); an EstimationError for unusable ones."""
+    if weights is None:
+        return np.ones(n)
+    w = np.asarray(weights, dtype="float64").ravel()
+    if w.size != n or np.any(w < 0) or not np.mean(w) > 0:
+        raise EstimationError("Weights must be one non-negative number per observation with a positive mean.")
+    return w / np.mean(w)
+
+
 def _prepare(y1: np.ndarray, y0: np.ndarray, d: np.ndarray, covariates: np.ndarray | None,
              weights: np.ndarray | None) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     d = np.asarray(d, dtype="float64").ravel()
@@ -88,18 +92,8 @@ def _prepare(y1: np.ndarray, y0: np.ndarray, d: np.ndarray, covariates: np.ndarr
     if dy.size != n:
         raise EstimationError(f"y1, y0 and D must have the same length; got {dy.size} outcomes and {n} "
                               "treatment indicators.")
-    if covariates is None:
-        x = np.ones((n, 1))
-    else:
-        x = np.asarray(covariates, dtype="float64")
-        x = x.reshape(n, -1)
-    if weights is None:
-        w = np.ones(n)
-    else:
-        w = np.asarray(weights, dtype="float64").ravel()
-        if np.any(w < 0) or not np.mean(w) > 0:
-            raise EstimationError("Weights must be non-negative with a positive mean.")
-        w = w / np.mean(w)
+    x = np.ones((n, 1)) if covariates is None else np.asarray(covariates, dtype="float64").reshape(n, -1)
+    w = normalised_weights(weights, n)
     if not (np.any(d == 1) and np.any(d == 0)):
         raise EstimationError(f"A 2x2 DiD needs treated and comparison units; got {int(d.sum())} treated "
                               f"and {int((d == 0).sum())} comparison units.")
@@ -173,6 +167,51 @@ def logit_fit(x: np.ndarray, d: np.ndarray, weights: np.ndarray | None = None, *
     return beta, expit(x @ beta), converged
 
 
+@dataclass(frozen=True)
+class Ipw:
+    """The propensity score of a 2×2 comparison and the inverse-probability weights built on it.
+
+    ``w_t = trim · w · d`` and ``w_c = trim · w · ps (1 − d) / (1 − ps)``; ``score = w (d − ps)`` and
+    ``info`` (the logit's information matrix) give the estimation effect of the fitted score.
+    """
+
+    ps: np.ndarray
+    trim: np.ndarray
+    w_t: np.ndarray
+    w_c: np.ndarray
+    score: np.ndarray
+    info: np.ndarray
+
+    @property
+    def n_trimmed(self) -> int:
+        return int(np.sum(self.trim == 0))
+
+    def effect(self, x: np.ndarray, m: np.ndarray) -> np.ndarray:
+        """Estimation effect of the logit on a weighted mean whose derivative in the coefficients is ``m``
+        (``score @ (info^{-1} n) @ m``, without the n × k product)."""
+        return self.score * (x @ np.linalg.solve(self.info, m)) * self.score.size
+
+
+def ipw_weights(x: np.ndarray, d: np.ndarray, w: np.ndarray, trim_level: float,
+                fitted: tuple[np.ndarray, bool] | None = None) -> Ipw:
+    """Fit the logit propensity score of ``d`` on ``x`` (or take ``fitted``: probabilities and convergence
+    flag of :func:`logit_fit` on the same design), cap it, trim comparison units and build the weights."""
+    ps, converged = fitted if fitted is not None else logit_fit(x, d, w)[1:]
+    if not converged:
+        raise EstimationError("The propensity-score logit did not converge (perfect separation of treated "
+                              "and comparison units by the covariates?).")
+    ps = np.minimum(ps, 1 - PS_CAP)
+    trim = np.ones(d.size, dtype=bool)
+    trim[d == 0] = ps[d == 0] < trim_level
+    info = x.T @ ((ps * (1 - ps) * w)[:, None] * x)
+    if _rcond(info) < RCOND_MIN:
+        raise EstimationError("The propensity score design matrix is singular. Consider removing some "
+                              "covariates.")
+    t = trim.astype("float64")
+    return Ipw(ps=ps, trim=t, w_t=t * w * d, w_c=t * w * ps * (1 - d) / (1 - ps), score=w * (d - ps),
+               info=info)
+
+
 def _wls_controls(x: np.ndarray, dy: np.ndarray, w: np.ndarray, d: np.ndarray) -> np.ndarray:
     """Weighted least squares of the outcome change on the covariates, comparison units only."""
     c = d == 0
@@ -204,28 +243,9 @@ def _ols_lin_rep_factor(x: np.ndarray, w: np.ndarray, d: np.ndarray, resid: np.n
 
 def reg_did_panel(y1: np.ndarray, y0: np.ndarray, d: np.ndarray, covariates: np.ndarray | None = None,
                   weights: np.ndarray | None = None) -> DidFit:
-    """Outcome-regression DiD for panel data (Heckman, Ichimura & Todd 1997; Sant'Anna & Zhao 2020, §2).
-
-    Parameters
-    ----------
-    y1, y0 : ndarray, shape (n,)
-        Outcomes in the later (post) and earlier (base) period.
-    d : ndarray, shape (n,)
-        1 for treated units, 0 for comparison units.
-    covariates : ndarray, shape (n, k), optional
-        Design matrix *including* the intercept column; ``None`` means an intercept only.
-    weights : ndarray, optional
-        Sampling weights (normalised to mean 1).
-
-    Returns
-    -------
-    DidFit
-
-    Raises
-    ------
-    EstimationError
-        No treated or no comparison units, or a singular regression design.
-    """
+    """Outcome-regression DiD for panel data (Heckman, Ichimura & Todd 1997; Sant'Anna & Zhao 2020, §2):
+    ``y1`` and ``y0`` are each unit's outcomes in the later and the earlier period; the other arguments
+    and the result are described in :class:`DidFit`."""
     dy, d, x, w = _prepare(y1, y0, d, covariates, weights)
     beta = _wls_controls(x, dy, w, d)
     out = x @ beta
@@ -241,124 +261,259 @@ def reg_did_panel(y1: np.ndarray, y0: np.ndarray, d: np.ndarray, covariates: np.
     return DidFit(float(eta_t - eta_c), inf_t - inf_c)
 
 
-def _pscore(x: np.ndarray, d: np.ndarray, w: np.ndarray, trim_level: float,
-            fitted: tuple[np.ndarray, bool] | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    ps, converged = fitted if fitted is not None else logit_fit(x, d, w)[1:]
-    if not converged:
-        raise EstimationError("The propensity-score logit did not converge (perfect separation of treated "
-                              "and comparison units by the covariates?).")
-    ps = np.minimum(ps, 1 - PS_CAP)
-    trim = np.ones(d.size, dtype=bool)
-    trim[d == 0] = ps[d == 0] < trim_level
-    wgt = ps * (1 - ps) * w
-    info = x.T @ (wgt[:, None] * x)
-    if _rcond(info) < RCOND_MIN:
-        raise EstimationError("The propensity score design matrix is singular. Consider removing some "
-                              "covariates.")
-    return ps, trim.astype("float64"), info
-
-
 def ipw_did_panel(y1: np.ndarray, y0: np.ndarray, d: np.ndarray, covariates: np.ndarray | None = None,
                   weights: np.ndarray | None = None, *, trim_level: float = TRIM_LEVEL,
                   pscore: tuple[np.ndarray, bool] | None = None) -> DidFit:
     """Normalised inverse-probability-weighted DiD for panel data (Abadie 2005; Sant'Anna & Zhao 2020).
 
-    Parameters are those of :func:`reg_did_panel`; ``trim_level`` gives zero weight to comparison units with
-    a propensity score at or above it; ``pscore``, the fitted probabilities and convergence flag of
-    :func:`logit_fit` on the same design (any positive rescaling of the weights gives the same fit), saves
-    refitting it when the caller already has.
-
-    Returns
-    -------
-    DidFit
-
-    Raises
-    ------
-    EstimationError
-        No treated or no comparison units, a singular design, or a logit that does not converge.
+    Arguments as :func:`reg_did_panel`, plus ``trim_level`` (see :class:`DidFit`) and ``pscore``: the
+    fitted probabilities and convergence flag of :func:`logit_fit` on the same design (any positive
+    rescaling of the weights gives the same fit), which saves refitting it when the caller already has.
     """
     dy, d, x, w = _prepare(y1, y0, d, covariates, weights)
-    n = d.size
-    ps, trim, info = _pscore(x, d, w, trim_level, pscore)
-    w_t = trim * w * d
-    w_c = trim * w * ps * (1 - d) / (1 - ps)
-    att_t = w_t * dy
-    att_c = w_c * dy
-    eta_t = np.mean(att_t) / np.mean(w_t)
-    eta_c = np.mean(att_c) / np.mean(w_c)
-    inf_t = (att_t - w_t * eta_t) / np.mean(w_t)
-    m2 = np.mean((w_c * (dy - eta_c))[:, None] * x, axis=0)
-    # score_ps @ (info^{-1} n) @ m2, without the n × k product
-    inf_c2 = (w * (d - ps)) * (x @ np.linalg.solve(info, m2)) * n
-    inf_c = (att_c - w_c * eta_c + inf_c2) / np.mean(w_c)
-    return DidFit(float(eta_t - eta_c), inf_t - inf_c, int(np.sum(trim == 0)))
+    p = ipw_weights(x, d, w, trim_level, pscore)
+    att_t = p.w_t * dy
+    att_c = p.w_c * dy
+    eta_t = np.mean(att_t) / np.mean(p.w_t)
+    eta_c = np.mean(att_c) / np.mean(p.w_c)
+    inf_t = (att_t - p.w_t * eta_t) / np.mean(p.w_t)
+    m2 = np.mean((p.w_c * (dy - eta_c))[:, None] * x, axis=0)
+    inf_c = (att_c - p.w_c * eta_c + p.effect(x, m2)) / np.mean(p.w_c)
+    return DidFit(float(eta_t - eta_c), inf_t - inf_c, p.n_trimmed)
 
 
 def dr_did_panel(y1: np.ndarray, y0: np.ndarray, d: np.ndarray, covariates: np.ndarray | None = None,
                  weights: np.ndarray | None = None, *, trim_level: float = TRIM_LEVEL,
                  pscore: tuple[np.ndarray, bool] | None = None) -> DidFit:
-    """Locally efficient doubly robust DiD for panel data (Sant'Anna & Zhao 2020, eq. 3.1).
-
-    A logit propensity score and a linear regression of the comparison units' outcome change; consistent
-    if either model is right. Parameters are those of :func:`ipw_did_panel`.
-
-    Returns
-    -------
-    DidFit
-
-    Raises
-    ------
-    EstimationError
-        No treated or no comparison units, a singular design, or a logit that does not converge.
-    """
+    """Locally efficient doubly robust DiD for panel data (Sant'Anna & Zhao 2020, eq. 3.1): a logit
+    propensity score and a linear regression of the comparison units' outcome change, consistent if either
+    model is right. Arguments as :func:`ipw_did_panel`."""
     dy, d, x, w = _prepare(y1, y0, d, covariates, weights)
-    n = d.size
-    ps, trim, info = _pscore(x, d, w, trim_level, pscore)
+    p = ipw_weights(x, d, w, trim_level, pscore)
     beta = _wls_controls(x, dy, w, d)
     resid = dy - x @ beta
-    w_t = trim * w * d
-    w_c = trim * w * ps * (1 - d) / (1 - ps)
-    dr_t = w_t * resid
-    dr_c = w_c * resid
-    eta_t = np.mean(dr_t) / np.mean(w_t)
-    eta_c = np.mean(dr_c) / np.mean(w_c)
-    m1 = np.mean(w_t[:, None] * x, axis=0)
-    inf_t = (dr_t - w_t * eta_t - _ols_lin_rep_factor(x, w, d, resid, m1)) / np.mean(w_t)
-    m2 = np.mean((w_c * (resid - eta_c))[:, None] * x, axis=0)
-    inf_c2 = (w * (d - ps)) * (x @ np.linalg.solve(info, m2)) * n
-    m3 = np.mean(w_c[:, None] * x, axis=0)
+    dr_t = p.w_t * resid
+    dr_c = p.w_c * resid
+    eta_t = np.mean(dr_t) / np.mean(p.w_t)
+    eta_c = np.mean(dr_c) / np.mean(p.w_c)
+    m1 = np.mean(p.w_t[:, None] * x, axis=0)
+    inf_t = (dr_t - p.w_t * eta_t - _ols_lin_rep_factor(x, w, d, resid, m1)) / np.mean(p.w_t)
+    m2 = np.mean((p.w_c * (resid - eta_c))[:, None] * x, axis=0)
+    m3 = np.mean(p.w_c[:, None] * x, axis=0)
     inf_c3 = _ols_lin_rep_factor(x, w, d, resid, m3)
-    inf_c = (dr_c - w_c * eta_c + inf_c2 - inf_c3) / np.mean(w_c)
-    return DidFit(float(eta_t - eta_c), inf_t - inf_c, int(np.sum(trim == 0)))
+    inf_c = (dr_c - p.w_c * eta_c + p.effect(x, m2) - inf_c3) / np.mean(p.w_c)
+    return DidFit(float(eta_t - eta_c), inf_t - inf_c, p.n_trimmed)
 
 
 # ---------------------------------------------------------------------------------------------- public
-def _column(df: pd.DataFrame, name: str, what: str) -> np.ndarray:
-    if name not in df.columns:
-        raise PanelError(f"The {what} column {name!r} is not in the frame. Available columns: "
-                         f"{list(df.columns)}.")
-    return df[name].to_numpy()
+_LABEL = {"dr": "doubly robust DiD", "ipw": "IPW DiD", "reg": "outcome-regression DiD"}
 
 
-def _binary(v: np.ndarray, name: str) -> np.ndarray:
-    vals = pd.to_numeric(pd.Series(v), errors="coerce").to_numpy(dtype="float64")
+def _two_periods(panel: Panel, periods: Sequence[Any] | None) -> tuple[int, int]:
+    """Positions (1-based) of the earlier and the later period compared."""
+    observed = [_plain(p) for p in panel.periods]
+    if periods is None:
+        if len(observed) != 2:
+            more = " ..." if len(observed) > 3 else ""
+            raise PanelError(f"drdid compares two periods; the panel has {len(observed)} "
+                             f"({observed[:3]}{more}). Pass periods=(earlier, later) with two of them, or "
+                             "use il.callaway_santanna, which uses every period.")
+        return 1, 2
+    chosen = list(periods) if isinstance(periods, (list, tuple)) else None
+    if chosen is None or len(chosen) != 2:
+        raise ValueError(f"The 'periods' parameter must be a pair (earlier, later) of the panel's periods. "
+                         f"Got {periods!r} instead.")
+    pos = []
+    for value in chosen:
+        hits = [i for i, p in enumerate(observed, start=1) if p == value]
+        if not hits:
+            raise PanelError(f"Period {value!r} is not a period of the panel. Its periods are "
+                             f"{observed[:6]}{' ...' if len(observed) > 6 else ''}.")
+        pos.append(hits[0])
+    if pos[0] >= pos[1]:
+        raise ValueError(f"The 'periods' parameter must give the earlier period first. Got {periods!r}.")
+    return pos[0], pos[1]
+
+
+def _plain(value: Any) -> Any:
+    """A period value as the user wrote it (numpy scalars as Python numbers), for messages."""
+    return value.item() if isinstance(value, np.generic) else value
+
+
+def _treated(long: pd.DataFrame, pre: int, post: int, periods: tuple[Any, ...]) -> np.ndarray:
+    """0/1 per row: 1 for units treated between the two periods; an error for any other treated cohort."""
+    gp = long["cohort_period"].to_numpy()
+    by_post = np.unique(gp[(gp > 0) & (gp <= post)])
+    if len(by_post) > 1 or (len(by_post) == 1 and by_post[0] <= pre):
+        cohorts = [_plain(periods[g - 1]) for g in by_post]
+        raise EstimationError(
+            f"drdid compares one cohort trained after period {_plain(periods[pre - 1])!r} and by period "
+            f"{_plain(periods[post - 1])!r} with employees not trained by then; the panel has units first "
+            f"trained in {cohorts}{' (already trained in the earlier period)' if by_post[0] <= pre else ''}. "
+            "For staggered roll-outs use il.callaway_santanna, which compares each cohort with units not "
+            "yet trained, period by period, and aggregates.")
+    return ((gp > pre) & (gp <= post)).astype("float64")
+
+
+def drdid(panel: Panel, *, method: Method = "dr", covariates: Sequence[str] | None = None,
+          weights: str | None = None, periods: Sequence[Any] | None = None,
+          repeated_cross_sections: bool = False, trim_level: float = TRIM_LEVEL) -> EffectResult:
+    """Two-period difference-in-differences with covariates (Sant'Anna & Zhao 2020).
+
+    The ATT of the units trained between two periods, against the units not trained by the later one,
+    under parallel trends given the covariates: doubly robust (``"dr"``, consistent if either the
+    propensity score or the outcome model is right), normalised inverse probability weighting (``"ipw"``,
+    Abadie 2005) or outcome regression (``"reg"``, Heckman, Ichimura & Todd 1997). Without covariates all
+    three are the simple difference in mean changes. For a frame with 0/1 treated and post columns, use
+    :func:`drdid_frame`.
+
+    Parameters
+    ----------
+    panel : Panel
+        The panel; it is not modified. Treated: the units whose cohort starts after the earlier period
+        and by the later one. Comparison: the units not treated by the later period (never treated, or
+        treated later).
+    method : {"dr", "ipw", "reg"}
+        Estimator.
+    covariates : list of str, optional
+        Panel covariates to condition on, taken in the earlier period for panel data (an intercept is
+        added). ``None``: no covariates.
+    weights : str, optional
+        Panel column (a covariate) with sampling weights, taken in the earlier period for panel data;
+        normalised to mean 1.
+    periods : pair of period values, optional
+        The earlier and the later period compared, among ``panel.periods``. ``None``: the panel must have
+        exactly two periods.
+    repeated_cross_sections : bool
+        Treat every row as a different individual (survey waves): the repeated cross-section estimators,
+        covariates of each row's own period. ``False``: panel data, units observed in only one of the two
+        periods are left out (listed in ``.excluded``).
+    trim_level : float
+        Comparison units with a propensity score at or above it get zero weight (``dr`` and ``ipw``).
+
+    Returns
+    -------
+    EffectResult
+        A new result; the panel is not modified. ``method="drdid"``, ``term="ATT"``, the influence function
+        in ``influence`` (one value per unit or, for repeated cross-sections, per observation, scaled so
+        that ``std_error = sqrt(sum(influence**2)) / n``); trimmed comparison units and units left out are
+        listed in ``excluded``.
+
+    Raises
+    ------
+    PanelError
+        A covariate or weights column that is not in the panel, a period that is not one of the panel's,
+        or a panel with more than two periods and no ``periods=``.
+    EstimationError
+        A staggered design (more than one treated cohort by the later period, or units treated already in
+        the earlier one: use :func:`~impactlab.estimators.callaway_santanna.callaway_santanna`), no treated
+        or comparison units, a singular design (naming the covariates), or a propensity-score logit that
+        does not converge.
+
+    Warns
+    -----
+    StatisticalWarning
+        Units of a panel observed in only one of the two periods, left out.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from impactlab.panel import Panel
+    >>> df = pd.DataFrame({"id": [1, 1, 2, 2, 3, 3, 4, 4], "month": [1, 2] * 4,
+    ...                    "first": [2, 2, 2, 2, 0, 0, 0, 0], "y": [1.0, 4.0, 2.0, 5.0, 1.0, 2.0, 3.0, 4.0]})
+    >>> panel = Panel.from_frame(df, unit="id", time="month", outcome="y", cohort="first")
+    >>> round(drdid(panel).estimate, 6)
+    2.0
+    """
+    if isinstance(panel, pd.DataFrame):
+        raise PanelError("drdid expects an impactlab Panel. Got a DataFrame instead: build a panel with "
+                         "Panel.from_frame(df, unit=..., time=..., outcome=..., cohort=...), or use "
+                         "il.drdid_frame(df, outcome=..., treated=..., post=..., unit=...) for 0/1 treated "
+                         "and post columns.")
+    if not isinstance(panel, Panel):
+        raise PanelError(f"drdid expects an impactlab Panel. Got {type(panel).__name__} instead.")
+    check_option("method", method, ("dr", "ipw", "reg"))
+    if not isinstance(repeated_cross_sections, (bool, np.bool_)):
+        raise ValueError("The 'repeated_cross_sections' parameter must be True or False. Got "
+                         f"{repeated_cross_sections!r} instead.")
+    covs = list(dict.fromkeys([covariates] if isinstance(covariates, str) else (covariates or [])))
+    for name, what in [(c, "covariate") for c in covs] + ([(weights, "weights")] if weights else []):
+        if name not in panel.covariates:
+            raise PanelError(f"The {what} column {name!r} is not a covariate of the panel; its covariates "
+                             f"are {list(panel.covariates)}. Add it with covariates=[...] when building the "
+                             "panel.")
+    pre, post = _two_periods(panel, periods)
+    long = panel.long()
+    long = long[long["period"].isin((pre, post))]
+    excluded: list[tuple[str, Any, str]] = []
+    notes: list[str] = []
+    if not repeated_cross_sections:
+        both = long.groupby("unit", sort=False)["period"].transform("size").to_numpy() == 2
+        if not both.all():
+            lone = pd.unique(long["unit"].to_numpy()[~both])
+            msg = (f"{len(lone)} units observed in only one of the two periods were left out (panel data "
+                   "need both; repeated_cross_sections=True uses every row).")
+            warnings.warn(msg, StatisticalWarning, stacklevel=2)
+            notes.append(msg)
+            excluded += [("unit", u, "observed in only one of the two periods") for u in lone]
+            long = long[both]
+    d = _treated(long, pre, post, panel.periods)
+    later = long["period"].to_numpy() == post
+    y = long["outcome"].to_numpy(dtype="float64")
+    x = None if not covs else np.column_stack([np.ones(len(long)), long[covs].to_numpy(dtype="float64")])
+    w = None if weights is None else long[weights].to_numpy(dtype="float64")
+    trim = {} if method == "reg" else {"trim_level": trim_level}
+    try:
+        if repeated_cross_sections:
+            from impactlab.estimators._drdid_rcs import dr_did_rcs, ipw_did_rcs, reg_did_rcs
+
+            rcs = {"dr": dr_did_rcs, "ipw": ipw_did_rcs, "reg": reg_did_rcs}[method]
+            fit = rcs(y, later, d, x, w, **trim)
+        else:
+            first = ~later  # the panel is sorted by unit, then period: rows alternate earlier, later
+            pan = {"dr": dr_did_panel, "ipw": ipw_did_panel, "reg": reg_did_panel}[method]
+            fit = pan(y[later], y[first], d[first], None if x is None else x[first],
+                      None if w is None else w[first], **trim)
+    except EstimationError as exc:
+        if x is not None:
+            from impactlab.estimators.callaway_santanna.data import collinear
+
+            bad = collinear(x[:, 1:], tuple(covs))
+            if bad:
+                raise EstimationError(f"Covariates {bad} are constant or collinear with the intercept and "
+                                      f"the other covariates: {exc} Drop them from covariates=.") from exc
+        raise
+    psi = fit.influence.copy()
+    psi.setflags(write=False)
+    se = float(np.sqrt(np.sum(psi**2)) / psi.size)
+    if fit.n_trimmed:
+        excluded.append(("observations", fit.n_trimmed, "propensity score trimmed: comparison units with a "
+                         f"score of {trim_level} or more got zero weight"))
+        notes.append(f"{fit.n_trimmed} comparison units trimmed (propensity score >= {trim_level})")
+    chosen = (_plain(panel.periods[pre - 1]), _plain(panel.periods[post - 1]))
+    return EffectResult(
+        estimate=float(fit.att), std_error=se, term="ATT", method="drdid",
+        label=f"Two-period {_LABEL[method]}", outcome=panel.outcome, n_obs=len(long), n_units=psi.size,
+        influence=psi,
+        excluded=pd.DataFrame(excluded, columns=["what", "id", "reason"]).astype("object"),
+        spec={"estimator": "drdid", "method": method, "covariates": tuple(covs), "weights": weights,
+              "periods": chosen, "repeated_cross_sections": bool(repeated_cross_sections),
+              "trim_level": trim_level}, notes=tuple(notes))
+
+
+def _binary(v: pd.Series, name: str) -> np.ndarray:
+    vals = pd.to_numeric(v, errors="coerce").to_numpy(dtype="float64")
     bad = ~np.isin(vals, (0.0, 1.0))
     if bad.any():
         raise PanelError(f"The column {name!r} must hold 0/1 (or True/False); it has {int(bad.sum())} other "
-                         f"values, e.g. {list(pd.unique(pd.Series(v)[bad]))[:5]}.")
+                         f"values, e.g. {list(pd.unique(v[bad]))[:5]}.")
     return vals
 
 
-def drdid(data: pd.DataFrame, *, outcome: str, treated: str, post: str, unit: str | None = None,
-          covariates: list[str] | tuple[str, ...] | None = None, weights: str | None = None,
-          method: Method = "dr", trim_level: float = TRIM_LEVEL) -> EffectResult:
-    """Two-period difference-in-differences with covariates (Sant'Anna & Zhao 2020).
-
-    The ATT of a before/after comparison of a treated group with a comparison group, conditional parallel
-    trends given the covariates: doubly robust (``"dr"``, consistent if either the propensity score or the
-    outcome model is right), normalised inverse probability weighting (``"ipw"``, Abadie 2005) or outcome
-    regression (``"reg"``, Heckman, Ichimura & Todd 1997). Without covariates all three are the simple
-    difference in mean changes.
+def drdid_frame(data: pd.DataFrame, *, outcome: str, treated: str, post: str, unit: str | None = None,
+                covariates: Sequence[str] | None = None, weights: str | None = None, method: Method = "dr",
+                trim_level: float = TRIM_LEVEL) -> EffectResult:
+    """:func:`drdid` on a frame that marks the treated group and the later period with 0/1 columns.
 
     Parameters
     ----------
@@ -371,9 +526,8 @@ def drdid(data: pd.DataFrame, *, outcome: str, treated: str, post: str, unit: st
     post : str
         0/1 column: 1 for the later period, 0 for the earlier one.
     unit : str, optional
-        Unit id column. Given: panel data, every unit observed once before and once after (the panel
-        estimators, covariates taken before). ``None``: repeated cross-sections (every row its own
-        individual; the repeated cross-section estimators, covariates of each row).
+        Unit id column. Given: panel data, each unit observed once in each period (covariates and weights
+        taken in the earlier period). ``None``: repeated cross-sections, every row its own individual.
     covariates : list of str, optional
         Numeric covariate columns (an intercept is added).
     weights : str, optional
@@ -386,102 +540,51 @@ def drdid(data: pd.DataFrame, *, outcome: str, treated: str, post: str, unit: st
     Returns
     -------
     EffectResult
-        ``method="drdid"``, ``term="ATT"``, the influence function in ``influence`` (one value per unit or
-        observation, scaled so that ``std_error = sqrt(sum(influence**2)) / n``); trimmed comparison units
-        are counted in ``excluded``.
+        As :func:`drdid`; the frame is not modified.
 
     Raises
     ------
     PanelError
-        Missing columns, non-binary ``treated``/``post``, missing values, or a panel whose units are not
-        observed exactly once in each period.
+        Missing columns, non-binary ``treated``/``post``, missing values, a unit observed twice in a
+        period or whose ``treated`` value changes.
     EstimationError
-        No treated or comparison observations in a period, a singular design (naming the covariates), or a
-        propensity-score logit that does not converge.
+        As :func:`drdid`.
 
     Examples
     --------
     >>> import pandas as pd
     >>> df = pd.DataFrame({"id": [1, 1, 2, 2, 3, 3, 4, 4], "after": [0, 1] * 4,
     ...                    "d": [1, 1, 1, 1, 0, 0, 0, 0], "y": [1.0, 4.0, 2.0, 5.0, 1.0, 2.0, 3.0, 4.0]})
-    >>> round(drdid(df, outcome="y", treated="d", post="after", unit="id").estimate, 6)
+    >>> round(drdid_frame(df, outcome="y", treated="d", post="after", unit="id").estimate, 6)
     2.0
     """
     if not isinstance(data, pd.DataFrame):
-        raise PanelError(f"drdid expects a pandas DataFrame. Got {type(data).__name__} instead.")
+        raise PanelError(f"drdid_frame expects a pandas DataFrame. Got {type(data).__name__} instead.")
     check_option("method", method, ("dr", "ipw", "reg"))
-    covs = [covariates] if isinstance(covariates, str) else list(covariates or [])
-    cols = [outcome, treated, post, *covs] + [c for c in (unit, weights) if c is not None]
-    for c in cols:
-        _column(data, c, "requested")
+    covs = list(dict.fromkeys([covariates] if isinstance(covariates, str) else (covariates or [])))
+    named = [outcome, treated, post, *covs, unit, weights]
+    cols = list(dict.fromkeys(c for c in named if c is not None))
+    missing = [c for c in cols if c not in data.columns]
+    if missing:
+        raise PanelError(f"Columns {missing} are not in the frame. Available columns: {list(data.columns)}.")
     na = data[cols].isna().any(axis=1)
     if na.any():
         raise PanelError(f"{int(na.sum())} rows have missing values in {cols} (first rows: "
                          f"{list(data.index[na][:5])}); drop or impute them first.")
-    y = pd.to_numeric(data[outcome], errors="coerce").to_numpy(dtype="float64")
-    d = _binary(data[treated].to_numpy(), treated)
-    t = _binary(data[post].to_numpy(), post)
-    w = None if weights is None else data[weights].to_numpy(dtype="float64")
-    x = None
-    if covs:
-        x = np.column_stack([np.ones(len(data)), data[covs].to_numpy(dtype="float64")])
-    trimmed = 0
-    try:
-        if unit is None:
-            from impactlab.estimators._drdid_rcs import dr_did_rcs, ipw_did_rcs, reg_did_rcs
-            if method == "reg":
-                fit = reg_did_rcs(y, t, d, x, w)
-            else:
-                rcs = dr_did_rcs if method == "dr" else ipw_did_rcs
-                fit = rcs(y, t, d, x, w, trim_level=trim_level)
-            n_units = len(data)
-        else:
-            ids = data[unit].to_numpy()
-            before, after = t == 0, t == 1
-            ub, ua = pd.Index(ids[before]), pd.Index(ids[after])
-            if ub.has_duplicates or ua.has_duplicates or set(ub) != set(ua):
-                raise PanelError(f"With unit={unit!r} every unit must appear exactly once with {post}=0 and "
-                                 f"once with {post}=1; {len(set(ub) ^ set(ua))} units appear in one period "
-                                 "only and "
-                                 f"{int(ub.duplicated().sum() + ua.duplicated().sum())} rows are duplicates. "
-                                 "Pass unit=None for repeated cross-sections.")
-            ia, ib = np.argsort(ids[after], kind="stable"), np.argsort(ids[before], kind="stable")
-            rows_a, rows_b = np.flatnonzero(after)[ia], np.flatnonzero(before)[ib]
-            if np.any(d[rows_a] != d[rows_b]):
-                raise PanelError(f"The treated column {treated!r} changes within units; it marks the group.")
-            xb = None if x is None else x[rows_b]
-            wb = None if w is None else w[rows_b]
-            args = (y[rows_a], y[rows_b], d[rows_b], xb, wb)
-            if method == "reg":
-                fit = reg_did_panel(*args)
-            else:
-                pan = dr_did_panel if method == "dr" else ipw_did_panel
-                fit = pan(*args, trim_level=trim_level)
-            n_units = len(rows_b)
-        trimmed = fit.n_trimmed
-    except EstimationError as exc:
-        if covs and x is not None:
-            from impactlab.estimators.callaway_santanna.data import collinear
-
-            bad = collinear(x[:, 1:], tuple(covs))
-            if bad:
-                raise EstimationError(f"Covariates {bad} are constant or collinear with the intercept and "
-                                      f"the other covariates: {exc} Drop them from covariates=.") from exc
-        raise
-    psi = fit.influence.copy()
-    psi.setflags(write=False)
-    se = float(np.sqrt(np.sum(psi**2)) / psi.size)
-    excluded = pd.DataFrame({"what": pd.Series(dtype="object"), "id": pd.Series(dtype="object"),
-                             "reason": pd.Series(dtype="object")})
-    notes: tuple[str, ...] = ()
-    if trimmed:
-        excluded = pd.DataFrame([("observations", trimmed, "propensity score trimmed: comparison units "
-                                  f"with a score of {trim_level} or more got zero weight")],
-                                columns=["what", "id", "reason"])
-        notes = (f"{trimmed} comparison units trimmed (propensity score >= {trim_level})",)
-    label = {"dr": "doubly robust DiD", "ipw": "IPW DiD", "reg": "outcome-regression DiD"}[method]
-    return EffectResult(
-        estimate=float(fit.att), std_error=se, term="ATT", method="drdid", label=f"Two-period {label}",
-        outcome=outcome, n_obs=len(data), n_units=n_units, influence=psi, excluded=excluded,
-        spec={"estimator": "drdid", "method": method, "covariates": tuple(covs), "weights": weights,
-              "panel": unit is not None, "trim_level": trim_level}, notes=notes)
+    # the treated column becomes the cohort: 1 = first treated in the later period (post = 1), 0 = never
+    frame = data[cols].assign(**{treated: _binary(data[treated], treated), post: _binary(data[post], post)})
+    row = unit
+    if row is None:
+        row = next(name for name in ("row", "_row", "__row") if name not in frame.columns)
+        frame[row] = np.arange(len(frame))
+    else:
+        rows = frame.groupby(unit, sort=False)[post].transform("size").to_numpy()
+        if (rows != 2).any():
+            raise PanelError(f"With unit={unit!r} every unit must appear exactly once with {post}=0 and once "
+                             f"with {post}=1; {int((rows == 1).sum())} units appear once and "
+                             f"{int((rows > 2).sum())} rows belong to units that appear more than twice. "
+                             "Pass unit=None for repeated cross-sections.")
+    extra = covs + ([weights] if weights is not None and weights not in covs else [])
+    panel = Panel.from_frame(frame, unit=row, time=post, outcome=outcome, cohort=treated, covariates=extra)
+    return drdid(panel, method=method, covariates=covs, weights=weights, repeated_cross_sections=unit is None,
+                 trim_level=trim_level)
