@@ -108,7 +108,7 @@ def test_compare_result_object_uses_truth_and_causal_method() -> None:
     assert "the causal estimate is +1.60" in ax.get_title("left").replace("\n", " ")
     assert any(list(ln.get_xdata()) == [2.2, 2.2] for ln in ax.lines)
     with pytest.raises(ValueError, match="No row has method 'bogus'"):
-        ilplot.compare(Cmp(), causal="bogus")
+        ilplot.compare(Cmp(), causal_method="bogus")
 
 
 def test_roi_waterfall(tmp_path) -> None:
@@ -168,7 +168,7 @@ def test_event_study_marks_the_anticipation_window() -> None:
                        "std_error": [0.2] * 5})
     res = EffectResult(estimate=1.25, std_error=0.2, method="callaway_santanna", outcome="revenue",
                        elements=el, spec={"anticipation": 1})
-    ax = ilplot.event_study(res, window="2024-01 to 2025-12")
+    ax = ilplot.event_study(res, data_window="2024-01 to 2025-12")
     labels = ax.get_legend_handles_labels()[1]
     assert labels == ["Before training (placebo)", "Anticipation window (1 period)", "After training"]
     note = ax.figure.texts[0].get_text().replace("\n", " ")

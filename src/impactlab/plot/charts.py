@@ -67,7 +67,7 @@ def _method_note(result: Any) -> str:
 
 # ---------------------------------------------------------------------- event study
 def event_study(result: Any, *, ax: Axes | None = None, title: str | None = None,
-                footnote: str | None = None, level: float = 0.95, window: str | None = None,
+                footnote: str | None = None, level: float = 0.95, data_window: str | None = None,
                 onset_shift: int = 0) -> Axes:
     """Effect by time since training, with confidence intervals.
 
@@ -84,7 +84,7 @@ def event_study(result: Any, *, ax: Axes | None = None, title: str | None = None
         Replaces the default footnote (method, units, observations, data window when recorded).
     level : float
         Confidence level of the pointwise intervals.
-    window : str, optional
+    data_window : str, optional
         The data window for the footnote (e.g. ``il.plot.data_window(panel)``) when the result's spec
         records none.
     onset_shift : int
@@ -147,8 +147,8 @@ def event_study(result: Any, *, ax: Axes | None = None, title: str | None = None
                 title = "No post-training event times to show"
         if footnote is None:
             note = _method_note(result)
-            if window and "data " not in note:
-                note = f"{note}; data {window}" if note else f"Data {window}"
+            if data_window and "data " not in note:
+                note = f"{note}; data {data_window}" if note else f"Data {data_window}"
             footnote = (f"{note + '. ' if note else ''}Points: effect at each period since training; "
                         f"bars: pointwise {level:.0%} confidence intervals. Left of the dashed line: "
                         "before training" + (f"; the last {ant} may already show the effect (anticipation), "
@@ -180,7 +180,8 @@ def _pick(frame: pd.DataFrame, method: str | None, fallback: Any) -> int:
 
 
 def compare(cmp: Any, *, ax: Axes | None = None, title: str | None = None, footnote: str | None = None,
-            truth: float | None = None, naive: str | None = None, causal: str | None = None) -> Axes:
+            truth: float | None = None, naive_method: str | None = None,
+            causal_method: str | None = None) -> Axes:
     """Naive and causal estimates side by side, with confidence intervals and the truth when known.
 
     Parameters
@@ -194,7 +195,7 @@ def compare(cmp: Any, *, ax: Axes | None = None, title: str | None = None, footn
     footnote : str, optional
     truth : float, optional
         The true effect (simulated data); by default ``cmp.truth`` when it exists.
-    naive, causal : str, optional
+    naive_method, causal_method : str, optional
         Methods to name in the title. Defaults: ``naive_difference`` (else the first row) and
         ``cmp.causal_method`` (else ``callaway_santanna``, else the first causal row, else the last row).
 
@@ -203,6 +204,9 @@ def compare(cmp: Any, *, ax: Axes | None = None, title: str | None = None, footn
     Axes
     """
     frame = _frame_of(cmp, "compare", ("method", "label", "estimate", "conf_low", "conf_high"), "tidy")
+    if isinstance(getattr(cmp, "results", None), Mapping):  # the comparison's display order, not tidy's
+        order = {m: i for i, m in enumerate(cmp.results)}
+        frame = frame.sort_values("method", key=lambda s: s.map(order), kind="stable")
     frame = frame.reset_index(drop=True)
     methods = frame["method"].astype(str).tolist()
     if truth is None:
@@ -217,8 +221,8 @@ def compare(cmp: Any, *, ax: Axes | None = None, title: str | None = None, footn
         causal_default = methods.index(preferred[0])
     else:
         causal_default = int(np.flatnonzero(is_causal)[0]) if is_causal.any() else len(frame) - 1
-    i_naive = _pick(frame, naive, naive_default)
-    i_causal = _pick(frame, causal, causal_default)
+    i_naive = _pick(frame, naive_method, naive_default)
+    i_causal = _pick(frame, causal_method, causal_default)
 
     y = np.arange(len(frame))[::-1]
     with deck_theme():
