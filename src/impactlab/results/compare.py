@@ -21,6 +21,9 @@ CAUSAL = {"naive_difference": False, "pre_post": False, "regression": False, "tw
 class CompareResult:
     """Several estimates of the same effect, one row each, with the truth when it is known.
 
+    The headline (``estimate``, ``std_error``, ``conf_int``) is the causal estimate (``causal_method``);
+    ``tidy(level)`` has its row first, then the other methods in display order.
+
     Attributes
     ----------
     results : mapping of str to EffectResult
@@ -57,9 +60,11 @@ class CompareResult:
         return self.causal.conf_int(level)
 
     def tidy(self, level: float = 0.95) -> pd.DataFrame:
-        """One row per method: the tidy columns, then ``method``, ``label``, ``causal`` and ``truth``."""
+        """One row per method, the causal one first: the tidy columns, then ``method``, ``label``, ``causal``,
+        ``truth`` and ``bias_in_se``."""
+        results = sorted(self.results.items(), key=lambda kv: kv[0] != self.causal_method)
         rows = []
-        for key, res in self.results.items():
+        for key, res in results:
             lo, hi = res.conf_int(level)
             rows.append({"term": res.term, "estimate": res.estimate, "std_error": res.std_error,
                          "conf_low": lo, "conf_high": hi, "method": key, "label": res.label,
@@ -68,13 +73,13 @@ class CompareResult:
         inf = inference_frame(out["estimate"], out["std_error"], level)
         # p-values and statistics follow each result's own reference distribution
         out["statistic"] = inf["statistic"]
-        out["p_value"] = [res.p_value for res in self.results.values()]
+        out["p_value"] = [res.p_value for _, res in results]
         out["truth"] = np.nan if self.truth is None else self.truth
         out["bias_in_se"] = (out["estimate"] - out["truth"]) / out["std_error"]
         return out[list(TIDY_COLUMNS) + ["method", "label", "causal", "truth", "bias_in_se"]]
 
     def summary(self, level: float = 0.95) -> str:
-        t = self.tidy(level)
+        t = self.tidy(level).set_index("method", drop=False).loc[list(self.results)]  # display order
         lines = [f"Estimates of the training effect on {self.outcome or 'the outcome'} ({level:.0%} CI):"]
         for _, r in t.iterrows():
             tag = "causal" if r["causal"] else "not causal"
