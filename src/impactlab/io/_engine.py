@@ -25,7 +25,7 @@ from impactlab.io.numbers import NUMBER_HELP, parse_numbers
 from impactlab.io.sources import RawSource
 from impactlab.io.table import REJECTED_COLUMNS, Table
 from impactlab.io.values import as_clean_text, as_id, as_text, map_values, missing_mask, text_values
-from impactlab.schemas.contract import validate
+from impactlab.schemas.contract import rule_failures, validate
 from impactlab.schemas.tables import ColumnSpec, TableSchema
 from impactlab.schemas.vocab import STATUSES, TRAINED_STATUSES, normalise_key, normalise_status
 
@@ -293,6 +293,7 @@ def read(
     if derived is not None:
         derived(frame, parsed, headers)
     typed = pd.DataFrame(parsed, index=frame.index)
+    problems += _rule_problems(schema, typed, frame, headers, problems)
     if row_check is not None:
         problems += row_check(typed, frame, headers, ctx)
     text = pd.DataFrame({c: text_values(frame[c]) for c in frame.columns}, index=frame.index, dtype=object)
@@ -350,6 +351,28 @@ def read(
         columns=dict(headers),
         notes=tuple(raw.notes) + tuple(ctx.notes),
     )
+
+
+def _rule_problems(
+    schema: TableSchema, typed: pd.DataFrame, frame: pd.DataFrame, headers: Mapping[str, str],
+    found: list[Problem],
+) -> list[Problem]:
+    """The rows that break the table's row rules; a value already reported (it could not be read, say) is
+    not reported again by a rule that sees it as missing."""
+    reported = {(p[0], p[1]) for p in found}
+    out: list[Problem] = []
+    for rule, rows in rule_failures(schema, typed):
+        header = headers.get(rule.column, rule.column)
+        for i in rows.tolist():
+            if (i, header) in reported:
+                continue
+            value: str | None = None
+            if rule.shown == "parsed":
+                value = as_text(typed[rule.column].iloc[i])
+            elif rule.shown == "as_written":
+                value = as_text(frame[header].iloc[i] if header in frame else typed[rule.column].iloc[i])
+            out.append((i, header, value, rule.reason(typed, i, header), rule.check))
+    return out
 
 
 def _non_data(text: pd.DataFrame, problems: list[Problem], labels: Mapping[str, str]) -> list[Problem]:

@@ -1,7 +1,6 @@
-"""Row checks of the canonical tables, run by the readers after each value is parsed.
-
-Each check returns problems ``(row position, input header, value, reason, check code)`` (see
-:mod:`impactlab.io._engine`); a row with any problem is rejected (or listed in the ``DataError``).
+"""The check of completions against the roster, the one row check of the readers that is not a row rule
+of a table (:mod:`impactlab.schemas.rules`, run by pandera): it joins each completion to the employment
+spells of another table, which a schema of the completions table alone cannot see.
 """
 
 from __future__ import annotations
@@ -11,78 +10,22 @@ from collections.abc import Mapping
 import numpy as np
 import pandas as pd
 
-from impactlab.io._engine import Context, Problem
-from impactlab.io.dates import is_not_set
-from impactlab.io.values import as_text, map_values, missing_mask
-from impactlab.schemas.vocab import TRAINED_STATUSES
-
-
-def _header(headers: Mapping[str, str], name: str) -> str:
-    return headers.get(name, name)
-
-
-def _pairs_check(
-    typed: pd.DataFrame, headers: Mapping[str, str], lo: str, hi: str, what: str
-) -> list[Problem]:
-    if lo not in typed or hi not in typed:
-        return []
-    bad = (typed[lo] > typed[hi]).fillna(False).to_numpy(dtype=bool)
-    return [
-        (
-            int(i),
-            _header(headers, hi),
-            as_text(typed[hi].iloc[i]),
-            f"{hi} ({typed[hi].iloc[i]}) is before/below {lo} ({typed[lo].iloc[i]}): {what}",
-            "order",
-        )
-        for i in np.flatnonzero(bad)
-    ]
-
-
-
-def _raw_text(frame: pd.DataFrame | None, header: str, i: int, fallback: object) -> str:
-    """The value as written in the input (the parsed one when the input is not at hand)."""
-    if frame is not None and header in frame:
-        return as_text(frame[header].iloc[i])
-    return as_text(fallback)
-
-
-def _future_check(
-    typed: pd.DataFrame, headers: Mapping[str, str], column: str, frame: pd.DataFrame | None = None
-) -> list[Problem]:
-    """Dates after the time of reading (plus one day for clock and zone slack) are errors, not plans."""
-    if column not in typed:
-        return []
-    limit = pd.Timestamp.now(tz="UTC") + pd.Timedelta(days=1)
-    bad = (typed[column] > limit).fillna(False).to_numpy(dtype=bool)
-    col = _header(headers, column)
-    return [
-        (int(i), col, _raw_text(frame, col, int(i), typed[column].iloc[i]),
-         f"{column} {typed[column].iloc[i]:%Y-%m-%d %H:%M} UTC is in the future (read on {limit:%Y-%m-%d})",
-         "range")
-        for i in np.flatnonzero(bad)
-    ]
-
-
-def _negative_check(
-    typed: pd.DataFrame, headers: Mapping[str, str], columns: tuple[str, ...]
-) -> list[Problem]:
-    out: list[Problem] = []
-    for c in columns:
-        if c in typed:
-            bad = (typed[c] < 0).fillna(False).to_numpy(dtype=bool)
-            out += [
-                (int(i), _header(headers, c), as_text(typed[c].iloc[i]),
-                 f"{c} {typed[c].iloc[i]} is negative; it must be 0 or more", "range")
-                for i in np.flatnonzero(bad)
-            ]
-    return out
-
+from impactlab.io._engine import Context, Problem, RowCheck
+from impactlab.io.values import as_text
 
 _OPEN_END = pd.Timestamp("2200-01-01", tz="UTC")  # an open spell (still employed)
 
 
-def _employment_check(
+def employment_check(roster: pd.DataFrame | None) -> RowCheck:
+    """The row check of completions against ``roster``: see :func:`outside_employment`."""
+
+    def check(typed: pd.DataFrame, frame: pd.DataFrame, headers: dict[str, str], _: Context) -> list[Problem]:
+        return outside_employment(typed, headers, roster, frame)
+
+    return check
+
+
+def outside_employment(
     typed: pd.DataFrame,
     headers: Mapping[str, str],
     roster: pd.DataFrame | None,
@@ -124,7 +67,7 @@ def _employment_check(
     emps = typed["employee_id"].to_numpy(dtype=object)[outside]
     whens = typed["completed_at"].iloc[outside]
     facts = per_emp.reindex(emps)
-    col = _header(headers, "completed_at")
+    col = headers.get("completed_at", "completed_at")
     out: list[Problem] = []
     for i, emp, when_i, first, last, is_open in zip(
         outside, emps, whens, facts["first"], facts["last"], facts["is_open"], strict=True
@@ -137,108 +80,8 @@ def _employment_check(
         else:
             why = f"completed on {when_i:%Y-%m-%d}, between two employment spells"
         out.append(
-            (i, col, _raw_text(frame, col, i, when_i), f"{why} of employee {emp!r} in the roster",
+            (i, col, as_text(frame[col].iloc[i] if frame is not None and col in frame else when_i),
+             f"{why} of employee {emp!r} in the roster",
              "employment")
         )
     return out
-
-
-def _completions_check(
-    typed: pd.DataFrame, frame: pd.DataFrame, headers: dict[str, str], ctx: Context
-) -> list[Problem]:
-    if "status" not in typed:
-        return []
-    trained = typed["status"].isin(TRAINED_STATUSES).to_numpy()
-    if "completed_at" in headers:
-        raw = frame[headers["completed_at"]]
-        empty = missing_mask(raw) | map_values(raw, is_not_set, null=False).astype(bool)
-    else:
-        empty = np.ones(len(typed), dtype=bool)
-    col = _header(headers, "completed_at")
-    return [
-        (
-            int(i),
-            col,
-            None,
-            f"completed_at is required when status is {typed['status'].iloc[i]!r} "
-            f"(column {col!r} is empty or absent; map a completion-date column with columns= if needed)",
-            "missing",
-        )
-        for i in np.flatnonzero(trained & empty)
-    ]
-
-
-def _assessments_check(
-    typed: pd.DataFrame, frame: pd.DataFrame, headers: dict[str, str], ctx: Context
-) -> list[Problem]:
-    return (
-        _score_check(typed, headers)
-        + _negative_check(typed, headers, ("score", "max_score"))
-        + _future_check(typed, headers, "taken_at", frame)
-    )
-
-
-def _score_check(typed: pd.DataFrame, headers: dict[str, str]) -> list[Problem]:
-    if "max_score" not in typed:
-        return []
-    bad = (typed["score"] > typed["max_score"]).fillna(False).to_numpy(dtype=bool)
-    col = _header(headers, "score")
-    return [
-        (
-            int(i),
-            col,
-            as_text(typed["score"].iloc[i]),
-            f"score {typed['score'].iloc[i]} is above max_score {typed['max_score'].iloc[i]}",
-            "range",
-        )
-        for i in np.flatnonzero(bad)
-    ]
-
-
-def _surveys_check(
-    typed: pd.DataFrame, frame: pd.DataFrame, headers: dict[str, str], ctx: Context
-) -> list[Problem]:
-    out: list[Problem] = []
-    r = typed["response"]
-    col = _header(headers, "response")
-    for bound, op in (("scale_min", np.less), ("scale_max", np.greater)):
-        if bound in typed:
-            bad = op(r, typed[bound]).fillna(False).to_numpy(dtype=bool)
-            out += [
-                (
-                    int(i),
-                    col,
-                    as_text(r.iloc[i]),
-                    f"response {r.iloc[i]} is outside the scale "
-                    f"[{typed.get('scale_min', pd.Series(np.nan, index=typed.index)).iloc[i]}, "
-                    f"{typed.get('scale_max', pd.Series(np.nan, index=typed.index)).iloc[i]}]",
-                    "range",
-                )
-                for i in np.flatnonzero(bad)
-            ]
-    return out
-
-
-def _roster_check(
-    typed: pd.DataFrame, frame: pd.DataFrame, headers: dict[str, str], ctx: Context
-) -> list[Problem]:
-    return _pairs_check(
-        typed, headers, "hire_date", "termination_date", "an employee cannot leave before joining"
-    ) + _pairs_check(typed, headers, "valid_from", "valid_to", "an as-of row must end after it starts")
-
-
-def _costs_check(
-    typed: pd.DataFrame, frame: pd.DataFrame, headers: dict[str, str], ctx: Context
-) -> list[Problem]:
-    nan = pd.Series(np.nan, index=typed.index)
-    amount, low, high = (typed.get(c, nan) for c in ("amount", "low", "high"))
-    lacking = (amount.isna() & (low.isna() | high.isna())).to_numpy()
-    col = _header(headers, "amount")
-    out: list[Problem] = [
-        (int(i), col, None, "a cost needs an amount, or both low and high", "missing")
-        for i in np.flatnonzero(lacking)
-    ]
-    out += _pairs_check(typed, headers, "low", "high", "a cost range must have low <= high")
-    return out
-
-

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
@@ -15,8 +15,7 @@ from impactlab.io._engine import Context, Problem
 from impactlab.io.dates import parse_timestamps
 from impactlab.io.headers import ColumnMatch, snake_case
 from impactlab.io.numbers import parse_numbers
-from impactlab.io.presets import get_preset
-from impactlab.io.readers import Errors, Source, _context
+from impactlab.io.readers import Columns, Errors, ReadOptions, Source
 from impactlab.io.sources import load_source
 from impactlab.io.table import Table
 from impactlab.io.values import distinct_values, is_missing_value, missing_mask
@@ -142,18 +141,9 @@ def _duplicate_keys(unit: str, metrics: Sequence[str]) -> _engine.KeyCheck:
 
 
 def read_kpis(
-    source: Source,
-    unit: str = "employee_id",
-    time: str = "month",
-    metrics: Sequence[str] | None = None,
-    *,
-    freq: str = "M",
-    preset: str | None = None,
-    columns: Mapping[str, str] | None = None,
-    errors: Errors = "quarantine",
-    tz: str = "UTC",
-    dayfirst: bool | None = None,
-    sheet: str | int | None = None,
+    source: Source, unit: str = "employee_id", time: str = "month", metrics: Sequence[str] | None = None, *,
+    freq: str = "M", preset: str | None = None, columns: Columns | None = None, errors: Errors = "quarantine",
+    tz: str = "UTC", dayfirst: bool | None = None, sheet: str | int | None = None,
 ) -> Table:
     """Read business KPIs, one row per unit and period, into the canonical kpis table.
 
@@ -172,8 +162,8 @@ def read_kpis(
     freq : str
         Period frequency of the output (``"M"`` monthly by default; ``"W"``, ``"Q"``, ``"D"``...).
     preset, columns, errors, tz, dayfirst, sheet
-        See :mod:`impactlab.io.readers`. ``columns`` may map a header onto ``unit``, ``time``/``"period"`` or
-        a metric name.
+        See :class:`~impactlab.io.readers.ReadOptions`. ``columns`` may map a header onto ``unit``,
+        ``time``/``"period"`` or a metric name.
 
     Returns
     -------
@@ -190,7 +180,9 @@ def read_kpis(
     rejected, because choosing one would be a guess.
     """
     check_freq(freq)
-    p = get_preset(preset)
+    options = ReadOptions(preset=preset, columns=columns, errors=errors, tz=tz, dayfirst=dayfirst,
+                          sheet=sheet)
+    p = options.layout
     unit_names = [unit] + (list(COMPLETIONS.column("employee_id").synonyms) if unit == "employee_id" else [])
     mapped = set((columns or {}).keys()) | set(p.columns_for("kpis").keys())
 
@@ -202,7 +194,7 @@ def read_kpis(
         return named or (found_unit and _find(headers, [time, "period"], set()) is not None)
 
     raw = load_source(source, sheet=sheet, accept=accept)
-    ctx = _context(raw.source, errors=errors, tz=tz, dayfirst=dayfirst, freq=freq)
+    ctx = options.context(raw.source, freq=freq)
     cols = [str(c) for c in raw.frame.columns]
     user = dict(p.columns_for("kpis"))
     user.update(columns or {})

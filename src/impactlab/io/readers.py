@@ -1,36 +1,13 @@
-"""Public readers: one per canonical table (DESIGN.md, "Canonical tables").
-
-Every reader takes a path to a CSV/TSV, Parquet or xlsx file, or a pandas DataFrame, and returns a frozen
-:class:`~impactlab.io.table.Table`. Options shared by all readers:
-
-``columns``
-    ``{raw header: canonical column}``; wins over the preset and the default header matching.
-``errors``
-    ``"quarantine"`` (default) keeps the good rows and puts each bad one in ``.rejected`` with its reason;
-    ``"raise"`` raises one :class:`~impactlab.errors.DataError` listing every failure (file, row, column,
-    value, what is allowed). Problems with the whole table (a required column missing, an ambiguous
-    day/month order) raise in both modes.
-``preset``
-    A vendor layout from :data:`impactlab.io.presets.PRESETS`: ``"cornerstone"``, ``"workday"``,
-    ``"successfactors"``, ``"docebo"``, ``"moodle"``, ``"canvas"`` or ``None`` (see ``docs/presets.md``).
-``ids``
-    An identity crosswalk (file, DataFrame or dict) mapping the source's ids onto roster employee ids; rows
-    whose id it does not know are rejected with check ``"identity"`` (:mod:`impactlab.io.identity`).
-``tz``
-    Time zone of naive timestamps; every timestamp is returned in UTC.
-``dayfirst``
-    Day/month order of ``03/04/2024``-style dates; ``None`` settles it from the data or asks.
-``sheet``
-    Sheet name or 0-based position for xlsx files. By default every sheet is looked at and the first one
-    holding the table's required columns is read; the table's notes say which.
-
-See :mod:`impactlab.io.sources` for what ``source_row`` counts.
+"""The readers of the canonical tables, one per table (DESIGN.md, "Canonical tables"), and the options
+they share (:class:`ReadOptions`): each takes a file or a DataFrame and returns a frozen
+:class:`~impactlab.io.table.Table` through the pipeline of :mod:`~impactlab.io._engine`.
 """
 
 from __future__ import annotations
 
 import dataclasses
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any, Literal
 
 import numpy as np
@@ -39,16 +16,7 @@ import pandas as pd
 from impactlab.errors import DataError, Failure, check_option
 from impactlab.io import _engine
 from impactlab.io._engine import Context, Problem
-from impactlab.io.checks import (
-    _assessments_check,
-    _completions_check,
-    _costs_check,
-    _employment_check,
-    _future_check,
-    _negative_check,
-    _roster_check,
-    _surveys_check,
-)
+from impactlab.io.checks import employment_check
 from impactlab.io.dates import check_tz
 from impactlab.io.headers import match_columns
 from impactlab.io.identity import read_ids
@@ -74,54 +42,86 @@ from impactlab.schemas.vocab import (
 
 Errors = Literal["quarantine", "raise"]
 Source = Any  # str | os.PathLike | pd.DataFrame
+Columns = Mapping[str, str]
 
 
-def _context(source: str, *, errors: str, tz: str, dayfirst: bool | None, **kw: Any) -> Context:
-    check_option("errors", errors, ("quarantine", "raise"))
-    check_option("dayfirst", dayfirst, (None, True, False))
-    check_tz(tz)
-    return Context(source=source, tz=tz, dayfirst=dayfirst, **kw)
+@dataclass(frozen=True, kw_only=True)
+class ReadOptions:
+    """The options the readers share, checked once, when made. A reader takes those that apply to its
+    table (``read_costs`` has no dates, so no ``tz`` or ``dayfirst``; the roster is where employee ids come
+    from, so it takes no ``ids``).
+
+    Attributes
+    ----------
+    preset : str or None
+        A vendor layout from :data:`impactlab.io.presets.PRESETS`: ``"cornerstone"``, ``"workday"``,
+        ``"successfactors"``, ``"docebo"``, ``"moodle"``, ``"canvas"`` or ``None`` (see ``docs/presets.md``).
+    columns : dict, optional
+        ``{raw header: canonical column}``; wins over the preset and the default header matching.
+    errors : {"quarantine", "raise"}
+        ``"quarantine"`` (default) keeps the good rows and puts each bad one in ``.rejected`` with its reason;
+        ``"raise"`` raises one :class:`~impactlab.errors.DataError` listing every failure (file, row, column,
+        value, what is allowed). Problems with the whole table (a required column missing, an ambiguous
+        day/month order) raise in both modes.
+    tz : str
+        Time zone of naive timestamps; every timestamp is returned in UTC.
+    dayfirst : bool or None
+        Day/month order of ``03/04/2024``-style dates; ``None`` settles it from the data or asks.
+    sheet : str, int or None
+        Sheet name or 0-based position for xlsx files. By default every sheet is looked at and the first one
+        holding the table's required columns is read; the table's notes say which.
+    ids : path, DataFrame or dict, optional
+        An identity crosswalk mapping the source's ids onto roster employee ids; rows whose id it does not
+        know are rejected with check ``"identity"`` (:mod:`impactlab.io.identity`).
+    """
+
+    preset: str | None = None
+    columns: Columns | None = None
+    errors: Errors = "quarantine"
+    tz: str = "UTC"
+    dayfirst: bool | None = None
+    sheet: str | int | None = None
+    ids: Any = None
+
+    def __post_init__(self) -> None:
+        get_preset(self.preset)
+        check_option("errors", self.errors, ("quarantine", "raise"))
+        check_option("dayfirst", self.dayfirst, (None, True, False))
+        check_tz(self.tz)
+
+    @property
+    def layout(self) -> Preset:
+        """The vendor preset named by ``preset``."""
+        return get_preset(self.preset)
+
+    def context(self, source: str, **state: Any) -> Context:
+        """The state of one read of ``source`` under these options."""
+        return Context(source=source, tz=self.tz, dayfirst=self.dayfirst, **state)
 
 
 def _read(
     schema: TableSchema,
     source: Source,
+    options: ReadOptions,
     *,
-    preset: str | None,
-    columns: Mapping[str, str] | None,
-    errors: str,
-    tz: str,
-    dayfirst: bool | None,
-    sheet: str | int | None,
     row_check: _engine.RowCheck | None = None,
     status_map: Mapping[str, str] | None = None,
-    ids: Any = None,
 ) -> Table:
-    p = get_preset(preset)
-    crosswalk = None if ids is None else read_ids(ids)
-    raw = load_source(source, sheet=sheet, accept=_accepts(schema, columns, p))
-    smap = extend_status_map(status_map, preset=p.status_map)
-    ctx = _context(
+    p = options.layout
+    crosswalk = None if options.ids is None else read_ids(options.ids)
+    raw = load_source(source, sheet=options.sheet, accept=_accepts(schema, options.columns, p))
+    ctx = options.context(
         raw.source,
-        errors=errors,
-        tz=tz,
-        dayfirst=dayfirst,
-        status_map=smap,
+        status_map=extend_status_map(status_map, preset=p.status_map),
         category_maps={"kind": DEFAULT_KIND_MAP, "category": DEFAULT_CATEGORY_MAP},
     )
-    if schema is COMPLETIONS:
+    completions = schema.kind == "completions"
+    if completions:
         ctx.credit = _credit_flags(raw.frame, p)
     return _engine.read(
-        raw,
-        schema,
-        ctx,
-        errors=errors,
-        columns=columns,
-        preset_columns=p.columns_for(schema.kind),
-        row_check=row_check,
-        derived=_status_raw if schema is COMPLETIONS else None,
-        ids=crosswalk,
-        non_data_rows=p.non_data_rows,
+        raw, schema, ctx, errors=options.errors, columns=options.columns,
+        preset_columns=p.columns_for(schema.kind), row_check=row_check,
+        derived=_status_raw if completions else None, ids=crosswalk, non_data_rows=p.non_data_rows,
     )
 
 
@@ -167,17 +167,9 @@ def _status_raw(frame: pd.DataFrame, parsed: dict[str, pd.Series], headers: Mapp
 
 # ---------------------------------------------------------------------------------------------- readers
 def read_completions(
-    source: Source,
-    *,
-    preset: str | None = None,
-    columns: Mapping[str, str] | None = None,
-    errors: Errors = "quarantine",
-    status_map: Mapping[str, str] | None = None,
-    tz: str = "UTC",
-    dayfirst: bool | None = None,
-    sheet: str | int | None = None,
-    ids: Any = None,
-    roster: Any = None,
+    source: Source, *, preset: str | None = None, columns: Columns | None = None,
+    errors: Errors = "quarantine", status_map: Mapping[str, str] | None = None, tz: str = "UTC",
+    dayfirst: bool | None = None, sheet: str | int | None = None, ids: Any = None, roster: Any = None,
 ) -> Table:
     """Read an LMS transcript export into the canonical completions table.
 
@@ -187,15 +179,13 @@ def read_completions(
     Parameters
     ----------
     source : path or DataFrame
-        CSV/TSV (delimiter and encoding detected), Parquet or xlsx file, or a DataFrame.
-    preset, columns, errors, tz, dayfirst, sheet
-        See :mod:`impactlab.io.readers`.
+        CSV/TSV (delimiter and encoding detected), Parquet, xlsx or JSON file, or a DataFrame.
+    preset, columns, errors, tz, dayfirst, sheet, ids
+        See :class:`ReadOptions`; ``ids`` maps the LMS's ids onto roster employee ids.
     status_map : dict, optional
         ``{raw status: canonical status}``, added to (and overriding) the default map
         :data:`impactlab.schemas.DEFAULT_STATUS_MAP`. Status strings that no map knows are rejected, never
         guessed.
-    ids : path, DataFrame or dict, optional
-        Identity crosswalk from the LMS's ids to roster employee ids (see :mod:`impactlab.io.identity`).
     roster : Table, path or DataFrame, optional
         HR roster; a completion dated outside every employment spell of its employee (before the hire,
         after the termination) is rejected with check ``"employment"``.
@@ -230,25 +220,10 @@ def read_completions(
     >>> t.frame[["employee_id", "status", "status_raw"]].values.tolist()
     [['7', 'completed', 'Completed'], ['8', 'in_progress', 'In Progress']]
     """
-    roster_frame = _roster_frame(roster)
-    table = _read(
-        COMPLETIONS,
-        source,
-        preset=preset,
-        columns=columns,
-        errors=errors,
-        tz=tz,
-        dayfirst=dayfirst,
-        sheet=sheet,
-        row_check=lambda t, f, h, c: (
-            _completions_check(t, f, h, c)
-            + _future_check(t, h, "completed_at", f)
-            + _negative_check(t, h, ("score", "hours"))
-            + _employment_check(t, h, roster_frame, f)
-        ),
-        status_map=status_map,
-        ids=ids,
-    )
+    options = ReadOptions(preset=preset, columns=columns, errors=errors, tz=tz, dayfirst=dayfirst,
+                          sheet=sheet, ids=ids)
+    check = employment_check(_roster_frame(roster))
+    table = _read(COMPLETIONS, source, options, row_check=check, status_map=status_map)
     return _number_attempts(table)
 
 
@@ -273,108 +248,56 @@ def _number_attempts(table: Table) -> Table:
 
 
 def read_assessments(
-    source: Source,
-    *,
-    preset: str | None = None,
-    columns: Mapping[str, str] | None = None,
-    errors: Errors = "quarantine",
-    tz: str = "UTC",
-    dayfirst: bool | None = None,
-    sheet: str | int | None = None,
-    ids: Any = None,
+    source: Source, *, preset: str | None = None, columns: Columns | None = None,
+    errors: Errors = "quarantine", tz: str = "UTC", dayfirst: bool | None = None,
+    sheet: str | int | None = None, ids: Any = None,
 ) -> Table:
     """Read pre/post assessment results (Kirkpatrick level 2) into the canonical assessments table.
 
     Columns: ``employee_id``, ``program``, ``kind`` (``pre``/``post``/``delayed``; "pre-test", "baseline",
     "follow-up" and similar spellings are accepted), ``score``, ``max_score``, ``taken_at`` (UTC),
-    ``attempt``, extra columns, ``source_row``. A score above its ``max_score`` is rejected.
-    Options (``ids=`` included) as in
-    :mod:`impactlab.io.readers`.
+    ``attempt``, extra columns, ``source_row``. A score above its ``max_score``, a negative score and a
+    date in the future are rejected. ``source`` and the options (``ids=`` included): as for
+    :func:`read_completions`, see :class:`ReadOptions`.
     """
-    return _read(
-        ASSESSMENTS,
-        source,
-        preset=preset,
-        columns=columns,
-        errors=errors,
-        tz=tz,
-        dayfirst=dayfirst,
-        sheet=sheet,
-        ids=ids,
-        row_check=_assessments_check,
-    )
+    return _read(ASSESSMENTS, source, ReadOptions(preset=preset, columns=columns, errors=errors, tz=tz,
+                                                  dayfirst=dayfirst, sheet=sheet, ids=ids))
 
 
 def read_surveys(
-    source: Source,
-    *,
-    preset: str | None = None,
-    columns: Mapping[str, str] | None = None,
-    errors: Errors = "quarantine",
-    tz: str = "UTC",
-    dayfirst: bool | None = None,
-    sheet: str | int | None = None,
-    ids: Any = None,
+    source: Source, *, preset: str | None = None, columns: Columns | None = None,
+    errors: Errors = "quarantine", tz: str = "UTC", dayfirst: bool | None = None,
+    sheet: str | int | None = None, ids: Any = None,
 ) -> Table:
     """Read reaction-survey answers (Kirkpatrick level 1) into the canonical surveys table.
 
     Columns: ``employee_id`` (optional: surveys may be anonymous), ``program``, ``item``, ``response``
     (numeric), ``scale_min``, ``scale_max``, ``answered_at`` (UTC), extra columns, ``source_row``. A
-    response outside its row's scale is rejected. Options (``ids=`` included) as in
-    :mod:`impactlab.io.readers`.
+    response outside its row's scale is rejected. ``source`` and the options (``ids=`` included): as for
+    :func:`read_completions`, see :class:`ReadOptions`.
     """
-    return _read(
-        SURVEYS,
-        source,
-        preset=preset,
-        columns=columns,
-        errors=errors,
-        tz=tz,
-        dayfirst=dayfirst,
-        sheet=sheet,
-        ids=ids,
-        row_check=_surveys_check,
-    )
+    return _read(SURVEYS, source, ReadOptions(preset=preset, columns=columns, errors=errors, tz=tz,
+                                              dayfirst=dayfirst, sheet=sheet, ids=ids))
 
 
 def read_observations(
-    source: Source,
-    *,
-    preset: str | None = None,
-    columns: Mapping[str, str] | None = None,
-    errors: Errors = "quarantine",
-    tz: str = "UTC",
-    dayfirst: bool | None = None,
-    sheet: str | int | None = None,
-    ids: Any = None,
+    source: Source, *, preset: str | None = None, columns: Columns | None = None,
+    errors: Errors = "quarantine", tz: str = "UTC", dayfirst: bool | None = None,
+    sheet: str | int | None = None, ids: Any = None,
 ) -> Table:
     """Read on-the-job behaviour observations (Kirkpatrick level 3) into the canonical table.
 
     Columns: ``employee_id``, ``program``, ``behavior``, ``rating`` (numeric), ``observed_at`` (UTC),
-    ``observer``, extra columns, ``source_row``. Options (``ids=`` included) as in
-    :mod:`impactlab.io.readers`.
+    ``observer``, extra columns, ``source_row``. ``source`` and the options (``ids=`` included): as for
+    :func:`read_completions`, see :class:`ReadOptions`.
     """
-    return _read(
-        OBSERVATIONS,
-        source,
-        preset=preset,
-        columns=columns,
-        errors=errors,
-        tz=tz,
-        dayfirst=dayfirst,
-        sheet=sheet,
-        ids=ids,
-    )
+    return _read(OBSERVATIONS, source, ReadOptions(preset=preset, columns=columns, errors=errors, tz=tz,
+                                                   dayfirst=dayfirst, sheet=sheet, ids=ids))
 
 
 def read_roster(
-    source: Source,
-    *,
-    preset: str | None = None,
-    columns: Mapping[str, str] | None = None,
-    errors: Errors = "quarantine",
-    tz: str = "UTC",
-    dayfirst: bool | None = None,
+    source: Source, *, preset: str | None = None, columns: Columns | None = None,
+    errors: Errors = "quarantine", tz: str = "UTC", dayfirst: bool | None = None,
     sheet: str | int | None = None,
 ) -> Table:
     """Read the HR roster into the canonical roster table.
@@ -382,35 +305,23 @@ def read_roster(
     Columns: ``employee_id``, ``team``, ``manager_id``, ``role``, ``location``, ``hire_date``,
     ``termination_date`` (empty = still employed -> NaT), ``valid_from``, ``valid_to`` (as-of rows), extra
     columns (e.g. ``region``), ``source_row``. Dates are UTC timestamps at midnight of ``tz``. A termination
-    before the hire date is rejected. Options as in :mod:`impactlab.io.readers`.
+    before the hire date is rejected. ``source`` and the options: as for :func:`read_completions`, see
+    :class:`ReadOptions`.
     """
-    return _read(
-        ROSTER,
-        source,
-        preset=preset,
-        columns=columns,
-        errors=errors,
-        tz=tz,
-        dayfirst=dayfirst,
-        sheet=sheet,
-        row_check=_roster_check,
-    )
+    return _read(ROSTER, source, ReadOptions(preset=preset, columns=columns, errors=errors, tz=tz,
+                                             dayfirst=dayfirst, sheet=sheet))
 
 
 def read_costs(
-    source: Source,
-    *,
-    preset: str | None = None,
-    columns: Mapping[str, str] | None = None,
-    errors: Errors = "quarantine",
-    sheet: str | int | None = None,
+    source: Source, *, preset: str | None = None, columns: Columns | None = None,
+    errors: Errors = "quarantine", sheet: str | int | None = None,
 ) -> Table:
     """Read programme costs into the canonical costs table (Phillips fully-loaded categories).
 
     Columns: ``program``, ``category`` (one of :data:`impactlab.schemas.COST_CATEGORIES`; spellings such as
     "Design and development" or "Participant salaries and benefits" are normalised), ``amount``, ``low``,
     ``high``, ``currency``, extra columns, ``source_row``. Each row needs an amount or both low and high
-    (low <= high). Options as in :mod:`impactlab.io.readers`.
+    (low <= high). ``source`` and the options: as for :func:`read_completions`, see :class:`ReadOptions`.
 
     Raises
     ------
@@ -418,7 +329,7 @@ def read_costs(
         When the input has neither an amount column nor both low and high columns.
     """
 
-    def check(
+    def has_amount_columns(
         typed: pd.DataFrame, frame: pd.DataFrame, headers: dict[str, str], ctx: Context
     ) -> list[Problem]:
         if "amount" not in headers and not {"low", "high"} <= set(headers):
@@ -429,16 +340,7 @@ def read_costs(
                 failures=[Failure(None, "amount", None, "required column not found")],
                 hint="name them with columns={'<your header>': 'amount'}",
             )
-        return _costs_check(typed, frame, headers, ctx)
+        return []
 
-    return _read(
-        COSTS,
-        source,
-        preset=preset,
-        columns=columns,
-        errors=errors,
-        tz="UTC",
-        dayfirst=None,
-        sheet=sheet,
-        row_check=check,
-    )
+    options = ReadOptions(preset=preset, columns=columns, errors=errors, sheet=sheet)
+    return _read(COSTS, source, options, row_check=has_amount_columns)

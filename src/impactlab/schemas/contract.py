@@ -1,10 +1,18 @@
-"""Boundary check of a typed canonical frame with pandera (see :mod:`impactlab.schemas.tables`)."""
+"""The pandera schema of each canonical table, generated from its declaration in
+:mod:`~impactlab.schemas.tables`: column dtypes, required values, allowed categories, and each row rule as a
+dataframe-level ``Check``; its failures come back as :class:`~impactlab.errors.DataError` records.
+"""
 
 from __future__ import annotations
 
+from functools import lru_cache
+from typing import Any
+
+import numpy as np
 import pandas as pd
 
 from impactlab.errors import DataError, Failure
+from impactlab.schemas.rules import RowRule
 from impactlab.schemas.tables import KIND_DTYPES, TableSchema
 
 
@@ -20,12 +28,20 @@ def _column_check(spec_kind: str):  # noqa: ANN202 - pandera types are internal
     return None
 
 
+def _rule_check(rule: RowRule):  # noqa: ANN202
+    import pandera.pandas as pa
+
+    return pa.Check(lambda frame: pd.Series(~rule.fails(frame), index=frame.index), element_wise=False,
+                    name=rule.name, error=rule.name)
+
+
+@lru_cache(maxsize=64)
 def to_pandera(schema: TableSchema, *, extra_columns: bool = True):  # noqa: ANN201
     """Build the pandera ``DataFrameSchema`` of a canonical table.
 
     Required columns must be non-null; ``category``/``status`` columns must hold one of their allowed
-    values; ``source_row`` is a non-null integer. Extra (non-canonical) columns are allowed when
-    ``extra_columns`` is true.
+    values; ``source_row`` is a non-null integer; every row rule of the table is a dataframe-level check
+    named after the rule. Extra (non-canonical) columns are allowed when ``extra_columns`` is true.
     """
     import pandera.pandas as pa
 
@@ -40,36 +56,56 @@ def to_pandera(schema: TableSchema, *, extra_columns: bool = True):  # noqa: ANN
         dtype = None if spec.kind == "period" else KIND_DTYPES[spec.kind]
         columns[spec.name] = pa.Column(dtype, checks=checks, nullable=not spec.required, required=True)
     columns["source_row"] = pa.Column("int64", nullable=False)
-    return pa.DataFrameSchema(columns, strict=not extra_columns, ordered=False, name=schema.kind)
+    return pa.DataFrameSchema(columns, checks=[_rule_check(r) for r in schema.rules],
+                              strict=not extra_columns, ordered=False, name=schema.kind)
+
+
+def rule_failures(schema: TableSchema, frame: pd.DataFrame) -> list[tuple[RowRule, np.ndarray]]:
+    """Each row rule of ``schema`` with the positions of the rows of ``frame`` that break it.
+
+    The rules run as the checks of the generated pandera schema, on a frame that may lack the optional
+    columns (a rule whose columns are absent passes).
+    """
+    checks = to_pandera(schema).checks
+    out = []
+    for rule, check in zip(schema.rules, checks, strict=True):
+        passed = np.asarray(check(frame).check_output, dtype=bool)
+        out.append((rule, np.flatnonzero(~passed)))
+    return out
+
+
+def _row(frame: pd.DataFrame, idx: Any) -> int | None:
+    if idx is None or pd.isna(idx) or "source_row" not in frame.columns or idx not in frame.index:
+        return None
+    return int(frame.loc[idx, "source_row"])
 
 
 def validate(schema: TableSchema, frame: pd.DataFrame, *, source: str | None = None) -> pd.DataFrame:
     """Validate ``frame`` against ``schema``; return it unchanged or raise :class:`DataError`.
 
     All failures are collected (pandera lazy mode) and reported as :class:`~impactlab.errors.Failure`
-    records whose ``row`` is the frame's ``source_row`` when the failure points at a row.
+    records whose ``row`` is the frame's ``source_row`` when the failure points at a row; a broken row
+    rule is reported once per row, on the rule's column, with its reason and code.
     """
     import pandera.errors as pe
 
     try:
         to_pandera(schema).validate(frame, lazy=True)
     except pe.SchemaErrors as exc:
-        cases = exc.failure_cases
+        rules = {r.name: r for r in schema.rules}
         failures = []
-        for rec in cases.to_dict("records"):
-            idx = rec.get("index")
-            row = None
-            if idx is not None and not pd.isna(idx) and "source_row" in frame.columns and idx in frame.index:
-                row = int(frame.loc[idx, "source_row"])
-            failures.append(
-                Failure(
-                    row=row,
-                    column=rec.get("column"),
-                    value=rec.get("failure_case"),
-                    reason=f"fails the {schema.kind} contract: {rec.get('check')}",
-                    check=str(rec.get("check")),
-                )
-            )
+        seen: set[tuple[str, Any]] = set()
+        for rec in exc.failure_cases.to_dict("records"):
+            idx, check = rec.get("index"), str(rec.get("check"))
+            rule = rules.get(check)
+            if rule is None:
+                failures.append(Failure(_row(frame, idx), rec.get("column"), rec.get("failure_case"),
+                                        f"fails the {schema.kind} contract: {check}", check))
+            elif (check, idx) not in seen:
+                seen.add((check, idx))
+                i = int(frame.index.get_loc(idx))
+                failures.append(Failure(_row(frame, idx), rule.column, frame[rule.column].iloc[i],
+                                        rule.reason(frame, i, rule.column), rule.check))
         raise DataError(
             f"the {schema.kind} table does not meet its contract",
             source=source,

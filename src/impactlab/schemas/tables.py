@@ -1,21 +1,24 @@
-"""Declarative contracts of the canonical tables (DESIGN.md, "Canonical tables").
-
-Why our own small schema *and* pandera
---------------------------------------
-The readers must turn messy strings into typed values and, for every value that cannot be used, say which
-row and column failed, what was seen and what is allowed (a date format list, a status list, a pointer to
-``status_map=``). That parsing is domain work pandera does not do, so each column is declared here with a
-:class:`ColumnSpec` (name, kind, required, synonyms for header matching) and the readers run the checks.
-The *typed* result is then validated against a pandera ``DataFrameSchema`` generated from the same
-declaration (:func:`impactlab.schemas.contract.validate`): one source of truth, pandera's lazy
-validation as the boundary check, its ``failure_cases`` wrapped into our :class:`~impactlab.errors.DataError`.
+"""The canonical tables (DESIGN.md, "Canonical tables"), declared once: for each, its columns (name, kind,
+required, the header spellings matched to it) and the rules its rows keep across columns
+(:mod:`~impactlab.schemas.rules`); the readers parse by this declaration and
+:mod:`~impactlab.schemas.contract` generates the pandera schema that checks their output from it.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Literal
 
+from impactlab.schemas.rules import (
+    COST_HAS_AMOUNT,
+    SCORE_WITHIN_MAX,
+    TRAINED_HAS_DATE,
+    RowRule,
+    not_in_future,
+    not_negative,
+    ordered,
+    within_scale,
+)
 from impactlab.schemas.vocab import ASSESSMENT_KINDS, COST_CATEGORIES, STATUSES
 
 Kind = Literal["id", "text", "status", "timestamp", "number", "integer", "category", "period"]
@@ -35,23 +38,12 @@ KIND_DTYPES: dict[str, str] = {
 
 @dataclass(frozen=True)
 class ColumnSpec:
-    """One canonical column.
-
-    Attributes
-    ----------
-    name : str
-        Canonical snake_case name.
-    kind : str
-        One of :data:`KIND_DTYPES`; decides how raw values are parsed and the output dtype.
-    required : bool
-        A row with no value here is rejected (and the column must be present in the input).
-    synonyms : tuple of str
-        Other header spellings matched to this column (compared after :func:`~impactlab.schemas.vocab.
-        normalise_key`, so case, spaces and punctuation do not matter).
-    allowed : tuple of str
-        For ``category``/``status`` kinds, the canonical values.
-    derived : bool
-        Filled by the reader, not read from the input (``status_raw``, ``source_row``).
+    """One canonical column: its snake_case ``name`` and ``kind`` (a key of :data:`KIND_DTYPES`, which
+    decides how raw values are parsed and the output dtype). A ``required`` column must be in the input
+    and a row with no value there is rejected. ``synonyms`` are the other header spellings matched to it
+    (compared after :func:`~impactlab.schemas.vocab.normalise_key`, so case, spaces and punctuation do not
+    matter); ``allowed`` the canonical values of a ``category``/``status`` column; a ``derived`` column is
+    filled by the reader, not read from the input (``status_raw``).
     """
 
     name: str
@@ -64,11 +56,16 @@ class ColumnSpec:
 
 @dataclass(frozen=True)
 class TableSchema:
-    """The contract of one canonical table: its columns, in output order."""
+    """The contract of one canonical table: its columns, in output order, and the rules of its rows."""
 
     kind: str
     columns: tuple[ColumnSpec, ...]
     notes: tuple[str, ...] = field(default=())
+    rules: tuple[RowRule, ...] = ()
+
+    def with_rules(self, *rules: RowRule) -> TableSchema:
+        """The same table held to ``rules`` instead of its own."""
+        return replace(self, rules=rules)
 
     @property
     def names(self) -> tuple[str, ...]:
@@ -88,41 +85,19 @@ class TableSchema:
         return tuple(c for c in self.columns if not c.derived)
 
 
-_EMPLOYEE = (
-    "employee id",
-    "employee",
-    "emp id",
-    "user id",
-    "userid",
-    "user",
-    "learner id",
-    "learner",
-    "worker id",
-    "student id",
-    "studentid",
-    "person id",
-    "participant id",
-    "staff id",
-    "username",
-    "learner reference",
+def _words(text: str) -> tuple[str, ...]:
+    """Header spellings written one per ``|``-separated field."""
+    return tuple(w.strip() for w in text.split("|"))
+
+
+_EMPLOYEE = _words(
+    "employee id | employee | emp id | user id | userid | user | learner id | learner | worker id"
+    " | student id | studentid | person id | participant id | staff id | username | learner reference"
 )
-_PROGRAM = (
-    "program",
-    "programme",
-    "program name",
-    "programme name",
-    "training",
-    "training title",
-    "training name",
-    "course",
-    "course title",
-    "course name",
-    "course id",
-    "learning content",
-    "learning content reference",
-    "component id",
-    "item",
-    "activity",
+_PROGRAM = _words(
+    "program | programme | program name | programme name | training | training title | training name | course"
+    " | course title | course name | course id | learning content | learning content reference | component id"
+    " | item | activity"
 )
 
 COMPLETIONS = TableSchema(
@@ -130,96 +105,27 @@ COMPLETIONS = TableSchema(
     (
         ColumnSpec("employee_id", "id", True, _EMPLOYEE),
         ColumnSpec("program", "text", True, _PROGRAM),
-        ColumnSpec(
-            "status",
-            "status",
-            True,
-            (
-                "transcript status",
-                "completion status",
-                "enrollment status",
-                "enrolment status",
-                "assignment status",
-                "status",
-                "state",
-                "completion state",
-                "completionstate",
-            ),
-            allowed=STATUSES,
-        ),
+        ColumnSpec("status", "status", True, _words(
+            "transcript status | completion status | enrollment status | enrolment status | assignment status"
+            " | status | state | completion state | completionstate"), allowed=STATUSES),
         ColumnSpec("status_raw", "text", derived=True),
-        ColumnSpec(
-            "completed_at",
-            "timestamp",
-            False,
-            (
-                "completion date",
-                "completed date",
-                "transcript completed date",
-                "date completed",
-                "completed",
-                "completed on",
-                "completion time",
-                "date complete",
-                "course complete date",
-                "learning enrollment completion date",
-                "timecompleted",
-                "completiondate",
-            ),
-        ),
-        ColumnSpec(
-            "assigned_at",
-            "timestamp",
-            False,
-            (
-                "assigned date",
-                "transcript assigned date",
-                "assignment date",
-                "date assigned",
-                "registration date",
-                "transcript registration date",
-                "registered date",
-                "enrolled at",
-                "enrollment date",
-                "enrolment date",
-                "date inscr",
-                "timeenrolled",
-            ),
-        ),
-        ColumnSpec(
-            "attempt",
-            "integer",
-            False,
-            ("attempt number", "registration number", "reg num", "attempts", "try"),
-        ),
-        ColumnSpec(
-            "hours",
-            "number",
-            False,
-            (
-                "training hours",
-                "duration hours",
-                "total hours",
-                "credit hours",
-                "hours spent",
-                "time spent hours",
-                "learning hours",
-            ),
-        ),
-        ColumnSpec(
-            "score",
-            "number",
-            False,
-            (
-                "final score",
-                "course score",
-                "overall course score",
-                "enrollment score",
-                "grade",
-                "result score",
-            ),
-        ),
+        ColumnSpec("completed_at", "timestamp", False, _words(
+            "completion date | completed date | transcript completed date | date completed | completed"
+            " | completed on | completion time | date complete | course complete date"
+            " | learning enrollment completion date | timecompleted | completiondate")),
+        ColumnSpec("assigned_at", "timestamp", False, _words(
+            "assigned date | transcript assigned date | assignment date | date assigned | registration date"
+            " | transcript registration date | registered date | enrolled at | enrollment date"
+            " | enrolment date | date inscr | timeenrolled")),
+        ColumnSpec("attempt", "integer", False, _words(
+            "attempt number | registration number | reg num | attempts | try")),
+        ColumnSpec("hours", "number", False, _words(
+            "training hours | duration hours | total hours | credit hours | hours spent | time spent hours"
+            " | learning hours")),
+        ColumnSpec("score", "number", False, _words(
+            "final score | course score | overall course score | enrollment score | grade | result score")),
     ),
+    rules=(TRAINED_HAS_DATE, not_in_future("completed_at"), not_negative("score"), not_negative("hours")),
 )
 
 ASSESSMENTS = TableSchema(
@@ -227,28 +133,17 @@ ASSESSMENTS = TableSchema(
     (
         ColumnSpec("employee_id", "id", True, _EMPLOYEE),
         ColumnSpec("program", "text", True, _PROGRAM),
-        ColumnSpec(
-            "kind",
-            "category",
-            True,
-            ("assessment kind", "assessment type", "test type", "type", "phase", "timing"),
-            allowed=ASSESSMENT_KINDS,
-        ),
-        ColumnSpec("score", "number", True, ("raw score", "points", "result", "assessment score")),
-        ColumnSpec(
-            "max_score",
-            "number",
-            False,
-            ("maximum score", "max", "max points", "points possible", "out of", "total points"),
-        ),
-        ColumnSpec(
-            "taken_at",
-            "timestamp",
-            True,
-            ("date", "taken on", "assessment date", "test date", "completed at", "timestamp", "submitted at"),
-        ),
-        ColumnSpec("attempt", "integer", False, ("attempt number", "try")),
+        ColumnSpec("kind", "category", True, _words(
+            "assessment kind | assessment type | test type | type | phase | timing"),
+            allowed=ASSESSMENT_KINDS),
+        ColumnSpec("score", "number", True, _words("raw score | points | result | assessment score")),
+        ColumnSpec("max_score", "number", False, _words(
+            "maximum score | max | max points | points possible | out of | total points")),
+        ColumnSpec("taken_at", "timestamp", True, _words(
+            "date | taken on | assessment date | test date | completed at | timestamp | submitted at")),
+        ColumnSpec("attempt", "integer", False, _words("attempt number | try")),
     ),
+    rules=(SCORE_WITHIN_MAX, not_negative("score"), not_negative("max_score"), not_in_future("taken_at")),
 )
 
 SURVEYS = TableSchema(
@@ -256,17 +151,15 @@ SURVEYS = TableSchema(
     (
         ColumnSpec("employee_id", "id", False, _EMPLOYEE + ("respondent id", "respondent")),
         ColumnSpec("program", "text", True, _PROGRAM[:-2]),
-        ColumnSpec("item", "text", True, ("question", "question id", "item id", "survey item", "statement")),
-        ColumnSpec("response", "number", True, ("answer", "rating", "value", "score")),
-        ColumnSpec("scale_min", "number", False, ("min", "scale minimum", "minimum")),
-        ColumnSpec("scale_max", "number", False, ("max", "scale maximum", "maximum")),
-        ColumnSpec(
-            "answered_at",
-            "timestamp",
-            False,
-            ("date", "submitted at", "response date", "timestamp", "completed at"),
-        ),
+        ColumnSpec("item", "text", True, _words(
+            "question | question id | item id | survey item | statement")),
+        ColumnSpec("response", "number", True, _words("answer | rating | value | score")),
+        ColumnSpec("scale_min", "number", False, _words("min | scale minimum | minimum")),
+        ColumnSpec("scale_max", "number", False, _words("max | scale maximum | maximum")),
+        ColumnSpec("answered_at", "timestamp", False, _words(
+            "date | submitted at | response date | timestamp | completed at")),
     ),
+    rules=(within_scale("scale_min"), within_scale("scale_max")),
 )
 
 OBSERVATIONS = TableSchema(
@@ -274,12 +167,12 @@ OBSERVATIONS = TableSchema(
     (
         ColumnSpec("employee_id", "id", True, _EMPLOYEE),
         ColumnSpec("program", "text", False, _PROGRAM[:-2]),
-        ColumnSpec("behavior", "text", True, ("behaviour", "behavior item", "competency", "skill", "item")),
-        ColumnSpec("rating", "number", True, ("score", "value", "observed rating")),
-        ColumnSpec(
-            "observed_at", "timestamp", True, ("date", "observation date", "observed on", "timestamp")
-        ),
-        ColumnSpec("observer", "text", False, ("observer id", "rater", "rater id", "manager", "manager id")),
+        ColumnSpec("behavior", "text", True, _words("behaviour | behavior item | competency | skill | item")),
+        ColumnSpec("rating", "number", True, _words("score | value | observed rating")),
+        ColumnSpec("observed_at", "timestamp", True, _words(
+            "date | observation date | observed on | timestamp")),
+        ColumnSpec("observer", "text", False, _words(
+            "observer id | rater | rater id | manager | manager id")),
     ),
 )
 
@@ -287,38 +180,22 @@ ROSTER = TableSchema(
     "roster",
     (
         ColumnSpec("employee_id", "id", True, _EMPLOYEE[:-1] + ("id",)),
-        ColumnSpec("team", "text", False, ("team name", "department", "dept", "group", "unit")),
-        ColumnSpec(
-            "manager_id",
-            "id",
-            False,
-            ("manager", "manager employee id", "supervisor id", "supervisor", "reports to"),
-        ),
-        ColumnSpec("role", "text", False, ("job", "job title", "title", "position")),
-        ColumnSpec("location", "text", False, ("store", "site", "office", "branch")),
-        ColumnSpec(
-            "hire_date",
-            "timestamp",
-            False,
-            ("hired", "hire", "start date", "date hired", "hired on", "hired at"),
-        ),
-        ColumnSpec(
-            "termination_date",
-            "timestamp",
-            False,
-            (
-                "terminated",
-                "termination",
-                "end date",
-                "leave date",
-                "leaving date",
-                "exit date",
-                "terminated on",
-                "terminated at",
-            ),
-        ),
-        ColumnSpec("valid_from", "timestamp", False, ("effective from", "effective date", "as of")),
-        ColumnSpec("valid_to", "timestamp", False, ("effective to", "effective until", "valid until")),
+        ColumnSpec("team", "text", False, _words("team name | department | dept | group | unit")),
+        ColumnSpec("manager_id", "id", False, _words(
+            "manager | manager employee id | supervisor id | supervisor | reports to")),
+        ColumnSpec("role", "text", False, _words("job | job title | title | position")),
+        ColumnSpec("location", "text", False, _words("store | site | office | branch")),
+        ColumnSpec("hire_date", "timestamp", False, _words(
+            "hired | hire | start date | date hired | hired on | hired at")),
+        ColumnSpec("termination_date", "timestamp", False, _words(
+            "terminated | termination | end date | leave date | leaving date | exit date | terminated on"
+            " | terminated at")),
+        ColumnSpec("valid_from", "timestamp", False, _words("effective from | effective date | as of")),
+        ColumnSpec("valid_to", "timestamp", False, _words("effective to | effective until | valid until")),
+    ),
+    rules=(
+        ordered("hire_date", "termination_date", "an employee cannot leave before joining"),
+        ordered("valid_from", "valid_to", "an as-of row must end after it starts"),
     ),
 )
 
@@ -326,18 +203,14 @@ COSTS = TableSchema(
     "costs",
     (
         ColumnSpec("program", "text", True, _PROGRAM[:-2]),
-        ColumnSpec(
-            "category",
-            "category",
-            True,
-            ("cost category", "cost type", "type", "item"),
-            allowed=COST_CATEGORIES,
-        ),
-        ColumnSpec("amount", "number", False, ("cost", "value", "total", "amount spent")),
-        ColumnSpec("low", "number", False, ("amount low", "min", "minimum", "lower")),
-        ColumnSpec("high", "number", False, ("amount high", "max", "maximum", "upper")),
-        ColumnSpec("currency", "text", False, ("ccy", "currency code")),
+        ColumnSpec("category", "category", True, _words("cost category | cost type | type | item"),
+                   allowed=COST_CATEGORIES),
+        ColumnSpec("amount", "number", False, _words("cost | value | total | amount spent")),
+        ColumnSpec("low", "number", False, _words("amount low | min | minimum | lower")),
+        ColumnSpec("high", "number", False, _words("amount high | max | maximum | upper")),
+        ColumnSpec("currency", "text", False, _words("ccy | currency code")),
     ),
+    rules=(COST_HAS_AMOUNT, ordered("low", "high", "a cost range must have low <= high")),
 )
 
 #: Every schema by table kind (kpis has no fixed columns: see :func:`kpis_schema`).
