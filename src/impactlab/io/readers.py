@@ -166,11 +166,10 @@ def _status_raw(frame: pd.DataFrame, parsed: dict[str, pd.Series], headers: Mapp
 
 
 # ---------------------------------------------------------------------------------------------- readers
-def read_completions(
-    source: Source, *, preset: str | None = None, columns: Columns | None = None,
-    errors: Errors = "quarantine", status_map: Mapping[str, str] | None = None, tz: str = "UTC",
-    dayfirst: bool | None = None, sheet: str | int | None = None, ids: Any = None, roster: Any = None,
-) -> Table:
+def read_completions(source: Source, *, preset: str | None = None, columns: Columns | None = None,
+                     errors: Errors = "quarantine", status_map: Mapping[str, str] | None = None,
+                     tz: str = "UTC", dayfirst: bool | None = None, sheet: str | int | None = None,
+                     ids: Any = None, roster: Any = None) -> Table:
     """Read an LMS transcript export into the canonical completions table.
 
     Columns: ``employee_id``, ``program``, ``status`` (canonical), ``status_raw`` (as written),
@@ -247,44 +246,38 @@ def _number_attempts(table: Table) -> Table:
     return dataclasses.replace(table, frame=f, notes=table.notes + (note,))
 
 
-def read_assessments(
-    source: Source, *, preset: str | None = None, columns: Columns | None = None,
-    errors: Errors = "quarantine", tz: str = "UTC", dayfirst: bool | None = None,
-    sheet: str | int | None = None, ids: Any = None,
-) -> Table:
+def read_assessments(source: Source, *, preset: str | None = None, columns: Columns | None = None,
+                     errors: Errors = "quarantine", tz: str = "UTC", dayfirst: bool | None = None,
+                     sheet: str | int | None = None, ids: Any = None) -> Table:
     """Read pre/post assessment results (Kirkpatrick level 2) into the canonical assessments table.
 
-    Columns: ``employee_id``, ``program``, ``kind`` (``pre``/``post``/``delayed``; "pre-test", "baseline",
-    "follow-up" and similar spellings are accepted), ``score``, ``max_score``, ``taken_at`` (UTC),
-    ``attempt``, extra columns, ``source_row``. A score above its ``max_score``, a negative score and a
-    date in the future are rejected. ``source`` and the options (``ids=`` included): as for
-    :func:`read_completions`, see :class:`ReadOptions`.
+    ``source`` and the options (``ids=`` included) are those of :func:`read_completions`
+    (:class:`ReadOptions`). Columns: ``employee_id``, ``program``, ``kind`` (``pre``/``post``/``delayed``;
+    "pre-test", "baseline", "follow-up" and similar spellings are accepted), ``score``, ``max_score``,
+    ``taken_at`` (UTC), ``attempt``, extra columns, ``source_row``. A score above its ``max_score``, a
+    negative score and a date in the future are rejected.
     """
     return _read(ASSESSMENTS, source, ReadOptions(preset=preset, columns=columns, errors=errors, tz=tz,
                                                   dayfirst=dayfirst, sheet=sheet, ids=ids))
 
 
-def read_surveys(
-    source: Source, *, preset: str | None = None, columns: Columns | None = None,
-    errors: Errors = "quarantine", tz: str = "UTC", dayfirst: bool | None = None,
-    sheet: str | int | None = None, ids: Any = None,
-) -> Table:
+def read_surveys(source: Source, *, preset: str | None = None, columns: Columns | None = None,
+                 errors: Errors = "quarantine", tz: str = "UTC", dayfirst: bool | None = None,
+                 sheet: str | int | None = None, ids: Any = None) -> Table:
     """Read reaction-survey answers (Kirkpatrick level 1) into the canonical surveys table.
 
     Columns: ``employee_id`` (optional: surveys may be anonymous), ``program``, ``item``, ``response``
-    (numeric), ``scale_min``, ``scale_max``, ``answered_at`` (UTC), extra columns, ``source_row``. A
-    response outside its row's scale is rejected. ``source`` and the options (``ids=`` included): as for
-    :func:`read_completions`, see :class:`ReadOptions`.
+    (numeric), ``scale_min``, ``scale_max``, ``answered_at`` (UTC), extra columns, ``source_row``; a
+    response outside its row's scale is rejected. The source and the options (``ids=`` included) are
+    those of :func:`read_completions` (:class:`ReadOptions`).
     """
     return _read(SURVEYS, source, ReadOptions(preset=preset, columns=columns, errors=errors, tz=tz,
                                               dayfirst=dayfirst, sheet=sheet, ids=ids))
 
 
-def read_observations(
-    source: Source, *, preset: str | None = None, columns: Columns | None = None,
-    errors: Errors = "quarantine", tz: str = "UTC", dayfirst: bool | None = None,
-    sheet: str | int | None = None, ids: Any = None,
-) -> Table:
+def read_observations(source: Source, *, preset: str | None = None, columns: Columns | None = None,
+                      errors: Errors = "quarantine", tz: str = "UTC", dayfirst: bool | None = None,
+                      sheet: str | int | None = None, ids: Any = None) -> Table:
     """Read on-the-job behaviour observations (Kirkpatrick level 3) into the canonical table.
 
     Columns: ``employee_id``, ``program``, ``behavior``, ``rating`` (numeric), ``observed_at`` (UTC),
@@ -295,11 +288,9 @@ def read_observations(
                                                    dayfirst=dayfirst, sheet=sheet, ids=ids))
 
 
-def read_roster(
-    source: Source, *, preset: str | None = None, columns: Columns | None = None,
-    errors: Errors = "quarantine", tz: str = "UTC", dayfirst: bool | None = None,
-    sheet: str | int | None = None,
-) -> Table:
+def read_roster(source: Source, *, preset: str | None = None, columns: Columns | None = None,
+                errors: Errors = "quarantine", tz: str = "UTC", dayfirst: bool | None = None,
+                sheet: str | int | None = None) -> Table:
     """Read the HR roster into the canonical roster table.
 
     Columns: ``employee_id``, ``team``, ``manager_id``, ``role``, ``location``, ``hire_date``,
@@ -312,10 +303,8 @@ def read_roster(
                                              dayfirst=dayfirst, sheet=sheet))
 
 
-def read_costs(
-    source: Source, *, preset: str | None = None, columns: Columns | None = None,
-    errors: Errors = "quarantine", sheet: str | int | None = None,
-) -> Table:
+def read_costs(source: Source, *, preset: str | None = None, columns: Columns | None = None,
+               errors: Errors = "quarantine", sheet: str | int | None = None) -> Table:
     """Read programme costs into the canonical costs table (Phillips fully-loaded categories).
 
     Columns: ``program``, ``category`` (one of :data:`impactlab.schemas.COST_CATEGORIES`; spellings such as
