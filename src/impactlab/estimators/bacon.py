@@ -141,13 +141,10 @@ def bacon_decomposition(panel: Panel, *, vcov: str = "cluster") -> BaconResult:
 
     Examples
     --------
-    >>> import numpy as np, pandas as pd
-    >>> from impactlab.panel.panel import Panel
-    >>> unit, time = np.repeat(np.arange(30), 6), np.tile(np.arange(1, 7), 30)
-    >>> g = np.repeat(np.select([np.arange(30) < 10, np.arange(30) < 20], [3, 5], 0), 6)
-    >>> y = 0.1 * unit + 0.5 * time + np.where((g > 0) & (time >= g), time - g + 1.0, 0.0)
-    >>> res = bacon_decomposition(Panel.from_frame(pd.DataFrame({"id": unit, "t": time, "y": y, "g": g}),
-    ...                                            unit="id", time="t", outcome="y", cohort="g"))
+    Two waves whose effect grows over time: the weighted 2×2 estimates add up to the TWFE coefficient.
+
+    >>> from impactlab.datasets import example_panel
+    >>> res = bacon_decomposition(example_panel())
     >>> c = res.comparisons
     >>> round(float((c["weight"] * c["estimate"]).sum()), 10) == round(res.estimate, 10)
     True

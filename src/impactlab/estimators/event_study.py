@@ -102,15 +102,10 @@ def event_study(panel: Panel, window: tuple[int, int] = (-4, 4), ref: int = -1, 
 
     Examples
     --------
-    >>> import numpy as np, pandas as pd
-    >>> from impactlab.panel.panel import Panel
-    >>> unit, time = np.repeat(np.arange(30), 6), np.tile(np.arange(1, 7), 30)
-    >>> g = np.repeat(np.select([np.arange(30) < 10, np.arange(30) < 20], [3, 5], 0), 6)
-    >>> e = np.where(g > 0, time - g, -99)
-    >>> y = 0.1 * unit + 0.5 * time + np.where(e >= 0, 1.0 + e, 0.0)
-    >>> df = pd.DataFrame({"id": unit, "t": time, "y": y, "g": g})
-    >>> res = event_study(Panel.from_frame(df, unit="id", time="t", outcome="y", cohort="g"),
-    ...                   window=(-3, 3), method="sun_abraham")
+    Two waves whose effect grows by one each period since training (``1 + event_time``):
+
+    >>> from impactlab.datasets import example_panel
+    >>> res = event_study(example_panel(), window=(-3, 3), method="sun_abraham")
     >>> (res.elements["estimate"].round(6) + 0.0).tolist()
     [0.0, 0.0, 1.0, 2.0, 3.0, 4.0]
     """

@@ -112,13 +112,12 @@ def sun_abraham(panel: Panel, window: tuple[int, int] | None = None, ref: int = 
 
     Examples
     --------
-    >>> import numpy as np, pandas as pd
-    >>> from impactlab.panel.panel import Panel
-    >>> unit, time = np.repeat(np.arange(30), 6), np.tile(np.arange(1, 7), 30)
-    >>> g = np.repeat(np.select([np.arange(30) < 10, np.arange(30) < 20], [3, 5], 0), 6)
-    >>> y = 0.1 * unit + 0.5 * time + np.where((g > 0) & (time >= g), np.where(g == 3, 2.0, 4.0), 0.0)
-    >>> df = pd.DataFrame({"id": unit, "t": time, "y": y, "g": g})
-    >>> res = sun_abraham(Panel.from_frame(df, unit="id", time="t", outcome="y", cohort="g"))
+    Two waves with constant effects, 2 for the first and 4 for the second: each event time averages the
+    waves observed there.
+
+    >>> import numpy as np
+    >>> from impactlab.datasets import example_panel
+    >>> res = sun_abraham(example_panel(lambda cohort, event_time: np.where(cohort == 3, 2.0, 4.0)))
     >>> res.elements["event_time"].tolist()
     [-4, -3, -2, 0, 1, 2, 3]
     >>> (res.elements["estimate"].round(6) + 0.0).tolist()
