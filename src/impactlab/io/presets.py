@@ -15,15 +15,21 @@ flag, so the preset maps on that flag (:attr:`Preset.credit_columns`), not on th
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from types import MappingProxyType
 
 from impactlab.errors import check_option
 
 
-def _ro(d: Mapping[str, str]) -> Mapping[str, str]:
-    return MappingProxyType(dict(d))
+def _by_target(groups: Mapping[str, Sequence[str]]) -> Mapping[str, str]:
+    """``{raw: target}`` from ``{target: raw spellings, preferred first}``, read-only."""
+    return MappingProxyType({raw: target for target, raws in groups.items() for raw in raws})
+
+
+def _completions(**groups: Sequence[str]) -> Mapping[str, Mapping[str, str]]:
+    """A preset's header map for the completions table: ``canonical column=(raw headers...)``."""
+    return MappingProxyType({"completions": _by_target(groups)})
 
 
 @dataclass(frozen=True)
@@ -66,212 +72,119 @@ NO_PRESET = Preset("none", description="default header and status matching only"
 
 CORNERSTONE = Preset(
     "cornerstone",
-    columns=MappingProxyType({
-        "completions": _ro({
-            # Reporting 2.0 (section prefixes are also stripped by the default matching), older exports,
-            # the reporting API's transcript view, and Spanish headers
-            "User - User ID": "employee_id",
-            "User ID": "employee_id",
-            "user_id": "employee_id",
-            "Identificación de usuario": "employee_id",
-            "Training - Training Title": "program",
-            "Training Title": "program",
-            "Título de la capacitación": "program",
-            "Transcript - Transcript Status": "status",
-            "Transcript Status": "status",
-            "Estado del expediente": "status",
-            "Transcript - Transcript Completed Date": "completed_at",
-            "Transcript Completed Date": "completed_at",
-            "user_lo_comp_dt": "completed_at",
-            "Fecha de finalización de expediente": "completed_at",
-            "Transcript - Transcript Assigned Date": "assigned_at",
-            "Transcript Assigned Date": "assigned_at",
-            "Transcript Registration Date": "assigned_at",
-            "Registration Number": "attempt",
-            "reg_num": "attempt",
-            "Training Hours": "hours",
-            "Transcript Score": "score",
-            "user_lo_score": "score",
-        })
-    }),
-    status_map=_ro({
-        "Completed (Equivalent)": "exempt",
-        "Completed Equivalent": "exempt",
-        "Equivalent": "exempt",
-        "Exempt": "exempt",
-        "Registered": "enrolled",
-        "Waitlisted": "enrolled",
-        "Pending Approval": "enrolled",
-        "Pending Prerequisite": "enrolled",
-        "Pending Pre-Work": "enrolled",
-        "Pending Payment": "enrolled",
-        "Exception Requested": "assigned",
-        "Denied": "withdrawn",
-        "No Show": "withdrawn",
-        "Terminado": "completed",
-        "En Progreso": "in_progress",
-        "Registrado": "enrolled",
-        "Exento": "exempt",
-        "Retirado": "withdrawn",
-        "Cancelado": "withdrawn",
+    # Reporting 2.0 (section prefixes are also stripped by the default matching), older exports, the
+    # reporting API's transcript view, and Spanish headers
+    columns=_completions(
+        employee_id=("User - User ID", "User ID", "user_id", "Identificación de usuario"),
+        program=("Training - Training Title", "Training Title", "Título de la capacitación"),
+        status=("Transcript - Transcript Status", "Transcript Status", "Estado del expediente"),
+        completed_at=("Transcript - Transcript Completed Date", "Transcript Completed Date",
+                      "user_lo_comp_dt", "Fecha de finalización de expediente"),
+        assigned_at=("Transcript - Transcript Assigned Date", "Transcript Assigned Date",
+                     "Transcript Registration Date"),
+        attempt=("Registration Number", "reg_num"),
+        hours=("Training Hours",),
+        score=("Transcript Score", "user_lo_score"),
+    ),
+    status_map=_by_target({
+        "exempt": ("Completed (Equivalent)", "Completed Equivalent", "Equivalent", "Exempt", "Exento"),
+        "enrolled": ("Registered", "Waitlisted", "Pending Approval", "Pending Prerequisite",
+                     "Pending Pre-Work", "Pending Payment", "Registrado"),
+        "withdrawn": ("Denied", "No Show", "Retirado", "Cancelado"),
+        "assigned": ("Exception Requested",), "completed": ("Terminado",), "in_progress": ("En Progreso",),
     }),
     description="Cornerstone OnDemand transcript reports (Reporting 2.0, older exports, Spanish headers)",
 )
 
 WORKDAY = Preset(
     "workday",
-    columns=MappingProxyType({
-        "completions": _ro({
-            "Learner_Reference": "employee_id",
-            "Learner": "employee_id",
-            "Worker ID": "employee_id",
-            "Employee ID": "employee_id",
-            "Learning_Content_Reference": "program",
-            "Learning Content": "program",
-            "Learning_Enrollment_Status": "status",
-            "Enrollment Status": "status",
-            "Completion Status": "status",
-            "Learning_Enrollment_Completion_Date": "completed_at",
-            "Completion Date": "completed_at",
-            "Registered_Date": "assigned_at",
-            "Registered Date": "assigned_at",
-            "Overall_Course_Score": "score",
-            "Overall Course Score": "score",
-        })
-    }),
-    status_map=_ro({
-        # enrolment statuses; dropped enrolments stay on the transcript as Dropped
-        "Not Started": "enrolled",
-        "In Progress": "in_progress",
-        "Completed": "completed",
-        "Dropped": "withdrawn",
-        "Waived": "exempt",
-        "Open": "assigned",
+    columns=_completions(
+        employee_id=("Learner_Reference", "Learner", "Worker ID", "Employee ID"),
+        program=("Learning_Content_Reference", "Learning Content"),
+        status=("Learning_Enrollment_Status", "Enrollment Status", "Completion Status"),
+        completed_at=("Learning_Enrollment_Completion_Date", "Completion Date"),
+        assigned_at=("Registered_Date", "Registered Date"),
+        score=("Overall_Course_Score", "Overall Course Score"),
+    ),
+    # enrolment statuses; dropped enrolments stay on the transcript as Dropped
+    status_map=_by_target({
+        "enrolled": ("Not Started",), "in_progress": ("In Progress",), "completed": ("Completed",),
+        "withdrawn": ("Dropped",), "exempt": ("Waived",), "assigned": ("Open",),
     }),
     description="Workday Learning enrolments (web-service field names or report headers)",
 )
 
 SUCCESSFACTORS = Preset(
     "successfactors",
-    columns=MappingProxyType({
-        "completions": _ro({
-            "StudentId": "employee_id",
-            "StudentID": "employee_id",
-            "ComponentID": "program",
-            "CompletionStatusID": "status",
-            "CompletionDate": "completed_at",
-            "TotalHours": "hours",
-            "CreditHours": "hours",
-        })
-    }),
-    status_map=_ro({"Exempt": "exempt", "Waived": "exempt", "Equivalent": "exempt"}),
+    columns=_completions(
+        employee_id=("StudentId", "StudentID"),
+        program=("ComponentID",),
+        status=("CompletionStatusID",),
+        completed_at=("CompletionDate",),
+        hours=("TotalHours", "CreditHours"),
+    ),
+    status_map=_by_target({"exempt": ("Exempt", "Waived", "Equivalent")}),
     credit_columns=("ProvidesCredit", "Provides Credit", "ProvideCredit", "CreditGiven", "Credit Given"),
     description="SAP SuccessFactors Learning history (status read from the 'provides credit' flag)",
 )
 
 DOCEBO = Preset(
     "docebo",
-    columns=MappingProxyType({
-        "completions": _ro({
-            "username": "employee_id",
-            "user_id": "employee_id",
-            "course_name": "program",
-            "course_code": "program",
-            "course_id": "program",
-            "enrollment_status": "status",
-            "status": "status",
-            "course_complete_date": "completed_at",
-            "date_complete": "completed_at",
-            "enrollment_completion_date": "completed_at",
-            "date_inscr": "assigned_at",
-            "enrollment_date": "assigned_at",
-            "enrollment_score": "score",
-            "score": "score",
-        })
-    }),
-    status_map=_ro({
-        "subscribed": "enrolled",
-        "enrolled": "enrolled",
-        "not_started": "enrolled",
-        "in_progress": "in_progress",
-        "completed": "completed",
-        "waiting": "enrolled",
-        "waiting_list": "enrolled",
-        "waiting users": "enrolled",
-        "to confirm": "enrolled",
-        "enrollment to confirm": "enrolled",
-        "overbooking": "enrolled",
-        "suspended": "withdrawn",
-        # integer codes of the Docebo SDK and older exports
-        "-2": "enrolled",  # waiting list
-        "-1": "enrolled",  # to confirm
-        "0": "enrolled",  # subscribed
-        "1": "in_progress",
-        "2": "completed",
-        "3": "withdrawn",  # suspended
-        "4": "enrolled",  # overbooking
+    columns=_completions(
+        employee_id=("username", "user_id"),
+        program=("course_name", "course_code", "course_id"),
+        status=("enrollment_status", "status"),
+        completed_at=("course_complete_date", "date_complete", "enrollment_completion_date"),
+        assigned_at=("date_inscr", "enrollment_date"),
+        score=("enrollment_score", "score"),
+    ),
+    # the integer codes are those of the Docebo SDK and older exports: -2 waiting list, -1 to confirm,
+    # 0 subscribed, 1 in progress, 2 completed, 3 suspended, 4 overbooking
+    status_map=_by_target({
+        "enrolled": ("subscribed", "enrolled", "not_started", "waiting", "waiting_list", "waiting users",
+                     "to confirm", "enrollment to confirm", "overbooking", "-2", "-1", "0", "4"),
+        "in_progress": ("in_progress", "1"),
+        "completed": ("completed", "2"),
+        "withdrawn": ("suspended", "3"),
     }),
     description="Docebo enrolment reports and API exports",
 )
 
 MOODLE = Preset(
     "moodle",
-    columns=MappingProxyType({
-        "completions": _ro({
-            "userid": "employee_id",
-            "fullname": "program",
-            "coursename": "program",
-            "course": "program",
-            "completionstate": "status",
-            "timecompleted": "completed_at",
-            "Course complete": "completed_at",
-            "timeenrolled": "assigned_at",
-        })
-    }),
-    status_map=_ro({
-        # completionstate: 0 incomplete, 1 complete, 2 complete and passed, 3 complete and failed,
-        # 4 failed and hidden (newer versions)
-        "0": "in_progress",
-        "1": "completed",
-        "2": "passed",
-        "3": "failed",
-        "4": "failed",
-        "Not completed": "in_progress",
-        "Completed (achieved pass grade)": "passed",
-        "Completed (did not achieve pass grade)": "failed",
+    columns=_completions(
+        employee_id=("userid",),
+        program=("fullname", "coursename", "course"),
+        status=("completionstate",),
+        completed_at=("timecompleted", "Course complete"),
+        assigned_at=("timeenrolled",),
+    ),
+    # completionstate: 0 incomplete, 1 complete, 2 complete and passed, 3 complete and failed,
+    # 4 failed and hidden (newer versions)
+    status_map=_by_target({
+        "in_progress": ("0", "Not completed"), "completed": ("1",),
+        "passed": ("2", "Completed (achieved pass grade)"),
+        "failed": ("3", "4", "Completed (did not achieve pass grade)"),
     }),
     description="Moodle course_completions / course_modules_completion extracts and completion reports",
 )
 
 CANVAS = Preset(
     "canvas",
-    columns=MappingProxyType({
-        "completions": _ro({
-            "sis_user_id": "employee_id",
-            "SIS User ID": "employee_id",
-            "user_sis_id": "employee_id",
-            "course_name": "program",
-            "Course": "program",
-            "workflow_state": "status",
-            "enrollment_state": "status",
-            "Enrollment State": "status",
-            "completed_at": "completed_at",
-            "created_at": "assigned_at",
-            "final_score": "score",
-            "Final Score": "score",
-        })
+    columns=_completions(
+        employee_id=("sis_user_id", "SIS User ID", "user_sis_id"),
+        program=("course_name", "Course"),
+        status=("workflow_state", "enrollment_state", "Enrollment State"),
+        completed_at=("completed_at",),
+        assigned_at=("created_at",),
+        score=("final_score", "Final Score"),
+    ),
+    # Canvas cannot tell "enrolled" from "started": an active enrolment is read as in progress
+    status_map=_by_target({
+        "in_progress": ("active",), "assigned": ("invited", "creation_pending"), "completed": ("completed",),
+        "withdrawn": ("inactive", "deleted", "rejected"),
     }),
-    status_map=_ro({
-        # Canvas cannot tell "enrolled" from "started": an active enrolment is read as in progress
-        "active": "in_progress",
-        "invited": "assigned",
-        "creation_pending": "assigned",
-        "completed": "completed",
-        "inactive": "withdrawn",
-        "deleted": "withdrawn",
-        "rejected": "withdrawn",
-    }),
-    non_data_rows=_ro({
+    non_data_rows=MappingProxyType({
         "test student": "Canvas 'Test Student': the course's preview account, not a learner",
     }),
     description="Canvas LMS enrolment exports (Canvas Data, grade export) with gradebook quirks",
