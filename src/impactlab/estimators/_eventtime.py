@@ -25,7 +25,7 @@ from scipy import stats
 
 from impactlab.errors import EstimationError, StatisticalWarning
 from impactlab.estimators.inference import OLSFit, demean, ols
-from impactlab.results.base import EffectResult, _fmt, frame_html
+from impactlab.results.base import EffectResult, _fmt
 
 EXCLUDED_COLUMNS = ("what", "id", "reason")
 #: Variances of the event-time regressions: CR1, HC1 and classical (leverage-based HC2/HC3 would need the
@@ -138,16 +138,11 @@ class EventStudyResult(EffectResult):
                                              else "no pre-treatment event time in the window"))
         return "\n".join(lines[:at] + extra + lines[at:])
 
-    def _repr_html_(self) -> str:
-        lo, hi = self.conf_int()
-        lines = [(f"{self.term} = {_fmt(self.estimate)} (SE {_fmt(self.std_error)}, 95% CI {_fmt(lo)} to "
-                  f"{_fmt(hi)}); {_fmt(self.n_obs)} observations, {_fmt(self.n_units)} units"),
-                 ("Pre-trend test: " + str(self.pretrend)) if self.pretrend is not None
-                 else "Pre-trend test: no pre-treatment event time in the window"]
-        if len(self.excluded):
-            lines.append(f"{len(self.excluded)} excluded (see .excluded)")
-        lines += [f"Note: {n}" for n in self.notes]
-        return frame_html(self.tidy().drop(columns=["method"]), self.label or self.method, lines)
+    def _html_lines(self) -> list[str]:
+        headline, *rest = super()._html_lines()
+        test = (f"Pre-trend test: {self.pretrend}" if self.pretrend is not None
+                else "Pre-trend test: no pre-treatment event time in the window")
+        return [headline, test, *rest]
 
     def __repr__(self) -> str:
         return (f"EventStudyResult(method={self.method!r}, event_times={self._event_times()}, "

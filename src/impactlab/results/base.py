@@ -351,14 +351,17 @@ class EffectResult:
 
         return explain_effect(self, level)
 
-    def _repr_html_(self) -> str:
+    def _html_lines(self) -> list[str]:
+        """The lines above the table of :meth:`_repr_html_`: headline, exclusions, notes."""
         lo, hi = self.conf_int()
         lines = [(f"{self.term} = {_fmt(self.estimate)} (SE {_fmt(self.std_error)}, 95% CI {_fmt(lo)} to "
                  f"{_fmt(hi)}); {_fmt(self.n_obs)} observations, {_fmt(self.n_units)} units")]
         if len(self.excluded):
             lines.append(f"{len(self.excluded)} excluded (see .excluded)")
-        lines += [f"Note: {n}" for n in self.notes]
-        return frame_html(self.tidy().drop(columns=["method"]), self.label or self.method, lines)
+        return lines + [f"Note: {n}" for n in self.notes]
+
+    def _repr_html_(self) -> str:
+        return frame_html(self.tidy().drop(columns=["method"]), self.label or self.method, self._html_lines())
 
     def __repr__(self) -> str:
         return (f"EffectResult(method={self.method!r}, term={self.term!r}, estimate={self.estimate:.6g}, "
