@@ -270,12 +270,5 @@ def read_kpis(
             extras[r] = name
     schema = kpis_schema(unit, tuple(metric_names))
     match = ColumnMatch(canonical=targets, extras=extras)
-    return _engine.read(
-        raw,
-        schema,
-        ctx,
-        errors=errors,
-        match=match,
-        period_parser=parse_periods,
-        key_check=_duplicate_keys(unit, metric_names),
-    )
+    return _engine.read(raw, schema, ctx, errors=errors, match=match, period_parser=parse_periods,
+                        key_check=_duplicate_keys(unit, metric_names))

@@ -105,10 +105,8 @@ class Scan:
         return "\n".join(lines)
 
     def __repr__(self) -> str:
-        return (
-            f"<Scan {self.kind}: {len(self.frame)} rows out of {self.rows_read} read, "
-            f"{self.n_rejected} rejected, from {self.source}>"
-        )
+        counts = f"{len(self.frame)} rows out of {self.rows_read} read, {self.n_rejected} rejected"
+        return f"<Scan {self.kind}: {counts}, from {self.source}>"
 
     def _repr_html_(self) -> str:
         return f"<pre>{html.escape(self.summary())}</pre>" + self.frame.head(5)._repr_html_()

@@ -301,39 +301,16 @@ class LRS:
         return state
 
     # ------------------------------------------------------------------------------------------ pulling
-    def statements(
-        self,
-        *,
-        since: Any = None,
-        until: Any = None,
-        verb: str | None = None,
-        activity: str | None = None,
-        agent: Any = None,
-        registration: str | None = None,
-        ascending: bool = True,
-    ) -> list[dict[str, Any]]:
+    def statements(self, *, since: Any = None, until: Any = None, verb: str | None = None,
+                   activity: str | None = None, agent: Any = None, registration: str | None = None,
+                   ascending: bool = True) -> list[dict[str, Any]]:
         """Every statement matching the filters (see :meth:`pull`)."""
-        return self.pull(
-            since=since,
-            until=until,
-            verb=verb,
-            activity=activity,
-            agent=agent,
-            registration=registration,
-            ascending=ascending,
-        ).statements
+        return self.pull(since=since, until=until, verb=verb, activity=activity, agent=agent,
+                         registration=registration, ascending=ascending).statements
 
-    def pull(
-        self,
-        *,
-        since: Any = None,
-        until: Any = None,
-        verb: str | None = None,
-        activity: str | None = None,
-        agent: Any = None,
-        registration: str | None = None,
-        ascending: bool = True,
-    ) -> LRSPull:
+    def pull(self, *, since: Any = None, until: Any = None, verb: str | None = None,
+             activity: str | None = None, agent: Any = None, registration: str | None = None,
+             ascending: bool = True) -> LRSPull:
         """Pull every statement matching the filters, following ``more`` links to the end.
 
         Parameters

@@ -406,25 +406,13 @@ def _table(b: _Builder, kind: str, source: str, errors: str, notes: list[str]) -
     match = ColumnMatch(canonical={c: c for c in canon}, extras={x: x for x in _EXTRAS})
     ctx = Context(source=source, status_map=DEFAULT_STATUS_MAP, category_maps={"kind": DEFAULT_KIND_MAP})
 
-    def row_check(
-        typed: pd.DataFrame, raw_frame: pd.DataFrame, headers: dict[str, str], c: Context
-    ) -> list[Problem]:
-        return list(b.problems)
-
     def status_raw(raw_frame: pd.DataFrame, parsed: dict[str, pd.Series], headers: Mapping[str, str]) -> None:
         parsed["status_raw"] = pd.Series(
             raw_frame["verb"].to_numpy(dtype=object), index=raw_frame.index, dtype="str"
         )
 
-    return _engine.read(
-        raw,
-        schema,
-        ctx,
-        errors=errors,
-        match=match,
-        row_check=row_check,
-        derived=status_raw if kind == "completions" else None,
-    )
+    return _engine.read(raw, schema, ctx, errors=errors, match=match, row_check=lambda *_: list(b.problems),
+                        derived=status_raw if kind == "completions" else None)
 
 
 def read_xapi(
@@ -547,14 +535,7 @@ def read_xapi(
     malformed = pd.DataFrame(flat["malformed"], columns=["source_row", "reason"]).astype(
         {"source_row": "int64"}
     )
-    return XapiTables(
-        completions=comp,
-        assessments=assess,
-        unmatched=unmatched,
-        counts=counts,
-        other_verbs=other,
-        malformed=malformed,
-        checkpoint=checkpoint if checkpoint is not None else _latest(flat["stored"]),
-        source=name,
-        notes=tuple(notes),
-    )
+    checkpoint = checkpoint if checkpoint is not None else _latest(flat["stored"])
+    return XapiTables(completions=comp, assessments=assess, unmatched=unmatched, counts=counts,
+                      other_verbs=other, malformed=malformed, checkpoint=checkpoint, source=name,
+                      notes=tuple(notes))
