@@ -3,9 +3,9 @@
 Manager (or 360) ratings of the target behaviours at baseline and at checkpoints after training (30, 60
 and 90 days by default): mean rating and change from baseline with intervals, and the share of
 participants applying the skill (adoption), by programme and cohort. Observations are placed on the
-checkpoint nearest to their day since training, within ``tolerance_days`` days; the baseline is any observation
-before training. Kirkpatrick & Kirkpatrick, *Kirkpatrick's Four Levels of Training Evaluation* (ATD
-Press, 2016), ch. 6, for the checkpoints and the "required drivers" of level 3.
+checkpoint nearest to their day since training, within ``tolerance_days`` days; the baseline is any
+observation before training. Kirkpatrick & Kirkpatrick, *Kirkpatrick's Four Levels of Training
+Evaluation* (ATD Press, 2016), ch. 6, for the checkpoints and the "required drivers" of level 3.
 """
 
 from __future__ import annotations
@@ -19,14 +19,15 @@ import pandas as pd
 
 from impactlab.errors import DataError
 from impactlab.io import read_observations
+from impactlab.kirkpatrick._level import LevelResult
 from impactlab.kirkpatrick._stats import as_frame, check_level, mean_ci, share_row, t_restated, wilson
-from impactlab.results.base import ReportedRows, Row, frame_html, freeze_fields
+from impactlab.results.base import Row
 
 TRAINED_STATUSES = ("completed", "passed")
 
 
 @dataclass(frozen=True, repr=False, eq=False)
-class BehaviorResult(ReportedRows):
+class BehaviorResult(LevelResult):
     """Level-3 summaries. Built by :func:`behavior`; frozen (tables and arrays read-only).
 
     The headline (``estimate``, ``std_error``, ``conf_int(level)``) is the share of participants meeting
@@ -64,8 +65,8 @@ class BehaviorResult(ReportedRows):
     spec: Mapping[str, Any] = field(default_factory=dict)
     notes: tuple[str, ...] = ()
 
-    def __post_init__(self) -> None:
-        freeze_fields(self)  # read-only tables and arrays (no copy): the result stays as built
+    _TABLE = "waves"
+    _TITLE = "Level 3: behaviour"
 
     def adoption(self) -> pd.DataFrame:
         """Share applying the skill at each checkpoint, with its interval (the baseline row left out)."""
@@ -84,13 +85,10 @@ class BehaviorResult(ReportedRows):
                 "conf_low": float(r["change_low"]), "conf_high": float(r["change_high"]),
                 "n": int(r["n_paired"])}
 
-    def _groups(self) -> list[str]:
-        return ["program", *self.spec.get("by", [])]
-
     def _headline_wave(self) -> int:
         """Position in :attr:`waves` of the last wave with ratings of the first programme (and group),
         a checkpoint when one has ratings."""
-        keys = self._groups()
+        keys = self._keys()
         first = tuple(self.waves[keys].iloc[0])
         same = [i for i, key in enumerate(self.waves[keys].itertuples(index=False))
                 if all(a == b or (pd.isna(a) and pd.isna(b)) for a, b in zip(key, first, strict=True))]
@@ -110,17 +108,12 @@ class BehaviorResult(ReportedRows):
         p = self.estimate
         return float(np.sqrt(p * (1 - p) / n)) if n else float("nan")
 
-    @property
-    def table(self) -> pd.DataFrame:
-        """One row per programme (and group) and wave: :attr:`waves`."""
-        return self.waves
-
     def _rows(self, level: float) -> list[Row]:
         head = self._headline_wave()
         rows: list[Row] = []
         first: Row = {}
         for i, r in enumerate(self.waves.to_dict("records")):
-            key = {k: r[k] for k in [*self._groups(), "wave"]}
+            key = {k: r[k] for k in [*self._keys(), "wave"]}
             applying = share_row("applying", r["applying"], int(r["n"]), level, **key)
             if i == head:
                 first = applying
@@ -128,11 +121,8 @@ class BehaviorResult(ReportedRows):
                 rows.append(applying)
             rows += _mean_rows(r, key, self.level, level)
         for r in self.behaviors.to_dict("records"):
-            rows += _mean_rows(r, {k: r[k] for k in [*self._groups(), "behavior", "wave"]}, self.level, level)
+            rows += _mean_rows(r, {k: r[k] for k in [*self._keys(), "behavior", "wave"]}, self.level, level)
         return [first, *rows]
-
-    def _title(self) -> str:
-        return "Level 3: behaviour"
 
     def _explain_parts(self) -> tuple[str, str, str]:
         wave = self.waves["wave"].iloc[self._headline_wave()]
@@ -140,12 +130,6 @@ class BehaviorResult(ReportedRows):
         return ("Level 3, behaviour", f"the share rated at least {self.threshold:g} {when}",
                 "Ratings come from observers (managers or peers) and cover the people they rated; without "
                 "an untrained group, a change from baseline is not by itself an effect of the training.")
-
-    def explain(self, level: float = 0.95) -> Any:
-        """What the ratings show, in plain language (an :class:`~impactlab.results.explain.Explanation`)."""
-        from impactlab.results.explain import explain_level
-
-        return explain_level(self, level)
 
     def summary(self) -> str:
         lines = [f"Level 3 behaviour (applying = mean rating >= {self.threshold:g})"]
@@ -157,9 +141,6 @@ class BehaviorResult(ReportedRows):
                          f"applying {r.applying:.0%} ({r.applying_low:.0%} to {r.applying_high:.0%}){change}")
         lines += [f"  note: {n}" for n in self.notes]
         return "\n".join(lines)
-
-    def _repr_html_(self) -> str:
-        return frame_html(self.waves, "Level 3: behaviour", self.summary().splitlines()[:1])
 
     def __repr__(self) -> str:
         h = self.headline()
@@ -266,11 +247,13 @@ def behavior(observations: Any, *, trained_at: Any = None, checkpoints: Iterable
     days = (df["observed_at"] - df["trained_at"]).dt.total_seconds() / 86_400
     base = days < 0 if trained_at is not None else days < 1  # the first day of observation is the baseline
     near = np.abs(days.to_numpy()[:, None] - np.array(cps)[None, :])
-    wave = np.where(near.min(axis=1) <= tolerance_days, np.array([str(c) for c in cps])[near.argmin(axis=1)], None)
+    wave = np.where(near.min(axis=1) <= tolerance_days, np.array([str(c) for c in cps])[near.argmin(axis=1)],
+                    None)
     df["wave"] = np.where(base, "baseline", wave)
     outside = int(df["wave"].isna().sum())
     if outside:
-        notes.append(f"{outside} observation(s) more than {tolerance_days} days from any checkpoint were left out.")
+        notes.append(f"{outside} observation(s) more than {tolerance_days} days from any checkpoint were "
+                     "left out.")
     df = df.dropna(subset=["wave"])
     if not (df["wave"] != "baseline").any():
         raise DataError(f"No observation lies within {tolerance_days} days of the checkpoints {cps}.",
@@ -318,7 +301,8 @@ def behavior(observations: Any, *, trained_at: Any = None, checkpoints: Iterable
         "latest": wide[later].ffill(axis=1).iloc[:, -1] if later else np.nan,
     }).reset_index()
     people["change"] = people["latest"] - people["baseline"]
-    spec = {"checkpoints": cps, "tolerance_days": tolerance_days, "threshold": threshold, "by": by_cols, "level": level,
+    spec = {"checkpoints": cps, "tolerance_days": tolerance_days, "threshold": threshold, "by": by_cols,
+            "level": level,
             "anchored_on": "training date" if trained_at is not None else "first observation"}
     return BehaviorResult(waves=waves, behaviors=behaviors, people=people, threshold=float(threshold),
                           level=level, spec=spec, notes=tuple(notes))

@@ -19,6 +19,7 @@ from scipy import optimize, stats
 
 from impactlab.errors import DataError, DataQualityWarning, check_option
 from impactlab.io import read_assessments
+from impactlab.kirkpatrick._level import LevelResult
 from impactlab.kirkpatrick._stats import (
     as_frame,
     check_level,
@@ -28,7 +29,7 @@ from impactlab.kirkpatrick._stats import (
     wilson,
     z_value,
 )
-from impactlab.results.base import ReportedRows, Row, frame_html, freeze_fields, rescaled
+from impactlab.results.base import Row, rescaled
 
 Attempt = Literal["first", "best", "last"]
 REJECTED_COLUMNS = ("employee_id", "program", "source_row", "reason")
@@ -58,7 +59,7 @@ def d_z_interval(d: float, n: int, level: float = 0.95) -> tuple[float, float]:
 
 
 @dataclass(frozen=True, repr=False, eq=False)
-class LearningResult(ReportedRows):
+class LearningResult(LevelResult):
     """Level-2 summaries. Built by :func:`learning`; frozen (tables and arrays read-only).
 
     The headline (``estimate``, ``std_error``, ``conf_int(level)``) is the mean pre→post gain of the
@@ -98,8 +99,8 @@ class LearningResult(ReportedRows):
     level: float
     spec: Mapping[str, Any] = field(default_factory=dict)
 
-    def __post_init__(self) -> None:
-        freeze_fields(self)  # read-only tables and arrays (no copy): the result stays as built
+    _TABLE = "summary_table"
+    _TITLE = "Level 2: learning"
 
     def headline(self) -> dict[str, Any]:
         """Hake normalised gain of the first programme, with its interval."""
@@ -117,13 +118,8 @@ class LearningResult(ReportedRows):
         """Standard error of the mean gain."""
         return float(self.summary_table["gain_std_error"].iloc[0])
 
-    @property
-    def table(self) -> pd.DataFrame:
-        """One row per programme (and group): :attr:`summary_table`."""
-        return self.summary_table
-
     def _rows(self, level: float) -> list[Row]:
-        keys = ["program", *self.spec.get("by", [])]
+        keys = self._keys()
         rows: list[Row] = []
         bounds = {"hake_gain": ("hake_low", "hake_high"), "hedges_g": ("hedges_g_low", "hedges_g_high")}
         for r in self.summary_table.to_dict("records"):
@@ -146,20 +142,10 @@ class LearningResult(ReportedRows):
                              **key, "n": int(r["n_delayed"])})
         return rows
 
-    def _title(self) -> str:
-        return "Level 2: learning"
-
     def _explain_parts(self) -> tuple[str, str, str]:
         return ("Level 2, learning", "the mean gain from pre-test to post-test (percentage points)",
                 "The gain is measured on the participants only: without an untrained group it includes "
                 "practice on the test and any learning that would have happened anyway.")
-
-    def explain(self, level: float = 0.95) -> Any:
-        """What the test scores show, in plain language (an :class:`~impactlab.results.explain.
-        Explanation`)."""
-        from impactlab.results.explain import explain_level
-
-        return explain_level(self, level)
 
     def summary(self) -> str:
         lines = [f"Level 2 learning ({self.attempt} attempt of retaken tests; pre-test: first attempt)"]
@@ -178,9 +164,6 @@ class LearningResult(ReportedRows):
         if len(self.rejected):
             lines.append(f"  {len(self.rejected)} pair(s) rejected (see .rejected)")
         return "\n".join(lines)
-
-    def _repr_html_(self) -> str:
-        return frame_html(self.summary_table, "Level 2: learning", self.summary().splitlines()[:1])
 
     def __repr__(self) -> str:
         h = self.headline()

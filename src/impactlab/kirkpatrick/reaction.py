@@ -18,6 +18,7 @@ import pandas as pd
 
 from impactlab.errors import DataError, Failure
 from impactlab.io import read_surveys
+from impactlab.kirkpatrick._level import LevelResult
 from impactlab.kirkpatrick._stats import (
     as_frame,
     check_level,
@@ -28,13 +29,13 @@ from impactlab.kirkpatrick._stats import (
     t_interval,
     wilson,
 )
-from impactlab.results.base import ReportedRows, Row, _fmt, frame_html, freeze_fields
+from impactlab.results.base import Row, _fmt
 
 Scale = tuple[float, float]
 
 
 @dataclass(frozen=True, repr=False, eq=False)
-class ReactionResult(ReportedRows):
+class ReactionResult(LevelResult):
     """Level-1 summaries. Built by :func:`reaction`; frozen (tables and arrays read-only).
 
     The headline (``estimate``, ``std_error``, ``conf_int(level)``) is the NPS of every programme pooled
@@ -69,8 +70,8 @@ class ReactionResult(ReportedRows):
     level: float
     spec: Mapping[str, Any] = field(default_factory=dict)
 
-    def __post_init__(self) -> None:
-        freeze_fields(self)  # read-only tables and arrays (no copy): the result stays as built
+    _TABLE = "items"
+    _TITLE = "Level 1: reaction"
 
     def headline(self) -> dict[str, Any]:
         """The level's headline: NPS (all programmes pooled) when available, else the first item's mean."""
@@ -91,13 +92,8 @@ class ReactionResult(ReportedRows):
         """Standard error of the headline."""
         return float(self.headline().get("std_error", np.nan))
 
-    @property
-    def table(self) -> pd.DataFrame:
-        """The item table (:attr:`items`)."""
-        return self.items
-
     def _rows(self, level: float) -> list[Row]:
-        keys = ["program", *self.spec.get("by", [])]
+        keys = self._keys()
         rows: list[Row] = []
         h = self.headline()
         if h["metric"] == "NPS":  # pooled, then each programme (and group) when there are several
@@ -118,20 +114,11 @@ class ReactionResult(ReportedRows):
                  for r in self.response.to_dict("records")]
         return rows
 
-    def _title(self) -> str:
-        return "Level 1: reaction"
-
     def _explain_parts(self) -> tuple[str, str, str]:
         h = self.headline()
         return ("Level 1, reaction", h["metric"] if h["metric"] == "NPS" else f"the {h['metric']}",
                 "Reactions are weak predictors of learning and transfer (Alliger et al. 1997); those who "
                 "answered may differ from those who did not.")
-
-    def explain(self, level: float = 0.95) -> Any:
-        """What the reactions show, in plain language (an :class:`~impactlab.results.explain.Explanation`)."""
-        from impactlab.results.explain import explain_level
-
-        return explain_level(self, level)
 
     def summary(self) -> str:
         h = self.headline()
@@ -146,9 +133,6 @@ class ReactionResult(ReportedRows):
                          f"{r.conf_high:.0%}), "
                          f"{r.respondents} of {r.invited}")
         return "\n".join(lines)
-
-    def _repr_html_(self) -> str:
-        return frame_html(self.items, "Level 1: reaction", self.summary().splitlines()[:1])
 
     def __repr__(self) -> str:
         h = self.headline()

@@ -24,15 +24,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from impactlab.results.base import (
-    ReportedRows,
-    Row,
-    _fmt,
-    critical_value,
-    frame_html,
-    freeze_fields,
-    normal_row,
-)
+from impactlab.results.base import ReportedRows, _fmt, critical_value, frame_html, freeze_fields, normal_row
 
 
 @dataclass(frozen=True, repr=False, eq=False)
@@ -106,7 +98,7 @@ class ExposureEffect(ReportedRows):
         """The total effect of each event time (:attr:`by_event_time`)."""
         return self.by_event_time
 
-    def _rows(self, level: float) -> list[Row]:
+    def _rows(self, level: float) -> list[dict[str, Any]]:
         rows = [normal_row("per_employee_period", self.estimate, self.std_error, level,
                            exposure=self.employee_periods, event_time=None),
                 normal_row("total", self.total, self.total_std_error, level, exposure=self.employee_periods,
