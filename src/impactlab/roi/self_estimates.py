@@ -65,15 +65,9 @@ class SelfEstimateResult(ReportedRows):
         c = critical_value(level)
         return self.bias - c * self.bias_std_error, self.bias + c * self.bias_std_error
 
-    @property
-    def estimate(self) -> float:
-        """The headline: the credited estimate (mean credited change per participant and period)."""
-        return self.credited.estimate
-
-    @property
-    def std_error(self) -> float:
-        """Standard error of the credited estimate."""
-        return self.credited.std_error
+    estimate = property(lambda self: self.credited.estimate,
+                        doc="The headline: the mean credited change per participant and period.")
+    std_error = property(lambda self: self.credited.std_error, doc="Standard error of the credited estimate.")
 
     def _rows(self, level: float) -> list[Row]:
         return [normal_row(term, r.estimate, r.std_error, level, r.df) for term, r in
