@@ -182,7 +182,7 @@ class WildBootstrapResult(EffectResult):
     """
 
     n_draws: int = 0
-    multiplier: str = "rademacher"
+    multiplier: Multiplier = "rademacher"
     seed: int = 0
     null: float = 0.0
     n_clusters: int = 0
