@@ -454,7 +454,7 @@ def explain_roi_sensitivity(d: Any, level: float = 0.95) -> Explanation:
     sym, rule = _RESTRICTION_TEXT.get(d.restriction, ("M", str(d.restriction)))
     lo, hi = d.conf_int(level)
     interval = _interval_text(lo, hi, f"{level:.0%}", " %")
-    headline = f"ROI {_num(d.roi_pct)} % under parallel trends ({interval}); {d.sentence()}"
+    headline = f"ROI {_num(d.roi_pct)} % under parallel trends ({interval}). {d.sentence()}"
     cautions = [f"The bounds hold under the restriction that {rule}.",
                 f"Value per unit and costs are those of the ROI and are taken as exact here (break-even "
                 f"effect {_num(d.break_even_effect)})."]
