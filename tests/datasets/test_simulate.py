@@ -292,7 +292,7 @@ def test_org_and_truth_are_frozen(org):
     with pytest.raises(AttributeError):
         org.truth.overall = 0.0    # type: ignore[misc]
     with pytest.raises(TypeError):
-        org.params["seed"] = 9     # type: ignore[index]
+        org.spec["seed"] = 9     # type: ignore[index]
     assert isinstance(org.truth, Truth) and "true overall effect" in repr(org)
 
 

@@ -82,7 +82,7 @@ All of them read with the default arguments of `il.read_completions`, `il.read_r
 
 def sample_readme(org: Org) -> str:
     """The README text for the files written by ``org.to_csv``: how they were made, tables, traps, truth."""
-    p = org.params
+    p = org.spec
     po = org.potential_outcomes
     k = po.loc[po["employed"]].copy()
     post = k["cohort"].notna() & (k["month"] >= k["cohort"])

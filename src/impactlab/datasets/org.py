@@ -37,8 +37,9 @@ class Org:
         Phillips cost categories: ``program, category, amount, currency``.
     program, outcome : str
         The names to pass to :func:`impactlab.build_panel`.
-    params : Mapping
-        The arguments of :func:`~impactlab.datasets.simulate_org` that made this organisation.
+    spec : Mapping
+        The arguments of :func:`~impactlab.datasets.simulate_org` that made this organisation (written to
+        ``truth.json`` under ``"params"``).
     truth : Truth
         The true effects (see :class:`Truth`).
     potential_outcomes : DataFrame
@@ -56,7 +57,7 @@ class Org:
     costs: pd.DataFrame
     program: str
     outcome: str
-    params: Mapping[str, Any]
+    spec: Mapping[str, Any]
     truth: Truth
     potential_outcomes: pd.DataFrame
 
@@ -93,7 +94,7 @@ class Org:
             frame.to_csv(path, index=False, lineterminator="\n")
             paths[name] = path
         path = out / "truth.json"
-        record = {**self.truth.to_dict(), "params": dict(self.params)}
+        record = {**self.truth.to_dict(), "params": dict(self.spec)}
         path.write_text(json.dumps(record, indent=1) + "\n", encoding="utf-8")
         paths["truth"] = path
         return paths

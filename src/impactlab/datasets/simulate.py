@@ -175,7 +175,7 @@ def simulate_org(n_employees: int = 2000, n_periods: int = 24, seed: int = 0, *,
         costs=_tables.costs(completions, program, r_cost),
         program=program,
         outcome=outcome,
-        params=MappingProxyType(params),
+        spec=MappingProxyType(params),
         truth=truth,
         potential_outcomes=_potential(world, ids),
     )
