@@ -1,9 +1,8 @@
-"""Readers: raw sources (CSV/TSV, JSON, JSON Lines, Parquet, xlsx, DataFrames) -> validated canonical
-:class:`Table` objects.
-
-Every reader keeps the good rows, puts each bad one in ``.rejected`` with its reason (or raises one
-:class:`~impactlab.errors.DataError` listing every failure with ``errors="raise"``), and keeps the invariant
-``rows_read == len(frame) + rejected["source_row"].nunique()``.
+"""The readers: raw sources (CSV/TSV, JSON, JSON Lines, Parquet, xlsx, SQL, xAPI statements, DataFrames)
+into validated canonical :class:`Table` objects that keep every bad row in ``.rejected`` with its reason
+(or raise one :class:`~impactlab.errors.DataError` listing every failure with ``errors="raise"``), so that
+``rows_read == len(frame) + rejected["source_row"].nunique()``; the rules are in ``docs/explanation.md``,
+"Reading exports".
 """
 
 from impactlab.io.identity import Crosswalk, read_ids
@@ -12,6 +11,7 @@ from impactlab.io.large import Scan, scan_completions, scan_kpis
 from impactlab.io.lrs import LRS, LRSError, LRSPull
 from impactlab.io.presets import PRESETS, Preset, get_preset
 from impactlab.io.readers import (
+    ReadOptions,
     read_assessments,
     read_completions,
     read_costs,
@@ -30,6 +30,7 @@ __all__ = [
     "LRSPull",
     "PRESETS",
     "Preset",
+    "ReadOptions",
     "Scan",
     "Table",
     "XapiTables",

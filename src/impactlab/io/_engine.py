@@ -1,10 +1,9 @@
-"""The reading pipeline shared by every reader.
-
-source -> raw frame (:mod:`~impactlab.io.sources`) -> header matching (:mod:`~impactlab.io.headers`) ->
-one parser per column kind -> table-specific row checks -> exact duplicates -> key checks -> a
+"""The reading pipeline shared by every reader: raw frame (:mod:`~impactlab.io.sources`) -> header
+matching (:mod:`~impactlab.io.headers`) -> one parser per column kind -> the table's row rules
+(:mod:`impactlab.schemas.rules`) and the reader's own checks -> exact duplicates -> key checks -> a
 :class:`~impactlab.io.table.Table` (``errors="quarantine"``) or one :class:`~impactlab.errors.DataError`
-listing every failure (``errors="raise"``). Every row problem is collected before deciding, so a user sees
-all of them at once.
+listing every failure (``errors="raise"``); every problem is collected before deciding, so a user sees all
+of them at once.
 """
 
 from __future__ import annotations
@@ -232,7 +231,7 @@ def read(
     ids: Crosswalk | None = None,
     non_data_rows: Mapping[str, str] | None = None,
 ) -> Table:
-    """Run the pipeline on a loaded source (see the module notes).
+    """Run the pipeline on a loaded source (docs/explanation.md, "Reading exports").
 
     ``ids`` maps ``employee_id`` through an identity crosswalk (unknown ids are rejected, the original id
     is kept as ``source_employee_id``); ``non_data_rows`` adds to :data:`NON_DATA_ROWS`.

@@ -1,24 +1,7 @@
-"""Reading dates and timestamps from exports.
-
-Every date column becomes UTC timestamps (``datetime64[us, UTC]``). Values with a zone or offset are
-converted; naive values are taken to be in the reader's ``tz`` (default ``"UTC"``) and then converted.
-
-The accepted formats live in :data:`DATE_FORMATS`, an ordered registry of :class:`DateFormat`; the first
-whose pattern matches a value parses it. New formats (localised month names, say) plug in with
-:func:`register_date_format` without touching the readers.
-
-Numbers are dates too, told apart by size (the ranges cannot overlap for dates between 1954 and 2119):
-Excel serial day numbers (1900 date system, ``45383`` or ``45383.5``; a wall-clock time, so ``tz``
-applies), Unix epoch seconds (``1711843200``) and milliseconds (``1711843200000``), and the OData form
-``/Date(1711843200000)/`` (optionally ``/Date(1711843200000+0100)/``; the milliseconds are UTC, the offset
-only says where the writer was). ``0`` means "not set" (Moodle writes ``timecompleted = 0`` for a course
-not completed), never 1970-01-01: it reads as a missing value. See :data:`EXCEL_SERIALS`,
-:data:`EPOCH_SECONDS` and :data:`EPOCH_MILLISECONDS`.
-
-Day/month order (``03/04/2024``) is settled per column, never per value: when a value has its first number
-above 12 the column is day-first, when its second number is above 12 it is month-first; when no value
-settles it and the order matters, the reader raises :class:`~impactlab.errors.DataError` asking for
-``dayfirst=``. Two-digit years follow the POSIX ``strptime`` rule: 69-99 -> 1969-1999, 00-68 -> 2000-2068.
+"""Reading dates and timestamps from exports into UTC timestamps: the ordered registry of accepted formats
+(:data:`DATE_FORMATS`, extended with :func:`register_date_format`), numbers read as dates by their size
+(Excel serials, Unix epochs, OData ``/Date(ms)/``, ``0`` = not set), the day/month order settled per
+column, and :func:`check_tz`; the rules are in ``docs/explanation.md``, "Reading exports".
 """
 
 from __future__ import annotations
@@ -130,7 +113,8 @@ _EXCEL_ORIGIN = pd.Timestamp("1899-12-30")  # day 0 of the 1900 system (its 1900
 
 
 def number_to_timestamp(x: float) -> pd.Timestamp | None:
-    """A number as a date by its size (see the module notes); ``None`` when it is no date unit.
+    """A number as a date by its size (see :data:`EXCEL_SERIALS` and the epochs); ``None`` when it is no
+    date unit.
 
     Excel serials give naive (wall-clock) timestamps; epochs give UTC timestamps.
     """
@@ -330,7 +314,7 @@ def parse_timestamps(
     Raises
     ------
     DataError
-        When the day/month order cannot be settled (see the module notes).
+        When the day/month order cannot be settled (docs/explanation.md, "Reading exports").
 
     Notes
     -----

@@ -1,17 +1,6 @@
-"""Matching raw headers onto canonical columns.
-
-Order of precedence, for each canonical column:
-
-1. the user's ``columns={raw: canonical}``;
-2. the preset's map (:mod:`impactlab.io.presets`);
-3. the canonical name itself, then its synonyms in the order :mod:`impactlab.schemas.tables` lists them
-   (so ``Transcript Assigned Date`` wins over ``Transcript Registration Date`` for ``assigned_at``);
-4. the same after dropping one leading section prefix (Cornerstone Reporting 2.0 writes
-   ``Transcript - Transcript Status``).
-
-Headers are compared after :func:`~impactlab.schemas.vocab.normalise_key` (case, spaces and punctuation
-ignored). Two headers that are the same after normalisation and both claim a column are an error: the
-reader cannot know which one is meant. Headers not matched are kept as extra columns with snake_case names.
+"""Matching raw headers onto canonical columns (the user's ``columns=``, then the preset, then the canonical
+name and its synonyms, then the same without a section prefix; unmatched headers become snake_case extra
+columns); the rules are in ``docs/explanation.md``, "Reading exports".
 """
 
 from __future__ import annotations
@@ -80,7 +69,7 @@ def match_columns(
     preset_columns: Mapping[str, str] | None = None,
     source: str | None = None,
 ) -> ColumnMatch:
-    """Match ``raw_columns`` onto ``specs`` (see the module notes for the rules)."""
+    """Match ``raw_columns`` onto ``specs`` (rules: docs/explanation.md, "Reading exports")."""
     raw_columns = [str(c) for c in raw_columns]
     canonical: dict[str, str] = {}
     names = {s.name for s in specs}

@@ -1,15 +1,7 @@
-"""Identity crosswalks: mapping the ids a source uses (LMS user ids, e-mails, xAPI actors) onto roster ids.
-
-LMS ids are not HR ids, e-mails change, and xAPI actors come as ``mbox``, ``mbox_sha1sum`` or ``account``.
-The only safe join is an explicit crosswalk, passed to a reader as ``ids=``: a two-column table (file or
-DataFrame) or a ``{source id: employee id}`` dict. A row whose id the crosswalk does not know is rejected
-with check ``"identity"`` and a reason naming the id; :meth:`Crosswalk.summary` and the table's notes say
-how many identities and rows were unmatched, with examples. Nothing is dropped silently.
-
-Keys are compared after :func:`identity_key`: surrounding spaces removed, ``1234.0`` read as ``1234``
-(spreadsheets turn ids into floats), and e-mail addresses (and ``mailto:`` IRIs) lower-cased. Leading
-zeros are kept: ``00123`` and ``123`` are different ids (a spreadsheet that dropped them must be fixed at
-the source, or the crosswalk must list both).
+"""Identity crosswalks (``ids=``) mapping the ids a source uses (LMS user ids, e-mails) onto roster employee
+ids: :func:`read_ids` reads one from a two-column table or a dict, :class:`Crosswalk` looks ids up with
+:func:`identity_key` (spaces, float ids and e-mail case normalised; leading zeros kept) and counts what it
+does not know, whose rows the readers reject with check ``"identity"``.
 """
 
 from __future__ import annotations
@@ -35,7 +27,7 @@ SOURCE_HEADERS = (
 
 
 def identity_key(v: Any) -> str:
-    """The comparable form of an id (see the module notes)."""
+    """The comparable form of an id (docs/explanation.md, "Reading exports")."""
     s = as_id(v)
     low = s.lower()
     if low.startswith("mailto:"):

@@ -1,21 +1,8 @@
-"""Exports larger than memory: CSV/Parquet scanned by DuckDB with projection and filter pushdown.
-
-:func:`scan_completions` reads only the four columns a cohort needs (employee, programme, status,
-completion date) and only the rows of one programme, straight from the file, and returns each employee's
-*first* completion, computed inside DuckDB; :func:`scan_kpis` reads only the unit, time and metric
-columns. Both return a :class:`Scan` whose ``frame`` :func:`impactlab.build_panel` takes as it takes a
-:class:`~impactlab.io.table.Table`, so a 10-million-row transcript builds a panel in bounded memory
-(``benchmarks/panel_build.py`` measures it).
-
-Values are read the strict way: CSV cells as text (``all_varchar``, so ids keep leading zeros; ``1234.0``
-becomes ``1234`` as in the file readers); dates in the forms the file readers take without needing the
-whole column (ISO 8601 with or without time and zone, naive times taken in ``tz``; ``YYYYMMDD``; Excel
-serials; Unix epoch seconds and milliseconds; ``/Date(ms)/``; ``0`` = not set), see :func:`timestamp_sql`;
-other forms (``03/04/2024``, month names) are counted as unreadable, with their rows, and are read by the
-ordinary readers. Statuses go through the same map as :func:`impactlab.read_completions` (unknown ones are
-counted as rejected, never guessed). Nothing is dropped without being counted: ``Scan.counts`` accounts for
-every row read and ``Scan.rejected`` lists every rejected row with its ``source_row`` (numbered by DuckDB
-on the raw scan, so the programme filter is applied after numbering).
+"""Exports larger than memory, scanned by DuckDB with projection and filter pushdown:
+:func:`scan_completions` (each employee's first completion of one programme) and :func:`scan_kpis` (the
+unit, time and metric columns) return a :class:`Scan` whose ``frame`` :func:`impactlab.build_panel` takes
+as it takes a :class:`~impactlab.io.table.Table`, with every row read counted and every rejected row listed
+(``docs/explanation.md``, "Reading exports", says what is read and how).
 """
 
 from __future__ import annotations

@@ -1,19 +1,7 @@
-"""A client for the statements resource of an xAPI Learning Record Store (LRS).
-
-The client pages through ``GET <endpoint>/statements`` the way the xAPI specification asks (xAPI 1.0.3,
-Part Three "Data Processing, Validation and Security", section 2.1 "Statement Resource" and the
-``StatementResult`` object): every request carries ``X-Experience-API-Version: 1.0.3``; each page holds
-``statements`` and a ``more`` link, a *relative* IRL (path and query, no scheme or host) resolved against
-the endpoint; paging stops when ``more`` is empty or absent, and a page may be empty while ``more`` is not.
-
-Faults a busy LRS shows are retried with exponential back-off: HTTP 429 and 5xx answers, dropped
-connections, time-outs and bodies that are not valid JSON (a truncated transfer). A ``Retry-After`` header
-(seconds or an HTTP date, RFC 9110 section 10.2.3) sets the wait instead of the back-off. A ``more`` link
-that points back at a page already read is a loop and raises. A pull that cannot finish raises
-:class:`LRSError` naming the endpoint and the last page; it never returns part of the statements.
-
-Credentials are held privately: they are not shown by ``repr``, not put in error messages, not logged, and
-a pickled client drops them.
+"""A client for the statements resource of an xAPI Learning Record Store: :class:`LRS` pages through
+``GET <endpoint>/statements`` as xAPI 1.0.3 asks, retries what a busy LRS throws with back-off, raises
+:class:`LRSError` rather than return part of the statements, and keeps its credentials out of ``repr``,
+messages, logs and pickles (``docs/explanation.md``, "Reading exports").
 """
 
 from __future__ import annotations

@@ -1,13 +1,6 @@
-"""Reading numbers written the way exports write them.
-
-Accepted: plain numbers (``12``, ``-3.5``, ``1e3``), thousands separators (``1,234.50``, ``1 234,50``,
-``1.234,50``, ``1'234.50``), decimal commas (``8,50``), a leading or trailing currency symbol
-(``$``, ``€``, ``£``, ``¥``) and accounting negatives (``(120.00)``). Percent signs are *not* accepted: "85%"
-could mean 85 or 0.85, and guessing would silently change a number.
-
-Whether a comma is a decimal mark or a thousands separator is settled per column: the column uses decimal
-commas when any of its values can only be read that way (``8,50``, ``0,5``, ``1.234,5``); otherwise a comma
-is a thousands separator.
+"""Reading numbers written the way exports write them (thousands separators, decimal commas settled per
+column, currency symbols, accounting negatives; never percent signs, which would be a guess):
+:func:`parse_numbers` and the help text :data:`NUMBER_HELP` (``docs/explanation.md``, "Reading exports").
 """
 
 from __future__ import annotations

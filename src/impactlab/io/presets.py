@@ -1,16 +1,8 @@
-"""Vendor presets: per-LMS header and status maps that sit on top of the default matching.
-
-A preset is consulted after the user's own ``columns=``/``status_map=`` and before the default synonyms of
-:mod:`impactlab.schemas.tables`; it only *adds* knowledge, so a header or status the preset does not know
-still goes through the default matching, and a status nobody knows is rejected, never guessed.
-
-The maps follow the project's LMS_EXPORTS.md (vendor help pages, connector documentation and public
-parsers of real exports); ``docs/presets.md`` documents each preset with the layout it expects, and
-``tests/data/presets/`` holds a synthetic sample of each. Tenants rename things: every preset is a starting
-map, extended per call with ``columns=`` and ``status_map=``.
-
-SuccessFactors is special: its completion statuses are defined per tenant, each with a "provides credit"
-flag, so the preset maps on that flag (:attr:`Preset.credit_columns`), not on the status names.
+"""Vendor presets (Cornerstone, Workday, SuccessFactors, Docebo, Moodle, Canvas): per-LMS header and
+status maps consulted after the user's own ``columns=``/``status_map=`` and before the default matching,
+only adding knowledge (a status nobody knows is still rejected); SuccessFactors maps on its "provides
+credit" flag (:attr:`Preset.credit_columns`) rather than on status names, and ``docs/presets.md`` documents
+each layout.
 """
 
 from __future__ import annotations

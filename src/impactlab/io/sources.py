@@ -1,29 +1,6 @@
-"""Loading a source (CSV/TSV, JSON, JSON Lines, Parquet, xlsx file or a DataFrame) into a raw frame.
-
-``source_row`` (the row number every kept or rejected row carries):
-
-* CSV/TSV and xlsx: the 1-based line (spreadsheet row) of the record in the file, the header being line 1,
-  so the first data row is 2. A quoted value spanning several lines counts from the line where the record
-  starts. Records that are entirely empty are skipped (they hold nothing) and not counted in ``rows_read``.
-* Parquet and DataFrames: the 0-based position of the row plus 1 (the index labels are not used: they need
-  not be unique or numeric).
-* JSON (an array of records, or an object holding one, such as OData's ``{"value": [...]}`` or
-  ``{"d": {"results": [...]}}``): the 1-based position of the record. JSON Lines: the line of the record.
-  Nested objects are flattened with dotted names (``{"result": {"score": 1}}`` -> ``result.score``); a JSON
-  Lines record that is not valid JSON or not an object is rejected with that reason.
-
-The header row need not be on line 1: exports often carry a title or filter block above it (Cornerstone
-reports do). Among the first :data:`HEADER_SEARCH` records, the header is the first one that fills at least
-80 % of the widest record's cells (line 1: half of them, and at least 3) with text that is not a number;
-the lines above it are skipped and said so in the notes (they are not data rows and do not count in
-``rows_read``).
-
-CSV text is decoded as UTF-8 (a byte-order mark is dropped), as UTF-16 when it starts with a UTF-16
-byte-order mark (Excel's "Unicode Text" export) and, when UTF-8 fails, as Windows-1252 (then Latin-1,
-which cannot fail). The delimiter is sniffed among ``,``, ``;``, tab and ``|``: the candidate
-under which the most of the first lines share one width above 1 wins (then the wider), so a title block
-or a decimal comma does not mislead it. A
-record with a different number of fields than the header is rejected with that reason, never realigned.
+"""Loading a source (CSV/TSV, JSON, JSON Lines, Parquet, xlsx file or a DataFrame) into a raw frame of text
+cells with the ``source_row`` of each record: encoding, delimiter and header line detected, ragged records
+rejected, never realigned (``docs/explanation.md``, "Reading exports", says what ``source_row`` counts).
 """
 
 from __future__ import annotations
@@ -49,10 +26,9 @@ CSV_SUFFIXES = (".csv", ".tsv", ".txt")
 JSON_SUFFIXES = (".json",)
 JSONL_SUFFIXES = (".jsonl", ".ndjson")
 #: Largest text file (CSV/TSV/JSON) the in-memory readers take, in bytes. Reading a CSV transcript costs
-#: about 12 times the file's size in memory at its peak (measured on a 500,000-row, 22-28 MB export, quoted
-#: or not; a file whose values are mostly distinct costs more); JSON Lines about 17 times (100,000 records).
-#: The limit keeps the worst of these near 2 GB. Above it, read through DuckDB (:mod:`impactlab.io.large`),
-#: or raise the limit: ``impactlab.io.sources.MAX_FILE_BYTES = 500_000_000``.
+#: about 12 times the file's size in memory at its peak (more when its values are mostly distinct), JSON
+#: Lines about 17 times; the limit keeps the worst of these near 2 GB. Above it, read through DuckDB
+#: (:mod:`impactlab.io.large`), or raise the limit: ``impactlab.io.sources.MAX_FILE_BYTES = 500_000_000``.
 MAX_FILE_BYTES = 100_000_000
 #: Records searched for the header row.
 HEADER_SEARCH = 30
@@ -120,7 +96,7 @@ def decode(data: bytes) -> tuple[str, str]:
 
 
 def sniff_delimiter(text: str) -> str:
-    """Pick the delimiter of a CSV text (see the module notes)."""
+    """Pick the delimiter of a CSV text (docs/explanation.md, "Reading exports")."""
     lines = [ln for ln in text.splitlines()[:40] if ln.strip()]
     if not lines:
         return ","
@@ -154,7 +130,8 @@ def _is_texty(v: Any) -> bool:
 
 
 def find_header(records: Sequence[tuple[int, list[Any]]]) -> int:
-    """Position of the header among ``records`` (see the module notes); 0 when nothing better is found."""
+    """Position of the header among ``records`` (the first that fills most of the widest record's cells with
+    text that is not a number); 0 when nothing better is found."""
     head = records[:HEADER_SEARCH]
     filled = [sum(1 for v in vals if v is not None and str(v).strip()) for _, vals in head]
     if not filled:
@@ -226,7 +203,7 @@ def _from_records(records: list[tuple[int, list[Any]]], source: str, notes: tupl
 
 
 def read_csv_source(path: Path, *, delimiter: str | None = None) -> RawSource:
-    """Read a delimited text file (see the module notes)."""
+    """Read a delimited text file (docs/explanation.md, "Reading exports")."""
     text, encoding = decode(path.read_bytes())
     if delimiter is None:
         delimiter = "\t" if path.suffix.lower() == ".tsv" else sniff_delimiter(text)
@@ -387,7 +364,7 @@ def _flatten(obj: dict[str, Any], prefix: str = "") -> dict[str, Any]:
 
 
 def _json_records(data: Any) -> list[Any] | None:
-    """The list of records in a parsed JSON document (see the module notes), or ``None``."""
+    """The list of records in a parsed JSON document (docs/explanation.md, "Reading exports"), or ``None``."""
     for _ in range(3):
         if isinstance(data, list):
             return data
@@ -457,7 +434,7 @@ def json_lines(text: str) -> tuple[list[tuple[int, Any]], list[tuple[int, str]]]
 
 
 def read_json_source(path: Path) -> RawSource:
-    """Read a JSON document holding an array of records (see the module notes)."""
+    """Read a JSON document holding an array of records (docs/explanation.md, "Reading exports")."""
     text, encoding = decode(path.read_bytes())
     data = parse_json(text, str(path), "for one JSON object per line, name the file .jsonl")
     records = _json_records(data)

@@ -1,12 +1,6 @@
-"""Reading a canonical table from a SQL query: DuckDB (embedded) or any database SQLAlchemy reaches.
-
-Read-only by default, in two layers: the query text must be one SELECT-like statement (``SELECT``,
-``WITH``, ``VALUES``, ``FROM``, ``TABLE``) without a data-changing keyword outside string literals and
-quoted names (``INSERT``, ``UPDATE``, ``DELETE``, ``MERGE``, ``CREATE``, ``DROP``, ``ALTER``, ``TRUNCATE``,
-``GRANT``, ``REVOKE``, ``INTO``); and the connection is read-only where the engine allows it: DuckDB files
-are opened with ``read_only=True``; SQLite runs under ``PRAGMA query_only``; PostgreSQL in a read-only
-transaction; MySQL/MariaDB with ``SET SESSION TRANSACTION READ ONLY``. A DuckDB connection or SQLAlchemy
-engine you pass in keeps its own mode: only the query check applies to it.
+"""Reading a canonical table from a SQL query, on DuckDB (embedded) or any database SQLAlchemy reaches,
+read-only by default both in the query text accepted and in the connection opened
+(``docs/explanation.md``, "Reading exports").
 """
 
 from __future__ import annotations
@@ -203,7 +197,8 @@ def read_sql(
     params : sequence or mapping, optional
         Query parameters (DuckDB ``?`` / ``$name``; SQLAlchemy ``:name``). Prefer them to string formatting.
     read_only : bool
-        Refuse statements that can change data and open connections read-only (see the module notes).
+        Refuse statements that can change data and open connections read-only (``docs/explanation.md``,
+        "Reading exports").
     **options
         Passed to the reader (``columns=``, ``errors=``, ``preset=``, ``tz=``; ``unit=``/``time=``/
         ``metrics=`` for KPIs...).

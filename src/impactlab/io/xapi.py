@@ -1,30 +1,7 @@
-"""xAPI statements (files, lists, or a live LRS) -> canonical completions and assessments tables.
-
-Which statements become which rows (verb IRIs from the ADL vocabulary, xAPI 1.0.3; cmi5 verbs from the cmi5
-specification, "xAPI Statement" section):
-
-========================  ==============================  =======================================
-verb                      completions row (``status``)    assessments row
-========================  ==============================  =======================================
-``.../completed``         ``completed``                   --
-``.../passed``            ``passed``                      when ``result.score`` is present
-``.../failed``            ``failed``                      when ``result.score`` is present
-``.../attempted``         ``in_progress`` (no date)       --
-``.../scored``            --                              always (a score is required)
-cmi5 ``.../waived``       ``exempt`` (credited)           --
-``.../voided``            removes itself and the statement it voids
-others                    counted in ``XapiTables.counts["other_verb"]`` by verb, not read
-========================  ==============================  =======================================
-
-Values: ``completed_at``/``taken_at`` = ``timestamp`` (``stored`` when absent); ``hours`` =
-``result.duration`` (ISO 8601, e.g. ``PT1H30M``; calendar years and months have no fixed length and are
-rejected); completions ``score`` in percent (``scaled * 100``, else ``raw`` rescaled from ``min..max``);
-assessments ``score``/``max_score`` = ``raw - min`` / ``max - min`` (``min`` = 0 when absent), else
-``scaled * 100`` out of 100. ``scaled`` must lie in -1..1 (0..1 for cmi5 statements) and ``raw`` in
-``min..max``; a cmi5 completed/passed/failed statement must carry ``result.duration`` (cmi5 specification,
-9.5.4.1); violations are rejected with the reason. A statement is cmi5 when its context category says so
-(or for every statement with ``read_xapi(..., cmi5=True)``). ``source_row`` is the statement's 1-based
-position in the input (its line for JSON Lines files).
+"""xAPI statements (files, lists, or a live LRS) into canonical completions and assessments tables:
+:func:`read_xapi` maps each verb to its rows (completed/passed/failed/attempted/scored, cmi5 waived,
+voiding), reads timestamps, durations and scores by xAPI's and cmi5's rules, and returns
+:class:`XapiTables`; the verb table and the value rules are in ``docs/explanation.md``, "Reading exports".
 """
 
 from __future__ import annotations
@@ -378,7 +355,7 @@ def _latest(stamps: list[str]) -> str | None:
     return max(stamps)
 
 
-#: Statements keep xAPI's own score and date rules (a scaled score may be negative: module notes), so of the
+#: Statements keep xAPI's own score and date rules (a scaled score may be negative), so of the
 #: row rules of the tables read from exports only the completion date one applies.
 _SCHEMAS = {"completions": COMPLETIONS.with_rules(TRAINED_HAS_DATE), "assessments": ASSESSMENTS.with_rules()}
 

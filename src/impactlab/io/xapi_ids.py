@@ -1,10 +1,6 @@
-"""xAPI actor identities and the explicit crosswalk that maps them to roster employee ids.
-
-An xAPI Agent is identified by exactly one *inverse functional identifier* (xAPI 1.0.3, Part Two, 2.4.2.3):
-``mbox`` (a ``mailto:`` IRI), ``mbox_sha1sum`` (the hex SHA-1 of that ``mailto:`` IRI), ``openid`` (a URI) or
-``account`` (``homePage`` + ``name``; cmi5 requires accounts). None of them is an HR employee id, so the
-mapping is explicit: ``ids=`` a crosswalk. Nothing is guessed: an identity the crosswalk does not know is
-reported, never dropped silently or matched on a similar string.
+"""xAPI actor identities (one inverse functional identifier each: ``mbox``, ``mbox_sha1sum``, ``openid`` or
+``account``) and the explicit crosswalk that maps them to roster employee ids; an identity the crosswalk
+does not know is reported, never dropped or matched on a similar string.
 """
 
 from __future__ import annotations

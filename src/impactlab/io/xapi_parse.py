@@ -1,6 +1,5 @@
-"""Reading xAPI statements: sources (files, lists, an LRS) and the values inside a statement.
-
-Used by :func:`impactlab.io.xapi.read_xapi`; see that module for how statements become rows.
+"""Reading xAPI statements for :func:`impactlab.io.xapi.read_xapi`: loading them from files, lists or an LRS,
+and the values inside a statement (activity names, ISO 8601 durations, scores and their range rules).
 """
 
 from __future__ import annotations
@@ -134,7 +133,8 @@ def is_cmi5(stmt: Mapping[str, Any]) -> bool:
 
 
 def scores(result: Mapping[str, Any], cmi5: bool) -> tuple[dict[str, Any], list[tuple[str, Any, str, str]]]:
-    """Score values of an xAPI ``result`` and the problems found (range rules: module notes of xapi)."""
+    """Score values of an xAPI ``result`` and the problems found (``scaled`` in -1..1, 0..1 for cmi5;
+    ``raw`` in ``min..max``)."""
     score: Mapping[str, Any] = result["score"] if isinstance(result.get("score"), Mapping) else {}
     vals = {k: number(score.get(k)) for k in ("scaled", "raw", "min", "max")}
     probs: list[tuple[str, Any, str, str]] = []

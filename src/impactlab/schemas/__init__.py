@@ -1,8 +1,7 @@
-"""The canonical tables and their checks.
-
-:mod:`~impactlab.schemas.tables` declares each table's columns (names, kinds, required, header synonyms);
-:mod:`~impactlab.schemas.vocab` the controlled vocabularies (statuses, assessment kinds, Phillips cost
-categories); :func:`validate` checks a typed frame against its contract with pandera.
+"""The canonical tables and their checks: :mod:`~impactlab.schemas.tables` declares each table's columns and
+row rules (:mod:`~impactlab.schemas.rules`), :mod:`~impactlab.schemas.vocab` the controlled vocabularies
+(statuses, assessment kinds, Phillips cost categories), and :func:`validate` checks a typed frame against
+the pandera schema generated from its declaration (:func:`to_pandera`).
 """
 
 from impactlab.schemas.contract import to_pandera, validate

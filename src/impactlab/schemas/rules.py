@@ -1,9 +1,7 @@
-"""Row rules of the canonical tables: what each row must hold across its columns once its values are typed.
-
-A :class:`RowRule` says which rows break it (one vectorised test of the typed frame), which column a failure
-is reported on, and the reason shown for a failing row. The tables of :mod:`~impactlab.schemas.tables`
-carry their rules; :mod:`~impactlab.schemas.contract` turns each into a dataframe-level pandera ``Check``,
-which the readers run on every table they read and :func:`~impactlab.schemas.validate` runs on any frame.
+"""Row rules of the canonical tables (:class:`RowRule`): what each row must hold across its columns once
+typed, which rows break it, the column a failure is reported on and its reason; the tables of
+:mod:`~impactlab.schemas.tables` carry them and :mod:`~impactlab.schemas.contract` runs them as pandera
+checks.
 """
 
 from __future__ import annotations

@@ -1,15 +1,7 @@
-"""Controlled vocabularies of the canonical tables: statuses, assessment kinds, Phillips cost categories.
-
-Each vocabulary is a tuple of canonical values plus a default map from *normalised* raw strings onto them.
-Normalisation (:func:`normalise_key`) lower-cases and collapses every run of characters that is not a
-letter or digit into one space, so ``"In-Progress"``, ``"in progress"`` and ``" IN_PROGRESS "`` are one key.
-
-Sources
--------
-* Statuses: the canonical set of the project's DOMAIN.md; raw strings from Cornerstone, Workday, Docebo and
-  Moodle exports as collected in the project's LMS_EXPORTS.md (vendor help pages and public parsers).
-* Cost categories: J. J. Phillips & P. P. Phillips, *Return on Investment in Training and Performance
-  Improvement Programs* (2nd ed., 2003), ch. 6 "fully-loaded costs".
+"""Controlled vocabularies of the canonical tables (statuses, assessment kinds, Phillips cost categories),
+each a tuple of canonical values with a default map from raw strings, compared after
+:func:`normalise_key` (case and punctuation ignored); their sources are in ``docs/explanation.md``,
+"Reading exports".
 """
 
 from __future__ import annotations
