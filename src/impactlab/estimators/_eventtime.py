@@ -1,15 +1,7 @@
-"""Shared machinery of the event-time estimators (:mod:`.event_study`, :mod:`.sun_abraham`).
-
-* :class:`WaldTest` and :func:`wald_test`: the joint test that a set of coefficients is zero (the pre-trend
-  test of an event study);
-* :class:`EventStudyResult`: an :class:`~impactlab.results.base.EffectResult` whose elements are keyed by
-  ``event_time`` and which carries the pre-trend test;
-* window checks and the within-transformed least-squares fit with the fixest/reghdfe count of absorbed
-  parameters.
-
-Event time is counted in observed periods: ``e = period - cohort_period`` on the 1-based positions of the
-ordered observed periods, so uneven spacing of the calendar is handled as in
-:func:`impactlab.callaway_santanna`.
+"""What the event-time estimators (:mod:`.event_study`, :mod:`.sun_abraham`) share: the Wald pre-trend
+test (:class:`WaldTest`), :class:`EventStudyResult`, the window checks, and the within-transformed
+least-squares fit with the fixest/reghdfe count of absorbed parameters. Event time is counted in observed
+periods (docs/explanation.md, "Event studies").
 """
 
 from __future__ import annotations

@@ -1,23 +1,6 @@
-"""Goodman-Bacon decomposition of the two-way fixed-effects DiD coefficient.
-
-With staggered adoption, the TWFE coefficient of a trained-now indicator is a weighted average of every
-2×2 difference-in-differences that can be formed from the timing groups (Goodman-Bacon 2021, Theorem 1):
-
-* **treated vs never**: a timing group ``k`` against the untreated units ``U`` over all periods;
-* **earlier vs later**: an earlier group ``k`` against a later group ``l`` before ``l`` is treated;
-* **later vs earlier**: the later group ``l`` against the earlier group ``k`` *after* ``k`` is treated — the
-  "forbidden" comparison, whose control is already trained, so any change in ``k``'s effect over time
-  enters with a minus sign.
-
-Each weight is ``(n_sub · T_sub / (N · T))² · V_sub / V`` (eqs. 10e–10g): the squared share of the panel
-the 2×2 uses, times the variance of the double-demeaned treatment inside it, ``n_kl(1 − n_kl) p(1 − p)``
-with ``n_kl`` the treated group's share of the pair's units and ``p`` the share of the window's periods it
-is treated, over the variance ``V`` of the double-demeaned treatment in the whole panel. The weights sum
-to one and the weighted 2×2 estimates reproduce the TWFE coefficient exactly in a balanced panel without
-covariates, which is why unbalanced panels are refused.
-
-Reference: Goodman-Bacon, A. (2021), "Difference-in-differences with variation in treatment timing",
-*Journal of Econometrics* 225(2), 254–277.
+"""The Goodman-Bacon (2021) decomposition of the TWFE coefficient into the 2×2 comparisons it averages
+(treated vs never, earlier vs later, later vs earlier), with their weights, and :class:`BaconResult`. The
+weights and why the decomposition needs a balanced panel: docs/explanation.md, "Event studies".
 """
 
 from __future__ import annotations

@@ -1,24 +1,7 @@
-"""Event studies: the effect of training by time since training, with a joint pre-trend test.
-
-``event_study(panel, window=(-4, 4), ref=-1, method=...)`` estimates one coefficient per event time
-``e = period - cohort_period`` (counted in observed periods) in the window, relative to the reference
-event time ``ref``:
-
-* ``method="twfe"``: the dynamic two-way fixed-effects regression
-  ``y_it = a_i + l_t + sum_{e in window, e != ref} b_e 1{t - G_i = e} + x_it'c + u_it``. Event times
-  outside the window get no dummy and fall into the baseline with ``ref``; ``bin_endpoints=True`` makes
-  the end dummies cover every event time beyond them instead. With staggered waves and effects that differ
-  across waves the ``b_e`` are contaminated by effects at other event times (Sun & Abraham 2021, Prop. 3).
-* ``method="sun_abraham"``: the interaction-weighted estimator of :func:`impactlab.sun_abraham`, free of
-  that contamination.
-* ``method="callaway_santanna"``: the dynamic aggregation of :func:`impactlab.callaway_santanna` with a
-  universal base period (``ref = -1``), so every coefficient is measured against the period before training
-  as in the regressions.
-
-References: Sun, L. and Abraham, S. (2021), "Estimating dynamic treatment effects in event studies with
-heterogeneous treatment effects", *Journal of Econometrics* 225(2), 175–199; Borusyak, Jaravel and Spiess
-(2024), "Revisiting event-study designs", *Review of Economic Studies* 91(6) (binned end points and the
-identification of fully dynamic specifications); Callaway and Sant'Anna (2021), *J. Econometrics* 225(2).
+"""Event studies: the effect of training by time since training, with a joint pre-trend test, from the
+dynamic TWFE regression, Sun & Abraham's interaction-weighted estimator or Callaway–Sant'Anna's dynamic
+aggregation (``event_study(panel, window=(-4, 4), ref=-1, method=...)``). What each method estimates and
+when the TWFE coefficients are contaminated: docs/explanation.md, "Event studies".
 """
 
 from __future__ import annotations

@@ -1,23 +1,7 @@
-"""Sun & Abraham (2021) interaction-weighted event study.
-
-The dynamic TWFE regression pools cohorts: each of its event-time coefficients is a weighted mix of the
-cohorts' effects at that event time *and at other event times*, with weights that can be negative (Sun &
-Abraham 2021, Prop. 3). The interaction-weighted (IW) estimator avoids this in three steps:
-
-1. regress the outcome on unit and period effects and one dummy per treated cohort ``g`` and event time
-   ``e`` in the window (except ``ref``), using only never-treated units — or the last-treated cohort,
-   before it is treated — as the comparison; the coefficients ``delta_{g,e}`` are cohort-specific
-   average treatment effects (CATT, eq. 7);
-2. estimate the share ``w_{g,e}`` of each cohort among the treated observations at event time ``e``;
-3. average: ``nu_e = sum_g w_{g,e} delta_{g,e}`` (eq. 9).
-
-Its variance (Prop. 6) has a term for the regression coefficients and one for the estimated shares; both
-come here from per-cluster scores, so their covariance is included: ``nu_e - nu ≈ w'(delta_hat - delta)
-+ delta'(w_hat - w)``. ``share_variance=False`` drops the second term, treating the shares as known, which
-is what fixest's and pyfixest's aggregations report.
-
-Reference: Sun, L. and Abraham, S. (2021), "Estimating dynamic treatment effects in event studies with
-heterogeneous treatment effects", *Journal of Econometrics* 225(2), 175–199.
+"""The interaction-weighted event study of Sun & Abraham (2021, *Journal of Econometrics* 225(2)):
+cohort × event-time effects from one regression, averaged with the cohorts' shares, with a variance that
+includes the sampling variance of the shares; a closed-form route for balanced panels without covariates.
+The estimator and its variance: docs/explanation.md, "Event studies".
 """
 
 from __future__ import annotations

@@ -1,26 +1,7 @@
-"""Wild cluster bootstrap (restricted, WCR) for regression and TWFE coefficients.
-
-With few clusters, cluster-robust (CR1) t-tests over-reject. The wild cluster bootstrap with the null
-imposed ("WCR") fixes most of that (Cameron, Gelbach & Miller 2008, "Bootstrap-based improvements for
-inference with clustered errors", REStat 90(3); MacKinnon & Webb 2017, J. Applied Econometrics 32(2)).
-
-Algorithm, for the coefficient ``β_j`` and a null value ``r``:
-
-1. fit the model with ``β_j = r`` imposed: restricted fitted values and residuals ``ũ``;
-2. for each draw, multiply every cluster's residuals by one multiplier ``v_g`` (Rademacher ±1, or Webb's
-   six-point distribution, which has more distinct draws when clusters are few) and rebuild the outcome;
-3. refit, and compute the CR1 t-statistic ``t*`` of ``β_j − r``;
-4. the p-value is the share of draws with ``|t*| ≥ |t|`` (symmetric test); the confidence interval is the
-   set of ``r`` not rejected (test inversion), found by bisection with the same draws for every ``r``.
-
-Nothing is refitted in practice: by Frisch–Waugh–Lovell the bootstrap numerator and every cluster's score
-are linear in the multipliers, so all draws cost one ``(n_draws × clusters)`` matrix product (the "fast"
-algebra of Roodman, MacKinnon, Nielsen & Webb 2019, "Fast and wild: bootstrap inference in Stata using
-boottest", Stata Journal 19(1)). With Rademacher multipliers and ``2**G ≤ n_draws`` every sign vector is
-enumerated, so the p-value is exact and free of simulation noise.
-
-Fixed effects nested in the clusters (unit effects when units do not change cluster) are absorbed; period
-effects are kept as explicit dummies so that the bootstrap residuals stay orthogonal to them.
+"""The wild cluster bootstrap with the null imposed (WCR) for the training coefficient of ``twfe`` or
+``regression``, for inference with few clusters: :func:`wild_bootstrap`, :class:`WildBootstrapResult` and
+the fast linear algebra that computes every draw at once (docs/explanation.md, "Event studies, the Bacon
+decomposition and the wild bootstrap").
 """
 
 from __future__ import annotations
