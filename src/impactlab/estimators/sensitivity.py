@@ -467,7 +467,8 @@ def sensitivity(result: Any, restriction: Restriction = "relative_magnitude", *,
                      "period -1.")
     return SensitivityResult(
         table=table, breakdown=breakdown, restriction=restriction, target=label,
-        target_weights=pd.Series(l_vec, index=pd.Index(es.post_e - es.shift, name="event_time"), name="weight"),
+        target_weights=pd.Series(l_vec, index=pd.Index(es.post_e - es.shift, name="event_time"),
+                                 name="weight"),
         estimate=theta, std_error=se, level=level,
         ci_method="identified set ± z·SE" if restriction == "relative_magnitude" else "FLCI",
         pre_event_times=tuple(int(x) - es.shift for x in es.pre_e),
