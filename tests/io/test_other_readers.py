@@ -83,3 +83,21 @@ def test_costs_categories_amounts_and_ranges(invariant):
     assert "low <= high" in rej.loc[5, "reason"]
     with pytest.raises(DataError, match="needs an 'amount' column"):
         read_costs(pd.DataFrame({"program": ["P"], "category": ["travel"]}))
+
+
+def test_shared_options_are_checked_once_before_reading():
+    from impactlab.io import ReadOptions
+
+    for reader in (read_assessments, read_surveys, read_observations, read_costs):
+        with pytest.raises(ValueError, match="'errors' parameter must be one of 'quarantine', 'raise'"):
+            reader("no-such-file.csv", errors="drop")
+    with pytest.raises(ValueError, match="'preset' parameter"):
+        ReadOptions(preset="blackboard")
+
+
+def test_an_unreadable_value_is_reported_once_not_again_by_a_row_rule(invariant):
+    raw = pd.DataFrame({"program": ["P"] * 2, "category": ["design"] * 2, "amount": ["x", ""],
+                        "low": ["", ""], "high": ["", ""]})
+    t = read_costs(raw)
+    invariant(t)
+    assert t.rejected[["source_row", "check"]].values.tolist() == [[1, "number"], [2, "missing"]]

@@ -132,3 +132,29 @@ def test_contract_failures_come_as_one_table_with_the_check_of_each():
     assert pd.isna(table.loc[0, "value"]) and table.loc[1, "value"] == "done"
     assert table.loc[table["column"] == "status", "check"].str.startswith("isin").all()
     assert table.loc[table["column"] == "employee_id", "check"].iloc[0] == "not_nullable"
+
+
+def test_row_rules_are_checks_of_the_generated_pandera_schema():
+    from impactlab.schemas import ROSTER, to_pandera
+
+    names = {c.name for c in to_pandera(ROSTER).checks}
+    assert names == {r.name for r in ROSTER.rules} == {
+        "hire_date_not_after_termination_date", "valid_from_not_after_valid_to"}
+
+
+def test_contract_reports_a_broken_row_rule_once_with_its_reason():
+    frame = pd.DataFrame({
+        "employee_id": pd.Series(["a", "b"], dtype="str"),
+        "program": pd.Series(["P", "P"], dtype="str"),
+        "kind": pd.Series(["pre", "post"], dtype="str"),
+        "score": [5.0, 12.0],
+        "max_score": [10.0, 10.0],
+        "taken_at": pd.Series([pd.Timestamp("2024-01-01", tz="UTC")] * 2, dtype="datetime64[us, UTC]"),
+        "attempt": pd.Series([1, 1], dtype="Int64"),
+        "source_row": [2, 3],
+    })
+    with pytest.raises(DataError) as info:
+        validate(SCHEMAS["assessments"], frame)
+    table = info.value.failure_table()
+    assert table[["row", "column", "check"]].values.tolist() == [[3, "score", "range"]]
+    assert table.loc[0, "reason"] == "score 12.0 is above max_score 10.0"
