@@ -7,7 +7,7 @@ it and people can read it.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import FrozenInstanceError, dataclass
 from typing import Any
 
 
@@ -91,11 +91,12 @@ class EstimationError(ImpactlabError, RuntimeError):
     """An estimator cannot produce a result on this panel (e.g. no comparison group, singular design)."""
 
 
-class FrozenResultError(ImpactlabError, ValueError):
-    """An attempt to edit a table or series of a frozen result in place.
+class FrozenResultError(ImpactlabError, FrozenInstanceError):
+    """An attempt to set or delete an attribute of a result (``result.estimate = 1.0``).
 
-    Results never change after they are built; copy the table first (``result.elements.copy()``). Arrays
-    of results are read-only numpy views, whose in-place edits raise numpy's own ``ValueError``.
+    Results never change after they are built: reading a table gives a copy, which may be edited freely,
+    and arrays are read-only numpy views, whose in-place edits raise numpy's own ``ValueError``. A
+    :class:`dataclasses.FrozenInstanceError` too.
     """
 
 

@@ -1,209 +1,65 @@
-"""Read-only members of frozen results: arrays, tables and series that cannot be edited in place.
+"""How a frozen result keeps its arrays and tables from being changed: arrays are read-only views, and every
+DataFrame or Series field is stored privately and read as a copy-on-write copy of the stored one.
 
-A frozen dataclass stops ``result.elements = other``, but not ``result.elements.loc[0, "estimate"] = 5`` or
-``result.influence[:] = 0``, which would silently change numbers that a deck or a later aggregation reads.
-Results therefore hold
+A frozen dataclass refuses ``result.elements = other`` but not ``result.elements.loc[0, "estimate"] = 5`` or
+``result.influence[:] = 0``, which would silently change the numbers a deck or a later aggregation reads.
+So :func:`freeze_fields`, which every result calls from ``__post_init__``, keeps arrays as read-only views
+(``flags.writeable`` off on a view: no copy, the caller's array left writable) and reads each field through
+:class:`_Member`, a data descriptor that hands out ``table.copy(deep=False)``. With copy-on-write (always on
+in pandas 3) that copy shares the stored data and costs no copy of it, and any later edit of it (``.loc``
+assignment, a new column, ``inplace=True``, new axis names) copies first and never reaches the stored
+frame; its numpy arrays (``.to_numpy()``, ``.values``) come out read-only. The user gets an ordinary pandas
+object that can be edited, plotted, pickled, compared and rendered (``to_latex``, Styler) like any other,
+while the result keeps its numbers.
 
-* numpy arrays as read-only views (``flags.writeable`` off on a view: no copy, however large the array,
-  and the caller's own array is left as it was);
-* DataFrames and Series as :class:`FrozenFrame` / :class:`FrozenSeries`: the same data (no copy; pandas'
-  copy-on-write keeps it apart from any frame derived from it), with every in-place edit (``df[c] = ...``,
-  ``.loc``/``.iloc``/``.at``/``.iat`` assignment, ``insert``, ``pop``, ``del``, ``inplace=True`` methods,
-  augmented assignment, renaming the axes) refused with :class:`~impactlab.errors.FrozenResultError`.
-  Anything derived from them (``.copy()``, a selection, ``reset_index()``, ``assign()``...) is an ordinary,
-  editable pandas object.
-
-Why the tables are guarded at the pandas API rather than by read-only numpy blocks: with copy-on-write
-(always on since pandas 3) a frame derived from one with read-only blocks shares them, and once the parent
-is gone pandas writes into the shared block in place and fails with "assignment destination is
-read-only" -- so ``result.elements.reset_index()`` would become un-editable for the user. The API guard
-keeps the result unchanged without that trap.
+Why not the alternatives: read-only numpy blocks leak into every frame pandas derives from the table (a
+``reset_index()`` or a column selection shares them), which the user then cannot edit; a DataFrame subclass
+that refuses edits has to know every in-place entry point of pandas (indexers, ``inplace=``, axis setters,
+Styler's own relabelling) and breaks on the next pandas release, and it makes a result's tables compare
+unequal in type to plain frames.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import inspect
-from typing import Any, NoReturn
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from impactlab.errors import FrozenResultError
 
-__all__ = ["FrozenFrame", "FrozenSeries", "freeze", "freeze_array", "freeze_fields", "restore_frozen"]
-
-_HOW = ("Results are frozen so that a table or chart built from them cannot drift from the estimate. "
-        "Work on a copy instead: df = result.<table>.copy() (arrays: arr = result.<array>.copy()).")
+__all__ = ["freeze", "freeze_array", "freeze_fields", "restore_frozen"]
 
 
-def _refuse(obj: object, what: str) -> NoReturn:
-    kind = "table (DataFrame)" if isinstance(obj, pd.DataFrame) else "series"
-    raise FrozenResultError(f"Cannot {what}: this {kind} belongs to a frozen impactlab result and is "
-                            f"read-only. {_HOW}")
+class _Member:
+    """One field of a frozen result: stored in the instance ``__dict__``, read through :func:`_read`."""
 
+    __slots__ = ("name",)
 
-class _ReadOnlyIndexer:
-    """``.loc``, ``.iloc``, ``.at``, ``.iat`` of a frozen table: reads pass through, assignment is refused."""
+    def __init__(self, name: str) -> None:
+        self.name = name
 
-    __slots__ = ("_indexer", "_name", "_owner")
-
-    def __init__(self, indexer: Any, name: str, owner: object) -> None:
-        self._indexer = indexer
-        self._name = name
-        self._owner = owner
-
-    def __getitem__(self, key: Any) -> Any:
-        return self._indexer[key]
-
-    def __setitem__(self, key: Any, value: Any) -> NoReturn:
-        _refuse(self._owner, f"assign through .{self._name}[{key!r}]")
-
-    def __call__(self, axis: Any = None) -> _ReadOnlyIndexer:
-        return _ReadOnlyIndexer(self._indexer(axis), self._name, self._owner)
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._indexer, name)
-
-
-class _Guard:
-    """The in-place entry points shared by :class:`FrozenFrame` and :class:`FrozenSeries`."""
-
-    __slots__ = ()
-
-    @property
-    def loc(self) -> Any:
-        return _ReadOnlyIndexer(super().loc, "loc", self)  # type: ignore[misc]
-
-    @property
-    def iloc(self) -> Any:
-        return _ReadOnlyIndexer(super().iloc, "iloc", self)  # type: ignore[misc]
-
-    @property
-    def at(self) -> Any:
-        return _ReadOnlyIndexer(super().at, "at", self)  # type: ignore[misc]
-
-    @property
-    def iat(self) -> Any:
-        return _ReadOnlyIndexer(super().iat, "iat", self)  # type: ignore[misc]
-
-    def __setitem__(self, key: Any, value: Any) -> NoReturn:
-        _refuse(self, f"set [{key!r}]")
-
-    def __delitem__(self, key: Any) -> NoReturn:
-        _refuse(self, f"delete [{key!r}]")
-
-    def __setattr__(self, name: str, value: Any) -> None:
-        # pandas sets only private attributes on a built object; public ones are axes, names and columns
-        if not name.startswith("_") and self.__dict__.get("_impactlab_sealed", False):
-            _refuse(self, f"set .{name}")
-        super().__setattr__(name, value)
-
-    def _update_inplace(self, result: Any) -> NoReturn:
-        _refuse(self, "modify it in place (inplace=True, +=, update...)")
-
-    def pop(self, item: Any, *args: Any) -> NoReturn:
-        _refuse(self, f"pop {item!r}")
-
-    def __reduce__(self) -> Any:
-        # a frozen member stays frozen through pickle (multiprocessing, joblib caches)
-        return (freeze, (_plain(self),))  # type: ignore[arg-type]
-
-    def __deepcopy__(self, memo: Any = None) -> Any:
-        return freeze(_plain(self).copy(deep=True))  # type: ignore[arg-type]
-
-
-def _no_inplace(cls: type, base: type) -> type:
-    """Give ``cls`` a refusing wrapper of every public method of ``base`` that takes ``inplace``.
-
-    pandas may write into the blocks before it reaches ``_update_inplace`` (``fillna(inplace=True)`` does),
-    so the call is refused up front; the methods are found from their signatures, so new ones are covered.
-    """
-    for name in dir(base):
-        member = getattr(base, name, None)
-        if name.startswith("_") or not inspect.isfunction(member) or name in vars(cls):
-            continue
+    def __get__(self, obj: Any, owner: type | None = None) -> Any:
+        if obj is None:
+            return self
         try:
-            sig = inspect.signature(member)
-        except (TypeError, ValueError):  # pragma: no cover - builtins without a signature
-            continue
-        if "inplace" not in sig.parameters:
-            continue
+            value = obj.__dict__[self.name]
+        except KeyError:
+            raise AttributeError(self.name) from None
+        return _read(value)
 
-        def method(self: Any, *args: Any, __name: str = name, __sig: Any = sig, **kwargs: Any) -> Any:
-            try:
-                inplace = __sig.bind(self, *args, **kwargs).arguments.get("inplace", False)
-            except TypeError:
-                inplace = kwargs.get("inplace", False)
-            if inplace:
-                _refuse(self, f"call .{__name}(inplace=True)")
-            return getattr(base, __name)(self, *args, **kwargs)
-
-        method.__name__ = method.__qualname__ = name
-        method.__doc__ = member.__doc__
-        setattr(cls, name, method)
-    return cls
+    def __set__(self, obj: Any, value: Any) -> None:
+        # reached only through object.__setattr__ (construction, lazily built members): the frozen
+        # dataclass refuses a plain assignment before it gets here
+        obj.__dict__[self.name] = freeze(value)
 
 
-class FrozenFrame(_Guard, pd.DataFrame):  # type: ignore[misc]
-    """A DataFrame held by a frozen result: readable as any frame, never edited in place.
-
-    Operations return ordinary DataFrames (``.copy()`` gives an editable one); see the module notes.
-    """
-
-    @property
-    def _constructor(self) -> type[pd.DataFrame]:
-        return pd.DataFrame
-
-    def insert(self, loc: Any, column: Any, value: Any, allow_duplicates: Any = False) -> NoReturn:
-        _refuse(self, f"insert column {column!r}")
-
-    def isetitem(self, loc: Any, value: Any) -> NoReturn:
-        _refuse(self, f"set column {loc!r}")
-
-    def update(self, other: Any, *args: Any, **kwargs: Any) -> NoReturn:
-        _refuse(self, "update it")
-
-    # pandas' Styler relabels its frame for a moment while it renders (``to_latex``), and ``compare`` needs
-    # both frames of one type: both work on an ordinary frame over the same data (no copy)
-    @property
-    def style(self) -> Any:
-        return _plain(self).style
-
-    def to_latex(self, *args: Any, **kwargs: Any) -> Any:
-        return _plain(self).to_latex(*args, **kwargs)
-
-    def compare(self, other: Any, *args: Any, **kwargs: Any) -> pd.DataFrame:
-        other = _plain(other) if isinstance(other, (pd.DataFrame, pd.Series)) else other
-        return _plain(self).compare(other, *args, **kwargs)
-
-
-class FrozenSeries(_Guard, pd.Series):  # type: ignore[misc]
-    """A Series held by a frozen result: readable as any series, never edited in place."""
-
-    @property
-    def _constructor(self) -> type[pd.Series]:
-        return pd.Series
-
-    @property
-    def _constructor_expanddim(self) -> type[pd.DataFrame]:
-        return pd.DataFrame
-
-    def update(self, other: Any) -> NoReturn:
-        _refuse(self, "update it")
-
-    def compare(self, other: Any, *args: Any, **kwargs: Any) -> pd.DataFrame:
-        other = _plain(other) if isinstance(other, (pd.DataFrame, pd.Series)) else other
-        return _plain(self).compare(other, *args, **kwargs)
-
-
-_no_inplace(FrozenFrame, pd.DataFrame)
-_no_inplace(FrozenSeries, pd.Series)
-
-
-def _plain(obj: pd.DataFrame | pd.Series) -> pd.DataFrame | pd.Series:
-    """The same data as an ordinary pandas object (copy-on-write shallow copy, no data copied)."""
-    return pd.DataFrame(obj) if isinstance(obj, pd.DataFrame) else pd.Series(obj)
+def _read(value: Any) -> Any:
+    """What reading a stored member hands out: a copy-on-write copy of a table, anything else as it is."""
+    if isinstance(value, (pd.DataFrame, pd.Series)):
+        return value.copy(deep=False)
+    return value
 
 
 def freeze_array(a: np.ndarray) -> np.ndarray:
@@ -216,34 +72,65 @@ def freeze_array(a: np.ndarray) -> np.ndarray:
 
 
 def freeze(value: Any) -> Any:
-    """The read-only form of one member of a result (arrays, frames, series); anything else unchanged."""
+    """The form in which a result stores a member: arrays as read-only views, DataFrames and Series as a
+    copy-on-write copy (no data copied; a later edit of the caller's object does not reach it), anything
+    else unchanged."""
     if isinstance(value, np.ndarray):
         return freeze_array(value)
-    if isinstance(value, (FrozenFrame, FrozenSeries)):
-        return value
-    if isinstance(value, pd.DataFrame):
-        out: Any = FrozenFrame(value)
-    elif isinstance(value, pd.Series):
-        out = FrozenSeries(value)
+    return _read(value)
+
+
+def _rebuild(cls: type, state: dict[str, Any]) -> Any:
+    """Unpickle a frozen result (in any process, whether or not one was built there before): the class's
+    own ``__setstate__`` (which calls :func:`restore_frozen`), else :func:`restore_frozen`."""
+    obj: Any = object.__new__(cls)
+    setstate = getattr(obj, "__setstate__", None)
+    if setstate is None:
+        restore_frozen(obj, state)
     else:
-        return value
-    # a hidden sibling sharing the blocks: copy-on-write then copies before any write that slips through
-    object.__setattr__(out, "_impactlab_pin", _plain(out))
-    object.__setattr__(out, "_impactlab_sealed", True)
-    return out
+        setstate(state)
+    return obj
+
+
+def _reduce(self: Any) -> tuple[Any, ...]:
+    return (_rebuild, (type(self), self.__getstate__()))
+
+
+def _refuse(self: Any, name: str, *value: Any) -> None:
+    raise FrozenResultError(f"Cannot set or delete .{name}: impactlab results never change after they are "
+                            "built. Run the estimator again with other arguments, or edit a copy of a table "
+                            "(reading result.<table> gives one).")
+
+
+def _guard(cls: type) -> None:
+    """Read every dataclass field of ``cls`` through :class:`_Member`, pickle it through :func:`_rebuild`
+    and refuse assignment with :class:`~impactlab.errors.FrozenResultError` (a ``FrozenInstanceError``).
+
+    Done once per class, from the first :func:`freeze_fields`: a class attribute set after ``@dataclass``
+    has run leaves the generated ``__init__`` (and its defaults) as they are; ``__init__`` sets fields with
+    ``object.__setattr__``, which the refusal does not reach.
+    """
+    if cls.__dict__.get("_frozen_members", False):
+        return
+    for f in dataclasses.fields(cls):
+        setattr(cls, f.name, _Member(f.name))
+    cls.__setattr__ = _refuse  # type: ignore[method-assign,assignment]
+    cls.__delattr__ = _refuse  # type: ignore[method-assign,assignment]
+    if not any("__reduce__" in k.__dict__ or "__reduce_ex__" in k.__dict__ for k in cls.__mro__[:-1]):
+        cls.__reduce__ = _reduce  # type: ignore[method-assign,assignment]
+    cls._frozen_members = True  # type: ignore[attr-defined]
+
+
+def freeze_fields(obj: Any) -> None:
+    """Freeze every field of the frozen dataclass ``obj``, from its ``__post_init__``: arrays become
+    read-only views and tables are stored privately, read as copy-on-write copies. No data are copied."""
+    _guard(type(obj))
+    for f in dataclasses.fields(obj):
+        if f.name in obj.__dict__:
+            obj.__dict__[f.name] = freeze(obj.__dict__[f.name])
 
 
 def restore_frozen(obj: Any, state: dict[str, Any]) -> None:
     """``__setstate__`` of a frozen result: numpy arrays come back from pickle writable, so freeze again."""
     obj.__dict__.update(state)
     freeze_fields(obj)
-
-
-def freeze_fields(obj: Any) -> None:
-    """Replace every array, DataFrame and Series field of the frozen dataclass ``obj`` by its read-only
-    form (:func:`freeze`); called from ``__post_init__``. No data are copied."""
-    for f in dataclasses.fields(obj):
-        value = getattr(obj, f.name)
-        frozen = freeze(value)
-        if frozen is not value:
-            object.__setattr__(obj, f.name, frozen)

@@ -1,9 +1,9 @@
 """The result protocol every public result answers (:class:`Result`), the helpers that build its tidy
 rows (:class:`ReportedRows`), and :class:`EffectResult`, the frozen result of every effect estimator.
-Fitting returns a new result; nothing is changed in place. Results are frozen to the bottom: their
-arrays are read-only views and their tables :class:`~impactlab.results._frozen.FrozenFrame` (see
-:func:`freeze_fields`), so ``result.elements.loc[0, "estimate"] = 5`` or ``result.influence[:] = 0`` raise
-instead of silently changing what a deck or a later aggregation reads. Copy to edit.
+Fitting returns a new result; nothing is changed in place. Results are frozen to the bottom (see
+:mod:`impactlab.results._frozen`): their arrays are read-only views and their tables are read as
+copy-on-write copies, so ``result.influence[:] = 0`` raises and ``result.elements.loc[0, "estimate"] = 5``
+edits only the copy, never what a deck or a later aggregation reads.
 """
 
 from __future__ import annotations
@@ -17,18 +17,11 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from impactlab.results._frozen import (
-    FrozenFrame,
-    FrozenSeries,
-    freeze,
-    freeze_array,
-    freeze_fields,
-    restore_frozen,
-)
+from impactlab.results._frozen import freeze, freeze_array, freeze_fields, restore_frozen
 
-__all__ = ["TIDY_COLUMNS", "EffectResult", "FrozenFrame", "FrozenSeries", "ReportedRows", "Result",
-           "critical_value", "freeze", "freeze_array", "freeze_fields", "frame_html", "inference_frame",
-           "normal_row", "rescaled", "restore_frozen", "tidy_frame"]
+__all__ = ["TIDY_COLUMNS", "EffectResult", "ReportedRows", "Result", "critical_value", "freeze",
+           "freeze_array", "freeze_fields", "frame_html", "inference_frame", "normal_row", "rescaled",
+           "restore_frozen", "tidy_frame"]
 
 #: Columns of every ``tidy()`` frame, in this order (keys such as cohort or event_time follow).
 TIDY_COLUMNS = ("term", "estimate", "std_error", "statistic", "p_value", "conf_low", "conf_high")
@@ -203,9 +196,9 @@ class ReportedRows:
 class EffectResult:
     """One estimated effect, optionally with the elements it aggregates (cohorts, event times…).
 
-    Frozen: fields cannot be reassigned, arrays are read-only views and tables refuse in-place edits
-    (:class:`~impactlab.errors.FrozenResultError`); ``result.elements.copy()`` gives an editable table.
-    Freezing copies no data (subclasses inherit it through ``__post_init__``).
+    Frozen: fields cannot be reassigned, arrays are read-only views and each read of a table gives a
+    copy-on-write copy, which may be edited without changing the result. Freezing copies no data
+    (subclasses inherit it through ``__post_init__``).
 
     Attributes
     ----------
