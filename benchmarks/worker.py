@@ -61,7 +61,7 @@ def _il_cs(df: pd.DataFrame, covs: list[str], task: str, draws: int) -> Estimate
     import impactlab as il
 
     boot = draws if task == "cs_boot" else None
-    res = il.callaway_santanna(_il_panel(df, covs), covariates=covs or None, bootstrap=boot, seed=1,
+    res = il.callaway_santanna(_il_panel(df, covs), covariates=covs or None, n_draws=boot, seed=1,
                                allow_unbalanced=task == "cs_unbalanced")
     at = res.att_gt
     out: Estimates = {

@@ -53,6 +53,6 @@ def test_bars_do_not_change_results(monkeypatch) -> None:
     for env in ("0", "1"):
         monkeypatch.setenv(_progress.ENV_VAR, env)
         monkeypatch.setattr("sys.stderr", io.StringIO())
-        fit = il.callaway_santanna(panel, bootstrap=199, seed=5, allow_unbalanced=True).aggregate("simple")
+        fit = il.callaway_santanna(panel, n_draws=199, seed=5, allow_unbalanced=True).aggregate("simple")
         fits.append((fit.estimate, fit.std_error))
     assert np.allclose(fits[0], fits[1], rtol=0, atol=0)

@@ -28,7 +28,7 @@ def dyn():
     p = Panel.from_frame(df, unit="id", time="t", outcome="y", cohort="g")
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        cs = il.callaway_santanna(p, bootstrap=499, seed=1)
+        cs = il.callaway_santanna(p, n_draws=499, seed=1)
     return cs.aggregate("dynamic", level=0.95)
 
 

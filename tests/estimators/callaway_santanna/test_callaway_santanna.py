@@ -274,8 +274,8 @@ def test_option_and_covariate_errors(staggered_panel: Panel) -> None:
         callaway_santanna(staggered_panel, method="ols")
     with pytest.raises(ValueError, match="anticipation"):
         callaway_santanna(staggered_panel, anticipation=-1)
-    with pytest.raises(ValueError, match="bootstrap"):
-        callaway_santanna(staggered_panel, bootstrap=0)
+    with pytest.raises(ValueError, match="n_draws"):
+        callaway_santanna(staggered_panel, n_draws=0)
     with pytest.raises(PanelError, match=r"\['age'\] are not covariates of the panel.*\['x1'\]"):
         callaway_santanna(staggered_panel, covariates=["age"])
     with pytest.raises(PanelError, match="expects an impactlab Panel"):
@@ -295,9 +295,9 @@ def test_singular_covariates_name_the_columns(staggered_frame: pd.DataFrame) -> 
 # ------------------------------------------------------------------------------------------- inference
 def test_bootstrap_is_seeded_and_close_to_analytic(staggered_panel: Panel) -> None:
     a = callaway_santanna(staggered_panel)
-    b1 = callaway_santanna(staggered_panel, bootstrap=499, seed=5)
-    b2 = callaway_santanna(staggered_panel, bootstrap=499, seed=5)
-    b3 = callaway_santanna(staggered_panel, bootstrap=499, seed=6)
+    b1 = callaway_santanna(staggered_panel, n_draws=499, seed=5)
+    b2 = callaway_santanna(staggered_panel, n_draws=499, seed=5)
+    b3 = callaway_santanna(staggered_panel, n_draws=499, seed=6)
     pd.testing.assert_frame_equal(b1.att_gt, b2.att_gt)
     assert not np.allclose(b1.att_gt["std_error"], b3.att_gt["std_error"])
     np.testing.assert_allclose(b1.att_gt["std_error"], a.att_gt["std_error"], rtol=0.25)
@@ -308,7 +308,7 @@ def test_bootstrap_is_seeded_and_close_to_analytic(staggered_panel: Panel) -> No
     assert "crit" in dyn.elements and (dyn.elements["crit"] > 1.96).all()
     assert dyn.std_error == pytest.approx(a.aggregate("dynamic").std_error, rel=0.25)
     assert b1.spec["seed_used"] == 5
-    assert callaway_santanna(staggered_panel, bootstrap=99).spec["seed_used"] is not None
+    assert callaway_santanna(staggered_panel, n_draws=99).spec["seed_used"] is not None
 
 
 def test_clustered_standard_errors(staggered_frame: pd.DataFrame) -> None:
@@ -345,8 +345,10 @@ def test_tidy_summary_and_html(staggered_panel: Panel) -> None:
     res = callaway_santanna(staggered_panel)
     td = res.tidy()
     assert list(td.columns) == [*TIDY_COLUMNS, "cohort", "time", "event_time", "method"]
-    assert td["term"].iloc[0] == "ATT(3, 2)" and (td["method"] == "callaway_santanna").all()
-    np.testing.assert_allclose(td["estimate"], res.att_gt["estimate"])
+    assert td["term"].tolist()[:2] == ["ATT", "ATT(3, 2)"] and (td["method"] == "callaway_santanna").all()
+    assert td["estimate"].iloc[0] == res.estimate and td["std_error"].iloc[0] == res.std_error  # headline
+    np.testing.assert_allclose(td["estimate"].iloc[1:], res.att_gt["estimate"])
+    assert "ATT" in str(res.explain())
     assert "overall ATT" in res.summary() and "never_treated" in res.summary()
     assert "<table" in res._repr_html_()
     lo, hi = res.conf_int(0.9)

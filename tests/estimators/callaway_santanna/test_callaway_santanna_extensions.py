@@ -201,8 +201,8 @@ def test_bootstrap_clustered_with_unbalanced_panel(sim: pd.DataFrame) -> None:
     rng = np.random.default_rng(9)
     holes = sim.drop(index=rng.choice(sim.index, size=200, replace=False))
     p = _panel(holes, cluster="team")
-    a = callaway_santanna(p, allow_unbalanced=True, bootstrap=499, seed=3)
-    b = callaway_santanna(p, allow_unbalanced=True, bootstrap=499, seed=3)
+    a = callaway_santanna(p, allow_unbalanced=True, n_draws=499, seed=3)
+    b = callaway_santanna(p, allow_unbalanced=True, n_draws=499, seed=3)
     assert a.crit is not None and a.crit > 1.96 and a.crit == b.crit
     analytic = callaway_santanna(p, allow_unbalanced=True)
     ratio = a.att_gt["std_error"] / analytic.att_gt["std_error"]

@@ -1,22 +1,6 @@
-"""Callaway & Sant'Anna (2021) group-time average treatment effects for staggered adoption.
-
-``callaway_santanna(panel)`` estimates one ATT(g, t) per cohort g (units first treated in period g) and
-period t, each from a 2×2 comparison of that cohort with units not (yet) treated, and aggregates them into
-an overall effect, effects by cohort, by time since treatment (an event study), by calendar period, or a
-cumulative effect over a horizon. Unlike the two-way fixed-effects regression it never uses already-treated
-units as controls, so effects that grow over time do not bias it (Goodman-Bacon 2021).
-
-Reference: Callaway, B. and Sant'Anna, P. H. C. (2021), "Difference-in-differences with multiple time
-periods", *Journal of Econometrics* 225(2), 200–230. The choices of base period, comparison group,
-anticipation, influence-function scaling (``n / n_gt``), standard errors, aggregations and the pre-test
-follow the R package ``did`` (``att_gt`` and ``aggte``) so that results agree with it to numerical
-precision; the 2×2 estimators are in :mod:`impactlab.estimators.drdid` (panel) and
-:mod:`impactlab.estimators._drdid_rcs` (repeated cross-sections and unbalanced panels), the fitting
-machinery in :mod:`impactlab.estimators.callaway_santanna.data` and the result in :mod:`impactlab.estimators.callaway_santanna.result`.
-
-Time is measured in positions of the ordered observed periods (1, 2, …, T), so uneven spacing is handled:
-event time ``e = period - cohort_period`` counts observed periods, and ``anticipation`` is a number of
-periods.
+"""The public entry point :func:`callaway_santanna` (Callaway & Sant'Anna 2021 group-time average treatment
+effects for staggered adoption, following R ``did``'s ``att_gt`` and ``aggte``), the private :func:`_fit`
+that tests use to force a route, and the assembly of the result with its standard errors and segments.
 """
 
 from __future__ import annotations
@@ -28,9 +12,10 @@ import numpy as np
 import pandas as pd
 
 from impactlab.errors import EstimationError, PanelError, StatisticalWarning, check_option
-from impactlab.estimators.callaway_santanna import aggregate as agg
 from impactlab.estimators.callaway_santanna import data as fit
 from impactlab.estimators.callaway_santanna import routes
+from impactlab.estimators.callaway_santanna.cells import Cells, Design
+from impactlab.estimators.callaway_santanna.influence import Dense, bootstrap, standard_errors
 from impactlab.estimators.callaway_santanna.result import AggregateKind, CallawaySantAnnaResult
 from impactlab.panel.panel import Panel
 from impactlab.results.base import critical_value, freeze, inference_frame
@@ -44,9 +29,6 @@ BasePeriod = Literal["varying", "universal"]
 ATT_GT_COLUMNS = ("cohort", "time", "event_time", "estimate", "std_error", "statistic", "p_value",
                   "conf_low", "conf_high", "n_treated", "n_control", "post")
 EXCLUDED_COLUMNS = ("what", "id", "reason")
-#: Kept for code that imported them from here.
-OVERLAP_MAX = fit.OVERLAP_MAX
-FEW_CLUSTERS = fit.FEW_CLUSTERS
 
 
 def _ledger(rows: list[tuple[str, Any, str]]) -> pd.DataFrame:
@@ -81,7 +63,7 @@ def _check_int(name: str, value: Any, low: int, what: str, allow_none: bool = Fa
 def callaway_santanna(panel: Panel, *, control: Control = "never_treated", method: Method = "dr",
                       covariates: list[str] | tuple[str, ...] | None = None,
                       base_period: BasePeriod = "varying", anticipation: int = 0,
-                      bootstrap: int | None = None, seed: int | None = None,
+                      n_draws: int | None = None, seed: int | None = None,
                       level: float = 0.95, weights: str | None = None, allow_unbalanced: bool = False,
                       repeated_cross_sections: bool = False, by: str | None = None
                       ) -> CallawaySantAnnaResult:
@@ -105,7 +87,7 @@ def callaway_santanna(panel: Panel, *, control: Control = "never_treated", metho
         ATT(g, t) compares t with the last period before treatment, whose ATT is 0 by construction.
     anticipation : int
         Periods before treatment in which units may already react; the base period moves back accordingly.
-    bootstrap : int, optional
+    n_draws : int, optional
         Number of multiplier-bootstrap draws (Mammen weights, clustered as the panel). ``None``: analytic
         standard errors from the influence functions.
     seed : int, optional
@@ -179,6 +161,18 @@ def callaway_santanna(panel: Panel, *, control: Control = "never_treated", metho
     >>> round(res.estimate, 6)
     2.0
     """
+    return _fit(panel, control=control, method=method, covariates=covariates, base_period=base_period,
+                anticipation=anticipation, n_draws=n_draws, seed=seed, level=level, weights=weights,
+                allow_unbalanced=allow_unbalanced, repeated_cross_sections=repeated_cross_sections, by=by)
+
+
+def _fit(panel: Panel, *, control: Control = "never_treated", method: Method = "dr",
+         covariates: list[str] | tuple[str, ...] | None = None, base_period: BasePeriod = "varying",
+         anticipation: int = 0, n_draws: int | None = None, seed: int | None = None, level: float = 0.95,
+         weights: str | None = None, allow_unbalanced: bool = False, repeated_cross_sections: bool = False,
+         by: str | None = None, engine: str | None = None) -> CallawaySantAnnaResult:
+    """:func:`callaway_santanna`; ``engine`` forces a route of :data:`.routes.ROUTES` (None: the registry's
+    choice)."""
     if not isinstance(panel, Panel):
         raise PanelError(f"callaway_santanna expects an impactlab Panel. Got {type(panel).__name__} instead. "
                          "Build one with Panel.from_frame(df, unit=..., time=..., outcome=..., cohort=...).")
@@ -186,7 +180,7 @@ def callaway_santanna(panel: Panel, *, control: Control = "never_treated", metho
     check_option("method", method, ("dr", "ipw", "reg"))
     check_option("base_period", base_period, ("varying", "universal"))
     _check_int("anticipation", anticipation, 0, "a non-negative integer number of periods")
-    _check_int("bootstrap", bootstrap, 2, "an integer number of draws >= 2 (e.g. 999)", allow_none=True)
+    _check_int("n_draws", n_draws, 2, "an integer number of draws >= 2 (e.g. 999)", allow_none=True)
     rcs = repeated_cross_sections
     for name, flag in (("allow_unbalanced", allow_unbalanced), ("repeated_cross_sections", rcs)):
         if not isinstance(flag, (bool, np.bool_)):
@@ -198,30 +192,28 @@ def callaway_santanna(panel: Panel, *, control: Control = "never_treated", metho
     excluded: list[tuple[str, Any, str]] = []
     notes: list[str] = []
     data = fit.prepare(panel, covs=covs, weights=weights, anticipation=anticipation, control=control,
-                       mode=mode, excluded=excluded, notes=notes)
-    periods = tuple(panel.periods)
-    opts: dict[str, Any] = {"control": control, "method": method, "base_period": base_period,
-                            "anticipation": anticipation, "periods": periods, "covs": covs}
-    skipped: list[str] = []
-    cells = routes.estimate_cells(data, excluded=excluded, skipped=skipped, **opts)
-    if skipped:
-        msg = (f"{len(skipped)} ATT(g,t) could not be estimated and were left out ({'; '.join(skipped[:5])}"
-               f"{'…' if len(skipped) > 5 else ''}); see .excluded")
-        warnings.warn(msg, StatisticalWarning, stacklevel=2)
+                       mode=mode, excluded=excluded, notes=notes, stacklevel=5)
+    design = Design(control, method, base_period, anticipation, tuple(panel.periods), covs)
+    cells = routes.estimate_cells(data, design, engine)
+    excluded.extend(cells.ledger)
+    if cells.names:
+        msg = (f"{len(cells.names)} ATT(g,t) could not be estimated and were left out "
+               f"({'; '.join(cells.names[:5])}{'…' if len(cells.names) > 5 else ''}); see .excluded")
+        warnings.warn(msg, StatisticalWarning, stacklevel=3)
         notes.append(msg)
     spec = {"estimator": "callaway_santanna", "control": control, "method": method, "covariates": covs,
-            "base_period": base_period, "anticipation": anticipation, "bootstrap": bootstrap, "seed": seed,
+            "base_period": base_period, "anticipation": anticipation, "n_draws": n_draws, "seed": seed,
             "seed_used": None, "level": level, "weights": weights, "allow_unbalanced": allow_unbalanced,
-            "repeated_cross_sections": rcs, "by": by, "data": {"balanced": "balanced panel", "rcs":
-                                                     "repeated cross-sections"}[data.mode]
-            if mode != "unbalanced" or data.mode == "balanced" else "unbalanced panel"}
-    if bootstrap:
+            "repeated_cross_sections": rcs, "by": by,
+            "data": {"balanced": "balanced panel", "unbalanced": "unbalanced panel",
+                     "rcs": "repeated cross-sections"}[data.kind]}
+    if n_draws:
         spec["seed_used"] = (int(seed) if seed is not None
                              else int(np.random.SeedSequence().generate_state(1)[0]))
     segments, segment_of = None, None
     if by is not None:
-        segments, segment_of = _fit_segments(panel, data, by, spec, opts, excluded, notes)
-    res = _result(data, cells, spec, excluded, notes, panel.outcome, periods, level)
+        segments, segment_of = _fit_segments(panel, data, by, spec, design, engine, excluded, notes)
+    res = _result(data, cells, spec, excluded, notes, panel.outcome, level)
     if segments is not None:
         object.__setattr__(res, "by", by)
         object.__setattr__(res, "_segments", segments)
@@ -229,34 +221,25 @@ def callaway_santanna(panel: Panel, *, control: Control = "never_treated", metho
     return res
 
 
-def _result(data: fit.CsData, cells: routes.Cells, spec: dict[str, Any], excluded: list[tuple[str, Any, str]],
-            notes: list[str], outcome: str, periods: tuple[Any, ...], level: float) -> CallawaySantAnnaResult:
+def _result(data: fit.CsData, cells: Cells, spec: dict[str, Any], excluded: list[tuple[str, Any, str]],
+            notes: list[str], outcome: str, level: float) -> CallawaySantAnnaResult:
     influence = cells.influence
-    if not isinstance(influence, np.ndarray) and (
-            data.cluster is not None or (spec["bootstrap"] and not hasattr(influence, "multiplier_sums"))):
-        influence = influence.dense()  # cluster sums (and a form without multiplier sums) need the matrix
+    if data.cluster is not None:
+        influence = Dense(influence.dense())  # cluster sums need the matrix
     table = cells.table
     group_idx = table["g"].to_numpy(dtype="int64")
     time_idx = table["t"].to_numpy(dtype="int64")
     crit_v: float | None = None
-    boot_sums = None
-    if spec["bootstrap"]:
-        iters, seed = int(spec["bootstrap"]), int(spec["seed_used"])
-        if isinstance(influence, np.ndarray):
-            se, crit = agg.bootstrap(influence, data.cluster, iters, seed, level, unit_group=data.gp)
-        else:  # per-cohort multiplier sums, one pass over the outcomes; aggregations reuse them
-            boot_sums = influence.multiplier_sums(iters, seed)
-            se, crit = agg.bootstrap_summary(influence.multiplier_draws(boot_sums), level)
+    if spec["n_draws"]:
+        se, crit = bootstrap(influence, int(spec["n_draws"]), int(spec["seed_used"]), level, groups=data.gp,
+                             cluster=data.cluster)
         crit_v = crit if np.isfinite(crit) else None
-    elif isinstance(influence, np.ndarray):
-        se = agg.analytic_se(influence, data.cluster)
-    else:  # unit-clustered standard errors from the cohort moments (no unit-level array)
-        se = np.sqrt(np.maximum(influence.sum_squares(), 0.0)) / influence.shape[0]
-        se = np.where(se <= agg.SE_ZERO, np.nan, se)
-    nonzero = influence.any(axis=0) if isinstance(influence, np.ndarray) else influence.nonzero_columns()
-    zero = (table["estimate"].to_numpy() == 0) & ~nonzero
+    else:
+        se = standard_errors(influence, data.cluster)
+    zero = (table["estimate"].to_numpy() == 0) & ~influence.nonzero_columns()
     se = np.where(zero, np.nan, se)
     inf_df = inference_frame(table["estimate"], se, level, crit=crit_v)
+    periods = cells.periods
     att_gt = pd.DataFrame({
         "cohort": [periods[g - 1] for g in group_idx],
         "time": [periods[t - 1] for t in time_idx],
@@ -268,21 +251,20 @@ def _result(data: fit.CsData, cells: routes.Cells, spec: dict[str, Any], exclude
         "n_control": table["n_control"].to_numpy(),
         "post": table["post"].to_numpy(dtype=bool),
     })[list(ATT_GT_COLUMNS)]
-    if isinstance(influence, np.ndarray):
-        influence.setflags(write=False)
     ids = np.asarray(data.ids)
     ids.setflags(write=False)
-    res = CallawaySantAnnaResult(
-        _att_gt=att_gt, _influence=influence, unit_ids=ids, excluded=_ledger(excluded), spec=spec,
-        n_units=data.n, n_periods=data.n_periods, outcome=outcome, crit=crit_v, notes=tuple(notes),
-        _group=group_idx, _time=time_idx, _unit_group=data.gp, _cluster=data.cluster, _periods=periods,
-        _weights=data.weights, _boot_sums=boot_sums)
+    res = CallawaySantAnnaResult._create(
+        {"att_gt": att_gt, "influence": influence, "group": group_idx, "time": time_idx,
+         "unit_group": data.gp, "cluster": data.cluster, "periods": periods, "weights": data.weights,
+         "engine": cells.route},
+        unit_ids=ids, excluded=_ledger(excluded), spec=spec, n_units=data.n, n_periods=data.n_periods,
+        outcome=outcome, crit=crit_v, notes=tuple(notes))
     object.__setattr__(res, "_simple", res.aggregate("simple", level=level))
     return res
 
 
-def _fit_segments(panel: Panel, data: fit.CsData, by: str, spec: dict[str, Any], opts: dict[str, Any],
-                  excluded: list[tuple[str, Any, str]], notes: list[str]
+def _fit_segments(panel: Panel, data: fit.CsData, by: str, spec: dict[str, Any], design: Design,
+                  engine: str | None, excluded: list[tuple[str, Any, str]], notes: list[str]
                   ) -> tuple[dict[Any, CallawaySantAnnaResult], np.ndarray]:
     """One Callaway–Sant'Anna fit per value of ``by`` on the ids of ``data`` (analytic standard errors)."""
     col = fit.panel_column(panel, by, "by")
@@ -296,25 +278,21 @@ def _fit_segments(panel: Panel, data: fit.CsData, by: str, spec: dict[str, Any],
                              f"{list(per_unit.index[per_unit > 1][:10])}; segments need one value per unit.")
         seg = long.groupby("unit")[col].first().reindex(data.ids).to_numpy()
     out: dict[Any, CallawaySantAnnaResult] = {}
-    sub_spec = {**spec, "bootstrap": None, "seed_used": None, "by": None}
+    sub_spec = {**spec, "n_draws": None, "seed_used": None, "by": None}
     for key in pd.unique(seg):
         keep = seg == key
         sub = data.subset(keep)
-        sub_ex: list[tuple[str, Any, str]] = []
         try:
             if sub.glist.size == 0:
                 raise EstimationError("no treated units in this segment")
-            if not (sub.gp == 0).any() and opts["control"] == "never_treated":
+            if not (sub.gp == 0).any() and design.control == "never_treated":
                 raise EstimationError("no never-treated units in this segment")
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore", StatisticalWarning)
-                cells = routes.estimate_cells(sub, excluded=sub_ex, skipped=[], **opts)
+            cells = routes.estimate_cells(sub, design, engine)
         except EstimationError as exc:
             excluded.append(("segment", key, f"segment {by}={key!r} not estimated: {exc}"))
             continue
-        excluded.extend(("cell", (by, key, *c[1]), c[2]) if c[0] == "cell" else c for c in sub_ex)
-        out[key] = _result(sub, cells, dict(sub_spec), [], [], panel.outcome, opts["periods"],
-                           spec["level"])
+        excluded.extend(("cell", (by, key, *c[1]), c[2]) for c in cells.ledger)
+        out[key] = _result(sub, cells, dict(sub_spec), [], [], panel.outcome, spec["level"])
     if len(out) < 2:
         raise EstimationError(f"by={by!r}: fewer than two segments could be estimated ({list(out)}); "
                               "see the reasons in the error chain or choose a coarser segment column.")

@@ -1,127 +1,29 @@
-"""Callaway–Sant'Anna with covariates on a balanced panel: one propensity fit per comparison, not per cell.
+"""Callaway–Sant'Anna with covariates on a balanced panel: one fit per design, not per cell.
 
-Every ATT(g, t) is a 2×2 comparison of cohort ``g`` with its comparison units between the base period ``b``
-and period ``t``, with the covariates of period ``min(b, t)`` (as R ``did``). Many cells share that design:
-with ``base_period="varying"`` every post-treatment cell of cohort ``g`` has ``b = g − 1 − anticipation``,
-and with never-treated comparison units the comparison set is the same for all of them. When the covariates
-are also the same in two periods (time-invariant covariates), pre-treatment cells join the same design. The
-cells of one design (treated cohort, comparison cohorts, covariate period) share
-
-* the propensity-score logit, its overlap check, the trimming and its information matrix;
-* the comparison units' ``X'X`` of the outcome regression, solved once for the outcome changes of every
-  period of the design (one least-squares problem with several right-hand sides);
-* the ``X'X``-solves of the estimation-effect terms that do not depend on the period.
-
-The estimators are those of :mod:`impactlab.estimators.drdid` (doubly robust: Sant'Anna & Zhao 2020,
-*J. Econometrics* 219(1), eq. 3.1; normalised IPW: Abadie 2005; outcome regression: Heckman, Ichimura &
-Todd 1997), written for a whole design at once: the treated units' and the comparison units' parts of each
-sum are computed on their own rows (cohort blocks gathered once), so no n-length boolean selection is made
-per cell. The influence functions (R ``did`` scale, ``se = sqrt(Σ ψ²) / n``) are kept per design as the
-blocks of the units that take part (:class:`BlockInfluence`); the dense units × cells matrix is built only
-when it is asked for.
-
-The route covers balanced panels, with sampling weights or without (every sum of the 2×2 estimators then
-carries the unit's weight, normalised to mean one over the design's units as there; the blocks are handed
-on as a dense matrix unless :data:`KEEP_BLOCKS_WEIGHTED`). Anything it cannot reproduce exactly — a design
-whose logit does not converge, fails the overlap check or is singular, an estimate that is not finite —
-makes :func:`cells_with_covariates` return ``None`` and the caller takes the cell-by-cell route, which
-explains the problem in its ledger. ``tests/estimators/test_cs_cov_fast.py`` checks both routes agree to
-1e-10.
+The cells sharing a design (treated cohort, comparison cohorts, covariate period) share the propensity
+logit, its overlap check and trimming, the comparison units' least squares (solved once for every period's
+outcome change) and the estimation-effect solves; the doubly robust, IPW and regression estimators of
+:mod:`impactlab.estimators.drdid` are written for a whole design, each sum split into its treated and
+comparison rows (derivation in ``docs/explanation.md``). With or without sampling weights; a design it
+cannot reproduce exactly (a logit that fails, a singular design, an estimate that is not finite) makes
+:func:`fit` return ``None`` and the cell-by-cell route explains it.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import Any
-
 import numpy as np
-import pandas as pd
 from scipy.linalg import solve_triangular
 from scipy.special import expit
 
 from impactlab.errors import EstimationError
 from impactlab.estimators._blocked import _BLOCK, _blocks, _mm, _tmm
-from impactlab.estimators.callaway_santanna.cells import Ledger, comparison, trimmed_note
+from impactlab.estimators.callaway_santanna.cells import Cell, Cells, CellTable, Design, trimmed_note
+from impactlab.estimators.callaway_santanna.data import OVERLAP_MAX, CsData
+from impactlab.estimators.callaway_santanna.influence import Blocks
 from impactlab.estimators.drdid import PS_CAP, RCOND_MIN, TRIM_LEVEL, _rcond
 
-__all__ = ["BlockInfluence", "cells_with_covariates"]
+__all__ = ["fit"]
 
-
-
-class BlockInfluence:
-    """The (n, K) influence functions of the covariate route, kept as the blocks of units that take part.
-
-    Each block is ``(rows, cols, values)``: the influence of the units ``rows`` on the cells ``cols``
-    (``values`` has shape ``(len(rows), len(cols))``); every other entry of the matrix is zero, and no entry
-    belongs to two blocks. One design contributes a block for its treated cohort and one for its comparison
-    units, so the memory is that of the non-zero entries. It offers what the result needs of a compact
-    influence form (:class:`~impactlab.estimators.callaway_santanna.moments.CompactInfluence`): column sums of squares,
-    cross-products, linear combinations of the columns (every aggregation of Callaway & Sant'Anna 2021, §3)
-    and the dense matrix on demand.
-
-    Parameters
-    ----------
-    n : int
-        Number of units (rows of the dense matrix).
-    n_cells : int
-        Number of cells (columns).
-    blocks : sequence of (ndarray, ndarray, ndarray)
-        ``(rows, cols, values)`` as above.
-    """
-
-    def __init__(self, n: int, n_cells: int, blocks: Sequence[tuple[np.ndarray, np.ndarray, np.ndarray]]
-                 ) -> None:
-        self.shape = (int(n), int(n_cells))
-        self._blocks = list(blocks)
-
-    def nonzero_columns(self) -> np.ndarray:
-        """Columns with at least one non-zero entry."""
-        out = np.zeros(self.shape[1], dtype=bool)
-        for _, cols, vals in self._blocks:
-            out[cols] |= vals.any(axis=0)
-        return out
-
-    def sum_squares(self) -> np.ndarray:
-        """``Σ_i ψ_ik²`` per column."""
-        out = np.zeros(self.shape[1])
-        for _, cols, vals in self._blocks:
-            out[cols] += np.einsum("ij,ij->j", vals, vals)
-        return out
-
-    def _dense_cols(self, cols: np.ndarray) -> np.ndarray:
-        pos = np.full(self.shape[1], -1, dtype="intp")
-        pos[cols] = np.arange(cols.size)
-        out = np.zeros((self.shape[0], cols.size))
-        for rows, bcols, vals in self._blocks:
-            at = pos[bcols]
-            use = at >= 0
-            if use.any():
-                out[np.ix_(rows, at[use])] = vals[:, use]
-        return out
-
-    def cross_products(self, cols: np.ndarray) -> np.ndarray:
-        """``Σ_i ψ_ik ψ_il`` for k, l in ``cols``."""
-        sub = self._dense_cols(np.asarray(cols, dtype="intp"))
-        return sub.T @ sub
-
-    def combine(self, weights: np.ndarray) -> np.ndarray:
-        """``dense() @ weights`` without building ``dense()``; ``weights`` is (K,) or (K, J)."""
-        w = np.asarray(weights, dtype="float64")
-        w2 = w[:, None] if w.ndim == 1 else w
-        out = np.zeros((self.shape[0], w2.shape[1]))
-        for rows, cols, vals in self._blocks:
-            wb = w2[cols]
-            if wb.any():
-                out[rows] += vals @ wb
-        return out[:, 0] if w.ndim == 1 else out
-
-    def dense(self) -> np.ndarray:
-        """The (n, K) influence matrix."""
-        return self._dense_cols(np.arange(self.shape[1]))
-
-    def __array__(self, dtype: Any = None, copy: Any = None) -> np.ndarray:
-        d = self.dense()
-        return d if dtype is None else d.astype(dtype)
 
 
 def _logit(x: np.ndarray, n_t: int, w: np.ndarray | None = None, *, tol: float = 1e-11, max_iter: int = 100
@@ -304,71 +206,25 @@ def _fit_design(method: str, yt: np.ndarray, yc: np.ndarray, x: np.ndarray, n_t:
     return eta_t - eta_c, psi_t, psi_c, n_trim
 
 
-#: Overlap check before a propensity-score fit, as in :mod:`impactlab.estimators.callaway_santanna.data`.
-OVERLAP_MAX = 0.999
-#: With sampling weights, keep the influence blocks (:class:`BlockInfluence`) instead of the dense matrix
-#: (built on demand); ``tests/estimators/test_cs_weights_fast.py`` checks both settings.
-KEEP_BLOCKS_WEIGHTED = True
-
-
-def cells_with_covariates(data: Any, *, control: str, method: str, base_period: str, anticipation: int,
-                          periods: tuple[Any, ...]
-                          ) -> tuple[pd.DataFrame, BlockInfluence, Ledger, list[str]] | None:
-    """Every ATT(g, t) of a balanced panel with covariates, one fit per design (see the module docstring).
-
-    Parameters
-    ----------
-    data : CsData
-        Balanced arrays of :func:`impactlab.estimators.callaway_santanna.data.prepare` with covariates
-        (``data.y`` and ``data.xs`` are read, never written).
-    control, method, base_period, anticipation, periods
-        As in :func:`impactlab.estimators.callaway_santanna.data.estimate_cells`.
-
-    Returns
-    -------
-    (table, influence, ledger, skipped) or None
-        The cells frame of :class:`~impactlab.estimators.callaway_santanna.data.Cells` (same rows and order as the
-        cell-by-cell route), the influence functions, the ledger entries (cells without comparison units,
-        trimming) and the names of the skipped cells; ``None`` when some design needs the cell-by-cell route
-        (nothing is then recorded).
-    """
-
+def fit(data: CsData, design: Design) -> Cells | None:
+    """Every ATT(g, t) of a balanced panel with covariates, one fit per design; ``None`` when some design
+    needs the cell-by-cell route (``data.y`` and ``data.xs`` are read, never written)."""
     if data.y is None or data.xs is None:
         return None
     uw = None if data.weights is None else np.asarray(data.weights, dtype="float64")
-    n = data.n
+    n, method = data.n, design.method
     gp = np.asarray(data.gp)
     y, xs = data.y, data.xs
     cohorts, counts = np.unique(gp, return_counts=True)
     canon = _canonical_periods(xs)
-    tfac = 1 if base_period == "varying" else 0
-    rows: list[dict[str, Any]] = []
-    ledger: Ledger = []
-    names: list[str] = []
-    designs: dict[tuple[int, tuple[int, ...], int], list[tuple[int, int, int]]] = {}
-    for g in data.glist:
-        g = int(g)
-        base_post = g - 1 - anticipation
-        n_t = int(counts[np.searchsorted(cohorts, g)])
-        for cur in range(1 + tfac, data.n_periods + 1):
-            post = g <= cur
-            base = base_post if (post or base_period == "universal") else cur - 1
-            ctrl = cohorts[comparison(cohorts, control, g, cur, base, anticipation)]
-            n_c = int(counts[np.isin(cohorts, ctrl)].sum())
-            row = {"g": g, "t": cur, "post": post, "n_treated": n_t, "n_control": n_c}
-            if base == cur:
-                rows.append({**row, "estimate": 0.0})
-                continue
-            if n_c == 0:
-                key = (periods[g - 1], periods[cur - 1])
-                ledger.append(("cell", key, "no comparison units"))
-                names.append(f"cohort {key[0]}, time {key[1]}")
-                continue
-            design = (g, tuple(int(h) for h in ctrl), int(canon[min(base, cur) - 1]))
-            designs.setdefault(design, []).append((len(rows), cur, base))
-            rows.append({**row, "estimate": np.nan})
-    if not rows:
+    table = CellTable(design.periods)
+    designs: dict[tuple[int, tuple[int, ...], int], list[tuple[int, Cell]]] = {}
+    for cell, ctrl_h, n_t, n_c in design.walk(table, data.glist, data.n_periods, cohorts, counts):
+        key = (cell.g, tuple(int(h) for h in cohorts[ctrl_h]), int(canon[min(cell.base, cell.t) - 1]))
+        designs.setdefault(key, []).append((table.add(cell, n_t, n_c, np.nan), cell))
+    if not len(table):
         return None
+    rows = table.rows
 
     unit_rows: dict[int, np.ndarray] = {}
     y_of: dict[int, np.ndarray] = {}
@@ -392,7 +248,6 @@ def cells_with_covariates(data: Any, *, control: str, method: str, base_period: 
 
     n_cov = xs.shape[2]
     blocks: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
-    trimmed: dict[int, int] = {}
     n_per = y.shape[1]
     width = max(len(cells) for cells in designs.values()) if designs else 0
     buf = np.empty(n * width)  # pages are touched only as far as the largest design uses them
@@ -408,11 +263,11 @@ def cells_with_covariates(data: Any, *, control: str, method: str, base_period: 
             start += size
         yc = outcomes(ctrl[0]) if len(ctrl) == 1 else np.concatenate([outcomes(h) for h in ctrl])
         rc = members(ctrl[0]) if len(ctrl) == 1 else np.concatenate([members(h) for h in ctrl])
-        cols = np.array([c for c, _, _ in cells], dtype="intp")
+        cols = np.array([c for c, _ in cells], dtype="intp")
         sel = np.zeros((n_per, cols.size))
-        for j, (_, cur, base) in enumerate(cells):
-            sel[cur - 1, j] = 1.0
-            sel[base - 1, j] = -1.0
+        for j, (_, cell) in enumerate(cells):
+            sel[cell.t - 1, j] = 1.0
+            sel[cell.base - 1, j] = -1.0
         wsel = None
         if uw is not None:  # the design's weights, normalised to mean one as the 2×2 estimators do
             wsel = np.concatenate([uw[members(h)] for h in parts])
@@ -426,45 +281,10 @@ def cells_with_covariates(data: Any, *, control: str, method: str, base_period: 
         if not np.all(np.isfinite(att)) or (uw is not None and not (np.isfinite(psi_t).all()
                                                                     and np.isfinite(psi_c).all())):
             return None
-        for c, a in zip(cols, att, strict=True):
+        for (c, cell), a in zip(cells, att, strict=True):
             rows[c]["estimate"] = float(a)
             if n_trim:
-                trimmed[int(c)] = n_trim
+                table.note(cell, trimmed_note(n_trim))
         blocks.append((members(g), cols, psi_t))
         blocks.append((rc, cols, psi_c))
-    if trimmed:  # in the cell order of the cell-by-cell route
-        for c in sorted(trimmed):
-            key = (periods[rows[c]["g"] - 1], periods[rows[c]["t"] - 1])
-            ledger.append(("cell", key, trimmed_note(trimmed[c])))
-        ledger.sort(key=lambda e: _cell_order(e[1], periods))
-    influence = BlockInfluence(n, len(rows), blocks)
-    if uw is not None and not KEEP_BLOCKS_WEIGHTED:
-        return pd.DataFrame(rows), influence.dense(), ledger, names  # type: ignore[return-value]
-    return pd.DataFrame(rows), influence, ledger, names
-
-
-def _cell_order(key: tuple[Any, Any], periods: tuple[Any, ...]) -> tuple[int, int]:
-    """Position of a (cohort, time) ledger key in the cell-by-cell loop (cohort first, then time)."""
-    return periods.index(key[0]), periods.index(key[1])
-
-
-def clearly_full_rank(x: np.ndarray, *, margin: float = 1e-6) -> bool:
-    """True when ``[1, x]`` has full column rank by a wide margin, from its Gram matrix alone.
-
-    A quick pre-check for :func:`impactlab.estimators.callaway_santanna.data.collinear` (which takes the rank of the
-    n × (k + 1) matrix by SVD, several times): if the smallest eigenvalue of ``[1, x]'[1, x]`` is at least
-    ``margin`` times the largest, the smallest singular value is at least ``sqrt(margin)`` times the largest,
-    far above the rank tolerance (``σ_max · n · eps``), and the Gram matrix's rounding error (of order
-    ``n · eps`` relative) cannot change that; every leading subset of the columns is then of full rank too
-    (interlacing). ``False`` means "not sure": run the exact check.
-    """
-    x = np.asarray(x, dtype="float64")
-    n, k = x.shape
-    if n <= k or not np.all(np.isfinite(x)):
-        return False
-    gram = np.empty((k + 1, k + 1))
-    gram[0, 0] = n
-    gram[0, 1:] = gram[1:, 0] = x.sum(axis=0)
-    gram[1:, 1:] = _tmm(x, x)
-    ev = np.linalg.eigvalsh(gram)
-    return bool(ev[0] > margin * ev[-1] and margin * n * np.finfo(float).eps < 1e-3)
+    return table.result(Blocks(n, len(rows), blocks), "covariates")

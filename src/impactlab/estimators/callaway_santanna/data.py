@@ -1,19 +1,7 @@
-"""Fitting machinery of :func:`~impactlab.estimators.callaway_santanna.callaway_santanna`.
-
-Two steps, kept apart so that segments (``by=``) can rerun the second on a subset of units:
-
-* :func:`prepare` turns a :class:`~impactlab.panel.panel.Panel` into arrays, one row per *id* (a unit, or an
-  observation for repeated cross-sections), and writes the ledger of what it leaves out (unbalanced units,
-  units treated from the start, singleton cohorts, periods without a comparison group);
-* :func:`estimate_cells` computes every ATT(g, t) from a 2×2 comparison and its influence function, one
-  value per id, scaled as R ``did`` does (``n / n_gt``), so that ``se = sqrt(sum(psi**2)) / n``.
-
-With a balanced panel each ATT(g, t) uses the panel 2×2 estimators of :mod:`impactlab.estimators.drdid`.
-With repeated cross-sections, or an unbalanced panel used as it is (``allow_unbalanced=True``), it uses the
-repeated cross-section estimators of :mod:`impactlab.estimators._drdid_rcs` on the observations of the two
-periods, and sums the influence of a unit's observations (Callaway & Sant'Anna 2021, Section 4; R ``did``
-``allow_unbalanced_panel = TRUE``).
-"""
+"""The arrays of a Callaway–Sant'Anna fit: :func:`prepare` turns a :class:`~impactlab.panel.panel.Panel`
+into :class:`CsData`, one row per id (a unit, or an observation for repeated cross-sections), and writes the
+ledger of what it leaves out (unbalanced units, units treated from the start, singleton cohorts, periods
+without a comparison group) with its warnings."""
 
 from __future__ import annotations
 
@@ -26,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 from impactlab.errors import EstimationError, PanelError, StatisticalWarning
-from impactlab.estimators.callaway_santanna import covariates as _cs_cov
+from impactlab.estimators._blocked import _tmm
 from impactlab.estimators.callaway_santanna.cells import Ledger
 from impactlab.panel.panel import Panel
 
@@ -60,6 +48,8 @@ class CsData:
     obs_y: np.ndarray | None = None
     obs_x: np.ndarray | None = None
     obs_w: np.ndarray | None = None
+    #: "balanced", "unbalanced" (ids are units observed in some periods) or "rcs" (ids are observations)
+    kind: str = "balanced"
 
     @property
     def n(self) -> int:
@@ -102,7 +92,7 @@ def panel_column(panel: Panel, name: str, what: str) -> str:
 
 def collinear(x: np.ndarray, names: tuple[str, ...]) -> list[str]:
     """Names of the columns of ``x`` that are constant or collinear with the intercept and earlier ones."""
-    if _cs_cov.clearly_full_rank(x):  # the Gram matrix settles it in one pass (no SVD of n rows)
+    if clearly_full_rank(x):  # the Gram matrix settles it in one pass (no SVD of n rows)
         return []
     full = np.column_stack([np.ones(len(x)), x])
     bad: list[str] = []
@@ -114,6 +104,48 @@ def collinear(x: np.ndarray, names: tuple[str, ...]) -> list[str]:
         else:
             kept = trial
     return bad
+
+
+@dataclass(frozen=True)
+class Layout:
+    """Ids grouped by cohort: the distinct ``cohorts``, each id's row ``h_of``, the ``sizes``, the ids in
+    cohort order (stable) and the ``bounds`` of each cohort in that order."""
+
+    cohorts: np.ndarray
+    h_of: np.ndarray
+    sizes: np.ndarray
+    order: np.ndarray
+    bounds: np.ndarray
+
+
+def cohort_layout(gp: np.ndarray) -> Layout:
+    """:class:`Layout` of the cohorts ``gp`` (small non-negative integers: counted, not sorted)."""
+    gp = np.asarray(gp, dtype="int64")
+    counts = np.bincount(gp)
+    cohorts = np.flatnonzero(counts)
+    lookup = np.zeros(counts.size, dtype="int16" if cohorts.size < 2**15 else "int64")
+    lookup[cohorts] = np.arange(cohorts.size)
+    h_of = lookup[gp]
+    sizes = counts[cohorts]
+    return Layout(cohorts, h_of.astype("intp"), sizes, np.argsort(h_of, kind="stable"),
+                  np.concatenate([[0], np.cumsum(sizes)]))
+
+
+def clearly_full_rank(x: np.ndarray, *, margin: float = 1e-6) -> bool:
+    """True when ``[1, x]`` has full column rank by a wide margin, judged from its Gram matrix alone (a
+    quick check before :func:`collinear`'s SVDs; ``False`` means "not sure"). The smallest eigenvalue at
+    least ``margin`` times the largest keeps the smallest singular value far above the rank tolerance, and
+    every leading subset of the columns is then of full rank too (interlacing)."""
+    x = np.asarray(x, dtype="float64")
+    n, k = x.shape
+    if n <= k or not np.all(np.isfinite(x)):
+        return False
+    gram = np.empty((k + 1, k + 1))
+    gram[0, 0] = n
+    gram[0, 1:] = gram[1:, 0] = x.sum(axis=0)
+    gram[1:, 1:] = _tmm(x, x)
+    ev = np.linalg.eigvalsh(gram)
+    return bool(ev[0] > margin * ev[-1] and margin * n * np.finfo(float).eps < 1e-3)
 
 
 def _warn(msg: str, notes: list[str], stacklevel: int) -> None:
@@ -339,7 +371,7 @@ def prepare(panel: Panel, *, covs: tuple[str, ...], weights: str | None, anticip
                   "consider a wild cluster bootstrap", notes, stacklevel)
 
     base = CsData(ids=uniq, gp=gp, weights=wts, cluster=clus, n_periods=last_t, glist=glist,
-                  mode="balanced" if mode == "balanced" else "rcs")
+                  mode="balanced" if mode == "balanced" else "rcs", kind=mode)
     if mode == "balanced":
         xs = None
         if blocks:

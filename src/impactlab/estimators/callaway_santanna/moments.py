@@ -1,30 +1,11 @@
-"""Callaway–Sant'Anna without covariates from cohort-by-period sufficient statistics.
+"""Callaway–Sant'Anna without covariates on a balanced panel, from cohort moments (with sampling weights or
+without).
 
-Without covariates every 2×2 estimator of :mod:`impactlab.estimators.drdid` (DR, IPW, REG) reduces to the
-difference of mean outcome changes, ``ATT(g, t) = (ȳ_g,t − ȳ_g,b) − (ȳ_C,t − ȳ_C,b)`` with ``b`` the base
-period and ``C`` the comparison cohorts (Callaway & Sant'Anna 2021, *J. Econometrics* 225(2), eq. 2.6 with
-an intercept-only propensity score and outcome model; Sant'Anna & Zhao 2020, *J. Econometrics* 219(1),
-§3). Its influence function, on R ``did``'s scale (``se = sqrt(Σ ψ²) / n``), is
-
-    ψ_i = n · [ 1{G_i = g} (Δ_i − m_g) / n_g − 1{G_i ∈ C} (Δ_i − m_C) / n_C ],   Δ_i = y_i,t − y_i,b,
-
-an affine function of unit i's outcome vector whose coefficients depend only on i's cohort:
-``ψ_i = a_{G_i}' (y_i − ȳ_{G_i}) + c_{G_i}``. So every ATT(g, t), every cohort-share weighted aggregation
-of them (the weights' own influence term is also constant within cohorts) and their unit-clustered standard
-errors follow from three statistics per cohort h: the number of units ``n_h``, the mean outcome per period
-``ȳ_h`` (T) and the centred cross-product matrix ``W_h = Σ_i (y_i − ȳ_h)(y_i − ȳ_h)'`` (T × T), because
-
-    Σ_{i ∈ h} ψ_i² = a_h' W_h a_h + n_h c_h².
-
-These statistics are a single pass over the data, need memory proportional to cohorts × periods², and can
-be computed where the data live (SQL on DuckDB or Spark: :mod:`impactlab.panel.sql`). The dense n × K
-influence matrix that :class:`~impactlab.estimators.callaway_santanna.CallawaySantAnnaResult` keeps (for
-other aggregations and the bootstrap) is built from the same coefficients by one matrix product per cohort
-(:func:`influence_matrix`), instead of one boolean selection and one 2×2 fit per cell.
-
-The cells, comparison groups, base periods and the handling of anticipation reproduce
-:func:`impactlab.callaway_santanna` (and R ``did``) for a balanced panel without covariates, clustered by
-unit; ``tests/estimators/test_fast_cs.py`` checks them against it to 1e-10.
+Without covariates every 2×2 estimator reduces to a difference of (weighted) mean outcome changes and each
+unit's influence function is affine in its outcomes with coefficients that depend on its cohort only, so
+every ATT(g, t), aggregation, standard error and bootstrap draw follows from per-cohort counts, means and
+cross-products (derivation in ``docs/explanation.md``). :func:`fit` is the route; the public functions work
+from the moments alone, e.g. computed where the data live (:mod:`impactlab.panel.sql`).
 """
 
 from __future__ import annotations
@@ -38,29 +19,31 @@ import pandas as pd
 
 from impactlab.errors import EstimationError, check_option
 from impactlab.estimators._blocked import _tmm
-from impactlab.estimators.callaway_santanna.aggregate import SE_ZERO, _weight_influence, mammen_products
+from impactlab.estimators.callaway_santanna.aggregate import _weight_influence
+from impactlab.estimators.callaway_santanna.by_cell import cell_2x2
+from impactlab.estimators.callaway_santanna.cells import Cells, CellTable, Design
+from impactlab.estimators.callaway_santanna.data import CsData, Layout, cohort_layout
+from impactlab.estimators.callaway_santanna.influence import (
+    CohortAffine,
+    Features,
+    standard_errors,
+    with_columns,
+)
+from impactlab.estimators.drdid import TRIM_LEVEL
 from impactlab.panel.panel import Panel
 
-__all__ = ["CohortMoments", "CompactInfluence", "MultiplierSums", "SuffStatCells", "balanced_arrays",
-           "cohort_moments", "att_gt_from_moments", "influence_matrix", "moments_from_frame",
-           "simple_from_moments"]
+__all__ = ["CohortMoments", "SuffStatCells", "att_gt_from_moments", "balanced_arrays", "cohort_moments",
+           "moments_from_frame", "simple_from_moments"]
+
+#: With sampling weights, a cell whose weighted or unweighted treated share is within this of the trimming
+#: level goes to the 2×2 estimator (which computes the share its own way: rounding must not decide).
+_TRIM_MARGIN = 1e-9
 
 
 @dataclass(frozen=True)
 class CohortMoments:
-    """Sufficient statistics of a balanced panel by cohort.
-
-    Attributes
-    ----------
-    cohorts : ndarray of int, shape (H,)
-        Cohort of each row: the 1-based period of first treatment, 0 for never treated; sorted.
-    counts : ndarray, shape (H,)
-        Units per cohort.
-    means : ndarray, shape (H, T)
-        Mean outcome per cohort and period.
-    cross : ndarray, shape (H, T, T)
-        Centred cross-products ``Σ_i (y_i − ȳ_h)(y_i − ȳ_h)'`` per cohort.
-    """
+    """Per cohort (``cohorts``: 1-based first treated period, 0 = never; sorted): unit ``counts``, mean
+    outcome per period ``means`` (H, T) and centred cross-products ``cross`` (H, T, T)."""
 
     cohorts: np.ndarray
     counts: np.ndarray
@@ -71,17 +54,10 @@ class CohortMoments:
     def n_units(self) -> int:
         return int(self.counts.sum())
 
-    @property
-    def n_periods(self) -> int:
-        return int(self.means.shape[1])
-
 
 @dataclass(frozen=True)
 class SuffStatCells:
-    """ATT(g, t) with the affine form of their influence functions.
-
-    ``ψ_ik = coef[k, h] · (y_i − ȳ_h) + const[k, h]`` for unit i in cohort row h of :attr:`moments`.
-    """
+    """ATT(g, t) from moments; unit i of cohort row h has influence ``coef[k, h] · (y_i − ȳ_h, 1)``."""
 
     group: np.ndarray
     time: np.ndarray
@@ -91,105 +67,63 @@ class SuffStatCells:
     n_treated: np.ndarray
     n_control: np.ndarray
     coef: np.ndarray
-    const: np.ndarray
     moments: CohortMoments
-    #: (cohort, period) of the cells left out because they have no comparison units.
+    #: (cohort, period) of the cells left out because they have no comparison units
     skipped: tuple[tuple[int, int], ...] = ()
 
 
-@dataclass(frozen=True)
-class MultiplierSums:
-    """Per-cohort multiplier sums of :meth:`CompactInfluence.multiplier_sums` (one row per draw).
-
-    Attributes
-    ----------
-    centred : ndarray, shape (iters, H, T)
-        ``Σ_{i∈h} v_i (y_i − ȳ_h)`` per draw and cohort row h.
-    total : ndarray, shape (iters, H)
-        ``Σ_{i∈h} v_i``.
-    n_units : int
-    """
-
-    centred: np.ndarray
-    total: np.ndarray
-    n_units: int
-
-
 def balanced_arrays(panel: Panel, anticipation: int = 0) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Unit ids, outcomes (n, T) and cohort indices of the units :func:`impactlab.callaway_santanna` uses.
-
-    The panel's long frame is sorted by unit and period, so for a balanced panel the outcome matrix is a
-    reshape of the outcome column (no scatter). Units treated within ``anticipation`` periods of the first
-    one are dropped, as there.
-
-    Raises
-    ------
-    EstimationError
-        The panel is not balanced (use :func:`impactlab.callaway_santanna`, which drops the short units).
-    """
+    """Unit ids, outcomes (n, T) and cohorts of a balanced panel's units with a pre-treatment period."""
     if not panel.is_balanced:
-        raise EstimationError("The sufficient-statistics path needs a balanced panel; "
-                              f"this one has {panel.n_obs} rows for {panel.n_units} units × "
-                              f"{panel.n_periods} periods. Use callaway_santanna, which drops short units.")
-    long = panel._long
-    T = panel.n_periods
-    units = long["unit"].to_numpy()[::T]
-    y = long["outcome"].to_numpy(dtype="float64").reshape(-1, T)
+        raise EstimationError(f"The moments need a balanced panel; this one has {panel.n_obs} rows for "
+                              f"{panel.n_units} units × {panel.n_periods} periods. Use callaway_santanna, "
+                              "which drops short units.")
+    long, T = panel._long, panel.n_periods
     gp = long["cohort_period"].to_numpy(dtype="int64")[::T]
     keep = ~((gp > 0) & (gp <= 1 + anticipation))
-    return units[keep], y[keep], gp[keep]
+    y = long["outcome"].to_numpy(dtype="float64").reshape(-1, T)
+    return long["unit"].to_numpy()[::T][keep], y[keep], gp[keep]
 
 
 def cohort_moments(y: np.ndarray, cohort: np.ndarray) -> CohortMoments:
-    """Count, mean and centred cross-products of the outcome per cohort.
-
-    Parameters
-    ----------
-    y : ndarray, shape (n, T)
-        Outcomes of a balanced panel, one row per unit, columns the ordered periods.
-    cohort : ndarray of int, shape (n,)
-        Each unit's cohort as a 1-based period index (0 = never treated), as the ``cohort_period`` column
-        of ``Panel.long()``.
-    """
+    """Count, mean and centred cross-products of the outcomes ``y`` (n, T) per ``cohort`` (n,)."""
     y = np.asarray(y, dtype="float64")
     cohort = np.asarray(cohort, dtype="int64")
     if y.ndim != 2 or cohort.shape != (y.shape[0],):
         raise ValueError(f"y must be (n, T) and cohort (n,); got {y.shape} and {cohort.shape}.")
     if not np.isfinite(y).all():
-        raise EstimationError("The outcome has missing or infinite values; the fast path needs a balanced "
+        raise EstimationError("The outcome has missing or infinite values; the moments need a balanced "
                               "panel with every outcome observed.")
-    order = np.argsort(cohort, kind="stable")
-    cs, starts, counts = np.unique(cohort[order], return_index=True, return_counts=True)
-    T = y.shape[1]
-    means = np.empty((len(cs), T))
-    cross = np.empty((len(cs), T, T))
-    for h, (s, c) in enumerate(zip(starts, counts, strict=True)):
-        block = y[order[s:s + c]]  # a copy (fancy indexing): centred in place
+    return _moments(y, cohort_layout(cohort))
+
+
+def _moments(y: np.ndarray, lay: Layout) -> CohortMoments:
+    means = np.empty((lay.cohorts.size, y.shape[1]))
+    cross = np.empty((lay.cohorts.size, y.shape[1], y.shape[1]))
+    for h, (s, e) in enumerate(zip(lay.bounds[:-1], lay.bounds[1:], strict=True)):
+        block = y[lay.order[s:e]]  # a copy (fancy indexing): centred in place
         means[h] = block.mean(axis=0)
         block -= means[h]
         cross[h] = _tmm(block, block)
-    return CohortMoments(cs, counts.astype("float64"), means, cross)
+    return CohortMoments(lay.cohorts, lay.sizes.astype("float64"), means, cross)
 
 
-def moments_from_frame(frame: pd.DataFrame, periods: Sequence[Any], *,
-                       anticipation: int = 0) -> CohortMoments:
+def moments_from_frame(frame: pd.DataFrame, periods: Sequence[Any], *, anticipation: int = 0
+                       ) -> CohortMoments:
     """Cohort moments from the result of :func:`impactlab.panel.sql.moments_query` (DuckDB or Spark).
 
-    Raw cohort values are mapped to period positions as :class:`~impactlab.Panel` does (the first observed
-    period on or after the cohort; after the last period or missing or 0: never treated), cohorts that fall
-    on the same position are pooled (Chan, Golub & LeVeque 1983, pairwise update of centred sums), and units
-    treated within ``anticipation`` periods of the first period are dropped, as
-    :func:`impactlab.callaway_santanna` does.
+    Raw cohorts map to period positions as :class:`~impactlab.Panel` maps them (the first observed period
+    on or after the cohort; later, missing or 0: never treated); cohorts on the same position are pooled
+    (Chan, Golub & LeVeque 1983) and units treated within ``anticipation`` periods of the first dropped.
     """
     T = len(periods)
-    index = pd.Index(list(periods))
     raw = frame["cohort"]
     never = raw.isna().to_numpy().copy()
     if pd.api.types.is_numeric_dtype(raw):
         never |= (raw.fillna(0) == 0).to_numpy()
     pos = np.zeros(len(frame), dtype="int64")
     if (~never).any():
-        found = index.searchsorted(pd.Index(raw[~never].to_numpy()), side="left") + 1
+        found = pd.Index(list(periods)).searchsorted(pd.Index(raw[~never].to_numpy()), side="left") + 1
         pos[~never] = np.where(found > T, 0, found)
     n = frame["n"].to_numpy(dtype="float64")
     means = frame[[f"m{j}" for j in range(T)]].to_numpy(dtype="float64")
@@ -211,10 +145,29 @@ def moments_from_frame(frame: pd.DataFrame, periods: Sequence[Any], *,
     return CohortMoments(cohorts.astype("int64"), counts, out_means, out_cross)
 
 
-def _variance_sums(m: CohortMoments, coef: np.ndarray, const: np.ndarray) -> np.ndarray:
-    """``Σ_i ψ_ik²`` for each column k of the affine influence form."""
-    quad = np.einsum("khs,hst,kht->k", coef, m.cross, coef, optimize=True)
-    return quad + (const**2) @ m.counts
+def _moment_matrices(m: CohortMoments) -> np.ndarray:
+    """``Σ_{i∈h} z_i z_i'`` of ``z_i = (y_i − ȳ_h, 1)``: the cross-products and the count (the centred
+    outcomes sum to zero)."""
+    H, T = m.means.shape
+    out = np.zeros((H, T + 1, T + 1))
+    out[:, :T, :T] = m.cross
+    out[:, T, T] = m.counts
+    return out
+
+
+def _affine_cell(counts: np.ndarray, means: np.ndarray, n: int, tr: np.ndarray, ctrl: np.ndarray, t: int,
+                 b: int) -> tuple[float, np.ndarray]:
+    """ATT(g, t) = (weighted) mean change of the treated cohort minus that of the comparison cohorts, and
+    the coefficients (H, T + 1) of its influence ``n [1{T} (Δ_i − m_T) / N_T − 1{C} (Δ_i − m_C) / N_C]``."""
+    delta = means[:, t - 1] - means[:, b - 1]
+    n_t, n_c = float(counts[tr].sum()), float(counts[ctrl].sum())
+    m_t, m_c = float(delta[tr] @ counts[tr]) / n_t, float(delta[ctrl] @ counts[ctrl]) / n_c
+    theta = np.zeros((len(counts), means.shape[1] + 1))
+    theta[tr, t - 1], theta[tr, b - 1] = n / n_t, -n / n_t
+    theta[ctrl, t - 1], theta[ctrl, b - 1] = -n / n_c, n / n_c
+    theta[tr, -1] = n * (delta[tr] - m_t) / n_t  # ψ at the cohort mean
+    theta[ctrl, -1] = -n * (delta[ctrl] - m_c) / n_c
+    return m_t - m_c, theta
 
 
 def att_gt_from_moments(m: CohortMoments, *, control: str = "never_treated", base_period: str = "varying",
@@ -222,36 +175,15 @@ def att_gt_from_moments(m: CohortMoments, *, control: str = "never_treated", bas
                         ) -> SuffStatCells:
     """Group-time ATTs and their unit-clustered standard errors from cohort moments.
 
-    The moments must describe the units :func:`impactlab.callaway_santanna` keeps: observed in every period
-    and not treated within ``anticipation`` periods of the first one.
-
-    Parameters
-    ----------
-    m : CohortMoments
-    control : {"never_treated", "not_yet_treated"}
-    base_period : {"varying", "universal"}
-    anticipation : int
-    cohorts : sequence of int, optional
-        Estimate only these cohorts (1-based period indices), e.g. without the singleton cohorts that
-        :func:`impactlab.callaway_santanna` leaves out; every cohort still serves as a comparison.
-
-    Returns
-    -------
-    SuffStatCells
-        Cells in the order of ``callaway_santanna(...).att_gt`` (cohort, then period); standard errors at or
-        below ``SE_ZERO`` are NaN, as there.
-
-    Raises
-    ------
-    EstimationError
-        No never-treated units with ``control="never_treated"``, or too few periods.
+    The moments must describe the units :func:`impactlab.callaway_santanna` keeps; ``cohorts`` restricts
+    the cohorts estimated (every cohort still serves as a comparison). Cells come in the order of
+    ``att_gt``; standard errors at or below ``SE_ZERO`` are NaN. Raises EstimationError without
+    never-treated units for ``control="never_treated"``, or with too few periods.
     """
     check_option("control", control, ("never_treated", "not_yet_treated"))
     check_option("base_period", base_period, ("varying", "universal"))
-    gp, cnt, mu = m.cohorts, m.counts, m.means
-    n, T = m.n_units, m.n_periods
-    glist = gp[gp > 0]
-    last_t = T
+    gp, n, T = m.cohorts, m.n_units, m.means.shape[1]
+    glist, last_t = gp[gp > 0], T
     if not (gp == 0).any():
         if control == "never_treated":
             raise EstimationError("There are no never-treated units to compare with "
@@ -262,231 +194,96 @@ def att_gt_from_moments(m: CohortMoments, *, control: str = "never_treated", bas
         glist = glist[glist < glist.max()]
     if cohorts is not None:
         glist = glist[np.isin(glist, np.asarray(cohorts, dtype="int64"))]
-    tfac = 1 if base_period == "varying" else 0
-    H = len(gp)
-    rows: list[tuple[int, int, bool, float, float, float]] = []
-    coefs: list[np.ndarray] = []
-    consts: list[np.ndarray] = []
-    skipped: list[tuple[int, int]] = []
-    for g in glist:
-        g = int(g)
-        base_post = g - 1 - anticipation
-        tr = gp == g
-        for cur in range(1 + tfac, last_t + 1):
-            post = g <= cur
-            base = base_post if (post or base_period == "universal") else cur - 1
-            if control == "never_treated":
-                ctrl = gp == 0
-            else:
-                ctrl = (gp == 0) | ((gp > max(cur, base) + anticipation) & (gp != g))
-            n_t, n_c = float(cnt[tr].sum()), float(cnt[ctrl].sum())
-            a = np.zeros((H, T))
-            c = np.zeros(H)
-            if base == cur:
-                rows.append((g, cur, post, 0.0, n_t, n_c))
-                coefs.append(a)
-                consts.append(c)
-                continue
-            if n_c == 0:
-                skipped.append((g, cur))
-                continue
-            delta = mu[:, cur - 1] - mu[:, base - 1]  # mean change per cohort
-            m_t = float(delta[tr] @ cnt[tr]) / n_t
-            m_c = float(delta[ctrl] @ cnt[ctrl]) / n_c
-            a[tr, cur - 1], a[tr, base - 1] = n / n_t, -n / n_t
-            a[ctrl, cur - 1], a[ctrl, base - 1] = -n / n_c, n / n_c
-            # ψ at the cohort mean: n (ȳ_h change − pooled mean change) / size of the pooled set
-            c[tr] = n * (delta[tr] - m_t) / n_t
-            c[ctrl] = -n * (delta[ctrl] - m_c) / n_c
-            rows.append((g, cur, post, m_t - m_c, n_t, n_c))
-            coefs.append(a)
-            consts.append(c)
-    if not rows:
+    design = Design(control, "dr", base_period, anticipation, tuple(range(1, T + 1)))
+    table = CellTable(design.periods)
+    coefs: dict[int, np.ndarray] = {}
+    for cell, ctrl, n_t, n_c in design.walk(table, glist, last_t, gp, m.counts):
+        att, theta = _affine_cell(m.counts, m.means, n, gp == cell.g, ctrl, cell.t, cell.base)
+        coefs[table.add(cell, n_t, n_c, att)] = theta
+    if not len(table):
         raise EstimationError("No ATT(g,t) could be estimated.")
-    coef, const = np.stack(coefs), np.stack(consts)
-    se = np.sqrt(np.maximum(_variance_sums(m, coef, const), 0.0)) / n
-    se = np.where(se <= SE_ZERO, np.nan, se)
-    arr = np.array(rows, dtype="float64")
-    return SuffStatCells(group=arr[:, 0].astype("int64"), time=arr[:, 1].astype("int64"),
-                         post=arr[:, 2].astype(bool), att=arr[:, 3], std_error=se,
-                         n_treated=arr[:, 4].astype("int64"), n_control=arr[:, 5].astype("int64"),
-                         coef=coef, const=const, moments=m, skipped=tuple(skipped))
+    coef = np.zeros((len(table), len(gp), T + 1))
+    for k, theta in coefs.items():
+        coef[k] = theta
+    bounds = np.concatenate([[0], np.cumsum(m.counts)]).astype("int64")
+    se = standard_errors(CohortAffine(Features(gp, bounds, None, _moment_matrices(m)), coef))
+    rows = pd.DataFrame(table.rows)
+    g, t = rows["g"].to_numpy(dtype="int64"), rows["t"].to_numpy(dtype="int64")
+    return SuffStatCells(group=g, time=t, post=g <= t, att=rows["estimate"].to_numpy(dtype="float64"),
+                         std_error=se, n_treated=rows["n_treated"].to_numpy(dtype="int64"),
+                         n_control=rows["n_control"].to_numpy(dtype="int64"), coef=coef, moments=m,
+                         skipped=tuple((int(e[1][0]), int(e[1][1])) for e in table.ledger))
 
 
 def simple_from_moments(cells: SuffStatCells, *, max_e: float = np.inf) -> tuple[float, float]:
-    """The ``simple`` aggregation (cohort-size weighted mean of post-treatment ATT(g, t)) and its standard
-    error, with the influence of the estimated weights (Callaway & Sant'Anna 2021, eq. 3.10 and App. B),
-    from the moments alone (no unit-level array)."""
+    """The ``simple`` aggregation (cohort-share weighted mean of post-treatment ATT(g, t)) and its standard
+    error with the influence of the estimated shares (Callaway & Sant'Anna 2021, eq. 3.10, App. B)."""
     m = cells.moments
     keep = np.flatnonzero(cells.post & (cells.time - cells.group <= max_e))
     if keep.size == 0:
         return float("nan"), float("nan")
-    n = m.n_units
-    pg_by = m.counts / n
-    pos = np.searchsorted(m.cohorts, cells.group)
-    p = pg_by[pos]
-    w = p[keep] / p[keep].sum()
-    est = float(w @ cells.att[keep])
+    p = (m.counts / m.n_units)[np.searchsorted(m.cohorts, cells.group)][keep]
+    w = p / p.sum()
     coef = np.tensordot(w, cells.coef[keep], axes=1)[None]
     indicator = (m.cohorts[:, None] == cells.group[keep][None, :]).astype("float64")
-    wif = _weight_influence(np.arange(keep.size), p[keep], indicator, cells.att[keep])
-    const = (w @ cells.const[keep] + wif)[None]
-    se = float(np.sqrt(max(_variance_sums(m, coef, const)[0], 0.0)) / n)
-    return est, (se if se > SE_ZERO else float("nan"))
+    coef[0, :, -1] += _weight_influence(np.arange(keep.size), p, indicator, cells.att[keep])
+    bounds = np.concatenate([[0], np.cumsum(m.counts)]).astype("int64")
+    se = standard_errors(CohortAffine(Features(m.cohorts, bounds, None, _moment_matrices(m)), coef))
+    return float(w @ cells.att[keep]), float(se[0])
 
 
-def influence_matrix(cells: SuffStatCells, y: np.ndarray, cohort: np.ndarray) -> np.ndarray:
-    """The dense (n, K) influence functions of the cells, one matrix product per cohort.
+def fit(data: CsData, design: Design) -> Cells | None:
+    """Every ATT(g, t) of a balanced panel without covariates from (weighted) cohort moments; ``None`` when
+    the route cannot reproduce the fit (an outcome missing, a cohort of zero total weight, nothing
+    estimable). Cells at the trimming level of the propensity score (DR, IPW) take the 2×2 estimator."""
+    y, gp, w = data.y, data.gp, data.weights
+    if y is None or not np.isfinite(y).all():
+        return None
+    lay = cohort_layout(gp)
+    cohorts, h_of, sizes, order, bounds = lay.cohorts, lay.h_of, lay.sizes, lay.order, lay.bounds
+    T = y.shape[1]
+    if w is None:
+        m = _moments(y, lay)
+        counts, means, mom = m.counts, m.means, _moment_matrices(m)
+    else:
+        counts = np.bincount(h_of, weights=w, minlength=cohorts.size)
+        if not np.all(counts > 0):
+            return None
+        means = np.stack([w[r] @ y[r] / counts[h] for h, r in enumerate(np.split(order, bounds[1:-1]))])
 
-    Equal to the ``influence`` attribute :func:`impactlab.callaway_santanna` builds cell by cell; rows in
-    the order of ``y``.
-    """
-    y = np.asarray(y, dtype="float64")
-    m = cells.moments
-    h_of = np.searchsorted(m.cohorts, cohort)
-    out = np.empty((y.shape[0], len(cells.att)))
-    for h in range(len(m.cohorts)):
-        rows = np.flatnonzero(h_of == h)
-        if rows.size:
-            out[rows] = (y[rows] - m.means[h]) @ cells.coef[:, h, :].T + cells.const[:, h]
-    return out
-
-
-class CompactInfluence:
-    """The (n, K) influence functions of :class:`SuffStatCells` kept in their affine form.
-
-    Row i, column k is ``coef[k, h] · (y_i − ȳ_h) + const[k, h]`` with h the cohort of unit i, so the form
-    needs the outcome matrix (shared, not copied), the units of each cohort and K × H × T coefficients:
-    memory proportional to the data instead of units × cells. Linear combinations of the columns (every
-    aggregation of Callaway & Sant'Anna 2021, §3, is one) cost one (n_h, T) × (T, J) product per cohort
-    (:meth:`combine`, :meth:`transform`), multiplier-bootstrap draws need one pass over the outcomes
-    (:meth:`multiplier_sums`); :meth:`dense` builds the full matrix (for cluster sums and
-    ``CallawaySantAnnaResult.influence``).
-
-    Parameters
-    ----------
-    cells : SuffStatCells
-    y : ndarray, shape (n, T)
-        Outcomes of the units, in the row order of the influence functions.
-    cohort : ndarray of int, shape (n,)
-        Each unit's cohort (1-based period index, 0 = never treated); every value is in
-        ``cells.moments.cohorts``.
-    """
-
-    def __init__(self, cells: SuffStatCells, y: np.ndarray, cohort: np.ndarray) -> None:
-        m = cells.moments
-        h_of = np.searchsorted(m.cohorts, np.asarray(cohort, dtype="int64"))
-        self._y = y
-        self._moments = m
-        self._rows = [np.flatnonzero(h_of == h) for h in range(len(m.cohorts))]
-        self._means = m.means
-        self.coef = cells.coef
-        self.const = cells.const
-        self.shape = (int(y.shape[0]), int(cells.coef.shape[0]))
-
-    def select(self, cols: Sequence[int] | np.ndarray) -> CompactInfluence:
-        """The same form restricted to the columns ``cols``."""
-        out = object.__new__(CompactInfluence)
-        out.__dict__.update(self.__dict__)
-        out.coef = self.coef[np.asarray(cols)]
-        out.const = self.const[np.asarray(cols)]
-        out.shape = (self.shape[0], int(out.coef.shape[0]))
-        return out
-
-    def nonzero_columns(self) -> np.ndarray:
-        """Columns whose coefficients are not all zero (a zero column is an exactly zero function)."""
-        return np.asarray(self.coef.any(axis=(1, 2)) | self.const.any(axis=1))
-
-    def sum_squares(self) -> np.ndarray:
-        """``Σ_i ψ_ik²`` per column from the cohort moments (no unit-level array)."""
-        return _variance_sums(self._moments, self.coef, self.const)
-
-    def cross_products(self, cols: np.ndarray) -> np.ndarray:
-        """``Σ_i ψ_ik ψ_il`` for k, l in ``cols`` from the cohort moments (``a_k' W_h a_l + n_h c_k c_l``)."""
-        coef, const = self.coef[cols], self.const[cols]
-        m = self._moments
-        return np.einsum("khs,hst,lht->kl", coef, m.cross, coef, optimize=True) + (const * m.counts) @ const.T
-
-    def combine(self, weights: np.ndarray) -> np.ndarray:
-        """``dense() @ weights`` without building ``dense()``; ``weights`` is (K,) or (K, J)."""
-        w = np.asarray(weights, dtype="float64")
-        w2 = w[:, None] if w.ndim == 1 else w
-        out = np.empty((self.shape[0], w2.shape[1]))
-        for h, rows in enumerate(self._rows):
-            if rows.size:
-                a = np.tensordot(self.coef[:, h, :], w2, axes=(0, 0))  # (T, J)
-                out[rows] = (self._y[rows] - self._means[h]) @ a + self.const[:, h] @ w2
-        return out[:, 0] if w.ndim == 1 else out
-
-    def dense(self, order: str = "C") -> np.ndarray:
-        """The (n, K) influence matrix (memory layout ``order``, "C" or "F")."""
-        out = np.empty(self.shape, order=order)  # type: ignore[call-overload]
-        # blocks of units small enough to stay in cache: no cohort-sized temporaries, and small products
-        # that a threaded BLAS runs on one thread (on a busy machine its threads otherwise wait on each other)
-        step = max(8, (1 << 17) // max(1, self._y.shape[1] * self.shape[1]))
-        for h, rows in enumerate(self._rows):
-            a, c, mean = self.coef[:, h, :].T, self.const[:, h], self._means[h]
-            for s in range(0, rows.size, step):
-                block = rows[s:s + step]
-                out[block] = (self._y[block] - mean) @ a + c
-        return out
-
-    @property
-    def cohorts(self) -> np.ndarray:
-        """The cohort (1-based period index, 0 = never treated) of each coefficient row h."""
-        return np.asarray(self._moments.cohorts)
-
-    def transform(self, weights: np.ndarray, const: np.ndarray | None = None) -> CompactInfluence:
-        """The affine form of ``dense() @ weights + c``, with ``c`` constant within cohorts.
-
-        Parameters
-        ----------
-        weights : ndarray, shape (K, J)
-        const : ndarray, shape (H, J), optional
-            Added to column j for every unit of cohort row h (e.g. the influence of estimated cohort shares,
-            Callaway & Sant'Anna 2021, App. B, which depends on the unit's cohort only).
-
-        Returns
-        -------
-        CompactInfluence
-            J columns sharing this form's outcome matrix (nothing unit-level is copied).
-        """
-        w = np.asarray(weights, dtype="float64")
-        out = object.__new__(CompactInfluence)
-        out.__dict__.update(self.__dict__)
-        out.coef = np.tensordot(w, self.coef, axes=(0, 0))  # (J, H, T)
-        out.const = w.T @ self.const + (0.0 if const is None else np.asarray(const, dtype="float64").T)
-        out.shape = (self.shape[0], int(w.shape[1]))
-        return out
-
-    def multiplier_sums(self, iters: int, seed: int) -> MultiplierSums:
-        """Per-cohort sums of Mammen multipliers times centred outcomes, for ``iters`` bootstrap draws.
-
-        A multiplier-bootstrap draw of column k is ``Σ_i v_i ψ_ik / n`` (Callaway & Sant'Anna 2021,
-        Algorithm 1). With the affine form it is ``Σ_h [a_kh · Σ_{i∈h} v_i (y_i − ȳ_h) + c_kh Σ_{i∈h} v_i]
-        / n``, so the draws of *every* column, and of every aggregation (:meth:`transform`), follow from
-        ``Σ_{i∈h} v_i (y_i − ȳ_h)`` (T values) and ``Σ_{i∈h} v_i`` per cohort and draw: one pass over the
-        n × T outcomes instead of over an n × K matrix, and no unit-level array kept. Units receive their
-        weights cohort by cohort in row order (:func:`~impactlab.estimators.callaway_santanna.aggregate.draw_order`), as
-        on the dense route, so both give the same draws for the same seed.
-        """
-        T = self._y.shape[1]
-        sizes = np.array([r.size for r in self._rows], dtype="int64")
-        bounds = np.concatenate([[0], np.cumsum(sizes)])
-        z = np.empty((self.shape[0], T + 1))
-        for h, rows in enumerate(self._rows):
-            z[bounds[h]:bounds[h + 1], :T] = self._y[rows] - self._means[h]
+    def make(h: int, rows: Any) -> np.ndarray:  # z_i = (y_i − ȳ_h, 1), times w_i with sampling weights
+        yr = y[rows]
+        z = np.empty((yr.shape[0], T + 1))
+        np.subtract(yr, means[h], out=z[:, :T])
         z[:, T] = 1.0
-        prod = mammen_products(z, int(iters), int(seed), bounds)
-        return MultiplierSums(centred=prod[:, :, :T], total=prod[:, :, T], n_units=self.shape[0])
+        if w is not None:
+            z *= w[rows, None]
+        return z
 
-    def multiplier_draws(self, sums: MultiplierSums) -> np.ndarray:
-        """Bootstrap draws ``Σ_i v_i ψ_ik / n`` of every column, (iters, K), from :meth:`multiplier_sums`."""
-        B, H, T = sums.centred.shape
-        draws = sums.centred.reshape(B, H * T) @ self.coef.reshape(-1, H * T).T + sums.total @ self.const.T
-        draws /= sums.n_units
-        return draws
-
-    def __array__(self, dtype: Any = None, copy: Any = None) -> np.ndarray:
-        d = self.dense()
-        return d if dtype is None else d.astype(dtype)
+    if w is not None:
+        mom = np.stack([(lambda z: _tmm(z, z))(make(h, order[s:e]))
+                        for h, (s, e) in enumerate(zip(bounds[:-1], bounds[1:], strict=True))])
+    table = CellTable(design.periods)
+    coefs: dict[int, np.ndarray] = {}
+    replaced: dict[int, np.ndarray] = {}
+    for cell, ctrl, n_t, n_c in design.walk(table, data.glist, data.n_periods, cohorts, sizes):
+        tr = cohorts == cell.g
+        share = n_t / (n_t + n_c)
+        if w is not None:
+            share = max(share, counts[tr].sum() / (counts[tr].sum() + counts[ctrl].sum())) + _TRIM_MARGIN
+        if design.method in ("dr", "ipw") and share >= TRIM_LEVEL:
+            # the constant propensity score trims or fails overlap: the 2×2 estimator decides
+            done = table.fit(cell, n_t, n_c, cell_2x2, (data, design.method, gp == cell.g, ctrl[h_of],
+                                                        cell.t, cell.base))
+            if done is not None:
+                replaced[done[0]] = done[1]
+            continue
+        att, theta = _affine_cell(counts, means, data.n, tr, ctrl, cell.t, cell.base)
+        coefs[table.add(cell, n_t, n_c, att)] = theta
+    if not len(table):
+        return None
+    coef = np.zeros((len(table), cohorts.size, T + 1))
+    for k, theta in coefs.items():
+        coef[k] = theta
+    form = CohortAffine(Features(cohorts, bounds, order, mom, make=make, ones=w is None), coef)
+    return table.result(with_columns(form, replaced), "moments")

@@ -17,8 +17,9 @@ import numpy as np
 import pandas as pd
 
 from impactlab.errors import check_option
-from impactlab.estimators.callaway_santanna import aggregate as agg
 from impactlab.estimators._eventtime import WaldTest, wald_test
+from impactlab.estimators.callaway_santanna import aggregate as agg
+from impactlab.estimators.callaway_santanna.influence import Dense, bootstrap, covariance, standard_errors
 from impactlab.results.base import (
     TIDY_COLUMNS,
     EffectResult,
@@ -72,8 +73,6 @@ class CallawaySantAnnaResult:
         The segment column of ``by=`` (see :meth:`by_segment`).
     """
 
-    _att_gt: pd.DataFrame
-    _influence: Any  # dense (n_units, n_cells), or the compact form of the sufficient-statistics route
     unit_ids: np.ndarray
     excluded: pd.DataFrame
     spec: dict[str, Any]
@@ -82,38 +81,43 @@ class CallawaySantAnnaResult:
     outcome: str
     crit: float | None
     notes: tuple[str, ...]
-    _group: np.ndarray
-    _time: np.ndarray
-    _unit_group: np.ndarray
-    _cluster: np.ndarray | None
-    _periods: tuple[Any, ...]
-    _simple: EffectResult | None = field(default=None)
-    _weights: np.ndarray | None = None
     by: str | None = None
-    _segments: dict[Any, Any] | None = None
-    _segment_of: np.ndarray | None = None
-    #: per-cohort multiplier sums of the bootstrap on the compact route (every aggregation's draws from them)
-    _boot_sums: Any = None
+    # set by _create (not constructor arguments)
+    _att_gt: pd.DataFrame = field(init=False)
+    _influence: Any = field(init=False)  # an Influence (impactlab.estimators.callaway_santanna.influence)
+    _group: np.ndarray = field(init=False)
+    _time: np.ndarray = field(init=False)
+    _unit_group: np.ndarray = field(init=False)
+    _cluster: np.ndarray | None = field(init=False)
+    _periods: tuple[Any, ...] = field(init=False)
+    _weights: np.ndarray | None = field(init=False)
+    _engine: str = field(init=False)
+    _simple: EffectResult | None = field(init=False)
+    _segments: dict[Any, Any] | None = field(init=False)
+    _segment_of: np.ndarray | None = field(init=False)
 
-    def __post_init__(self) -> None:
-        freeze_fields(self)  # read-only tables and arrays (no copy): the result stays as built
+    @classmethod
+    def _create(cls, private: dict[str, Any], **public: Any) -> CallawaySantAnnaResult:
+        """A result from its public fields and the private ones (names without the underscore)."""
+        res = cls(**public)
+        for name in ("simple", "segments", "segment_of"):
+            private.setdefault(name, None)
+        for name, value in private.items():
+            object.__setattr__(res, f"_{name}", value)
+        freeze_fields(res)  # read-only tables and arrays (no copy): the result stays as built
+        return res
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         restore_frozen(self, state)  # still frozen after pickle (multiprocessing, caches)
 
     @property
     def influence(self) -> np.ndarray:
-        """Influence function of each ATT(g, t): (n_units, n_cells), read-only (see the class docstring).
-
-        Without covariates on a balanced panel the fit keeps them in their affine form (cohort
-        coefficients, :class:`~impactlab.estimators.callaway_santanna.moments.CompactInfluence`), from which standard
-        errors and aggregations are computed; the dense matrix is built on first access and kept.
-        """
-        inf = self._influence
-        if not isinstance(inf, np.ndarray):
-            inf = np.asarray(inf.dense(), dtype="float64")
+        """Influence function of each ATT(g, t): (n_units, n_cells), read-only, built on first access when
+        the fit kept it in a compact form (see the class docstring)."""
+        inf = self._influence.dense()
+        if inf.flags.writeable:
             inf.setflags(write=False)
-            object.__setattr__(self, "_influence", inf)
+            object.__setattr__(self, "_influence", Dense(inf))
         return inf
 
     # -------------------------------------------------------------------------- tables
@@ -147,25 +151,31 @@ class CallawaySantAnnaResult:
         """Confidence interval of the overall ATT at ``level``."""
         return self._get_simple().conf_int(level)
 
-    def tidy(self, level: float | None = None) -> pd.DataFrame:
-        """ATT(g, t) as a tidy frame: term, estimate, std_error, statistic, p_value, conf_low, conf_high,
-        cohort, time, event_time, method.
+    def tidy(self, level: float = 0.95) -> pd.DataFrame:
+        """The overall ATT (headline row), then one row per ATT(g, t): term, estimate, std_error, statistic,
+        p_value, conf_low, conf_high, cohort, time, event_time, method.
 
-        ``level`` recomputes pointwise intervals at another level; by default the intervals of the fit.
+        At the level of the fit the ATT(g, t) intervals are those of :attr:`att_gt` (a uniform band when
+        bootstrapped); at any other level they are pointwise.
         """
         at = self._att_gt
         out = at[["estimate", "std_error"]].copy()
-        if level is None:
+        if np.isclose(level, self.spec["level"]):
             out = pd.concat([out, at[["statistic", "p_value", "conf_low", "conf_high"]]], axis=1)
         else:
             out = pd.concat([out, inference_frame(at["estimate"], at["std_error"], level)], axis=1)
         pairs = zip(at["cohort"], at["time"], strict=True)
         out.insert(0, "term", [f"ATT({_fmt(g)}, {_fmt(t)})" for g, t in pairs])
-        out["cohort"] = at["cohort"].to_numpy()
-        out["time"] = at["time"].to_numpy()
-        out["event_time"] = at["event_time"].to_numpy()
+        for key in ("cohort", "time", "event_time"):
+            out[key] = at[key].to_numpy()
+        head = self._get_simple().tidy(level).iloc[:1]
+        out = pd.concat([head.drop(columns=["method"]), out], ignore_index=True)
         out["method"] = "callaway_santanna"
-        return out[list(TIDY_COLUMNS) + ["cohort", "time", "event_time", "method"]].reset_index(drop=True)
+        return out[list(TIDY_COLUMNS) + ["cohort", "time", "event_time", "method"]]
+
+    def explain(self, level: float = 0.95) -> Any:
+        """Plain-language explanation of the overall ATT (that of ``aggregate("simple").explain()``)."""
+        return self._get_simple().explain(level)
 
     def summary(self) -> str:
         """Plain-text summary: the overall ATT, the set-up and the ATT(g, t) table."""
@@ -185,7 +195,7 @@ class CallawaySantAnnaResult:
         if self.by is not None:
             lines.append(f"  segments by {self.by!r}: {self.segment_test()}")
         lines += [f"  note: {n}" for n in self.notes]
-        lines.append(self.tidy().drop(columns=["method"]).to_string(index=False))
+        lines.append(self.tidy(self.spec["level"]).iloc[1:].drop(columns=["method"]).to_string(index=False))
         return "\n".join(lines)
 
     def _repr_html_(self) -> str:
@@ -197,7 +207,8 @@ class CallawaySantAnnaResult:
         if len(self.excluded):
             lines.append(f"{len(self.excluded)} excluded (see .excluded)")
         lines += [f"Note: {n}" for n in self.notes]
-        return frame_html(self.tidy().drop(columns=["method"]), "Callaway–Sant'Anna ATT(g,t)", lines)
+        table = self.tidy(self.spec["level"]).drop(columns=["method"])
+        return frame_html(table, "Callaway–Sant'Anna ATT(g,t)", lines)
 
     def __repr__(self) -> str:
         s = self._get_simple()
@@ -212,10 +223,6 @@ class CallawaySantAnnaResult:
                                                      for k, v in counts.items()) + ")"
 
     # -------------------------------------------------------------------------- tests
-    def _vcov(self, psi: np.ndarray) -> np.ndarray:
-        sums = agg.cluster_sums(np.nan_to_num(psi), self._cluster)
-        return np.asarray(sums.T @ sums / psi.shape[0] ** 2)
-
     @property
     def pretest(self) -> WaldTest | None:
         """Wald pre-test of parallel trends: are all pre-treatment ATT(g, t) zero?
@@ -230,11 +237,7 @@ class CallawaySantAnnaResult:
         pre = (~at["post"].to_numpy()) & np.isfinite(at["std_error"].to_numpy())
         if not pre.any():
             return None
-        inf = self._influence
-        if isinstance(inf, np.ndarray) or self._cluster is not None:
-            vcov = self._vcov(np.asarray(self.influence)[:, pre])
-        else:  # from the cohort moments, no unit-level array
-            vcov = np.asarray(inf.cross_products(np.flatnonzero(pre))) / inf.shape[0] ** 2
+        vcov = covariance(self._influence, np.flatnonzero(pre), self._cluster)
         cells = zip(at["cohort"][pre], at["time"][pre], strict=True)
         terms = [f"ATT({_fmt(g)}, {_fmt(t)})" for g, t in cells]
         return wald_test(at["estimate"].to_numpy()[pre], vcov, terms,
@@ -307,24 +310,14 @@ class CallawaySantAnnaResult:
         a = agg.aggregate_cells(kind, at["estimate"].to_numpy(), self._influence, self._group,
                                 self._time, self._unit_group, min_e=min_e, max_e=max_e, balance_e=balance_e,
                                 last_period=self.n_periods, unit_weights=self._weights)
-        boot = self.spec.get("bootstrap")
-        psi_all = a.influence_all
-        # the compact form gives standard errors, covariances and bootstrap draws without a unit-level pass
-        form = a.form if self._cluster is None else None
-        n_el = psi_all.shape[1] - 1
+        boot = self.spec.get("n_draws")
+        n_el = a.influence_all.shape[1] - 1
         if boot:
-            band = np.r_[np.ones(n_el, dtype=bool), False]
-            if form is not None and self._boot_sums is not None:
-                se_all, crit = agg.bootstrap_summary(form.multiplier_draws(self._boot_sums), level, band)
-            else:
-                se_all, crit = agg.bootstrap(np.nan_to_num(psi_all), self._cluster, int(boot),
-                                             int(self.spec["seed_used"]), level, band=band,
-                                             unit_group=self._unit_group)
-        elif form is not None:
-            se_all = np.sqrt(np.maximum(form.sum_squares(), 0.0)) / self.n_units
-            se_all, crit = np.where(se_all <= agg.SE_ZERO, np.nan, se_all), None
+            se_all, crit = bootstrap(a.form, int(boot), int(self.spec["seed_used"]), level,
+                                     groups=self._unit_group, cluster=self._cluster,
+                                     band=np.r_[np.ones(n_el, dtype=bool), False])
         else:
-            se_all, crit = agg.analytic_se(psi_all, self._cluster), None
+            se_all, crit = standard_errors(a.form, self._cluster), None
         if not np.isfinite(a.overall):
             se_all[-1] = np.nan
         elements = None
@@ -332,10 +325,7 @@ class CallawaySantAnnaResult:
         if kind != "simple":
             element_influence = a.influence  # a view of psi_all, which nothing else refers to
             element_influence.setflags(write=False)
-            if form is not None:
-                element_vcov = form.cross_products(np.arange(n_el)) / self.n_units**2
-            else:
-                element_vcov = self._vcov(element_influence)
+            element_vcov = covariance(a.form, np.arange(n_el), self._cluster)
             element_vcov.setflags(write=False)
             key = {"group": "cohort", "dynamic": "event_time", "calendar": "time",
                    "cumulative": "event_time"}[kind]
@@ -413,7 +403,7 @@ class CallawaySantAnnaResult:
         """
         check_option("kind", kind, KINDS)
         keys, ests, infs, sizes = self._segment_parts(kind, max_e, balance_e)
-        vcov = self._vcov(infs)
+        vcov = covariance(Dense(infs), np.arange(len(keys)), self._cluster)
         test = self._equal_test(ests, vcov)
         whole = self.aggregate(kind, max_e=max_e, balance_e=balance_e)
         se = np.sqrt(np.diag(vcov))
@@ -442,4 +432,4 @@ class CallawaySantAnnaResult:
         segments - 1 degrees of freedom, from the joint covariance of :meth:`by_segment`)."""
         check_option("kind", kind, KINDS)
         _, ests, infs, _ = self._segment_parts(kind, max_e, None)
-        return self._equal_test(ests, self._vcov(infs))
+        return self._equal_test(ests, covariance(Dense(infs), np.arange(ests.size), self._cluster))

@@ -1,54 +1,24 @@
-"""Callaway–Sant'Anna on an unbalanced panel with covariates: each cell from its four blocks of observations.
+"""Callaway–Sant'Anna on an unbalanced panel (or repeated cross-sections) with covariates, without
+weights: each cell from its four blocks of observations.
 
-With ``allow_unbalanced=True`` every ATT(g, t) is the repeated cross-section 2×2 estimator of
-:mod:`impactlab.estimators._drdid_rcs` on the observations of the base period ``b`` and of period ``t``,
-with each observation's own covariates, and the influence of a unit's observations is summed (Callaway &
-Sant'Anna 2021, *J. Econometrics* 225(2), §4; R ``did`` ``allow_unbalanced_panel = TRUE``). The observations
-of one cell fall into four blocks — treated after (``tp``), treated before (``t0``), comparison after
-(``cp``), comparison before (``c0``) — and every regression of the estimators is fitted on one block:
-
-* doubly robust (Sant'Anna & Zhao 2020, *J. Econometrics* 219(1), eq. 3.4): the propensity logit on all
-  four blocks and the least-squares fits of the outcome on the covariates in each block;
-* normalised IPW (Abadie 2005; Sant'Anna & Zhao 2020, eq. 2.4): the logit only;
-* outcome regression (Heckman, Ichimura & Todd 1997; Sant'Anna & Zhao 2020, eq. 2.2): the comparison
-  blocks' fits.
-
-The general code forms n-length selections of the observations per cell, fits each regression with zero
-weights outside its block, fits the logit twice (overlap check, estimator) and scatters the influence with
-``np.add.at``. Here the observations are sorted once by (period, cohort), so that the rows of a cell are a
-few contiguous slices; each regression works on its block only, the logit is fitted once, and a unit's
-influence is added at its position within its cohort (a unit is seen at most once per period). The
-influence functions (R ``did`` scale, ``se = sqrt(Σ ψ²) / n``) are kept as one block per cohort
-(:class:`~impactlab.estimators.callaway_santanna.covariates.BlockInfluence`), the dense units × cells matrix only on demand.
-
-The route covers unbalanced panels and repeated cross-sections (one observation per id) without sampling
-weights. A cell it cannot reproduce exactly — an empty
-block, a logit that fails the overlap check or does not converge, a singular design, an estimate that is
-not finite — makes :func:`cells_unbalanced_cov` return ``None`` and the caller takes the cell-by-cell route,
-which explains the problem in its ledger. ``tests/estimators/test_cs_unbalanced_cov_fast.py`` checks both
-routes agree to 1e-10.
+The observations of a cell fall into four blocks (treated after, treated before, comparison after,
+comparison before); sorted once by (period, cohort), a cell's rows are a few contiguous slices, every
+regression of the repeated cross-section estimators of :mod:`impactlab.estimators._drdid_rcs` is fitted on
+its own block, the logit once, and a unit's influence is added at its position within its cohort (a unit is
+seen at most once per period). A cell it cannot reproduce exactly makes :func:`fit` return ``None``.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
-
 import numpy as np
-import pandas as pd
 
 from impactlab.errors import EstimationError
 from impactlab.estimators._blocked import _BLOCK, _blocks, _tmm
-from impactlab.estimators.callaway_santanna.cells import Ledger, comparison, trimmed_note
-from impactlab.estimators.callaway_santanna.covariates import BlockInfluence, _logit
+from impactlab.estimators.callaway_santanna.cells import Cells, CellTable, Design, trimmed_note
+from impactlab.estimators.callaway_santanna.covariates import _logit
+from impactlab.estimators.callaway_santanna.data import OVERLAP_MAX, CsData
+from impactlab.estimators.callaway_santanna.influence import Blocks
 from impactlab.estimators.drdid import PS_CAP, RCOND_MIN, TRIM_LEVEL, _rcond
-
-if TYPE_CHECKING:  # _cs_fit dispatches to this module
-    from impactlab.estimators.callaway_santanna.data import CsData
-
-__all__ = ["cells_unbalanced_cov"]
-
-#: Overlap check of R ``did`` (as :data:`impactlab.estimators.callaway_santanna.data.OVERLAP_MAX`).
-_OVERLAP_MAX = 0.999
 
 
 class _Irregular(Exception):
@@ -99,7 +69,7 @@ def _centred(v: np.ndarray, wts: np.ndarray | None, n: int) -> tuple[float, np.n
 def _pscore(x: np.ndarray, n_t: int) -> tuple[np.ndarray, np.ndarray]:
     """Capped propensity scores and ``inv(X' diag(p(1-p)) X) · n`` (the logit's linear representation)."""
     ps, converged = _logit(x, n_t)
-    if not converged or ps.max() >= _OVERLAP_MAX:
+    if not converged or ps.max() >= OVERLAP_MAX:
         raise _Irregular
     ps = np.minimum(ps, 1 - PS_CAP)
     wp = ps * (1 - ps)
@@ -191,30 +161,11 @@ def _cell(method: str, x: np.ndarray, y: np.ndarray, seg: tuple[int, int, int], 
     return float(att), psi, n_trim
 
 
-def cells_unbalanced_cov(data: CsData, *, control: str, method: str, base_period: str, anticipation: int,
-                         periods: tuple[Any, ...]
-                         ) -> tuple[pd.DataFrame, BlockInfluence, Ledger, list[str]] | None:
-    """Every ATT(g, t) of an unbalanced panel with covariates, cell by cell on gathered blocks.
-
-    Parameters
-    ----------
-    data : CsData
-        The repeated cross-section arrays of :func:`impactlab.estimators.callaway_santanna.data.prepare` (``mode="rcs"``)
-        with covariates and without sampling weights.
-    control, method, base_period, anticipation, periods
-        As in :func:`impactlab.estimators.callaway_santanna.data.estimate_cells`.
-
-    Returns
-    -------
-    (table, influence, ledger, skipped) or None
-        The cells in the order of the cell-by-cell route, their influence functions (one block per cohort),
-        the ledger entries (cells without comparison units, trimmed propensity scores) and the names of the
-        skipped cells; ``None`` when the route does not apply or a cell is irregular (the caller then takes
-        the cell-by-cell route, which decides and explains).
-    """
+def fit(data: CsData, design: Design) -> Cells | None:
+    """Every ATT(g, t) of an unbalanced panel with covariates on gathered blocks; ``None`` when the route
+    does not apply or a cell is irregular (the cell-by-cell route then decides and explains)."""
     if (data.mode != "rcs" or data.obs_x is None or data.obs_id is None or data.obs_t is None
-            or data.obs_y is None or data.obs_w is not None or data.weights is not None
-            or method not in ("dr", "ipw", "reg")):
+            or data.obs_y is None or data.obs_w is not None or data.weights is not None):
         return None
     n, n_per = data.n, data.n_periods
     gp = np.asarray(data.gp)
@@ -251,59 +202,38 @@ def cells_unbalanced_cov(data: CsData, *, control: str, method: str, base_period
         return [slice(int(bounds[(t - 1) * n_h + h]), int(bounds[(t - 1) * n_h + h + 1])) for h in hs]
 
     scratch = [np.empty((0, xs.shape[1] + 1))]
-    tfac = 1 if base_period == "varying" else 0
-    rows: list[dict[str, Any]] = []
+    table = CellTable(design.periods)
     cols: dict[int, list[tuple[int, np.ndarray]]] = {}
-    ledger: Ledger = []
-    names: list[str] = []
-    for g in data.glist:
-        g = int(g)
-        hg = int(np.searchsorted(cohorts, g))
-        base_post = g - 1 - anticipation
-        for cur in range(1 + tfac, n_per + 1):
-            post = g <= cur
-            base = base_post if (post or base_period == "universal") else cur - 1
-            ctrl = comparison(cohorts, control, g, cur, base, anticipation)
-            hc = np.flatnonzero(ctrl)
-            row = {"g": g, "t": cur, "post": post, "n_treated": int(sizes[hg]),
-                   "n_control": int(sizes[hc].sum())}
-            key_gt = (periods[g - 1], periods[cur - 1])
-            if base == cur:
-                rows.append({**row, "estimate": 0.0})
-                continue
-            if row["n_control"] == 0:
-                ledger.append(("cell", key_gt, "no comparison units"))
-                names.append(f"cohort {key_gt[0]}, time {key_gt[1]}")
-                continue
-            parts = [block(cur, np.array([hg])), block(base, np.array([hg])), block(cur, hc), block(base, hc)]
-            ends = np.cumsum([sum(s.stop - s.start for s in p) for p in parts])
-            sl = [s for p in parts for s in p]
-            try:
-                att, psi, n_trim = _cell(method, _gather(xs, sl, scratch),
-                                         np.concatenate([ys[s] for s in sl]),
-                                         (int(ends[0]), int(ends[1]), int(ends[2])), TRIM_LEVEL)
-            except (_Irregular, EstimationError, np.linalg.LinAlgError):
-                return None
-            if not np.isfinite(att):
-                return None
-            if n_trim:
-                ledger.append(("cell", key_gt, trimmed_note(n_trim)))
-            k = len(rows)
-            rows.append({**row, "estimate": att})
-            psi *= n / psi.size
-            # add each block's influence at its units' positions within their cohort (unique per period)
-            offs = np.concatenate([[0], np.cumsum([s.stop - s.start for s in sl])])
-            n_c = hc.size
-            for i, h in enumerate([hg, *hc]):
-                col = np.zeros(int(sizes[h]))
-                for j in ((0, 1) if i == 0 else (1 + i, 1 + n_c + i)):
-                    col[loc[sl[j]]] += psi[offs[j]:offs[j + 1]]
-                cols.setdefault(int(h), []).append((k, col))
-    if not rows:
+    for cell, ctrl, n_t, n_c in design.walk(table, data.glist, n_per, cohorts, sizes):
+        hg, hc = int(np.searchsorted(cohorts, cell.g)), np.flatnonzero(ctrl)
+        parts = [block(cell.t, np.array([hg])), block(cell.base, np.array([hg])), block(cell.t, hc),
+                 block(cell.base, hc)]
+        ends = np.cumsum([sum(s.stop - s.start for s in p) for p in parts])
+        sl = [s for p in parts for s in p]
+        try:
+            att, psi, n_trim = _cell(design.method, _gather(xs, sl, scratch),
+                                     np.concatenate([ys[s] for s in sl]),
+                                     (int(ends[0]), int(ends[1]), int(ends[2])), TRIM_LEVEL)
+        except (_Irregular, EstimationError, np.linalg.LinAlgError):
+            return None
+        if not np.isfinite(att):
+            return None
+        if n_trim:
+            table.note(cell, trimmed_note(n_trim))
+        k = table.add(cell, n_t, n_c, att)
+        psi *= n / psi.size
+        # add each block's influence at its units' positions within their cohort (unique per period)
+        offs = np.concatenate([[0], np.cumsum([s.stop - s.start for s in sl])])
+        for i, h in enumerate([hg, *hc]):
+            col = np.zeros(int(sizes[h]))
+            for j in ((0, 1) if i == 0 else (1 + i, 1 + hc.size + i)):
+                col[loc[sl[j]]] += psi[offs[j]:offs[j + 1]]
+            cols.setdefault(int(h), []).append((k, col))
+    if not len(table):
         return None
     blocks = []
     for h, entries in sorted(cols.items()):
         units = unit_order[starts_u[h]:starts_u[h + 1]]
         blocks.append((units, np.array([k for k, _ in entries], dtype="intp"),
                        np.column_stack([v for _, v in entries])))
-    return pd.DataFrame(rows), BlockInfluence(n, len(rows), blocks), ledger, names
+    return table.result(Blocks(n, len(table), blocks), "unbalanced_covariates")

@@ -1,0 +1,116 @@
+"""The cell-by-cell route: every ATT(g, t) from its own 2×2 estimator, the reference of the other routes.
+
+A balanced panel uses the panel estimators of :mod:`impactlab.estimators.drdid`; repeated cross-sections and
+unbalanced panels the repeated cross-section estimators of :mod:`impactlab.estimators._drdid_rcs` on the
+observations of the two periods, with the influence of a unit's observations summed (R ``did``
+``allow_unbalanced_panel = TRUE``). Influence is scaled by ``n / n_gt`` as R ``did`` does.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from impactlab.errors import EstimationError
+from impactlab.estimators._drdid_rcs import dr_did_rcs, ipw_did_rcs, reg_did_rcs
+from impactlab.estimators.callaway_santanna.cells import Cells, CellTable, Design, trimmed_note
+from impactlab.estimators.callaway_santanna.data import OVERLAP_MAX, CsData, collinear
+from impactlab.estimators.callaway_santanna.influence import Dense
+from impactlab.estimators.drdid import dr_did_panel, ipw_did_panel, logit_fit, reg_did_panel
+
+PANEL_ESTIMATORS = {"dr": dr_did_panel, "ipw": ipw_did_panel, "reg": reg_did_panel}
+RCS_ESTIMATORS = {"dr": dr_did_rcs, "ipw": ipw_did_rcs, "reg": reg_did_rcs}
+
+
+def cell_2x2(data: CsData, method: str, treated: np.ndarray, ctrl: np.ndarray, cur: int, base: int
+             ) -> tuple[float, np.ndarray, int]:
+    """One 2×2 comparison of the ids ``treated`` with ``ctrl`` between ``base`` and ``cur``: the ATT, its
+    influence per id (scaled by n / n_gt) and the number of trimmed comparison observations."""
+    n = data.n
+    if data.mode == "balanced":
+        assert data.y is not None  # noqa: S101 - balanced arrays
+        sel = treated | ctrl
+        d = treated[sel].astype("float64")
+        x = None
+        if data.xs is not None:
+            x = np.column_stack([np.ones(int(sel.sum())), data.xs[sel, min(base, cur) - 1, :]])
+        w = None if data.weights is None else data.weights[sel]
+        fitted = _overlap(method, x, d, w, int(treated.sum()), int(ctrl.sum()))
+        kw = {"pscore": fitted} if fitted is not None else {}  # the logit is fitted once per cell
+        fit = PANEL_ESTIMATORS[method](data.y[sel, cur - 1], data.y[sel, base - 1], d, x, w, **kw)
+        psi = np.zeros(n)
+        psi[sel] = fit.influence * (n / sel.sum())
+        return fit.att, psi, fit.n_trimmed
+    assert data.obs_id is not None and data.obs_t is not None and data.obs_y is not None  # noqa: S101
+    rows = (treated | ctrl)[data.obs_id] & ((data.obs_t == cur) | (data.obs_t == base))
+    ids = data.obs_id[rows]
+    d = treated[ids].astype("float64")
+    post = (data.obs_t[rows] == cur).astype("float64")
+    x = None
+    if data.obs_x is not None:
+        x = np.column_stack([np.ones(int(rows.sum())), data.obs_x[rows]])
+    w = None if data.obs_w is None else data.obs_w[rows]
+    _overlap(method, x, d, w, int(d.sum()), int((1 - d).sum()))
+    fit = RCS_ESTIMATORS[method](data.obs_y[rows], post, d, x, w)
+    psi = np.zeros(n)
+    np.add.at(psi, ids, fit.influence * (n / rows.sum()))
+    return fit.att, psi, fit.n_trimmed
+
+
+def _overlap(method: str, x: np.ndarray | None, d: np.ndarray, w: np.ndarray | None, n_t: int, n_c: int
+             ) -> tuple[np.ndarray, bool] | None:
+    """R ``did``'s overlap check before a DR or IPW cell; returns the logit fit (fitted probabilities,
+    converged) so that the 2×2 estimator does not fit it again, or ``None`` without covariates."""
+    if method not in ("dr", "ipw"):
+        return None
+    if x is None:
+        if n_t / (n_t + n_c) >= OVERLAP_MAX:
+            raise EstimationError("overlap condition violated (a propensity score reaches 0.999)")
+        return None
+    _, ps, converged = logit_fit(x, d, w)
+    if ps.max() >= OVERLAP_MAX:
+        raise EstimationError("overlap condition violated (a propensity score reaches 0.999)")
+    return ps, converged
+
+
+def fit(data: CsData, design: Design) -> Cells:
+    """Every ATT(g, t) of ``data`` from its own 2×2 fit; raises when none can be estimated."""
+    cohorts, h_of, sizes = np.unique(data.gp, return_inverse=True, return_counts=True)
+    table = CellTable(design.periods)
+    columns: dict[int, np.ndarray] = {}
+    for cell, ctrl_h, n_t, n_c in design.walk(table, data.glist, data.n_periods, cohorts, sizes):
+        treated, ctrl = data.gp == cell.g, ctrl_h[h_of]
+        try:
+            att, psi, n_trim = cell_2x2(data, design.method, treated, ctrl, cell.t, cell.base)
+        except EstimationError as exc:
+            reason = str(exc)
+            if design.covs and ("singular" in reason or "collinear" in reason):
+                bad = _collinear(data, ctrl, cell.t, cell.base, design.covs) or _collinear(
+                    data, treated | ctrl, cell.t, cell.base, design.covs)
+                if bad:
+                    reason = f"collinear covariates {bad} in this comparison: {reason}"
+            table.skip(cell, reason)
+            continue
+        if not np.isfinite(att):
+            table.skip(cell, "the estimate is not finite")
+            continue
+        if n_trim:
+            table.note(cell, trimmed_note(n_trim))
+        columns[table.add(cell, n_t, n_c, att)] = psi
+    if not len(table):
+        reasons = list(dict.fromkeys(r[2] for r in table.ledger))[:3]
+        raise EstimationError("No ATT(g,t) could be estimated: check the cohorts, the comparison group and "
+                              "the number of periods."
+                              + (f" Reasons: {'; '.join(reasons)}" if reasons else ""))
+    psi_all = np.zeros((data.n, len(table)))
+    for k, psi in columns.items():
+        psi_all[:, k] = psi
+    return table.result(Dense(psi_all), "by_cell")
+
+
+def _collinear(data: CsData, sel: np.ndarray, cur: int, base: int, covs: tuple[str, ...]) -> list[str]:
+    if data.mode == "balanced":
+        x = data.xs[sel, min(base, cur) - 1, :]  # type: ignore[index]
+    else:
+        rows = sel[data.obs_id] & ((data.obs_t == cur) | (data.obs_t == base))  # type: ignore[index]
+        x = data.obs_x[rows]  # type: ignore[index]
+    return collinear(x, covs)

@@ -1,0 +1,380 @@
+"""Influence functions of the ATT(g, t) and everything computed from them.
+
+Every route hands its (units × cells) influence functions on as an :class:`Influence`: a dense matrix
+(:class:`Dense`), an affine form per cohort (:class:`CohortAffine`) or blocks of units (:class:`Blocks`).
+:func:`standard_errors` is the one rule turning influence into standard errors, :func:`covariance` the one
+for covariances and :func:`bootstrap` the multiplier bootstrap (Mammen weights). The derivations are in
+the "Callaway–Sant'Anna: how the engine computes" section of ``docs/explanation.md``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any, Protocol
+
+import numpy as np
+from scipy import stats
+
+from impactlab._progress import progress
+from impactlab.estimators._blocked import _tmm
+
+#: Standard errors at or below this are reported as missing (R ``did``: ``sqrt(.Machine$double.eps) * 10``).
+SE_ZERO = float(np.sqrt(np.finfo(float).eps) * 10)
+
+
+class Influence(Protocol):
+    """The (n units, K cells) influence functions, scaled so that ``se = sqrt(Σ_i ψ_ik²) / n``."""
+
+    shape: tuple[int, int]
+    #: cohort of each coefficient row when the form is affine within cohorts (else None)
+    cohorts: np.ndarray | None
+
+    def sum_squares(self) -> np.ndarray: ...  # Σ_i ψ_ik² per column
+
+    def cross_products(self, cols: np.ndarray) -> np.ndarray: ...  # Σ_i ψ_ik ψ_il, k, l in cols
+
+    def combine(self, weights: np.ndarray) -> np.ndarray: ...  # dense() @ weights, (K,) or (K, J)
+
+    def transform(self, weights: np.ndarray, const: np.ndarray) -> Influence | None: ...
+
+    def dense(self, order: str = "C") -> np.ndarray: ...
+
+    def nonzero_columns(self) -> np.ndarray: ...
+
+    def select(self, cols: Sequence[int] | np.ndarray) -> Influence: ...
+
+    def multiplier_draws(self, iters: int, seed: int, groups: np.ndarray) -> np.ndarray: ...
+
+
+def _floor(se: np.ndarray) -> np.ndarray:
+    return np.where(se <= SE_ZERO, np.nan, se)
+
+
+def cluster_sums(psi: np.ndarray, cluster: np.ndarray | None) -> np.ndarray:
+    """Influence functions summed within clusters (rows); unit level when ``cluster`` is None."""
+    if cluster is None:
+        return psi
+    out = np.zeros((int(cluster.max()) + 1,) + psi.shape[1:])
+    np.add.at(out, cluster, psi)
+    return out
+
+
+def standard_errors(inf: Influence, cluster: np.ndarray | None = None) -> np.ndarray:
+    """``sqrt(Σ_c (Σ_{i∈c} ψ_i)²) / n`` per column, clustered by unit or by ``cluster``; NaN at or below
+    :data:`SE_ZERO` (as R ``did``)."""
+    if cluster is None:
+        ss = inf.sum_squares()
+    else:
+        ss = np.sum(cluster_sums(inf.dense(), cluster) ** 2, axis=0)
+    return _floor(np.sqrt(np.maximum(ss, 0.0)) / inf.shape[0])
+
+
+def covariance(inf: Influence, cols: np.ndarray, cluster: np.ndarray | None = None) -> np.ndarray:
+    """Covariance ``Σ_c s_c s_c' / n²`` of the columns ``cols`` (cluster sums ``s_c``, as the SEs)."""
+    if cluster is None:
+        return np.asarray(inf.cross_products(cols)) / inf.shape[0] ** 2
+    s = cluster_sums(np.nan_to_num(inf.dense()[:, cols]), cluster)
+    return np.asarray(s.T @ s / inf.shape[0] ** 2)
+
+
+class Dense:
+    """A plain (n, K) matrix behind the :class:`Influence` interface."""
+
+    cohorts: np.ndarray | None = None
+
+    def __init__(self, matrix: np.ndarray) -> None:
+        self.m = matrix
+        self.shape = (int(matrix.shape[0]), int(matrix.shape[1]))
+
+    def sum_squares(self) -> np.ndarray:
+        return np.sum(self.m**2, axis=0)
+
+    def cross_products(self, cols: np.ndarray) -> np.ndarray:
+        sub = np.nan_to_num(self.m[:, cols])
+        return sub.T @ sub
+
+    def combine(self, weights: np.ndarray) -> np.ndarray:
+        w = np.asarray(weights, dtype="float64")
+        w2 = w[:, None] if w.ndim == 1 else w
+        out = np.empty((self.shape[0], w2.shape[1]), order="F")
+        for j in range(w2.shape[1]):  # only the cells each column uses (a NaN elsewhere does not leak in)
+            nz = np.flatnonzero(w2[:, j])
+            out[:, j] = self.m[:, nz] @ w2[nz, j] if nz.size else 0.0
+        return out[:, 0] if w.ndim == 1 else out
+
+    def transform(self, weights: np.ndarray, const: np.ndarray) -> None:
+        return None
+
+    def dense(self, order: str = "C") -> np.ndarray:
+        return self.m
+
+    def nonzero_columns(self) -> np.ndarray:
+        return np.asarray(self.m.any(axis=0))
+
+    def select(self, cols: Sequence[int] | np.ndarray) -> Dense:
+        return Dense(np.ascontiguousarray(self.m[:, np.asarray(cols)]))
+
+    def multiplier_draws(self, iters: int, seed: int, groups: np.ndarray) -> np.ndarray:
+        """``Σ_i v_i ψ_ik / n`` per draw; units take their multipliers cohort by cohort (as affine forms)."""
+        _, counts = np.unique(groups, return_counts=True)
+        order = np.argsort(groups, kind="stable")
+        draws = mammen_products(np.nan_to_num(self.m[order]), iters, seed,
+                                np.concatenate([[0], np.cumsum(counts)])).sum(axis=1)
+        draws /= self.shape[0]
+        return draws
+
+
+def with_columns(inf: Influence, columns: dict[int, np.ndarray]) -> Influence:
+    """``inf`` with the columns in ``columns`` replaced (the cells a route left to the 2×2 estimator)."""
+    if not columns:
+        return inf
+    out = np.array(inf.dense())
+    for k, psi in columns.items():
+        out[:, k] = psi
+    return Dense(out)
+
+
+class Features:
+    """The per-unit vectors ``z_i`` of an affine form, stored by cohort, and their cohort moments.
+
+    Units sorted by cohort (``order``, or None when already so) fill rows ``bounds[h]:bounds[h+1]``. ``z``
+    is an explicit (n, W) array, or ``make(h, rows)`` builds the vectors of some units of cohort h on
+    demand (centred outcomes, nothing unit-level kept). ``ones``: the last entry of every ``z_i`` is 1.
+    """
+
+    def __init__(self, cohorts: np.ndarray, bounds: np.ndarray, order: np.ndarray | None,
+                 moments: np.ndarray, *, z: np.ndarray | None = None,
+                 make: Callable[[int, Any], np.ndarray] | None = None, ones: bool = True) -> None:
+        self.cohorts, self.bounds, self.order, self.moments = cohorts, bounds, order, moments
+        self.z, self.make, self.ones = z, make, ones
+        self.n = int(bounds[-1])
+        self.sums: dict[tuple[int, int], np.ndarray] = {}
+
+    def block(self, h: int, s: int, e: int) -> np.ndarray:
+        """``z`` of the sorted rows ``s:e`` (all in cohort h)."""
+        if self.z is not None:
+            return self.z[s:e]
+        assert self.make is not None  # noqa: S101 - one of z and make is set
+        return self.make(h, slice(s, e) if self.order is None else self.order[s:e])
+
+    def rows(self, s: int, e: int) -> Any:
+        return slice(s, e) if self.order is None else self.order[s:e]
+
+    def multiplier_sums(self, iters: int, seed: int) -> np.ndarray:
+        """``Σ_{i∈h} v_i z_i`` per draw and cohort (iters, H, W), Mammen weights; kept for reuse."""
+        if (iters, seed) not in self.sums:
+            z = self.z
+            if z is None:
+                z = np.concatenate([self.block(h, int(s), int(e)) for h, (s, e)
+                                    in enumerate(zip(self.bounds[:-1], self.bounds[1:], strict=True))])
+            self.sums[(iters, seed)] = mammen_products(z, iters, seed, self.bounds)
+        return self.sums[(iters, seed)]
+
+
+class CohortAffine:
+    """Influence functions affine within cohorts: ``ψ_ik = coef[k, h] · z_i`` for unit i of cohort h.
+
+    Sums of squares and cross-products come from the cohort moments ``Σ_{i∈h} z_i z_i'``, bootstrap draws
+    from per-cohort multiplier sums, linear combinations (every aggregation) from one product per cohort;
+    nothing of size units × cells is built unless :meth:`dense` is called.
+    """
+
+    def __init__(self, features: Features, coef: np.ndarray) -> None:
+        self.f, self.coef = features, coef
+        self.shape = (features.n, int(coef.shape[0]))
+        self.cohorts: np.ndarray | None = features.cohorts
+
+    def sum_squares(self) -> np.ndarray:
+        return np.einsum("khs,hst,kht->k", self.coef, self.f.moments, self.coef, optimize=True)
+
+    def cross_products(self, cols: np.ndarray) -> np.ndarray:
+        c = self.coef[np.asarray(cols, dtype="intp")]
+        return np.einsum("khs,hst,lht->kl", c, self.f.moments, c, optimize=True)
+
+    def _fill(self, out: np.ndarray, coef: np.ndarray) -> np.ndarray:
+        # blocks of units small enough for cache, so small BLAS calls stay single-threaded on a busy machine
+        step = max(8, (1 << 17) // max(1, coef.shape[2] * coef.shape[0]))
+        for h in range(len(self.f.cohorts)):
+            a = np.ascontiguousarray(coef[:, h, :].T)
+            for s in range(int(self.f.bounds[h]), int(self.f.bounds[h + 1]), step):
+                e = min(s + step, int(self.f.bounds[h + 1]))
+                out[self.f.rows(s, e)] = self.f.block(h, s, e) @ a
+        return out
+
+    def combine(self, weights: np.ndarray) -> np.ndarray:
+        w = np.asarray(weights, dtype="float64")
+        w2 = w[:, None] if w.ndim == 1 else w
+        out = self._fill(np.empty((self.shape[0], w2.shape[1])), np.tensordot(w2, self.coef, axes=(0, 0)))
+        return out[:, 0] if w.ndim == 1 else out
+
+    def transform(self, weights: np.ndarray, const: np.ndarray) -> CohortAffine | None:
+        """The form of ``dense() @ weights`` plus ``const[h]`` for the units of cohort h (None when the
+        vectors have no constant entry)."""
+        if not self.f.ones:
+            return None
+        coef = np.tensordot(np.asarray(weights, dtype="float64"), self.coef, axes=(0, 0))
+        coef[:, :, -1] += np.asarray(const, dtype="float64").T
+        return CohortAffine(self.f, coef)
+
+    def dense(self, order: str = "C") -> np.ndarray:
+        return self._fill(np.empty(self.shape, order=order), self.coef)  # type: ignore[call-overload]
+
+    def nonzero_columns(self) -> np.ndarray:
+        return np.asarray(self.coef.any(axis=(1, 2)))
+
+    def select(self, cols: Sequence[int] | np.ndarray) -> CohortAffine:
+        return CohortAffine(self.f, self.coef[np.asarray(cols, dtype="intp")])
+
+    def multiplier_draws(self, iters: int, seed: int, groups: np.ndarray) -> np.ndarray:
+        sums = self.f.multiplier_sums(iters, seed)
+        B, H, W = sums.shape
+        draws = sums.reshape(B, H * W) @ self.coef.reshape(-1, H * W).T
+        draws /= self.shape[0]
+        return draws
+
+
+class Blocks:
+    """Influence functions kept as blocks ``(rows, cols, values)`` of the units that take part in some cells;
+    every other entry is zero and no entry belongs to two blocks."""
+
+    cohorts: np.ndarray | None = None
+
+    def __init__(self, n: int, n_cells: int, blocks: Sequence[tuple[np.ndarray, np.ndarray, np.ndarray]]
+                 ) -> None:
+        self.shape = (int(n), int(n_cells))
+        self.blocks = list(blocks)
+
+    def sum_squares(self) -> np.ndarray:
+        out = np.zeros(self.shape[1])
+        for _, cols, vals in self.blocks:
+            out[cols] += np.einsum("ij,ij->j", vals, vals)
+        return out
+
+    def _columns(self, cols: np.ndarray) -> np.ndarray:
+        pos = np.full(self.shape[1], -1, dtype="intp")
+        pos[cols] = np.arange(cols.size)
+        out = np.zeros((self.shape[0], cols.size))
+        for rows, bcols, vals in self.blocks:
+            at = pos[bcols]
+            use = at >= 0
+            if use.any():
+                out[np.ix_(rows, at[use])] = vals[:, use]
+        return out
+
+    def cross_products(self, cols: np.ndarray) -> np.ndarray:
+        sub = self._columns(np.asarray(cols, dtype="intp"))
+        return sub.T @ sub
+
+    def combine(self, weights: np.ndarray) -> np.ndarray:
+        w = np.asarray(weights, dtype="float64")
+        w2 = w[:, None] if w.ndim == 1 else w
+        out = np.zeros((self.shape[0], w2.shape[1]))
+        for rows, cols, vals in self.blocks:
+            wb = w2[cols]
+            if wb.any():
+                out[rows] += vals @ wb
+        return out[:, 0] if w.ndim == 1 else out
+
+    def transform(self, weights: np.ndarray, const: np.ndarray) -> None:
+        return None
+
+    def dense(self, order: str = "C") -> np.ndarray:
+        return self._columns(np.arange(self.shape[1]))
+
+    def nonzero_columns(self) -> np.ndarray:
+        out = np.zeros(self.shape[1], dtype=bool)
+        for _, cols, vals in self.blocks:
+            out[cols] |= vals.any(axis=0)
+        return out
+
+    def select(self, cols: Sequence[int] | np.ndarray) -> Dense:
+        return Dense(self._columns(np.asarray(cols, dtype="intp")))
+
+    def multiplier_draws(self, iters: int, seed: int, groups: np.ndarray) -> np.ndarray:
+        return Dense(self.dense()).multiplier_draws(iters, seed, groups)
+
+
+def moments_of(z: np.ndarray, bounds: np.ndarray) -> np.ndarray:
+    """``Σ_{i∈h} z_i z_i'`` of each cohort's rows ``bounds[h]:bounds[h+1]`` of ``z``."""
+    return np.stack([_tmm(z[s:e], z[s:e]) for s, e in zip(bounds[:-1], bounds[1:], strict=True)])
+
+
+# ------------------------------------------------------------------------------ multiplier bootstrap
+#: Mammen (1993) two-point weights: ``MAMMEN_LOW`` with probability ``MAMMEN_P``, else ``MAMMEN_HIGH``.
+MAMMEN_LOW = (1 - np.sqrt(5.0)) / 2
+MAMMEN_HIGH = (1 + np.sqrt(5.0)) / 2
+MAMMEN_P = (np.sqrt(5.0) + 1) / (2 * np.sqrt(5.0))
+#: A weight is LOW when a 32-bit uniform integer is below this (probability within 2**-33 of MAMMEN_P, the
+#: resolution of R's ``unif_rand``, which R ``did``'s ``mboot`` draws its weights from).
+MAMMEN_THRESHOLD = np.uint32(round(MAMMEN_P * 2**32))
+#: Weights drawn per block of the multiplier bootstrap (a 32 MB buffer, reused).
+_BLOCK = 1 << 22
+
+
+def _uniform32(rng: np.random.Generator, count: int) -> np.ndarray:
+    """``count`` uniform 32-bit integers: the halves of ``ceil(count / 2)`` raw 64-bit outputs of ``rng``."""
+    return rng.bit_generator.random_raw((count + 1) // 2).view(np.uint32)[:count]
+
+
+def mammen(rng: np.random.Generator, size: tuple[int, int]) -> np.ndarray:
+    """Mammen (1993) weights (mean 0, variance 1, third moment 1), row-major from ``rng``'s 32-bit stream."""
+    low = (_uniform32(rng, int(size[0]) * int(size[1])) < MAMMEN_THRESHOLD).reshape(size)
+    return np.where(low, MAMMEN_LOW, MAMMEN_HIGH)
+
+
+def mammen_products(z: np.ndarray, iters: int, seed: int, bounds: np.ndarray | None = None) -> np.ndarray:
+    """``V_s @ z[s:e]`` (iters, segments, m) for each segment of rows ``bounds`` (default one), with ``V_s``
+    = ``mammen(rng, (iters, e - s))`` drawn segment after segment from ``default_rng(seed)``.
+
+    Nothing of size iters × n is stored: blocks of draws go through one reused buffer, and as a weight is
+    ``HIGH + (LOW − HIGH)·1{low}`` each block is one product ``1{low} @ z``; the blocking does not change
+    the stream.
+    """
+    n, m = z.shape
+    edges = np.array([0, n]) if bounds is None else np.asarray(bounds, dtype="int64")
+    segs = list(zip(edges[:-1].tolist(), edges[1:].tolist(), strict=True))
+    out = np.zeros((iters, len(segs), m))
+    rng = np.random.default_rng(seed)
+    widest = max((e - s for s, e in segs), default=0)
+    buf = np.empty(max(min(_BLOCK, iters * widest), 2 * widest))
+    with progress(total=iters * len(segs), desc="Multiplier bootstrap", unit=" draws") as bar:
+        for j, (s, e) in enumerate(segs):
+            width = e - s
+            step = max(1, min(iters, buf.size // max(1, width)))
+            if width % 2 and step % 2 and step < iters:
+                step = max(2, step - 1)  # whole 64-bit outputs per block: the stream ignores the blocking
+            for start in range(0, iters, step):
+                rows = min(step, iters - start)
+                u = buf[: rows * width].reshape(rows, width)
+                np.less(_uniform32(rng, rows * width).reshape(rows, width), MAMMEN_THRESHOLD, out=u)
+                out[start:start + rows, j] = u @ z[s:e]
+                bar.update(rows)
+            out[:, j] *= MAMMEN_LOW - MAMMEN_HIGH
+            out[:, j] += MAMMEN_HIGH * z[s:e].sum(axis=0)
+    return out
+
+
+def bootstrap_summary(draws: np.ndarray, level: float, band: np.ndarray | None = None
+                      ) -> tuple[np.ndarray, float]:
+    """Standard errors (interquartile range of the draws over that of the normal) and the uniform (sup-t)
+    critical value over the columns ``band`` selects with a finite standard error (R ``did`` ``mboot``)."""
+    q75, q25 = np.quantile(draws, [0.75, 0.25], axis=0, method="inverted_cdf")
+    se = _floor((q75 - q25) / (stats.norm.ppf(0.75) - stats.norm.ppf(0.25)))
+    ok = np.isfinite(se) if band is None else np.isfinite(se) & band
+    if not ok.any():
+        return se, float("nan")
+    t_max = np.max(np.abs(draws[:, ok] / se[ok]), axis=1)
+    return se, float(np.quantile(t_max, level, method="inverted_cdf"))
+
+
+def bootstrap(inf: Influence, iters: int, seed: int, level: float, *, groups: np.ndarray,
+              cluster: np.ndarray | None = None, band: np.ndarray | None = None) -> tuple[np.ndarray, float]:
+    """Multiplier bootstrap (Callaway & Sant'Anna 2021, Algorithm 1): standard errors and the uniform
+    critical value. One Mammen weight per unit (drawn cohort by cohort, ``groups``) or per cluster; the
+    same seed gives the same weights to every aggregation of a fit."""
+    if cluster is None:
+        draws = inf.multiplier_draws(iters, seed, groups)
+    else:
+        draws = mammen_products(cluster_sums(np.nan_to_num(inf.dense()), cluster), iters, seed).sum(axis=1)
+        draws /= inf.shape[0]
+    return bootstrap_summary(draws, level, band)
