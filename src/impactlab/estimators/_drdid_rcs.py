@@ -13,9 +13,9 @@ from impactlab.estimators.drdid import (
     RCOND_MIN,
     TRIM_LEVEL,
     DidFit,
+    _ipw_weights,
+    _normalised_weights,
     _rcond,
-    ipw_weights,
-    normalised_weights,
 )
 
 __all__ = ["reg_did_rcs", "ipw_did_rcs", "dr_did_rcs"]
@@ -31,7 +31,7 @@ def _prepare_rcs(y: np.ndarray, post: np.ndarray, d: np.ndarray, covariates: np.
     if post.size != n or d.size != n:
         raise EstimationError(f"y, post and D must have the same length; got {n}, {post.size} and {d.size}.")
     x = np.ones((n, 1)) if covariates is None else np.asarray(covariates, dtype="float64").reshape(n, -1)
-    w = normalised_weights(weights, n)
+    w = _normalised_weights(weights, n)
     cells = {"treated before": (d == 1) & (post == 0), "treated after": (d == 1) & (post == 1),
              "comparison before": (d == 0) & (post == 0), "comparison after": (d == 0) & (post == 1)}
     empty = [k for k, m in cells.items() if not np.any(w[m] > 0)]
@@ -58,7 +58,7 @@ def _ols(y: np.ndarray, x: np.ndarray, wsel: np.ndarray) -> tuple[np.ndarray, np
 def _pscore_rcs(x: np.ndarray, d: np.ndarray, w: np.ndarray, trim_level: float
                 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Logit propensity score (capped), trimming indicator and its asymptotic linear representation."""
-    p = ipw_weights(x, d, w, trim_level)
+    p = _ipw_weights(x, d, w, trim_level)
     return p.ps, p.trim, p.score[:, None] * x @ np.linalg.inv(p.info) * d.size
 
 

@@ -74,7 +74,7 @@ def _rcond(a: np.ndarray) -> float:
         return 0.0
 
 
-def normalised_weights(weights: np.ndarray | None, n: int) -> np.ndarray:
+def _normalised_weights(weights: np.ndarray | None, n: int) -> np.ndarray:
     """Sampling weights rescaled to mean 1 (ones when ``None``); an EstimationError for unusable ones."""
     if weights is None:
         return np.ones(n)
@@ -93,7 +93,7 @@ def _prepare(y1: np.ndarray, y0: np.ndarray, d: np.ndarray, covariates: np.ndarr
         raise EstimationError(f"y1, y0 and D must have the same length; got {dy.size} outcomes and {n} "
                               "treatment indicators.")
     x = np.ones((n, 1)) if covariates is None else np.asarray(covariates, dtype="float64").reshape(n, -1)
-    w = normalised_weights(weights, n)
+    w = _normalised_weights(weights, n)
     if not (np.any(d == 1) and np.any(d == 0)):
         raise EstimationError(f"A 2x2 DiD needs treated and comparison units; got {int(d.sum())} treated "
                               f"and {int((d == 0).sum())} comparison units.")
@@ -168,7 +168,7 @@ def logit_fit(x: np.ndarray, d: np.ndarray, weights: np.ndarray | None = None, *
 
 
 @dataclass(frozen=True)
-class Ipw:
+class _Ipw:
     """The propensity score of a 2×2 comparison and the inverse-probability weights built on it.
 
     ``w_t = trim · w · d`` and ``w_c = trim · w · ps (1 − d) / (1 − ps)``; ``score = w (d − ps)`` and
@@ -192,8 +192,8 @@ class Ipw:
         return self.score * (x @ np.linalg.solve(self.info, m)) * self.score.size
 
 
-def ipw_weights(x: np.ndarray, d: np.ndarray, w: np.ndarray, trim_level: float,
-                fitted: tuple[np.ndarray, bool] | None = None) -> Ipw:
+def _ipw_weights(x: np.ndarray, d: np.ndarray, w: np.ndarray, trim_level: float,
+                 fitted: tuple[np.ndarray, bool] | None = None) -> _Ipw:
     """Fit the logit propensity score of ``d`` on ``x`` (or take ``fitted``: probabilities and convergence
     flag of :func:`logit_fit` on the same design), cap it, trim comparison units and build the weights."""
     ps, converged = fitted if fitted is not None else logit_fit(x, d, w)[1:]
@@ -208,7 +208,7 @@ def ipw_weights(x: np.ndarray, d: np.ndarray, w: np.ndarray, trim_level: float,
         raise EstimationError("The propensity score design matrix is singular. Consider removing some "
                               "covariates.")
     t = trim.astype("float64")
-    return Ipw(ps=ps, trim=t, w_t=t * w * d, w_c=t * w * ps * (1 - d) / (1 - ps), score=w * (d - ps),
+    return _Ipw(ps=ps, trim=t, w_t=t * w * d, w_c=t * w * ps * (1 - d) / (1 - ps), score=w * (d - ps),
                info=info)
 
 
@@ -271,7 +271,7 @@ def ipw_did_panel(y1: np.ndarray, y0: np.ndarray, d: np.ndarray, covariates: np.
     rescaling of the weights gives the same fit), which saves refitting it when the caller already has.
     """
     dy, d, x, w = _prepare(y1, y0, d, covariates, weights)
-    p = ipw_weights(x, d, w, trim_level, pscore)
+    p = _ipw_weights(x, d, w, trim_level, pscore)
     att_t = p.w_t * dy
     att_c = p.w_c * dy
     eta_t = np.mean(att_t) / np.mean(p.w_t)
@@ -289,7 +289,7 @@ def dr_did_panel(y1: np.ndarray, y0: np.ndarray, d: np.ndarray, covariates: np.n
     propensity score and a linear regression of the comparison units' outcome change, consistent if either
     model is right. Arguments as :func:`ipw_did_panel`."""
     dy, d, x, w = _prepare(y1, y0, d, covariates, weights)
-    p = ipw_weights(x, d, w, trim_level, pscore)
+    p = _ipw_weights(x, d, w, trim_level, pscore)
     beta = _wls_controls(x, dy, w, d)
     resid = dy - x @ beta
     dr_t = p.w_t * resid

@@ -1,22 +1,7 @@
-"""How a frozen result keeps its arrays and tables from being changed: arrays are read-only views, and every
-DataFrame or Series field is stored privately and read as a copy-on-write copy of the stored one.
-
-A frozen dataclass refuses ``result.elements = other`` but not ``result.elements.loc[0, "estimate"] = 5`` or
-``result.influence[:] = 0``, which would silently change the numbers a deck or a later aggregation reads.
-So :func:`freeze_fields`, which every result calls from ``__post_init__``, keeps arrays as read-only views
-(``flags.writeable`` off on a view: no copy, the caller's array left writable) and reads each field through
-:class:`_Member`, a data descriptor that hands out ``table.copy(deep=False)``. With copy-on-write (always on
-in pandas 3) that copy shares the stored data and costs no copy of it, and any later edit of it (``.loc``
-assignment, a new column, ``inplace=True``, new axis names) copies first and never reaches the stored
-frame; its numpy arrays (``.to_numpy()``, ``.values``) come out read-only. The user gets an ordinary pandas
-object that can be edited, plotted, pickled, compared and rendered (``to_latex``, Styler) like any other,
-while the result keeps its numbers.
-
-Why not the alternatives: read-only numpy blocks leak into every frame pandas derives from the table (a
-``reset_index()`` or a column selection shares them), which the user then cannot edit; a DataFrame subclass
-that refuses edits has to know every in-place entry point of pandas (indexers, ``inplace=``, axis setters,
-Styler's own relabelling) and breaks on the next pandas release, and it makes a result's tables compare
-unequal in type to plain frames.
+"""How a frozen result keeps its numbers: :func:`freeze_fields`, which every result calls from
+``__post_init__``, makes its arrays read-only views and stores its DataFrame and Series fields privately,
+handing out a copy-on-write copy of them on every read; :func:`freeze`, :func:`freeze_array` and
+:func:`restore_frozen` are the pieces other modules use for members set later and for unpickling.
 """
 
 from __future__ import annotations
@@ -33,7 +18,23 @@ __all__ = ["freeze", "freeze_array", "freeze_fields", "restore_frozen"]
 
 
 class _Member:
-    """One field of a frozen result: stored in the instance ``__dict__``, read through :func:`_read`."""
+    """One field of a frozen result: stored in the instance ``__dict__``, read through :func:`_read`.
+
+    A frozen dataclass refuses ``result.elements = other`` but not ``result.elements.loc[0, "estimate"] = 5``
+    or ``result.influence[:] = 0``, which would silently change the numbers a deck or a later aggregation
+    reads. Arrays are therefore read-only views (``flags.writeable`` off on a view: no copy, the caller's
+    array left writable), and a table is handed out as ``table.copy(deep=False)``: with copy-on-write
+    (always on in pandas 3) that copy shares the stored data, and any edit of it (``.loc`` assignment, a new
+    column, ``inplace=True``, new axis names) copies first and never reaches the stored frame; its numpy
+    arrays (``.to_numpy()``, ``.values``) come out read-only. The user gets an ordinary pandas object to
+    edit, plot, pickle, compare or render (``to_latex``, Styler) like any other.
+
+    Why not the alternatives: read-only numpy blocks leak into every frame pandas derives from the table
+    (``reset_index()`` or a column selection shares them), which the user then cannot edit; a DataFrame
+    subclass that refuses edits has to know every in-place entry point of pandas (indexers, ``inplace=``,
+    axis setters, Styler's own relabelling), breaks with the next pandas release, and makes a result's tables
+    differ in type from plain frames.
+    """
 
     __slots__ = ("name",)
 
@@ -50,8 +51,8 @@ class _Member:
         return _read(value)
 
     def __set__(self, obj: Any, value: Any) -> None:
-        # reached only through object.__setattr__ (construction, lazily built members): the frozen
-        # dataclass refuses a plain assignment before it gets here
+        # reached only through object.__setattr__ (construction, members built lazily): a plain
+        # assignment is refused by the class's __setattr__ first (see _guard)
         obj.__dict__[self.name] = freeze(value)
 
 
