@@ -18,6 +18,7 @@ GROUPS = {
     "impactlab.panel": "Panel",
     "impactlab.estimators": "Estimators",
     "impactlab.results": "Results",
+    "impactlab.analysis": "Analyses",
     "impactlab.kirkpatrick": "Kirkpatrick",
     "impactlab.roi": "ROI",
     "impactlab.deck": "Deck",

@@ -59,7 +59,8 @@ _EXPORTS: dict[str, str] = {
     # results
     "EffectResult": "impactlab.results",
     "CompareResult": "impactlab.results",
-    "compare": "impactlab.results",
+    # analyses built from several estimators
+    "compare": "impactlab.analysis",
     # ROI
     "Costs": "impactlab.roi",
     "RoiResult": "impactlab.roi",
@@ -72,8 +73,8 @@ _EXPORTS: dict[str, str] = {
     # deck
     "Deck": "impactlab.deck",
 }
-_SUBMODULES = ("datasets", "plot", "io", "panel", "estimators", "results", "roi", "deck", "errors",
-               "kirkpatrick")
+_SUBMODULES = ("datasets", "plot", "io", "panel", "estimators", "results", "analysis", "roi", "deck",
+               "errors", "kirkpatrick")
 
 __all__ = sorted(["roi", *_EXPORTS, *_SUBMODULES, "__version__"])  # noqa: PLE0605
 
@@ -100,7 +101,8 @@ def __dir__() -> list[str]:
 
 
 if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
-    from impactlab import datasets, deck, estimators, io, panel, plot, results  # noqa: F401
+    from impactlab import analysis, datasets, deck, estimators, io, panel, plot, results  # noqa: F401
+    from impactlab.analysis import compare  # noqa: F401
     from impactlab.deck import Deck  # noqa: F401
     from impactlab.errors import (  # noqa: F401
         DataError,
@@ -134,7 +136,7 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
         read_xapi,
     )
     from impactlab.panel import Panel, build_panel  # noqa: F401
-    from impactlab.results import CompareResult, EffectResult, compare  # noqa: F401
+    from impactlab.results import CompareResult, EffectResult  # noqa: F401
     from impactlab.roi import (  # noqa: F401
         Costs,
         ExposureEffect,

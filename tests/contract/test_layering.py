@@ -9,13 +9,24 @@ import pytest
 
 SRC = Path(__file__).resolve().parents[2] / "src" / "impactlab"
 
-# stage of each top-level module or package of impactlab, in the order of the flow
+# stage of each top-level module or package of impactlab, in the order of the flow: result types come before
+# the estimators that return them (results never run an estimator), analyses that run several estimators
+# (compare) come after them, and Kirkpatrick and ROI, which take results, after those
 STAGES = {
-    # results sit with the estimators: result types are what estimators return
-    "errors": 0, "_progress": 0, "schemas": 1, "io": 2, "datasets": 3, "panel": 3, "estimators": 4,
-    "results": 4,
-    "kirkpatrick": 6, "roi": 6, "plot": 7, "deck": 8, "report": 9, "cli": 10,
+    "errors": 0, "_progress": 0, "schemas": 1, "io": 2, "datasets": 3, "panel": 3, "results": 4,
+    "estimators": 5, "analysis": 6, "kirkpatrick": 7, "roi": 7, "plot": 8, "deck": 9, "report": 10, "cli": 11,
 }
+
+
+def test_every_package_has_a_stage():
+    names = {p.name.removesuffix(".py") for p in SRC.iterdir()
+             if (p.suffix == ".py" and p.name != "__init__.py") or (p / "__init__.py").exists()}
+    assert names <= set(STAGES), sorted(names - set(STAGES))
+
+
+def test_results_never_import_estimators_or_analyses():
+    for path in (SRC / "results").rglob("*.py"):
+        assert not {"estimators", "analysis"} & _imported(path), path.name
 
 
 def _stage_of(path: Path) -> tuple[str, int] | None:

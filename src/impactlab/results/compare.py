@@ -1,15 +1,15 @@
-"""Naive and causal estimates side by side: the comparison the library exists to show."""
+"""The result of :func:`impactlab.compare`: naive and causal estimates side by side, the comparison the
+library exists to show (the function, which runs the estimators, is in :mod:`impactlab.analysis`)."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from impactlab.panel import Panel
 from impactlab.results.base import TIDY_COLUMNS, EffectResult, _fmt, frame_html, inference_frame
 
 #: Whether each method identifies a causal effect under its stated assumption, for display.
@@ -118,49 +118,3 @@ class CompareResult:
         parts = ", ".join(f"{k}={v.estimate:.4g}" for k, v in self.results.items())
         return f"CompareResult({parts}{'' if self.truth is None else f', truth={self.truth:.4g}'})"
 
-
-def compare(panel: Panel, covariates: Sequence[str] | None = None, *,
-            control: Literal["never_treated", "not_yet_treated"] = "not_yet_treated",
-            method: Literal["dr", "ipw", "reg"] = "dr", anticipation: int = 0,
-            base_period: Literal["varying", "universal"] = "varying",
-            truth: float | None = None) -> CompareResult:
-    """Fit the naive and the causal estimators on one panel and put them side by side.
-
-    Rows, in order: naive difference (trained vs never trained), before/after, regression on covariates with
-    period effects, two-way fixed effects, and Callaway–Sant'Anna (simple aggregation; the headline).
-
-    Parameters
-    ----------
-    panel : Panel
-    covariates : sequence of str, optional
-        Used by the regression, TWFE and Callaway–Sant'Anna.
-    control, method, anticipation, base_period :
-        Passed to :func:`impactlab.callaway_santanna`.
-    truth : float, optional
-        The true effect; taken from ``panel.truth.overall`` when the panel came from simulated data.
-
-    Returns
-    -------
-    CompareResult
-        A new result; the panel is not modified.
-    """
-    from impactlab.estimators.callaway_santanna import callaway_santanna
-    from impactlab.estimators.naive import naive_difference, pre_post
-    from impactlab.estimators.regression import regression, twfe
-
-    covs = list(covariates or [])
-    cs = callaway_santanna(panel, control=control, method=method, covariates=covs or None,
-                           anticipation=anticipation, base_period=base_period)
-    results = {
-        "naive_difference": naive_difference(panel),
-        "pre_post": pre_post(panel),
-        "regression": regression(panel, covs),
-        "twfe": twfe(panel, covs),
-        "callaway_santanna": cs.aggregate("simple"),
-    }
-    if truth is None and panel.truth is not None:
-        truth = float(getattr(panel.truth, "overall", panel.truth))
-    return CompareResult(results=results, truth=truth, outcome=panel.outcome,
-                         spec={"covariates": covs, "control": control, "method": method,
-                               "anticipation": anticipation, "base_period": base_period,
-                               "data_window": f"{panel.periods[0]} to {panel.periods[-1]}"})
