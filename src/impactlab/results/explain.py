@@ -205,7 +205,7 @@ def _drdid_design(spec: Mapping[str, Any]) -> tuple[str, str, bool]:
     cond = f" given {', '.join(covs)}" if covs else ""
     return (f"Parallel trends: without the training, the trained group's outcome would have moved like that "
             f"of the comparison group{cond}, and the two groups overlap in their covariates (Sant'Anna & "
-            "Zhao 2020).", "untrained employees observed in the same two periods", True)
+            "Zhao 2020).", "employees not trained by the later of the two periods", True)
 
 
 def _design(method: str, spec: Mapping[str, Any]) -> tuple[str, str, bool]:
