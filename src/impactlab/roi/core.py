@@ -120,15 +120,16 @@ class RoiResult:
     source: str
     spec: Mapping[str, Any] = field(default_factory=dict)
     notes: tuple[str, ...] = ()
-    _effect_draws: np.ndarray | None = None
-    _cost_draws: np.ndarray | None = None
     stream_factor: float | None = None
     decay: float = 0.0
     discount_rate: float = 0.0
     periods_per_year: float = 12.0
     value_range: tuple[float, float] | None = None
     intangibles: tuple[str, ...] = ()
-    _value_draws: np.ndarray | None = None
+    # the Monte Carlo draws (read-only arrays), set by roi() once the result is built
+    _effect_draws: np.ndarray | None = field(default=None, init=False, repr=False)
+    _cost_draws: np.ndarray | None = field(default=None, init=False, repr=False)
+    _value_draws: np.ndarray | None = field(default=None, init=False, repr=False)
 
     def __post_init__(self) -> None:
         freeze_fields(self)  # read-only tables and arrays (no copy): the result stays as built
@@ -603,9 +604,12 @@ def roi(effect: Any, *, value_per_unit: float | tuple[float, float] | None = Non
         "fully_loaded": bool(fully_loaded),
         "level": level, "n_draws": int(n_draws), "seed": seed,
     })
-    return RoiResult(effect=est, effect_std_error=se, effect_df=df, value_per_unit=value, participants=n,
-                     horizon=h, cost=cost, costs=breakdown, currency=currency, level=level, method=method,
-                     source=source, spec=spec, notes=tuple(notes),
-                     _effect_draws=effect_draws, _cost_draws=cost_draws, stream_factor=factor, decay=decay,
-                     discount_rate=discount_rate, periods_per_year=ppy, value_range=value_range,
-                     intangibles=tuple(str(x) for x in intangibles), _value_draws=value_draws)
+    result = RoiResult(effect=est, effect_std_error=se, effect_df=df, value_per_unit=value, participants=n,
+                       horizon=h, cost=cost, costs=breakdown, currency=currency, level=level, method=method,
+                       source=source, spec=spec, notes=tuple(notes), stream_factor=factor, decay=decay,
+                       discount_rate=discount_rate, periods_per_year=ppy, value_range=value_range,
+                       intangibles=tuple(str(x) for x in intangibles))
+    draws = {"_effect_draws": effect_draws, "_cost_draws": cost_draws, "_value_draws": value_draws}
+    for name, arr in draws.items():
+        object.__setattr__(result, name, arr)  # read-only arrays (made so above)
+    return result
