@@ -196,6 +196,9 @@ class ReportedRows:
 class EffectResult:
     """One estimated effect, optionally with the elements it aggregates (cohorts, event times…).
 
+    Answers the :class:`Result` protocol: the headline (``estimate``) is the estimator's effect, and
+    ``tidy(level)`` has its row first, then one row per element.
+
     Frozen: fields cannot be reassigned, arrays are read-only views and each read of a table gives a
     copy-on-write copy, which may be edited without changing the result. Freezing copies no data
     (subclasses inherit it through ``__post_init__``).
