@@ -37,11 +37,8 @@ class Aggregation:
 
 def _weight_influence(cells: np.ndarray, pg: np.ndarray, indicator: np.ndarray,
                       att: np.ndarray) -> np.ndarray:
-    """``wif @ att[cells]``: influence of estimating the cohort-share weights ``pg[cells] / sum(pg[cells])``.
-
-    ``indicator`` is the (n, len(cells)) matrix of ``1{G_i = g_k}``. With ``s = sum(pg)`` the weight of
-    cell k is ``pg_k / s``; its influence is ``(1{G=g_k} - pg_k) / s - sum_j (1{G=g_j} - pg_j) pg_k / s**2``.
-    """
+    """``wif @ att[cells]``: influence of estimating the cohort-share weights ``pg[cells] / sum(pg[cells])``
+    (``indicator``: the (rows, len(cells)) matrix of ``1{G_i = g_k}``; Callaway & Sant'Anna 2021, App. B)."""
     p = pg[cells]
     s = p.sum()
     dev = indicator - p[None, :]
@@ -64,12 +61,8 @@ def _columns(kind: str, att: np.ndarray, group: np.ndarray, time: np.ndarray, ev
              group_pos: np.ndarray, *, min_e: float, max_e: float, balance_e: int | None,
              last_period: int | None) -> tuple[np.ndarray, np.ndarray, float, np.ndarray, np.ndarray]:
     """Keys, estimates, overall value, cell weights ``(K, J + 1)`` and weight-influence terms
-    ``(rows of onehot, J + 1)`` of one aggregation; the last column is the overall parameter.
-
-    Every aggregation of Callaway & Sant'Anna (2021, eqs. 3.10–3.14) is linear in the ATT(g, t)'s influence
-    functions plus a term for the estimated cohort shares that depends on the unit's cohort only, so these
-    two matrices describe it entirely.
-    """
+    ``(rows of onehot, J + 1)`` of one aggregation (Callaway & Sant'Anna 2021, eqs. 3.10–3.14); the last
+    column is the overall parameter."""
     K, R = att.size, onehot.shape[0]
     cols = _Columns()
 
@@ -167,37 +160,11 @@ def aggregate_cells(kind: str, att: np.ndarray, inf: Any, group: np.ndarray, tim
                     unit_group: np.ndarray, *, min_e: float = -np.inf, max_e: float = np.inf,
                     balance_e: int | None = None, last_period: int | None = None,
                     unit_weights: np.ndarray | None = None) -> Aggregation:
-    """Aggregate group-time ATTs the way R ``did``'s ``aggte`` does.
-
-    Parameters
-    ----------
-    kind : {"simple", "group", "dynamic", "calendar", "cumulative"}
-        ``simple``: post-treatment ATT(g, t) averaged with cohort-size weights. ``group``: per cohort, the
-        mean of its post-treatment ATT(g, t); overall, their cohort-size weighted mean. ``dynamic``: per event
-        time e = t - g, the cohort-size weighted mean of ATT(g, g + e); overall, the mean over e >= 0.
-        ``calendar``: per period t, the cohort-size weighted mean of ATT(g, t) of cohorts treated by t;
-        overall, the mean over periods. ``cumulative``: per event time k >= 0, the sum of the ``dynamic``
-        effects of event times 0..k (the total effect accumulated over the first k + 1 periods, what an ROI
-        over a horizon needs); overall, the sum up to ``max_e`` (or the last event time).
-    att, inf, group, time, unit_group
-        See the module docstring.
-    min_e, max_e : float
-        Event-time window. As in R, ``max_e`` also bounds the post-treatment cells used by ``simple`` and
-        ``group``; ``min_e`` only affects ``dynamic``.
-    balance_e : int, optional
-        ``dynamic`` only: keep cohorts observed for at least ``balance_e`` periods after treatment, and event
-        times in ``[balance_e - (T - 1), balance_e]`` (a balanced event-time sample).
-    last_period : int, optional
-        Index of the last period (T); defaults to ``max(time)``.
-    unit_weights : ndarray, optional
-        Sampling weights of the units (mean 1): cohort shares become weighted shares, as R ``did``.
-
-    Returns
-    -------
-    Aggregation
-        With ``form`` set when ``inf`` is a compact form and there are no sampling weights: all elements in
-        one pass over the units (one (n_h × T)·(T × J) product per cohort).
-    """
+    """Aggregate the ATT(g, t) ``att`` of cohorts ``group`` at periods ``time`` (1-based period indices)
+    with influence ``inf`` the way R ``did``'s ``aggte`` does; ``kind``, ``min_e``, ``max_e`` and
+    ``balance_e`` as :meth:`~.result.CallawaySantAnnaResult.aggregate`. ``unit_group`` is each unit's
+    cohort, ``last_period`` the last period index (default ``max(time)``), ``unit_weights`` sampling weights
+    of mean one (cohort shares become weighted shares, as R ``did``)."""
     n = inf.shape[0]
     glist = np.unique(group)
     # cohort shares over all units (never treated included in the denominator), as R's pg

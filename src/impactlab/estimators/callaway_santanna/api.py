@@ -134,19 +134,12 @@ def callaway_santanna(panel: Panel, *, control: Control = "never_treated", metho
 
     Notes
     -----
-    As R ``did`` (``allow_unbalanced_panel = FALSE``), by default only units observed in every period are
-    used; the others are listed in ``.excluded``. A cohort of a single unit is not estimated (its ATT has
-    no estimable standard error) but its unit still serves as a comparison; it is listed in ``.excluded``.
-    Units treated in the first period (or within ``anticipation`` periods
-    of it) have no pre-treatment period and are excluded. With ``control="not_yet_treated"`` and no
-    never-treated units, periods from the last cohort's treatment (minus anticipation) on are dropped and
-    that cohort serves only as a comparison (as R ``did``). Standard errors are clustered by unit, or by the
-    panel's ``cluster`` column when it has one: ``se = sqrt(sum_c (sum_{i in c} psi_i)^2) / n``.
-    ATT(g, t) that cannot be estimated (no comparison units, overlap failure, singular regression) are left
-    out and listed in ``.excluded``, which equals R's ``aggte(na.rm = TRUE)``; so are cells where comparison
-    units were trimmed for a propensity score of 0.995 or more, with their number. ``.pretest`` is the
-    Wald pre-test of parallel trends (R's ``W`` and ``Wpval``); ``.cumulative(k)`` the effect summed over
-    event times 0..k.
+    As R ``did``, ``.excluded`` lists what is left out, with the reason: units not observed in every period
+    (by default), units treated within ``anticipation`` periods of the first, singleton cohorts (still
+    comparison units), periods after the last cohort's treatment when no unit is never treated (that cohort
+    is then only a comparison), and ATT(g, t) that cannot be estimated (R's ``aggte(na.rm = TRUE)``) or
+    whose comparison units were trimmed at a propensity score of 0.995. Standard errors are clustered by
+    unit, or by the panel's ``cluster`` column: ``se = sqrt(sum_c (sum_{i in c} psi_i)^2) / n``.
 
     Examples
     --------
@@ -171,8 +164,7 @@ def _fit(panel: Panel, *, control: Control = "never_treated", method: Method = "
          anticipation: int = 0, n_draws: int | None = None, seed: int | None = None, level: float = 0.95,
          weights: str | None = None, allow_unbalanced: bool = False, repeated_cross_sections: bool = False,
          by: str | None = None, engine: str | None = None) -> CallawaySantAnnaResult:
-    """:func:`callaway_santanna`; ``engine`` forces a route of :data:`.routes.ROUTES` (None: the registry's
-    choice)."""
+    """:func:`callaway_santanna`, with ``engine`` the name of a route to force (None: the registry's)."""
     if not isinstance(panel, Panel):
         raise PanelError(f"callaway_santanna expects an impactlab Panel. Got {type(panel).__name__} instead. "
                          "Build one with Panel.from_frame(df, unit=..., time=..., outcome=..., cohort=...).")
@@ -266,7 +258,7 @@ def _result(data: fit.CsData, cells: Cells, spec: dict[str, Any], excluded: list
 def _fit_segments(panel: Panel, data: fit.CsData, by: str, spec: dict[str, Any], design: Design,
                   engine: str | None, excluded: list[tuple[str, Any, str]], notes: list[str]
                   ) -> tuple[dict[Any, CallawaySantAnnaResult], np.ndarray]:
-    """One Callaway–Sant'Anna fit per value of ``by`` on the ids of ``data`` (analytic standard errors)."""
+    """One fit per value of ``by`` on the ids of ``data`` (analytic standard errors)."""
     col = fit.panel_column(panel, by, "by")
     long = panel.long()
     if spec["repeated_cross_sections"]:

@@ -85,7 +85,8 @@ def trimmed_note(n_trim: int) -> str:
 @dataclass(frozen=True)
 class Cells:
     """What a route returns: the cell table (g, t, post, n_treated, n_control, estimate), the influence
-    functions (an :class:`~.influence.Influence`), the ledger of left-out cells, their names and the route."""
+    functions (an :class:`~.influence.Influence`), the ledger, the names of the cells left out, the route
+    and the periods."""
 
     table: pd.DataFrame
     influence: Any
@@ -117,9 +118,8 @@ class CellTable:
         return len(self.rows) - 1
 
     def skip(self, cell: Cell, reason: str) -> None:
-        key = self.key(cell)
-        self.ledger.append(("cell", key, reason))
-        self.names.append(f"cohort {key[0]}, time {key[1]}")
+        self.note(cell, reason)
+        self.names.append("cohort {}, time {}".format(*self.key(cell)))
 
     def note(self, cell: Cell, reason: str) -> None:
         self.ledger.append(("cell", self.key(cell), reason))

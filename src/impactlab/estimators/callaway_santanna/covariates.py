@@ -29,13 +29,8 @@ __all__ = ["fit"]
 def _logit(x: np.ndarray, n_t: int, w: np.ndarray | None = None, *, tol: float = 1e-11, max_iter: int = 100
            ) -> tuple[np.ndarray, bool]:
     """Fitted probabilities and convergence of the propensity logit of the treated rows ``x[:n_t]`` against
-    the comparison rows ``x[n_t:]`` (``x[:, 0]`` is the intercept), with sampling weights ``w`` if given.
-
-    The fit of :func:`~impactlab.estimators.drdid.logit_fit` without weights — the same start (the
-    intercept-only fit), Newton steps, singularity checks and stopping rule
-    (``max|step| < tol · (1 + max|β|)``) — with the gradient and information summed over row blocks in
-    cache, so that no n-length temporary is allocated per iteration.
-    """
+    the comparison rows ``x[n_t:]``: :func:`~impactlab.estimators.drdid.logit_fit` (same start, Newton
+    steps, checks and stopping rule) with the sums taken over row blocks in cache."""
     n, k = x.shape
     p0 = float(np.clip(n_t / n if w is None else w[:n_t].sum() / w.sum(), 1e-6, 1 - 1e-6))
     beta = np.zeros(k)
@@ -71,10 +66,7 @@ def _logit(x: np.ndarray, n_t: int, w: np.ndarray | None = None, *, tol: float =
 
 
 def _canonical_periods(xs: np.ndarray) -> np.ndarray:
-    """For each period, the first period whose covariates equal its own for every unit.
-
-    Two periods with identical covariates give identical 2×2 designs, so their cells share one fit.
-    """
+    """For each period, the first period with the same covariates for every unit (the same design)."""
     n_per = xs.shape[1]
     if n_per > 1 and np.array_equal(xs[:, 1:], xs[:, :-1]):  # covariates that do not change: one pass
         return np.zeros(n_per, dtype="intp")
@@ -98,21 +90,13 @@ def _scratch(buf: np.ndarray, rows: int, cols: int) -> np.ndarray:
 def _fit_design(method: str, yt: np.ndarray, yc: np.ndarray, x: np.ndarray, n_t: int, sel: np.ndarray,
                 scale: float, buf: np.ndarray, w: np.ndarray | None = None
                 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, int]:
-    """The 2×2 estimator of :mod:`impactlab.estimators.drdid` for all cells of one design.
+    """The panel 2×2 estimators of :mod:`impactlab.estimators.drdid` for the J cells of one design.
 
-    ``yt`` (n_t × T) and ``yc`` (n_c × T) are the outcomes of the treated and comparison units, ``x`` the
-    design (intercept and covariates) of the treated rows followed by the comparison rows, ``sel`` (T × J)
-    the ±1 matrix whose columns take the outcome change of each cell (``y_t − y_b``), ``scale`` the factor
-    ``n / n_gt`` of R ``did``, ``buf`` a work buffer of at least ``max(n_t, n_c) · J`` values, ``w`` the
-    sampling weights of the rows of ``x`` normalised to mean one (as the 2×2 estimators do). Returns the
-    ATTs (J), the influence of the treated (n_t × J) and comparison units (n_c × J), and the number of
-    trimmed comparison units. Raises EstimationError where the 2×2 estimator would (a singular design, an
-    overlap failure, a logit that does not converge): the caller then takes the cell-by-cell route.
-
-    The formulas are those of :func:`~impactlab.estimators.drdid.dr_did_panel`,
-    :func:`~impactlab.estimators.drdid.ipw_did_panel` and :func:`~impactlab.estimators.drdid.reg_did_panel`
-    (with unit weights when ``w`` is None), each sum split into its treated and comparison rows (the treated
-    have ``w_c = 0`` and no regression residual term, the comparison units ``w_t = 0``).
+    ``yt`` (n_t × T), ``yc`` (n_c × T): outcomes of the treated and comparison units; ``x``: their design
+    (intercept, covariates), treated rows first; ``sel`` (T × J): ±1 columns taking each cell's outcome
+    change; ``scale``: ``n / n_gt``; ``buf``: work memory; ``w``: sampling weights of mean one. Returns the
+    ATTs, the influence of the treated and comparison units and the number trimmed; raises EstimationError
+    where the 2×2 estimator would.
     """
     n_sel = x.shape[0]
     n_c = n_sel - n_t

@@ -27,12 +27,9 @@ FEW_CLUSTERS = 20
 
 @dataclass(frozen=True)
 class CsData:
-    """Arrays of one Callaway–Sant'Anna fit.
-
-    ``ids`` are units (panel) or observations (repeated cross-sections); ``gp`` their cohort as a 1-based
-    period index (0 = never treated); ``y`` (ids × periods) and ``xs`` (ids × periods × k) for the balanced
-    path; ``obs_*`` one entry per observation for the repeated cross-section path (``obs_id`` indexes ids).
-    """
+    """Arrays of one fit: ``ids`` (units, or observations for repeated cross-sections), their cohort ``gp``
+    (1-based period index, 0 = never treated); ``y`` (ids × periods) and ``xs`` (ids × periods × k) in
+    ``mode`` "balanced", else ``obs_*`` one entry per observation (``obs_id`` indexes ids)."""
 
     ids: np.ndarray
     gp: np.ndarray
@@ -132,10 +129,8 @@ def cohort_layout(gp: np.ndarray) -> Layout:
 
 
 def clearly_full_rank(x: np.ndarray, *, margin: float = 1e-6) -> bool:
-    """True when ``[1, x]`` has full column rank by a wide margin, judged from its Gram matrix alone (a
-    quick check before :func:`collinear`'s SVDs; ``False`` means "not sure"). The smallest eigenvalue at
-    least ``margin`` times the largest keeps the smallest singular value far above the rank tolerance, and
-    every leading subset of the columns is then of full rank too (interlacing)."""
+    """True when ``[1, x]`` has full column rank by a wide margin, from its Gram matrix's eigenvalues (a
+    quick check before :func:`collinear`'s SVDs; False means "not sure")."""
     x = np.asarray(x, dtype="float64")
     n, k = x.shape
     if n <= k or not np.all(np.isfinite(x)):
@@ -155,11 +150,8 @@ def _warn(msg: str, notes: list[str], stacklevel: int) -> None:
 
 def _per_unit(long: pd.DataFrame, unit_codes: Callable[[], np.ndarray], n: int, col: str, what: str,
               name: str, block: int = 0) -> np.ndarray:
-    """The value of ``col`` per unit; a PanelError when it changes within a unit.
-
-    ``block`` = T for a balanced panel stored in blocks: the check is then a comparison on the reshaped
-    column (no grouping, no unit codes) when the column is a numpy array.
-    """
+    """The value of ``col`` per unit; a PanelError when it changes within a unit (``block`` = T: a panel
+    stored in blocks, checked on the reshaped column)."""
     values = long[col].to_numpy()
     if block and isinstance(values.dtype, np.dtype) and values.dtype.kind in "iufbM":
         grid = values.reshape(n, block)
@@ -190,10 +182,8 @@ def _in_blocks(long: pd.DataFrame, n_per: int) -> bool:
 
 
 def _unit_codes(units: pd.Series, block: int) -> tuple[np.ndarray, Any]:
-    """``pd.factorize(units, sort=True)``; for a balanced panel (``block`` = periods per unit) whose long
-    frame holds each unit's rows together in increasing unit order, as ``Panel`` stores it, the codes are
-    the row number divided by ``block`` and the uniques the first row of each unit (no hashing). Checked,
-    for integer ids, before it is used; other ids are factorised."""
+    """``pd.factorize(units, sort=True)``, without hashing when integer ids come in blocks of ``block``
+    rows in increasing order (as ``Panel`` stores a balanced panel)."""
     if block > 0 and len(units) % block == 0 and pd.api.types.is_integer_dtype(units.dtype):
         values = units.to_numpy()
         first = values[::block]
@@ -206,11 +196,8 @@ def _unit_codes(units: pd.Series, block: int) -> tuple[np.ndarray, Any]:
 
 def prepare(panel: Panel, *, covs: tuple[str, ...], weights: str | None, anticipation: int, control: str,
             mode: str, excluded: Ledger, notes: list[str], stacklevel: int = 4) -> CsData:
-    """Arrays for the fit, the ledger of what was left out, and the warnings; see the module docstring.
-
-    ``mode`` is ``"balanced"`` (drop units not observed in every period), ``"unbalanced"`` (keep them,
-    repeated cross-section estimators) or ``"rcs"`` (every row is its own id).
-    """
+    """The arrays of a fit; ``mode``: "balanced" (units not observed in every period are dropped),
+    "unbalanced" (kept) or "rcs" (every row is its own id)."""
     long = panel._long  # read only: a copy would double the memory at a million units
     periods = tuple(panel.periods)
     n_per = len(periods)
@@ -220,8 +207,7 @@ def prepare(panel: Panel, *, covs: tuple[str, ...], weights: str | None, anticip
         if not np.all(np.isfinite(wv)) or np.any(wv < 0) or not wv.sum() > 0:
             raise PanelError(f"The weights column {weights!r} must hold finite, non-negative numbers with a "
                              f"positive sum; it has min {np.nanmin(wv):g} and "
-                             f"{int((~np.isfinite(wv)).sum())} "
-                             "missing or infinite values.")
+                             f"{int((~np.isfinite(wv)).sum())} missing or infinite values.")
     # A balanced panel is stored in blocks (rows sorted by unit, then period): unit i's rows are
     # i*T .. i*T+T-1, so nothing needs hashing, counting or scattering (codes are made only if needed).
     blocks = mode != "rcs" and panel.is_balanced and _in_blocks(long, n_per)
@@ -246,10 +232,9 @@ def prepare(panel: Panel, *, covs: tuple[str, ...], weights: str | None, anticip
         assert codes is not None  # noqa: S101 - a panel stored in blocks has no short units
         long = long.loc[~short[codes]]
         if long.empty:
-            raise EstimationError(f"No unit is observed in all {n_per} periods, so no balanced panel remains."
-                                  " "
-                                  "Pass allow_unbalanced=True, or restrict the panel to periods where units "
-                                  "are observed throughout.")
+            raise EstimationError(f"No unit is observed in all {n_per} periods, so no balanced panel "
+                                  "remains. Pass allow_unbalanced=True, or restrict the panel to periods "
+                                  "where units are observed throughout.")
     if mode == "rcs":
         codes = np.arange(len(long))
         uniq = np.asarray(long.index)
@@ -363,9 +348,8 @@ def prepare(panel: Panel, *, covs: tuple[str, ...], weights: str | None, anticip
         n_cl = int(clus.max()) + 1
         if n_cl < 2:
             raise EstimationError(f"The cluster column {panel.cluster!r} has a single cluster: "
-                                  "cluster-robust "
-                                  "standard errors are impossible. Build the panel without cluster= (units "
-                                  "become the clusters) or with a finer cluster column.")
+                                  "cluster-robust standard errors are impossible. Build the panel without "
+                                  "cluster= (units become the clusters) or with a finer cluster column.")
         if n_cl < FEW_CLUSTERS:
             _warn(f"only {n_cl} clusters: cluster-robust standard errors are unreliable with few clusters; "
                   "consider a wild cluster bootstrap", notes, stacklevel)

@@ -16,33 +16,30 @@ import numpy as np
 from scipy import stats
 
 from impactlab._progress import progress
-from impactlab.estimators._blocked import _tmm
 
 #: Standard errors at or below this are reported as missing (R ``did``: ``sqrt(.Machine$double.eps) * 10``).
 SE_ZERO = float(np.sqrt(np.finfo(float).eps) * 10)
 
 
 class Influence(Protocol):
-    """The (n units, K cells) influence functions, scaled so that ``se = sqrt(Σ_i ψ_ik²) / n``."""
+    """The (n units, K cells) influence functions ψ, scaled so that ``se = sqrt(Σ_i ψ_ik²) / n``.
+
+    ``sum_squares``: Σ_i ψ_ik² per column; ``cross_products(cols)``: Σ_i ψ_ik ψ_il for k, l in ``cols``;
+    ``combine(w)``: ``dense() @ w``; ``transform(w, c)``: the form of ``dense() @ w`` plus ``c[h]`` for the
+    units of cohort h, when the form can hold it (else None); ``multiplier_draws(iters, seed, groups)``:
+    ``Σ_i v_i ψ_ik / n`` per draw, Mammen weights given cohort by cohort (``groups``); ``cohorts``: the
+    cohort of each coefficient row of a form affine within cohorts (else None).
+    """
 
     shape: tuple[int, int]
-    #: cohort of each coefficient row when the form is affine within cohorts (else None)
     cohorts: np.ndarray | None
 
-    def sum_squares(self) -> np.ndarray: ...  # Σ_i ψ_ik² per column
-
-    def cross_products(self, cols: np.ndarray) -> np.ndarray: ...  # Σ_i ψ_ik ψ_il, k, l in cols
-
-    def combine(self, weights: np.ndarray) -> np.ndarray: ...  # dense() @ weights, (K,) or (K, J)
-
+    def sum_squares(self) -> np.ndarray: ...
+    def cross_products(self, cols: np.ndarray) -> np.ndarray: ...
+    def combine(self, weights: np.ndarray) -> np.ndarray: ...
     def transform(self, weights: np.ndarray, const: np.ndarray) -> Influence | None: ...
-
     def dense(self, order: str = "C") -> np.ndarray: ...
-
     def nonzero_columns(self) -> np.ndarray: ...
-
-    def select(self, cols: Sequence[int] | np.ndarray) -> Influence: ...
-
     def multiplier_draws(self, iters: int, seed: int, groups: np.ndarray) -> np.ndarray: ...
 
 
@@ -111,11 +108,7 @@ class Dense:
     def nonzero_columns(self) -> np.ndarray:
         return np.asarray(self.m.any(axis=0))
 
-    def select(self, cols: Sequence[int] | np.ndarray) -> Dense:
-        return Dense(np.ascontiguousarray(self.m[:, np.asarray(cols)]))
-
     def multiplier_draws(self, iters: int, seed: int, groups: np.ndarray) -> np.ndarray:
-        """``Σ_i v_i ψ_ik / n`` per draw; units take their multipliers cohort by cohort (as affine forms)."""
         _, counts = np.unique(groups, return_counts=True)
         order = np.argsort(groups, kind="stable")
         draws = mammen_products(np.nan_to_num(self.m[order]), iters, seed,
@@ -146,8 +139,7 @@ class Features:
                  moments: np.ndarray, *, z: np.ndarray | None = None,
                  make: Callable[[int, Any], np.ndarray] | None = None, ones: bool = True) -> None:
         self.cohorts, self.bounds, self.order, self.moments = cohorts, bounds, order, moments
-        self.z, self.make, self.ones = z, make, ones
-        self.n = int(bounds[-1])
+        self.z, self.make, self.ones, self.n = z, make, ones, int(bounds[-1])
         self.sums: dict[tuple[int, int], np.ndarray] = {}
 
     def block(self, h: int, s: int, e: int) -> np.ndarray:
@@ -180,8 +172,7 @@ class CohortAffine:
     """
 
     def __init__(self, features: Features, coef: np.ndarray) -> None:
-        self.f, self.coef = features, coef
-        self.shape = (features.n, int(coef.shape[0]))
+        self.f, self.coef, self.shape = features, coef, (features.n, int(coef.shape[0]))
         self.cohorts: np.ndarray | None = features.cohorts
 
     def sum_squares(self) -> np.ndarray:
@@ -208,8 +199,6 @@ class CohortAffine:
         return out[:, 0] if w.ndim == 1 else out
 
     def transform(self, weights: np.ndarray, const: np.ndarray) -> CohortAffine | None:
-        """The form of ``dense() @ weights`` plus ``const[h]`` for the units of cohort h (None when the
-        vectors have no constant entry)."""
         if not self.f.ones:
             return None
         coef = np.tensordot(np.asarray(weights, dtype="float64"), self.coef, axes=(0, 0))
@@ -221,9 +210,6 @@ class CohortAffine:
 
     def nonzero_columns(self) -> np.ndarray:
         return np.asarray(self.coef.any(axis=(1, 2)))
-
-    def select(self, cols: Sequence[int] | np.ndarray) -> CohortAffine:
-        return CohortAffine(self.f, self.coef[np.asarray(cols, dtype="intp")])
 
     def multiplier_draws(self, iters: int, seed: int, groups: np.ndarray) -> np.ndarray:
         sums = self.f.multiplier_sums(iters, seed)
@@ -287,16 +273,8 @@ class Blocks:
             out[cols] |= vals.any(axis=0)
         return out
 
-    def select(self, cols: Sequence[int] | np.ndarray) -> Dense:
-        return Dense(self._columns(np.asarray(cols, dtype="intp")))
-
     def multiplier_draws(self, iters: int, seed: int, groups: np.ndarray) -> np.ndarray:
         return Dense(self.dense()).multiplier_draws(iters, seed, groups)
-
-
-def moments_of(z: np.ndarray, bounds: np.ndarray) -> np.ndarray:
-    """``Σ_{i∈h} z_i z_i'`` of each cohort's rows ``bounds[h]:bounds[h+1]`` of ``z``."""
-    return np.stack([_tmm(z[s:e], z[s:e]) for s, e in zip(bounds[:-1], bounds[1:], strict=True)])
 
 
 # ------------------------------------------------------------------------------ multiplier bootstrap
@@ -318,18 +296,14 @@ def _uniform32(rng: np.random.Generator, count: int) -> np.ndarray:
 
 def mammen(rng: np.random.Generator, size: tuple[int, int]) -> np.ndarray:
     """Mammen (1993) weights (mean 0, variance 1, third moment 1), row-major from ``rng``'s 32-bit stream."""
-    low = (_uniform32(rng, int(size[0]) * int(size[1])) < MAMMEN_THRESHOLD).reshape(size)
-    return np.where(low, MAMMEN_LOW, MAMMEN_HIGH)
+    return np.where((_uniform32(rng, size[0] * size[1]) < MAMMEN_THRESHOLD).reshape(size), MAMMEN_LOW,
+                    MAMMEN_HIGH)
 
 
 def mammen_products(z: np.ndarray, iters: int, seed: int, bounds: np.ndarray | None = None) -> np.ndarray:
-    """``V_s @ z[s:e]`` (iters, segments, m) for each segment of rows ``bounds`` (default one), with ``V_s``
-    = ``mammen(rng, (iters, e - s))`` drawn segment after segment from ``default_rng(seed)``.
-
-    Nothing of size iters × n is stored: blocks of draws go through one reused buffer, and as a weight is
-    ``HIGH + (LOW − HIGH)·1{low}`` each block is one product ``1{low} @ z``; the blocking does not change
-    the stream.
-    """
+    """``V_s @ z[s:e]`` (iters, segments, m) for each segment of rows ``bounds`` (default one), ``V_s`` =
+    ``mammen(rng, (iters, e - s))`` drawn segment after segment from ``default_rng(seed)``, in blocks through
+    one buffer (a weight is ``HIGH + (LOW − HIGH)·1{low}``: one product ``1{low} @ z`` per block)."""
     n, m = z.shape
     edges = np.array([0, n]) if bounds is None else np.asarray(bounds, dtype="int64")
     segs = list(zip(edges[:-1].tolist(), edges[1:].tolist(), strict=True))
@@ -370,8 +344,7 @@ def bootstrap_summary(draws: np.ndarray, level: float, band: np.ndarray | None =
 def bootstrap(inf: Influence, iters: int, seed: int, level: float, *, groups: np.ndarray,
               cluster: np.ndarray | None = None, band: np.ndarray | None = None) -> tuple[np.ndarray, float]:
     """Multiplier bootstrap (Callaway & Sant'Anna 2021, Algorithm 1): standard errors and the uniform
-    critical value. One Mammen weight per unit (drawn cohort by cohort, ``groups``) or per cluster; the
-    same seed gives the same weights to every aggregation of a fit."""
+    critical value, one Mammen weight per unit (cohort by cohort, ``groups``) or per cluster."""
     if cluster is None:
         draws = inf.multiplier_draws(iters, seed, groups)
     else:

@@ -1,12 +1,6 @@
 """The result of :func:`~impactlab.estimators.callaway_santanna.callaway_santanna`: group-time ATTs, their
-aggregations (R ``did``'s ``aggte``), the cumulative effect over a horizon, the Wald pre-test of parallel
-trends and effects by segment.
-
-References: Callaway, B. and Sant'Anna, P. H. C. (2021), "Difference-in-differences with multiple time
-periods", *Journal of Econometrics* 225(2), 200–230 (aggregations, Section 3; the pre-test, Section 4.1 and
-R ``did``'s ``att_gt``: ``W = n * att_pre' V_pre^{-1} att_pre`` with ``V = psi'psi / n``, chi-square with as
-many degrees of freedom as pre-treatment ATT(g, t)).
-"""
+aggregations (Callaway & Sant'Anna 2021, §3; R ``did``'s ``aggte``), the cumulative effect over a horizon,
+the Wald pre-test of parallel trends (R ``did``'s ``W``) and effects by segment."""
 
 from __future__ import annotations
 
@@ -34,43 +28,23 @@ from impactlab.results.base import (
 __all__ = ["CallawaySantAnnaResult"]
 
 AggregateKind = Literal["simple", "group", "dynamic", "calendar", "cumulative"]
-KINDS = ("simple", "group", "dynamic", "calendar", "cumulative")
+#: kind -> (key column of the elements, label)
+KINDS = {"simple": ("", "overall ATT"), "group": ("cohort", "ATT by cohort"),
+         "dynamic": ("event_time", "event study"), "calendar": ("time", "ATT by period"),
+         "cumulative": ("event_time", "cumulative effect")}
 
 
 @dataclass(frozen=True, repr=False, eq=False)
 class CallawaySantAnnaResult:
     """Group-time ATTs of :func:`callaway_santanna` and their aggregations.
 
-    Frozen: arrays are read-only views (the dense influence matrix too, when it is built on first access)
-    and tables refuse in-place edits (:class:`~impactlab.errors.FrozenResultError`); every aggregation is a
-    new frozen :class:`~impactlab.results.base.EffectResult`. Nothing is copied to freeze.
-
-    Attributes
-    ----------
-    influence : ndarray, shape (n_units, n_cells)
-        Influence function of each ATT(g, t) (columns in the row order of :attr:`att_gt`), one row per unit
-        in :attr:`unit_ids`; scaled so that ``se = sqrt(sum(psi**2)) / n_units``. Read-only.
-    unit_ids : ndarray
-        The units used, in the row order of :attr:`influence`.
-    excluded : DataFrame
-        Units, periods and cells left out, with ``what``, ``id`` and ``reason``.
-    spec : dict
-        The arguments of the fit.
-    n_units : int
-        Units used.
-    n_periods : int
-        Periods used.
-    outcome : str
-        Name of the outcome.
-    crit : float or None
-        Uniform critical value of the bootstrap band for ATT(g, t) (``None`` without bootstrap).
-    notes : tuple of str
-        Caveats worth reading.
-    pretest : WaldTest or None
-        Wald pre-test that every pre-treatment ATT(g, t) is zero (R ``did``'s ``W`` and ``Wpval``); ``None``
-        when there is no pre-treatment cell to test.
-    by : str or None
-        The segment column of ``by=`` (see :meth:`by_segment`).
+    Frozen: arrays are read-only views and tables refuse in-place edits; every aggregation is a new frozen
+    :class:`~impactlab.results.base.EffectResult`. Attributes: :attr:`att_gt`; :attr:`influence` (n_units ×
+    cells, scaled so that ``se = sqrt(sum(psi**2)) / n_units``, rows in the order of ``unit_ids``);
+    ``excluded`` (units, periods and cells left out: ``what``, ``id``, ``reason``); ``spec`` (the arguments
+    of the fit); ``n_units``, ``n_periods``, ``outcome``; ``crit`` (the uniform critical value of the
+    bootstrap band of ATT(g, t), None without bootstrap); ``notes`` (caveats); :attr:`pretest`; ``by`` (the
+    segment column, see :meth:`by_segment`).
     """
 
     unit_ids: np.ndarray
@@ -123,13 +97,9 @@ class CallawaySantAnnaResult:
     # -------------------------------------------------------------------------- tables
     @property
     def att_gt(self) -> pd.DataFrame:
-        """The group-time ATTs (a copy), one row per cohort and period.
-
-        Columns: ``cohort`` and ``time`` (the panel's period values; the cohort is the first observed period
-        on or after treatment), ``event_time`` (in observed periods), ``estimate``, ``std_error``,
-        ``statistic``, ``p_value``, ``conf_low``, ``conf_high`` (uniform band when bootstrapped),
-        ``n_treated``, ``n_control``, ``post``.
-        """
+        """The group-time ATTs (a copy): ``cohort`` and ``time`` (period values), ``event_time`` (in observed
+        periods), ``estimate``, ``std_error``, ``statistic``, ``p_value``, ``conf_low``, ``conf_high``
+        (uniform band when bootstrapped), ``n_treated``, ``n_control``, ``post``."""
         return self._att_gt.copy()
 
     def _get_simple(self) -> EffectResult:
@@ -225,14 +195,9 @@ class CallawaySantAnnaResult:
     # -------------------------------------------------------------------------- tests
     @property
     def pretest(self) -> WaldTest | None:
-        """Wald pre-test of parallel trends: are all pre-treatment ATT(g, t) zero?
-
-        The statistic of R ``did`` (``W``, ``Wpval``): ``W = att_pre' V^{-1} att_pre`` with ``V`` the
-        (cluster-robust, analytic) covariance of the pre-treatment ATT(g, t) from their influence functions,
-        chi-square with one degree of freedom per cell. Cells with no variance (the reference period of a
-        universal base period) are left out. A small p-value is evidence against parallel trends (or
-        against no anticipation); a large one is not proof of them (Roth 2022).
-        """
+        """Wald pre-test that all pre-treatment ATT(g, t) are zero (R ``did``'s ``W``, ``Wpval``): the
+        analytic covariance, one degree of freedom per cell with a variance. A small p-value is evidence
+        against parallel trends (or no anticipation); a large one is not proof of them (Roth 2022)."""
         at = self._att_gt
         pre = (~at["post"].to_numpy()) & np.isfinite(at["std_error"].to_numpy())
         if not pre.any():
@@ -245,22 +210,10 @@ class CallawaySantAnnaResult:
 
     # -------------------------------------------------------------------------- aggregation
     def cumulative(self, k: int, *, balance: bool = False, level: float = 0.95) -> EffectResult:
-        """The cumulative effect over event times 0..k: the sum of the event-study effects.
-
-        What an ROI over a horizon of ``k + 1`` periods needs (the total extra outcome per trained unit).
-        The standard error comes from the summed influence functions, so it accounts for the correlation
-        between event times. Same as ``aggregate("cumulative", max_e=k)``.
-
-        Parameters
-        ----------
-        k : int
-            Last event time (0 = the period of treatment).
-        balance : bool
-            Use only cohorts observed for at least ``k`` periods after treatment, so that every event time
-            averages the same cohorts (``balance_e=k``).
-        level : float
-            Confidence level of the uniform band when bootstrapped.
-        """
+        """The cumulative effect over event times 0..k (0 = the period of treatment): the sum of the
+        event-study effects, what an ROI over ``k + 1`` periods needs; its standard error accounts for the
+        correlation between event times. ``aggregate("cumulative", max_e=k)``, with ``balance_e=k`` when
+        ``balance`` (only cohorts observed ``k`` periods after treatment)."""
         if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or k < 0:
             raise ValueError(f"The 'k' parameter must be a non-negative integer event time. Got {k!r} "
                              "instead.")
@@ -293,12 +246,10 @@ class CallawaySantAnnaResult:
         Returns
         -------
         EffectResult
-            ``method="callaway_santanna"``, ``term="ATT"``; ``elements`` with the key column, ``estimate``,
-            ``std_error`` (and ``crit`` when bootstrapped); ``influence`` of the overall estimate (length
-            ``n_units``); ``spec`` recording these arguments and those of the fit. This result is not
-            modified.
+            ``elements`` with the key column, ``estimate``, ``std_error`` (and ``crit`` when bootstrapped);
+            ``influence`` of the overall estimate; ``spec`` with these arguments and those of the fit.
         """
-        check_option("kind", kind, KINDS)
+        check_option("kind", kind, tuple(KINDS))
         critical_value(level)
         if balance_e is not None and (isinstance(balance_e, bool)
                                       or not isinstance(balance_e, (int, np.integer)) or balance_e < 0):
@@ -320,21 +271,16 @@ class CallawaySantAnnaResult:
             se_all, crit = standard_errors(a.form, self._cluster), None
         if not np.isfinite(a.overall):
             se_all[-1] = np.nan
-        elements = None
-        element_influence = element_vcov = None
+        elements = element_influence = element_vcov = None
         if kind != "simple":
             element_influence = a.influence  # a view of psi_all, which nothing else refers to
             element_influence.setflags(write=False)
             element_vcov = covariance(a.form, np.arange(n_el), self._cluster)
             element_vcov.setflags(write=False)
-            key = {"group": "cohort", "dynamic": "event_time", "calendar": "time",
-                   "cumulative": "event_time"}[kind]
-            values: Any
-            if kind in ("group", "calendar"):
-                values = [self._periods[int(k) - 1] for k in a.keys]
-            else:
-                values = a.keys.astype("int64")
-            elements = pd.DataFrame({key: values, "estimate": a.estimates, "std_error": se_all[:-1]})
+            values: Any = ([self._periods[int(k) - 1] for k in a.keys] if kind in ("group", "calendar")
+                           else a.keys.astype("int64"))
+            elements = pd.DataFrame({KINDS[kind][0]: values, "estimate": a.estimates,
+                                     "std_error": se_all[:-1]})
             if crit is not None:
                 elements["crit"] = crit if np.isfinite(crit) else critical_value(level)
         spec = dict(self.spec)
@@ -343,10 +289,6 @@ class CallawaySantAnnaResult:
             spec["band_level"] = level  # the uniform band of elements["crit"] holds at this level only
         influence = a.overall_influence
         influence.setflags(write=False)
-        label = {"simple": "Callaway–Sant'Anna overall ATT", "group": "Callaway–Sant'Anna ATT by cohort",
-                 "dynamic": "Callaway–Sant'Anna event study",
-                 "calendar": "Callaway–Sant'Anna ATT by period",
-                 "cumulative": "Callaway–Sant'Anna cumulative effect"}[kind]
         notes = self.notes
         if boot:
             notes = notes + (f"multiplier bootstrap ({int(boot)} draws, seed {self.spec['seed_used']}): "
@@ -354,56 +296,35 @@ class CallawaySantAnnaResult:
         return EffectResult(
             estimate=float(a.overall), std_error=float(se_all[-1]),
             term="cumulative ATT" if kind == "cumulative" else "ATT", method="callaway_santanna",
-            label=label, outcome=self.outcome, n_obs=self.n_units * self.n_periods, n_units=self.n_units,
-            elements=elements, influence=influence, element_influence=element_influence,
-            element_vcov=element_vcov, excluded=self.excluded, spec=spec, notes=notes)
-
+            label=f"Callaway–Sant'Anna {KINDS[kind][1]}", outcome=self.outcome,
+            n_obs=self.n_units * self.n_periods, n_units=self.n_units, elements=elements, influence=influence,
+            element_influence=element_influence, element_vcov=element_vcov, excluded=self.excluded, spec=spec,
+            notes=notes)
 
     # -------------------------------------------------------------------------- segments
     def _segment_parts(self, kind: AggregateKind, max_e: float, balance_e: int | None
-                       ) -> tuple[list[Any], np.ndarray, np.ndarray, list[int]]:
+                       ) -> tuple[list[Any], np.ndarray, np.ndarray, list[int], np.ndarray]:
         if self._segments is None or self._segment_of is None:
             raise ValueError("This fit has no segments: pass by='column' to callaway_santanna to estimate "
                              "effects per segment.")
-        n = self.n_units
-        keys, ests, infs, sizes = [], [], [], []
-        for key, sub in self._segments.items():
+        n, keys = self.n_units, list(self._segments)
+        psi_all, ests, sizes = np.zeros((n, len(keys))), np.empty(len(keys)), []
+        for j, (key, sub) in enumerate(self._segments.items()):
             pos = np.flatnonzero(self._segment_of == key)
             a = sub.aggregate(kind, max_e=max_e, balance_e=balance_e)
-            psi = np.zeros(n)
-            psi[pos] = np.asarray(a.influence) * (n / len(pos))
-            keys.append(key)
-            ests.append(a.estimate)
-            infs.append(psi)
+            psi_all[pos, j] = np.asarray(a.influence) * (n / len(pos))
+            ests[j] = a.estimate
             sizes.append(len(pos))
-        return keys, np.asarray(ests), np.column_stack(infs), sizes
+        return keys, ests, psi_all, sizes, covariance(Dense(psi_all), np.arange(len(keys)), self._cluster)
 
     def by_segment(self, kind: AggregateKind = "simple", *, max_e: float = np.inf,
                    balance_e: int | None = None) -> EffectResult:
-        """Effects per segment of ``by=``, with their joint covariance and a test that they are equal.
-
-        Each segment's effect is the ``kind`` aggregation of a Callaway–Sant'Anna fit on the units of that
-        segment (treated *and* comparison units from the segment, so segments may have their own trends).
-        The segments' influence functions live on the units of the whole fit, so ``element_vcov`` is their
-        joint (cluster-robust) covariance: zero across segments unless clusters span them.
-
-        Parameters
-        ----------
-        kind : {"simple", "group", "dynamic", "calendar", "cumulative"}
-            Which overall parameter to compare (the headline of :meth:`aggregate`).
-        max_e, balance_e
-            As in :meth:`aggregate` (``cumulative`` needs ``max_e``).
-
-        Returns
-        -------
-        EffectResult
-            Headline: the whole fit's aggregation. ``elements``: ``segment``, ``estimate``, ``std_error``,
-            ``n_units``; ``element_influence`` and ``element_vcov``; ``spec["segment_test"]`` the
-            Wald test of equal effects (also in the notes).
-        """
-        check_option("kind", kind, KINDS)
-        keys, ests, infs, sizes = self._segment_parts(kind, max_e, balance_e)
-        vcov = covariance(Dense(infs), np.arange(len(keys)), self._cluster)
+        """Effects per segment of ``by=`` (the ``kind`` aggregation of a fit on each segment's own treated
+        and comparison units), with their joint cluster-robust covariance (``element_vcov``) and the Wald
+        test that they are equal (``spec["segment_test"]``, also in the notes); ``max_e`` and ``balance_e``
+        as :meth:`aggregate`. Headline: the whole fit's aggregation."""
+        check_option("kind", kind, tuple(KINDS))
+        keys, ests, infs, sizes, vcov = self._segment_parts(kind, max_e, balance_e)
         test = self._equal_test(ests, vcov)
         whole = self.aggregate(kind, max_e=max_e, balance_e=balance_e)
         se = np.sqrt(np.diag(vcov))
@@ -430,6 +351,6 @@ class CallawaySantAnnaResult:
     def segment_test(self, kind: AggregateKind = "simple", *, max_e: float = np.inf) -> WaldTest | None:
         """Wald test that the ``kind`` effect is the same in every segment of ``by=`` (chi-square with
         segments - 1 degrees of freedom, from the joint covariance of :meth:`by_segment`)."""
-        check_option("kind", kind, KINDS)
-        _, ests, infs, _ = self._segment_parts(kind, max_e, None)
-        return self._equal_test(ests, covariance(Dense(infs), np.arange(ests.size), self._cluster))
+        check_option("kind", kind, tuple(KINDS))
+        _, ests, _, _, vcov = self._segment_parts(kind, max_e, None)
+        return self._equal_test(ests, vcov)

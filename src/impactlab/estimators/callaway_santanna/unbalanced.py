@@ -14,17 +14,18 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from impactlab.estimators._blocked import _tmm
 from impactlab.estimators.callaway_santanna.by_cell import cell_2x2
 from impactlab.estimators.callaway_santanna.cells import Cells, CellTable, Design
 from impactlab.estimators.callaway_santanna.data import CsData
-from impactlab.estimators.callaway_santanna.influence import CohortAffine, Features, moments_of, with_columns
+from impactlab.estimators.callaway_santanna.influence import CohortAffine, Features, with_columns
 from impactlab.estimators.drdid import TRIM_LEVEL
 
 
 @dataclass(frozen=True)
 class _Layout:
-    """The statistics of one fit: cohort values and unit sizes, each unit's cohort row, observation counts
-    and means per cohort and period (H, T), and the arrays of :class:`ObservedInfluence`."""
+    """Cohorts, their sizes, each unit's cohort row, observation counts and means per cohort and period
+    (H, T), and the vectors ``z`` of the units in cohort order with their cohort moments."""
 
     cohorts: np.ndarray
     sizes: np.ndarray
@@ -38,12 +39,8 @@ class _Layout:
 
 
 def _layout(data: CsData) -> _Layout | None:
-    """The statistics of :class:`_Layout`: one pass over the observations and one over the units.
-
-    ``None`` when the ids are not units (no more observations than ids, as with repeated cross-sections,
-    where ``z`` would waste T times the memory), an outcome is not finite, or a (unit, period) is observed
-    twice.
-    """
+    """:class:`_Layout` in one pass over the observations and one over the units; None when the ids are not
+    units (repeated cross-sections), an outcome is not finite or a (unit, period) is observed twice."""
     n, T = data.n, data.n_periods
     obs_id, obs_t, obs_y = data.obs_id, data.obs_t, data.obs_y
     if obs_id is None or obs_t is None or obs_y is None:
@@ -83,7 +80,7 @@ def _layout(data: CsData) -> _Layout | None:
     del flat
     z[:, -1] = 1.0
     bounds = np.concatenate([[0], np.cumsum(sizes)])
-    moments = moments_of(z, bounds)
+    moments = np.stack([_tmm(z[s:e], z[s:e]) for s, e in zip(bounds[:-1], bounds[1:], strict=True)])
     if moments[:, T:2 * T, -1].sum() != obs_id.size:  # a (unit, period) observed twice: not a panel
         return None
     return _Layout(cohorts, sizes, h_of, count.reshape(H, T), mean.reshape(H, T), z, bounds, order, moments)
