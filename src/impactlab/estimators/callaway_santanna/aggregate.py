@@ -11,6 +11,7 @@ from typing import Any
 
 import numpy as np
 
+from impactlab.estimators.callaway_santanna.data import cohort_rows
 from impactlab.estimators.callaway_santanna.influence import Dense, Influence
 
 
@@ -173,15 +174,9 @@ def aggregate_cells(kind: str, att: np.ndarray, inf: Any, group: np.ndarray, tim
     codes = np.asarray(unit_group)
     if unit_weights is None and codes.dtype.kind in "iu" and codes.size:
         # one row per distinct cohort value instead of one per unit: wif is constant within cohorts
-        low = int(codes.min())
-        counts = np.bincount(codes - low)
-        present = np.flatnonzero(counts)
-        lookup = np.zeros(counts.size, dtype="int64")
-        lookup[present] = np.arange(present.size)
-        rows = lookup[codes - low]
-        values = present + low
+        values, rows, counts = cohort_rows(codes)
         onehot = (values[:, None] == glist[None, :]).astype("float64")
-        pg_by_group = (counts[present] @ onehot) / n
+        pg_by_group = (counts @ onehot) / n
     else:
         uw = np.ones(n) if unit_weights is None else np.asarray(unit_weights, dtype="float64")
         onehot = (unit_group[:, None] == glist[None, :]).astype("float64") * uw[:, None]

@@ -26,15 +26,12 @@ Control = Literal["never_treated", "not_yet_treated"]
 Method = Literal["dr", "ipw", "reg"]
 BasePeriod = Literal["varying", "universal"]
 
-ATT_GT_COLUMNS = ("cohort", "time", "event_time", "estimate", "std_error", "statistic", "p_value",
-                  "conf_low", "conf_high", "n_treated", "n_control", "post")
 EXCLUDED_COLUMNS = ("what", "id", "reason")
 
 
 def _ledger(rows: list[tuple[str, Any, str]]) -> pd.DataFrame:
-    if not rows:
-        return pd.DataFrame({c: pd.Series(dtype="object") for c in EXCLUDED_COLUMNS})
-    return pd.DataFrame(rows, columns=list(EXCLUDED_COLUMNS))
+    return pd.DataFrame(rows or {c: pd.Series(dtype="object") for c in EXCLUDED_COLUMNS},
+                        columns=list(EXCLUDED_COLUMNS))
 
 
 def _check_covariates(panel: Panel, covariates: Any) -> tuple[str, ...]:
@@ -74,11 +71,11 @@ def callaway_santanna(panel: Panel, *, control: Control = "never_treated", metho
     panel : Panel
         The employee × period panel; it is not modified. A unit's cohort is the first period it was treated.
     control : {"never_treated", "not_yet_treated"}
-        Comparison units: those never treated in the data, or also those not treated yet (by the later of
-        the two periods compared, plus ``anticipation``).
+        Comparison units: the never treated, or also those not treated yet (by the later of the two periods
+        compared, plus ``anticipation``).
     method : {"dr", "ipw", "reg"}
-        2×2 estimator: doubly robust (Sant'Anna & Zhao 2020), normalised inverse probability weighting, or
-        outcome regression. Without covariates all three give the same numbers.
+        2×2 estimator: doubly robust (Sant'Anna & Zhao 2020), normalised IPW or outcome regression (the same
+        numbers without covariates).
     covariates : list of str, optional
         Panel covariates to condition on (taken at the base period, as R ``did`` does). ``None`` (default)
         means no covariates, even when the panel has some.
@@ -123,14 +120,13 @@ def callaway_santanna(panel: Panel, *, control: Control = "never_treated", metho
         No never-treated units with ``control="never_treated"``, no usable units or periods, or singular
         covariates.
     PanelError
-        A covariate, weights or ``by`` column that is not in the panel, or a cluster, weight or segment
-        that changes within a unit.
+        A covariate, weights or ``by`` column not in the panel, or one that changes within a unit.
 
     Warns
     -----
     StatisticalWarning
-        Units dropped because the panel is unbalanced or they were treated from the first period; singleton
-        or small cohorts; cells that could not be estimated; few clusters.
+        Units dropped (unbalanced, treated from the start), singleton or small cohorts, cells that could not
+        be estimated, few clusters.
 
     Notes
     -----
@@ -233,16 +229,11 @@ def _result(data: fit.CsData, cells: Cells, spec: dict[str, Any], excluded: list
     inf_df = inference_frame(table["estimate"], se, level, crit=crit_v)
     periods = cells.periods
     att_gt = pd.DataFrame({
-        "cohort": [periods[g - 1] for g in group_idx],
-        "time": [periods[t - 1] for t in time_idx],
-        "event_time": time_idx - group_idx,
-        "estimate": table["estimate"].to_numpy(dtype="float64"),
-        "std_error": se,
-        **{c: inf_df[c].to_numpy() for c in inf_df.columns},
-        "n_treated": table["n_treated"].to_numpy(),
-        "n_control": table["n_control"].to_numpy(),
-        "post": table["post"].to_numpy(dtype=bool),
-    })[list(ATT_GT_COLUMNS)]
+        "cohort": [periods[g - 1] for g in group_idx], "time": [periods[t - 1] for t in time_idx],
+        "event_time": time_idx - group_idx, "estimate": table["estimate"].to_numpy(dtype="float64"),
+        "std_error": se, **{c: inf_df[c].to_numpy() for c in inf_df.columns},
+        "n_treated": table["n_treated"].to_numpy(), "n_control": table["n_control"].to_numpy(),
+        "post": table["post"].to_numpy(dtype=bool)})
     ids = np.asarray(data.ids)
     ids.setflags(write=False)
     res = CallawaySantAnnaResult._create(

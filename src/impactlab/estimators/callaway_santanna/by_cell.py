@@ -1,10 +1,6 @@
-"""The cell-by-cell route: every ATT(g, t) from its own 2×2 estimator, the reference of the other routes.
-
-A balanced panel uses the panel estimators of :mod:`impactlab.estimators.drdid`; repeated cross-sections and
-unbalanced panels the repeated cross-section estimators of :mod:`impactlab.estimators._drdid_rcs` on the
-observations of the two periods, with the influence of a unit's observations summed (R ``did``
-``allow_unbalanced_panel = TRUE``). Influence is scaled by ``n / n_gt`` as R ``did`` does.
-"""
+"""The cell-by-cell route, the reference of the others: every ATT(g, t) from its own 2×2 estimator, the
+panel estimators of :mod:`impactlab.estimators.drdid` or, for repeated cross-sections and unbalanced
+panels, those of :mod:`impactlab.estimators._drdid_rcs` with a unit's influence summed (R ``did``)."""
 
 from __future__ import annotations
 
@@ -12,7 +8,7 @@ import numpy as np
 
 from impactlab.errors import EstimationError
 from impactlab.estimators._drdid_rcs import dr_did_rcs, ipw_did_rcs, reg_did_rcs
-from impactlab.estimators.callaway_santanna.cells import Cells, CellTable, Design, trimmed_note
+from impactlab.estimators.callaway_santanna.cells import Cells, CellTable, Design
 from impactlab.estimators.callaway_santanna.data import OVERLAP_MAX, CsData, collinear
 from impactlab.estimators.callaway_santanna.influence import Dense
 from impactlab.estimators.drdid import dr_did_panel, ipw_did_panel, logit_fit, reg_did_panel
@@ -77,25 +73,22 @@ def fit(data: CsData, design: Design) -> Cells:
     cohorts, h_of, sizes = np.unique(data.gp, return_inverse=True, return_counts=True)
     table = CellTable(design.periods)
     columns: dict[int, np.ndarray] = {}
-    for cell, ctrl_h, n_t, n_c in design.walk(table, data.glist, data.n_periods, cohorts, sizes):
-        treated, ctrl = data.gp == cell.g, ctrl_h[h_of]
+
+    def fit_cell(treated: np.ndarray, ctrl: np.ndarray, cur: int, base: int) -> tuple[float, np.ndarray, int]:
         try:
-            att, psi, n_trim = cell_2x2(data, design.method, treated, ctrl, cell.t, cell.base)
-        except EstimationError as exc:
-            reason = str(exc)
-            if design.covs and ("singular" in reason or "collinear" in reason):
-                bad = _collinear(data, ctrl, cell.t, cell.base, design.covs) or _collinear(
-                    data, treated | ctrl, cell.t, cell.base, design.covs)
-                if bad:
-                    reason = f"collinear covariates {bad} in this comparison: {reason}"
-            table.skip(cell, reason)
-            continue
-        if not np.isfinite(att):
-            table.skip(cell, "the estimate is not finite")
-            continue
-        if n_trim:
-            table.note(cell, trimmed_note(n_trim))
-        columns[table.add(cell, n_t, n_c, att)] = psi
+            return cell_2x2(data, design.method, treated, ctrl, cur, base)
+        except EstimationError as exc:  # name the covariates to blame when the design is singular
+            bad = design.covs and ("singular" in str(exc) or "collinear" in str(exc)) and (
+                _collinear(data, ctrl, cur, base, design.covs)
+                or _collinear(data, treated | ctrl, cur, base, design.covs))
+            if bad:
+                raise EstimationError(f"collinear covariates {bad} in this comparison: {exc}") from exc
+            raise
+
+    for cell, ctrl_h, n_t, n_c in design.walk(table, data.glist, data.n_periods, cohorts, sizes):
+        done = table.fit(cell, n_t, n_c, fit_cell, (data.gp == cell.g, ctrl_h[h_of], cell.t, cell.base))
+        if done is not None:
+            columns[done[0]] = done[1]
     if not len(table):
         reasons = list(dict.fromkeys(r[2] for r in table.ledger))[:3]
         raise EstimationError("No ATT(g,t) could be estimated: check the cohorts, the comparison group and "

@@ -42,11 +42,8 @@ class Design:
     covs: tuple[str, ...] = ()
 
     def cells(self, glist: np.ndarray, n_periods: int) -> Iterator[Cell]:
-        """Every cell of the cohorts ``glist``, cohort by cohort, in period order.
-
-        The base period (R ``did``): ``g − 1 − anticipation`` for post-treatment cells and for every cell
-        with a universal base period; ``t − 1`` for pre-treatment cells with a varying one.
-        """
+        """Every cell of the cohorts ``glist``, cohort by cohort, in period order. The base period (R
+        ``did``): ``g − 1 − anticipation`` after treatment or with a universal base period, else ``t − 1``."""
         varying = self.base_period == "varying"
         for g in glist:
             g = int(g)
@@ -141,6 +138,6 @@ class CellTable:
         return self.add(cell, n_t, n_c, att), psi
 
     def result(self, influence: Any, route: str) -> Cells:
-        order = {p: i for i, p in enumerate(self.periods)}
-        ledger = sorted(self.ledger, key=lambda e: (order[e[1][0]], order[e[1][1]]))  # cell order
+        at = {p: i for i, p in enumerate(self.periods)}  # the ledger in cell order
+        ledger = sorted(self.ledger, key=lambda e: (at[e[1][0]], at[e[1][1]]))
         return Cells(pd.DataFrame(self.rows), influence, ledger, self.names, route, self.periods)

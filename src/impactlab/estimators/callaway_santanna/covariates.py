@@ -1,13 +1,7 @@
-"""Callaway–Sant'Anna with covariates on a balanced panel: one fit per design, not per cell.
-
-The cells sharing a design (treated cohort, comparison cohorts, covariate period) share the propensity
-logit, its overlap check and trimming, the comparison units' least squares (solved once for every period's
-outcome change) and the estimation-effect solves; the doubly robust, IPW and regression estimators of
-:mod:`impactlab.estimators.drdid` are written for a whole design, each sum split into its treated and
-comparison rows (derivation in ``docs/explanation.md``). With or without sampling weights; a design it
-cannot reproduce exactly (a logit that fails, a singular design, an estimate that is not finite) makes
-:func:`fit` return ``None`` and the cell-by-cell route explains it.
-"""
+"""The route for balanced panels with covariates (with sampling weights or without): one propensity and
+outcome-regression fit per design (treated cohort, comparison cohorts, covariate period) shared by its
+cells, the estimators of :mod:`impactlab.estimators.drdid` written for a whole design (see
+``docs/explanation.md``). A design it cannot reproduce exactly makes :func:`fit` return ``None``."""
 
 from __future__ import annotations
 
@@ -18,7 +12,7 @@ from scipy.special import expit
 from impactlab.errors import EstimationError
 from impactlab.estimators._blocked import _BLOCK, _blocks, _mm, _tmm
 from impactlab.estimators.callaway_santanna.cells import Cell, Cells, CellTable, Design, trimmed_note
-from impactlab.estimators.callaway_santanna.data import OVERLAP_MAX, CsData
+from impactlab.estimators.callaway_santanna.data import OVERLAP_MAX, CsData, cohort_layout
 from impactlab.estimators.callaway_santanna.influence import Blocks
 from impactlab.estimators.drdid import PS_CAP, RCOND_MIN, TRIM_LEVEL, _rcond
 
@@ -197,9 +191,9 @@ def fit(data: CsData, design: Design) -> Cells | None:
         return None
     uw = None if data.weights is None else np.asarray(data.weights, dtype="float64")
     n, method = data.n, design.method
-    gp = np.asarray(data.gp)
     y, xs = data.y, data.xs
-    cohorts, counts = np.unique(gp, return_counts=True)
+    lay = cohort_layout(data.gp)
+    cohorts, counts = lay.cohorts, lay.sizes
     canon = _canonical_periods(xs)
     table = CellTable(design.periods)
     designs: dict[tuple[int, tuple[int, ...], int], list[tuple[int, Cell]]] = {}
@@ -210,24 +204,19 @@ def fit(data: CsData, design: Design) -> Cells | None:
         return None
     rows = table.rows
 
-    unit_rows: dict[int, np.ndarray] = {}
+    unit_rows = {int(h): lay.order[s:e]
+                 for h, s, e in zip(cohorts, lay.bounds[:-1], lay.bounds[1:], strict=True)}
     y_of: dict[int, np.ndarray] = {}
     x_of: dict[tuple[int, int], np.ndarray] = {}
 
-    def members(h: int) -> np.ndarray:
-        if h not in unit_rows:
-            unit_rows[h] = np.flatnonzero(gp == h)
-        return unit_rows[h]
-
     def outcomes(h: int) -> np.ndarray:
         if h not in y_of:
-            y_of[h] = np.asarray(y[members(h)], dtype="float64")
+            y_of[h] = np.asarray(y[unit_rows[h]], dtype="float64")
         return y_of[h]
 
     def covariates(h: int, p: int) -> np.ndarray:
-        if (h, p) not in x_of:
-            rows_h = members(h)  # column by column: a 1-d gather from the strided (units, periods, k) array
-            x_of[(h, p)] = np.column_stack([xs[:, p, j][rows_h] for j in range(xs.shape[2])])
+        if (h, p) not in x_of:  # column by column: a 1-d gather from the strided (units, periods, k) array
+            x_of[(h, p)] = np.column_stack([xs[:, p, j][unit_rows[h]] for j in range(xs.shape[2])])
         return x_of[(h, p)]
 
     n_cov = xs.shape[2]
@@ -237,7 +226,7 @@ def fit(data: CsData, design: Design) -> Cells | None:
     buf = np.empty(n * width)  # pages are touched only as far as the largest design uses them
     for (g, ctrl, xper), cells in designs.items():
         parts = [g, *ctrl]
-        sizes = [members(h).size for h in parts]
+        sizes = [unit_rows[h].size for h in parts]
         n_t, n_sel = sizes[0], sum(sizes)
         x = np.empty((n_sel, 1 + n_cov))
         x[:, 0] = 1.0
@@ -246,7 +235,7 @@ def fit(data: CsData, design: Design) -> Cells | None:
             x[start:start + size, 1:] = covariates(h, xper)
             start += size
         yc = outcomes(ctrl[0]) if len(ctrl) == 1 else np.concatenate([outcomes(h) for h in ctrl])
-        rc = members(ctrl[0]) if len(ctrl) == 1 else np.concatenate([members(h) for h in ctrl])
+        rc = unit_rows[ctrl[0]] if len(ctrl) == 1 else np.concatenate([unit_rows[h] for h in ctrl])
         cols = np.array([c for c, _ in cells], dtype="intp")
         sel = np.zeros((n_per, cols.size))
         for j, (_, cell) in enumerate(cells):
@@ -254,7 +243,7 @@ def fit(data: CsData, design: Design) -> Cells | None:
             sel[cell.base - 1, j] = -1.0
         wsel = None
         if uw is not None:  # the design's weights, normalised to mean one as the 2×2 estimators do
-            wsel = np.concatenate([uw[members(h)] for h in parts])
+            wsel = np.concatenate([uw[unit_rows[h]] for h in parts])
             wsel = wsel / np.mean(wsel) if np.mean(wsel) > 0 else wsel
         try:
             with np.errstate(all="ignore"):
@@ -269,6 +258,6 @@ def fit(data: CsData, design: Design) -> Cells | None:
             rows[c]["estimate"] = float(a)
             if n_trim:
                 table.note(cell, trimmed_note(n_trim))
-        blocks.append((members(g), cols, psi_t))
+        blocks.append((unit_rows[g], cols, psi_t))
         blocks.append((rc, cols, psi_c))
     return table.result(Blocks(n, len(rows), blocks), "covariates")

@@ -18,8 +18,7 @@ from impactlab.estimators._blocked import _tmm
 from impactlab.estimators.callaway_santanna.cells import Ledger
 from impactlab.panel.panel import Panel
 
-#: Overlap check before a propensity-score fit (R ``did``): a cell whose largest score reaches this is
-#: skipped.
+#: Overlap check of R ``did``: a cell whose largest propensity score reaches this is not estimated.
 OVERLAP_MAX = 0.999
 #: Fewer clusters than this triggers a warning that cluster-robust inference is unreliable.
 FEW_CLUSTERS = 20
@@ -115,15 +114,19 @@ class Layout:
     bounds: np.ndarray
 
 
-def cohort_layout(gp: np.ndarray) -> Layout:
-    """:class:`Layout` of the cohorts ``gp`` (small non-negative integers: counted, not sorted)."""
-    gp = np.asarray(gp, dtype="int64")
+def cohort_rows(gp: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The distinct cohorts of ``gp`` (small non-negative integers: counted, not sorted), each id's row
+    among them (int16 when there are few) and their sizes."""
     counts = np.bincount(gp)
     cohorts = np.flatnonzero(counts)
     lookup = np.zeros(counts.size, dtype="int16" if cohorts.size < 2**15 else "int64")
     lookup[cohorts] = np.arange(cohorts.size)
-    h_of = lookup[gp]
-    sizes = counts[cohorts]
+    return cohorts, lookup[gp], counts[cohorts]
+
+
+def cohort_layout(gp: np.ndarray) -> Layout:
+    """:class:`Layout` of the cohorts ``gp``."""
+    cohorts, h_of, sizes = cohort_rows(np.asarray(gp, dtype="int64"))
     return Layout(cohorts, h_of.astype("intp"), sizes, np.argsort(h_of, kind="stable"),
                   np.concatenate([[0], np.cumsum(sizes)]))
 

@@ -1,11 +1,6 @@
-"""Influence functions of the ATT(g, t) and everything computed from them.
-
-Every route hands its (units × cells) influence functions on as an :class:`Influence`: a dense matrix
-(:class:`Dense`), an affine form per cohort (:class:`CohortAffine`) or blocks of units (:class:`Blocks`).
-:func:`standard_errors` is the one rule turning influence into standard errors, :func:`covariance` the one
-for covariances and :func:`bootstrap` the multiplier bootstrap (Mammen weights). The derivations are in
-the "Callaway–Sant'Anna: how the engine computes" section of ``docs/explanation.md``.
-"""
+"""Influence functions of the ATT(g, t) and what is computed from them: the :class:`Influence`
+interface every route returns (:class:`Dense`, :class:`CohortAffine`, :class:`Blocks`), the one rule from
+influence to standard errors (:func:`standard_errors`), covariances and the multiplier bootstrap."""
 
 from __future__ import annotations
 
@@ -16,6 +11,7 @@ import numpy as np
 from scipy import stats
 
 from impactlab._progress import progress
+from impactlab.estimators._blocked import _tmm
 
 #: Standard errors at or below this are reported as missing (R ``did``: ``sqrt(.Machine$double.eps) * 10``).
 SE_ZERO = float(np.sqrt(np.finfo(float).eps) * 10)
@@ -25,8 +21,8 @@ class Influence(Protocol):
     """The (n units, K cells) influence functions ψ, scaled so that ``se = sqrt(Σ_i ψ_ik²) / n``.
 
     ``sum_squares``: Σ_i ψ_ik² per column; ``cross_products(cols)``: Σ_i ψ_ik ψ_il for k, l in ``cols``;
-    ``combine(w)``: ``dense() @ w``; ``transform(w, c)``: the form of ``dense() @ w`` plus ``c[h]`` for the
-    units of cohort h, when the form can hold it (else None); ``multiplier_draws(iters, seed, groups)``:
+    ``combine(w)``: ``dense() @ w`` (w: K × J); ``transform(w, c)``: the form of ``dense() @ w`` plus
+    ``c[h]`` for the units of cohort h, when the form can hold it (else None); ``multiplier_draws``:
     ``Σ_i v_i ψ_ik / n`` per draw, Mammen weights given cohort by cohort (``groups``); ``cohorts``: the
     cohort of each coefficient row of a form affine within cohorts (else None).
     """
@@ -91,13 +87,11 @@ class Dense:
         return sub.T @ sub
 
     def combine(self, weights: np.ndarray) -> np.ndarray:
-        w = np.asarray(weights, dtype="float64")
-        w2 = w[:, None] if w.ndim == 1 else w
-        out = np.empty((self.shape[0], w2.shape[1]), order="F")
-        for j in range(w2.shape[1]):  # only the cells each column uses (a NaN elsewhere does not leak in)
-            nz = np.flatnonzero(w2[:, j])
-            out[:, j] = self.m[:, nz] @ w2[nz, j] if nz.size else 0.0
-        return out[:, 0] if w.ndim == 1 else out
+        out = np.empty((self.shape[0], weights.shape[1]), order="F")
+        for j in range(weights.shape[1]):  # only the cells a column uses (a NaN elsewhere does not leak in)
+            nz = np.flatnonzero(weights[:, j])
+            out[:, j] = self.m[:, nz] @ weights[nz, j] if nz.size else 0.0
+        return out
 
     def transform(self, weights: np.ndarray, const: np.ndarray) -> None:
         return None
@@ -136,11 +130,14 @@ class Features:
     """
 
     def __init__(self, cohorts: np.ndarray, bounds: np.ndarray, order: np.ndarray | None,
-                 moments: np.ndarray, *, z: np.ndarray | None = None,
+                 moments: np.ndarray | None = None, *, z: np.ndarray | None = None,
                  make: Callable[[int, Any], np.ndarray] | None = None, ones: bool = True) -> None:
-        self.cohorts, self.bounds, self.order, self.moments = cohorts, bounds, order, moments
+        self.cohorts, self.bounds, self.order = cohorts, bounds, order
         self.z, self.make, self.ones, self.n = z, make, ones, int(bounds[-1])
         self.sums: dict[tuple[int, int], np.ndarray] = {}
+        self.moments = moments if moments is not None else np.stack(
+            [_tmm(b, b) for b in (self.block(h, int(s), int(e)) for h, (s, e)
+                                  in enumerate(zip(bounds[:-1], bounds[1:], strict=True)))])
 
     def block(self, h: int, s: int, e: int) -> np.ndarray:
         """``z`` of the sorted rows ``s:e`` (all in cohort h)."""
@@ -193,10 +190,8 @@ class CohortAffine:
         return out
 
     def combine(self, weights: np.ndarray) -> np.ndarray:
-        w = np.asarray(weights, dtype="float64")
-        w2 = w[:, None] if w.ndim == 1 else w
-        out = self._fill(np.empty((self.shape[0], w2.shape[1])), np.tensordot(w2, self.coef, axes=(0, 0)))
-        return out[:, 0] if w.ndim == 1 else out
+        coef = np.tensordot(weights, self.coef, axes=(0, 0))
+        return self._fill(np.empty((self.shape[0], weights.shape[1])), coef)
 
     def transform(self, weights: np.ndarray, const: np.ndarray) -> CohortAffine | None:
         if not self.f.ones:
@@ -252,14 +247,11 @@ class Blocks:
         return sub.T @ sub
 
     def combine(self, weights: np.ndarray) -> np.ndarray:
-        w = np.asarray(weights, dtype="float64")
-        w2 = w[:, None] if w.ndim == 1 else w
-        out = np.zeros((self.shape[0], w2.shape[1]))
+        out = np.zeros((self.shape[0], weights.shape[1]))
         for rows, cols, vals in self.blocks:
-            wb = w2[cols]
-            if wb.any():
-                out[rows] += vals @ wb
-        return out[:, 0] if w.ndim == 1 else out
+            if weights[cols].any():
+                out[rows] += vals @ weights[cols]
+        return out
 
     def transform(self, weights: np.ndarray, const: np.ndarray) -> None:
         return None

@@ -1,12 +1,6 @@
-"""Callaway–Sant'Anna without covariates on a balanced panel, from cohort moments (with sampling weights or
-without).
-
-Without covariates every 2×2 estimator reduces to a difference of (weighted) mean outcome changes and each
-unit's influence function is affine in its outcomes with coefficients that depend on its cohort only, so
-every ATT(g, t), aggregation, standard error and bootstrap draw follows from per-cohort counts, means and
-cross-products (derivation in ``docs/explanation.md``). :func:`fit` is the route; the public functions work
-from the moments alone, e.g. computed where the data live (:mod:`impactlab.panel.sql`).
-"""
+"""The route for balanced panels without covariates (with sampling weights or without): every ATT(g, t)
+and its influence from cohort moments (see ``docs/explanation.md``), and the public functions that work
+from the moments alone, e.g. computed where the data live (:mod:`impactlab.panel.sql`)."""
 
 from __future__ import annotations
 
@@ -203,8 +197,7 @@ def att_gt_from_moments(m: CohortMoments, *, control: str = "never_treated", bas
     if not len(table):
         raise EstimationError("No ATT(g,t) could be estimated.")
     coef = np.zeros((len(table), len(gp), T + 1))
-    for k, theta in coefs.items():
-        coef[k] = theta
+    coef[list(coefs)] = list(coefs.values()) if coefs else 0.0  # reference cells stay zero
     bounds = np.concatenate([[0], np.cumsum(m.counts)]).astype("int64")
     se = standard_errors(CohortAffine(Features(gp, bounds, None, _moment_matrices(m)), coef))
     rows = pd.DataFrame(table.rows)
@@ -242,6 +235,7 @@ def fit(data: CsData, design: Design) -> Cells | None:
     lay = cohort_layout(gp)
     cohorts, h_of, sizes, order, bounds = lay.cohorts, lay.h_of, lay.sizes, lay.order, lay.bounds
     T = y.shape[1]
+    mom = None  # with sampling weights, from the vectors z
     if w is None:
         m = _moments(y, lay)
         counts, means, mom = m.counts, m.means, _moment_matrices(m)
@@ -256,13 +250,8 @@ def fit(data: CsData, design: Design) -> Cells | None:
         z = np.empty((yr.shape[0], T + 1))
         np.subtract(yr, means[h], out=z[:, :T])
         z[:, T] = 1.0
-        if w is not None:
-            z *= w[rows, None]
-        return z
+        return z if w is None else np.multiply(z, w[rows, None], out=z)
 
-    if w is not None:
-        mom = np.stack([(lambda z: _tmm(z, z))(make(h, order[s:e]))
-                        for h, (s, e) in enumerate(zip(bounds[:-1], bounds[1:], strict=True))])
     table = CellTable(design.periods)
     coefs: dict[int, np.ndarray] = {}
     replaced: dict[int, np.ndarray] = {}
@@ -283,7 +272,6 @@ def fit(data: CsData, design: Design) -> Cells | None:
     if not len(table):
         return None
     coef = np.zeros((len(table), cohorts.size, T + 1))
-    for k, theta in coefs.items():
-        coef[k] = theta
+    coef[list(coefs)] = list(coefs.values()) if coefs else 0.0  # reference cells stay zero
     form = CohortAffine(Features(cohorts, bounds, order, mom, make=make, ones=w is None), coef)
     return table.result(with_columns(form, replaced), "moments")

@@ -103,9 +103,7 @@ class CallawaySantAnnaResult:
         return self._att_gt.copy()
 
     def _get_simple(self) -> EffectResult:
-        if self._simple is None:  # pragma: no cover - always set by callaway_santanna
-            return self.aggregate("simple")
-        return self._simple
+        return self._simple if self._simple is not None else self.aggregate("simple")
 
     @property
     def estimate(self) -> float:
@@ -147,38 +145,30 @@ class CallawaySantAnnaResult:
         """Plain-language explanation of the overall ATT (that of ``aggregate("simple").explain()``)."""
         return self._get_simple().explain(level)
 
+    def _lines(self) -> list[str]:
+        s, level = self._get_simple(), self.spec["level"]
+        lo, hi = s.conf_int(level)
+        lines = [f"comparison: {self.spec['control']}, method: {self.spec['method']}, base period: "
+                 f"{self.spec['base_period']}, anticipation: {self.spec['anticipation']}, covariates: "
+                 f"{list(self.spec['covariates']) or 'none'}",
+                 f"overall ATT {_fmt(s.estimate)} (std. error {_fmt(s.std_error)}, {level:.0%} CI {_fmt(lo)} "
+                 f"to {_fmt(hi)})",
+                 f"{self.n_units:,} units × {self.n_periods} periods, {len(self._att_gt)} ATT(g,t) cells",
+                 f"excluded: {self._excluded_counts()} (see .excluded)",
+                 f"pre-test: {self.pretest or 'no pre-treatment ATT(g,t) to test'}"]
+        if self.by is not None:
+            lines.append(f"segments by {self.by!r}: {self.segment_test()}")
+        return lines + [f"note: {n}" for n in self.notes]
+
     def summary(self) -> str:
         """Plain-text summary: the overall ATT, the set-up and the ATT(g, t) table."""
-        s = self._get_simple()
-        lo, hi = s.conf_int(self.spec["level"])
-        lines = [
-            f"Callaway–Sant'Anna group-time ATTs on {self.outcome}",
-            f"  comparison: {self.spec['control']}, method: {self.spec['method']}, base period: "
-            f"{self.spec['base_period']}, anticipation: {self.spec['anticipation']}, covariates: "
-            f"{list(self.spec['covariates']) or 'none'}",
-            f"  overall ATT {_fmt(s.estimate)} (std. error {_fmt(s.std_error)}, "
-            f"{self.spec['level']:.0%} CI {_fmt(lo)} to {_fmt(hi)})",
-            f"  {self.n_units:,} units × {self.n_periods} periods, {len(self._att_gt)} ATT(g,t) cells",
-        ]
-        lines.append(f"  excluded: {self._excluded_counts()} (see .excluded)")
-        lines.append(f"  pre-test: {self.pretest or 'no pre-treatment ATT(g,t) to test'}")
-        if self.by is not None:
-            lines.append(f"  segments by {self.by!r}: {self.segment_test()}")
-        lines += [f"  note: {n}" for n in self.notes]
-        lines.append(self.tidy(self.spec["level"]).iloc[1:].drop(columns=["method"]).to_string(index=False))
-        return "\n".join(lines)
+        table = self.tidy(self.spec["level"]).iloc[1:].drop(columns=["method"]).to_string(index=False)
+        return "\n".join([f"Callaway–Sant'Anna group-time ATTs on {self.outcome}",
+                          *(f"  {line}" for line in self._lines()), table])
 
     def _repr_html_(self) -> str:
-        s = self._get_simple()
-        lo, hi = s.conf_int(self.spec["level"])
-        lines = [f"Overall ATT = {_fmt(s.estimate)} (SE {_fmt(s.std_error)}, {self.spec['level']:.0%} CI "
-                 f"{_fmt(lo)} to {_fmt(hi)}); {self.n_units:,} units × {self.n_periods} periods; comparison "
-                 f"{self.spec['control']}, method {self.spec['method']}"]
-        if len(self.excluded):
-            lines.append(f"{len(self.excluded)} excluded (see .excluded)")
-        lines += [f"Note: {n}" for n in self.notes]
-        table = self.tidy(self.spec["level"]).drop(columns=["method"])
-        return frame_html(table, "Callaway–Sant'Anna ATT(g,t)", lines)
+        return frame_html(self.tidy(self.spec["level"]).drop(columns=["method"]),
+                          f"Callaway–Sant'Anna ATT(g,t) on {self.outcome}", self._lines())
 
     def __repr__(self) -> str:
         s = self._get_simple()

@@ -1,10 +1,7 @@
-"""The routes that compute every ATT(g, t) of a fit, each declaring what it supports, and the one place
-where a fit chooses among them.
-
-All routes give the same numbers (to rounding); they differ in how they get there. A route may decline a
-fit it cannot reproduce exactly (it returns ``None``), and the next supporting route is tried; the
-cell-by-cell route supports everything and explains, in the ledger, whatever cannot be estimated.
-"""
+"""The registry of routes that compute the ATT(g, t) of a fit, each declaring what it supports, and the
+one place where a fit chooses among them. Routes give the same numbers to rounding; one that cannot
+reproduce a fit exactly declines it (returns ``None``) and the cell-by-cell route, which supports
+everything, explains in the ledger whatever cannot be estimated."""
 
 from __future__ import annotations
 

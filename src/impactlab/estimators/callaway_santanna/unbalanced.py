@@ -1,12 +1,6 @@
-"""Callaway–Sant'Anna on an unbalanced panel without covariates or weights, from cohort-by-period means.
-
-Every ATT(g, t) is the repeated cross-section 2×2 estimator on the observations of the base period and of
-period t, the influence of a unit's observations summed (R ``did`` ``allow_unbalanced_panel = TRUE``).
-Without covariates it is a difference of four cell means, and a unit's influence is affine in
-``z_i = (u_i, o_i, 1)`` (its centred outcomes and observation indicators) with coefficients that depend on
-its cohort only (derivation in ``docs/explanation.md``). A cell that is not regular (an empty cohort-period
-cell, trimming, overlap) takes the 2×2 estimator.
-"""
+"""The route for unbalanced panels without covariates or weights: each cell a difference of four
+cohort-period means, the influence affine within cohorts (see ``docs/explanation.md``); a cell that is not
+regular (an empty cohort-period cell, trimming, overlap) takes the 2×2 estimator."""
 
 from __future__ import annotations
 
@@ -14,7 +8,6 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from impactlab.estimators._blocked import _tmm
 from impactlab.estimators.callaway_santanna.by_cell import cell_2x2
 from impactlab.estimators.callaway_santanna.cells import Cells, CellTable, Design
 from impactlab.estimators.callaway_santanna.data import CsData
@@ -32,10 +25,7 @@ class _Layout:
     h_of: np.ndarray
     count: np.ndarray
     mean: np.ndarray
-    z: np.ndarray
-    bounds: np.ndarray
-    order: np.ndarray | None
-    moments: np.ndarray
+    features: Features
 
 
 def _layout(data: CsData) -> _Layout | None:
@@ -80,10 +70,10 @@ def _layout(data: CsData) -> _Layout | None:
     del flat
     z[:, -1] = 1.0
     bounds = np.concatenate([[0], np.cumsum(sizes)])
-    moments = np.stack([_tmm(z[s:e], z[s:e]) for s, e in zip(bounds[:-1], bounds[1:], strict=True)])
-    if moments[:, T:2 * T, -1].sum() != obs_id.size:  # a (unit, period) observed twice: not a panel
+    features = Features(cohorts, bounds, order, z=z)
+    if features.moments[:, T:2 * T, -1].sum() != obs_id.size:  # a (unit, period) observed twice: not a panel
         return None
-    return _Layout(cohorts, sizes, h_of, count.reshape(H, T), mean.reshape(H, T), z, bounds, order, moments)
+    return _Layout(cohorts, sizes, h_of, count.reshape(H, T), mean.reshape(H, T), features)
 
 
 def fit(data: CsData, design: Design) -> Cells | None:
@@ -124,7 +114,5 @@ def fit(data: CsData, design: Design) -> Cells | None:
     if not len(table):
         return None
     coef = np.zeros((len(table), H, 2 * T + 1))
-    for k, theta in coefs.items():
-        coef[k] = theta
-    form = CohortAffine(Features(cohorts, lay.bounds, lay.order, lay.moments, z=lay.z), coef)
-    return table.result(with_columns(form, replaced), "unbalanced")
+    coef[list(coefs)] = list(coefs.values()) if coefs else 0.0  # reference cells stay zero
+    return table.result(with_columns(CohortAffine(lay.features, coef), replaced), "unbalanced")

@@ -1,12 +1,6 @@
-"""Callaway–Sant'Anna on an unbalanced panel (or repeated cross-sections) with covariates, without
-weights: each cell from its four blocks of observations.
-
-The observations of a cell fall into four blocks (treated after, treated before, comparison after,
-comparison before); sorted once by (period, cohort), a cell's rows are a few contiguous slices, every
-regression of the repeated cross-section estimators of :mod:`impactlab.estimators._drdid_rcs` is fitted on
-its own block, the logit once, and a unit's influence is added at its position within its cohort (a unit is
-seen at most once per period). A cell it cannot reproduce exactly makes :func:`fit` return ``None``.
-"""
+"""The route for unbalanced panels and repeated cross-sections with covariates, without weights: each
+cell from its four blocks of observations (treated and comparison, after and before), contiguous once the
+observations are sorted by (period, cohort); see ``docs/explanation.md``."""
 
 from __future__ import annotations
 
@@ -16,7 +10,7 @@ from impactlab.errors import EstimationError
 from impactlab.estimators._blocked import _BLOCK, _blocks, _tmm
 from impactlab.estimators.callaway_santanna.cells import Cells, CellTable, Design, trimmed_note
 from impactlab.estimators.callaway_santanna.covariates import _logit
-from impactlab.estimators.callaway_santanna.data import OVERLAP_MAX, CsData
+from impactlab.estimators.callaway_santanna.data import OVERLAP_MAX, CsData, cohort_layout
 from impactlab.estimators.callaway_santanna.influence import Blocks
 from impactlab.estimators.drdid import PS_CAP, RCOND_MIN, TRIM_LEVEL, _rcond
 
@@ -168,15 +162,9 @@ def fit(data: CsData, design: Design) -> Cells | None:
             or data.obs_y is None or data.obs_w is not None or data.weights is not None):
         return None
     n, n_per = data.n, data.n_periods
-    gp = np.asarray(data.gp)
-    cohorts = np.unique(gp)
-    unit_h = np.searchsorted(cohorts, gp)
-    sizes = np.bincount(unit_h, minlength=cohorts.size)
-    n_h = cohorts.size
-    obs_id = np.asarray(data.obs_id)
-    # units by cohort, and each unit's position within its cohort
-    unit_order = np.argsort(unit_h, kind="stable")
-    starts_u = np.concatenate([[0], np.cumsum(sizes)])
+    lay = cohort_layout(data.gp)  # units by cohort, and each unit's position within its cohort
+    cohorts, unit_h, sizes, unit_order, starts_u = lay.cohorts, lay.h_of, lay.sizes, lay.order, lay.bounds
+    n_h, obs_id = cohorts.size, np.asarray(data.obs_id)
     pos = np.empty(n, dtype="intp")
     pos[unit_order] = np.arange(n) - np.repeat(starts_u[:-1], sizes)
     # observations sorted by (period, cohort): a cell's rows are a few slices
