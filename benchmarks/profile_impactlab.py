@@ -53,7 +53,6 @@ def main(argv: list[str] | None = None) -> int:
 
         _, y, gp = fast.balanced_arrays(panel)
         cells = fast.att_gt_from_moments(fast.cohort_moments(y, gp))
-        fast.influence_matrix(cells, y, gp)
         res = fast.simple_from_moments(cells)
     else:
         from impactlab.estimators._fast_twfe import twfe_balanced

@@ -9,8 +9,8 @@ estimators need:
   in which the employee completed or passed the programme;
 * :func:`moments_query` — per cohort, the number of units observed in every period, the mean outcome per
   period and the centred cross-products of the outcomes over periods: ``G × (1 + T + T(T+1)/2)`` numbers,
-  from which :mod:`impactlab.estimators.callaway_santanna.moments` computes every ATT(g, t) without covariates, its
-  aggregations and their unit-clustered standard errors.
+  from which :mod:`impactlab.estimators.callaway_santanna.moments` computes every ATT(g, t) without
+  covariates, its aggregations and their unit-clustered standard errors.
 
 The text is ANSI SQL with the aggregate ``covar_pop`` and ``date_trunc``, so the same query runs on DuckDB
 (embedded, here) and Spark SQL (``spark.sql``); :func:`fetch` runs it on either and returns a pandas frame.
