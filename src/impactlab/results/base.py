@@ -130,7 +130,18 @@ def tidy_frame(rows: Sequence[Mapping[str, Any]]) -> pd.DataFrame:
     for c in _NUMERIC:
         frame[c] = pd.to_numeric(frame[c], errors="coerce").astype("float64")
     keys = [c for c in frame.columns if c not in TIDY_COLUMNS]
+    for k in keys:
+        present = [r[k] for r in rows if k in r and r[k] is not None and not pd.isna(r[k])]
+        if present and all(isinstance(v, (int, np.integer)) and not isinstance(v, (bool, np.bool_))
+                           for v in present):
+            frame[k] = integer_keys(frame[k])
     return frame[list(TIDY_COLUMNS) + keys].reset_index(drop=True)
+
+
+def integer_keys(column: pd.Series) -> pd.Series:
+    """An integer key column (event time, a cohort given as a year) that a headline row left empty, as
+    nullable integers: shown as ``-3``, not ``-3.0``."""
+    return column.astype("Int64")
 
 
 def normal_row(term: str, estimate: float, std_error: float, level: float = 0.95, df: float | None = None,
@@ -306,6 +317,8 @@ class EffectResult:
         for k in keys:
             if k not in out:
                 out[k] = np.nan
+            elif self.elements[k].dtype.kind in "iu":  # type: ignore[index]
+                out[k] = integer_keys(out[k])
         out["method"] = self.method
         return out[list(TIDY_COLUMNS) + keys + ["method"]]
 

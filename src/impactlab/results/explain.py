@@ -335,21 +335,27 @@ def explain_effect(result: Any, level: float = 0.95, window: str | None = None) 
                        assumption=assumption, comparison=comparison, pretrend=test)
 
 
+def with_pretrend(base: Explanation, event_study: Any, level: float = 0.95) -> Explanation:
+    """``base`` with the pre-training check of ``event_study`` (an event-study result of the same fit, e.g.
+    its dynamic aggregation) in place of the note that the result carries none."""
+    dyn = explain_effect(event_study, level)
+    if dyn.pretrend is None:
+        return base
+    cautions = [c for c in base.cautions if not c.startswith("This result carries no pre-training test")]
+    claims = [*base.claims, *(c for c in dyn.claims if c.startswith("Pre-training check"))]
+    cautions = [c for c in dyn.cautions if c.startswith(("Pre-training check", "Passing the"))] + cautions
+    return Explanation(headline=base.headline, claims=tuple(claims), cautions=tuple(cautions),
+                       assumption=base.assumption, comparison=base.comparison, pretrend=dyn.pretrend)
+
+
 def explain_compare(cmp: Any, level: float = 0.95, event_study: Any = None) -> Explanation:
     """Build the :class:`Explanation` of a :class:`~impactlab.CompareResult` (see its ``explain``)."""
     base = explain_effect(cmp.causal, level, _window(getattr(cmp, "spec", {}) or {}))
+    if event_study is not None:
+        base = with_pretrend(base, event_study, level)
     claims = list(base.claims)
     cautions = list(base.cautions)
     pretrend = base.pretrend
-    if event_study is not None:
-        dyn = explain_effect(event_study, level)
-        if dyn.pretrend is not None:
-            pretrend = dyn.pretrend
-            missing = [c for c in cautions if c.startswith("This result carries no pre-training test")]
-            cautions = [c for c in cautions if c not in missing]
-            claims += [c for c in dyn.claims if c.startswith("Pre-training check")]
-            cautions = [c for c in dyn.cautions if c.startswith(("Pre-training check", "Passing the"))] \
-                + cautions
     naive = cmp.results.get("naive_difference")
     c_est = float(cmp.causal.estimate)
     if naive is not None:

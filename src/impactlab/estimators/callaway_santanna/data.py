@@ -230,14 +230,14 @@ def prepare(panel: Panel, *, covs: tuple[str, ...], weights: str | None, anticip
         for u, c in zip(uniq[short], counts[short], strict=True):
             excluded.append(("unit", u, f"unbalanced: observed in {c} of {n_per} periods"))
         _warn(f"{int(short.sum())} of {len(uniq)} units are not observed in every period and were dropped "
-              "(Callaway–Sant'Anna on a balanced panel, as R did); see .excluded, or pass "
-              "allow_unbalanced=True to keep them", notes, stacklevel)
+              "(Callaway–Sant'Anna on a balanced panel, as R did; see .excluded); the estimate speaks for "
+              "the units observed throughout", notes, stacklevel)
         assert codes is not None  # noqa: S101 - a panel stored in blocks has no short units
         long = long.loc[~short[codes]]
         if long.empty:
             raise EstimationError(f"No unit is observed in all {n_per} periods, so no balanced panel "
-                                  "remains. Pass allow_unbalanced=True, or restrict the panel to periods "
-                                  "where units are observed throughout.")
+                                  "remains. Restrict the panel to the periods in which its units are "
+                                  "observed throughout.")
     if mode == "rcs":
         codes = np.arange(len(long))
         uniq = np.asarray(long.index)

@@ -10,7 +10,7 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
-from impactlab.errors import check_option
+from impactlab.errors import EstimationError, check_option
 from impactlab.estimators._eventtime import WaldTest, wald_test
 from impactlab.estimators.callaway_santanna import aggregate as agg
 from impactlab.estimators.callaway_santanna.influence import Dense, bootstrap, covariance, standard_errors
@@ -22,8 +22,10 @@ from impactlab.results.base import (
     frame_html,
     freeze_fields,
     inference_frame,
+    integer_keys,
     restore_frozen,
 )
+from impactlab.results.explain import with_pretrend
 
 __all__ = ["CallawaySantAnnaResult"]
 
@@ -138,12 +140,20 @@ class CallawaySantAnnaResult:
             out[key] = at[key].to_numpy()
         head = self._get_simple().tidy(level).iloc[:1]
         out = pd.concat([head.drop(columns=["method"]), out], ignore_index=True)
+        for key in ("cohort", "time", "event_time"):
+            if at[key].dtype.kind in "iu":
+                out[key] = integer_keys(out[key])
         out["method"] = "callaway_santanna"
         return out[list(TIDY_COLUMNS) + ["cohort", "time", "event_time", "method"]]
 
     def explain(self, level: float = 0.95) -> Any:
-        """Plain-language explanation of the overall ATT (that of ``aggregate("simple").explain()``)."""
-        return self._get_simple().explain(level)
+        """Plain-language explanation of the overall ATT, with the pre-training check of the event study
+        (``aggregate("dynamic")``: event times before ``-anticipation``, joint covariance)."""
+        base = self._get_simple().explain(level)
+        try:
+            return with_pretrend(base, self.aggregate("dynamic", level=level), level)
+        except (ValueError, EstimationError):  # no event times to aggregate: the simple explanation stands
+            return base
 
     def _lines(self) -> list[str]:
         s, level = self._get_simple(), self.spec["level"]
