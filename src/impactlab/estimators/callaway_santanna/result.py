@@ -10,7 +10,7 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
-from impactlab.errors import EstimationError, check_option
+from impactlab.errors import check_option
 from impactlab.estimators._eventtime import WaldTest, wald_test
 from impactlab.estimators.callaway_santanna import aggregate as agg
 from impactlab.estimators.callaway_santanna.influence import Dense, bootstrap, covariance, standard_errors
@@ -40,7 +40,7 @@ KINDS = {"simple": ("", "overall ATT"), "group": ("cohort", "ATT by cohort"),
 class CallawaySantAnnaResult:
     """Group-time ATTs of :func:`callaway_santanna` and their aggregations.
 
-    Frozen: arrays are read-only views and tables refuse in-place edits; every aggregation is a new frozen
+    Frozen: arrays are read-only views and tables are handed out as copies; every aggregation is a new frozen
     :class:`~impactlab.results.base.EffectResult`. Attributes: :attr:`att_gt`; :attr:`influence` (n_units ×
     cells, scaled so that ``se = sqrt(sum(psi**2)) / n_units``, rows in the order of ``unit_ids``);
     ``excluded`` (units, periods and cells left out: ``what``, ``id``, ``reason``); ``spec`` (the arguments
@@ -147,13 +147,9 @@ class CallawaySantAnnaResult:
         return out[list(TIDY_COLUMNS) + ["cohort", "time", "event_time", "method"]]
 
     def explain(self, level: float = 0.95) -> Any:
-        """Plain-language explanation of the overall ATT, with the pre-training check of the event study
-        (``aggregate("dynamic")``: event times before ``-anticipation``, joint covariance)."""
-        base = self._get_simple().explain(level)
-        try:
-            return with_pretrend(base, self.aggregate("dynamic", level=level), level)
-        except (ValueError, EstimationError):  # no event times to aggregate: the simple explanation stands
-            return base
+        """The overall ATT in plain language, with the event study's pre-training check (event times before
+        ``-anticipation``)."""
+        return with_pretrend(self._get_simple().explain(level), self.aggregate("dynamic", level=level), level)
 
     def _lines(self) -> list[str]:
         s, level = self._get_simple(), self.spec["level"]
