@@ -1,7 +1,7 @@
 """Parity of ``callaway_santanna`` with frozen outputs of R ``did`` (att_gt + aggte, analytic SEs).
 
 The reference values were produced by the maintainers of the csdid project with R ``did`` (``bstrap=FALSE``,
-``cband=FALSE``, varying base period); see ``../shared/oracles/README.md``.
+``cband=FALSE``, varying base period); see ``tests/oracle/data/PROVENANCE.md``.
 """
 
 from __future__ import annotations
