@@ -106,7 +106,8 @@ def _bacon_sum(r: Any, f: dict[str, Any]) -> float:
 
 
 def _last_applying(b: Any, f: dict[str, Any]) -> float:
-    w = b.waves[(b.waves["program"] == b.waves["program"].iloc[0]) & (b.waves["n"] > 0)]
+    t = b.by_checkpoint
+    w = t[(t["program"] == t["program"].iloc[0]) & (t["n"] > 0)]
     checkpoints = w[w["wave"] != "baseline"]
     return float((checkpoints if len(checkpoints) else w)["applying"].iloc[-1])
 

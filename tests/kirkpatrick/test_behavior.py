@@ -27,7 +27,7 @@ def _observations(offsets: tuple[int, ...] = (-7, 31, 58, 92)) -> pd.DataFrame:
 
 def test_waves_change_and_adoption_by_hand() -> None:
     res = behavior(_observations(), trained_at=TRAINED)
-    w = res.waves.set_index("wave")
+    w = res.by_checkpoint.set_index("wave")
     assert list(w.index) == ["baseline", "30", "60", "90"]
     assert w.loc["baseline", "mean"] == pytest.approx(7 / 3)
     assert w.loc["90", "mean"] == pytest.approx(4.0)
@@ -43,19 +43,19 @@ def test_waves_change_and_adoption_by_hand() -> None:
 
 def test_observation_far_from_checkpoints_is_left_out_with_a_note() -> None:
     res = behavior(_observations((-7, 31, 58, 120)), trained_at=TRAINED)
-    assert "90" not in set(res.waves["wave"])
+    assert "90" not in set(res.by_checkpoint["wave"])
     assert any("more than 15 days" in n for n in res.notes)
 
 
 def test_by_cohort_is_the_training_month() -> None:
     res = behavior(_observations(), trained_at=TRAINED, by="cohort")
-    assert set(res.waves["cohort"]) == {"2024-03", "2024-04"}
+    assert set(res.by_checkpoint["cohort"]) == {"2024-03", "2024-04"}
 
 
 def test_without_dates_the_first_observation_is_the_baseline() -> None:
     res = behavior(_observations((0, 30, 60, 90)))
     assert any("first observation" in n for n in res.notes)
-    assert res.waves.set_index("wave").loc["90", "change"] == pytest.approx(5 / 3)
+    assert res.by_checkpoint.set_index("wave").loc["90", "change"] == pytest.approx(5 / 3)
 
 
 def test_completions_table_gives_training_dates() -> None:
@@ -63,7 +63,7 @@ def test_completions_table_gives_training_dates() -> None:
                          "completed_at": TRAINED.to_numpy()})
     a = behavior(_observations(), trained_at=comp)
     b = behavior(_observations(), trained_at=TRAINED)
-    pd.testing.assert_frame_equal(a.waves, b.waves)
+    pd.testing.assert_frame_equal(a.by_checkpoint, b.by_checkpoint)
 
 
 def test_no_observation_near_checkpoints_is_a_data_error() -> None:
@@ -75,4 +75,4 @@ def test_no_observation_near_checkpoints_is_a_data_error() -> None:
 
 def test_rating_interval_widens_with_fewer_people() -> None:
     res = behavior(_observations(), trained_at=TRAINED)
-    assert np.isfinite(res.waves[["conf_low", "conf_high"]].to_numpy()).all()
+    assert np.isfinite(res.by_checkpoint[["conf_low", "conf_high"]].to_numpy()).all()

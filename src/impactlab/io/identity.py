@@ -52,9 +52,10 @@ class Crosswalk:
     mapping: Mapping[str, str]
     source: str = "<ids>"
 
-    def lookup(self, ids: pd.Series) -> tuple[pd.Series, np.ndarray]:
-        """Map ``ids``; return the mapped series and a mask of present ids the crosswalk does not know."""
-        raw = ids.to_numpy(dtype=object)
+    def lookup(self, source_ids: pd.Series) -> tuple[pd.Series, np.ndarray]:
+        """Map ``source_ids``; return the mapped series and a mask of present ids the crosswalk does not
+        know."""
+        raw = source_ids.to_numpy(dtype=object)
         out: list[str | None] = []
         unknown = np.zeros(len(raw), dtype=bool)
         for i, v in enumerate(raw):
@@ -65,7 +66,7 @@ class Crosswalk:
             if hit is None:
                 unknown[i] = True
             out.append(hit)
-        return pd.Series(out, index=ids.index, dtype="str"), unknown
+        return pd.Series(out, index=source_ids.index, dtype="str"), unknown
 
     @staticmethod
     def summary(unmatched: pd.Series, n_ids: int, n_examples: int = 5) -> str:

@@ -34,12 +34,12 @@ class BehaviorResult(LevelResult):
     the threshold at the last checkpoint with ratings, for the first programme (and group): binomial
     standard error, Wilson interval. ``tidy(level)`` has that row first, then for every wave the mean
     rating, the change from baseline and the share applying, and the mean and change of each behaviour;
-    ``.table`` is :attr:`waves`. :meth:`headline` (the rating change) is the number the chain of
+    ``.table`` is :attr:`by_checkpoint`. :meth:`headline` (the rating change) is the number the chain of
     evidence shows for level 3.
 
     Attributes
     ----------
-    waves : DataFrame
+    by_checkpoint : DataFrame
         One row per programme (and group) and wave (``baseline``, then each checkpoint in days): ``n, mean,
         conf_low, conf_high, change, change_low, change_high, n_paired, applying, applying_low,
         applying_high`` (change: paired on people rated at baseline and at the wave; applying: share whose
@@ -57,7 +57,7 @@ class BehaviorResult(LevelResult):
     notes : tuple of str
     """
 
-    waves: pd.DataFrame
+    by_checkpoint: pd.DataFrame
     behaviors: pd.DataFrame
     people: pd.DataFrame
     threshold: float
@@ -65,19 +65,20 @@ class BehaviorResult(LevelResult):
     spec: Mapping[str, Any] = field(default_factory=dict)
     notes: tuple[str, ...] = ()
 
-    _TABLE = "waves"
+    _TABLE = "by_checkpoint"
     _TITLE = "Level 3: behaviour"
 
     def adoption(self) -> pd.DataFrame:
         """Share applying the skill at each checkpoint, with its interval (the baseline row left out)."""
-        w = self.waves[self.waves["wave"] != "baseline"]
+        w = self.by_checkpoint[self.by_checkpoint["wave"] != "baseline"]
         return w.drop(columns=["mean", "conf_low", "conf_high"]).reset_index(drop=True)
 
     def headline(self) -> dict[str, Any]:
         """Change from baseline at the last checkpoint with data (first programme, all groups pooled)."""
-        w = self.waves[(self.waves["wave"] != "baseline") & self.waves["n_paired"].gt(1)]
+        t = self.by_checkpoint
+        w = t[(t["wave"] != "baseline") & t["n_paired"].gt(1)]
         if w.empty:
-            r = self.waves.iloc[0]
+            r = self.by_checkpoint.iloc[0]
             return {"metric": "mean rating", "estimate": float(r["mean"]), "conf_low": float(r["conf_low"]),
                     "conf_high": float(r["conf_high"]), "n": int(r["n"])}
         r = w.iloc[-1]
@@ -86,25 +87,25 @@ class BehaviorResult(LevelResult):
                 "n": int(r["n_paired"])}
 
     def _headline_wave(self) -> int:
-        """Position in :attr:`waves` of the last wave with ratings of the first programme (and group),
+        """Position in :attr:`by_checkpoint` of the last wave with ratings of the first programme (and group),
         a checkpoint when one has ratings."""
         keys = self._keys()
-        first = tuple(self.waves[keys].iloc[0])
-        same = [i for i, key in enumerate(self.waves[keys].itertuples(index=False))
+        first = tuple(self.by_checkpoint[keys].iloc[0])
+        same = [i for i, key in enumerate(self.by_checkpoint[keys].itertuples(index=False))
                 if all(a == b or (pd.isna(a) and pd.isna(b)) for a, b in zip(key, first, strict=True))]
-        seen = [i for i in same if self.waves["n"].iloc[i] > 0]
-        later = [i for i in seen if self.waves["wave"].iloc[i] != "baseline"]
+        seen = [i for i in same if self.by_checkpoint["n"].iloc[i] > 0]
+        later = [i for i in seen if self.by_checkpoint["wave"].iloc[i] != "baseline"]
         return (later or seen or same)[-1]
 
     @property
     def estimate(self) -> float:
         """The headline: the share applying the skill at the last checkpoint (see the class notes)."""
-        return float(self.waves["applying"].iloc[self._headline_wave()])
+        return float(self.by_checkpoint["applying"].iloc[self._headline_wave()])
 
     @property
     def std_error(self) -> float:
         """Binomial standard error of the headline share."""
-        n = int(self.waves["n"].iloc[self._headline_wave()])
+        n = int(self.by_checkpoint["n"].iloc[self._headline_wave()])
         p = self.estimate
         return float(np.sqrt(p * (1 - p) / n)) if n else float("nan")
 
@@ -112,7 +113,7 @@ class BehaviorResult(LevelResult):
         head = self._headline_wave()
         rows: list[Row] = []
         first: Row = {}
-        for i, r in enumerate(self.waves.to_dict("records")):
+        for i, r in enumerate(self.by_checkpoint.to_dict("records")):
             key = {k: r[k] for k in [*self._keys(), "wave"]}
             applying = share_row("applying", r["applying"], int(r["n"]), level, **key)
             if i == head:
@@ -125,7 +126,7 @@ class BehaviorResult(LevelResult):
         return [first, *rows]
 
     def _explain_parts(self) -> tuple[str, str, str]:
-        wave = self.waves["wave"].iloc[self._headline_wave()]
+        wave = self.by_checkpoint["wave"].iloc[self._headline_wave()]
         when = "at baseline" if wave == "baseline" else f"at {wave} days"
         return ("Level 3, behaviour", f"the share rated at least {self.threshold:g} {when}",
                 "Ratings come from observers (managers or peers) and cover the people they rated; without "
@@ -133,7 +134,7 @@ class BehaviorResult(LevelResult):
 
     def summary(self) -> str:
         lines = [f"Level 3 behaviour (applying = mean rating >= {self.threshold:g})"]
-        for r in self.waves.itertuples():
+        for r in self.by_checkpoint.itertuples():
             change = "" if r.wave == "baseline" else (f", change {r.change:+.2f} ({r.change_low:+.2f} to "
                                                       f"{r.change_high:+.2f}, n = {r.n_paired})")
             lines.append(f"  {r.program} {r.wave}: mean {r.mean:.2f} ({r.conf_low:.2f} to "
@@ -304,5 +305,5 @@ def behavior(observations: Any, *, trained_at: Any = None, checkpoints: Iterable
     spec = {"checkpoints": cps, "tolerance_days": tolerance_days, "threshold": threshold, "by": by_cols,
             "level": level,
             "anchored_on": "training date" if trained_at is not None else "first observation"}
-    return BehaviorResult(waves=waves, behaviors=behaviors, people=people, threshold=float(threshold),
+    return BehaviorResult(by_checkpoint=waves, behaviors=behaviors, people=people, threshold=float(threshold),
                           level=level, spec=spec, notes=tuple(notes))
