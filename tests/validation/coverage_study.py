@@ -127,7 +127,7 @@ def rep_drdid(seed: int) -> list[tuple[str, float, float, float, float, float]]:
 def rep_wild_bootstrap(seed: int) -> list[tuple[str, float, float, float, float, float]]:
     from impactlab.estimators.wild_bootstrap import wild_bootstrap
 
-    res = wild_bootstrap(team_panel(seed), "twfe", draws=999, weights="webb", seed=seed)
+    res = wild_bootstrap(team_panel(seed), "twfe", n_draws=999, multiplier="webb", seed=seed)
     return [("twfe + wild cluster bootstrap (12 teams)", 1.0, *_interval(res))]
 
 
