@@ -29,8 +29,31 @@ def test_cells_are_the_cohort_effects_and_iw_their_share_weighted_mean():
         assert el.loc[e] == pytest.approx(1.5 * (1 + e), abs=EXACT)
     for e in range(3, 6):
         assert el.loc[e] == pytest.approx(1.0 + e, abs=EXACT)
-    assert res.estimate == pytest.approx(np.mean([1.5, 3.0, 4.5, 4.0, 5.0, 6.0]), abs=EXACT)
+    # the headline ATT: the nine post-training cells, all of 30 units, weighted by their observations
+    assert res.term == "ATT"
+    assert res.estimate == pytest.approx(np.mean([1, 2, 3, 4, 5, 6, 2, 4, 6]), abs=EXACT)
+    # the mean of the event-time effects weighs e = 3..5 (one wave) as much as e = 0..2 (two waves)
+    assert res.event_time_mean.estimate == pytest.approx(np.mean([1.5, 3.0, 4.5, 4.0, 5.0, 6.0]), abs=EXACT)
+    assert res.event_time_mean.term == "mean(0..5)"
     assert res.pretrend is not None and res.pretrend.terms == (-5, -4, -3, -2)
+
+
+@pytest.mark.parametrize("vcov", ["cluster", "robust", "iid"])
+def test_att_is_the_observation_weighted_post_cells_with_the_delta_method_se(vcov):
+    df = frame(n=90, noise=1.0, seed=3, effect=wave_effect)
+    df = df[~df["id"].isin(range(0, 30, 3))]  # unequal waves, so the weights are not uniform
+    fixed = il.sun_abraham(panel(df), vcov=vcov, share_variance=False)
+    res = il.sun_abraham(panel(df), vcov=vcov)
+    c = fixed.cells
+    post = (c["event_time"] >= 0).to_numpy()
+    w = np.where(post, c["n_obs"], 0) / c["n_obs"][post].sum()
+    # fixest's aggregate(agg = "ATT"): w' delta, and w' V w with the weights taken as known
+    assert fixed.estimate == pytest.approx(float(w @ c["estimate"]), rel=1e-12)
+    assert fixed.std_error == pytest.approx(float(np.sqrt(w @ fixed.cell_vcov @ w)), rel=1e-10)
+    assert res.estimate == pytest.approx(fixed.estimate, rel=1e-12)
+    assert res.std_error > fixed.std_error  # the weights' own sampling variance adds to it
+    assert res.event_time_mean.std_error == pytest.approx(
+        float(np.sqrt(np.full(6, 1 / 6) @ res.element_vcov[-6:, -6:] @ np.full(6, 1 / 6))), rel=1e-10)
 
 
 def test_shares_follow_cohort_sizes_with_binomial_standard_errors():

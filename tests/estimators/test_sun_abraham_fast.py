@@ -68,6 +68,7 @@ def test_closed_form_matches_the_general_route(vcov, share_variance, cluster, mo
     assert fast.shares[["event_time", "cohort"]].equals(slow.shares[["event_time", "cohort"]])
     assert fast.cells["n_obs"].tolist() == slow.cells["n_obs"].tolist()
     assert (fast.df, fast.n_obs) == (slow.df, slow.n_obs)
+    assert _rel(np.array([fast.estimate, fast.std_error]), np.array([slow.estimate, slow.std_error])) < TOL
     assert fast.pretrend.statistic == pytest.approx(slow.pretrend.statistic, rel=TOL)
 
 

@@ -111,7 +111,8 @@ def rep_callaway_santanna(seed: int) -> list[tuple[str, float, float, float, flo
 def rep_sun_abraham(seed: int) -> list[tuple[str, float, float, float, float, float]]:
     panel, _ = staggered_panel(seed)
     res = il.sun_abraham(panel)
-    return [("sun_abraham (mean of e = 0..3)", float(_effect(np.arange(4)).mean()), *_interval(res))]
+    return [("sun_abraham (mean of e = 0..3)", float(_effect(np.arange(4)).mean()),
+             *_interval(res.event_time_mean))]
 
 
 def rep_drdid(seed: int) -> list[tuple[str, float, float, float, float, float]]:

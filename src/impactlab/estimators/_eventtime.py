@@ -98,8 +98,11 @@ class EventStudyResult(EffectResult):
 
     ``elements`` holds one row per estimated event time (``event_time``, ``estimate``, ``std_error``); the
     reference event time is not a row (its coefficient is 0 by construction; it is ``spec["ref"]``).
-    ``estimate`` is the mean of the post-treatment event-time coefficients (event times ``0..hi``) and
-    ``element_vcov`` the covariance of the elements.
+    ``element_vcov`` is the covariance of the elements. ``estimate`` is, for the two-way fixed-effects and
+    Callaway–Sant'Anna event studies, the mean of the post-treatment event-time coefficients (event times
+    ``0..hi``, term ``"ATT(0..hi)"``); for Sun & Abraham, fixest's ATT (term ``"ATT"``: the post-treatment
+    cohort × event-time cells weighted by their observations). ``event_time_mean`` is the mean of the
+    event-time coefficients for every method.
 
     Attributes
     ----------
@@ -139,6 +142,24 @@ class EventStudyResult(EffectResult):
     def __repr__(self) -> str:
         return (f"EventStudyResult(method={self.method!r}, event_times={self._event_times()}, "
                 f"estimate={self.estimate:.6g}, std_error={self.std_error:.6g})")
+
+    @property
+    def event_time_mean(self) -> EffectResult:
+        """The mean of the post-treatment event-time coefficients (event times ``0..hi``, each weighted
+        equally) with its standard error from ``element_vcov``, as an :class:`EffectResult` (term
+        ``"mean(0..hi)"``). It is the headline of the two-way fixed-effects and Callaway–Sant'Anna event
+        studies; for Sun & Abraham the headline is the ATT, which weights the cells by their observations."""
+        el = self.elements
+        ev = (np.asarray(el["event_time"], dtype="int64") if el is not None
+              else np.zeros(0, dtype="int64"))
+        est = np.asarray(el["estimate"], dtype="float64") if el is not None else np.zeros(0)
+        V = self.element_vcov if self.element_vcov is not None else np.zeros((len(ev), len(ev)))
+        mean, se = post_mean(ev, est, V)
+        hi = int(ev.max()) if len(ev) else 0
+        return EffectResult(
+            estimate=mean, std_error=se, term=f"mean(0..{hi})", method=self.method,
+            label=self.label, outcome=self.outcome,
+            n_obs=self.n_obs, n_units=self.n_units, df=self.df, excluded=self.excluded, spec=self.spec)
 
     def _event_times(self) -> list[int]:
         if self.elements is None:

@@ -1,7 +1,8 @@
 """The interaction-weighted event study of Sun & Abraham (2021, *Journal of Econometrics* 225(2)):
 cohort × event-time effects from one regression, averaged with the cohorts' shares, with a variance that
-includes the sampling variance of the shares; a closed-form route for balanced panels without covariates.
-The estimator and its variance: docs/explanation.md, "Event studies".
+includes the sampling variance of the shares; the headline is fixest's ATT (every post-training cell weighted
+by its observations); a closed-form route for balanced panels without covariates. The estimator and its
+variance: docs/explanation.md, "Event studies".
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ from impactlab.estimators._eventtime import (
 )
 from impactlab.estimators.inference import balanced_units, demean
 from impactlab.panel import Panel
+from impactlab.results.base import _fmt
 
 __all__ = ["sun_abraham"]
 
@@ -66,16 +68,22 @@ def sun_abraham(panel: Panel, window: tuple[int, int] | None = None, ref: int = 
     covariates : sequence of str, optional
         Time-varying panel covariates added to the regression.
     share_variance : bool
-        Include the sampling variance of the cohort shares (Prop. 6). ``False`` treats them as fixed (the
-        fixest / pyfixest aggregation).
+        Include the sampling variance of the cohort shares (Prop. 6) in the standard errors of the IW
+        coefficients and of the ATT. ``False`` treats them as fixed (the fixest / pyfixest aggregation).
 
     Returns
     -------
     EventStudyResult
-        ``elements``: the IW coefficient per event time; ``cells``: the cohort × event-time CATTs and
-        ``cell_vcov``; ``shares``: the weight of each cohort at each event time with its standard error;
-        ``estimate``: the mean of the IW coefficients at event times ``0..hi``; ``pretrend``: joint F test
-        of the pre-treatment IW coefficients; ``excluded``: units and periods left out.
+        ``estimate`` (term ``"ATT"``): the average effect over the trained observations at event times
+        ``0..hi``, i.e. the cohort × event-time CATTs of those event times weighted by their number of
+        observations, which is fixest's ``aggregate(res, agg = "ATT")``; its standard error is the delta
+        method with the covariance of the cells (plus the variance of the weights unless
+        ``share_variance=False``, which gives fixest's). ``event_time_mean``: the mean of the IW
+        coefficients at event times ``0..hi``, each event time weighted equally (a different quantity: the
+        late event times, observed for fewer cohorts, weigh as much as the early ones). ``elements``: the
+        IW coefficient per event time; ``cells``: the cohort × event-time CATTs and ``cell_vcov``;
+        ``shares``: the weight of each cohort at each event time with its standard error; ``pretrend``:
+        joint F test of the pre-treatment IW coefficients; ``excluded``: units and periods left out.
 
     Raises
     ------
@@ -106,6 +114,12 @@ def sun_abraham(panel: Panel, window: tuple[int, int] | None = None, ref: int = 
     [-4, -3, -2, 0, 1, 2, 3]
     >>> (res.elements["estimate"].round(6) + 0.0).tolist()
     [0.0, 0.0, 0.0, 3.0, 3.0, 2.0, 2.0]
+
+    The ATT weights the six post-training cells by their observations (four of them are the first wave's,
+    at effect 2); the mean of the four event-time effects weighs each event time equally.
+
+    >>> round(res.estimate, 6), round(res.event_time_mean.estimate, 6)
+    (2.666667, 2.5)
     """
     return _sun_abraham(panel, window, ref, control, vcov, bin_endpoints, covariates, share_variance)
 
@@ -233,11 +247,11 @@ def _finish(panel: Panel, long: pd.DataFrame, pc: _Pieces, e: np.ndarray, treate
 
     # --- variance: per-cluster scores of delta (regression) and of the shares
     V_fixed = W @ Vd @ W.T
-    V, share_se = _iw_variance(pc, W, ev, vcov, share_variance)
+    V, share_se = _iw_variance(pc, W, np.searchsorted(ev, cell_k_arr), vcov, share_variance)
     V.setflags(write=False)
     Vd = np.array(Vd)
     Vd.setflags(write=False)
-    overall, se = post_mean(ev, nu, V)
+    overall, se = _att(pc, vcov, share_variance)
     pre = ev < 0
     pretrend = wald_test(nu[pre], V[np.ix_(pre, pre)], ev[pre].tolist(), df_denom=pc.df)
     cohort_values = [periods[c - 1] for c in cell_g]
@@ -254,8 +268,12 @@ def _finish(panel: Panel, long: pd.DataFrame, pc: _Pieces, e: np.ndarray, treate
         notes.append("cohort shares treated as known (share_variance=False), as fixest/pyfixest do")
     if control == "last_treated":
         notes.append("comparison: the last-treated cohort before its treatment (and never-treated units)")
+    mean, mean_se = post_mean(ev, nu, V)
+    notes.insert(0, f"the headline ATT weights each cohort × event-time cell of event times 0..{hi} by its "
+                    f"observations (fixest's ATT); the mean of the event-time effects, each event time "
+                    f"weighted equally, is {_fmt(mean)} (SE {_fmt(mean_se)}), in .event_time_mean")
     return EventStudyResult(
-        estimate=overall, std_error=se, term=f"ATT(0..{hi})",
+        estimate=overall, std_error=se, term="ATT",
         method="sun_abraham", label="Event study (Sun & Abraham)", outcome=panel.outcome, n_obs=pc.n_obs,
         n_units=int(long["unit"].nunique()), df=pc.df, elements=elements, element_vcov=V,
         excluded=ledger(rows), pretrend=pretrend, cells=cells, cell_vcov=Vd, shares=shares,
@@ -299,9 +317,29 @@ def _comparison(long: pd.DataFrame, g: np.ndarray, control: str, periods: Sequen
     return long, g, (g == 0) | (g == last)
 
 
-def _iw_variance(pc: _Pieces, W: np.ndarray, ev: np.ndarray, vcov: str, share_variance: bool,
+def _att(pc: _Pieces, vcov: str, share_variance: bool) -> tuple[float, float]:
+    """fixest's ATT and its standard error: the post-training cells (event time >= 0) weighted by their
+    observations, the variance by the delta method with the cells' covariance (``w' V w``, as fixest's
+    ``aggregate``), plus the variance of the weights when ``share_variance`` (the weights are a share of
+    observations, as the IW shares are, over one group of cells instead of one event time)."""
+    post = pc.cell_k >= 0
+    if not post.any():
+        return float("nan"), float("nan")
+    group = np.where(post, 0, 1)
+    W = np.zeros((2, len(pc.delta)))
+    for i, cells in enumerate((post, ~post)):
+        if cells.any():
+            W[i, cells] = pc.n_cell[cells] / pc.n_cell[cells].sum()
+    V, _ = _iw_variance(pc, W, group, vcov, share_variance)
+    return float(W[0] @ pc.delta), float(np.sqrt(max(V[0, 0], 0.0)))
+
+
+def _iw_variance(pc: _Pieces, W: np.ndarray, e_of: np.ndarray, vcov: str, share_variance: bool,
                  ) -> tuple[np.ndarray, np.ndarray]:
     """Covariance of the IW coefficients and the standard errors of the shares (same shape as ``W``).
+
+    Row ``i`` of ``W`` averages the cells ``j`` with ``e_of[j] == i`` (one event time; or, for the ATT,
+    every post-training cell) with weights proportional to their observations.
 
     Every per-cluster quantity is linear in the cluster's cell counts ``n_c`` or regression scores
     ``s_c``: the share scores ``w_hat - w ≈ Σ_c (n_{g,e,c} - w n_{e,c}) / n_e = Σ_c M' n_c``, so the sums of
@@ -312,7 +350,6 @@ def _iw_variance(pc: _Pieces, W: np.ndarray, ev: np.ndarray, vcov: str, share_va
     V_fixed = W @ pc.vcov[:m, :m] @ W.T
     G = pc.n_groups
     cells = np.arange(m)
-    e_of = np.searchsorted(ev, pc.cell_k)
     same_e = (e_of[:, None] == e_of[None, :]).astype("float64")
     n_e = same_e @ pc.n_cell
     M = (np.eye(m) - same_e * W[e_of, cells][None, :]) / n_e[None, :]
@@ -321,7 +358,7 @@ def _iw_variance(pc: _Pieces, W: np.ndarray, ev: np.ndarray, vcov: str, share_va
     share_se[e_of, cells] = np.sqrt(np.maximum(g_adj * np.einsum("ij,ik,kj->j", M, pc.s_nn, M), 0.0))
     if not share_variance:
         return np.array(V_fixed), share_se
-    onehot = np.zeros((m, len(ev)))
+    onehot = np.zeros((m, W.shape[0]))
     onehot[cells, e_of] = 1.0
     Bm = M @ (pc.delta[:, None] * onehot)  # b_c = Bm' n_c: delta' (w_hat - w) per cluster
     bb = Bm.T @ pc.s_nn @ Bm

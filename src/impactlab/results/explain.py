@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import html
 import math
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -269,6 +270,19 @@ def _per_unit(result: Any, spec: Mapping[str, Any]) -> str:
             "training, summed)")
 
 
+def _quantity(result: Any, method: str) -> str:
+    """Which average an event study's headline is (they differ when cohorts are observed for different
+    numbers of event times): fixest's ATT, or the mean of the event-time effects."""
+    term = str(getattr(result, "term", ""))
+    if method == "sun_abraham" and term == "ATT":
+        return (", ATT (the post-training cohort × event-time effects weighted by their observations, as "
+                "fixest's ATT)")
+    m = re.fullmatch(r"(?:mean|ATT)\((-?\d+)\.\.(-?\d+)\)", term)
+    if m and method in ("sun_abraham", "event_study_twfe", "event_study_cs"):
+        return f", mean of the effects at event times {m[1]} to {m[2]} (each event time weighted equally)"
+    return ""
+
+
 def explain_effect(result: Any, level: float = 0.95, window: str | None = None) -> Explanation:
     """Build the :class:`Explanation` of an :class:`~impactlab.EffectResult` (see its ``explain``).
 
@@ -281,7 +295,7 @@ def explain_effect(result: Any, level: float = 0.95, window: str | None = None) 
     lo, hi = result.conf_int(level)
     outcome = result.outcome or "the outcome"
     pct = f"{level:.0%}"
-    name = result.label or method or "The estimate"
+    name = (result.label or method or "The estimate") + _quantity(result, method)
     unit = _per_unit(result, spec)
     headline = (f"{name}: {_num(est)} on {outcome} {unit} "
                 f"({pct} CI {_num(lo)} to {_num(hi)}).")
