@@ -15,9 +15,9 @@ from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
-from scipy.special import expit
 
 from impactlab.errors import EstimationError, PanelError, StatisticalWarning, check_option
+from impactlab.estimators._logit import SEPARATION_EPS, fit_logit, separating
 from impactlab.panel import Panel
 from impactlab.results.base import EffectResult
 
@@ -100,9 +100,11 @@ def _prepare(y1: np.ndarray, y0: np.ndarray, d: np.ndarray, covariates: np.ndarr
     return dy, d, x, w
 
 
-def logit_fit(x: np.ndarray, d: np.ndarray, weights: np.ndarray | None = None, *, tol: float = 1e-11,
-              max_iter: int = 100) -> tuple[np.ndarray, np.ndarray, bool]:
-    """Weighted logistic regression by Newton–Raphson (iteratively reweighted least squares).
+def logit_fit(x: np.ndarray, d: np.ndarray, weights: np.ndarray | None = None, *, tol: float = 1e-8,
+              max_iter: int = 25) -> tuple[np.ndarray, np.ndarray, bool]:
+    """Weighted logistic regression as R DRDID fits its propensity scores (see
+    :func:`impactlab.estimators._logit.fit_logit`: R's iteratively reweighted least squares with step
+    halving, convergence on the deviance, covariates scaled internally).
 
     Parameters
     ----------
@@ -113,9 +115,9 @@ def logit_fit(x: np.ndarray, d: np.ndarray, weights: np.ndarray | None = None, *
     weights : ndarray, optional
         Non-negative observation weights.
     tol : float
-        Convergence tolerance on the largest absolute Newton step.
+        Convergence tolerance on the relative change of the deviance.
     max_iter : int
-        Maximum number of Newton steps.
+        Maximum number of iterations.
 
     Returns
     -------
@@ -123,48 +125,16 @@ def logit_fit(x: np.ndarray, d: np.ndarray, weights: np.ndarray | None = None, *
     fitted : ndarray, shape (n,)
         Fitted probabilities.
     converged : bool
+        False when the deviance did not converge or when fitted probabilities reach 0 or 1 (the
+        covariates separate the groups).
 
     Raises
     ------
     EstimationError
-        When the information matrix is singular (collinear covariates).
-
-    Notes
-    -----
-    With an intercept only, the maximum-likelihood fit is the weighted share of ones, computed directly.
+        When the design is singular (collinear covariates).
     """
-    x = np.asarray(x, dtype="float64")
-    d = np.asarray(d, dtype="float64")
-    w = np.ones(d.size) if weights is None else np.asarray(weights, dtype="float64")
-    if x.shape[1] == 1 and np.all(x[:, 0] == x[0, 0]) and x[0, 0] != 0:
-        p = float(np.sum(w * d) / np.sum(w))
-        if not 0 < p < 1:
-            return np.array([np.sign(p - 0.5) * np.inf]), np.full(d.size, p), False
-        coef = np.array([np.log(p / (1 - p)) / x[0, 0]])
-        return coef, np.full(d.size, p), True
-    p0 = np.clip(np.sum(w * d) / np.sum(w), 1e-6, 1 - 1e-6)
-    beta = np.zeros(x.shape[1])
-    # start from the intercept-only fit when the first column is the intercept
-    if np.all(x[:, 0] == 1):
-        beta[0] = np.log(p0 / (1 - p0))
-    converged = False
-    for it in range(max_iter):
-        eta = x @ beta
-        p = expit(eta)
-        grad = x.T @ (w * (d - p))
-        info = x.T @ ((w * p * (1 - p))[:, None] * x)
-        if _rcond(info) < RCOND_MIN:
-            if it > 0:
-                raise EstimationError("overlap fails: the covariates separate treated from comparison units "
-                                      "(fitted propensity scores reach 0 or 1)")
-            raise EstimationError("The propensity-score design matrix is singular: the covariates are "
-                                  "collinear or do not vary within this comparison. Remove some covariates.")
-        step = np.linalg.solve(info, grad)
-        beta = beta + step
-        if np.max(np.abs(step)) < tol * (1 + np.max(np.abs(beta))):
-            converged = True
-            break
-    return beta, expit(x @ beta), converged
+    fit = fit_logit(x, d, weights, tol=tol, max_iter=max_iter)
+    return fit.coef, fit.fitted, fit.converged and not fit.separated
 
 
 @dataclass(frozen=True)
@@ -192,14 +162,26 @@ class _Ipw:
         return self.score * (x @ np.linalg.solve(self.info, m)) * self.score.size
 
 
+def _not_converged(ps: np.ndarray, w: np.ndarray) -> str:
+    """Why a propensity-score logit failed: separation (fitted values at 0 or 1) or no convergence."""
+    at_bound = int(np.count_nonzero((w > 0) & ((ps < SEPARATION_EPS) | (ps > 1 - SEPARATION_EPS))))
+    if np.all(ps == ps[0]) and at_bound:
+        return ("The propensity-score logit did not converge: the treated or the comparison units have no "
+                "weight.")
+    if at_bound:
+        return (f"The propensity-score logit did not converge: fitted propensity scores reach 0 or 1 for "
+                f"{at_bound} units, so the covariates separate treated from comparison units (overlap "
+                "fails).")
+    return "The propensity-score logit did not converge within its iterations."
+
+
 def _ipw_weights(x: np.ndarray, d: np.ndarray, w: np.ndarray, trim_level: float,
                  fitted: tuple[np.ndarray, bool] | None = None) -> _Ipw:
     """Fit the logit propensity score of ``d`` on ``x`` (or take ``fitted``: probabilities and convergence
     flag of :func:`logit_fit` on the same design), cap it, trim comparison units and build the weights."""
     ps, converged = fitted if fitted is not None else logit_fit(x, d, w)[1:]
     if not converged:
-        raise EstimationError("The propensity-score logit did not converge (perfect separation of treated "
-                              "and comparison units by the covariates?).")
+        raise EstimationError(_not_converged(ps, w))
     ps = np.minimum(ps, 1 - PS_CAP)
     trim = np.ones(d.size, dtype=bool)
     trim[d == 0] = ps[d == 0] < trim_level
@@ -482,6 +464,8 @@ def drdid(panel: Panel, *, method: Method = "dr", covariates: Sequence[str] | No
             if bad:
                 raise EstimationError(f"Covariates {bad} are constant or collinear with the intercept and "
                                       f"the other covariates: {exc} Drop them from covariates=.") from exc
+            if "separate" in str(exc):
+                raise EstimationError(f"{exc} {separation_culprits(x[:, 1:], d, covs, w)}") from exc
         raise
     psi = fit.influence.copy()
     psi.setflags(write=False)
@@ -499,6 +483,16 @@ def drdid(panel: Panel, *, method: Method = "dr", covariates: Sequence[str] | No
         spec={"estimator": "drdid", "method": method, "covariates": tuple(covs), "weights": weights,
               "periods": chosen, "repeated_cross_sections": bool(repeated_cross_sections),
               "trim_level": trim_level}, notes=tuple(notes))
+
+
+def separation_culprits(x: np.ndarray, d: np.ndarray, names: Sequence[str], w: np.ndarray | None) -> str:
+    """The sentence naming the covariates that separate treated (``d = 1``) from comparison units."""
+    found = separating(x, d, names, w)
+    if found:
+        return (f"Covariates whose values do not overlap between the two groups: {found}; drop them from "
+                "covariates= or compare units that share their values.")
+    return (f"No single covariate separates them; a combination of {list(names)} does. Drop some of them "
+            "from covariates= or compare units that share their values.")
 
 
 def _binary(v: pd.Series, name: str) -> np.ndarray:

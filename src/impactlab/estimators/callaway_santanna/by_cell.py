@@ -11,7 +11,13 @@ from impactlab.estimators._drdid_rcs import dr_did_rcs, ipw_did_rcs, reg_did_rcs
 from impactlab.estimators.callaway_santanna.cells import Cells, CellTable, Design
 from impactlab.estimators.callaway_santanna.data import OVERLAP_MAX, CsData, collinear
 from impactlab.estimators.callaway_santanna.influence import Dense
-from impactlab.estimators.drdid import dr_did_panel, ipw_did_panel, logit_fit, reg_did_panel
+from impactlab.estimators.drdid import (
+    dr_did_panel,
+    ipw_did_panel,
+    logit_fit,
+    reg_did_panel,
+    separation_culprits,
+)
 
 PANEL_ESTIMATORS = {"dr": dr_did_panel, "ipw": ipw_did_panel, "reg": reg_did_panel}
 RCS_ESTIMATORS = {"dr": dr_did_rcs, "ipw": ipw_did_rcs, "reg": reg_did_rcs}
@@ -83,6 +89,9 @@ def fit(data: CsData, design: Design) -> Cells:
                 or _collinear(data, treated | ctrl, cur, base, design.covs))
             if bad:
                 raise EstimationError(f"collinear covariates {bad} in this comparison: {exc}") from exc
+            if design.covs and "separate" in str(exc):
+                raise EstimationError(f"{exc} {_separation(data, treated, ctrl, cur, base, design.covs)}"
+                                      ) from exc
             raise
 
     for cell, ctrl_h, n_t, n_c in design.walk(table, data.glist, data.n_periods, cohorts, sizes):
@@ -98,6 +107,18 @@ def fit(data: CsData, design: Design) -> Cells:
     for k, psi in columns.items():
         psi_all[:, k] = psi
     return table.result(Dense(psi_all), "by_cell")
+
+
+def _separation(data: CsData, treated: np.ndarray, ctrl: np.ndarray, cur: int, base: int,
+                covs: tuple[str, ...]) -> str:
+    """The sentence naming the covariates that separate the cell's treated units from its comparison."""
+    if data.mode == "balanced":
+        sel = treated | ctrl
+        x, d = data.xs[sel, min(base, cur) - 1, :], treated[sel]  # type: ignore[index]
+    else:
+        rows = (treated | ctrl)[data.obs_id] & ((data.obs_t == cur) | (data.obs_t == base))  # type: ignore[index]
+        x, d = data.obs_x[rows], treated[data.obs_id[rows]]  # type: ignore[index]
+    return separation_culprits(x, d.astype("float64"), covs, None)
 
 
 def _collinear(data: CsData, sel: np.ndarray, cur: int, base: int, covs: tuple[str, ...]) -> list[str]:

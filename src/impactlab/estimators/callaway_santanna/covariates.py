@@ -7,10 +7,10 @@ from __future__ import annotations
 
 import numpy as np
 from scipy.linalg import solve_triangular
-from scipy.special import expit
 
 from impactlab.errors import EstimationError
-from impactlab.estimators._blocked import _BLOCK, _blocks, _mm, _tmm
+from impactlab.estimators._blocked import _mm, _tmm
+from impactlab.estimators._logit import fit_logit
 from impactlab.estimators.callaway_santanna.cells import Cell, Cells, CellTable, Design, trimmed_note
 from impactlab.estimators.callaway_santanna.data import OVERLAP_MAX, CsData, cohort_layout
 from impactlab.estimators.callaway_santanna.influence import Blocks
@@ -19,44 +19,14 @@ from impactlab.estimators.drdid import PS_CAP, RCOND_MIN, TRIM_LEVEL, _rcond
 __all__ = ["fit"]
 
 
-
-def _logit(x: np.ndarray, n_t: int, w: np.ndarray | None = None, *, tol: float = 1e-11, max_iter: int = 100
-           ) -> tuple[np.ndarray, bool]:
-    """Fitted probabilities and convergence of the propensity logit of the treated rows ``x[:n_t]`` against
-    the comparison rows ``x[n_t:]``: :func:`~impactlab.estimators.drdid.logit_fit` (same start, Newton
-    steps, checks and stopping rule) with the sums taken over row blocks in cache."""
-    n, k = x.shape
-    p0 = float(np.clip(n_t / n if w is None else w[:n_t].sum() / w.sum(), 1e-6, 1 - 1e-6))
-    beta = np.zeros(k)
-    beta[0] = np.log(p0 / (1 - p0))
-    eta = np.empty(min(n, _BLOCK))
-    converged = False
-    # Σ d x of the gradient; the Σ p x part is summed block by block
-    sum_dx = x[:n_t].sum(axis=0) if w is None else w[:n_t] @ x[:n_t]
-    for it in range(max_iter):
-        grad = sum_dx.copy()
-        info = np.zeros((k, k))
-        for s in _blocks(n):
-            xb = x[s:s + _BLOCK]
-            pb = expit(np.matmul(xb, beta, out=eta[:xb.shape[0]]), out=eta[:xb.shape[0]])
-            if w is not None:
-                pb *= w[s:s + _BLOCK]
-                grad -= pb @ xb
-                pb *= 1 - expit(xb @ beta)
-            else:
-                grad -= pb @ xb
-                pb *= 1 - pb
-            info += xb.T @ (pb[:, None] * xb)
-        if _rcond(info) < RCOND_MIN:
-            raise EstimationError("The propensity-score information matrix is singular"
-                                  + (" (separation)" if it > 0 else " (collinear covariates)"))
-        step = np.linalg.solve(info, grad)
-        beta = beta + step
-        if np.max(np.abs(step)) < tol * (1 + np.max(np.abs(beta))):
-            converged = True
-            break
-    ps = _mm(x, beta, np.empty(n))
-    return expit(ps, out=ps), converged
+def _logit(x: np.ndarray, n_t: int, w: np.ndarray | None = None) -> tuple[np.ndarray, bool]:
+    """Fitted probabilities of the propensity logit of the treated rows ``x[:n_t]`` against the comparison
+    rows ``x[n_t:]``, and whether they are usable (converged, no score at 0 or 1): the one logit of
+    :func:`impactlab.estimators._logit.fit_logit`, whose sums run over row blocks in cache."""
+    d = np.zeros(x.shape[0])
+    d[:n_t] = 1.0
+    fit = fit_logit(x, d, w)
+    return fit.fitted, fit.converged and not fit.separated
 
 
 def _canonical_periods(xs: np.ndarray) -> np.ndarray:
