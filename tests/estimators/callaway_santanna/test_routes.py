@@ -406,24 +406,23 @@ def test_standard_errors_clusters_and_the_zero_floor():
 
 
 # ------------------------------------------------------------------------------ multiplier bootstrap
-def test_mammen_products_are_the_seeded_mammen_draws(monkeypatch):
+def test_rademacher_products_are_the_seeded_signs(monkeypatch):
     rng = np.random.default_rng(0)
     z = rng.normal(size=(53, 4))
     bounds = np.array([0, 11, 11, 40, 53])
-    shared = np.random.default_rng(7)  # the segments draw one after the other from one generator
-    expected = np.stack([infl.mammen(shared, (31, e - s)) @ z[s:e]
+    shared = infl.SignStream(7)  # the segments draw one after the other from one stream
+    expected = np.stack([shared.signs((31, e - s)) @ z[s:e]
                          for s, e in zip(bounds[:-1], bounds[1:], strict=True)], axis=1)
-    out = infl.mammen_products(z, 31, 7, bounds)
+    out = infl.rademacher_products(z, 31, 7, bounds)
     np.testing.assert_allclose(out, expected, rtol=0, atol=1e-12)
-    monkeypatch.setattr(infl, "_BLOCK", 45)  # two to six draws per block: the stream ignores the blocking
-    np.testing.assert_allclose(infl.mammen_products(z, 31, 7, bounds), out, rtol=0, atol=1e-12)
-    p, lo, hi = infl.MAMMEN_P, infl.MAMMEN_LOW, infl.MAMMEN_HIGH
-    assert p * lo + (1 - p) * hi == pytest.approx(0, abs=1e-15)
-    assert p * lo**2 + (1 - p) * hi**2 == pytest.approx(1, rel=1e-14)
-    assert p * lo**3 + (1 - p) * hi**3 == pytest.approx(1, rel=1e-14)
-    assert abs(int(infl.MAMMEN_THRESHOLD) / 2**32 - p) <= 2**-33
-    big = infl.mammen(np.random.default_rng(1), (200, 1000))
-    assert (big == lo).mean() == pytest.approx(p, abs=4 * np.sqrt(p * (1 - p) / big.size))
+    monkeypatch.setattr(infl, "_BLOCK", 45)  # one to four draws per block: the stream ignores the blocking
+    np.testing.assert_allclose(infl.rademacher_products(z, 31, 7, bounds), out, rtol=0, atol=1e-12)
+    stream = infl.SignStream(1)
+    pieces = np.concatenate([stream.bits(k) for k in (3, 64, 100, 1, 200)])
+    np.testing.assert_array_equal(pieces, infl.SignStream(1).bits(368))
+    big = infl.SignStream(2).signs((200, 1000))
+    assert set(np.unique(big)) == {-1.0, 1.0}
+    assert big.mean() == pytest.approx(0, abs=4 / np.sqrt(big.size))  # mean 0, variance 1
 
 
 def test_bootstrap_standard_errors_match_the_analytic_ones_within_monte_carlo_error():

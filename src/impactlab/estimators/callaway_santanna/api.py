@@ -85,8 +85,8 @@ def callaway_santanna(panel: Panel, *, control: Control = "never_treated", metho
     anticipation : int
         Periods before treatment in which units may already react; the base period moves back accordingly.
     n_draws : int, optional
-        Number of multiplier-bootstrap draws (Mammen weights, clustered as the panel). ``None``: analytic
-        standard errors from the influence functions.
+        Number of multiplier-bootstrap draws (Rademacher signs, as R ``did``; one per cluster when the panel
+        has clusters). ``None``: analytic standard errors from the influence functions.
     seed : int, optional
         Seed of the bootstrap draws (recorded in ``spec['seed_used']``; one is drawn when ``None``).
     level : float

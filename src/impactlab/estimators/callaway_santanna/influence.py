@@ -23,7 +23,7 @@ class Influence(Protocol):
     ``sum_squares``: Σ_i ψ_ik² per column; ``cross_products(cols)``: Σ_i ψ_ik ψ_il for k, l in ``cols``;
     ``combine(w)``: ``dense() @ w`` (w: K × J); ``transform(w, c)``: the form of ``dense() @ w`` plus
     ``c[h]`` for the units of cohort h, when the form can hold it (else None); ``multiplier_draws``:
-    ``Σ_i v_i ψ_ik / n`` per draw, Mammen weights given cohort by cohort (``groups``); ``cohorts``: the
+    ``Σ_i v_i ψ_ik / n`` per draw, Rademacher signs given cohort by cohort (``groups``); ``cohorts``: the
     cohort of each coefficient row of a form affine within cohorts (else None).
     """
 
@@ -105,7 +105,7 @@ class Dense:
     def multiplier_draws(self, iters: int, seed: int, groups: np.ndarray) -> np.ndarray:
         _, counts = np.unique(groups, return_counts=True)
         order = np.argsort(groups, kind="stable")
-        draws = mammen_products(np.nan_to_num(self.m[order]), iters, seed,
+        draws = rademacher_products(np.nan_to_num(self.m[order]), iters, seed,
                                 np.concatenate([[0], np.cumsum(counts)])).sum(axis=1)
         draws /= self.shape[0]
         return draws
@@ -150,13 +150,13 @@ class Features:
         return slice(s, e) if self.order is None else self.order[s:e]
 
     def multiplier_sums(self, iters: int, seed: int) -> np.ndarray:
-        """``Σ_{i∈h} v_i z_i`` per draw and cohort (iters, H, W), Mammen weights; kept for reuse."""
+        """``Σ_{i∈h} v_i z_i`` per draw and cohort (iters, H, W), Rademacher signs; kept for reuse."""
         if (iters, seed) not in self.sums:
             z = self.z
             if z is None:
                 z = np.concatenate([self.block(h, int(s), int(e)) for h, (s, e)
                                     in enumerate(zip(self.bounds[:-1], self.bounds[1:], strict=True))])
-            self.sums[(iters, seed)] = mammen_products(z, iters, seed, self.bounds)
+            self.sums[(iters, seed)] = rademacher_products(z, iters, seed, self.bounds)
         return self.sums[(iters, seed)]
 
 
@@ -270,60 +270,69 @@ class Blocks:
 
 
 # ------------------------------------------------------------------------------ multiplier bootstrap
-#: Mammen (1993) two-point weights: ``MAMMEN_LOW`` with probability ``MAMMEN_P``, else ``MAMMEN_HIGH``.
-MAMMEN_LOW = (1 - np.sqrt(5.0)) / 2
-MAMMEN_HIGH = (1 + np.sqrt(5.0)) / 2
-MAMMEN_P = (np.sqrt(5.0) + 1) / (2 * np.sqrt(5.0))
-#: A weight is LOW when a 32-bit uniform integer is below this (probability within 2**-33 of MAMMEN_P, the
-#: resolution of R's ``unif_rand``, which R ``did``'s ``mboot`` draws its weights from).
-MAMMEN_THRESHOLD = np.uint32(round(MAMMEN_P * 2**32))
-#: Weights drawn per block of the multiplier bootstrap (a 32 MB buffer, reused).
+#: Draws of the multiplier bootstrap per block (a 32 MB buffer of weights, reused).
 _BLOCK = 1 << 22
 
 
-def _uniform32(rng: np.random.Generator, count: int) -> np.ndarray:
-    """``count`` uniform 32-bit integers: the halves of ``ceil(count / 2)`` raw 64-bit outputs of ``rng``."""
-    return rng.bit_generator.random_raw((count + 1) // 2).view(np.uint32)[:count]
+class SignStream:
+    """Rademacher signs (−1 or +1, probability ½ each: the weights of R ``did``'s multiplier bootstrap,
+    BMisc ``multiplier_bootstrap``) read bit by bit from the raw 64-bit outputs of ``default_rng(seed)``;
+    the bits left over from one request open the next, so the signs do not depend on how they are asked
+    for."""
+
+    def __init__(self, seed: int) -> None:
+        self._gen = np.random.default_rng(seed).bit_generator
+        self._left = np.empty(0, dtype=np.uint8)
+
+    def bits(self, count: int) -> np.ndarray:
+        """The next ``count`` bits (uint8 0/1); a sign is ``2·bit − 1``."""
+        need = count - self._left.size
+        if need <= 0:
+            out, self._left = self._left[:count], self._left[count:]
+            return out
+        raw = self._gen.random_raw((need + 63) // 64).astype("<u8", copy=False).view(np.uint8)
+        fresh = np.unpackbits(raw, bitorder="little")
+        out = np.concatenate([self._left, fresh[:need]])
+        self._left = fresh[need:]
+        return out
+
+    def signs(self, size: tuple[int, int]) -> np.ndarray:
+        """A ``size`` matrix of signs, row-major from the stream."""
+        return 2.0 * self.bits(size[0] * size[1]).reshape(size) - 1.0
 
 
-def mammen(rng: np.random.Generator, size: tuple[int, int]) -> np.ndarray:
-    """Mammen (1993) weights (mean 0, variance 1, third moment 1), row-major from ``rng``'s 32-bit stream."""
-    return np.where((_uniform32(rng, size[0] * size[1]) < MAMMEN_THRESHOLD).reshape(size), MAMMEN_LOW,
-                    MAMMEN_HIGH)
-
-
-def mammen_products(z: np.ndarray, iters: int, seed: int, bounds: np.ndarray | None = None) -> np.ndarray:
-    """``V_s @ z[s:e]`` (iters, segments, m) for each segment of rows ``bounds`` (default one), ``V_s`` =
-    ``mammen(rng, (iters, e - s))`` drawn segment after segment from ``default_rng(seed)``, in blocks through
-    one buffer (a weight is ``HIGH + (LOW − HIGH)·1{low}``: one product ``1{low} @ z`` per block)."""
+def rademacher_products(z: np.ndarray, iters: int, seed: int, bounds: np.ndarray | None = None
+                        ) -> np.ndarray:
+    """``V_s @ z[s:e]`` (iters, segments, m) for each segment of rows ``bounds`` (default one), ``V_s`` the
+    (iters, e − s) signs drawn segment after segment from ``SignStream(seed)``, in blocks through one buffer
+    (a sign is ``2·bit − 1``: one product ``bits @ z`` per block)."""
     n, m = z.shape
     edges = np.array([0, n]) if bounds is None else np.asarray(bounds, dtype="int64")
     segs = list(zip(edges[:-1].tolist(), edges[1:].tolist(), strict=True))
     out = np.zeros((iters, len(segs), m))
-    rng = np.random.default_rng(seed)
+    stream = SignStream(seed)
     widest = max((e - s for s, e in segs), default=0)
-    buf = np.empty(max(min(_BLOCK, iters * widest), 2 * widest))
+    buf = np.empty(max(min(_BLOCK, iters * widest), widest))
     with progress(total=iters * len(segs), desc="Multiplier bootstrap", unit=" draws") as bar:
         for j, (s, e) in enumerate(segs):
             width = e - s
             step = max(1, min(iters, buf.size // max(1, width)))
-            if width % 2 and step % 2 and step < iters:
-                step = max(2, step - 1)  # whole 64-bit outputs per block: the stream ignores the blocking
             for start in range(0, iters, step):
                 rows = min(step, iters - start)
                 u = buf[: rows * width].reshape(rows, width)
-                np.less(_uniform32(rng, rows * width).reshape(rows, width), MAMMEN_THRESHOLD, out=u)
+                np.copyto(u, stream.bits(rows * width).reshape(rows, width))
                 out[start:start + rows, j] = u @ z[s:e]
                 bar.update(rows)
-            out[:, j] *= MAMMEN_LOW - MAMMEN_HIGH
-            out[:, j] += MAMMEN_HIGH * z[s:e].sum(axis=0)
+            out[:, j] *= 2.0
+            out[:, j] -= z[s:e].sum(axis=0)
     return out
 
 
 def bootstrap_summary(draws: np.ndarray, level: float, band: np.ndarray | None = None
                       ) -> tuple[np.ndarray, float]:
-    """Standard errors (interquartile range of the draws over that of the normal) and the uniform (sup-t)
-    critical value over the columns ``band`` selects with a finite standard error (R ``did`` ``mboot``)."""
+    """Standard errors (interquartile range of the draws over that of the normal, quantiles of type 1: order
+    statistics ``ceil(B·p)``) and the uniform (sup-t) critical value over the columns ``band`` selects with a
+    finite standard error (R ``did`` ``mboot``)."""
     q75, q25 = np.quantile(draws, [0.75, 0.25], axis=0, method="inverted_cdf")
     se = _floor((q75 - q25) / (stats.norm.ppf(0.75) - stats.norm.ppf(0.25)))
     ok = np.isfinite(se) if band is None else np.isfinite(se) & band
@@ -335,11 +344,13 @@ def bootstrap_summary(draws: np.ndarray, level: float, band: np.ndarray | None =
 
 def bootstrap(inf: Influence, iters: int, seed: int, level: float, *, groups: np.ndarray,
               cluster: np.ndarray | None = None, band: np.ndarray | None = None) -> tuple[np.ndarray, float]:
-    """Multiplier bootstrap (Callaway & Sant'Anna 2021, Algorithm 1): standard errors and the uniform
-    critical value, one Mammen weight per unit (cohort by cohort, ``groups``) or per cluster."""
+    """Multiplier bootstrap (Callaway & Sant'Anna 2021, Algorithm 1, as R ``did``'s ``mboot``): standard
+    errors and the uniform critical value, one Rademacher sign per unit (cohort by cohort, ``groups``) or per
+    cluster (applied to the cluster sums of the influence functions)."""
     if cluster is None:
         draws = inf.multiplier_draws(iters, seed, groups)
     else:
-        draws = mammen_products(cluster_sums(np.nan_to_num(inf.dense()), cluster), iters, seed).sum(axis=1)
+        sums = cluster_sums(np.nan_to_num(inf.dense()), cluster)
+        draws = rademacher_products(sums, iters, seed).sum(axis=1)
         draws /= inf.shape[0]
     return bootstrap_summary(draws, level, band)
