@@ -64,7 +64,10 @@ def event_study(panel: Panel, window: tuple[int, int] = (-4, 4), ref: int = -1, 
     -------
     EventStudyResult
         ``elements`` (``event_time``, ``estimate``, ``std_error``) for every event time of the window but
-        ``ref``; ``element_vcov``; ``estimate`` is the mean of the coefficients at event times ``0..hi``;
+        ``ref``; ``element_vcov``; ``estimate`` is the mean of the coefficients at event times ``0..hi``
+        (term ``"ATT(0..hi)"``), except for ``"sun_abraham"``, whose headline is fixest's ATT (term
+        ``"ATT"``: the post-training cohort × event-time cells weighted by their observations, see
+        :func:`impactlab.sun_abraham`); ``event_time_mean`` is the mean for every method;
         ``pretrend`` the joint Wald test of the pre-treatment coefficients (F with ``G - 1`` denominator
         degrees of freedom for clustered regressions, chi-square for Callaway–Sant'Anna); ``excluded``
         the units or periods left out. A new result; the panel is not modified.
