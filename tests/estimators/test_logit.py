@@ -76,3 +76,24 @@ def test_collinear_design_is_an_error() -> None:
     x, d = _design(6)
     with pytest.raises(EstimationError, match="singular"):
         fit_logit(np.column_stack([x, 2 * x[:, 1]]), d)
+
+
+def test_r_did_doubly_robust_cells_with_a_covariate_to_r_iterates() -> None:
+    """R ``did``'s DR cells with ``xformla = ~X`` (tests/oracle/data/ref_sim.csv, see its PROVENANCE.md):
+    the logit stops where R's ``glm.fit`` stops, so the cells agree to rounding, not to R's tolerance."""
+    from pathlib import Path
+
+    data = Path(__file__).resolve().parents[1] / "oracle" / "data"
+    ref = pd.read_csv(data / "ref_sim.csv")
+    worst = 0.0
+    for name in ("tp4_const", "tp8_dyn"):
+        df = pd.read_csv(data / f"{name}.csv")
+        panel = il.Panel.from_frame(df, unit="id", time="period", outcome="Y", cohort="G", covariates=["X"])
+        for control, key in (("never_treated", "nevertreated"), ("not_yet_treated", "notyettreated")):
+            got = il.callaway_santanna(panel, control=control, method="dr", covariates=["X"]).att_gt
+            r = ref[(ref["dataset"] == name) & (ref["control"] == key) & (ref["est"] == "dr")]
+            m = r.merge(got, left_on=["group", "t"], right_on=["cohort", "time"], validate="1:1")
+            assert len(m) == len(r) > 0
+            for ours, theirs in (("estimate", "att"), ("std_error", "se")):
+                worst = max(worst, float(np.max(np.abs(m[ours] - m[theirs]) / np.abs(m[theirs]))))
+    assert worst < 1e-11
