@@ -1,6 +1,7 @@
 """Parity of ``callaway_santanna`` with R ``did`` 2.1.2 on panels derived from mpdta (``data/make.R``):
-unbalanced panels (``allow_unbalanced_panel = TRUE``) and a cohort of two units, ATT(g,t) with analytic
-standard errors and every ``aggte`` type. Provenance: ``tests/oracle/data/PROVENANCE.md``.
+unbalanced panels (``allow_unbalanced_panel = TRUE``), a cohort of one unit (kept, as R keeps it) and a
+cohort of two units, ATT(g,t) with analytic standard errors and every ``aggte`` type. Provenance:
+``tests/oracle/data/PROVENANCE.md``.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from impactlab.errors import StatisticalWarning
 from impactlab.estimators.callaway_santanna import CallawaySantAnnaResult, callaway_santanna
 from impactlab.panel.panel import Panel
 
@@ -31,6 +33,8 @@ EXTRA: dict[str, tuple[str, dict[str, Any]]] = {
     "unb_nyt_reg": ("mpdta_unbalanced", {"control": NYT, "method": "reg", "allow_unbalanced": True}),
     "unb_nev_dr_cov": ("mpdta_unbalanced", {"control": NEV, "method": "dr", "allow_unbalanced": True,
                                             "covariates": ["lpop"]}),
+    "singleton_nev_dr": ("mpdta_singleton", {"control": NEV, "method": "dr"}),
+    "singleton_nyt_dr": ("mpdta_singleton", {"control": NYT, "method": "dr"}),
     "two_unit_nev_dr_analytic": ("mpdta_two_unit_cohort", {"control": NEV, "method": "dr"}),
 }
 AGGREGATIONS = ("simple", "group", "dynamic", "calendar")
@@ -136,3 +140,23 @@ def check_aggregation(oracle: Path, name: str, kind: str, res: CallawaySantAnnaR
 @pytest.mark.parametrize("name", list(EXTRA))
 def test_aggte_matches_r_did(did_oracle_dir: Path, name: str, kind: str) -> None:
     check_aggregation(did_oracle_dir, name, kind, fit_extra(did_oracle_dir, name))
+
+
+@pytest.mark.parametrize("name", ["singleton_nev_dr", "singleton_nyt_dr"])
+def test_singleton_cohort_is_kept_as_r_keeps_it(did_oracle_dir: Path, name: str) -> None:
+    """R estimates the one-unit cohort 2004 (its SEs come from the comparison units); so does impactlab,
+    with a warning naming the cohort and the same note on the result, and the headline is R's."""
+    data, kwargs = EXTRA[name]
+    df = pd.read_csv(did_oracle_dir / f"{data}.csv")
+    assert df.loc[df["first.treat"] == 2004, "countyreal"].nunique() == 1
+    panel = Panel.from_frame(df, unit="countyreal", time="year", outcome="lemp", cohort="first.treat")
+    with pytest.warns(StatisticalWarning, match=r"cohorts \[2004\] have a single unit: kept"):
+        res = callaway_santanna(panel, **kwargs)
+    assert any("cohorts [2004] have a single unit" in n for n in res.notes)
+    assert res.excluded.empty
+    ref = pd.read_csv(did_oracle_dir / "ref_extra_aggte.csv")
+    simple = ref[(ref["scenario"] == name) & (ref["type"] == "simple")].iloc[0]
+    headline = res.aggregate("simple")
+    assert round(headline.estimate, 5) == round(simple["overall_att"], 5)  # -0.02786 / -0.02621
+    assert headline.estimate == pytest.approx(simple["overall_att"], rel=RTOL)
+    assert headline.std_error == pytest.approx(simple["overall_se"], rel=RTOL)

@@ -161,12 +161,11 @@ def test_segments_joint_covariance_and_equality_test(sim: pd.DataFrame) -> None:
 
 def test_ledger_singleton_cohort_and_collinear_covariates(sim: pd.DataFrame) -> None:
     one = sim[(sim["g"] != 5) | (sim["id"] == sim.loc[sim["g"] == 5, "id"].min())]
-    with pytest.warns(StatisticalWarning, match="single unit"):
+    with pytest.warns(StatisticalWarning, match=r"cohorts \[5\] have a single unit: kept, as R did"):
         res = callaway_santanna(_panel(one))
-    row = res.excluded[res.excluded["what"] == "cohort"]
-    assert row["id"].tolist() == [5] and "singleton" in row["reason"].iloc[0]
-    assert 5 not in res.att_gt["cohort"].tolist()
-    assert "1 cohort" in res.summary()
+    assert res.excluded.empty and 5 in res.att_gt["cohort"].tolist()  # kept, as R did keeps it
+    assert "cohorts [5] have a single unit" in res.summary()
+    assert "cohorts [5] have a single unit" in str(res.aggregate("simple").explain())
     coll = sim.assign(x2=3 * sim["x"] - 1)
     p = Panel.from_frame(coll, unit="id", time="t", outcome="y", cohort="g", covariates=["x", "x2"])
     with pytest.raises(EstimationError, match=r"Covariates \['x2'\].*collinear"):

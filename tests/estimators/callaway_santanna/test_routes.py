@@ -30,11 +30,14 @@ TOL = 1e-10
 
 
 def _frame(n=400, T=6, cohorts=(0, 3, 4, 6), probs=None, seed=3, level=20.0, varying=False, holes=0.0,
-           sep=0.0, sort=False) -> pd.DataFrame:
+           sep=0.0, sort=False, single=None) -> pd.DataFrame:
     """A staggered panel: covariates x1 (time-varying if ``varying``) and x2, weights w, teams, segments;
-    ``holes`` > 0 removes that share of unit-periods (late entrants, early leavers, gaps)."""
+    ``holes`` > 0 removes that share of unit-periods (late entrants, early leavers, gaps); ``single``: a
+    cohort cut to its first unit (the others become never treated, or the first cohort's)."""
     rng = np.random.default_rng(seed)
     g = rng.choice(cohorts, size=n, p=probs)
+    if single is not None:
+        g[np.flatnonzero(g == single)[1:]] = cohorts[0]
     g = np.sort(g) if sort else g  # unit ids in cohort order
     t = np.arange(1, T + 1)
     x1 = rng.normal(size=n)[:, None] + sep * (g == cohorts[1])[:, None] + (
@@ -186,6 +189,17 @@ SCENARIOS = [
     ("rcs-covariates", {"holes": 0.15, "varying": True}, False,
      {"repeated_cross_sections": True, "covariates": ["x1", "x2"], "method": "reg"}, "unbalanced_covariates"),
     ("rcs", {"holes": 0.15}, False, {"repeated_cross_sections": True}, "by_cell"),
+    # a cohort of one unit, kept as R did keeps it
+    ("singleton-never", {"single": 4}, False, {}, "moments"),
+    ("singleton-notyet-bootstrap", {"single": 4}, False, {"control": NY, "n_draws": 99, "seed": 2},
+     "moments"),
+    ("singleton-weights-clusters", {"single": 4}, True, {"weights": "w", "control": NY}, "moments"),
+    ("singleton-covariates", {"single": 4}, False, {"covariates": ["x1", "x2"]}, "covariates"),
+    ("singleton-unbalanced", {"single": 4, "holes": 0.1}, False, {"allow_unbalanced": True}, "unbalanced"),
+    # the outcome regressions of the treated observations are singular with one unit (in R's drdid_rc too):
+    # the route declines and the cell-by-cell route leaves the cohort's cells out with that reason
+    ("singleton-unbalanced-covariates", {"single": 4, "holes": 0.1}, False,
+     {"allow_unbalanced": True, "covariates": ["x1"], "control": NY}, "by_cell"),
 ]
 
 
@@ -251,13 +265,15 @@ def test_trimmed_comparison_units_with_covariates(method, holes):
 
 def test_singleton_cohorts_short_units_and_zero_weight_cohorts():
     df = _frame(n=300)
-    df.loc[df["id"] == 1007, "g"] = 2  # a singleton cohort: a comparison unit only
+    df.loc[df["id"] == 1007, "g"] = 2  # a singleton cohort: kept, as R did keeps it
     df = df.loc[~((df["id"] == 1011) & (df["t"] == 4))]  # not observed throughout: dropped
     for kw in ({}, {"weights": "w"}):
         res, ref = _fits(df, **kw)
         assert res._engine == "moments"
         assert_same_fit(res, ref)
-        assert ("cohort", 2) in set(res.excluded[["what", "id"]].itertuples(index=False, name=None))
+        assert (res.att_gt["cohort"] == 2).sum() == 5 and res.att_gt["std_error"].notna().all()
+        assert [n for n in res.notes if n.startswith("cohorts [2] have a single unit")]
+        assert list(res.excluded["id"]) == [1011]
         assert 1011 not in set(res.unit_ids)
     zero = _frame(n=200).assign(w=lambda d: np.where(d["g"] == 6, 0.0, d["w"]))
     res, ref = _fits(zero, weights="w")

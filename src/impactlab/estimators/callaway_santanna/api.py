@@ -131,11 +131,12 @@ def callaway_santanna(panel: Panel, *, control: Control = "never_treated", metho
     Notes
     -----
     As R ``did``, ``.excluded`` lists what is left out, with the reason: units not observed in every period
-    (by default), units treated within ``anticipation`` periods of the first, singleton cohorts (still
-    comparison units), periods after the last cohort's treatment when no unit is never treated (that cohort
-    is then only a comparison), and ATT(g, t) that cannot be estimated (R's ``aggte(na.rm = TRUE)``) or
-    whose comparison units were trimmed at a propensity score of 0.995. Standard errors are clustered by
-    unit, or by the panel's ``cluster`` column: ``se = sqrt(sum_c (sum_{i in c} psi_i)^2) / n``.
+    (by default), units treated within ``anticipation`` periods of the first, periods after the last
+    cohort's treatment when no unit is never treated (that cohort is then only a comparison), and ATT(g, t)
+    that cannot be estimated (R's ``aggte(na.rm = TRUE)``) or whose comparison units were trimmed at a
+    propensity score of 0.995. A cohort of one unit is kept, as R keeps it, with a warning and a note: its
+    standard errors cannot include that unit's own variability. Standard errors are clustered by unit, or
+    by the panel's ``cluster`` column: ``se = sqrt(sum_c (sum_{i in c} psi_i)^2) / n``.
 
     Examples
     --------

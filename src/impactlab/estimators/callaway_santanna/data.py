@@ -1,7 +1,7 @@
 """The arrays of a Callaway–Sant'Anna fit: :func:`prepare` turns a :class:`~impactlab.panel.panel.Panel`
 into :class:`CsData`, one row per id (a unit, or an observation for repeated cross-sections), and writes the
-ledger of what it leaves out (unbalanced units, units treated from the start, singleton cohorts, periods
-without a comparison group) with its warnings."""
+ledger of what it leaves out (unbalanced units, units treated from the start, periods without a comparison
+group) with its warnings (also for singleton and small cohorts, which are kept as R ``did`` keeps them)."""
 
 from __future__ import annotations
 
@@ -144,6 +144,11 @@ def clearly_full_rank(x: np.ndarray, *, margin: float = 1e-6) -> bool:
     gram[1:, 1:] = _tmm(x, x)
     ev = np.linalg.eigvalsh(gram)
     return bool(ev[0] > margin * ev[-1] and margin * n * np.finfo(float).eps < 1e-3)
+
+
+def _labels(values: list[Any]) -> str:
+    """Period labels for a message: ``[2004, 2006]``, without numpy's type names."""
+    return "[" + ", ".join(str(v.item() if isinstance(v, np.generic) else v) for v in values) + "]"
 
 
 def _warn(msg: str, notes: list[str], stacklevel: int) -> None:
@@ -312,22 +317,16 @@ def prepare(panel: Panel, *, covs: tuple[str, ...], weights: str | None, anticip
     glist = np.unique(gp[gp > 0])
     if mode != "rcs":
         sizes = {int(g): int((gp == g).sum()) for g in glist}
-        single = [g for g, s in sizes.items() if s == 1]
-        for g in single:
-            excluded.append(("cohort", periods[g - 1], "singleton cohort: one unit, its effect has no "
-                             "estimable standard error; it still serves as a comparison unit before "
-                             "treatment"))
+        single = [periods[g - 1] for g, s in sizes.items() if s == 1]
         if single:
-            _warn(f"{len(single)} cohorts with a single unit ({[periods[g - 1] for g in single]}) were not "
-                  "estimated; see .excluded", notes, stacklevel)
-            glist = np.array([g for g in glist if g not in single], dtype="int64")
+            _warn(f"cohorts {_labels(single)} have a single unit: kept, as R did keeps them, but each of "
+                  "their ATT(g,t) is one unit's change against the comparison group and its standard error "
+                  "leaves out that unit's own variability (one unit cannot show it): unreliable", notes,
+                  stacklevel)
         small = [periods[g - 1] for g, s in sizes.items() if 1 < s < 5]
         if small:
-            _warn(f"cohorts {small} have fewer than 5 units: their ATT(g,t) and standard errors are "
+            _warn(f"cohorts {_labels(small)} have fewer than 5 units: their ATT(g,t) and standard errors are "
                   "unreliable", notes, stacklevel)
-        if glist.size == 0:
-            raise EstimationError("Every cohort has a single unit; no ATT(g,t) can be estimated with a "
-                                  "standard error.")
 
     # --- comparison group availability
     last_t = n_per
