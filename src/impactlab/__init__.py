@@ -59,8 +59,10 @@ _EXPORTS: dict[str, str] = {
     # results
     "EffectResult": "impactlab.results",
     "CompareResult": "impactlab.results",
+    "Evaluation": "impactlab.results",
     # analyses built from several estimators
     "compare": "impactlab.analysis",
+    "evaluate": "impactlab.analysis",
     # ROI
     "Costs": "impactlab.roi",
     "RoiResult": "impactlab.roi",
@@ -102,7 +104,7 @@ def __dir__() -> list[str]:
 
 if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
     from impactlab import analysis, datasets, deck, estimators, io, panel, plot, results  # noqa: F401
-    from impactlab.analysis import compare  # noqa: F401
+    from impactlab.analysis import compare, evaluate  # noqa: F401
     from impactlab.deck import Deck  # noqa: F401
     from impactlab.errors import (  # noqa: F401
         DataError,
@@ -136,7 +138,7 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
         read_xapi,
     )
     from impactlab.panel import Panel, build_panel  # noqa: F401
-    from impactlab.results import CompareResult, EffectResult  # noqa: F401
+    from impactlab.results import CompareResult, EffectResult, Evaluation  # noqa: F401
     from impactlab.roi import (  # noqa: F401
         Costs,
         ExposureEffect,

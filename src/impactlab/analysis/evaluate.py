@@ -1,0 +1,387 @@
+""":func:`evaluate`: the one call an analyst makes. It picks an estimator valid for the panel, sets the
+anticipation window when the data show a dip before training, runs the checks that decide whether the
+number may be called causal, and puts the naive numbers beside it.
+
+The dip rule (docs/explanation.md, "evaluate: the dip rule"): a probe Callaway–Sant'Anna event study with a
+universal base period ``PROBE + 1`` periods before training measures the level of the trained, relative to
+the comparison group, in each of the ``PROBE`` periods just before training. The anticipation window is the
+furthest of those periods whose deviation is significant at 5 % (two-sided, Bonferroni over the ``PROBE``
+periods), and 0 when none is. A window that reaches the probe's edge (the dip may start earlier than the
+check can see) fails the check. Its coverage and false-alarm rate on the simulator are in
+docs/validation.md.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from impactlab.analysis.compare import compare
+from impactlab.errors import EstimationError
+from impactlab.estimators._common import check_panel, resolve_covariates
+from impactlab.estimators.callaway_santanna import callaway_santanna
+from impactlab.estimators.inference import demean
+from impactlab.panel import Panel
+from impactlab.results.base import EffectResult, critical_value
+from impactlab.results.compare import CompareResult
+from impactlab.results.evaluation import CHECK_COLUMNS, Evaluation
+from impactlab.results.evaluation import number as _fmt
+from impactlab.results.explain import pretrend_test
+
+__all__ = ["evaluate"]
+
+#: Periods before training the dip check looks at (the largest anticipation window it can set is
+#: ``PROBE - 1``: a deviation in the furthest period fails the check).
+PROBE = 4
+#: Family-wise size of the dip check over the ``PROBE`` periods (two-sided, Bonferroni).
+DIP_ALPHA = 0.05
+#: p-value below which the joint pre-training test fails (warns below 0.05): strict, because a test over
+#: many event times, some estimated from small cohorts, rejects more often than its size; a smooth trend is
+#: caught with more power by the trend check.
+PRETREND_FAIL = 0.001
+#: |z| of the pre-training slope above which the trend check fails (two-sided 1 %).
+TREND_Z = float(stats.norm.ppf(0.995))
+#: Share of employees with KPI rows the estimator must use to pass (fails below half).
+USED_PASS = 0.9
+#: Clusters below which clustered standard errors are unreliable (Cameron, Gelbach & Miller 2008).
+FEW_CLUSTERS = 40
+#: Smallest cohort, and comparison group, that pass without a warning.
+SMALL_COHORT = 10
+SMALL_CONTROL = 30
+
+
+@dataclass(frozen=True)
+class _Dip:
+    anticipation: int
+    row: dict[str, str]
+
+
+@dataclass(frozen=True)
+class _Fit:
+    effect: EffectResult
+    event_study: EffectResult
+    units_used: set[Any]
+
+
+def evaluate(panel: Panel, *, covariates: Sequence[str] | None = None, level: float = 0.95) -> Evaluation:
+    """Estimate the effect of training on the panel's outcome, right by default, with the checks that say
+    whether the number may be called causal.
+
+    The estimator is Callaway & Sant'Anna (2021) with the not-yet-trained and never-trained as the
+    comparison group. When the months just before training show a dip (or a rise) in the trained
+    employees' outcome, the anticipation window is set to cover it by the rule of the module docstring and
+    the ``dip`` check says so. The checks (``.checks``): pre-training effects (joint test and the largest
+    deviation), the dip, the share of employees and observations used, turnover, the number of clusters,
+    propensity overlap (with covariates), cohort sizes and the size of the comparison group.
+
+    Parameters
+    ----------
+    panel : Panel
+        The employee × period panel; it is not modified.
+    covariates : sequence of str, optional
+        Panel covariates to condition on (``None``: none, even when the panel has some).
+    level : float
+        Confidence level of the intervals.
+
+    Returns
+    -------
+    Evaluation
+        ``.estimate``, ``.conf_int(level)``, ``.causal`` (True only when no check fails), ``.checks``,
+        ``.event_study``, ``.naive``; ``.explain()`` says in its first sentence why a number is not causal.
+
+    Raises
+    ------
+    EstimationError
+        When no estimate can be computed (no trained or no comparison employees).
+
+    Examples
+    --------
+    >>> import impactlab as il
+    >>> ev = il.evaluate(il.datasets.example_panel())        # doctest: +SKIP
+    >>> ev.checks[["check", "status"]]                         # doctest: +SKIP
+    """
+    panel = check_panel(panel, "evaluate")
+    covs = resolve_covariates(panel, covariates)
+    critical_value(level)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        pr = probe(panel, covs)
+        dip = _dip_rule(pr)
+        fit = _fit(panel, dip.anticipation, covs)
+        naive = _naive(panel, covs, dip.anticipation)
+    notes = tuple(dict.fromkeys(str(w.message) for w in caught))
+    checks = [_pretrends(fit.event_study), _trend(panel, dip.anticipation), dip.row, *_usage(panel, fit),
+              _clusters(panel), _overlap(panel, covs), *_cohorts(panel, dip.anticipation)]
+    table = pd.DataFrame(checks, columns=list(CHECK_COLUMNS))
+    spec = {"covariates": covs, "level": level, "anticipation": dip.anticipation,
+            "control": "not_yet_treated", "inference": "influence function, clustered",
+            "estimator_notes": notes}
+    return Evaluation(effect=fit.effect, checks=table, event_study=fit.event_study, naive=naive,
+                      anticipation=dip.anticipation, spec=spec)
+
+
+# ------------------------------------------------------------------------------------------ fitting
+def _fit(panel: Panel, anticipation: int, covs: list[str]) -> _Fit:
+    cs = callaway_santanna(panel, control="not_yet_treated", anticipation=anticipation,
+                           covariates=covs or None)
+    dropped = set(cs.excluded.loc[cs.excluded["what"] == "unit", "id"])
+    units = set(_unit_frame(panel)["unit"]) - dropped
+    return _Fit(effect=cs.aggregate("simple"), event_study=cs.aggregate("dynamic"), units_used=units)
+
+
+def _naive(panel: Panel, covs: list[str], anticipation: int) -> CompareResult | None:
+    try:
+        return compare(panel, covs or None, anticipation=anticipation)
+    except EstimationError:
+        return None
+
+
+def _unit_frame(panel: Panel) -> pd.DataFrame:
+    """One row per unit: its cohort period (0 = never trained), cluster and number of observations."""
+    long = panel.long()
+    return (long.groupby("unit", sort=False, observed=True)
+            .agg(cohort_period=("cohort_period", "first"), cluster=("cluster", "first"),
+                 n_obs=("period", "size"))
+            .reset_index())
+
+
+def _row(check: str, status: str, seen: str, meaning: str, what_to_do: str = "") -> dict[str, str]:
+    return dict(zip(CHECK_COLUMNS, (check, status, seen, meaning, what_to_do), strict=True))
+
+
+# ------------------------------------------------------------------------------------------ the dip rule
+@dataclass(frozen=True)
+class Probe:
+    """Event study of levels: the trained relative to the comparison group at each event time, measured
+    from the period ``PROBE + 1`` before training (Callaway–Sant'Anna, not yet trained, universal base,
+    anticipation ``PROBE``)."""
+
+    elements: pd.DataFrame     # event_time, estimate, std_error
+    vcov: np.ndarray
+
+
+def probe(panel: Panel, covs: Sequence[str] = ()) -> Probe | None:
+    """The level event study the dip and trend checks read; ``None`` when it cannot be fitted (too few
+    periods before the first training)."""
+    try:
+        dyn = callaway_santanna(panel, control="not_yet_treated", anticipation=PROBE,
+                                base_period="universal", covariates=list(covs) or None).aggregate("dynamic")
+    except EstimationError:
+        return None
+    if dyn.elements is None or dyn.element_vcov is None:
+        return None
+    return Probe(elements=dyn.elements[["event_time", "estimate", "std_error"]].reset_index(drop=True),
+                 vcov=np.asarray(dyn.element_vcov, dtype="float64"))
+
+
+def dip_deviations(pr: Probe | None) -> pd.DataFrame | None:
+    """Level of the trained relative to the comparison group in each of the ``PROBE`` periods before
+    training, from the period ``PROBE + 1`` before it: event_time, estimate, std_error, z."""
+    if pr is None:
+        return None
+    el = pr.elements
+    el = el[(el["event_time"] >= -PROBE) & (el["event_time"] <= -1) & (el["std_error"] > 0)].copy()
+    el["z"] = el["estimate"] / el["std_error"]
+    return el.reset_index(drop=True)
+
+
+def pre_trend(panel: Panel, anticipation: int = 0) -> tuple[float, float, int] | None:
+    """Differential linear trend of the trained before training: the slope per period of the
+    eventually-trained employees' outcome, relative to the others', fitted with unit and period effects on
+    every observation before the anticipation window (event times before ``-anticipation``; never-trained
+    employees in every period), in the spirit of the pre-trend test of Borusyak, Jaravel & Spiess (2024).
+    Standard error clustered on the panel's cluster (CR1). Returns (slope, standard error, number of
+    clusters); ``None`` when the slope is not identified."""
+    long = panel.long()
+    g = long["cohort_period"].to_numpy()
+    t = long["period"].to_numpy()
+    keep = (g <= 0) | (t < g - anticipation)
+    if not keep.any():
+        return None
+    x = np.where(g > 0, t - g, 0).astype("float64")[keep]
+    y = long["outcome"].to_numpy(dtype="float64")[keep]
+    units = long["unit"].to_numpy()[keep]
+    both = demean(np.column_stack([y, x]), [units, t[keep]])
+    yt, xt = both[:, 0], both[:, 1]
+    sxx = float(xt @ xt)
+    if sxx <= 1e-9 * max(float(x @ x), 1.0):
+        return None
+    slope = float(xt @ yt) / sxx
+    score = xt * (yt - slope * xt)
+    codes, uniq = pd.factorize(long["cluster"].to_numpy()[keep])
+    n_g = len(uniq)
+    if n_g < 2:
+        return None
+    sums = np.bincount(codes, weights=score, minlength=n_g)
+    n = len(y)
+    adj = n_g / (n_g - 1) * (n - 1) / max(n - 2, 1)
+    return slope, float(np.sqrt(adj * float(sums @ sums)) / sxx), n_g
+
+
+def dip_window(deviations: pd.DataFrame | None) -> int:
+    """The anticipation window the dip rule sets: the furthest period before training whose deviation is
+    significant (two-sided, ``DIP_ALPHA`` Bonferroni over ``PROBE`` periods), 0 when none is."""
+    if deviations is None or not len(deviations):
+        return 0
+    crit = float(stats.norm.ppf(1 - DIP_ALPHA / (2 * PROBE)))
+    sig = deviations.loc[np.abs(deviations["z"].to_numpy()) > crit, "event_time"]
+    return int(-sig.min()) if len(sig) else 0
+
+
+def _dip_rule(pr: Probe | None) -> _Dip:
+    dev = dip_deviations(pr)
+    if dev is None or not len(dev):
+        return _Dip(0, _row("dip before training", "warn", "could not be measured (too few periods before "
+                            "the first training)", "a dip before training would bias the estimate upward "
+                            "and cannot be ruled out here."))
+    a = dip_window(dev)
+    seen = ", ".join(f"{int(e)}: {_fmt(float(v))}" for e, v in zip(dev["event_time"], dev["estimate"],
+                                                                     strict=True))
+    seen = f"level vs {PROBE + 1} periods before training, by period: {seen}"
+    if a == 0:
+        return _Dip(0, _row("dip before training", "pass", seen, "no significant change in the periods "
+                            "just before training; no anticipation window."))
+    if a >= PROBE:
+        return _Dip(PROBE - 1, _row(
+            "dip before training", "fail", seen,
+            f"the outcome of the trained moves as early as {PROBE} periods before training, as far back as "
+            "this check can see: a dip that long, or trends that differ, cannot be separated from the "
+            "effect.",
+            "Find out when employees were nominated and whether those sent to training were chosen after a "
+            "bad spell; the number cannot be called causal from these data."))
+    return _Dip(a, _row("dip before training", "warn", seen,
+                        f"the trained dip (or rise) in the {a} period(s) before training: those periods are "
+                        f"left out of the comparison (anticipation window of {a}), so the dip does not "
+                        "inflate the effect."))
+
+
+# ------------------------------------------------------------------------------------------ the checks
+def _pretrends(event_study: EffectResult) -> dict[str, str]:
+    test = pretrend_test(event_study)
+    if test is None:
+        return _row("pre-training effects", "warn", "no pre-training periods to test",
+                    "parallel trends cannot be checked.")
+    el = event_study.elements
+    assert el is not None  # pretrend_test found pre-training elements
+    first = -int(event_study.spec.get("anticipation", 0) or 0)
+    pre = el[(el["event_time"] < first) & (el["std_error"] > 0)]
+    z = (pre["estimate"] / pre["std_error"]).abs()
+    worst = pre.loc[z.idxmax()]
+    seen = (f"joint test {test}; largest deviation {_fmt(float(worst['estimate']))} at event time "
+            f"{int(worst['event_time'])} ({float(z.max()):.1f} SE)")
+    if test.p_value < PRETREND_FAIL:
+        return _row("pre-training effects", "fail", seen,
+                    "before training, the trained already moved differently from the comparison group: "
+                    "the gap after training mixes that difference with the effect.",
+                    "Compare with employees more like the trained (covariates=) only after checking the "
+                    "event study; otherwise the number cannot be called causal.")
+    status = "warn" if test.p_value < 0.05 else "pass"
+    return _row("pre-training effects", status, seen,
+                "no clear difference in trends before training (a test that passes is not proof).")
+
+
+def _trend(panel: Panel, anticipation: int) -> dict[str, str]:
+    fit = pre_trend(panel, anticipation)
+    if fit is None:
+        return _row("pre-training trend", "warn", "too few periods before training to fit a trend",
+                    "a trend that differs before training cannot be ruled out.")
+    slope, se, _ = fit
+    z = slope / se
+    seen = (f"before training, the trained drift by {_fmt(slope)} per period (SE {_fmt(se)}, z = {z:.1f}) "
+            "relative to the others")
+    if abs(z) > TREND_Z:
+        return _row("pre-training trend", "fail", seen,
+                    "the trained were already trending away from the comparison group before training; "
+                    "the same trend after training would be read as an effect.",
+                    "The data cannot separate that trend from the effect of training.")
+    return _row("pre-training trend", "pass", seen, "no clear difference in trend before training.")
+
+
+def _usage(panel: Panel, fit: _Fit) -> list[dict[str, str]]:
+    units = _unit_frame(panel)
+    n_units = len(units)
+    used = units["unit"].isin(fit.units_used)
+    share = used.mean() if n_units else 0.0
+    obs_share = units.loc[used, "n_obs"].sum() / max(units["n_obs"].sum(), 1)
+    seen = (f"{int(used.sum()):,} of {n_units:,} employees with KPI rows ({share:.0%}), {obs_share:.0%} of "
+            "the observations")
+    if share >= USED_PASS:
+        row = _row("employees used", "pass", seen, "the estimate speaks for (nearly) everyone with data.")
+    else:
+        row = _row("employees used", "warn" if share >= 0.5 else "fail", seen,
+                   "the estimator left out employees not observed in every period (hires and leavers); "
+                   "the estimate speaks for the employees who stayed throughout.",
+                   "See .effect.excluded for who was left out.")
+    per = panel.n_periods
+    moved = int((units["n_obs"] < per).sum())
+    turnover = _row("turnover", "pass" if moved == 0 or share >= USED_PASS else "warn",
+                    f"{moved:,} of {n_units:,} employees ({moved / max(n_units, 1):.0%}) joined or left "
+                    f"during the {per} periods",
+                    "hires and leavers are kept by the estimator." if share >= USED_PASS else
+                    "hires and leavers are dropped by the estimator; if leaving is related to the gain "
+                    "from training, the estimate is biased.")
+    return [row, turnover]
+
+
+def _clusters(panel: Panel) -> dict[str, str]:
+    units = _unit_frame(panel)
+    g = int(units["cluster"].nunique())
+    what = "employees" if panel.cluster is None else f"values of {panel.cluster!r}"
+    seen = f"standard errors clustered on {g:,} {what}"
+    if g >= FEW_CLUSTERS:
+        return _row("clusters", "pass", seen, "enough clusters for clustered standard errors.")
+    return _row("clusters", "fail", seen,
+                f"with fewer than {FEW_CLUSTERS} clusters, clustered standard errors are too small and the "
+                "interval too narrow.",
+                "Cluster on a finer unit if training was not assigned by these groups.")
+
+
+def _overlap(panel: Panel, covs: list[str]) -> dict[str, str]:
+    if not covs:
+        return _row("propensity overlap", "pass", "no covariates", "not needed without covariates.")
+    from impactlab.estimators._logit import fit_logit
+
+    long = panel.long()
+    first = long.groupby("unit", sort=False, observed=True)[["cohort_period", *covs]].first()
+    x = np.column_stack([np.ones(len(first)), first[covs].to_numpy(dtype="float64")])
+    d = (first["cohort_period"].to_numpy() > 0).astype("float64")
+    try:
+        ps = np.asarray(fit_logit(x, d).fitted)
+    except EstimationError as err:
+        return _row("propensity overlap", "fail", f"the propensity model could not be fitted: {err}",
+                    "trained and untrained employees do not overlap on the covariates.")
+    extreme = float(np.mean((ps < 0.01) | (ps > 0.99)))
+    seen = (f"propensity of being trained {ps.min():.3f} to {ps.max():.3f}; {extreme:.1%} of employees "
+            "below 0.01 or above 0.99")
+    if extreme > 0.05:
+        return _row("propensity overlap", "warn", seen, "some trained employees have no comparable untrained "
+                    "ones; the estimate leans on few comparisons.")
+    return _row("propensity overlap", "pass", seen, "trained and untrained employees overlap.")
+
+
+def _cohorts(panel: Panel, anticipation: int) -> list[dict[str, str]]:
+    units = _unit_frame(panel)
+    sizes = units.loc[units["cohort_period"] > 0, "cohort_period"].value_counts().sort_index()
+    smallest = int(sizes.min()) if len(sizes) else 0
+    seen = f"{len(sizes)} cohort(s), smallest {smallest} employee(s)"
+    cohorts = (_row("cohort sizes", "pass", seen, "every cohort is large enough to estimate.")
+               if smallest >= SMALL_COHORT else
+               _row("cohort sizes", "warn", seen, f"cohorts under {SMALL_COHORT} employees give noisy "
+                    "effects and standard errors that miss their own variability."))
+    never = int((units["cohort_period"] <= 0).sum())
+    last = int(sizes.index.max()) if len(sizes) else 0
+    seen = f"{never:,} never-trained employees; {len(sizes)} cohort(s) trained at different times"
+    if never >= SMALL_CONTROL or len(sizes) > 1:
+        control = _row("comparison group", "pass" if never >= SMALL_CONTROL else "warn", seen,
+                       "the not-yet-trained and never-trained are compared with the trained.")
+    else:
+        control = _row("comparison group", "fail", seen,
+                       f"too few employees to compare with after period {last - anticipation}.",
+                       "Add employees who were not trained to the data.")
+    return [cohorts, control]

@@ -1,0 +1,202 @@
+"""The result of :func:`impactlab.evaluate`: the causal estimate, the checks that decide whether it may be
+called causal, the event study it rests on and the naive numbers beside it (the function, which runs the
+estimators, is in :mod:`impactlab.analysis`)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from impactlab.results._frozen import freeze_fields, restore_frozen
+from impactlab.results.base import EffectResult, ReportedRows, Row, frame_html, normal_row
+from impactlab.results.compare import CompareResult
+
+__all__ = ["CHECK_COLUMNS", "STATUSES", "Evaluation", "number"]
+
+#: Columns of :attr:`Evaluation.checks`, in this order.
+CHECK_COLUMNS = ("check", "status", "seen", "meaning", "what_to_do")
+#: The statuses a check can have; one ``"fail"`` means the estimate is not called causal.
+STATUSES = ("pass", "warn", "fail")
+
+
+def number(x: float | None) -> str:
+    """A number for prose: whole units with thousands separators from 100 on, three significant digits
+    below."""
+    if x is None or not np.isfinite(float(x)):
+        return "—"
+    x = float(x)
+    return f"{x:,.0f}" if abs(x) >= 100 else f"{x:.3g}"
+
+
+@dataclass(frozen=True, repr=False, eq=False)
+class Evaluation(ReportedRows):
+    """The answer of :func:`impactlab.evaluate`: one causal estimate and whether it may be called causal.
+
+    The headline (``estimate``, ``std_error``, ``conf_int``) is the overall effect of training of the
+    estimator ``method`` (per trained employee and period, averaged over the post-training periods);
+    ``tidy(level)`` has its row first, then the naive numbers of :attr:`naive` beside it.
+
+    Attributes
+    ----------
+    effect : EffectResult
+        The headline effect.
+    checks : DataFrame
+        One row per check, columns ``check``, ``status`` (``"pass"``, ``"warn"`` or ``"fail"``), ``seen``
+        (what was measured), ``meaning`` and ``what_to_do``.
+    event_study : EffectResult or None
+        The event study (effects by months since training) of the same design, whose pre-training
+        effects the checks test.
+    naive : CompareResult or None
+        The naive and regression estimates of the same panel, side by side.
+    anticipation : int
+        Months before training left out of the comparison (set by the dip check).
+    spec : mapping
+        The arguments and the choices made (``anticipation``, ``inference``, ``n_clusters``...).
+    """
+
+    effect: EffectResult
+    checks: pd.DataFrame
+    event_study: EffectResult | None = None
+    naive: CompareResult | None = None
+    anticipation: int = 0
+    spec: Mapping[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        freeze_fields(self)
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        restore_frozen(self, state)
+
+    # -- the headline
+    @property
+    def estimate(self) -> float:
+        return float(self.effect.estimate)
+
+    @property
+    def std_error(self) -> float:
+        return float(self.effect.std_error)
+
+    @property
+    def method(self) -> str:
+        """The estimator of the headline (e.g. ``"imputation"``, ``"callaway_santanna"``)."""
+        return self.effect.method
+
+    @property
+    def n_units(self) -> int | None:
+        """Employees (units) the headline used."""
+        return self.effect.n_units
+
+    @property
+    def causal(self) -> bool:
+        """True only when no check failed: the estimate may then be read as the effect of training."""
+        return not bool((self.checks["status"] == "fail").any())
+
+    @property
+    def failed(self) -> pd.DataFrame:
+        """The checks that failed (empty when the estimate is called causal)."""
+        return self.checks[self.checks["status"] == "fail"].reset_index(drop=True)
+
+    def conf_int(self, level: float = 0.95) -> tuple[float, float]:
+        """Interval of the headline at ``level`` (from the estimator, or the small-cluster method the
+        ``clusters`` check names)."""
+        return self.effect.conf_int(level)
+
+    def _rows(self, level: float) -> list[Row]:
+        lo, hi = self.conf_int(level)
+        head = normal_row(self.effect.term, self.estimate, self.std_error, level, self.effect.df,
+                          method=self.method, causal=self.causal)
+        head.update(conf_low=lo, conf_high=hi)
+        rows = [head]
+        if self.naive is not None:
+            for key, res in self.naive.results.items():
+                if key == self.naive.causal_method:
+                    continue
+                rlo, rhi = res.conf_int(level)
+                rows.append(normal_row(res.term, res.estimate, res.std_error, level, res.df, method=key,
+                                       causal=False) | {"conf_low": rlo, "conf_high": rhi})
+        return rows
+
+    def _title(self) -> str:
+        return f"Evaluation: effect of training on {self.effect.outcome or 'the outcome'}"
+
+    # -- prose
+    def summary(self, level: float = 0.95) -> str:
+        """Plain text: the headline, whether it is causal, and every check."""
+        lo, hi = self.conf_int(level)
+        lines = [f"{self._title()} ({self.method})",
+                 f"  estimate {number(self.estimate)}  ({level:.0%} CI {number(lo)} to {number(hi)}; "
+                 f"std. error {number(self.std_error)}); {number(self.n_units)} employees",
+                 f"  causal: {'yes' if self.causal else 'no'}; anticipation window {self.anticipation} "
+                 f"period(s)", "  checks:"]
+        for _, r in self.checks.iterrows():
+            lines.append(f"    [{r['status']}] {r['check']}: {r['seen']}")
+        if self.naive is not None:
+            nv = self.naive.naive
+            lines.append(f"  naive trained-vs-untrained difference: {number(nv.estimate)}")
+        return "\n".join(lines)
+
+    def explain(self, level: float = 0.95) -> Any:
+        """What the evaluation lets you claim. The number is called causal only when :attr:`causal` is
+        True; otherwise the first sentence says which check failed and what would fix it.
+
+        Returns
+        -------
+        Explanation
+            See :class:`impactlab.results.explain.Explanation`.
+        """
+        return _explain(self, level)
+
+    def _html_lines(self) -> list[str]:
+        lo, hi = self.conf_int()
+        verdict = "causal: every check passed or warned" if self.causal else \
+            "NOT causal: " + "; ".join(self.failed["check"])
+        return [f"{self.effect.term} = {number(self.estimate)} (95% CI {number(lo)} to {number(hi)}), "
+                f"{self.method}, {number(self.n_units)} employees; {verdict}"]
+
+    def _repr_html_(self) -> str:
+        head = frame_html(self.tidy(), self._title(), self._html_lines())
+        return head + frame_html(self.checks, "Checks", [])
+
+    def __repr__(self) -> str:
+        return (f"Evaluation(method={self.method!r}, estimate={self.estimate:.6g}, "
+                f"std_error={self.std_error:.6g}, causal={self.causal})")
+
+
+def _explain(ev: Evaluation, level: float) -> Any:
+    from impactlab.results.explain import Explanation, pretrend_test
+
+    lo, hi = ev.conf_int(level)
+    pct = f"{level:.0%}"
+    outcome = ev.effect.outcome or "the outcome"
+    said = (f"{number(ev.estimate)} per trained employee and period ({pct} CI {number(lo)} to "
+            f"{number(hi)}, {ev.method})")
+    warned = ev.checks[ev.checks["status"] == "warn"]
+    if ev.causal:
+        headline = f"Training changed {outcome} by {said}: every check passed" + (
+            f" ({len(warned)} with a warning)." if len(warned) else ".")
+        claims: tuple[str, ...] = (
+            f"The effect of training on {outcome}: {said}.",
+            f"The interval holds the effect in about {pct} of samples like this one.")
+    else:
+        first = ev.failed.iloc[0]
+        headline = (f"{number(ev.estimate)} is not a causal estimate of the effect of training on {outcome}: "
+                    f"{first['meaning']} {first['what_to_do']}")
+        claims = ("Nothing causal: the checks below say why.",)
+    cautions = tuple(f"{r['check']} ({r['status']}): {r['meaning']} {r['what_to_do']}".strip()
+                     for _, r in ev.checks.iterrows() if r["status"] != "pass")
+    if ev.naive is not None:
+        nv = ev.naive.naive
+        cautions += (f"The naive trained-vs-untrained difference is {number(nv.estimate)}: it compares "
+                     "different people, not the same people with and without training.",)
+    window = (f", outside the {ev.anticipation} period(s) before training (the anticipation window)"
+              if ev.anticipation else "")
+    assumption = ("Without training, the outcome of the trained would have moved like that of the not yet "
+                  f"trained and never trained{window}.")
+    return Explanation(headline=headline, claims=claims, cautions=cautions, assumption=assumption,
+                       comparison="employees not yet trained at the time (later waves), and never-trained "
+                                  "employees",
+                       pretrend=None if ev.event_study is None else pretrend_test(ev.event_study))
