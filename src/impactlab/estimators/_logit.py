@@ -23,7 +23,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from impactlab.errors import EstimationError
-from impactlab.estimators._blocked import _BLOCK, _blocks, _mm
+from impactlab.estimators._blocked import _BLOCK, _blocks
 
 __all__ = ["Logit", "fit_logit", "separating"]
 
@@ -47,20 +47,53 @@ class Logit:
     separated: int
 
 
-def _linkinv(eta: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """R's logit inverse link and its derivative, saturating beyond ``|eta| > 30`` as R does."""
-    t = np.exp(np.clip(eta, -30.0, 30.0))
-    t[eta < -30.0] = _EPS
-    t[eta > 30.0] = 1 / _EPS
-    mu = t / (1 + t)
-    mu_eta = t / (1 + t) ** 2
-    mu_eta[np.abs(eta) > 30.0] = _EPS
-    return mu, mu_eta
+def _linkinv(eta: np.ndarray) -> tuple[np.ndarray, np.ndarray, bool]:
+    """R's logit inverse link and its derivative, saturating beyond ``|eta| > 30`` as R does; the flag
+    says whether any value saturated (elsewhere the derivative equals ``mu (1 - mu)``)."""
+    saturated = bool(eta.min() < -30.0 or eta.max() > 30.0)
+    t = np.exp(np.clip(eta, -30.0, 30.0) if saturated else eta)
+    if saturated:
+        t[eta < -30.0] = _EPS
+        t[eta > 30.0] = 1 / _EPS
+    t1 = t + 1
+    mu = np.divide(t, t1, out=t)
+    mu_eta = mu / t1
+    if saturated:
+        mu_eta[np.abs(eta) > 30.0] = _EPS
+    return mu, mu_eta, saturated
 
 
-def _deviance(d: np.ndarray, mu: np.ndarray, w: np.ndarray) -> float:
-    """Binomial deviance of 0/1 outcomes ``d`` at probabilities ``mu`` with prior weights ``w``."""
-    return float(-2 * np.sum(w * np.where(d > 0, np.log(mu), np.log1p(-mu))))
+def _pass(x: np.ndarray, y: np.ndarray, w: np.ndarray | None, eta: np.ndarray, beta: np.ndarray | None
+          ) -> tuple[float, np.ndarray, np.ndarray]:
+    """One pass over row blocks in cache: ``eta = x @ beta`` (written into ``eta``; ``beta=None`` reads
+    ``eta`` as it is), then the deviance there and the next weighted least-squares step's ``X' W X`` and
+    ``X' W z`` (R's working weights ``W = w mu_eta² / (mu (1 - mu))``, ``z = eta + (y - mu) / mu_eta``)."""
+    k = x.shape[1]
+    info, rhs, dev = np.zeros((k, k)), np.zeros(k), 0.0
+    for s in _blocks(x.shape[0]):
+        e = slice(s, s + _BLOCK)
+        xb, yb = x[e], y[e]
+        if beta is not None:
+            np.matmul(xb, beta, out=eta[e])
+        mu, mu_eta, saturated = _linkinv(eta[e])
+        ll = np.log(np.where(yb > 0, mu, 1 - mu))
+        if saturated:
+            g = mu_eta / (mu * (1 - mu))
+            wz = g * (yb - mu)
+            g *= mu_eta
+        else:  # mu_eta / (mu (1 - mu)) is 1 here
+            g, wz = mu_eta, yb - mu
+        if w is not None:
+            wb = w[e]
+            dev -= 2 * float(wb @ ll)
+            g = g * wb
+            wz *= wb
+        else:
+            dev -= 2 * float(ll.sum())
+        wz += g * eta[e]
+        info += xb.T @ (g[:, None] * xb)
+        rhs += xb.T @ wz
+    return dev, info, rhs
 
 
 def _rcond(a: np.ndarray) -> float:
@@ -107,32 +140,23 @@ def fit_logit(x: np.ndarray, d: np.ndarray, weights: np.ndarray | None = None, *
     x = np.asarray(x, dtype="float64")
     d = np.asarray(d, dtype="float64").ravel()
     n, k = x.shape
-    w = np.ones(n) if weights is None else np.asarray(weights, dtype="float64").ravel()
+    w = None if weights is None else np.asarray(weights, dtype="float64").ravel()
+    ones = np.ones(n) if w is None else w
     if k == 1 and np.all(x[:, 0] == x[0, 0]) and x[0, 0] != 0:  # intercept only: the weighted share
-        p = float(np.sum(w * d) / np.sum(w))
+        p = float(np.sum(ones * d) / np.sum(ones))
         ok = 0 < p < 1
         coef = np.array([np.log(p / (1 - p)) / x[0, 0] if ok else np.sign(p - 0.5) * np.inf])
         return Logit(coef=coef, fitted=np.full(n, p), converged=ok, iterations=0,
-                     separated=0 if ok else int(np.count_nonzero(w > 0)))
+                     separated=0 if ok else int(np.count_nonzero(ones > 0)))
     scale = _column_scales(x)
-    y = np.where(w > 0, d, 0.0)  # R's binomial family sets the outcome of zero-weight rows to 0
-    mu = (w * y + 0.5) / (w + 1)
-    eta = np.log(mu / (1 - mu))
-    mu_eta = mu * (1 - mu)
-    dev = _deviance(y, mu, w)
+    y = d if w is None else np.where(w > 0, d, 0.0)  # R's binomial family: zero-weight rows count as 0
+    mu0 = (ones * y + 0.5) / (ones + 1)
+    eta = np.log(mu0 / (1 - mu0))  # R's start; eta of the clamped link gives back these mu
+    dev, info, rhs = _pass(x, y, w, eta, None)
     beta = np.zeros(k)
     converged = False
     it = 0
     for it in range(1, max_iter + 1):
-        # one weighted least-squares step: info = X' W X, rhs = X' W z with z = eta + (y - mu) / mu_eta
-        info = np.zeros((k, k))
-        rhs = np.zeros(k)
-        for s in _blocks(n):
-            e = slice(s, s + _BLOCK)
-            xb = x[e]
-            wb = w[e] * mu_eta[e] ** 2 / (mu[e] * (1 - mu[e]))
-            info += xb.T @ (wb[:, None] * xb)
-            rhs += xb.T @ (wb * eta[e] + w[e] * mu_eta[e] / (mu[e] * (1 - mu[e])) * (y[e] - mu[e]))
         info_s = info / scale[:, None] / scale[None, :]
         if _rcond(info_s) < RCOND_MIN:
             if it == 1:
@@ -140,24 +164,23 @@ def fit_logit(x: np.ndarray, d: np.ndarray, weights: np.ndarray | None = None, *
                                       "collinear or do not vary within this comparison. Remove some "
                                       "covariates.")
             break  # the weights collapsed: fitted values at 0 or 1, reported below
-        beta_prev = beta
+        beta_prev, eta_prev = beta, eta.copy()
         beta = np.linalg.solve(info_s, rhs / scale) / scale
-        eta_prev = eta
-        eta = _mm(x, beta, np.empty(n))
-        mu, mu_eta = _linkinv(eta)
-        dev_old, dev = dev, _deviance(y, mu, w)
+        dev_old = dev
+        dev, info, rhs = _pass(x, y, w, eta, beta)
         if it > 1 and (dev - dev_old) / (0.1 + abs(dev)) >= tol:
             for _ in range(max_iter):  # halve the step until the deviance falls
                 beta = (beta + beta_prev) / 2
-                eta = (eta + eta_prev) / 2
-                mu, mu_eta = _linkinv(eta)
-                dev = _deviance(y, mu, w)
+                eta += eta_prev
+                eta /= 2
+                dev, info, rhs = _pass(x, y, w, eta, None)
                 if (dev - dev_old) / (0.1 + abs(dev)) < -tol:
                     break
         if abs(dev - dev_old) / (0.1 + abs(dev)) < tol:
             converged = True
             break
-    at_bound = (w > 0) & ((mu < SEPARATION_EPS) | (mu > 1 - SEPARATION_EPS))
+    mu = _linkinv(eta)[0]
+    at_bound = (ones > 0) & ((mu < SEPARATION_EPS) | (mu > 1 - SEPARATION_EPS))
     return Logit(coef=beta, fitted=mu, converged=converged, iterations=it,
                  separated=int(np.count_nonzero(at_bound)))
 
