@@ -51,6 +51,7 @@ _EXPORTS: dict[str, str] = {
     "drdid_frame": "impactlab.estimators",
     "event_study": "impactlab.estimators",
     "sun_abraham": "impactlab.estimators",
+    "imputation": "impactlab.estimators",
     "bacon_decomposition": "impactlab.estimators",
     "wild_bootstrap": "impactlab.estimators",
     "sensitivity": "impactlab.estimators",

@@ -117,6 +117,12 @@ def _last_applying(b: Any, f: dict[str, Any]) -> float:
     return float((checkpoints if len(checkpoints) else w)["applying"].iloc[-1])
 
 
+def _post_obs_mean(r: Any, f: dict[str, Any]) -> float:
+    """The imputation ATT as the observation-weighted mean of its event-time effects from 0 on."""
+    post = r.elements[r.elements["event_time"] >= 0]
+    return float((post["estimate"] * post["n_obs"]).sum() / post["n_obs"].sum())
+
+
 # case -> (class name, build(fits), the number the headline must equal)
 CASES: dict[str, tuple[str, Callable[[dict[str, Any]], Any], Callable[[Any, dict[str, Any]], float]]] = {
     "effect_twfe": ("EffectResult", lambda f: il.twfe(f["small"]), _bacon_sum),
@@ -124,6 +130,7 @@ CASES: dict[str, tuple[str, Callable[[dict[str, Any]], Any], Callable[[Any, dict
                          lambda r, f: f["cs"].aggregate("simple").estimate),
     "event_study": ("EventStudyResult", lambda f: il.event_study(f["small"], window=(-2, 2)),
                     lambda r, f: float(r.elements.loc[r.elements["event_time"] >= 0, "estimate"].mean())),
+    "imputation": ("ImputationResult", lambda f: il.imputation(f["small"]), _post_obs_mean),
     "bacon": ("BaconResult", lambda f: il.bacon_decomposition(f["small"]),
               lambda r, f: il.twfe(f["small"]).estimate),
     "wild_bootstrap": ("WildBootstrapResult", lambda f: il.wild_bootstrap(f["small"], n_draws=199, seed=1),

@@ -10,6 +10,7 @@ from impactlab.estimators.bacon import BaconResult, bacon_decomposition
 from impactlab.estimators.callaway_santanna import CallawaySantAnnaResult, callaway_santanna
 from impactlab.estimators.drdid import drdid, drdid_frame
 from impactlab.estimators.event_study import EventStudyResult, event_study
+from impactlab.estimators.imputation import ImputationResult, imputation
 from impactlab.estimators.naive import naive_difference, pre_post
 from impactlab.estimators.power import PowerResult, minimum_detectable_effect, power
 from impactlab.estimators.regression import regression, twfe
@@ -22,5 +23,6 @@ __all__ = ["CallawaySantAnnaResult", "callaway_santanna", "naive_difference", "p
 __all__ += ["BaconResult", "EventStudyResult", "bacon_decomposition", "event_study", "sun_abraham"]
 
 __all__ += ["drdid", "drdid_frame"]
+__all__ += ["ImputationResult", "imputation"]
 __all__ += ["PowerResult", "SensitivityResult", "WildBootstrapResult", "minimum_detectable_effect", "power",
             "sensitivity", "wild_bootstrap"]

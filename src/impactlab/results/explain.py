@@ -209,6 +209,19 @@ def _drdid_design(spec: Mapping[str, Any]) -> tuple[str, str, bool]:
             "Zhao 2020).", "employees not trained by the later of the two periods", True)
 
 
+def _imputation_design(spec: Mapping[str, Any]) -> tuple[str, str, bool]:
+    anticipation = int(spec.get("anticipation", 0) or 0)
+    ant = (f"no effect earlier than {anticipation} period(s) before training" if anticipation
+           else "no effect before training (no anticipation)")
+    covs = tuple(spec.get("covariates") or ())
+    cond = f" given {', '.join(covs)}" if covs else ""
+    return (f"Parallel trends in untreated outcomes, in every period: without the training, each employee's "
+            f"outcome would have been their own level plus a period effect common to all{cond}, before and "
+            f"after training; and {ant} (Borusyak, Jaravel & Spiess 2024).",
+            "every untrained employee-period: never-trained employees, employees not yet trained, and "
+            "trained employees before training", True)
+
+
 def _design(method: str, spec: Mapping[str, Any]) -> tuple[str, str, bool]:
     """(identifying assumption, comparison group, causal under that assumption) of a method."""
     if method in ("callaway_santanna", "event_study_cs"):
@@ -217,6 +230,8 @@ def _design(method: str, spec: Mapping[str, Any]) -> tuple[str, str, bool]:
         return _sa_design(spec)
     if method == "drdid":
         return _drdid_design(spec)
+    if method == "imputation":
+        return _imputation_design(spec)
     if method in ("twfe", "event_study_twfe", "bacon"):
         return ("Parallel trends and an effect that is the same for every wave and every period since "
                 "training; with staggered roll-outs and growing effects the coefficient mixes comparisons, "

@@ -1,0 +1,405 @@
+"""The imputation estimator of Borusyak, Jaravel & Spiess (2024) for staggered roll-outs.
+
+Unit and period effects (and covariates) are fitted by least squares on the untreated observations only:
+never-trained employees, employees not yet trained, and trained employees before their cohort's period
+minus ``anticipation``. Each trained observation's untreated outcome is imputed from its unit's and
+period's effects, and the effect of training is the observed minus the imputed outcome, averaged over the
+trained observations (overall, by event time, by cohort). Unbalanced panels need no special treatment:
+every employee with an untreated observation gets a unit effect, hires and leavers included.
+
+The two-way least squares is solved exactly through the normal equations with the unit block eliminated
+(the unit block is diagonal, so only the period-and-covariate block, of size ``T + K``, is factorised):
+no unit-dummy matrix and no iteration, and the same factorisation gives the observation weights of the
+conservative variance for every aggregation at once (docs/explanation.md, "Imputation").
+
+References
+----------
+K. Borusyak, X. Jaravel and J. Spiess (2024), "Revisiting event-study designs: robust and efficient
+estimation", *Review of Economic Studies* 91(6), 3253-3285: Theorem 2 (the imputation estimator and its
+weights), Theorem 3 (the conservative variance with the auxiliary cohort × event-time averages), and
+Test 1 (the pre-trend test on untreated observations).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import scipy.linalg
+from scipy import sparse
+
+from impactlab.errors import EstimationError
+from impactlab.estimators._common import check_panel, excluded_frame, resolve_covariates
+from impactlab.estimators._eventtime import EventStudyResult, WaldTest, wald_test
+from impactlab.estimators.inference import ols
+from impactlab.panel import Panel
+from impactlab.results.base import EffectResult, _fmt
+
+__all__ = ["ImputationResult", "imputation"]
+
+#: Below this many clusters the conservative variance rests on few independent pieces of information.
+FEW_CLUSTERS = 30
+
+
+# ------------------------------------------------------------------------------------------ the result
+@dataclass(frozen=True, repr=False, eq=False)
+class ImputationResult(EventStudyResult):
+    """The imputation estimator's result: the overall effect, by event time and by cohort, and Test 1.
+
+    ``estimate`` is the average effect over every trained observation from the period of training on
+    (event time 0 and later, term ``"ATT"``); ``elements`` holds one row per event time (``event_time``,
+    ``estimate``, ``std_error``, ``n_obs``), from ``-anticipation`` (the anticipation window, where the
+    effect may already show) to the last observed. ``element_vcov`` is their covariance (the conservative
+    variance of Theorem 3 extended to pairs). ``cells`` holds the cohort × event-time averages.
+
+    Attributes
+    ----------
+    by_cohort : EffectResult
+        The same headline with one element per cohort (``cohort``, ``estimate``, ``std_error``, ``n_obs``):
+        the average effect over each cohort's observations from its training on.
+    leads : DataFrame or None
+        The pre-trend coefficients of Test 1 (``event_time``, ``estimate``, ``std_error``, ``n_obs``),
+        relative to the last period before the anticipation window; ``pretrend`` is their joint test.
+    """
+
+    by_cohort: EffectResult | None = None
+    leads: pd.DataFrame | None = None
+
+    def __repr__(self) -> str:
+        return (f"ImputationResult(estimate={self.estimate:.6g}, std_error={self.std_error:.6g}, "
+                f"event_times={self._event_times()}, n_units={self.n_units})")
+
+    def summary(self, level: float = 0.95) -> str:
+        """Plain-text summary: the overall effect, the pre-trend test, each event time and each cohort."""
+        text = super().summary(level)
+        if self.by_cohort is not None and self.by_cohort.elements is not None:
+            rows = self.by_cohort.tidy(level).iloc[1:].drop(columns=["method"])
+            text += "\n  by cohort:\n" + rows.to_string(index=False)
+        return text
+
+
+# ------------------------------------------------------------------------------- exact two-way least squares
+class _TwoWay:
+    """Normal equations of ``y = alpha_unit + gamma_period + X beta`` on a set of rows, the unit block
+    eliminated (Schur complement on the period-and-covariate block; the first period's effect is 0).
+
+    ``solve`` returns the coefficients for any right-hand sides of the normal equations, which serves both
+    the fit (right-hand side ``A'y``) and the imputation weights of Theorem 3 (``A_1'w``)."""
+
+    def __init__(self, u: np.ndarray, t: np.ndarray, n_units: int, n_periods: int, X: np.ndarray):
+        self.u, self.t, self.X = u, t, X
+        self.n_units, self.n_periods = n_units, n_periods
+        n = len(u)
+        ones = np.ones(n)
+        self.Iu = sparse.csr_matrix((ones, (u, np.arange(n))), shape=(n_units, n))
+        self.It = sparse.csr_matrix((ones, (t, np.arange(n))), shape=(n_periods, n))
+        self.inv_u = 1.0 / np.bincount(u, minlength=n_units).astype("float64")
+        cnt_t = np.bincount(t, minlength=n_periods).astype("float64")
+        N = sparse.csr_matrix((ones, (u, t)), shape=(n_units, n_periods))[:, 1:].tocsr()
+        self.N = N
+        self.Xu = np.asarray(self.Iu @ X) if X.shape[1] else np.zeros((n_units, 0))
+        Xt = np.asarray(self.It @ X)[1:] if X.shape[1] else np.zeros((n_periods - 1, 0))
+        Dinv = sparse.diags(self.inv_u)
+        s_pp = np.diag(cnt_t[1:]) - (N.T @ Dinv @ N).toarray()
+        s_px = Xt - N.T @ (self.inv_u[:, None] * self.Xu)
+        s_xx = X.T @ X - self.Xu.T @ (self.inv_u[:, None] * self.Xu)
+        self.S = np.block([[s_pp, s_px], [s_px.T, s_xx]])
+        try:
+            self.factor = scipy.linalg.cho_factor(self.S)
+        except np.linalg.LinAlgError as exc:
+            raise EstimationError(
+                "imputation: the period effects and covariates cannot be told apart on the untreated "
+                "observations (their design is singular). Drop a covariate that is constant within "
+                "employees or collinear with the others.") from exc
+
+    def rhs(self, M: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """``A'M`` for columns ``M`` on these rows, as (unit block, period-and-covariate block)."""
+        b_u = np.asarray(self.Iu @ M)
+        b_s = np.vstack([np.asarray(self.It @ M)[1:], self.X.T @ M])
+        return b_u, b_s
+
+    def solve(self, b_u: np.ndarray, b_s: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(unit effects, period effects with the first at 0, covariate coefficients) solving the normal
+        equations with right-hand sides ``b_u``, ``b_s`` (one column per right-hand side)."""
+        p = self.n_periods - 1
+        r = b_s - np.vstack([self.N.T @ (self.inv_u[:, None] * b_u), self.Xu.T @ (self.inv_u[:, None] * b_u)])
+        z_s = scipy.linalg.cho_solve(self.factor, r)
+        z_u = self.inv_u[:, None] * (b_u - self.N @ z_s[:p] - self.Xu @ z_s[p:])
+        periods = np.vstack([np.zeros((1, z_s.shape[1])), z_s[:p]])
+        return z_u, periods, z_s[p:]
+
+    def predict(self, coef: tuple[np.ndarray, np.ndarray, np.ndarray], u: np.ndarray, t: np.ndarray,
+                X: np.ndarray) -> np.ndarray:
+        z_u, periods, beta = coef
+        out = z_u[u] + periods[t]
+        return out + X @ beta if X.shape[1] else out
+
+    def residualize(self, M: np.ndarray) -> np.ndarray:
+        """``M`` minus its least-squares fit on these rows' effects (and covariates)."""
+        return M - self.predict(self.solve(*self.rhs(M)), self.u, self.t, self.X)
+
+
+# ------------------------------------------------------------------------------------------ the estimator
+def imputation(panel: Panel, *, anticipation: int = 0,
+               covariates: Sequence[str] | None = None) -> ImputationResult:
+    """The imputation estimator of Borusyak, Jaravel & Spiess (2024) for staggered roll-outs.
+
+    Unit and period effects (and ``covariates``) are fitted by least squares on every untreated
+    observation: never-trained employees, employees not yet trained, and trained employees before their
+    period of training minus ``anticipation``. The untreated outcome of each trained observation is
+    imputed from them, and its effect is the observed minus the imputed outcome. Unbalanced panels are
+    used as they are: hires and leavers keep every row.
+
+    Parameters
+    ----------
+    panel : Panel
+        The employee × period panel; it is not modified.
+    anticipation : int
+        Number of periods before training in which its effect may already show (e.g. a dip while people
+        wait for the course). Those observations are left out of the fit of the untreated outcomes; their
+        effects are reported as event times ``-anticipation .. -1`` and are not in the headline.
+    covariates : sequence of str, optional
+        Time-varying panel covariates added to the model of untreated outcomes.
+
+    Returns
+    -------
+    ImputationResult
+        The average effect over trained observations from training on (``estimate``), by event time
+        (``elements``) and by cohort (``by_cohort``), with the conservative standard errors of the paper's
+        Theorem 3 clustered by the panel's cluster (the employee by default), the pre-trend test
+        (``pretrend``, Test 1) and ``excluded``: employees with no untreated observation (trained from
+        their first observed period) have no unit effect, so their trained observations are left out, as
+        are trained observations in a period with no untreated observation. A new result; the panel is
+        not modified.
+
+    Notes
+    -----
+    The standard error is the paper's conservative one: observation weights ``v`` (``1/N`` on the
+    averaged trained observations, and the implied weights of the fit on the untreated ones), residuals
+    of the untreated fit, and for trained observations the effect minus its cohort × event-time average;
+    the variance is the sum over clusters of the squared sums of ``v × residual``. It equals diff-diff's
+    ``ImputationDiD`` and R ``didimputation``. Test 1 regresses the untreated outcomes on unit and period
+    effects and one indicator per pre-training event time (before the anticipation window, the last one
+    being the reference) and tests them jointly (cluster-robust F with ``G - 1`` degrees of freedom).
+
+    Examples
+    --------
+    >>> import impactlab as il
+    >>> panel = il.datasets.example_panel()
+    >>> res = il.imputation(panel)
+    >>> round(res.estimate, 6) == round(res.tidy()["estimate"].iloc[0], 6)
+    True
+    """
+    panel = check_panel(panel, "imputation")
+    if isinstance(anticipation, bool) or not isinstance(anticipation, (int, np.integer)) or anticipation < 0:
+        raise ValueError("The 'anticipation' parameter of imputation must be a non-negative integer. "
+                         f"Got {anticipation!r} instead.")
+    a = int(anticipation)
+    covs = resolve_covariates(panel, covariates)
+    long = panel._long  # read only
+    n = len(long)
+    unit_codes, unit_ids = pd.factorize(long["unit"], sort=False)
+    period = long["period"].to_numpy().astype(np.int64)
+    gp = long["cohort_period"].to_numpy().astype(np.int64)
+    y = long["outcome"].to_numpy(dtype="float64")
+    X = (np.column_stack([long[c].to_numpy(dtype="float64") for c in covs]) if covs
+         else np.zeros((n, 0)))
+    ever = gp > 0
+    ev = np.where(ever, period - gp, 0)
+    untreated = ~ever | (period < gp - a)
+    window = ever & ~untreated  # event time >= -anticipation
+    if not window.any():
+        raise EstimationError("imputation: no employee is trained within the data, so there is no effect "
+                              "to estimate.")
+    if not untreated.any():
+        raise EstimationError("imputation: no untreated observation, so no unit or period effect can be "
+                              "fitted.")
+
+    n_all_units = len(unit_ids)
+    has_u = np.bincount(unit_codes[untreated], minlength=n_all_units) > 0
+    n_p = panel.n_periods
+    has_t = np.bincount(period[untreated], minlength=n_p + 1) > 0
+    kept = window & has_u[unit_codes] & has_t[period]
+    excluded = _ledger(long, unit_ids, unit_codes, period, window, has_u, has_t, panel.periods)
+    if not (kept & (ev >= 0)).any():
+        raise EstimationError("imputation: no trained observation can be imputed (every trained employee "
+                              "lacks an untreated observation, or their periods have none).")
+
+    # compact codes of the untreated fit
+    u_map = np.cumsum(has_u) - 1
+    t_map = np.cumsum(has_t) - 1
+    n_u0, n_t0 = int(has_u.sum()), int(has_t.sum())
+    i0, i1 = np.flatnonzero(untreated), np.flatnonzero(kept)
+    u0, t0, u1, t1 = u_map[unit_codes[i0]], t_map[period[i0]], u_map[unit_codes[i1]], t_map[period[i1]]
+    X0, X1 = X[i0], X[i1]
+    fe = _TwoWay(u0, t0, n_u0, n_t0, X0)
+    coef = fe.solve(*fe.rhs(y[i0][:, None]))
+    eps0 = y[i0] - fe.predict(coef, u0, t0, X0)[:, 0]
+    tau = y[i1] - fe.predict(coef, u1, t1, X1)[:, 0]
+
+    # cohort × event-time cells of the trained observations
+    g1, e1 = gp[i1], ev[i1]
+    span = int(e1.max()) + a + 1
+    cell_key, cell = np.unique((g1 * span + (e1 + a)), return_inverse=True)
+    cell_g, cell_e = cell_key // span, cell_key % span - a
+    n_cells = len(cell_key)
+    cell_n = np.bincount(cell, minlength=n_cells).astype("float64")
+    cell_sum = np.bincount(cell, weights=tau, minlength=n_cells)
+
+    # targets: the overall effect, each event time, each cohort (weights per cell, 1/N over its observations)
+    post = cell_e >= 0
+    event_times = np.unique(cell_e)
+    cohorts = np.unique(cell_g[post])
+    W = np.zeros((n_cells, 1 + len(event_times) + len(cohorts)))
+    W[post, 0] = 1.0 / cell_n[post].sum()
+    for j, h in enumerate(event_times, start=1):
+        on = cell_e == h
+        W[on, j] = 1.0 / cell_n[on].sum()
+    for j, g in enumerate(cohorts, start=1 + len(event_times)):
+        on = post & (cell_g == g)
+        W[on, j] = 1.0 / cell_n[on].sum()
+    n_obs_target = cell_n @ (W > 0)
+    estimates = cell_sum @ W
+
+    vcov, clusters = _conservative_vcov(long, fe, i0, i1, u1, t1, X1, eps0, tau, cell, cell_sum / cell_n, W)
+    se = np.sqrt(np.maximum(np.diag(vcov), 0.0))
+
+    label_of = _cohort_labels(long, gp, panel)
+    h_idx = np.arange(1, 1 + len(event_times))
+    c_idx = np.arange(1 + len(event_times), W.shape[1])
+    elements = pd.DataFrame({"term": [f"ATT(event_time={int(h)})" for h in event_times],
+                             "event_time": event_times.astype(np.int64), "estimate": estimates[h_idx],
+                             "std_error": se[h_idx], "n_obs": n_obs_target[h_idx].astype(np.int64)})
+    cells = pd.DataFrame({"cohort": [label_of[g] for g in cell_g], "event_time": cell_e.astype(np.int64),
+                          "estimate": cell_sum / cell_n, "n_obs": cell_n.astype(np.int64)})
+    n_obs = len(i0) + len(i1)
+    notes: list[str] = []
+    if clusters < FEW_CLUSTERS:
+        notes.append(f"Only {clusters} clusters: the standard errors rest on few independent groups and may "
+                     "be too small.")
+    if len(excluded):
+        n_left = int((window & ~kept).sum())
+        notes.append(f"{n_left} trained observations could not be imputed (see .excluded).")
+    spec = {"estimator": "imputation", "anticipation": a, "covariates": covs,
+            "cluster": panel.cluster or "unit", "first_period": panel.periods[0] if panel.periods else None,
+            "last_period": panel.periods[-1] if panel.periods else None}
+    common: dict[str, Any] = dict(method="imputation", outcome=panel.outcome, n_obs=n_obs, n_units=n_u0,
+                                  excluded=excluded, spec=spec, notes=tuple(notes))
+    by_cohort = EffectResult(
+        estimate=float(estimates[0]), std_error=float(se[0]), term="ATT",
+        label="Imputation (Borusyak, Jaravel & Spiess) by cohort",
+        elements=pd.DataFrame({"term": [f"ATT(cohort={_fmt(label_of[g])})" for g in cohorts],
+                               "cohort": [label_of[g] for g in cohorts], "estimate": estimates[c_idx],
+                               "std_error": se[c_idx], "n_obs": n_obs_target[c_idx].astype(np.int64)}),
+        element_vcov=vcov[np.ix_(c_idx, c_idx)], **common)
+    leads, pretrend = _test_one(long, fe, i0, u0, t0, ev, a, panel)
+    return ImputationResult(
+        estimate=float(estimates[0]), std_error=float(se[0]), term="ATT",
+        label="Imputation (Borusyak, Jaravel & Spiess)", elements=elements,
+        element_vcov=vcov[np.ix_(h_idx, h_idx)], pretrend=pretrend, cells=cells, by_cohort=by_cohort,
+        leads=leads, **common)
+
+
+# ------------------------------------------------------------------------------------------ pieces
+def _conservative_vcov(long: pd.DataFrame, fe: _TwoWay, i0: np.ndarray, i1: np.ndarray, u1: np.ndarray,
+                       t1: np.ndarray, X1: np.ndarray, eps0: np.ndarray, tau: np.ndarray, cell: np.ndarray,
+                       cell_mean: np.ndarray, W: np.ndarray) -> tuple[np.ndarray, int]:
+    """Theorem 3's conservative covariance of the targets (columns of ``W``), and the number of clusters.
+
+    For a target with weights ``w`` on the trained observations, the untreated observations carry
+    ``v = -A_0 (A_0'A_0)^{-1} A_1'w`` (what the imputed outcomes take from each of them). The trained
+    residual is the effect minus its cohort × event-time average (each target's weights are equal within
+    a cell, so the paper's weighted average is the cell mean), the untreated one the fit's residual;
+    ``psi_c = sum over cluster c of v × residual`` and the covariance is ``Psi'Psi``."""
+    n_cells, n_targets = W.shape
+    m1 = len(i1)
+    cell_of = sparse.csr_matrix((np.ones(m1), (cell, np.arange(m1))), shape=(n_cells, m1))
+    b_u = np.asarray(sparse.csr_matrix((np.ones(m1), (u1, cell)), shape=(fe.n_units, n_cells)) @ W)
+    b_t = np.asarray(sparse.csr_matrix((np.ones(m1), (t1, cell)), shape=(fe.n_periods, n_cells)) @ W)[1:]
+    b_x = (np.asarray(cell_of @ X1).T @ W) if X1.shape[1] else np.zeros((0, n_targets))
+    z_u, z_t, z_x = fe.solve(b_u, np.vstack([b_t, b_x]))
+
+    codes, uniq = pd.factorize(long["cluster"].to_numpy()[np.concatenate([i0, i1])], sort=False)
+    G = len(uniq)
+    c0, c1 = codes[: len(i0)], codes[len(i0):]
+    m0 = len(i0)
+    psi = -(sparse.csr_matrix((eps0, (c0, fe.u)), shape=(G, fe.n_units)) @ z_u)
+    psi -= sparse.csr_matrix((eps0, (c0, fe.t)), shape=(G, fe.n_periods)) @ z_t
+    if fe.X.shape[1]:
+        by_c0 = sparse.csr_matrix((np.ones(m0), (c0, np.arange(m0))), shape=(G, m0))
+        psi -= np.asarray(by_c0 @ (eps0[:, None] * fe.X)) @ z_x
+    resid1 = tau - cell_mean[cell]
+    psi += np.asarray(sparse.csr_matrix((resid1, (c1, cell)), shape=(G, n_cells)) @ W)
+    return psi.T @ psi, G
+
+
+def _test_one(long: pd.DataFrame, fe: _TwoWay, i0: np.ndarray, u0: np.ndarray, t0: np.ndarray, ev: np.ndarray,
+              a: int, panel: Panel) -> tuple[pd.DataFrame | None, WaldTest | None]:
+    """Test 1 of the paper: untreated outcomes on unit and period effects (and the covariates) and one
+    indicator per pre-training event time before the anticipation window, the last being the reference;
+    joint cluster-robust F test with G - 1 degrees of freedom."""
+    gp0 = long["cohort_period"].to_numpy()[i0]
+    e0 = ev[i0]
+    pre = (gp0 > 0) & (e0 < -a)
+    lead_times = [int(h) for h in np.unique(e0[pre]) if h != -1 - a]
+    if not lead_times:
+        return None, None
+    L = np.column_stack([(pre & (e0 == h)).astype("float64") for h in lead_times])
+    plain = _TwoWay(u0, t0, fe.n_units, fe.n_periods, np.zeros((len(i0), 0)))
+    y0 = long["outcome"].to_numpy(dtype="float64")[i0]
+    Z = plain.residualize(np.column_stack([y0, L, fe.X]))
+    names = [f"lead[{h}]" for h in lead_times] + [f"covariate {j}" for j in range(fe.X.shape[1])]
+    codes, uniq = pd.factorize(long["cluster"].to_numpy()[i0], sort=False)
+    first = np.zeros(fe.n_units, dtype=np.int64)
+    first[u0] = codes
+    nested = bool((first[u0] == codes).all())
+    absorbed = fe.n_periods + (0 if nested else fe.n_units - 1)
+    try:
+        fit = ols(Z[:, 1:], Z[:, 0], names=names, vcov="cluster", cluster_codes=codes, absorbed=absorbed)
+    except EstimationError:
+        return None, None
+    k = len(lead_times)
+    V = fit.vcov[:k, :k]
+    leads = pd.DataFrame({"event_time": np.array(lead_times, dtype=np.int64), "estimate": fit.params[:k],
+                          "std_error": np.sqrt(np.maximum(np.diag(V), 0.0)),
+                          "n_obs": L.sum(axis=0).astype(np.int64)})
+    test = wald_test(fit.params[:k], V, lead_times, df_denom=float(len(uniq) - 1),
+                     hypothesis=("no effect before training: untreated outcomes show no departure at the "
+                                 f"event times {lead_times[0]}..{lead_times[-1]} (Test 1)"))
+    return leads, test
+
+
+def _cohort_labels(long: pd.DataFrame, gp: np.ndarray, panel: Panel) -> dict[int, Any]:
+    """Cohort position -> the cohort as given (first treated period)."""
+    out: dict[int, Any] = {}
+    cohort = long["cohort"].to_numpy()
+    pos, first = np.unique(gp, return_index=True)
+    for p, i in zip(pos, first, strict=True):
+        if p > 0:
+            value = cohort[i]
+            value = value.item() if isinstance(value, np.generic) else value
+            out[int(p)] = int(value) if isinstance(value, float) and value.is_integer() else value
+    return out
+
+
+def _ledger(long: pd.DataFrame, unit_ids: Any, unit_codes: np.ndarray, period: np.ndarray, window: np.ndarray,
+            has_u: np.ndarray, has_t: np.ndarray, periods: Sequence[Any]) -> pd.DataFrame:
+    rows: list[tuple[str, object, str]] = []
+    no_unit = window & ~has_u[unit_codes]
+    if no_unit.any():
+        counts = np.bincount(unit_codes[no_unit], minlength=len(unit_ids))
+        for code in np.flatnonzero(counts):
+            reason = ("no untreated observation (trained from its first observed period): no unit effect "
+                      f"to impute from, so its {_fmt(int(counts[code]))} trained observations are left out")
+            rows.append(("unit", unit_ids[code], reason))
+    no_period = window & has_u[unit_codes] & ~has_t[period]
+    if no_period.any():
+        counts = np.bincount(period[no_period], minlength=len(has_t))
+        for p in np.flatnonzero(counts):
+            rows.append(("period", periods[int(p) - 1],
+                         f"no untreated observation in this period: no period effect to impute from, so its "
+                         f"{_fmt(int(counts[p]))} trained observations are left out"))
+    return excluded_frame(rows)
