@@ -30,7 +30,7 @@ def small():
 
 
 def test_relative_magnitude_bounds_by_hand(small):
-    s = sensitivity(small, "relative_magnitude", target="average", grid=[0, 1, 2])
+    s = sensitivity(small, "relative_magnitude", target="average", grid=[0, 1, 2], ci_method="identified_set")
     # c = max(|-0.2 - 0.1|, |0 - (-0.2)|) = 0.3; tail sums of l=(.5,.5): (1, .5) -> 1.5; half = Mbar * 0.45
     se = np.sqrt(0.25 * 0.04 + 0.25 * 0.09)
     theta = 1.25
@@ -147,9 +147,11 @@ def test_result_surface(cs_fits):
     assert list(t["term"]) == ["simple ATT"] + ["simple ATT, robust"] * 9 + ["breakdown"]
     assert (t.loc[0, "estimate"], t.loc[0, "std_error"]) == (s.estimate, s.std_error)
     np.testing.assert_allclose(t.loc[1:9, ["conf_low", "conf_high"]], s.table[["lower", "upper"]])
-    # relative magnitudes at another level: the identified set widened by z x SE
-    wide = s.tidy(0.99).iloc[1:10]
-    assert (wide["conf_high"].to_numpy() > t["conf_high"].iloc[1:10].to_numpy()).all()
+    # the C-LF set exists at the fit's level only; the identified-set interval at any level (z x SE)
+    assert s.ci_method == "C-LF" and s.tidy(0.99).iloc[1:10]["conf_high"].isna().all()
+    old = sensitivity(cs_fits["universal"], "relative_magnitude", ci_method="identified_set")
+    wide = old.tidy(0.99).iloc[1:10]
+    assert (wide["conf_high"].to_numpy() > old.tidy()["conf_high"].iloc[1:10].to_numpy()).all()
     assert t.iloc[-1]["estimate"] == s.breakdown
     assert len(s.table) == 9 and s.table["M"].iloc[-1] == 2.0
     assert (s.table["upper"] - s.table["lower"]).is_monotonic_increasing

@@ -11,9 +11,14 @@ coefficients. Two restrictions are offered:
   ``|δ_{t+1} − δ_t|``, is at most ``M̄`` times the largest pre-period one (M̄ = 1: "as bad as the worst
   pre-period move"). With ``δ_pre = β_pre`` known, the identified set is
   ``l'β_post ± M̄ · c · Σ_t |Σ_{k>t} l_k|`` with ``c = max_s |β_{s+1} − β_s|`` over the pre-periods and
-  the reference (eq. 5–6 and Lemma 2.2 of the paper, in closed form). The confidence interval extends it
-  by ``z_{1−α/2}`` standard errors of ``l'β̂_post`` on each side (the conservative identified-set-plus-
-  normal interval; R's HonestDiD default is the conditional-least-favourable hybrid, which is shorter).
+  the reference (eq. 5–6 and Lemma 2.2 of the paper, in closed form). The confidence set is the one the
+  paper recommends and R's HonestDiD reports: the conditional-least-favourable hybrid test of Andrews,
+  Roth & Pakes (2023) inverted over a grid of values of the target, for each location and sign of the
+  largest pre-period move, and their union (:mod:`impactlab.estimators._rm_conditional`). It accounts for
+  the sampling error of the pre-period moves that set the bound. ``ci_method="identified_set"`` gives
+  instead the estimated identified set widened by ``z_{1−α/2}`` standard errors of ``l'β̂_post``: it
+  ignores that sampling error, so it is narrower than the C-LF set for M̄ ≥ 1 or so and does not have the
+  stated coverage; it is kept for comparison only.
 - **smoothness**, ``Δ^SD(M)``: the slope of the trend difference changes by at most ``M`` per period
   (``|δ_{t+1} − 2δ_t + δ_{t−1}| ≤ M``; M = 0 allows exactly a linear pre-trend, extrapolated). The
   confidence interval is the optimal fixed-length interval (FLCI; §4.1 of the paper, after Armstrong &
@@ -27,9 +32,11 @@ coefficients. Two restrictions are offered:
   identified set ``[id_lower, id_upper]`` is also reported (empty, NaN, when the estimated pre-period
   curvature already exceeds ``M``).
 
-The **breakdown value** is the smallest ``M̄`` (or ``M``) at which the interval includes zero: how large
-a violation of parallel trends the conclusion survives. It is solved for, not read off the grid (in closed
-form for ``Δ^RM``; for ``Δ^SD`` by Brent's method to machine precision after bracketing by doubling).
+The **breakdown value** is the smallest ``M̄`` (or ``M``) at which the confidence set includes zero: how
+large a violation of parallel trends the conclusion survives. It is solved for, not read off the grid: for
+``Δ^RM`` by bisection on whether the C-LF test accepts zero (to 0.5 % of the bracket), in closed form
+for the identified-set interval; for ``Δ^SD`` by Brent's method to machine precision after bracketing by
+doubling.
 
 For Callaway–Sant'Anna with ``base_period="varying"`` the pre-period coefficients are period-to-period
 changes (ATT(g, g+e) compares ``e`` with ``e − 1``); they are cumulated into coefficients relative to the
@@ -48,6 +55,7 @@ import pandas as pd
 from scipy import optimize
 
 from impactlab.errors import EstimationError, check_option
+from impactlab.estimators._rm_conditional import rm_accepts_value, rm_interval
 from impactlab.estimators._sd_flci import SDFrontier, sd_post_constant
 from impactlab.estimators._sd_flci import folded_normal_cv as folded_normal_cv  # re-exported
 from impactlab.results.base import (
@@ -62,8 +70,11 @@ from impactlab.results.base import (
 )
 
 Restriction = Literal["relative_magnitude", "smoothness"]
+CiMethod = Literal["C-LF", "identified_set", "FLCI"]
 RESTRICTIONS = ("relative_magnitude", "smoothness")
 TABLE_COLUMNS = ("M", "lower", "upper", "id_lower", "id_upper")
+CI_METHODS = ("C-LF", "identified_set", "FLCI")
+CI_IDSET = "identified set ± z·SE"
 
 
 # ------------------------------------------------------------------------------------------ the result
@@ -97,7 +108,7 @@ class SensitivityResult(ReportedRows):
     level : float
         Confidence level.
     ci_method : str
-        ``"identified set ± z·SE"`` or ``"FLCI"``.
+        ``"C-LF"`` (relative magnitudes, the default), ``"identified set ± z·SE"`` or ``"FLCI"``.
     pre_event_times, post_event_times : tuple of int
         Event times used.
     notes : tuple of str
@@ -165,8 +176,8 @@ def robust_rows(res: Any, term: str, columns: Sequence[str], level: float) -> li
     ``M`` of ``res.table`` with the robust interval, and the breakdown value.
 
     ``columns`` names the table's (lower, upper, id_lower, id_upper). At the fit's level the robust
-    interval is the table's; at another level it is the identified set widened by ``z · std_error`` for
-    relative magnitudes, and NaN for smoothness (the FLCI is computed for one level only).
+    interval is the table's; at another level it is the identified set widened by ``z · std_error`` when
+    that is the method, and NaN otherwise (the C-LF set and the FLCI are computed for one level only).
     """
     lower, upper, id_lower, id_upper = columns
     rows = [normal_row(term, res.estimate, res.std_error, level, M=np.nan)]
@@ -175,7 +186,7 @@ def robust_rows(res: Any, term: str, columns: Sequence[str], level: float) -> li
     for r in res.table.to_dict("records"):
         if same:
             lo, hi = float(r[lower]), float(r[upper])
-        elif res.restriction == "relative_magnitude":
+        elif (getattr(res, "ci_method", None) or res.spec.get("ci_method")) in (CI_IDSET, "identified_set"):
             lo, hi = float(r[id_lower]) - z * res.std_error, float(r[id_upper]) + z * res.std_error
         else:
             lo = hi = float("nan")
@@ -384,7 +395,8 @@ def _weights(target: Any, es: _EventStudy, horizon: int | None) -> tuple[np.ndar
 def sensitivity(result: Any, restriction: Restriction = "relative_magnitude", *,
                 grid: Sequence[float] | None = None, target: Any = None, horizon: int | None = None,
                 level: float = 0.95, base_period: str | None = None,
-                n_pre: int | None = None) -> SensitivityResult:
+                n_pre: int | None = None, ci_method: CiMethod | None = None,
+                theta_grid: Sequence[float] | None = None, seed: int = 0) -> SensitivityResult:
     """Bounds on the reported effect when parallel trends may fail (Rambachan & Roth 2023).
 
     Parameters
@@ -413,6 +425,21 @@ def sensitivity(result: Any, restriction: Restriction = "relative_magnitude", *,
         How the pre-period coefficients were computed; read from the result by default.
     n_pre : int, optional
         Use only the ``n_pre`` pre-period coefficients closest to training.
+    ci_method : {"C-LF", "identified_set", "FLCI"}, optional
+        How the robust interval is computed (default: ``"C-LF"`` for relative magnitudes, ``"FLCI"`` for
+        smoothness). ``"identified_set"`` (relative magnitudes only) widens the estimated identified set
+        by ``z`` standard errors of the estimate; it ignores the sampling error of the pre-period bound and
+        is narrower than the C-LF set (see the module notes).
+    theta_grid : sequence of float, optional
+        Values of the target tested to build the C-LF set (relative magnitudes). Default: R HonestDiD's
+        grid, 1,000 evenly spaced values from ``−20`` to ``+20`` standard errors of the estimate, continued
+        with the same spacing to 20 standard errors plus half its width beyond the identified set (and
+        further wherever the set still reaches an end; HonestDiD cuts the set at its grid's ends instead).
+        The reported bounds are the smallest and largest accepted values, so they are as fine as the grid;
+        with a grid given here, a bound at its end is flagged in ``notes``.
+    seed : int
+        Seed of the 1,000 normal draws behind the least-favourable critical value of the C-LF test (R's
+        generator: ``seed`` gives the draws of R's ``set.seed(seed)``, HonestDiD's default 0).
 
     Returns
     -------
@@ -426,6 +453,10 @@ def sensitivity(result: Any, restriction: Restriction = "relative_magnitude", *,
     """
     check_option("restriction", restriction, RESTRICTIONS)
     critical_value(level)
+    if ci_method is None:
+        ci_method = "C-LF" if restriction == "relative_magnitude" else "FLCI"
+    check_option("ci_method", ci_method,
+                 ("C-LF", "identified_set") if restriction == "relative_magnitude" else ("FLCI",))
     es = _prepare(result, base_period, n_pre)
     if target is None:
         target = "simple" if es.simple_weights is not None else "average"
@@ -439,10 +470,43 @@ def sensitivity(result: Any, restriction: Restriction = "relative_magnitude", *,
     frontier = SDFrontier.build(es.sigma, l_vec, len(es.pre_e)) if restriction == "smoothness" else None
     beta = np.r_[es.beta_pre, es.beta_post]
 
+    n_pre_, n_post_ = len(es.pre_e), len(es.post_e)
+    if theta_grid is None:
+        thetas = np.linspace(-20 * se, 20 * se, 1000)
+    else:
+        thetas = np.asarray(list(theta_grid), dtype="float64")
+        if thetas.ndim != 1 or len(thetas) < 2 or not np.all(np.isfinite(thetas)):
+            raise ValueError(f"The 'theta_grid' parameter must be a sequence of at least two finite numbers. "
+                             f"Got {theta_grid!r} instead.")
+        thetas = np.sort(thetas)
+    open_ends: list[float] = []
+
     def interval(m: float) -> tuple[float, float, float, float]:
         if frontier is None:
             lo, hi = rm_identified_set(es.beta_pre, es.beta_post, l_vec, m)
-            return lo - z * se, hi + z * se, lo, hi
+            if ci_method == "identified_set":
+                return lo - z * se, hi + z * se, lo, hi
+            grid_m = thetas
+            if theta_grid is None:  # HonestDiD's points, continued past the identified set
+                h, margin = thetas[1] - thetas[0], 20 * se + (hi - lo) / 2
+                below = int(np.ceil(max(thetas[0] - (lo - margin), 0.0) / h))
+                above = int(np.ceil(max((hi + margin) - thetas[-1], 0.0) / h))
+                grid_m = np.r_[thetas[0] - h * np.arange(below, 0, -1), thetas,
+                               thetas[-1] + h * np.arange(1, above + 1)]
+            for _ in range(30):
+                c_lo, c_hi, at_end = rm_interval(beta, es.sigma, n_pre_, n_post_, l_vec, m, grid_m, 1 - level,
+                                                 seed)
+                if not at_end or theta_grid is not None:
+                    break
+                # HonestDiD's grid cut the set: extend it by the same spacing past the end(s) reached
+                h, more = grid_m[1] - grid_m[0], np.arange(1, len(thetas) // 2 + 1)
+                if c_lo <= grid_m[0]:
+                    grid_m = np.r_[grid_m[0] - h * more[::-1], grid_m]
+                if c_hi >= grid_m[-1]:
+                    grid_m = np.r_[grid_m, grid_m[-1] + h * more]
+            if at_end:
+                open_ends.append(m)
+            return c_lo, c_hi, lo, hi
         lo, hi = sd_identified_set(es.beta_pre, es.beta_post, l_vec, m)
         c_lo, c_hi = frontier.interval(beta, m, level)
         return c_lo, c_hi, lo, hi
@@ -458,8 +522,15 @@ def sensitivity(result: Any, restriction: Restriction = "relative_magnitude", *,
                          f"Got {grid!r} instead.")
     rows = [(m, *interval(float(m))) for m in ms]
     table = pd.DataFrame(rows, columns=list(TABLE_COLUMNS))
-    breakdown = _breakdown(interval, restriction, es, l_vec, theta, se, z)
+    if restriction == "relative_magnitude" and ci_method == "C-LF":
+        breakdown = _rm_breakdown(table, beta, es, l_vec, level, seed)
+    else:
+        breakdown = _breakdown(interval, restriction, es, l_vec, theta, se, z)
     notes: list[str] = []
+    if open_ends:
+        notes.append(f"For M̄ = {', '.join(_fmt(m) for m in open_ends)} the confidence set reaches an end of "
+                     f"the grid of tested values ({_fmt(thetas[0])} to {_fmt(thetas[-1])}); the bound there "
+                     "is the grid's end, not the set's.")
     if breakdown == 0.0:
         notes.append("The interval includes zero even under exact parallel trends.")
     if es.base == "varying":
@@ -470,12 +541,13 @@ def sensitivity(result: Any, restriction: Restriction = "relative_magnitude", *,
         target_weights=pd.Series(l_vec, index=pd.Index(es.post_e - es.shift, name="event_time"),
                                  name="weight"),
         estimate=theta, std_error=se, level=level,
-        ci_method="identified set ± z·SE" if restriction == "relative_magnitude" else "FLCI",
+        ci_method=CI_IDSET if ci_method == "identified_set" else ci_method,
         pre_event_times=tuple(int(x) - es.shift for x in es.pre_e),
         post_event_times=tuple(int(x) - es.shift for x in es.post_e),
         notes=tuple(notes),
         spec={"restriction": restriction, "grid": ms.tolist(), "target": target, "horizon": horizon,
-              "level": level, "base_period": es.base, "n_pre": n_pre})
+              "level": level, "base_period": es.base, "n_pre": n_pre, "ci_method": ci_method,
+              "theta_grid": None if theta_grid is None else thetas.tolist(), "seed": seed})
 
 
 def _sd_default_max(es: _EventStudy, z: float) -> float:
@@ -490,6 +562,40 @@ def _sd_default_max(es: _EventStudy, z: float) -> float:
     d = D @ full
     sd = np.sqrt(np.maximum(np.diag(D @ sig @ D.T), 0.0))
     return float(np.max(np.abs(d) + z * sd))
+
+
+def _rm_breakdown(table: pd.DataFrame, beta: np.ndarray, es: _EventStudy, l_vec: np.ndarray, level: float,
+                  seed: int) -> float:
+    """Smallest M̄ at which the C-LF test accepts a zero target, by bisection (to 0.5 % of the bracket).
+
+    The bracket comes from the grid already computed (the last M̄ whose set excludes zero and the first
+    that includes it) or, past the grid, by doubling M̄ up to 1,024.
+    """
+    n_pre, n_post = len(es.pre_e), len(es.post_e)
+
+    def accepts(m: float) -> bool:
+        return rm_accepts_value(beta, es.sigma, n_pre, n_post, l_vec, m, 0.0, 1 - level, seed)
+
+    if accepts(0.0):
+        return 0.0
+    ms, lo_b, hi_b = table["M"].to_numpy(), table["lower"].to_numpy(), table["upper"].to_numpy()
+    covers = np.isfinite(lo_b) & (lo_b <= 0) & (hi_b >= 0)
+    below = ms[~covers & (ms > 0)]
+    lo = float(below.max()) if len(below) else 0.0
+    hits = ms[covers & (ms > lo)]
+    hi = float(hits.min()) if len(hits) else max(2 * lo, 1.0)
+    while not accepts(hi):
+        lo, hi = hi, 2 * hi
+        if hi > 1024:
+            return float("inf")
+    tol = 5e-3 * hi
+    while hi - lo > tol:
+        mid = (lo + hi) / 2
+        if accepts(mid):
+            hi = mid
+        else:
+            lo = mid
+    return hi
 
 
 def _breakdown(interval: Any, restriction: str, es: _EventStudy, l_vec: np.ndarray, theta: float,

@@ -39,8 +39,8 @@ class RoiSensitivityResult(ReportedRows):
 
     The headline (``estimate``) is the ROI in percent under parallel trends, ``std_error`` its standard
     error from that of the bounded effect (value and costs fixed) and ``conf_int(level)`` its normal
-    interval. ``tidy(level)`` adds one row per ``M`` with the robust ROI interval (at any ``level`` for
-    relative magnitudes; the FLCI of smoothness exists only at the ``level`` of the fit, other levels
+    interval. ``tidy(level)`` adds one row per ``M`` with the robust ROI interval (the C-LF set of
+    relative magnitudes and the FLCI of smoothness exist only at the ``level`` of the fit, other levels
     give NaN bounds there) and a ``breakdown`` row; the grid itself is ``.table``.
 
     Attributes
