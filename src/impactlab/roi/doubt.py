@@ -2,11 +2,12 @@
 
 The causal effect behind an ROI rests on parallel trends. :func:`impactlab.sensitivity` bounds the
 effect when trends may differ by up to ``M`` (Rambachan & Roth 2023, *Review of Economic Studies* 90(5)):
-relative magnitudes (``M̄`` times the largest pre-training move) or smoothness (the slope of the trend
-difference changes by at most ``M`` a period). ROI is a monotone function of the effect for fixed value
-and costs, ``ROI % = (theta x k - cost) / cost x 100``, so the effect's bounds map onto ROI bounds, and
-the breakdown of the ROI is the smallest ``M`` at which the lower ROI bound reaches 0, that is at which
-the effect bound reaches the break-even effect. It is solved for by bisection.
+relative magnitudes (``M̄`` times the largest pre-training move; confidence sets by HonestDiD's
+conditional-least-favourable test, which counts the sampling error of that move) or smoothness (the slope
+of the trend difference changes by at most ``M`` a period). ROI is a monotone function of the effect for
+fixed value and costs, ``ROI % = (theta x k - cost) / cost x 100``, so the effect's bounds map onto ROI
+bounds, and the breakdown of the ROI is the smallest ``M`` at which the lower ROI bound reaches 0, that is
+at which the effect bound reaches the break-even effect. It is solved for by bisection.
 
 The bounds are applied around the ROI's own effect: ``theta_roi + (bound - theta_sens)``, so that an ROI
 built from the exposure-weighted effect keeps its point value and gets the width and shift of the bias
