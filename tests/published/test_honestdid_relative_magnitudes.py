@@ -93,3 +93,16 @@ def test_identified_set_interval_stays_available_and_is_narrower():
     width = {k: float((r.table["upper"] - r.table["lower"]).iloc[0]) for k, r in (("old", old), ("clf", clf))}
     assert width["old"] < width["clf"]
     assert old.breakdown > clf.breakdown
+
+
+def test_default_grid_is_honestdids_where_it_holds_the_set():
+    """Without ``theta_grid`` the grid is HonestDiD's, continued past its ends: on the Medicaid example,
+    whose sets lie inside HonestDiD's grid, the bounds are the published ones."""
+    ref = _load("medicaid_relative_magnitudes.json")
+    case = ref["cases"][0]
+    s = sensitivity(_event_study(ref), "relative_magnitude", grid=case["Mbar"], target={0: 1.0})
+    assert [_printed(v, p) for v, p in zip(s.table["lower"], case["lb"], strict=True)] == \
+        [float(p) for p in case["lb"]]
+    assert [_printed(v, p) for v, p in zip(s.table["upper"], case["ub"], strict=True)] == \
+        [float(p) for p in case["ub"]]
+    assert not s.notes
