@@ -97,3 +97,20 @@ def test_r_did_doubly_robust_cells_with_a_covariate_to_r_iterates() -> None:
             for ours, theirs in (("estimate", "att"), ("std_error", "se")):
                 worst = max(worst, float(np.max(np.abs(m[ours] - m[theirs]) / np.abs(m[theirs]))))
     assert worst < 1e-11
+
+
+def test_callaway_santanna_names_the_covariate_behind_failed_overlap() -> None:
+    rng = np.random.default_rng(7)
+    n, periods = 240, 4
+    cohort = np.where(np.arange(n) < 60, 3, np.where(np.arange(n) < 120, 4, 0))
+    sep = np.where(cohort == 3, 10 + rng.random(n), rng.normal(size=n))  # cohort 3 beyond everyone else
+    df = pd.DataFrame({"id": np.repeat(np.arange(n), periods), "t": np.tile(np.arange(1, periods + 1), n),
+                       "g": np.repeat(cohort, periods), "sep": np.repeat(sep, periods),
+                       "z": np.repeat(rng.normal(size=n), periods)})
+    df["y"] = rng.normal(size=len(df))
+    panel = il.Panel.from_frame(df, unit="id", time="t", outcome="y", cohort="g", covariates=["sep", "z"])
+    with pytest.warns(il.StatisticalWarning):
+        res = il.callaway_santanna(panel, covariates=["sep", "z"])
+    cells = res.excluded[res.excluded["what"] == "cell"]
+    assert len(cells) and cells["reason"].str.contains(r"overlap.*\['sep'\]").all()
+    assert set(res.att_gt["cohort"]) == {4}

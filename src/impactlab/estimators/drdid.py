@@ -465,7 +465,8 @@ def drdid(panel: Panel, *, method: Method = "dr", covariates: Sequence[str] | No
                 raise EstimationError(f"Covariates {bad} are constant or collinear with the intercept and "
                                       f"the other covariates: {exc} Drop them from covariates=.") from exc
             if "separate" in str(exc):
-                raise EstimationError(f"{exc} {separation_culprits(x[:, 1:], d, covs, w)}") from exc
+                found = separating(x[:, 1:], d, covs, w)
+                raise EstimationError(f"{exc} {separation_culprits(found, covs)}") from exc
         raise
     psi = fit.influence.copy()
     psi.setflags(write=False)
@@ -485,14 +486,14 @@ def drdid(panel: Panel, *, method: Method = "dr", covariates: Sequence[str] | No
               "trim_level": trim_level}, notes=tuple(notes))
 
 
-def separation_culprits(x: np.ndarray, d: np.ndarray, names: Sequence[str], w: np.ndarray | None) -> str:
-    """The sentence naming the covariates that separate treated (``d = 1``) from comparison units."""
-    found = separating(x, d, names, w)
+def separation_culprits(found: Sequence[str], names: Sequence[str]) -> str:
+    """The sentence naming the covariates that separate treated from comparison units: ``found``, those
+    whose values do not overlap between the groups (see :func:`impactlab.estimators._logit.separating`),
+    among the covariates ``names``."""
     if found:
-        return (f"Covariates whose values do not overlap between the two groups: {found}; drop them from "
-                "covariates= or compare units that share their values.")
-    return (f"No single covariate separates them; a combination of {list(names)} does. Drop some of them "
-            "from covariates= or compare units that share their values.")
+        return (f"Covariates whose values do not overlap between the two groups: {list(found)} (one group "
+                "lies entirely at or beyond the other's extreme value).")
+    return f"No single covariate separates them; a combination of {list(names)} does."
 
 
 def _binary(v: pd.Series, name: str) -> np.ndarray:

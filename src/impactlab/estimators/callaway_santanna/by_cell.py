@@ -8,6 +8,7 @@ import numpy as np
 
 from impactlab.errors import EstimationError
 from impactlab.estimators._drdid_rcs import dr_did_rcs, ipw_did_rcs, reg_did_rcs
+from impactlab.estimators._logit import separating
 from impactlab.estimators.callaway_santanna.cells import Cells, CellTable, Design
 from impactlab.estimators.callaway_santanna.data import OVERLAP_MAX, CsData, collinear
 from impactlab.estimators.callaway_santanna.influence import Dense
@@ -89,9 +90,11 @@ def fit(data: CsData, design: Design) -> Cells:
                 or _collinear(data, treated | ctrl, cur, base, design.covs))
             if bad:
                 raise EstimationError(f"collinear covariates {bad} in this comparison: {exc}") from exc
-            if design.covs and "separate" in str(exc):
-                raise EstimationError(f"{exc} {_separation(data, treated, ctrl, cur, base, design.covs)}"
-                                      ) from exc
+            if design.covs and ("separate" in str(exc) or "overlap" in str(exc)):
+                found = _separation(data, treated, ctrl, cur, base, design.covs)
+                if found or "separate" in str(exc):
+                    stop = "" if str(exc).endswith(".") else "."
+                    raise EstimationError(f"{exc}{stop} {separation_culprits(found, design.covs)}") from exc
             raise
 
     for cell, ctrl_h, n_t, n_c in design.walk(table, data.glist, data.n_periods, cohorts, sizes):
@@ -110,15 +113,15 @@ def fit(data: CsData, design: Design) -> Cells:
 
 
 def _separation(data: CsData, treated: np.ndarray, ctrl: np.ndarray, cur: int, base: int,
-                covs: tuple[str, ...]) -> str:
-    """The sentence naming the covariates that separate the cell's treated units from its comparison."""
+                covs: tuple[str, ...]) -> list[str]:
+    """The covariates whose values do not overlap between the cell's treated and comparison units."""
     if data.mode == "balanced":
         sel = treated | ctrl
         x, d = data.xs[sel, min(base, cur) - 1, :], treated[sel]  # type: ignore[index]
     else:
         rows = (treated | ctrl)[data.obs_id] & ((data.obs_t == cur) | (data.obs_t == base))  # type: ignore[index]
         x, d = data.obs_x[rows], treated[data.obs_id[rows]]  # type: ignore[index]
-    return separation_culprits(x, d.astype("float64"), covs, None)
+    return separating(x, d.astype("float64"), covs)
 
 
 def _collinear(data: CsData, sel: np.ndarray, cur: int, base: int, covs: tuple[str, ...]) -> list[str]:
