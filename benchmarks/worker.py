@@ -308,7 +308,38 @@ def _pyfixest_sun_abraham(df: pd.DataFrame, covs: list[str], task: str, draws: i
                                         agg["Std. Error"].to_numpy(dtype="float64")]).tolist()}
 
 
+def _il_imputation(df: pd.DataFrame, covs: list[str], task: str, draws: int) -> Estimates:
+    import impactlab as il
+
+    res = il.imputation(_il_panel(df, []))
+    return {"overall": [res.estimate, res.std_error],
+            "dynamic": res.elements[["event_time", "estimate", "std_error"]].to_numpy("float64").tolist()}
+
+
+def _dd_imputation(df: pd.DataFrame, covs: list[str], task: str, draws: int) -> Estimates:
+    from diff_diff import ImputationDiD
+
+    r = ImputationDiD().fit(df, outcome="y", unit="id", time="t", first_treat="g")
+    es = r.aggregate("event_study").to_dataframe()
+    es = es[~es["is_reference"]]
+    return {"overall": [float(r.overall_att), float(r.overall_se)],
+            "dynamic": es[["event_time", "att", "se"]].to_numpy("float64").tolist()}
+
+
+def _pyfixest_did2s(df: pd.DataFrame, covs: list[str], task: str, draws: int) -> Estimates:
+    """pyfixest's did2s (Gardner's two-stage DiD): unit and period effects on the untreated rows, then the
+    residualised outcome on the trained-now indicator. Its point estimate is the imputation ATT; its
+    standard error is the two-stage GMM one (Butts & Gardner), not Theorem 3's, so only estimates agree."""
+    import pyfixest as pf
+
+    fit = pf.did2s(df, yname="y", first_stage="~ 0 | id + t", second_stage="~ d", treatment="d", cluster="id")
+    return {"overall": [float(fit.coef()["d"]), float(fit.se()["d"])]}
+
+
 ADAPTERS: dict[tuple[str, str], Callable[..., Estimates]] = {
+    ("impactlab", "imputation"): _il_imputation,
+    ("diff-diff", "imputation"): _dd_imputation,
+    ("pyfixest", "imputation"): _pyfixest_did2s,
     **{("impactlab", t): _il_cs for t in ("cs", "cs_dynamic", "cs_boot", "cs_unbalanced")},
     ("impactlab", "twfe"): _il_twfe,
     ("impactlab-suffstats", "cs"): _il_suffstats,
@@ -363,7 +394,7 @@ def needed_columns(task: str, covs: list[str]) -> list[str]:
     """The columns of the benchmark file a task reads (every tool reads the same ones), so that the peak
     memory of a worker is the tool's, not that of columns it never touches."""
     cols = ["id", "t", "g", "y", *covs]
-    if task == "twfe":
+    if task in ("twfe", "imputation"):
         cols.append("d")
     return list(dict.fromkeys(cols))
 

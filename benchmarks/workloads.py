@@ -41,7 +41,7 @@ class Workload:
     task : str
         What is estimated: ``cs`` (group-time ATTs and the simple aggregation), ``cs_dynamic`` (the
         event-study aggregation), ``cs_boot`` (CS with a multiplier bootstrap), ``twfe`` (static TWFE
-        coefficient), ``dr2x2`` (one doubly robust 2x2 DiD), ``sun_abraham``.
+        coefficient), ``dr2x2`` (one doubly robust 2x2 DiD), ``sun_abraham``, ``imputation``.
     size : str
         ``small`` or ``large`` (see :data:`SIZES`).
     covariates : tuple of str
@@ -82,6 +82,12 @@ WORKLOADS: tuple[Workload, ...] = (
              title="Sun–Abraham event study"),
     Workload("sun_abraham_large", "sun_abraham", "large", tools=("impactlab", "diff-diff", "pyfixest"),
              title="Sun–Abraham event study"),
+    # the imputation estimator of Borusyak, Jaravel & Spiess: the ATT and the event study with Theorem 3's
+    # conservative standard errors; pyfixest's did2s gives the same point estimate (two-stage GMM SE)
+    Workload("imputation_small", "imputation", "small", tools=("impactlab", "diff-diff", "pyfixest"),
+             title="Imputation (BJS): ATT and event study"),
+    Workload("imputation_large", "imputation", "large", tools=("impactlab", "diff-diff", "pyfixest"),
+             title="Imputation (BJS): ATT and event study"),
 )
 
 

@@ -10,7 +10,7 @@ every employee with an untreated observation gets a unit effect, hires and leave
 The two-way least squares is solved exactly through the normal equations with the unit block eliminated
 (the unit block is diagonal, so only the period-and-covariate block, of size ``T + K``, is factorised):
 no unit-dummy matrix and no iteration, and the same factorisation gives the observation weights of the
-conservative variance for every aggregation at once (docs/explanation.md, "Imputation").
+conservative variance for every aggregation at once.
 
 References
 ----------
@@ -34,7 +34,6 @@ from scipy import sparse
 from impactlab.errors import EstimationError
 from impactlab.estimators._common import check_panel, excluded_frame, resolve_covariates
 from impactlab.estimators._eventtime import EventStudyResult, WaldTest, wald_test
-from impactlab.estimators.inference import ols
 from impactlab.panel import Panel
 from impactlab.results.base import EffectResult, _fmt
 
@@ -82,6 +81,36 @@ class ImputationResult(EventStudyResult):
 
 
 # ------------------------------------------------------------------------------- exact two-way least squares
+#: Above this many unit × period cells the incidence matrix is kept sparse rather than dense.
+DENSE_CELLS = 30_000_000
+
+
+def _sum_by(codes: np.ndarray, M: np.ndarray, n_groups: int) -> np.ndarray:
+    """Column sums of ``M`` (rows × columns) within groups: groups × columns."""
+    if not M.shape[1]:
+        return np.zeros((n_groups, 0))
+    return np.column_stack([np.bincount(codes, weights=M[:, j], minlength=n_groups)
+                            for j in range(M.shape[1])])
+
+
+def _dense(x: Any) -> np.ndarray:
+    return x.toarray() if sparse.issparse(x) else np.asarray(x)
+
+
+def _by_pair(rows: np.ndarray, cols: np.ndarray, values: np.ndarray, shape: tuple[int, int],
+             dense: bool = True) -> Any:
+    """The rows × cols matrix of sums of ``values`` by (row, col) pair. CSR built without sorting when
+    ``rows`` is non-decreasing (unit codes of the unit-sorted panel are; repeated pairs are summed by the
+    products), else dense when small and allowed, else CSR from coordinates."""
+    if len(rows) < 2 or bool((rows[1:] >= rows[:-1]).all()):
+        indptr = np.concatenate([[0], np.cumsum(np.bincount(rows, minlength=shape[0]))])
+        return sparse.csr_matrix((values, cols, indptr), shape=shape)
+    if dense and shape[0] * shape[1] <= DENSE_CELLS:
+        return np.bincount(rows * shape[1] + cols, weights=values, minlength=shape[0] * shape[1]) \
+            .reshape(shape)
+    return sparse.csr_matrix((values, (rows, cols)), shape=shape)
+
+
 class _TwoWay:
     """Normal equations of ``y = alpha_unit + gamma_period + X beta`` on a set of rows, the unit block
     eliminated (Schur complement on the period-and-covariate block; the first period's effect is 0).
@@ -92,19 +121,15 @@ class _TwoWay:
     def __init__(self, u: np.ndarray, t: np.ndarray, n_units: int, n_periods: int, X: np.ndarray):
         self.u, self.t, self.X = u, t, X
         self.n_units, self.n_periods = n_units, n_periods
-        n = len(u)
-        ones = np.ones(n)
-        self.Iu = sparse.csr_matrix((ones, (u, np.arange(n))), shape=(n_units, n))
-        self.It = sparse.csr_matrix((ones, (t, np.arange(n))), shape=(n_periods, n))
         self.inv_u = 1.0 / np.bincount(u, minlength=n_units).astype("float64")
         cnt_t = np.bincount(t, minlength=n_periods).astype("float64")
-        N = sparse.csr_matrix((ones, (u, t)), shape=(n_units, n_periods))[:, 1:].tocsr()
-        self.N = N
-        self.Xu = np.asarray(self.Iu @ X) if X.shape[1] else np.zeros((n_units, 0))
-        Xt = np.asarray(self.It @ X)[1:] if X.shape[1] else np.zeros((n_periods - 1, 0))
-        Dinv = sparse.diags(self.inv_u)
-        s_pp = np.diag(cnt_t[1:]) - (N.T @ Dinv @ N).toarray()
-        s_px = Xt - N.T @ (self.inv_u[:, None] * self.Xu)
+        self.N = _by_pair(u, t, np.ones(len(u)), (n_units, n_periods))  # unit × period incidence
+        self.Xu = _sum_by(u, X, n_units)
+        Xt = _sum_by(t, X, n_periods)
+        DN = self.N.multiply(self.inv_u[:, None]) if sparse.issparse(self.N) else self.inv_u[:, None] * self.N
+        ntdn = _dense(self.N.T @ DN)
+        s_pp = (np.diag(cnt_t) - ntdn)[1:, 1:]
+        s_px = (Xt - _dense(self.N.T @ (self.inv_u[:, None] * self.Xu)))[1:]
         s_xx = X.T @ X - self.Xu.T @ (self.inv_u[:, None] * self.Xu)
         self.S = np.block([[s_pp, s_px], [s_px.T, s_xx]])
         try:
@@ -117,18 +142,18 @@ class _TwoWay:
 
     def rhs(self, M: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """``A'M`` for columns ``M`` on these rows, as (unit block, period-and-covariate block)."""
-        b_u = np.asarray(self.Iu @ M)
-        b_s = np.vstack([np.asarray(self.It @ M)[1:], self.X.T @ M])
-        return b_u, b_s
+        return _sum_by(self.u, M, self.n_units), np.vstack([_sum_by(self.t, M, self.n_periods)[1:],
+                                                            self.X.T @ M])
 
     def solve(self, b_u: np.ndarray, b_s: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """(unit effects, period effects with the first at 0, covariate coefficients) solving the normal
         equations with right-hand sides ``b_u``, ``b_s`` (one column per right-hand side)."""
         p = self.n_periods - 1
-        r = b_s - np.vstack([self.N.T @ (self.inv_u[:, None] * b_u), self.Xu.T @ (self.inv_u[:, None] * b_u)])
+        db = self.inv_u[:, None] * b_u
+        r = b_s - np.vstack([_dense(self.N.T @ db)[1:], self.Xu.T @ db])
         z_s = scipy.linalg.cho_solve(self.factor, r)
-        z_u = self.inv_u[:, None] * (b_u - self.N @ z_s[:p] - self.Xu @ z_s[p:])
         periods = np.vstack([np.zeros((1, z_s.shape[1])), z_s[:p]])
+        z_u = self.inv_u[:, None] * (b_u - _dense(self.N @ periods) - self.Xu @ z_s[p:])
         return z_u, periods, z_s[p:]
 
     def predict(self, coef: tuple[np.ndarray, np.ndarray, np.ndarray], u: np.ndarray, t: np.ndarray,
@@ -136,10 +161,6 @@ class _TwoWay:
         z_u, periods, beta = coef
         out = z_u[u] + periods[t]
         return out + X @ beta if X.shape[1] else out
-
-    def residualize(self, M: np.ndarray) -> np.ndarray:
-        """``M`` minus its least-squares fit on these rows' effects (and covariates)."""
-        return M - self.predict(self.solve(*self.rhs(M)), self.u, self.t, self.X)
 
 
 # ------------------------------------------------------------------------------------------ the estimator
@@ -201,7 +222,7 @@ def imputation(panel: Panel, *, anticipation: int = 0,
     covs = resolve_covariates(panel, covariates)
     long = panel._long  # read only
     n = len(long)
-    unit_codes, unit_ids = pd.factorize(long["unit"], sort=False)
+    unit_codes, unit_ids = _unit_codes(long["unit"])
     period = long["period"].to_numpy().astype(np.int64)
     gp = long["cohort_period"].to_numpy().astype(np.int64)
     y = long["outcome"].to_numpy(dtype="float64")
@@ -264,7 +285,8 @@ def imputation(panel: Panel, *, anticipation: int = 0,
     n_obs_target = cell_n @ (W > 0)
     estimates = cell_sum @ W
 
-    vcov, clusters = _conservative_vcov(long, fe, i0, i1, u1, t1, X1, eps0, tau, cell, cell_sum / cell_n, W)
+    c0, c1, clusters, nested = _clusters(long, panel, u0, u1, i0, i1, n_u0)
+    vcov = _conservative_vcov(fe, c0, c1, clusters, nested, u1, t1, X1, eps0, tau, cell, cell_sum / cell_n, W)
     se = np.sqrt(np.maximum(np.diag(vcov), 0.0))
 
     label_of = _cohort_labels(long, gp, panel)
@@ -295,7 +317,7 @@ def imputation(panel: Panel, *, anticipation: int = 0,
                                "cohort": [label_of[g] for g in cohorts], "estimate": estimates[c_idx],
                                "std_error": se[c_idx], "n_obs": n_obs_target[c_idx].astype(np.int64)}),
         element_vcov=vcov[np.ix_(c_idx, c_idx)], **common)
-    leads, pretrend = _test_one(long, fe, i0, u0, t0, ev, a, panel)
+    leads, pretrend = _test_one(long, fe, i0, ev, a, c0, clusters, nested, eps0 if not covs else None)
     return ImputationResult(
         estimate=float(estimates[0]), std_error=float(se[0]), term="ATT",
         label="Imputation (Borusyak, Jaravel & Spiess)", elements=elements,
@@ -304,69 +326,138 @@ def imputation(panel: Panel, *, anticipation: int = 0,
 
 
 # ------------------------------------------------------------------------------------------ pieces
-def _conservative_vcov(long: pd.DataFrame, fe: _TwoWay, i0: np.ndarray, i1: np.ndarray, u1: np.ndarray,
-                       t1: np.ndarray, X1: np.ndarray, eps0: np.ndarray, tau: np.ndarray, cell: np.ndarray,
-                       cell_mean: np.ndarray, W: np.ndarray) -> tuple[np.ndarray, int]:
-    """Theorem 3's conservative covariance of the targets (columns of ``W``), and the number of clusters.
+def _conservative_vcov(fe: _TwoWay, c0: np.ndarray, c1: np.ndarray, n_clusters: int, nested: bool,
+                       u1: np.ndarray, t1: np.ndarray, X1: np.ndarray, eps0: np.ndarray, tau: np.ndarray,
+                       cell: np.ndarray, cell_mean: np.ndarray, W: np.ndarray) -> np.ndarray:
+    """Theorem 3's conservative covariance of the targets (columns of ``W``).
 
     For a target with weights ``w`` on the trained observations, the untreated observations carry
     ``v = -A_0 (A_0'A_0)^{-1} A_1'w`` (what the imputed outcomes take from each of them). The trained
     residual is the effect minus its cohort × event-time average (each target's weights are equal within
     a cell, so the paper's weighted average is the cell mean), the untreated one the fit's residual;
-    ``psi_c = sum over cluster c of v × residual`` and the covariance is ``Psi'Psi``."""
-    n_cells, n_targets = W.shape
-    m1 = len(i1)
-    cell_of = sparse.csr_matrix((np.ones(m1), (cell, np.arange(m1))), shape=(n_cells, m1))
-    b_u = np.asarray(sparse.csr_matrix((np.ones(m1), (u1, cell)), shape=(fe.n_units, n_cells)) @ W)
-    b_t = np.asarray(sparse.csr_matrix((np.ones(m1), (t1, cell)), shape=(fe.n_periods, n_cells)) @ W)[1:]
-    b_x = (np.asarray(cell_of @ X1).T @ W) if X1.shape[1] else np.zeros((0, n_targets))
-    z_u, z_t, z_x = fe.solve(b_u, np.vstack([b_t, b_x]))
-
-    codes, uniq = pd.factorize(long["cluster"].to_numpy()[np.concatenate([i0, i1])], sort=False)
-    G = len(uniq)
-    c0, c1 = codes[: len(i0)], codes[len(i0):]
-    m0 = len(i0)
-    psi = -(sparse.csr_matrix((eps0, (c0, fe.u)), shape=(G, fe.n_units)) @ z_u)
-    psi -= sparse.csr_matrix((eps0, (c0, fe.t)), shape=(G, fe.n_periods)) @ z_t
+    ``psi_c = sum over cluster c of v × residual`` and the covariance is ``Psi'Psi``. Sums by cluster and
+    period (and unit, when units are not nested in clusters: otherwise the untreated residuals sum to zero
+    within each unit) replace the observation-level weights."""
+    n_cells = W.shape[0]
+    # A_1'w by unit, period and covariate, for every target: through the unit × cell counts B (sparse), so
+    # that the unit block is eliminated without a units × targets array (needed only for non-nested clusters)
+    B = _by_pair(u1, cell, np.ones(len(u1)), (fe.n_units, n_cells), dense=False)
+    DB = B.multiply(fe.inv_u[:, None]).tocsr()
+    ntdb = _dense(DB.T @ fe.N).T  # periods × cells: N' D^-1 B
+    xtdb = _dense(DB.T @ fe.Xu).T if fe.X.shape[1] else np.zeros((0, n_cells))
+    b_t = np.bincount(t1 * n_cells + cell, minlength=fe.n_periods * n_cells).reshape(fe.n_periods, n_cells)
+    b_x = _sum_by(cell, X1, n_cells).T
+    r = np.vstack([((b_t - ntdb) @ W)[1:], (b_x - xtdb) @ W])
+    z_s = scipy.linalg.cho_solve(fe.factor, r)
+    p = fe.n_periods - 1
+    z_t, z_x = np.vstack([np.zeros((1, W.shape[1])), z_s[:p]]), z_s[p:]
+    G = n_clusters
+    psi = -_dense(_by_pair(c0, fe.t, eps0, (G, fe.n_periods)) @ z_t)
+    if not nested:
+        z_u = fe.inv_u[:, None] * (_dense(B @ W) - _dense(fe.N @ z_t) - fe.Xu @ z_x)
+        psi -= _dense(_by_pair(c0, fe.u, eps0, (G, fe.n_units), dense=False) @ z_u)
     if fe.X.shape[1]:
-        by_c0 = sparse.csr_matrix((np.ones(m0), (c0, np.arange(m0))), shape=(G, m0))
-        psi -= np.asarray(by_c0 @ (eps0[:, None] * fe.X)) @ z_x
-    resid1 = tau - cell_mean[cell]
-    psi += np.asarray(sparse.csr_matrix((resid1, (c1, cell)), shape=(G, n_cells)) @ W)
-    return psi.T @ psi, G
+        psi -= _sum_by(c0, eps0[:, None] * fe.X, G) @ z_x
+    psi += _dense(_by_pair(c1, cell, tau - cell_mean[cell], (G, n_cells)) @ W)
+    return psi.T @ psi
 
 
-def _test_one(long: pd.DataFrame, fe: _TwoWay, i0: np.ndarray, u0: np.ndarray, t0: np.ndarray, ev: np.ndarray,
-              a: int, panel: Panel) -> tuple[pd.DataFrame | None, WaldTest | None]:
+def _unit_codes(units: pd.Series) -> tuple[np.ndarray, Any]:
+    """Codes 0..U-1 of the units in order of appearance; the panel is sorted by unit, so a change of value
+    starts a new unit (no hashing), with factorize as the fallback."""
+    values = units.to_numpy()
+    if len(values) > 1 and values.dtype.kind in "iuf":
+        new = np.empty(len(values), dtype=bool)
+        new[0] = True
+        np.not_equal(values[1:], values[:-1], out=new[1:])
+        codes = np.cumsum(new) - 1
+        if int(codes[-1]) + 1 == len(pd.unique(values[new])):
+            return codes, values[new]
+    return pd.factorize(units, sort=False)
+
+
+def _clusters(long: pd.DataFrame, panel: Panel, u0: np.ndarray, u1: np.ndarray, i0: np.ndarray,
+              i1: np.ndarray, n_units: int) -> tuple[np.ndarray, np.ndarray, int, bool]:
+    """Cluster codes of the untreated and the imputed rows, their number, and whether units are nested."""
+    if panel.cluster is None:
+        return u0, u1, n_units, True
+    codes, uniq = pd.factorize(long["cluster"].to_numpy()[np.concatenate([i0, i1])], sort=False)
+    c0, c1 = codes[: len(i0)], codes[len(i0):]
+    first = np.zeros(n_units, dtype=np.int64)
+    first[u0] = c0
+    nested = bool((first[u0] == c0).all()) and bool((first[u1] == c1).all())
+    return c0, c1, len(uniq), nested
+
+
+def _test_one(long: pd.DataFrame, fe: _TwoWay, i0: np.ndarray, ev: np.ndarray, a: int, codes: np.ndarray,
+              n_clusters: int, nested: bool, y_within: np.ndarray | None
+              ) -> tuple[pd.DataFrame | None, WaldTest | None]:
     """Test 1 of the paper: untreated outcomes on unit and period effects (and the covariates) and one
     indicator per pre-training event time before the anticipation window, the last being the reference;
-    joint cluster-robust F test with G - 1 degrees of freedom."""
+    joint cluster-robust (CR1) F test with G - 1 degrees of freedom.
+
+    By Frisch-Waugh-Lovell on the two-way effects, with the indicators never formed: the effects of each
+    regressor on the unit and period dummies come from one solve of the normal equations, and every cross
+    product and cluster score is a sum by group, so no observations × regressors matrix is built.
+    ``y_within`` is the outcome net of the two-way effects when the fit had no covariates (its residual)."""
+    u0, t0 = fe.u, fe.t
     gp0 = long["cohort_period"].to_numpy()[i0]
     e0 = ev[i0]
     pre = (gp0 > 0) & (e0 < -a)
     lead_times = [int(h) for h in np.unique(e0[pre]) if h != -1 - a]
     if not lead_times:
         return None, None
-    L = np.column_stack([(pre & (e0 == h)).astype("float64") for h in lead_times])
-    plain = _TwoWay(u0, t0, fe.n_units, fe.n_periods, np.zeros((len(i0), 0)))
-    y0 = long["outcome"].to_numpy(dtype="float64")[i0]
-    Z = plain.residualize(np.column_stack([y0, L, fe.X]))
-    names = [f"lead[{h}]" for h in lead_times] + [f"covariate {j}" for j in range(fe.X.shape[1])]
-    codes, uniq = pd.factorize(long["cluster"].to_numpy()[i0], sort=False)
-    first = np.zeros(fe.n_units, dtype=np.int64)
-    first[u0] = codes
-    nested = bool((first[u0] == codes).all())
-    absorbed = fe.n_periods + (0 if nested else fe.n_units - 1)
-    try:
-        fit = ols(Z[:, 1:], Z[:, 0], names=names, vcov="cluster", cluster_codes=codes, absorbed=absorbed)
-    except EstimationError:
+    m0, k = len(i0), len(lead_times)
+    lo = int(e0.min())
+    table = np.full(int(e0.max()) - lo + 1, -1, dtype=np.int64)
+    table[np.array(lead_times) - lo] = np.arange(k)
+    lead_of = np.where(pre, table[e0 - lo], -1)
+    on = lead_of >= 0
+    lead_on, u_on, t_on = lead_of[on], u0[on], t0[on]
+    X = fe.X
+    plain = fe if not X.shape[1] else _TwoWay(u0, t0, fe.n_units, fe.n_periods, np.zeros((m0, 0)))
+    # the regressors' sums by unit and by period, and their two-way effects
+    zu = np.hstack([np.bincount(u_on * k + lead_on, minlength=fe.n_units * k).reshape(fe.n_units, k), fe.Xu])
+    zt = np.hstack([np.bincount(t_on * k + lead_on, minlength=fe.n_periods * k).reshape(fe.n_periods, k),
+                    _sum_by(t0, X, fe.n_periods)])
+    a_z, g_z, _ = plain.solve(zu.astype("float64"), zt[1:].astype("float64"))
+    if y_within is None:
+        y0 = long["outcome"].to_numpy(dtype="float64")[i0]
+        y_within = y0 - plain.predict(plain.solve(*plain.rhs(y0[:, None])), u0, t0, X[:, :0])[:, 0]
+    # Z'Z, Z'y within: leads are disjoint indicators
+    n_lead = np.bincount(lead_on, minlength=k).astype("float64")
+    lx = _sum_by(lead_on, X[on], k)
+    zz = np.block([[np.diag(n_lead), lx], [lx.T, X.T @ X]])
+    bread_inv = zz - zu.T @ a_z - zt.T @ g_z
+    if np.linalg.matrix_rank(bread_inv) < bread_inv.shape[0]:
         return None, None
-    k = len(lead_times)
-    V = fit.vcov[:k, :k]
-    leads = pd.DataFrame({"event_time": np.array(lead_times, dtype=np.int64), "estimate": fit.params[:k],
+    bread = np.linalg.inv(bread_inv)
+    zy = np.concatenate([np.bincount(lead_on, weights=y_within[on], minlength=k), X.T @ y_within])
+    beta = bread @ zy
+    z_beta = np.zeros(m0)
+    z_beta[on] = beta[:k][lead_on]
+    if X.shape[1]:
+        z_beta += X @ beta[k:]
+    resid = y_within - z_beta + (a_z @ beta)[u0] + (g_z @ beta)[t0]
+    G = n_clusters
+    if G < 2:
+        return None, None
+    scores = np.hstack([_dense(_by_pair(codes[on], lead_on, resid[on], (G, k))),
+                        _sum_by(codes, X * resid[:, None], G)])
+    scores -= _dense(_by_pair(codes, t0, resid, (G, fe.n_periods)) @ g_z)
+    if not nested:
+        scores -= _dense(_by_pair(codes, u0, resid, (G, fe.n_units)) @ a_z)
+    m = bread.shape[0]
+    # absorbed effects counted as fixest and twfe() count them (unit effects nested in clusters as one)
+    big_k = m + fe.n_periods + (0 if nested else fe.n_units - 1)
+    if m0 - big_k <= 0:
+        return None, None
+    adj = G / (G - 1) * (m0 - 1) / (m0 - big_k)
+    V = (adj * bread @ (scores.T @ scores) @ bread)[:k, :k]
+    leads = pd.DataFrame({"event_time": np.array(lead_times, dtype=np.int64), "estimate": beta[:k],
                           "std_error": np.sqrt(np.maximum(np.diag(V), 0.0)),
-                          "n_obs": L.sum(axis=0).astype(np.int64)})
-    test = wald_test(fit.params[:k], V, lead_times, df_denom=float(len(uniq) - 1),
+                          "n_obs": n_lead.astype(np.int64)})
+    test = wald_test(beta[:k], V, lead_times, df_denom=float(G - 1),
                      hypothesis=("no effect before training: untreated outcomes show no departure at the "
                                  f"event times {lead_times[0]}..{lead_times[-1]} (Test 1)"))
     return leads, test
@@ -376,8 +467,8 @@ def _cohort_labels(long: pd.DataFrame, gp: np.ndarray, panel: Panel) -> dict[int
     """Cohort position -> the cohort as given (first treated period)."""
     out: dict[int, Any] = {}
     cohort = long["cohort"].to_numpy()
-    pos, first = np.unique(gp, return_index=True)
-    for p, i in zip(pos, first, strict=True):
+    first = pd.Series(gp).drop_duplicates()
+    for i, p in zip(first.index, first.to_numpy(), strict=True):
         if p > 0:
             value = cohort[i]
             value = value.item() if isinstance(value, np.generic) else value
