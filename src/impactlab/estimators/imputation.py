@@ -99,15 +99,15 @@ def _dense(x: Any) -> np.ndarray:
 
 def _by_pair(rows: np.ndarray, cols: np.ndarray, values: np.ndarray, shape: tuple[int, int],
              dense: bool = True) -> Any:
-    """The rows × cols matrix of sums of ``values`` by (row, col) pair. CSR built without sorting when
-    ``rows`` is non-decreasing (unit codes of the unit-sorted panel are; repeated pairs are summed by the
-    products), else dense when small and allowed, else CSR from coordinates."""
-    if len(rows) < 2 or bool((rows[1:] >= rows[:-1]).all()):
-        indptr = np.concatenate([[0], np.cumsum(np.bincount(rows, minlength=shape[0]))])
-        return sparse.csr_matrix((values, cols, indptr), shape=shape)
+    """The rows × cols matrix of sums of ``values`` by (row, col) pair: dense when small (and ``dense``),
+    else CSR, built without sorting when ``rows`` is non-decreasing (unit codes of the unit-sorted panel
+    are; repeated pairs are then summed by the products)."""
     if dense and shape[0] * shape[1] <= DENSE_CELLS:
         return np.bincount(rows * shape[1] + cols, weights=values, minlength=shape[0] * shape[1]) \
             .reshape(shape)
+    if len(rows) < 2 or bool((rows[1:] >= rows[:-1]).all()):
+        indptr = np.concatenate([[0], np.cumsum(np.bincount(rows, minlength=shape[0]))])
+        return sparse.csr_matrix((values, cols, indptr), shape=shape)
     return sparse.csr_matrix((values, (rows, cols)), shape=shape)
 
 
