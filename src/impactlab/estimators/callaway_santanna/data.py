@@ -295,11 +295,9 @@ def prepare(panel: Panel, *, covs: tuple[str, ...], weights: str | None, anticip
                      "never treated; with anticipation they may already react within the data")
     always = (gp > 0) & (gp <= 1 + anticipation)
     if always.any():
-        for u in uniq[always]:
-            excluded.append(("unit", u, "treated in the first observed period"
-                             + (f" or within anticipation={anticipation} periods of it"
-                                if anticipation else "")
-                             + ": no pre-treatment period"))
+        why = "treated in the first observed period" + (
+            f" or within anticipation={anticipation} periods of it" if anticipation else "")
+        excluded.extend(("unit", u, f"{why}: no pre-treatment period") for u in uniq[always])
         _warn(f"{int(always.sum())} units already treated at the start have no pre-treatment period and were "
               "dropped", notes, stacklevel)
     keep = ~always

@@ -209,9 +209,7 @@ class CohortAffine:
     def multiplier_draws(self, iters: int, seed: int, groups: np.ndarray) -> np.ndarray:
         sums = self.f.multiplier_sums(iters, seed)
         B, H, W = sums.shape
-        draws = sums.reshape(B, H * W) @ self.coef.reshape(-1, H * W).T
-        draws /= self.shape[0]
-        return draws
+        return (sums.reshape(B, H * W) @ self.coef.reshape(-1, H * W).T) / self.shape[0]
 
 
 class Blocks:

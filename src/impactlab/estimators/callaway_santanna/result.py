@@ -269,10 +269,8 @@ class CallawaySantAnnaResult:
             se_all[-1] = np.nan
         elements = element_influence = element_vcov = None
         if kind != "simple":
-            element_influence = a.influence  # a view of psi_all, which nothing else refers to
-            element_influence.setflags(write=False)
+            element_influence = a.influence  # a view of psi_all, frozen by the result
             element_vcov = covariance(a.form, np.arange(n_el), self._cluster)
-            element_vcov.setflags(write=False)
             values: Any = ([self._periods[int(k) - 1] for k in a.keys] if kind in ("group", "calendar")
                            else a.keys.astype("int64"))
             elements = pd.DataFrame({KINDS[kind][0]: values, "estimate": a.estimates,
@@ -283,8 +281,6 @@ class CallawaySantAnnaResult:
         spec.update(kind=kind, min_e=min_e, max_e=max_e, balance_e=balance_e, aggregate_level=level)
         if elements is not None and "crit" in elements:
             spec["band_level"] = level  # the uniform band of elements["crit"] holds at this level only
-        influence = a.overall_influence
-        influence.setflags(write=False)
         notes = self.notes
         if boot:
             notes = notes + (f"multiplier bootstrap ({int(boot)} draws, seed {self.spec['seed_used']}): "
@@ -293,9 +289,9 @@ class CallawaySantAnnaResult:
             estimate=float(a.overall), std_error=float(se_all[-1]),
             term="cumulative ATT" if kind == "cumulative" else "ATT", method="callaway_santanna",
             label=f"Callaway–Sant'Anna {KINDS[kind][1]}", outcome=self.outcome,
-            n_obs=self.n_units * self.n_periods, n_units=self.n_units, elements=elements, influence=influence,
-            element_influence=element_influence, element_vcov=element_vcov, excluded=self.excluded, spec=spec,
-            notes=notes)
+            n_obs=self.n_units * self.n_periods, n_units=self.n_units, elements=elements,
+            influence=a.overall_influence, element_influence=element_influence, element_vcov=element_vcov,
+            excluded=self.excluded, spec=spec, notes=notes)
 
     # -------------------------------------------------------------------------- segments
     def _segment_parts(self, kind: AggregateKind, max_e: float, balance_e: int | None
@@ -324,8 +320,6 @@ class CallawaySantAnnaResult:
         test = self._equal_test(ests, vcov)
         whole = self.aggregate(kind, max_e=max_e, balance_e=balance_e)
         se = np.sqrt(np.diag(vcov))
-        infs.setflags(write=False)
-        vcov.setflags(write=False)
         elements = pd.DataFrame({"segment": keys, "estimate": ests, "std_error": se, "n_units": sizes})
         spec = dict(whole.spec)
         spec.update(by=self.by, segment_test=test)
