@@ -8,9 +8,10 @@ import warnings
 import numpy as np
 import pandas as pd
 import pytest
+from scipy import stats
 
 import impactlab as il
-from impactlab.analysis.evaluate import PROBE, dip_window, pre_trend
+from impactlab.analysis.evaluate import PROBE, dip_window, few_clusters, pre_trend, time_varying
 from impactlab.results.evaluation import CHECK_COLUMNS, STATUSES, number
 
 
@@ -35,17 +36,15 @@ def test_the_dip_sets_the_anticipation_window_and_the_headline_is_that_estimator
     assert ev.anticipation == 2
     dip = ev.checks.set_index("check").loc["dip before training"]
     assert dip["status"] == "warn" and "anticipation window of 2" in dip["meaning"]
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        cs = il.callaway_santanna(panel, control="not_yet_treated", anticipation=2)
-    assert ev.estimate == cs.aggregate("simple").estimate
-    assert ev.conf_int(0.9) == cs.aggregate("simple").conf_int(0.9)
-    assert ev.method == "callaway_santanna" and ev.n_units == cs.n_units
+    res = il.imputation(panel, anticipation=2)
+    assert ev.estimate == res.estimate and ev.conf_int(0.9) == res.conf_int(0.9)
+    assert ev.method == "imputation" and ev.n_units == panel.n_units     # hires and leavers kept
+    used = ev.checks.set_index("check").loc["employees used"]
+    assert used["status"] == "pass" and "(100%)" in used["seen"]
     lo, hi = ev.conf_int()
     assert lo <= truth <= hi
-    # the event study is the dynamic aggregation of the same fit
     assert ev.event_study is not None
-    assert np.allclose(ev.event_study.elements["estimate"], cs.aggregate("dynamic").elements["estimate"])
+    assert np.allclose(ev.event_study.elements["estimate"], res.elements["estimate"])
 
 
 def test_checks_table_and_tidy(with_dip) -> None:
@@ -57,7 +56,7 @@ def test_checks_table_and_tidy(with_dip) -> None:
             "comparison group"} == set(ev.checks["check"])
     assert ev.causal == (not (ev.checks["status"] == "fail").any())
     t = ev.tidy()
-    assert t["method"].tolist()[0] == "callaway_santanna" and bool(t["causal"].iloc[0]) == ev.causal
+    assert t["method"].tolist()[0] == "imputation" and bool(t["causal"].iloc[0]) == ev.causal
     assert ev.naive is not None
     naive = t.set_index("method").loc["naive_difference", "estimate"]
     assert naive == ev.naive.naive.estimate and naive > ev.estimate + 4 * ev.std_error  # selection
@@ -74,8 +73,10 @@ def test_explain_calls_a_number_causal_only_when_no_check_fails(with_dip) -> Non
     assert not bad.causal
     text = str(bad.explain())
     first = failing.set_index("check").loc["clusters"]
-    assert text.startswith(f"{number(ev.estimate)} is not a causal estimate of the effect of training on "
-                           f"revenue: {first['meaning']} {first['what_to_do']}")
+    lo, hi = ev.conf_int()
+    assert text.startswith(f"{number(ev.estimate)} (95% CI {number(lo)} to {number(hi)}) is not a causal "
+                           f"estimate of the effect of training on revenue: {first['meaning']} "
+                           f"{first['what_to_do']}")
     assert "Training changed" not in text
 
 
@@ -105,6 +106,7 @@ def test_dip_window_rule() -> None:
     assert dip_window(dev) == 0
     dev["z"] = [0.0, 3.0, 0.0, 0.0]                  # a rise counts as well as a dip
     assert dip_window(dev) == 3
+    assert dip_window(dev, n_clusters=6) == 0        # t(5) on CR1-scaled errors: 3 / sqrt(1.2) < 3.81
     assert dip_window(None) == 0 and PROBE == 4
 
 
@@ -132,15 +134,38 @@ def test_pre_trend_recovers_a_known_slope_and_fails_the_check() -> None:
     ev = il.evaluate(il.Panel.from_frame(df, unit="id", time="t", outcome="y", cohort="g", cluster="team"))
     assert ev.checks.set_index("check").loc["pre-training trend", "status"] == "fail"
     assert not ev.causal
-    assert str(ev.explain()).startswith(f"{number(ev.estimate)} is not a causal estimate")
+    assert f"{number(ev.estimate)} (95% CI" in str(ev.explain()).split("is not a causal estimate")[0]
 
 
-def test_few_clusters_fail_the_clusters_check() -> None:
+def test_few_clusters_use_t_and_cr1_and_fail_the_check() -> None:
     df = _trend_panel(0.0, n_groups=6).data
     df["y"] = df["y"] + np.random.default_rng(2).normal(scale=0.1, size=len(df))
-    ev = il.evaluate(il.Panel.from_frame(df, unit="id", time="t", outcome="y", cohort="g", cluster="team"))
+    panel = il.Panel.from_frame(df, unit="id", time="t", outcome="y", cohort="g", cluster="team")
+    ev = il.evaluate(panel)
     row = ev.checks.set_index("check").loc["clusters"]
-    assert "6 values of 'team'" in row["seen"]
+    assert row["status"] == "fail" and "6 values of 'team'" in row["seen"] and not ev.causal
+    # teams 0 and 3 hold the never trained, the other 4 the trained: t with min(6, 4 + 1, 2 + 1) - 1 = 2 df
+    assert "Student's t with 2 degrees of freedom" in row["seen"]
+    assert ev.anticipation == PROBE - 1          # with few clusters the widest window is left out
+    plain = il.imputation(panel, anticipation=ev.anticipation)
+    assert ev.std_error == pytest.approx(plain.std_error * np.sqrt(6 / 5), rel=1e-12)
+    lo, hi = ev.conf_int()
+    assert hi - ev.estimate == pytest.approx(stats.t.ppf(0.975, 2) * ev.std_error, rel=1e-12)
+    assert ev.estimate == plain.estimate
+
+
+def test_few_clusters_result() -> None:
+    res = il.EffectResult(estimate=1.0, std_error=2.0,
+                          elements=pd.DataFrame({"event_time": [0, 1], "estimate": [1.0, 1.0],
+                                                 "std_error": [2.0, 4.0]}),
+                          element_vcov=np.diag([4.0, 16.0]))
+    out = few_clusters(res, 6)
+    assert out.std_error == pytest.approx(2.0 * np.sqrt(1.2)) and out.df == 5.0
+    assert out.elements["std_error"].tolist() == pytest.approx([2.0 * np.sqrt(1.2), 4.0 * np.sqrt(1.2)])
+    assert np.allclose(out.element_vcov, np.diag([4.8, 19.2]))
+    assert res.std_error == 2.0 and res.df is None                # a new result
+    assert few_clusters(res, 1) is res
+    assert few_clusters(res, 6, 3).df == 2.0
 
 
 def test_covariates_get_an_overlap_check() -> None:
@@ -153,6 +178,7 @@ def test_covariates_get_an_overlap_check() -> None:
     row = ev.checks.set_index("check").loc["propensity overlap"]
     assert row["status"] == "pass" and "propensity of being trained" in row["seen"]
     assert ev.spec["covariates"] == ["x"]
+    assert time_varying(panel, ["x"]) == []     # constant within employees: absorbed by their effects
     assert ev.estimate == pytest.approx(5.0, abs=0.1)
 
 

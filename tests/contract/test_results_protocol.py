@@ -81,13 +81,8 @@ def org_fits() -> dict[str, Any]:
     reaction = kp.reaction(il.read_surveys(org.surveys))
     learning = kp.learning(il.read_assessments(org.assessments))
     behavior = kp.behavior(il.read_observations(org.observations), trained_at=completions)
-    def panel_cs(anticipation: int) -> Any:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            return il.callaway_santanna(panel, control="not_yet_treated", anticipation=anticipation)
-
     return {"org": org, "panel": panel, "cs": cs, "simple": simple, "roi": r, "reaction": reaction,
-            "learning": learning, "behavior": behavior, "panel_cs": panel_cs}
+            "learning": learning, "behavior": behavior}
 
 
 @pytest.fixture
@@ -140,7 +135,7 @@ CASES: dict[str, tuple[str, Callable[[dict[str, Any]], Any], Callable[[Any, dict
     "compare": ("CompareResult", lambda f: il.compare(f["small"]),
                 lambda r, f: r.results[r.causal_method].estimate),
     "evaluate": ("Evaluation", lambda f: il.evaluate(f["panel"]),
-                 lambda r, f: f["panel_cs"](r.anticipation).aggregate("simple").estimate),
+                 lambda r, f: il.imputation(f["panel"], anticipation=r.anticipation).estimate),
     "roi": ("RoiResult", lambda f: f["roi"], lambda r, f: r.roi_pct),
     "roi_monte_carlo": ("RoiResult",
                         lambda f: il.roi(f["simple"], value_per_unit=(0.2, 0.3), participants=100, horizon=12,

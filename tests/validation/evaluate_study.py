@@ -6,7 +6,9 @@ Scenarios (each a ``simulate_org`` draw read through the readers and ``build_pan
 * ``no_dip`` — the same with ``dip_periods=0``;
 * ``drift`` — no dip, but the trained employees' outcome drifts away from the others' by ``DRIFT`` per
   month over the whole window (added to Y(0) and Y(1) alike, so the true effect is unchanged): trends that
-  are not parallel, which ``.causal`` must refuse.
+  are not parallel, which ``.causal`` must refuse;
+* ``teams6`` — ``simulate_org(teams=6)``: training assigned by team (6 teams, 4 booked), team × month
+  shocks, the panel clustered on ``team``: few clusters.
 
 For each draw: the truth (``org.truth.overall``), the estimate and its 95 % interval, whether it holds the
 truth, ``.causal``, the anticipation window the dip rule set, the share of employees with KPI rows used,
@@ -34,7 +36,7 @@ from impactlab.panel.panel import Panel
 #: effect per month, which by the middle of the post-training window adds a bias of about four standard
 #: errors to a comparison that ignores it.
 DRIFT = 50.0
-SCENARIOS = ("default", "no_dip", "drift")
+SCENARIOS = ("default", "no_dip", "drift", "teams6")
 
 
 def org_panel(seed: int, scenario: str = "default", n_employees: int = 2000,
@@ -43,7 +45,10 @@ def org_panel(seed: int, scenario: str = "default", n_employees: int = 2000,
     if scenario not in SCENARIOS:
         raise ValueError(f"scenario must be one of {SCENARIOS}. Got {scenario!r} instead.")
     dip = 2 if scenario == "default" else 0
-    org = il.datasets.simulate_org(n_employees=n_employees, seed=seed, dip_periods=dip)
+    teams = 6 if scenario == "teams6" else None
+    if teams is not None:
+        dip, cluster = 2, "team"
+    org = il.datasets.simulate_org(n_employees=n_employees, seed=seed, dip_periods=dip, teams=teams)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         panel = il.build_panel(il.read_kpis(org.kpis, unit="employee_id", time="month"),
@@ -72,8 +77,16 @@ def one(seed: int, scenario: str = "default", n_employees: int = 2000) -> dict[s
             "failed": "; ".join(ev.failed["check"])}
 
 
-def run(seeds: range | list[int], scenario: str = "default", n_employees: int = 2000) -> pd.DataFrame:
-    return pd.DataFrame([one(s, scenario, n_employees) for s in seeds])
+def run(seeds: range | list[int], scenario: str = "default", n_employees: int = 2000,
+        verbose: bool = False) -> pd.DataFrame:
+    rows = []
+    for s in seeds:
+        rows.append(one(s, scenario, n_employees))
+        if verbose:
+            r = rows[-1]
+            print(s, r["covered"], r["causal"], r["anticipation"], f"{r['share_used']:.3f}", r["failed"],
+                  flush=True)
+    return pd.DataFrame(rows)
 
 
 def main() -> None:
@@ -83,7 +96,7 @@ def main() -> None:
     ap.add_argument("--n-employees", type=int, default=2000)
     args = ap.parse_args()
     lo, hi = (int(x) for x in args.seeds.split("-"))
-    res = run(range(lo, hi + 1), args.scenario, args.n_employees)
+    res = run(range(lo, hi + 1), args.scenario, args.n_employees, verbose=True)
     pd.set_option("display.width", 200)
     print(res.drop(columns=["used"]).to_string(index=False))
     print(f"covered {res['covered'].sum()}/{len(res)}, causal {res['causal'].sum()}/{len(res)}, "

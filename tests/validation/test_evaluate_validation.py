@@ -4,7 +4,8 @@ The default run draws a few small organisations per scenario (seeds the slow run
 run is the acceptance study of issue 13 on ``simulate_org`` defaults (2,000 employees), 20 seeds per
 scenario: the interval holds the truth in at least 18 of 20 with the dip and without it, the number is
 called causal in at least 18 of 20 without a dip, and in at most 1 of 10 when the trained drift away before
-training. Its numbers are in docs/validation.md.
+training; with training assigned by 6 teams it is never called causal. Its numbers are in
+docs/validation.md.
 """
 
 from __future__ import annotations
@@ -32,3 +33,12 @@ def test_evaluate_acceptance_issue_13() -> None:
     assert no_dip["covered"].sum() >= 18 and no_dip["causal"].sum() >= 18
     drift = run(range(9000, 9010), "drift")
     assert (~drift["causal"]).sum() >= 9
+
+
+@pytest.mark.slow
+def test_evaluate_six_teams_is_not_called_causal() -> None:
+    """Training assigned by 6 teams: the small-cluster interval held the truth in 71 of 80 organisations
+    (short of 90 %), so the clusters check fails every time."""
+    teams = run(range(9100, 9140), "teams6")
+    assert not teams["causal"].any()
+    assert teams["covered"].sum() >= 34          # 35 of 40 measured

@@ -1,21 +1,22 @@
-""":func:`evaluate`: the one call an analyst makes. It picks an estimator valid for the panel, sets the
-anticipation window when the data show a dip before training, runs the checks that decide whether the
-number may be called causal, and puts the naive numbers beside it.
+""":func:`evaluate`: the one call an analyst makes. It fits the imputation estimator (every employee kept),
+sets the anticipation window when the data show a dip before training, runs the checks that decide whether
+the number may be called causal, and puts the naive numbers beside it.
 
-The dip rule (docs/explanation.md, "evaluate: the dip rule"): a probe Callaway–Sant'Anna event study with a
-universal base period ``PROBE + 1`` periods before training measures the level of the trained, relative to
-the comparison group, in each of the ``PROBE`` periods just before training. The anticipation window is the
-furthest of those periods whose deviation is significant at 5 % (two-sided, Bonferroni over the ``PROBE``
-periods), and 0 when none is. A window that reaches the probe's edge (the dip may start earlier than the
-check can see) fails the check. Its coverage and false-alarm rate on the simulator are in
-docs/validation.md.
+The dip rule (docs/explanation.md, "evaluate: the one call, its checks and the dip rule"): a probe
+Callaway–Sant'Anna event study with a universal base period ``PROBE + 1`` periods before training measures
+the level of the trained, relative to the comparison group, in each of the ``PROBE`` periods just before
+training. The anticipation window is the furthest of those periods whose deviation is significant at 5 %
+(two-sided, Bonferroni over the ``PROBE`` periods), and 0 when none is. A window that reaches the probe's
+edge (the dip may start earlier than the check can see) fails the check. With fewer than ``FEW_CLUSTERS``
+clusters the widest window, ``PROBE - 1``, is used. Its coverage and false-alarm rate on the simulator are
+in docs/validation.md.
 """
 
 from __future__ import annotations
 
 import warnings
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -26,6 +27,7 @@ from impactlab.analysis.compare import compare
 from impactlab.errors import EstimationError
 from impactlab.estimators._common import check_panel, resolve_covariates
 from impactlab.estimators.callaway_santanna import callaway_santanna
+from impactlab.estimators.imputation import imputation
 from impactlab.estimators.inference import demean
 from impactlab.panel import Panel
 from impactlab.results.base import EffectResult, critical_value
@@ -47,6 +49,11 @@ DIP_ALPHA = 0.05
 PRETREND_FAIL = 0.001
 #: |z| of the pre-training slope above which the trend check fails (two-sided 1 %).
 TREND_Z = float(stats.norm.ppf(0.995))
+#: Pre-training event times with fewer observations than this (or than this share of the best-supported
+#: one) do not decide the joint test: a lead resting on a handful of employees has a standard error that
+#: understates its noise, and one such lead alone made the test reject on the simulator.
+MIN_LEAD_OBS = 30
+MIN_LEAD_SHARE = 0.1
 #: Share of employees with KPI rows the estimator must use to pass (fails below half).
 USED_PASS = 0.9
 #: Clusters below which clustered standard errors are unreliable (Cameron, Gelbach & Miller 2008).
@@ -73,12 +80,15 @@ def evaluate(panel: Panel, *, covariates: Sequence[str] | None = None, level: fl
     """Estimate the effect of training on the panel's outcome, right by default, with the checks that say
     whether the number may be called causal.
 
-    The estimator is Callaway & Sant'Anna (2021) with the not-yet-trained and never-trained as the
-    comparison group. When the months just before training show a dip (or a rise) in the trained
-    employees' outcome, the anticipation window is set to cover it by the rule of the module docstring and
-    the ``dip`` check says so. The checks (``.checks``): pre-training effects (joint test and the largest
-    deviation), the dip, the share of employees and observations used, turnover, the number of clusters,
-    propensity overlap (with covariates), cohort sizes and the size of the comparison group.
+    The estimator is the imputation estimator of Borusyak, Jaravel & Spiess (2024): unit and period
+    effects fitted on every untrained observation (never trained, not yet trained), so hires and leavers
+    keep every row; on ``simulate_org`` its interval covers the truth where balanced Callaway–Sant'Anna
+    drops about 40 % of the employees (docs/validation.md). When the months just before training show a dip
+    (or a rise) in the trained employees' outcome, the anticipation window is set to cover it by the rule
+    of the module docstring and the ``dip`` check says so. The checks (``.checks``): pre-training effects
+    (joint test and the largest deviation), the pre-training trend, the dip, the share of employees and
+    observations used, turnover, the number of clusters, propensity overlap (with covariates), cohort sizes
+    and the size of the comparison group.
 
     Parameters
     ----------
@@ -111,16 +121,24 @@ def evaluate(panel: Panel, *, covariates: Sequence[str] | None = None, level: fl
     critical_value(level)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
+        n_clusters = int(_unit_frame(panel)["cluster"].nunique())
         pr = probe(panel, covs)
-        dip = _dip_rule(pr)
+        dip = _dip_rule(pr, n_clusters)
+        if n_clusters < FEW_CLUSTERS and dip.row["status"] != "fail":
+            dip = _Dip(PROBE - 1, _row(
+                "dip before training", "warn", dip.row["seen"],
+                f"with {n_clusters} clusters a dip cannot be measured reliably: the widest window the check "
+                f"allows ({PROBE - 1} periods before training) is left out of the comparison."))
         fit = _fit(panel, dip.anticipation, covs)
         naive = _naive(panel, covs, dip.anticipation)
     notes = tuple(dict.fromkeys(str(w.message) for w in caught))
-    checks = [_pretrends(fit.event_study), _trend(panel, dip.anticipation), dip.row, *_usage(panel, fit),
-              _clusters(panel), _overlap(panel, covs), *_cohorts(panel, dip.anticipation)]
+    checks = [_pretrends(fit.event_study, n_clusters), _trend(panel, dip.anticipation, n_clusters), dip.row,
+              *_usage(panel, fit), _clusters(panel, fit.effect), _overlap(panel, covs),
+              *_cohorts(panel, dip.anticipation)]
     table = pd.DataFrame(checks, columns=list(CHECK_COLUMNS))
     spec = {"covariates": covs, "level": level, "anticipation": dip.anticipation,
-            "control": "not_yet_treated", "inference": "influence function, clustered",
+            "estimator": fit.effect.method, "n_clusters": n_clusters,
+            "inference": ("clustered, CR1 and t(G - 1)" if n_clusters < FEW_CLUSTERS else "clustered"),
             "estimator_notes": notes}
     return Evaluation(effect=fit.effect, checks=table, event_study=fit.event_study, naive=naive,
                       anticipation=dip.anticipation, spec=spec)
@@ -128,11 +146,52 @@ def evaluate(panel: Panel, *, covariates: Sequence[str] | None = None, level: fl
 
 # ------------------------------------------------------------------------------------------ fitting
 def _fit(panel: Panel, anticipation: int, covs: list[str]) -> _Fit:
-    cs = callaway_santanna(panel, control="not_yet_treated", anticipation=anticipation,
-                           covariates=covs or None)
-    dropped = set(cs.excluded.loc[cs.excluded["what"] == "unit", "id"])
+    res = imputation(panel, anticipation=anticipation, covariates=time_varying(panel, covs) or None)
+    dropped = set(res.excluded.loc[res.excluded["what"] == "unit", "id"]) if len(res.excluded) else set()
     units = set(_unit_frame(panel)["unit"]) - dropped
-    return _Fit(effect=cs.aggregate("simple"), event_study=cs.aggregate("dynamic"), units_used=units)
+    effect: EffectResult = res
+    event_study: EffectResult = res
+    frame = _unit_frame(panel)
+    used = frame[frame["unit"].isin(units)]
+    g = int(used["cluster"].nunique())
+    if g < FEW_CLUSTERS:
+        # the information is in the clusters with trained employees and those without: the smaller count
+        g_trained = int(used.loc[used["cohort_period"] > 0, "cluster"].nunique())
+        g_eff = min(g, g_trained + 1, g - g_trained + 1) if 0 < g_trained < g else g
+        effect, event_study = few_clusters(effect, g, g_eff), few_clusters(event_study, g, g_eff)
+    return _Fit(effect=effect, event_study=event_study, units_used=units)
+
+
+def few_clusters(result: EffectResult, n_clusters: int, effective: int | None = None) -> EffectResult:
+    """The result with small-cluster inference: clustered standard errors scaled by ``sqrt(G / (G - 1))``
+    (CR1) and intervals and tests from Student's t with ``effective - 1`` degrees of freedom (``G - 1`` by
+    default; Cameron, Gelbach & Miller 2008; Bester, Conley & Hansen 2011). A new result; ``result`` is
+    not changed."""
+    if n_clusters < 2:
+        return result
+    dof = max((n_clusters if effective is None else effective) - 1, 1)
+    scale = float(np.sqrt(n_clusters / (n_clusters - 1)))
+    elements = None
+    if result.elements is not None:
+        elements = result.elements.copy()
+        elements["std_error"] = elements["std_error"] * scale
+        if "crit" in elements:
+            elements = elements.drop(columns=["crit"])
+    vcov = None if result.element_vcov is None else np.asarray(result.element_vcov) * scale**2
+    note = (f"{n_clusters} clusters: standard errors scaled by sqrt(G/(G-1)) and intervals from Student's t "
+            f"with {dof} degrees of freedom")
+    return replace(result, std_error=result.std_error * scale, df=float(dof), elements=elements,
+                   element_vcov=vcov, notes=(*result.notes, note))
+
+
+def time_varying(panel: Panel, covs: Sequence[str]) -> list[str]:
+    """The covariates that change within some employee: the others are absorbed by the employee effects of
+    the imputation estimator (they still enter the overlap check and the naive regressions)."""
+    if not covs:
+        return []
+    long = panel.long()
+    spread = long.groupby("unit", sort=False, observed=True)[list(covs)].nunique(dropna=False).max()
+    return [c for c in covs if int(spread[c]) > 1]
 
 
 def _naive(panel: Panel, covs: list[str], anticipation: int) -> CompareResult | None:
@@ -224,23 +283,33 @@ def pre_trend(panel: Panel, anticipation: int = 0) -> tuple[float, float, int] |
     return slope, float(np.sqrt(adj * float(sums @ sums)) / sxx), n_g
 
 
-def dip_window(deviations: pd.DataFrame | None) -> int:
+def _crit(q: float, n_clusters: int | None) -> tuple[float, float]:
+    """Critical value at quantile ``q`` and the CR1 scale of standard errors: normal, or with fewer than
+    ``FEW_CLUSTERS`` clusters Student's t with ``G - 1`` degrees of freedom and ``sqrt(G / (G - 1))``."""
+    if n_clusters is None or n_clusters >= FEW_CLUSTERS or n_clusters < 2:
+        return float(stats.norm.ppf(q)), 1.0
+    return float(stats.t.ppf(q, n_clusters - 1)), float(np.sqrt(n_clusters / (n_clusters - 1)))
+
+
+def dip_window(deviations: pd.DataFrame | None, n_clusters: int | None = None) -> int:
     """The anticipation window the dip rule sets: the furthest period before training whose deviation is
-    significant (two-sided, ``DIP_ALPHA`` Bonferroni over ``PROBE`` periods), 0 when none is."""
+    significant (two-sided, ``DIP_ALPHA`` Bonferroni over ``PROBE`` periods; with fewer than
+    ``FEW_CLUSTERS`` clusters, Student's t with ``G - 1`` degrees of freedom on CR1-scaled standard
+    errors), 0 when none is."""
     if deviations is None or not len(deviations):
         return 0
-    crit = float(stats.norm.ppf(1 - DIP_ALPHA / (2 * PROBE)))
-    sig = deviations.loc[np.abs(deviations["z"].to_numpy()) > crit, "event_time"]
+    crit, scale = _crit(1 - DIP_ALPHA / (2 * PROBE), n_clusters)
+    sig = deviations.loc[np.abs(deviations["z"].to_numpy()) / scale > crit, "event_time"]
     return int(-sig.min()) if len(sig) else 0
 
 
-def _dip_rule(pr: Probe | None) -> _Dip:
+def _dip_rule(pr: Probe | None, n_clusters: int) -> _Dip:
     dev = dip_deviations(pr)
     if dev is None or not len(dev):
         return _Dip(0, _row("dip before training", "warn", "could not be measured (too few periods before "
                             "the first training)", "a dip before training would bias the estimate upward "
                             "and cannot be ruled out here."))
-    a = dip_window(dev)
+    a = dip_window(dev, n_clusters)
     seen = ", ".join(f"{int(e)}: {_fmt(float(v))}" for e, v in zip(dev["event_time"], dev["estimate"],
                                                                      strict=True))
     seen = f"level vs {PROBE + 1} periods before training, by period: {seen}"
@@ -262,31 +331,54 @@ def _dip_rule(pr: Probe | None) -> _Dip:
 
 
 # ------------------------------------------------------------------------------------------ the checks
-def _pretrends(event_study: EffectResult) -> dict[str, str]:
+def _pretrends(event_study: EffectResult, n_clusters: int) -> dict[str, str]:
     test = pretrend_test(event_study)
     if test is None:
         return _row("pre-training effects", "warn", "no pre-training periods to test",
                     "parallel trends cannot be checked.")
-    el = event_study.elements
-    assert el is not None  # pretrend_test found pre-training elements
-    first = -int(event_study.spec.get("anticipation", 0) or 0)
-    pre = el[(el["event_time"] < first) & (el["std_error"] > 0)]
+    leads = getattr(event_study, "leads", None)
+    if leads is not None and len(leads):
+        pre = leads[leads["std_error"] > 0]
+    else:
+        el = event_study.elements
+        assert el is not None  # pretrend_test found pre-training elements
+        first = -int(event_study.spec.get("anticipation", 0) or 0)
+        pre = el[(el["event_time"] < first) & (el["std_error"] > 0)]
     z = (pre["estimate"] / pre["std_error"]).abs()
-    worst = pre.loc[z.idxmax()]
-    seen = (f"joint test {test}; largest deviation {_fmt(float(worst['estimate']))} at event time "
-            f"{int(worst['event_time'])} ({float(z.max()):.1f} SE)")
+    seen = f"joint test {test}"
+    if len(pre):
+        worst = pre.loc[z.idxmax()]
+        seen += (f"; largest deviation {_fmt(float(worst['estimate']))} at event time "
+                 f"{int(worst['event_time'])} ({float(z.max()):.1f} SE)")
+    supported = pre
+    if "n_obs" in pre:
+        supported = pre[pre["n_obs"] >= max(MIN_LEAD_OBS, MIN_LEAD_SHARE * float(pre["n_obs"].max()))]
+    if len(supported) < len(pre):
+        chi2 = float(((supported["estimate"] / supported["std_error"]) ** 2).sum())
+        p_supported = float(stats.chi2.sf(chi2, len(supported))) if len(supported) else 1.0
+        seen += (f"; over the {len(supported)} event times with at least {MIN_LEAD_SHARE:.0%} of the "
+                 f"observations of the best-supported one: chi2({len(supported)}) = {chi2:.2f}, "
+                 f"p = {p_supported:.3f} (diagonal)")
+        test = replace(test, p_value=max(test.p_value, p_supported))
+    if n_clusters < FEW_CLUSTERS and test.df >= n_clusters - 1:
+        return _row("pre-training effects", "warn" if test.p_value < 0.05 else "pass", seen,
+                    f"with {n_clusters} clusters, a joint test of {test.df} event times has no reliable "
+                    "size; the pre-training trend check is the one to read.")
     if test.p_value < PRETREND_FAIL:
         return _row("pre-training effects", "fail", seen,
                     "before training, the trained already moved differently from the comparison group: "
                     "the gap after training mixes that difference with the effect.",
-                    "Compare with employees more like the trained (covariates=) only after checking the "
-                    "event study; otherwise the number cannot be called causal.")
-    status = "warn" if test.p_value < 0.05 else "pass"
-    return _row("pre-training effects", status, seen,
+                    "The data cannot separate that difference from the effect; .event_study shows when the "
+                    "groups part.")
+    if test.p_value < 0.05:
+        return _row("pre-training effects", "warn", seen,
+                    f"some difference before training (p < 0.05), short of the {PRETREND_FAIL} that fails "
+                    "the check; .event_study shows where.")
+    return _row("pre-training effects", "pass", seen,
                 "no clear difference in trends before training (a test that passes is not proof).")
 
 
-def _trend(panel: Panel, anticipation: int) -> dict[str, str]:
+def _trend(panel: Panel, anticipation: int, n_clusters: int) -> dict[str, str]:
     fit = pre_trend(panel, anticipation)
     if fit is None:
         return _row("pre-training trend", "warn", "too few periods before training to fit a trend",
@@ -295,7 +387,8 @@ def _trend(panel: Panel, anticipation: int) -> dict[str, str]:
     z = slope / se
     seen = (f"before training, the trained drift by {_fmt(slope)} per period (SE {_fmt(se)}, z = {z:.1f}) "
             "relative to the others")
-    if abs(z) > TREND_Z:
+    crit = TREND_Z if n_clusters >= FEW_CLUSTERS else float(stats.t.ppf(0.995, max(n_clusters - 1, 1)))
+    if abs(z) > crit:
         return _row("pre-training trend", "fail", seen,
                     "the trained were already trending away from the comparison group before training; "
                     "the same trend after training would be read as an effect.",
@@ -329,17 +422,21 @@ def _usage(panel: Panel, fit: _Fit) -> list[dict[str, str]]:
     return [row, turnover]
 
 
-def _clusters(panel: Panel) -> dict[str, str]:
+def _clusters(panel: Panel, effect: EffectResult) -> dict[str, str]:
     units = _unit_frame(panel)
     g = int(units["cluster"].nunique())
     what = "employees" if panel.cluster is None else f"values of {panel.cluster!r}"
     seen = f"standard errors clustered on {g:,} {what}"
     if g >= FEW_CLUSTERS:
         return _row("clusters", "pass", seen, "enough clusters for clustered standard errors.")
-    return _row("clusters", "fail", seen,
-                f"with fewer than {FEW_CLUSTERS} clusters, clustered standard errors are too small and the "
-                "interval too narrow.",
-                "Cluster on a finer unit if training was not assigned by these groups.")
+    dof = int(effect.df) if effect.df is not None else g - 1
+    return _row("clusters", "fail", seen + f"; interval from Student's t with {dof} degrees of freedom "
+                "and CR1-scaled standard errors",
+                f"with fewer than {FEW_CLUSTERS} clusters the interval is not reliable: even widened by the "
+                "small-cluster correction, it held the truth in too few simulated organisations with "
+                "training assigned by 6 teams (docs/validation.md).",
+                "No fix is validated here for so few groups; if training was not assigned by these groups, "
+                "build the panel without cluster= (the employee).")
 
 
 def _overlap(panel: Panel, covs: list[str]) -> dict[str, str]:

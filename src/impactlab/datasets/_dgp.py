@@ -33,6 +33,8 @@ RAMP_MONTHS = 6            # effect grows linearly to its full size over this ma
 HIRE_SHARE = 0.18          # share of employees hired during the window
 NOMINATED_SHARE = 0.95     # share of employees planned into a wave
 POST_MONTHS_MIN = 3        # months kept after the last wave's latest completion
+TEAM_SHOCK_SD = 400.0      # team x month shock, with training assigned by team (``teams=``)
+TRAINED_TEAM_SHARE = 2 / 3  # share of teams booked into a wave, with training assigned by team
 
 #: What happens to a planned enrolment: completed in the wave month, completed a month late, failed then
 #: passed a retake, failed only, no show, withdrew, exempt (credited, not trained), session cancelled.
@@ -98,9 +100,21 @@ def _month_bounds(months: pd.PeriodIndex) -> tuple[np.ndarray, np.ndarray]:
     return starts, ends
 
 
+def team_waves(keen: np.ndarray, team: np.ndarray, n_teams: int, n_waves: int) -> np.ndarray:
+    """Wave of each team when training is assigned by team (-1 = never booked): the keenest teams (mean
+    eagerness of their members) go first, ``TRAINED_TEAM_SHARE`` of the teams (at least one per wave, at
+    least one team never) are booked, spread evenly over the waves."""
+    mean_keen = np.array([keen[team == k].mean() if np.any(team == k) else -np.inf for k in range(n_teams)])
+    order = np.argsort(-mean_keen, kind="stable")
+    n_trained = min(n_teams - 1, max(min(n_waves, n_teams - 1), round(TRAINED_TEAM_SHARE * n_teams)))
+    waves = np.full(n_teams, -1, "int64")
+    waves[order[:n_trained]] = np.arange(n_trained) * n_waves // max(n_trained, 1)
+    return waves
+
+
 def simulate_world(n: int, n_periods: int, rng: np.random.Generator, *, start: pd.Period, n_waves: int,
                    dip_periods: int, effect_scale: float, informative_attrition: bool, attrition: float,
-                   selection: float) -> World:
+                   selection: float, teams: int | None = None) -> World:
     """Draw one organisation. See the module docstring for the model."""
     r_people, r_plan, r_path, r_y = rng.spawn(4)
     months = pd.period_range(start, periods=n_periods, freq="M")
@@ -121,7 +135,7 @@ def simulate_world(n: int, n_periods: int, rng: np.random.Generator, *, start: p
     order = np.argsort(hire_date, kind="stable")
     hire_date, first_month = hire_date[order], first_month[order]
 
-    n_teams = max(len(REGIONS), int(round(n / 12)))
+    n_teams = max(len(REGIONS), int(round(n / 12))) if teams is None else teams
     team = r_people.integers(0, n_teams, n)
     region = team % len(REGIONS)
     role = r_people.choice(len(ROLES), size=n, p=ROLE_SHARE)
@@ -137,6 +151,8 @@ def simulate_world(n: int, n_periods: int, rng: np.random.Generator, *, start: p
     rank[np.argsort(-keen, kind="stable")] = np.arange(n)
     n_booked = int(round(NOMINATED_SHARE * n))
     planned = np.where(rank < n_booked, rank * len(waves) // max(n_booked, 1), -1)
+    if teams is not None:  # the whole team is booked into its team's wave
+        planned = team_waves(keen, team, n_teams, len(waves))[team]
     # new hires need dip_periods + 2 full months before their wave: move them to a later wave or drop them
     plan_wave = np.full(n, -1, "int64")
     for k in range(len(waves)):
@@ -193,7 +209,10 @@ def simulate_world(n: int, n_periods: int, rng: np.random.Generator, *, start: p
     treated = cohort >= 0
     rel = t_idx[None, :] - np.where(treated, cohort, n_periods + dip_periods + 1)[:, None]
     in_dip = treated[:, None] & (rel >= -dip_periods) & (rel < 0)
-    y0 = np.round(BASE_LEVEL + alpha[:, None] + common[None, :] + e - dip_size[:, None] * in_dip, 2)
+    shared: np.ndarray | float = 0.0
+    if teams is not None:  # employees of a team share monthly ups and downs
+        shared = r_y.normal(0.0, TEAM_SHOCK_SD, (n_teams, n_periods))[team]
+    y0 = np.round(BASE_LEVEL + alpha[:, None] + common[None, :] + e + shared - dip_size[:, None] * in_dip, 2)
 
     wave_gain = np.linspace(1.15, 0.8, len(waves)) if len(waves) > 1 else np.ones(1)
     tau = effect_scale * FULL_EFFECT * gain * wave_gain[np.clip(done_wave, 0, None)]

@@ -41,7 +41,7 @@ def _real(name: str, value: Any, low: float, high: float, *, closed_high: bool =
 def simulate_org(n_employees: int = 2000, n_periods: int = 24, seed: int = 0, *, start: str = "2024-01",
                  program: str = "Consultative Selling", outcome: str = "revenue", effect_scale: float = 1.0,
                  informative_attrition: bool = False, n_waves: int = 4, dip_periods: int = 2,
-                 attrition: float = 0.015, selection: float = 0.6) -> Org:
+                 attrition: float = 0.015, selection: float = 0.6, teams: int | None = None) -> Org:
     """Simulate a sales organisation that rolls out a training programme, with a known true effect.
 
     The tables look like real extracts (an HR roster, a Cornerstone-style LMS transcript, pre/post tests,
@@ -93,6 +93,12 @@ def simulate_org(n_employees: int = 2000, n_periods: int = 24, seed: int = 0, *,
         Mean monthly probability of leaving (weaker performers leave somewhat more often).
     selection : float, default 0.6
         Correlation between an employee's standardised level and eagerness to enrol (0 = random roll-out).
+    teams : int, optional
+        Assign training by team: the organisation has ``teams`` teams, about two thirds of them (the
+        keenest on average; at least one per wave, at least one never) are booked whole into a wave, and
+        employees of a team share a monthly shock (standard deviation 400) on top of their own noise, so
+        that outcomes are correlated within teams. ``None`` (default): about one team per 12 employees,
+        employees booked one by one, no team shocks. The truth stays exact either way.
 
     Returns
     -------
@@ -128,6 +134,8 @@ def simulate_org(n_employees: int = 2000, n_periods: int = 24, seed: int = 0, *,
     effect_scale = _real("effect_scale", effect_scale, -1e6, 1e6)
     attrition = _real("attrition", attrition, 0.0, 1.0, closed_high=False)
     selection = _real("selection", selection, -1.0, 1.0)
+    if teams is not None:
+        teams = _int("teams", teams, 2)
     if not isinstance(informative_attrition, (bool, np.bool_)):
         raise TypeError(f"The 'informative_attrition' parameter must be True or False. "
                         f"Got {informative_attrition!r} instead.")
@@ -154,10 +162,12 @@ def simulate_org(n_employees: int = 2000, n_periods: int = 24, seed: int = 0, *,
               "program": program, "outcome": outcome, "effect_scale": effect_scale,
               "informative_attrition": bool(informative_attrition), "n_waves": n_waves,
               "dip_periods": dip_periods, "attrition": attrition, "selection": selection}
+    if teams is not None:  # recorded only when used: the shipped sample's truth.json stays as it was
+        params["teams"] = teams
     r_world, r_lms, r_levels, r_kpi, r_cost = np.random.default_rng(seed).spawn(5)
     world = simulate_world(n, n_periods, r_world, start=first, n_waves=n_waves, dip_periods=dip_periods,
                            effect_scale=effect_scale, informative_attrition=bool(informative_attrition),
-                           attrition=attrition, selection=selection)
+                           attrition=attrition, selection=selection, teams=teams)
     ids = _tables.employee_ids(n)
     r_assess, r_survey, r_obs = r_levels.spawn(3)
     completions, first_done = _tables.completions(world, ids, program, r_lms)

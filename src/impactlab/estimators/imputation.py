@@ -32,6 +32,7 @@ import scipy.linalg
 from scipy import sparse
 
 from impactlab.errors import EstimationError
+from impactlab.estimators._blocked import _mm, _tmm
 from impactlab.estimators._common import check_panel, excluded_frame, resolve_covariates
 from impactlab.estimators._eventtime import EventStudyResult, WaldTest, wald_test
 from impactlab.panel import Panel
@@ -97,6 +98,20 @@ def _dense(x: Any) -> np.ndarray:
     return x.toarray() if sparse.issparse(x) else np.asarray(x)
 
 
+def _tprod(a: Any, b: Any) -> np.ndarray:
+    """``a.T @ b``; for dense tall arrays in row blocks (one-thread BLAS calls, see ``_blocked``)."""
+    if isinstance(a, np.ndarray) and isinstance(b, np.ndarray):
+        return _tmm(a, b)
+    return _dense(a.T @ b)
+
+
+def _prod(a: Any, b: Any) -> np.ndarray:
+    """``a @ b``; for a dense tall ``a`` in row blocks."""
+    if isinstance(a, np.ndarray) and isinstance(b, np.ndarray):
+        return _mm(a, b, np.empty((a.shape[0], *b.shape[1:])))
+    return _dense(a @ b)
+
+
 def _by_pair(rows: np.ndarray, cols: np.ndarray, values: np.ndarray, shape: tuple[int, int],
              dense: bool = True) -> Any:
     """The rows × cols matrix of sums of ``values`` by (row, col) pair: dense when small (and ``dense``),
@@ -127,10 +142,10 @@ class _TwoWay:
         self.Xu = _sum_by(u, X, n_units)
         Xt = _sum_by(t, X, n_periods)
         DN = self.N.multiply(self.inv_u[:, None]) if sparse.issparse(self.N) else self.inv_u[:, None] * self.N
-        ntdn = _dense(self.N.T @ DN)
+        ntdn = _tprod(self.N, DN)
         s_pp = (np.diag(cnt_t) - ntdn)[1:, 1:]
-        s_px = (Xt - _dense(self.N.T @ (self.inv_u[:, None] * self.Xu)))[1:]
-        s_xx = X.T @ X - self.Xu.T @ (self.inv_u[:, None] * self.Xu)
+        s_px = (Xt - _tprod(self.N, self.inv_u[:, None] * self.Xu))[1:]
+        s_xx = _tprod(X, X) - _tprod(self.Xu, self.inv_u[:, None] * self.Xu)
         self.S = np.block([[s_pp, s_px], [s_px.T, s_xx]])
         try:
             self.factor = scipy.linalg.cho_factor(self.S)
@@ -143,24 +158,24 @@ class _TwoWay:
     def rhs(self, M: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """``A'M`` for columns ``M`` on these rows, as (unit block, period-and-covariate block)."""
         return _sum_by(self.u, M, self.n_units), np.vstack([_sum_by(self.t, M, self.n_periods)[1:],
-                                                            self.X.T @ M])
+                                                            _tprod(self.X, M)])
 
     def solve(self, b_u: np.ndarray, b_s: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """(unit effects, period effects with the first at 0, covariate coefficients) solving the normal
         equations with right-hand sides ``b_u``, ``b_s`` (one column per right-hand side)."""
         p = self.n_periods - 1
         db = self.inv_u[:, None] * b_u
-        r = b_s - np.vstack([_dense(self.N.T @ db)[1:], self.Xu.T @ db])
+        r = b_s - np.vstack([_tprod(self.N, db)[1:], _tprod(self.Xu, db)])
         z_s = scipy.linalg.cho_solve(self.factor, r)
         periods = np.vstack([np.zeros((1, z_s.shape[1])), z_s[:p]])
-        z_u = self.inv_u[:, None] * (b_u - _dense(self.N @ periods) - self.Xu @ z_s[p:])
+        z_u = self.inv_u[:, None] * (b_u - _prod(self.N, periods) - _prod(self.Xu, z_s[p:]))
         return z_u, periods, z_s[p:]
 
     def predict(self, coef: tuple[np.ndarray, np.ndarray, np.ndarray], u: np.ndarray, t: np.ndarray,
                 X: np.ndarray) -> np.ndarray:
         z_u, periods, beta = coef
         out = z_u[u] + periods[t]
-        return out + X @ beta if X.shape[1] else out
+        return out + _prod(X, beta) if X.shape[1] else out
 
 
 # ------------------------------------------------------------------------------------------ the estimator
@@ -352,14 +367,14 @@ def _conservative_vcov(fe: _TwoWay, c0: np.ndarray, c1: np.ndarray, n_clusters: 
     p = fe.n_periods - 1
     z_t, z_x = np.vstack([np.zeros((1, W.shape[1])), z_s[:p]]), z_s[p:]
     G = n_clusters
-    psi = -_dense(_by_pair(c0, fe.t, eps0, (G, fe.n_periods)) @ z_t)
+    psi = -_prod(_by_pair(c0, fe.t, eps0, (G, fe.n_periods)), z_t)
     if not nested:
-        z_u = fe.inv_u[:, None] * (_dense(B @ W) - _dense(fe.N @ z_t) - fe.Xu @ z_x)
-        psi -= _dense(_by_pair(c0, fe.u, eps0, (G, fe.n_units), dense=False) @ z_u)
+        z_u = fe.inv_u[:, None] * (_prod(B, W) - _prod(fe.N, z_t) - _prod(fe.Xu, z_x))
+        psi -= _prod(_by_pair(c0, fe.u, eps0, (G, fe.n_units), dense=False), z_u)
     if fe.X.shape[1]:
-        psi -= _sum_by(c0, eps0[:, None] * fe.X, G) @ z_x
-    psi += _dense(_by_pair(c1, cell, tau - cell_mean[cell], (G, n_cells)) @ W)
-    return psi.T @ psi
+        psi -= _prod(_sum_by(c0, eps0[:, None] * fe.X, G), z_x)
+    psi += _prod(_by_pair(c1, cell, tau - cell_mean[cell], (G, n_cells)), W)
+    return _tprod(psi, psi)
 
 
 def _unit_codes(units: pd.Series) -> tuple[np.ndarray, Any]:
@@ -427,33 +442,33 @@ def _test_one(long: pd.DataFrame, fe: _TwoWay, i0: np.ndarray, ev: np.ndarray, a
     # Z'Z, Z'y within: leads are disjoint indicators
     n_lead = np.bincount(lead_on, minlength=k).astype("float64")
     lx = _sum_by(lead_on, X[on], k)
-    zz = np.block([[np.diag(n_lead), lx], [lx.T, X.T @ X]])
-    bread_inv = zz - zu.T @ a_z - zt.T @ g_z
+    zz = np.block([[np.diag(n_lead), lx], [lx.T, _tprod(X, X)]])
+    bread_inv = zz - _tprod(zu, a_z) - zt.T @ g_z
     if np.linalg.matrix_rank(bread_inv) < bread_inv.shape[0]:
         return None, None
     bread = np.linalg.inv(bread_inv)
-    zy = np.concatenate([np.bincount(lead_on, weights=y_within[on], minlength=k), X.T @ y_within])
+    zy = np.concatenate([np.bincount(lead_on, weights=y_within[on], minlength=k), _tprod(X, y_within)])
     beta = bread @ zy
     z_beta = np.zeros(m0)
     z_beta[on] = beta[:k][lead_on]
     if X.shape[1]:
-        z_beta += X @ beta[k:]
-    resid = y_within - z_beta + (a_z @ beta)[u0] + (g_z @ beta)[t0]
+        z_beta += _prod(X, beta[k:])
+    resid = y_within - z_beta + _prod(a_z, beta)[u0] + (g_z @ beta)[t0]
     G = n_clusters
     if G < 2:
         return None, None
     scores = np.hstack([_dense(_by_pair(codes[on], lead_on, resid[on], (G, k))),
                         _sum_by(codes, X * resid[:, None], G)])
-    scores -= _dense(_by_pair(codes, t0, resid, (G, fe.n_periods)) @ g_z)
+    scores -= _prod(_by_pair(codes, t0, resid, (G, fe.n_periods)), g_z)
     if not nested:
-        scores -= _dense(_by_pair(codes, u0, resid, (G, fe.n_units)) @ a_z)
+        scores -= _prod(_by_pair(codes, u0, resid, (G, fe.n_units)), a_z)
     m = bread.shape[0]
     # absorbed effects counted as fixest and twfe() count them (unit effects nested in clusters as one)
     big_k = m + fe.n_periods + (0 if nested else fe.n_units - 1)
     if m0 - big_k <= 0:
         return None, None
     adj = G / (G - 1) * (m0 - 1) / (m0 - big_k)
-    V = (adj * bread @ (scores.T @ scores) @ bread)[:k, :k]
+    V = (adj * bread @ _tprod(scores, scores) @ bread)[:k, :k]
     leads = pd.DataFrame({"event_time": np.array(lead_times, dtype=np.int64), "estimate": beta[:k],
                           "std_error": np.sqrt(np.maximum(np.diag(V), 0.0)),
                           "n_obs": n_lead.astype(np.int64)})

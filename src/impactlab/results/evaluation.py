@@ -151,11 +151,12 @@ class Evaluation(ReportedRows):
         return _explain(self, level)
 
     def _html_lines(self) -> list[str]:
-        lo, hi = self.conf_int()
+        level = float(self.spec.get("level", 0.95))
+        lo, hi = self.conf_int(level)
         verdict = "causal: every check passed or warned" if self.causal else \
             "NOT causal: " + "; ".join(self.failed["check"])
-        return [f"{self.effect.term} = {number(self.estimate)} (95% CI {number(lo)} to {number(hi)}), "
-                f"{self.method}, {number(self.n_units)} employees; {verdict}"]
+        return [f"{self.effect.term} = {number(self.estimate)} ({level:.0%} CI {number(lo)} to "
+                f"{number(hi)}), {self.method}, {number(self.n_units)} employees; {verdict}"]
 
     def _repr_html_(self) -> str:
         head = frame_html(self.tidy(), self._title(), self._html_lines())
@@ -183,8 +184,9 @@ def _explain(ev: Evaluation, level: float) -> Any:
             f"The interval holds the effect in about {pct} of samples like this one.")
     else:
         first = ev.failed.iloc[0]
-        headline = (f"{number(ev.estimate)} is not a causal estimate of the effect of training on {outcome}: "
-                    f"{first['meaning']} {first['what_to_do']}")
+        headline = (f"{number(ev.estimate)} ({pct} CI {number(lo)} to {number(hi)}) is not a causal "
+                    f"estimate of the effect of training on {outcome}: {first['meaning']} "
+                    f"{first['what_to_do']}")
         claims = ("Nothing causal: the checks below say why.",)
     cautions = tuple(f"{r['check']} ({r['status']}): {r['meaning']} {r['what_to_do']}".strip()
                      for _, r in ev.checks.iterrows() if r["status"] != "pass")
