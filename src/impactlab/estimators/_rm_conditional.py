@@ -402,42 +402,58 @@ class _Piece:
         return out
 
 
-def _accepted_ends(piece: _Piece, thetas: np.ndarray,
-                   known: tuple[int, int] | None) -> tuple[int, int] | None:
-    """First and last accepted grid index of one piece outside the accepted range ``known`` of earlier
-    pieces: a scan of every ``step``-th value (and the neighbours of ``known``), then bisection between the
-    last rejected and the first accepted value at each end."""
+def _gallop(piece: _Piece, thetas: np.ndarray, inside: int, direction: int) -> int:
+    """From an accepted index, the last accepted one before the first rejection in ``direction``: steps
+    of 1, 2, 4, ... outwards, then bisection."""
+    n, step, outside = len(thetas), 1, None
+    while True:
+        nxt = inside + direction * step
+        if not 0 <= nxt < n:
+            nxt = 0 if direction < 0 else n - 1
+            if nxt == inside or piece.accepts(thetas[[nxt]])[0]:
+                return nxt
+            outside = nxt
+            break
+        if piece.accepts(thetas[[nxt]])[0]:
+            inside, step = nxt, 2 * step
+        else:
+            outside = nxt
+            break
+    while abs(outside - inside) > 1:
+        mid = (inside + outside) // 2
+        if piece.accepts(thetas[[mid]])[0]:
+            inside = mid
+        else:
+            outside = mid
+    return inside
+
+
+def _accepted_ends(piece: _Piece, thetas: np.ndarray, known: tuple[int, int] | None,
+                   centre: int) -> tuple[int, int] | None:
+    """First and last accepted grid index of one piece, as far as they widen the range ``known`` that
+    earlier pieces accepted.
+
+    Every non-empty piece of ``Δ^RM`` allows ``δ_post = 0``, so its accepted values surround the estimate
+    and the union is one interval: a later piece widens it only if it accepts the value just outside, from
+    where each end is found by doubling steps and bisection. The first piece starts at the estimate
+    (``centre``), or, if it rejects there, scans every fiftieth value.
+    """
     n = len(thetas)
-    step = max(1, n // 50)
-    tested = np.unique(np.r_[np.arange(0, n, step), n - 1])
     if known is not None:
-        extra = [i for i in (known[0] - 1, known[1] + 1) if 0 <= i < n]
-        tested = np.unique(np.r_[tested, extra])
-        tested = tested[(tested < known[0]) | (tested > known[1])]
-    if len(tested) == 0:
-        return None
+        ends = list(known)
+        for side, direction in ((0, -1), (1, 1)):
+            nxt = known[side] + direction
+            if 0 <= nxt < n and piece.accepts(thetas[[nxt]])[0]:
+                ends[side] = _gallop(piece, thetas, nxt, direction)
+        return (ends[0], ends[1]) if tuple(ends) != known else None
+    if piece.accepts(thetas[[centre]])[0]:
+        return _gallop(piece, thetas, centre, -1), _gallop(piece, thetas, centre, 1)
+    tested = np.unique(np.r_[np.arange(0, n, max(1, n // 50)), n - 1])
     acc = piece.accepts(thetas[tested])
     if not acc.any():
         return None
-    hits = np.flatnonzero(acc)
-
-    def refine(inside: int, outside: int) -> int:
-        while abs(inside - outside) > 1:
-            mid = (inside + outside) // 2
-            if piece.accepts(thetas[[mid]])[0]:
-                inside = mid
-            else:
-                outside = mid
-        return inside
-
-    first, last = int(tested[hits[0]]), int(tested[hits[-1]])
-    if hits[0] > 0:
-        first = refine(first, int(tested[hits[0] - 1]))
-    if hits[-1] < len(tested) - 1:
-        nxt = int(tested[hits[-1] + 1])
-        if known is None or nxt > known[1] or last > known[1]:
-            last = refine(last, nxt)
-    return first, last
+    hits = tested[np.flatnonzero(acc)]
+    return _gallop(piece, thetas, int(hits[0]), -1), _gallop(piece, thetas, int(hits[-1]), 1)
 
 
 def rm_interval(beta: np.ndarray, sigma: np.ndarray, n_pre: int, n_post: int, l_vec: np.ndarray,
@@ -448,11 +464,12 @@ def rm_interval(beta: np.ndarray, sigma: np.ndarray, n_pre: int, n_post: int, l_
     reported, as in HonestDiD) and whether an end of the grid is accepted (the set may extend beyond).
     """
     known: tuple[int, int] | None = None
+    centre = int(np.argmin(np.abs(thetas - float(l_vec @ beta[n_pre:n_pre + n_post]))))
     for positive in (True, False):
         for s in range(-(n_pre - 1), 1):
             A = rm_constraints(n_pre, n_post, mbar, s, positive)
             ends = _accepted_ends(_Piece.build(beta, sigma, n_pre, n_post, l_vec, A, alpha, seed), thetas,
-                                  known)
+                                  known, centre)
             if ends is not None:
                 known = ends if known is None else (min(known[0], ends[0]), max(known[1], ends[1]))
     if known is None:
