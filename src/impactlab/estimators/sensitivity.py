@@ -75,6 +75,7 @@ RESTRICTIONS = ("relative_magnitude", "smoothness")
 TABLE_COLUMNS = ("M", "lower", "upper", "id_lower", "id_upper")
 CI_METHODS = ("C-LF", "identified_set", "FLCI")
 CI_IDSET = "identified set ± z·SE"
+_METHOD_TEXT = {"C-LF": "C-LF (HonestDiD's conditional-least-favourable confidence sets)"}
 
 
 # ------------------------------------------------------------------------------------------ the result
@@ -152,7 +153,7 @@ class SensitivityResult(ReportedRows):
             f"Sensitivity to parallel-trends violations ({self.restriction.replace('_', ' ')}, "
             f"Rambachan & Roth 2023): {self.target}",
             f"  estimate under parallel trends {_fmt(self.estimate)} (SE {_fmt(self.std_error)}); "
-            f"{self.level:.0%} intervals by {self.ci_method}",
+            f"{self.level:.0%} intervals by {_METHOD_TEXT.get(self.ci_method, self.ci_method)}",
             f"  breakdown {sym}: {bd}",
             *(f"  note: {n}" for n in self.notes),
             self.table.to_string(index=False),

@@ -478,6 +478,14 @@ def explain_sensitivity(s: Any, level: float = 0.95) -> Explanation:
                       f"from {sym} = {_num(s.breakdown)} on it includes zero.")
     cautions.append(f"The bounds hold under the restriction that {rule}; whether that restriction is "
                     "plausible is a judgement about the programme, not something the data settle.")
+    if s.ci_method == "C-LF":
+        claims.append("The intervals are the conditional-least-favourable confidence sets of R's HonestDiD; "
+                      "they allow for the sampling error of the pre-training moves that set the bound.")
+    elif s.restriction == "relative_magnitude":
+        cautions.append("These intervals widen the estimated identified set by the estimate's own sampling "
+                        "error only; they leave out that of the pre-training moves that set the bound, so "
+                        "they do not have the stated coverage (on HonestDiD's published examples they are "
+                        "narrower than its confidence sets from M̄ = 1 on).")
     cautions += [str(n) for n in s.notes]
     return Explanation(headline=headline, claims=tuple(claims), cautions=tuple(cautions),
                        assumption=f"Trends may differ from parallel, bounded by: {rule}.",
