@@ -17,6 +17,7 @@ from evaluate_study import run
 def test_evaluate_small_organisations() -> None:
     dip = run(range(71, 75), "default", n_employees=800)
     assert (dip["anticipation"] == 2).all()          # the dip rule finds the two-month dip every time
+    assert (dip["share_used"] >= 0.9).all()
     assert dip["covered"].sum() >= 3
     no_dip = run(range(71, 75), "no_dip", n_employees=800)
     assert no_dip["covered"].sum() >= 3 and no_dip["causal"].sum() >= 3
@@ -29,6 +30,7 @@ def test_evaluate_acceptance_issue_13() -> None:
     seeds = range(9000, 9020)
     dip = run(seeds, "default")
     assert dip["covered"].sum() >= 18
+    assert (dip["share_used"] >= 0.9).all()          # employees with KPI rows the estimate used
     no_dip = run(seeds, "no_dip")
     assert no_dip["covered"].sum() >= 18 and no_dip["causal"].sum() >= 18
     drift = run(range(9000, 9010), "drift")
