@@ -26,8 +26,9 @@ $(STAMP): pyproject.toml | $(BIN)/python
 demo: $(DEMO_STAMP)
 	$(BIN)/impactlab demo --out reports/demo
 
+# One test process per core (pytest-xdist): the suite's tests are independent (temporary folders, seeded draws).
 test: $(STAMP)
-	$(BIN)/python -m pytest -m "not slow" -q
+	$(BIN)/python -m pytest -m "not slow" -q -n auto
 
 test-slow: $(STAMP)
 	$(BIN)/python -m pytest -m slow -q
