@@ -39,7 +39,8 @@ def impact_summary(cmp: CompareResult, roi: Any = None, *, level: float = 0.95, 
     Parameters
     ----------
     cmp : CompareResult
-        From :func:`impactlab.compare`.
+        From :func:`impactlab.compare`, or an evaluation's ``.naive`` (its causal row is the
+        evaluation's estimate).
     roi : RoiResult, optional
         From :func:`impactlab.roi`.
     level : float

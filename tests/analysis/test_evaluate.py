@@ -187,3 +187,15 @@ def test_bad_arguments() -> None:
         il.evaluate(pd.DataFrame())
     with pytest.raises(ValueError, match="'level' parameter"):
         il.evaluate(_trend_panel(0.0), level=95)
+
+
+def test_the_comparison_beside_the_evaluation_has_its_estimate_as_the_causal_row(with_dip) -> None:
+    panel, truth, ev = with_dip
+    cmp = ev.naive
+    assert cmp is not None and cmp.causal_method == "imputation"
+    assert cmp.estimate == ev.estimate and cmp.conf_int(0.9) == ev.conf_int(0.9)
+    assert "callaway_santanna" not in cmp.results          # one causal number on a chart or in a summary
+    assert cmp.naive.estimate == il.naive_difference(panel).estimate
+    tidy = cmp.tidy()
+    assert tidy.loc[0, "estimate"] == ev.estimate and bool(tidy.loc[0, "causal"])
+    assert il.evaluate(panel, truth=123.0).naive.truth == 123.0

@@ -31,7 +31,7 @@ from impactlab.estimators.imputation import imputation
 from impactlab.estimators.inference import demean
 from impactlab.panel import Panel
 from impactlab.results.base import EffectResult, critical_value
-from impactlab.results.compare import CompareResult
+from impactlab.results.compare import CAUSAL, CompareResult
 from impactlab.results.evaluation import CHECK_COLUMNS, Evaluation
 from impactlab.results.evaluation import number as _fmt
 from impactlab.results.explain import pretrend_test
@@ -76,7 +76,8 @@ class _Fit:
     units_used: set[Any]
 
 
-def evaluate(panel: Panel, *, covariates: Sequence[str] | None = None, level: float = 0.95) -> Evaluation:
+def evaluate(panel: Panel, *, covariates: Sequence[str] | None = None, level: float = 0.95,
+             truth: float | None = None) -> Evaluation:
     """Estimate the effect of training on the panel's outcome, right by default, with the checks that say
     whether the number may be called causal.
 
@@ -98,6 +99,9 @@ def evaluate(panel: Panel, *, covariates: Sequence[str] | None = None, level: fl
         Panel covariates to condition on (``None``: none, even when the panel has some).
     level : float
         Confidence level of the intervals.
+    truth : float, optional
+        The true effect (simulated data), shown beside the estimates in ``.naive``; taken from
+        ``panel.truth`` when the panel has one.
 
     Returns
     -------
@@ -130,7 +134,7 @@ def evaluate(panel: Panel, *, covariates: Sequence[str] | None = None, level: fl
                 f"with {n_clusters} clusters a dip cannot be measured reliably: the widest window the check "
                 f"allows ({PROBE - 1} periods before training) is left out of the comparison."))
         fit = _fit(panel, dip.anticipation, covs)
-        naive = _naive(panel, covs, dip.anticipation)
+        naive = _naive(panel, covs, dip.anticipation, fit.effect, truth)
     notes = tuple(dict.fromkeys(str(w.message) for w in caught))
     checks = [_pretrends(fit.event_study, n_clusters), _trend(panel, dip.anticipation, n_clusters), dip.row,
               *_usage(panel, fit), _clusters(panel, fit.effect), _overlap(panel, covs),
@@ -194,11 +198,18 @@ def time_varying(panel: Panel, covs: Sequence[str]) -> list[str]:
     return [c for c in covs if int(spread[c]) > 1]
 
 
-def _naive(panel: Panel, covs: list[str], anticipation: int) -> CompareResult | None:
+def _naive(panel: Panel, covs: list[str], anticipation: int, effect: EffectResult, truth: float | None
+           ) -> CompareResult | None:
+    """The naive and regression numbers of :func:`compare` beside the evaluation's own estimate, which is
+    the comparison's causal row: a chart, a deck or a summary made from it shows the evaluation's number."""
     try:
-        return compare(panel, covs or None, anticipation=anticipation)
+        cmp = compare(panel, covs or None, anticipation=anticipation, truth=truth)
     except EstimationError:
         return None
+    results = {k: v for k, v in cmp.results.items() if not CAUSAL.get(k, False)}
+    results[effect.method] = effect
+    return CompareResult(results=results, truth=cmp.truth, causal_method=effect.method, outcome=cmp.outcome,
+                         spec={**cmp.spec, "causal": "the evaluation's estimate"})
 
 
 def _unit_frame(panel: Panel) -> pd.DataFrame:

@@ -14,7 +14,7 @@ from impactlab.results.base import TIDY_COLUMNS, EffectResult, _fmt, frame_html,
 
 #: Whether each method identifies a causal effect under its stated assumption, for display.
 CAUSAL = {"naive_difference": False, "pre_post": False, "regression": False, "twfe": False,
-          "callaway_santanna": True}
+          "callaway_santanna": True, "imputation": True}
 
 
 @dataclass(frozen=True, repr=False, eq=False)
