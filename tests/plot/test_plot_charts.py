@@ -186,3 +186,14 @@ def test_event_study_onset_shift_puts_training_back_at_zero() -> None:
     assert "+6.00 per period over event times 0 to 1" in " ".join(ax.get_title(loc="left").split())
     with pytest.raises(ValueError, match="onset_shift"):
         ilplot.event_study(frame, onset_shift=-1)
+def test_compare_wraps_long_method_labels_instead_of_cutting_them():
+    long = "Imputation (Borusyak, Jaravel & Spiess)"
+    frame = pd.DataFrame({"method": ["naive_difference", "imputation"],
+                          "label": ["Naive: trained vs never trained", long],
+                          "estimate": [1874.0, 850.0], "conf_low": [1680.0, 753.0],
+                          "conf_high": [2068.0, 947.0], "causal": [False, True]})
+    ax = ilplot.compare(frame)
+    labels = [t.get_text() for t in ax.get_yticklabels()]
+    assert "Naive: trained vs never trained" in labels
+    assert "Imputation (Borusyak, Jaravel\n& Spiess)" in labels
+    plt.close(ax.figure)

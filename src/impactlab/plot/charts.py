@@ -240,7 +240,7 @@ def compare(cmp: Any, *, ax: Axes | None = None, title: str | None = None, footn
             ax.axvline(float(truth), color=COLORS["truth"], linestyle="--", linewidth=2,
                        label=f"True effect ({fmt_number(float(truth))})")
             ax.legend(loc="lower right")
-        labels = [str(lbl) if isinstance(lbl, str) and lbl else m
+        labels = [textwrap.fill(str(lbl) if isinstance(lbl, str) and lbl else m, 32)  # long names: two lines
                   for lbl, m in zip(frame["label"], methods, strict=True)]
         ax.set_yticks(y, labels)
         ax.grid(axis="y", visible=False)
