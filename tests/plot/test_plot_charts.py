@@ -195,5 +195,5 @@ def test_compare_wraps_long_method_labels_instead_of_cutting_them():
     ax = ilplot.compare(frame)
     labels = [t.get_text() for t in ax.get_yticklabels()]
     assert "Naive: trained vs never trained" in labels
-    assert "Imputation (Borusyak, Jaravel\n& Spiess)" in labels
+    assert "Imputation (Borusyak, Jaravel &\nSpiess)" in labels
     plt.close(ax.figure)
