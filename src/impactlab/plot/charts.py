@@ -149,11 +149,12 @@ def event_study(result: Any, *, ax: Axes | None = None, title: str | None = None
             note = _method_note(result)
             if data_window and "data " not in note:
                 note = f"{note}; data {data_window}" if note else f"Data {data_window}"
+            placebo = bool((e < -ant).any())  # pre-training event times outside the anticipation window
             footnote = (f"{note + '. ' if note else ''}Points: effect at each period since training; "
                         f"bars: pointwise {level:.0%} confidence intervals. Left of the dashed line: "
-                        "before training" + (f"; the last {ant} may already show the effect (anticipation), "
-                                             "the earlier ones are placebo checks." if ant else
-                                             " (placebo checks)."))
+                        "before training" + (f"; the last {ant} may already show the effect (anticipation)"
+                                             + (", the earlier ones are placebo checks." if placebo else ".")
+                                             if ant else " (placebo checks)."))
         finish(ax, title, footnote, new=new)
     return ax
 
