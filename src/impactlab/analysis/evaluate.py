@@ -23,7 +23,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from impactlab.analysis.compare import compare
+from impactlab.analysis.compare import beside
 from impactlab.errors import EstimationError
 from impactlab.estimators._common import check_panel, resolve_covariates
 from impactlab.estimators.callaway_santanna import callaway_santanna
@@ -31,7 +31,7 @@ from impactlab.estimators.imputation import imputation
 from impactlab.estimators.inference import demean
 from impactlab.panel import Panel
 from impactlab.results.base import EffectResult, critical_value
-from impactlab.results.compare import CAUSAL, CompareResult
+from impactlab.results.compare import CompareResult
 from impactlab.results.evaluation import CHECK_COLUMNS, Evaluation
 from impactlab.results.evaluation import number as _fmt
 from impactlab.results.explain import pretrend_test
@@ -203,13 +203,10 @@ def _naive(panel: Panel, covs: list[str], anticipation: int, effect: EffectResul
     """The naive and regression numbers of :func:`compare` beside the evaluation's own estimate, which is
     the comparison's causal row: a chart, a deck or a summary made from it shows the evaluation's number."""
     try:
-        cmp = compare(panel, covs or None, anticipation=anticipation, truth=truth)
+        return beside(panel, effect, covs, truth=truth,
+                      spec={"anticipation": anticipation, "causal": "the evaluation's estimate"})
     except EstimationError:
         return None
-    results = {k: v for k, v in cmp.results.items() if not CAUSAL.get(k, False)}
-    results[effect.method] = effect
-    return CompareResult(results=results, truth=cmp.truth, causal_method=effect.method, outcome=cmp.outcome,
-                         spec={**cmp.spec, "causal": "the evaluation's estimate"})
 
 
 def _unit_frame(panel: Panel) -> pd.DataFrame:
