@@ -149,3 +149,47 @@ def nps_interval(score: float, std_error: float, level: float) -> tuple[float, f
     """The Wald interval of an NPS in points, clipped to [-100, 100] (as :func:`nps`)."""
     z = z_value(level)
     return max(-100.0, score - z * std_error), min(100.0, score + z * std_error)
+
+
+def normalised_change(pre: np.ndarray, post: np.ndarray) -> np.ndarray:
+    """Marx & Cummings (2007, *Am. J. Phys.* 75(1)) normalised change ``c`` of each person, in [-1, 1].
+
+    On percent scores: ``(post - pre) / (100 - pre)`` when the score rose, ``(post - pre) / pre`` when it
+    fell, 0 when it stayed; NaN (the person is left out) when it stayed at 0 or at 100, where no change
+    was possible in one direction.
+    """
+    pre = np.asarray(pre, dtype="float64")
+    post = np.asarray(post, dtype="float64")
+    diff = post - pre
+    with np.errstate(divide="ignore", invalid="ignore"):
+        up = diff / (100 - pre)
+        down = diff / pre
+    c = np.where(diff > 0, up, np.where(diff < 0, down, 0.0))
+    return np.where((diff == 0) & ((pre <= 0) | (pre >= 100)), np.nan, c)
+
+
+def paired_share_change(before: np.ndarray, after: np.ndarray,
+                        level: float = 0.95) -> tuple[float, float, float]:
+    """Change of a share measured twice on the same people, ``mean(after) - mean(before)`` of 0/1 arrays,
+    with Newcombe's (1998, *Statistics in Medicine* 17(22), method 10) hybrid score interval: the Wilson
+    intervals of the two shares combined with the phi correlation of the paired table, its numerator
+    ``ad - bc`` shrunk towards 0 by ``n/2`` when positive (Newcombe's continuity correction; phi is 0 when a
+    margin is empty)."""
+    b = np.asarray(before, dtype=bool)
+    a = np.asarray(after, dtype=bool)
+    n = len(a)
+    if n == 0:
+        return math.nan, math.nan, math.nan
+    p1, p2 = a.mean(), b.mean()
+    l1, u1 = wilson(float(a.sum()), n, level)
+    l2, u2 = wilson(float(b.sum()), n, level)
+    both, only_after = float(np.sum(a & b)), float(np.sum(a & ~b))
+    only_before, neither = float(np.sum(~a & b)), float(np.sum(~a & ~b))
+    margins = (both + only_after) * (only_before + neither) * (both + only_before) * (only_after + neither)
+    cross = both * neither - only_after * only_before
+    cross = cross - n / 2 if cross > n / 2 else min(cross, 0.0)
+    phi = cross / math.sqrt(margins) if margins > 0 else 0.0
+    diff = float(p1 - p2)
+    down = math.sqrt(max((p1 - l1) ** 2 - 2 * phi * (p1 - l1) * (u2 - p2) + (u2 - p2) ** 2, 0.0))
+    up = math.sqrt(max((u1 - p1) ** 2 - 2 * phi * (u1 - p1) * (p2 - l2) + (p2 - l2) ** 2, 0.0))
+    return diff, max(-1.0, diff - down), min(1.0, diff + up)
