@@ -9,6 +9,7 @@ import pytest
 import impactlab as il
 from impactlab.plot.theme import fmt_pct
 from impactlab.results.base import EffectResult
+from impactlab.results.probability import fmt_prob_positive
 
 
 def _roi():
@@ -27,7 +28,7 @@ def test_roi_distribution_title_and_shape() -> None:
     fig = ax.figure
     assert tuple(round(x, 2) for x in fig.get_size_inches()) == (13.33, 7.5)
     title = ax.get_title(loc="left")
-    assert f"P(ROI > 0) = {r.prob_positive:.0%}" in title
+    assert fmt_prob_positive(r) in title and fmt_prob_positive(r).startswith("P(ROI > 0) = ")
     assert "ROI" in title and "interval" in title
     img = _drawn(fig)
     assert img[..., :3].std() > 5  # not blank

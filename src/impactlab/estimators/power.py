@@ -38,6 +38,7 @@ from impactlab.errors import EstimationError, PanelError, check_option
 from impactlab.estimators._common import check_panel
 from impactlab.panel import Panel
 from impactlab.results.base import ReportedRows, Row, _fmt, critical_value, frame_html, freeze_fields
+from impactlab.results.probability import fmt_prob
 
 PLAN_COLUMNS = ("wave", "start", "units")
 
@@ -93,7 +94,8 @@ class PowerResult(ReportedRows):
         lines = [f"Roll-out design ({self.method}): minimum detectable effect {_fmt(self.mde)} at "
                  f"{self.target_power:.0%} power, {self.level:.0%} level (SE {_fmt(self.std_error)})"]
         if self.effect is not None:
-            lines.append(f"  power to detect an effect of {_fmt(self.effect)}: {self.power:.1%}")
+            lines.append(f"  power to detect an effect of {_fmt(self.effect)}: "
+                         f"{fmt_prob(self.power, exact=False)}")
         lines += [f"  note: {n}" for n in self.notes]
         lines.append(self.plan.to_string(index=False))
         return "\n".join(lines)
@@ -125,7 +127,7 @@ class PowerResult(ReportedRows):
     def _repr_html_(self) -> str:
         head = [f"MDE {_fmt(self.mde)} at {self.target_power:.0%} power (SE {_fmt(self.std_error)})"]
         if self.effect is not None:
-            head.append(f"Power for an effect of {_fmt(self.effect)}: {self.power:.1%}")
+            head.append(f"Power for an effect of {_fmt(self.effect)}: {fmt_prob(self.power, exact=False)}")
         return frame_html(self.plan, f"Roll-out design ({self.method})", head + list(self.notes))
 
     def __repr__(self) -> str:
@@ -317,8 +319,9 @@ def power(panel: Panel, effect: float | None = None, *, waves: Mapping[Any, int]
                              f"Got {n_draws!r} instead.")
         sim = _simulate(panel, starts, sizes, n_c, float(effect), level, int(n_draws), seed)  # type: ignore[arg-type]
         pw = float(sim["reject"].mean())
+        analytic = _power_at(float(effect), se, level)  # type: ignore[arg-type]
         notes.append(f"Simulated power from {n_draws} placebo roll-outs (seed {seed}); analytic power "
-                     f"{_power_at(float(effect), se, level):.1%}; SD of simulated estimates "  # type: ignore[arg-type]
+                     f"{fmt_prob(analytic, exact=False)}; SD of simulated estimates "
                      f"{_fmt(float(sim['estimate'].std(ddof=1)))} vs analytic SE {_fmt(se)}.")
     return PowerResult(plan=plan, mde=mde, std_error=se, power=pw, effect=effect, level=level,
                        target_power=target_power, candidates=cand, method=method, simulation=sim,

@@ -26,10 +26,13 @@ from impactlab.estimators import callaway_santanna
 from impactlab.kirkpatrick._stats import check_level, correlation, z_value
 from impactlab.panel import Panel
 from impactlab.results.base import ReportedRows, Row, _fmt, frame_html, freeze_fields
+from impactlab.results.probability import fmt_prob
 
 LEVEL_NAMES = {1: "Reaction", 2: "Learning", 3: "Behaviour", 4: "Results", 5: "ROI"}
 LEVEL_COLUMNS = ("level", "name", "metric", "estimate", "std_error", "conf_low", "conf_high", "n")
 LINK_COLUMNS = ("link", "evidence", "estimate", "conf_low", "conf_high", "n", "reading")
+#: Evidence of the 4 -> 5 link: a probability, printed by :func:`~impactlab.results.probability.fmt_prob`.
+PROB_EVIDENCE = "P(ROI > 0)"
 CAVEAT = ("Evidence for the chain, not proof: the links are associations among the trained (except the "
           "level-4 effect itself), and people who learned more may differ in other ways.")
 
@@ -130,7 +133,8 @@ class ChainResult(ReportedRows):
             lines.append(f"  {r.level} {r.name}: {r.metric} {_fmt(r.estimate)} ({self.level:.0%} CI "
                          f"{_fmt(r.conf_low)} to {_fmt(r.conf_high)})")
         for r in self.links.itertuples():
-            lines.append(f"  link {r.link}: {r.evidence} {_fmt(r.estimate)} ({_fmt(r.conf_low)} to "
+            est = fmt_prob(r.estimate, exact=False) if r.evidence == PROB_EVIDENCE else _fmt(r.estimate)
+            lines.append(f"  link {r.link}: {r.evidence} {est} ({_fmt(r.conf_low)} to "
                          f"{_fmt(r.conf_high)}), n = {r.n}: {r.reading}")
         lines.append(f"  {self.caveat}")
         return "\n".join(lines)
@@ -288,7 +292,7 @@ def chain(*, reaction: Any = None, learning: Any = None, behavior: Any = None, r
                                           "no clear difference in effect by learning")})
     if results is not None and roi is not None:
         p = float(roi.prob_positive)
-        links.append({"link": "4 -> 5", "evidence": "P(ROI > 0)", "estimate": p, "conf_low": math.nan,
+        links.append({"link": "4 -> 5", "evidence": PROB_EVIDENCE, "estimate": p, "conf_low": math.nan,
                       "conf_high": math.nan, "n": None,
                       "reading": "the effect likely pays for the programme" if p >= 0.9 else
                       "the effect may not pay for the programme"})

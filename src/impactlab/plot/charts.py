@@ -19,6 +19,7 @@ from matplotlib.ticker import FuncFormatter
 
 from impactlab.plot.theme import COLORS, deck_theme, figure_axes, finish, fmt_money, fmt_number, fmt_pct
 from impactlab.results.base import critical_value
+from impactlab.results.probability import fmt_prob_positive
 
 
 def _frame_of(obj: Any, what: str, required: tuple[str, ...], attr: str) -> pd.DataFrame:
@@ -353,7 +354,7 @@ def roi_waterfall(r: Any, *, ax: Axes | None = None, title: str | None = None,
                              f"{fmt_money(r.value_per_unit, currency)} per unit x {r.participants:,.0f} "
                              f"participants x {r.horizon:,.0f} periods")
             parts.append("fully-loaded costs (Phillips ROI Methodology)")
-            parts.append(f"P(ROI > 0) = {r.prob_positive:.0%}")
+            parts.append(f"{fmt_prob_positive(r)}")
             source = getattr(r, "source", "")
             if source:
                 parts.append(f"effect from {source}")

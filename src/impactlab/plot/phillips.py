@@ -14,6 +14,7 @@ from matplotlib.axes import Axes
 from matplotlib.patches import FancyArrowPatch, FancyBboxPatch
 
 from impactlab.plot.theme import COLORS, deck_theme, figure_axes, finish, fmt_pct
+from impactlab.results.probability import fmt_prob, fmt_prob_positive
 
 _UNITS = {"ROI %": "%"}  # unit printed after the number on a card
 
@@ -83,7 +84,8 @@ def chain(ch: Any, *, ax: Axes | None = None, title: str | None = None, footnote
             ax.add_patch(FancyArrowPatch((ia + 0.58, y), (ib + 0.42, y), arrowstyle="-|>", mutation_scale=18,
                                          color=COLORS["grid"] if "no clear" in str(ln["reading"]) else
                                          COLORS["causal"], linewidth=2))
-            est = _fmt_value(ln["estimate"])
+            est = (fmt_prob(ln["estimate"], exact=False) if ln["evidence"] == "P(ROI > 0)"
+                   else _fmt_value(ln["estimate"]))
             interval = ("" if not math.isfinite(ln["conf_low"]) else
                         f" ({_fmt_value(ln['conf_low'])} to {_fmt_value(ln['conf_high'])})")
             label = "\n".join(textwrap.wrap(f"{ln['evidence']}: {est}{interval}", int(27 * (ib - ia)))[:3])
@@ -140,7 +142,7 @@ def roi_distribution(r: Any, *, ax: Axes | None = None, title: str | None = None
         ax.set_ylabel("Share of draws")
         if title is None:
             title = (f"ROI {fmt_pct(r.roi_pct)} ({level:.0%} interval {fmt_pct(lo)} to {fmt_pct(hi)}); "
-                     f"P(ROI > 0) = {r.prob_positive:.0%}")
+                     f"{fmt_prob_positive(r)}")
         if footnote is None:
             footnote = (f"{len(draws):,} seeded draws of the effect from its sampling distribution"
                         + (", value per unit and costs from their ranges" if r.method == "monte_carlo"

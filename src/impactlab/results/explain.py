@@ -29,6 +29,8 @@ from typing import Any
 import numpy as np
 from scipy import stats
 
+from impactlab.results.probability import fmt_prob, fmt_prob_positive
+
 __all__ = ["Explanation", "PretrendTest", "explain_chain", "explain_compare", "explain_effect",
            "explain_exposure", "explain_level", "explain_power", "explain_roi", "explain_roi_sensitivity",
            "explain_self_estimates", "explain_sensitivity", "pretrend_test"]
@@ -422,7 +424,7 @@ def explain_roi(r: Any, level: float = 0.95) -> Explanation:
     how = ("the Monte Carlo draws of the effect, value and costs" if r.method == "monte_carlo"
            else "the effect's sampling distribution (value and costs fixed)")
     headline = (f"Phillips ROI of {r.source}: {_num(r.roi_pct)} % ({_interval_text(lo, hi, pct, ' %')}, from "
-                f"{how}); P(ROI > 0) = {r.prob_positive:.0%}.")
+                f"{how}); {fmt_prob_positive(r)}.")
     claims = [f"Benefit {_num(r.benefit)} {r.currency} against a cost of {_num(r.cost)} {r.currency}: "
               f"net {_num(r.net_benefit)} {r.currency}, benefit-cost ratio {r.bcr:.2f}."]
     cautions = []
@@ -506,6 +508,11 @@ def explain_roi_sensitivity(d: Any, level: float = 0.95) -> Explanation:
                        comparison="That of the effect behind the ROI.")
 
 
+def _link_value(evidence: str, value: float) -> str:
+    """A link's number: a probability (the 4 -> 5 link's ``P(ROI > 0)``) as a percentage."""
+    return fmt_prob(value, exact=False) if evidence == "P(ROI > 0)" else _num(value)
+
+
 def explain_power(p: Any, level: float = 0.95) -> Explanation:
     """Build the :class:`Explanation` of a :class:`~impactlab.estimators.PowerResult`."""
     waves = p.plan[p.plan["wave"] != "comparison"]
@@ -515,8 +522,8 @@ def explain_power(p: Any, level: float = 0.95) -> Explanation:
                 f"{p.level:.0%} level (standard error of the design {_num(p.std_error)}).")
     claims = []
     if p.effect is not None and math.isfinite(p.power):
-        claims.append(f"An effect of {_num(p.effect)} would be detected with probability {p.power:.0%} "
-                      f"({p.method}).")
+        claims.append(f"An effect of {_num(p.effect)} would be detected with probability "
+                      f"{fmt_prob(p.power, exact=False)} ({p.method}).")
     cautions = ["Smaller effects may exist and go undetected: a non-significant result from this plan does "
                 f"not rule out effects below {_num(p.mde)}.",
                 "The figures replay the history panel: they hold if the outcome's noise, seasonality and "
@@ -600,7 +607,7 @@ def explain_chain(ch: Any, level: float = 0.95) -> Explanation:
                     f"{len(ch.links)} link(s) checked.")
     claims = [f"Level {r.level} {r.name}: {r.metric} {_num(float(r.estimate))}."
               for r in ch.levels.itertuples()]
-    claims += [f"Link {r.link}: {r.reading} ({r.evidence} {_num(float(r.estimate))})."
+    claims += [f"Link {r.link}: {r.reading} ({r.evidence} {_link_value(r.evidence, float(r.estimate))})."
                for r in ch.links.itertuples()]
     return Explanation(headline=headline, claims=tuple(claims), cautions=(ch.caveat,),
                        assumption="Each link is an association among the trained, except the level-4 "

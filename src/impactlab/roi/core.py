@@ -31,6 +31,7 @@ from scipy import stats
 
 from impactlab.errors import check_option
 from impactlab.results.base import _fmt, frame_html, freeze_fields, restore_frozen, tidy_frame
+from impactlab.results.probability import fmt_prob_positive
 from impactlab.roi._inputs import _check_level, _number, _rate, _value_input
 from impactlab.roi.costs import Costs
 from impactlab.roi.stream import payback, stream_weights
@@ -385,7 +386,7 @@ class RoiResult:
     def _headline(self) -> str:
         lo, hi = self.conf_int(self.level)
         return (f"ROI {self.roi_pct:.1f} % ({self.level:.0%} interval {lo:.1f} % to {hi:.1f} %), "
-                f"P(ROI > 0) = {self.prob_positive:.1%}")
+                f"{fmt_prob_positive(self)}")
 
     def summary(self) -> str:
         """Plain-text summary of the ROI, its interval and the inputs."""
@@ -431,7 +432,7 @@ class RoiResult:
     def __repr__(self) -> str:
         lo, hi = self.conf_int(self.level)
         return (f"RoiResult(roi_pct={self.roi_pct:.4g}, interval=({lo:.4g}, {hi:.4g}), bcr={self.bcr:.4g}, "
-                f"prob_positive={self.prob_positive:.3g})")
+                f"prob_positive={self.prob_positive!r})")
 
 
 def roi(effect: Any, *, value_per_unit: float | tuple[float, float] | None = None,
