@@ -4,7 +4,10 @@ It serves ``GET /xapi/statements`` in pages with relative ``more`` links, checks
 Basic credentials, filters on since/until (``stored``), verb, activity and agent, and injects faults on
 chosen pages: HTTP 429 with ``Retry-After`` (seconds or an HTTP date), 503, a dropped connection, a
 truncated JSON body, a slow answer (client time-out), an empty page that still has ``more``, and a ``more``
-link that loops back. Started and stopped by the tests (a thread, an ephemeral port).
+link that loops back. For the security and deadline tests it can also require an API key in the query
+string, point ``more`` links or redirects at another server, drip a page one byte at a time, invent a new
+``more`` cursor on every page, and send ``X-Experience-API-Consistent-Through``. Started and stopped by
+the tests (a thread, an ephemeral port).
 """
 
 from __future__ import annotations
@@ -133,6 +136,14 @@ class FakeLRS:
         empty_pages: Iterable[int] = (),
         loop_at: int | None = None,
         slow_seconds: float = 1.0,
+        query: dict[str, str] | None = None,
+        more_links: dict[int, str] | None = None,
+        redirects: dict[int, str] | None = None,
+        drip_at: int | None = None,
+        drip_seconds: float = 0.2,
+        endless: bool = False,
+        consistent_through: str | None = None,
+        absolute_more: bool = False,
     ) -> None:
         self.statements = list(statements)
         self.page_size = page_size
@@ -142,6 +153,13 @@ class FakeLRS:
         self.empty_pages = set(empty_pages)
         self.loop_at = loop_at
         self.slow_seconds = slow_seconds
+        self.query = dict(query or {})
+        self.more_links = dict(more_links or {})
+        self.redirects = dict(redirects or {})
+        self.drip_at, self.drip_seconds = drip_at, drip_seconds
+        self.endless = endless
+        self.consistent_through = consistent_through
+        self.absolute_more = absolute_more
         self.requests: list[tuple[str, dict[str, str]]] = []
         self.served_faults: list[tuple[int, str]] = []
         self._queries: dict[str, list[dict[str, Any]]] = {}
@@ -224,8 +242,20 @@ class FakeLRS:
             more = f"/xapi/statements?more={qid}-{nxt}-p" if nxt < len(rows) else ""
             if self.loop_at is not None and index == self.loop_at:
                 more = f"/xapi/statements?more={qid}-{offset - self.page_size}-p"
+            if self.endless:  # the same page again under a cursor never seen before
+                more = f"/xapi/statements?more={qid}-{offset}-p&n={uuid.uuid4().hex}"
+            if self.absolute_more and more:
+                more = self.endpoint.split("/xapi/")[0].upper().replace("HTTP://", "http://") + more
+            more = self.more_links.get(index, more)
             body = {"statements": chunk, "more": more}
-        return 200, fault, json.dumps(body).encode(), {"Content-Type": "application/json"}
+        headers = {"Content-Type": "application/json"}
+        if self.consistent_through is not None:
+            headers["X-Experience-API-Consistent-Through"] = self.consistent_through
+        if flag == "p" and index in self.redirects:
+            return 302, "redirect", b"", {"Location": self.redirects[index]}
+        if flag == "p" and index == self.drip_at:
+            fault = "drip"
+        return 200, fault, json.dumps(body).encode(), headers
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -251,11 +281,16 @@ class _Handler(BaseHTTPRequestHandler):
         lrs = self.lrs
         lrs.requests.append((self.path, dict(self.headers)))
         parts = urlsplit(self.path)
+        if parts.path.startswith("/old/"):  # the LRS moved within its origin
+            return self._send(301, b"", {"Location": self.path.replace("/old/", "/xapi/", 1)})
         if parts.path != "/xapi/statements":
             return self._send(404, b"not found")
         expected = "Basic " + base64.b64encode(f"{lrs.user}:{lrs.secret}".encode()).decode()
         if self.headers.get("Authorization") != expected:
             return self._send(401, b'{"error": "unauthorized"}')
+        given = {k: v[0] for k, v in parse_qs(parts.query).items()}
+        if any(given.get(k) != v for k, v in lrs.query.items()):
+            return self._send(403, b'{"error": "api key missing from the query"}')
         if self.headers.get("X-Experience-API-Version") != "1.0.3":
             return self._send(400, b'{"error": "X-Experience-API-Version 1.0.3 required"}')
         q = {k: v[0] for k, v in parse_qs(parts.query).items()}
@@ -275,4 +310,20 @@ class _Handler(BaseHTTPRequestHandler):
             return self._send(200, cut, headers)
         if fault == "slow":
             time.sleep(lrs.slow_seconds)
+        if fault == "drip":
+            return self._drip(body, headers, lrs.drip_seconds)
         return self._send(status, body, headers)
+
+    def _drip(self, body: bytes, headers: dict[str, str], seconds: float) -> None:
+        self.send_response(200)
+        for k, v in headers.items():
+            self.send_header(k, v)
+        self.send_header("Content-Length", str(len(body)))
+        try:
+            self.end_headers()
+            for i in range(len(body)):
+                self.wfile.write(body[i : i + 1])
+                self.wfile.flush()
+                time.sleep(seconds)
+        except (BrokenPipeError, ConnectionResetError):
+            self.close_connection = True

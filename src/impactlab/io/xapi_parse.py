@@ -50,7 +50,7 @@ def load_statements(
         return (
             list(enumerate(pull.statements, start=1)),
             source.endpoint,
-            pull.last_stored,
+            pull.checkpoint,
             [f"{pull.pages} LRS page(s), {pull.retries} retried request(s)"],
         )
     if active:

@@ -1,0 +1,84 @@
+"""URLs of an LRS pull: the origin credentials are bound to, and the redaction of what must never be shown
+(user information and query-string values such as ``?apikey=...``) in ``repr``, messages and logs.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from urllib.parse import parse_qsl, quote, quote_plus, urlencode, urlsplit, urlunsplit
+
+import httpx
+
+#: Query parameters whose values are hidden wherever they appear, even when the endpoint does not carry
+#: them (an LRS may put a signed token into its ``more`` links).
+SECRET_PARAMS = frozenset({
+    "access_token", "api-key", "api_key", "apikey", "auth", "client_secret", "code", "key", "password",
+    "secret", "sig", "signature", "token", "x-api-key",
+})
+REDACTED = "***"
+_DEFAULT_PORTS = {"http": 80, "https": 443}
+
+Origin = tuple[str, str, int]
+
+
+def origin(url: str | httpx.URL) -> Origin:
+    """(scheme, host, port) of ``url``, the default port filled in (RFC 6454, "Origin")."""
+    u = httpx.URL(str(url)) if not isinstance(url, httpx.URL) else url
+    scheme = u.scheme.lower()
+    return scheme, u.host.lower(), u.port or _DEFAULT_PORTS.get(scheme, 0)
+
+
+def show_origin(o: Origin) -> str:
+    """``https://lrs.example.com`` (the port only when it is not the scheme's default)."""
+    scheme, host, port = o
+    return f"{scheme}://{host}" + ("" if _DEFAULT_PORTS.get(scheme) == port else f":{port}")
+
+
+def redact(url: str, hidden: Iterable[str] = ()) -> str:
+    """``url`` without user information and with the values of the ``hidden`` query parameters (and of
+    :data:`SECRET_PARAMS`) replaced by ``***``."""
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return "<unreadable URL>"
+    names = {n.lower() for n in hidden} | SECRET_PARAMS
+    host = parts.hostname or ""
+    try:
+        port = parts.port
+    except ValueError:
+        port = None
+    if port:
+        host = f"{host}:{port}"
+    pairs = parse_qsl(parts.query, keep_blank_values=True)
+    query = parts.query
+    if any(k.lower() in names for k, _ in pairs):
+        query = urlencode([(k, REDACTED if k.lower() in names else v) for k, v in pairs], safe="*")
+    return urlunsplit((parts.scheme, host, parts.path, query, parts.fragment))
+
+
+def secret_forms(values: Iterable[str]) -> list[str]:
+    """Each secret as written raw and percent-encoded (how it can appear in a logged URL)."""
+    out: set[str] = set()
+    for v in values:
+        if v:
+            out |= {v, quote(v, safe=""), quote_plus(v)}
+    return sorted(out, key=len, reverse=True)
+
+
+class RedactingFilter(logging.Filter):
+    """Replaces the secrets in every record of the logger it is attached to (httpx logs each request URL
+    at INFO level, query string included)."""
+
+    def __init__(self, secrets: list[str]) -> None:
+        super().__init__()
+        self.secrets = secrets
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if self.secrets:
+            text = record.getMessage()
+            if any(s in text for s in self.secrets):
+                for s in self.secrets:
+                    text = text.replace(s, REDACTED)
+                record.msg, record.args = text, None
+        return True

@@ -1,0 +1,197 @@
+"""The LRS client's credentials stay with the endpoint's origin, query-string secrets are sent and never
+shown, and a pull ends at its deadline or caps (a fake LRS on 127.0.0.1, tests/io/lrs_server.py)."""
+
+from __future__ import annotations
+
+import base64
+import logging
+import pickle
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from impactlab.io.lrs import LRS, LRSError
+from impactlab.io.xapi import read_xapi
+
+sys.path.insert(0, str(Path(__file__).parent))
+from lrs_server import FakeLRS, make_statements  # noqa: E402
+
+USER, SECRET, KEY = "analyst", "s3cr3t-Pa55", "K3y/S3cret+42"
+
+
+@pytest.fixture(scope="module")
+def statements():
+    return make_statements(1_000, n_voiding=10, seed=3)
+
+
+@pytest.fixture
+def serve():
+    started: list[FakeLRS] = []
+
+    def start(stmts, **kw) -> FakeLRS:
+        srv = FakeLRS(stmts, user=USER, secret=SECRET, **kw).start()
+        started.append(srv)
+        return srv
+
+    yield start
+    for srv in started:
+        srv.stop()
+
+
+def no_wait(seconds: float) -> None:
+    """Retries in these tests need no real waiting (and the client stays picklable)."""
+
+
+def client(srv: FakeLRS, endpoint: str | None = None, **kw) -> LRS:
+    return LRS(endpoint or srv.endpoint, auth=(USER, SECRET), sleep=no_wait, **kw)
+
+
+def shows_no_secret(text: str) -> bool:
+    basic = base64.b64encode(f"{USER}:{SECRET}".encode()).decode()
+    return all(s not in text for s in (SECRET, basic, KEY, "K3y%2FS3cret%2B42", "K3y/S3cret%2B42"))
+
+
+# ------------------------------------------------------------------------------------------ origins
+@pytest.mark.parametrize("form", ["absolute", "network-path", "other-host-name", "https"])
+def test_a_more_link_to_another_origin_is_refused_before_any_request_reaches_it(serve, statements, form):
+    foreign = serve(statements)
+    srv = serve(statements[:300])
+    fport = foreign.endpoint.split(":")[2].split("/")[0]
+    port = srv.endpoint.split(":")[2].split("/")[0]
+    link = {
+        "absolute": f"http://127.0.0.1:{fport}/xapi/statements?more=steal",
+        "network-path": f"//127.0.0.1:{fport}/xapi/statements?more=steal",
+        "other-host-name": f"http://localhost:{port}/xapi/statements?more=steal",
+        "https": f"https://127.0.0.1:{port}/xapi/statements?more=steal",
+    }[form]
+    srv.more_links = {1: link}
+    with pytest.raises(LRSError, match="the 'more' link leads to another origin") as info:
+        client(srv).pull()
+    msg = str(info.value)
+    there = {"absolute": f"http://127.0.0.1:{fport}", "network-path": f"http://127.0.0.1:{fport}",
+             "other-host-name": f"http://localhost:{port}", "https": f"https://127.0.0.1:{port}"}[form]
+    assert there in msg and f"endpoint's origin, http://127.0.0.1:{port}" in msg
+    assert info.value.statements_received == 200 and "none are returned" in msg
+    assert foreign.requests == []  # the other server never heard from the client, so no credential
+    assert len(srv.requests) == 2 and all("Authorization" in h for _, h in srv.requests)
+
+
+def test_a_same_origin_absolute_more_link_is_followed(serve, statements):
+    srv = serve(statements[:300], absolute_more=True)  # "http://127.0.0.1:PORT/xapi/statements?more=..."
+    pull = client(srv).pull()
+    assert [s["id"] for s in pull.statements] == [s["id"] for s in statements[:300]]
+    assert pull.pages == 3 and len(srv.requests) == 3
+
+
+def test_a_redirect_to_another_origin_is_refused_and_the_other_server_gets_nothing(serve, statements):
+    foreign = serve(statements)
+    srv = serve(statements[:300], redirects={1: foreign.endpoint + "statements?more=steal"})
+    with pytest.raises(LRSError, match="an HTTP 302 redirect leads to another origin") as info:
+        client(srv).pull()
+    fhost = foreign.endpoint.rsplit("/xapi/", 1)[0]
+    assert fhost in str(info.value) and info.value.statements_received == 100
+    assert foreign.requests == []
+
+
+def test_a_redirect_within_the_origin_is_followed_with_the_credentials_and_the_query(serve, statements):
+    srv = serve(statements[:250], query={"apikey": KEY})
+    moved = srv.endpoint.replace("/xapi/", "/old/") + "?apikey=" + KEY.replace("/", "%2F").replace("+", "%2B")
+    pull = client(srv, moved).pull()
+    assert [s["id"] for s in pull.statements] == [s["id"] for s in statements[:250]]
+    assert srv.requests[0][0].startswith("/old/statements?")
+    assert all("apikey=" in path for path, _ in srv.requests)
+
+
+# --------------------------------------------------------------------------------- query-string secrets
+def test_the_endpoints_query_goes_with_every_request_and_is_never_shown(serve, statements, caplog):
+    srv = serve(statements[:450], query={"apikey": KEY})
+    endpoint = srv.endpoint + "?apikey=" + KEY.replace("/", "%2F").replace("+", "%2B")
+    lrs = client(srv, endpoint)
+    assert repr(lrs) == f"LRS('{srv.endpoint}?apikey=***', auth=basic)"
+    with caplog.at_level(logging.DEBUG):
+        x = read_xapi(lrs)
+    assert x.counts["read"] == 450 and len(srv.requests) == 5
+    assert all("apikey=K3y%2FS3cret%2B42" in path for path, _ in srv.requests)
+    assert "HTTP Request" in caplog.text  # httpx logged every request, with the key hidden
+    texts = [caplog.text, repr(lrs), str(vars(lrs)), repr(x), x.summary(), x.source,
+             str(x.completions.notes), x.completions.summary(), str(x.checkpoint)]
+    assert all(shows_no_secret(t) for t in texts)
+    # errors: endpoint, page and message
+    bad = serve(statements[:450], query={"apikey": KEY}, forever={2: "503"})
+    with pytest.raises(LRSError) as info:
+        client(bad, bad.endpoint + "?apikey=" + KEY, max_retries=0).pull()
+    err = info.value
+    assert "apikey=***" in err.endpoint and shows_no_secret(str(err) + repr(err) + err.last_page)
+    # pickling drops the key as it drops auth=, and an unpickled client says so instead of pulling
+    blob = pickle.dumps(lrs)
+    assert KEY.encode() not in blob and b"K3y%2FS3cret" not in blob
+    with pytest.raises(LRSError, match="dropped when it was pickled"):
+        pickle.loads(blob).pull()
+
+
+def test_user_information_and_every_query_value_are_hidden_in_repr_and_errors():
+    lrs = LRS(f"https://{USER}:{SECRET}@lrs.example.com/xapi?tenant=acme&apikey={KEY}")
+    assert repr(lrs) == "LRS('https://lrs.example.com/xapi/?tenant=***&apikey=***', auth=basic)"
+    with pytest.raises(ValueError) as info:
+        LRS(f"ftp://{USER}:{SECRET}@lrs.example.com/?token={KEY}")
+    assert shows_no_secret(str(info.value)) and "token=***" in str(info.value)
+
+
+# --------------------------------------------------------------------------------- deadlines and caps
+def test_a_dripping_page_is_cut_at_the_deadline(serve, statements):
+    srv = serve(statements[:300], drip_at=1, drip_seconds=0.05)  # ~50 kB at 20 bytes/s: 40 minutes
+    t0 = time.monotonic()
+    with pytest.raises(LRSError, match=r"deadline of 1\.5 s \(the LRS was still sending this page") as info:
+        client(srv, deadline=1.5, timeout=5).pull()
+    assert time.monotonic() - t0 < 1.5 + 1.0
+    assert info.value.statements_received == 100 and "raise deadline=" in str(info.value)
+
+
+def test_new_cursors_for_ever_stop_at_max_pages_or_the_deadline(serve, statements):
+    srv = serve(statements[:5], endless=True)
+    with pytest.raises(LRSError, match=r"still offers a 'more' link after max_pages=40 pages") as info:
+        client(srv, max_pages=40).pull()
+    assert info.value.statements_received == 200 and len(srv.requests) == 40
+    t0 = time.monotonic()
+    with pytest.raises(LRSError, match=r"deadline of 1 s"):
+        client(serve(statements[:5], endless=True), deadline=1.0, max_statements=10**9).pull()
+    assert time.monotonic() - t0 < 2.5
+    with pytest.raises(LRSError, match=r"received 505 statements, more than max_statements=500"):
+        client(serve(statements[:5], endless=True), max_statements=500).pull()
+
+
+def test_a_retry_wait_past_the_deadline_raises_at_once(serve, statements):
+    srv = serve(statements[:200], forever={1: "429"})  # Retry-After: 2
+    sleeps: list[float] = []
+    lrs = LRS(srv.endpoint, auth=(USER, SECRET), sleep=sleeps.append, deadline=1.0)
+    with pytest.raises(LRSError, match=r"HTTP 429 Too Many Requests; waiting 2 s to retry would pass it"):
+        lrs.pull()
+    assert sleeps == []
+
+
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        ({"deadline": 0}, "'deadline' parameter must be a positive number of seconds. Got 0"),
+        ({"deadline": float("inf")}, "'deadline' parameter must be a positive number"),
+        ({"max_pages": 0}, "'max_pages' parameter must be a positive integer. Got 0"),
+        ({"max_statements": 2.5}, "'max_statements' parameter must be a positive integer. Got 2.5"),
+    ],
+)
+def test_bad_deadlines_and_caps_are_refused(kwargs, message):
+    with pytest.raises(ValueError, match=message):
+        LRS("https://lrs.example.com/xapi/", **kwargs)
+
+
+# ------------------------------------------------------------------------------------ consistent-through
+def test_the_checkpoint_never_passes_consistent_through(serve, statements):
+    through = statements[299]["stored"]
+    srv = serve(statements[:500], consistent_through=through)
+    pull = client(srv).pull()
+    assert pull.last_stored == statements[499]["stored"] and pull.consistent_through == through
+    assert pull.checkpoint == through
+    assert read_xapi(client(srv)).checkpoint == through
+    srv.consistent_through = "2030-01-01T00:00:00Z"  # the LRS has caught up: the last stored counts
+    assert client(srv).pull().checkpoint == statements[499]["stored"]
