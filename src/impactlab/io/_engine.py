@@ -57,6 +57,7 @@ NON_DATA_ROWS: dict[str, str] = {
 RowCheck = Callable[[pd.DataFrame, pd.DataFrame, dict[str, str], Context], list[Problem]]
 KeyCheck = Callable[[pd.DataFrame, np.ndarray, dict[str, str], np.ndarray], list[Problem]]
 PeriodParser = Callable[[pd.Series, Context, str], tuple[pd.Series, np.ndarray]]
+DuplicateCheck = Callable[[pd.DataFrame, pd.DataFrame, np.ndarray], list[Problem]]
 
 
 def _texts(values: pd.Series, bad: np.ndarray) -> list[tuple[int, str]]:
@@ -230,11 +231,13 @@ def read(
     derived: Callable[[pd.DataFrame, dict[str, pd.Series], dict[str, str]], None] | None = None,
     ids: Crosswalk | None = None,
     non_data_rows: Mapping[str, str] | None = None,
+    duplicates: DuplicateCheck | None = None,
 ) -> Table:
     """Run the pipeline on a loaded source (docs/explanation.md, "Reading exports").
 
     ``ids`` maps ``employee_id`` through an identity crosswalk (unknown ids are rejected, the original id
-    is kept as ``source_employee_id``); ``non_data_rows`` adds to :data:`NON_DATA_ROWS`.
+    is kept as ``source_employee_id``); ``non_data_rows`` adds to :data:`NON_DATA_ROWS`; ``duplicates``
+    replaces :func:`exact_duplicates` (surveys: only rows an id marks as repeats).
     """
     frame = raw.frame
     if match is None:
@@ -297,7 +300,7 @@ def read(
         problems += row_check(typed, frame, headers, ctx)
     text = pd.DataFrame({c: text_values(frame[c]) for c in frame.columns}, index=frame.index, dtype=object)
     text.columns = frame.columns
-    problems += exact_duplicates(text, raw.rows)
+    problems += exact_duplicates(text, raw.rows) if duplicates is None else duplicates(text, typed, raw.rows)
     problems = _non_data(text, problems, {**NON_DATA_ROWS, **(non_data_rows or {})})
     failed = np.zeros(len(frame), dtype=bool)
     for p in problems:

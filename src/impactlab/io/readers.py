@@ -22,6 +22,7 @@ from impactlab.io.headers import match_columns
 from impactlab.io.identity import read_ids
 from impactlab.io.presets import Preset, get_preset
 from impactlab.io.sources import load_source
+from impactlab.io.surveys import map_labels, survey_duplicates
 from impactlab.io.table import Table
 from impactlab.io.values import as_text, map_values
 from impactlab.schemas.tables import (
@@ -263,16 +264,43 @@ def read_assessments(source: Source, *, preset: str | None = None, columns: Colu
 
 def read_surveys(source: Source, *, preset: str | None = None, columns: Columns | None = None,
                  errors: Errors = "quarantine", tz: str = "UTC", dayfirst: bool | None = None,
-                 sheet: str | int | None = None, ids: Any = None) -> Table:
+                 sheet: str | int | None = None, ids: Any = None,
+                 scale: Mapping[str, float] | None = None) -> Table:
     """Read reaction-survey answers (Kirkpatrick level 1) into the canonical surveys table.
 
-    Columns: ``employee_id`` (optional: surveys may be anonymous), ``program``, ``item``, ``response``
-    (numeric), ``scale_min``, ``scale_max``, ``answered_at`` (UTC), extra columns, ``source_row``; a
-    response outside its row's scale is rejected. The source and the options (``ids=`` included) are
-    those of :func:`read_completions` (:class:`ReadOptions`).
+    Columns: ``employee_id`` (optional: surveys may be anonymous), ``response_id`` (optional: one
+    submission of the survey), ``program``, ``item``, ``response`` (numeric), ``scale_min``,
+    ``scale_max``, ``answered_at`` (UTC), extra columns, ``source_row``; a response outside its row's scale
+    is rejected. The source and the options (``ids=`` included) are those of :func:`read_completions`
+    (:class:`ReadOptions`).
+
+    Parameters
+    ----------
+    scale : dict, optional
+        ``{answer label: scale point}`` for answers written as words in another language or wording, e.g.
+        ``{"Pas du tout d'accord": 1, ..., "Tout à fait d'accord": 5}``. Labels are compared ignoring
+        case, punctuation and word order. Without it, the English agreement ("Strongly disagree" ...
+        "Strongly agree"), satisfaction ("Very dissatisfied" ... "Very satisfied") and likelihood labels
+        are read: on five points (1-5), or seven (1-7) when an item has both plain ("Agree") and mild
+        ("Somewhat agree") answers; "5 - Strongly agree" reads as 5. The label is kept in
+        ``response_label``, and a labelled row without a scale gets its labels' scale.
+
+    Notes
+    -----
+    Identical rows of an anonymous survey (no ``employee_id``, no ``response_id``) are different people's
+    answers and are all kept. A duplicate is rejected only where an id says so: an identical row of the
+    same respondent, or a second answer of the same ``response_id`` to the same item.
     """
-    return _read(SURVEYS, source, ReadOptions(preset=preset, columns=columns, errors=errors, tz=tz,
-                                              dayfirst=dayfirst, sheet=sheet, ids=ids))
+    options = ReadOptions(preset=preset, columns=columns, errors=errors, tz=tz, dayfirst=dayfirst,
+                          sheet=sheet, ids=ids)
+    p = options.layout
+    raw = load_source(source, sheet=options.sheet, accept=_accepts(SURVEYS, options.columns, p))
+    notes = map_labels(raw, columns=options.columns, preset_columns=p.columns_for("surveys"), scale=scale)
+    table = _engine.read(raw, SURVEYS, options.context(raw.source), errors=options.errors,
+                         columns=options.columns, preset_columns=p.columns_for("surveys"),
+                         ids=None if options.ids is None else read_ids(options.ids),
+                         non_data_rows=p.non_data_rows, duplicates=survey_duplicates)
+    return dataclasses.replace(table, notes=table.notes + tuple(notes)) if notes else table
 
 
 def read_observations(source: Source, *, preset: str | None = None, columns: Columns | None = None,

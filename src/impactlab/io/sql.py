@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import dataclasses
 import os
-import re
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, Literal
@@ -29,45 +28,135 @@ KINDS: tuple[str | None, ...] = (
     None,
 )
 DUCKDB_SUFFIXES = (".duckdb", ".ddb")
-_FIRST_WORDS = frozenset({"select", "with", "values", "from", "table"})
-_FORBIDDEN = frozenset(
-    {"insert", "update", "delete", "merge", "create", "drop", "alter", "truncate", "grant", "revoke", "into"}
+_HINT = "read_sql only reads; run changes in your database tool, or pass read_only=False if you must"
+#: Query-tree nodes of DuckDB's parser that only read (``json_serialize_sql``); any other node, such as a
+#: DELETE inside a WITH clause, which DuckDB runs, is refused.
+_DUCKDB_READ_NODES = frozenset({"SELECT_NODE", "SET_OPERATION_NODE", "RECURSIVE_CTE_NODE", "CTE_NODE"})
+#: SQLAlchemy dialect name -> sqlglot dialect name (the ones that differ; others are tried as they are).
+_SQLGLOT_DIALECTS = {"postgresql": "postgres", "mssql": "tsql", "mariadb": "mysql", "sqlite": "sqlite"}
+#: sqlglot expressions that write, change the session or the schema, or that sqlglot could not parse into
+#: a known statement (``Command``); looked up by name because sqlglot versions differ.
+_SQLGLOT_FORBIDDEN = (
+    "Insert", "Update", "Delete", "Merge", "Create", "Drop", "Alter", "AlterTable", "TruncateTable", "Into",
+    "Copy", "Command", "Set", "Pragma", "Use", "Transaction", "Commit", "Rollback", "Attach", "Detach",
+    "Grant", "Revoke", "LoadData", "Cache", "Uncache", "Lock", "Analyze", "Refresh", "Install", "Load",
 )
-_LITERALS = re.compile(r"'(?:[^']|'')*'|\"(?:[^\"]|\"\")*\"|`[^`]*`|\[[^\]]*\]")
-_COMMENTS = re.compile(r"--[^\n]*|/\*.*?\*/", re.S)
 
 
-def check_select(query: str) -> str:
-    """Return ``query`` if it is one read-only statement; raise :class:`DataError` naming the problem."""
+def _refuse(message: str) -> DataError:
+    return DataError(message, source="query", hint=_HINT)
+
+
+def _require_text(query: object) -> str:
     if not isinstance(query, str) or not query.strip():
         raise ValueError(f"The 'query' parameter must be a non-empty SQL string. Got {query!r} instead.")
-    bare = _LITERALS.sub(" '' ", _COMMENTS.sub(" ", query))
-    parts = [p for p in bare.split(";") if p.strip()]
-    hint = "read_sql only reads; run changes in your database tool, or pass read_only=False if you must"
-    if len(parts) != 1:
-        raise DataError(
-            f"the query holds {len(parts)} statements; read_sql runs exactly one SELECT",
-            source="query",
-            hint=hint,
-        )
-    words = re.findall(r"[a-z_][a-z0-9_]*", parts[0].lower())
-    first = re.match(r"\s*\(*\s*([a-z_]+)", parts[0].lower())
-    if first is None or first.group(1) not in _FIRST_WORDS:
-        seen = first.group(1).upper() if first else parts[0].strip()[:20]
-        raise DataError(
-            f"the query starts with {seen!r}; read_sql runs only SELECT / WITH / VALUES / FROM queries",
-            source="query",
-            hint=hint,
-        )
-    bad = sorted({w for w in words if w in _FORBIDDEN})
-    if bad:
-        raise DataError(
-            f"the query contains {', '.join(w.upper() for w in bad)}, which can change data; "
-            "read_sql runs read-only queries",
-            source="query",
-            hint=hint,
-        )
     return query
+
+
+def check_select(query: str, dialect: str = "duckdb") -> str:
+    """Return ``query`` if it is exactly one read-only query; raise :class:`DataError` naming the problem.
+
+    The text is parsed, never searched for keywords: by DuckDB's own parser for DuckDB (its statement
+    splitter, then its query tree), by sqlglot in the database's dialect for SQLAlchemy connections. One
+    ``SELECT`` (or ``WITH`` ... ``SELECT``, ``VALUES``, DuckDB's ``FROM``/``TABLE``, set operations) passes;
+    several statements, any other statement (``COPY``, ``ATTACH``, ``SET``, ``PRAGMA``, ``INSTALL``, ``LOAD``,
+    ``CALL``...), a data-changing statement inside a ``WITH`` clause and ``SELECT ... INTO`` are refused.
+    """
+    _require_text(query)
+    if dialect == "duckdb":
+        _check_duckdb(query)
+    else:
+        _check_sqlglot(query, dialect)
+    return query
+
+
+def _check_duckdb(query: str) -> None:
+    import json
+
+    import duckdb
+
+    try:
+        statements = duckdb.extract_statements(query)
+    except duckdb.Error as exc:
+        raise _refuse(f"DuckDB cannot parse the query: {str(exc).splitlines()[0]}") from None
+    if len(statements) != 1:
+        raise _refuse(f"the query holds {len(statements)} statements; read_sql runs exactly one SELECT")
+    kind = str(statements[0].type).rsplit(".", 1)[-1]
+    if kind != "SELECT":
+        word = _first_word(query, duckdb)  # DuckDB files PRAGMA under SET, INSTALL under LOAD
+        raise _refuse(_not_select(word if word and kind in ("SET", "LOAD", "CALL") else kind))
+    with duckdb.connect(":memory:") as scratch:  # parse only, on an empty database: nothing runs
+        row = scratch.execute("select json_serialize_sql(?::varchar)", [query]).fetchone()
+    tree = json.loads(row[0]) if row else {"error": True}
+    if tree.get("error"):
+        raise _refuse(f"DuckDB cannot read the query as one SELECT: {tree.get('error_message', '')}")
+    nodes = sorted({n for n in _node_types(tree) if n not in _DUCKDB_READ_NODES})
+    if nodes:
+        seen = ", ".join(n.removesuffix("_QUERY_NODE").removesuffix("_NODE") for n in nodes)
+        raise _refuse(f"the query contains {seen}, which can change data; read_sql runs read-only queries")
+
+
+def _not_select(word: str) -> str:
+    article = "an" if word[:1] in "AEIOU" else "a"
+    return (f"the query is {article} {word} statement, not a SELECT; read_sql runs only one SELECT / WITH / "
+            "VALUES query")
+
+
+def _first_word(query: str, duckdb: Any) -> str:
+    """The statement's first keyword as DuckDB's tokenizer sees it (comments skipped)."""
+    for position, kind in duckdb.tokenize(query):
+        if "COMMENT" not in str(kind):
+            word = query[position:].split(None, 1)
+            return word[0].upper().rstrip(";") if word else ""
+    return ""
+
+
+def _node_types(tree: Any) -> list[str]:
+    """Every ``..._NODE`` type in DuckDB's serialised query tree."""
+    found: list[str] = []
+    stack = [tree]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, dict):
+            kind = item.get("type")
+            if isinstance(kind, str) and kind.endswith("_NODE"):
+                found.append(kind)
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+    return found
+
+
+def _check_sqlglot(query: str, dialect: str) -> None:
+    sqlglot = require("sqlglot", "sql", "Checking that a SQL query only reads")
+    from sqlglot import exp
+
+    name = _SQLGLOT_DIALECTS.get(dialect, dialect)
+    try:
+        sqlglot.Dialect.get_or_raise(name)
+    except ValueError:
+        name = ""  # a database sqlglot does not know: its generic SQL
+    try:
+        empty = getattr(exp, "Semicolon", type(None))  # a trailing comment parses as an empty statement
+        parsed = sqlglot.parse(query, read=name or None)
+        trees = [t for t in parsed if t is not None and not isinstance(t, empty)]
+    except sqlglot.errors.SqlglotError as exc:
+        first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise _refuse(f"the query cannot be parsed as {dialect or 'SQL'}: {first}") from None
+    if len(trees) != 1:
+        raise _refuse(f"the query holds {len(trees)} statements; read_sql runs exactly one SELECT")
+    root = trees[0]
+    readers = tuple(getattr(exp, n) for n in ("Select", "Union", "Intersect", "Except", "Values", "Subquery")
+                    if hasattr(exp, n))
+    forbidden = tuple(getattr(exp, n) for n in _SQLGLOT_FORBIDDEN if hasattr(exp, n))
+    if not isinstance(root, readers) or isinstance(root, forbidden):
+        tokens = sqlglot.tokenize(query, read=name or None)
+        word = tokens[0].text.upper() if tokens else ""
+        raise _refuse(_not_select(root.key.upper() if word in ("", "WITH", "(") else word))
+    bad = sorted({node.key.upper() for node in root.find_all(*forbidden)})
+    if bad:
+        raise _refuse(f"the query contains {', '.join(bad)}, which can change data; read_sql runs "
+                      "read-only queries")
 
 
 def _is_sqlalchemy(obj: Any) -> bool:
@@ -91,9 +180,16 @@ def _duckdb_rows(con: Any, query: str, params: Any) -> pd.DataFrame:
 def _sqlalchemy_rows(con: Any, query: str, params: Any, read_only: bool) -> tuple[pd.DataFrame, str]:
     sa = require("sqlalchemy", "sql", "Reading from a SQLAlchemy database URL")
     own = isinstance(con, str)
-    engine = sa.create_engine(con) if own else con
+    engine = sa.create_engine(_read_only_url(sa, con) if read_only else con) if own else con
     name = f"sql:{engine.url.render_as_string(hide_password=True)}" if hasattr(engine, "url") else "sql"
     dialect = engine.dialect.name if hasattr(engine, "dialect") else ""
+    if read_only:
+        try:
+            check_select(query, dialect)
+        except BaseException:
+            if own:
+                engine.dispose()
+            raise
     ctx = engine.connect() if hasattr(engine, "connect") else _NoClose(engine)
     try:
         with ctx as conn:
@@ -123,6 +219,20 @@ def _sqlalchemy_rows(con: Any, query: str, params: Any, read_only: bool) -> tupl
     return frame, name
 
 
+def _read_only_url(sa: Any, con: str) -> Any:
+    """A SQLite file URL opened read-only (``mode=ro``): a missing file is an error, never a new database."""
+    url = sa.engine.make_url(con)
+    database = url.database or ""
+    if url.get_backend_name() != "sqlite" or database in ("", ":memory:") or database.startswith("file:"):
+        return url
+    if not Path(database).is_file():
+        raise FileNotFoundError(f"No such SQLite file: {database!r}")
+    from urllib.parse import quote
+
+    ro = {**url.query, "mode": "ro", "uri": "true"}
+    return url.set(database=f"file:{quote(database, safe='/:')}", query=ro)
+
+
 class _NoClose:
     """Use a caller's SQLAlchemy Connection in a ``with`` block without closing it."""
 
@@ -140,11 +250,12 @@ def fetch(
     query: str, con: Any, *, params: Sequence[Any] | Mapping[str, Any] | None = None, read_only: bool = True
 ) -> tuple[pd.DataFrame, str]:
     """Run ``query`` on ``con`` (see :func:`read_sql`); return the rows and a name for the source."""
-    if read_only:
-        check_select(query)
+    _require_text(query)
     import duckdb
 
     if isinstance(con, duckdb.DuckDBPyConnection):
+        if read_only:
+            check_select(query, "duckdb")
         return _duckdb_rows(con, query, params), "duckdb:<connection>"
     if _is_sqlalchemy(con):
         return _sqlalchemy_rows(con, query, params, read_only)
@@ -160,6 +271,8 @@ def fetch(
             )
         if not path.is_file():
             raise FileNotFoundError(f"No such DuckDB file: {str(path)!r}")
+        if read_only:
+            check_select(query, "duckdb")
         db = duckdb.connect(str(path), read_only=read_only)
         try:
             return _duckdb_rows(db, query, params), f"duckdb:{path}"
@@ -185,20 +298,22 @@ def read_sql(
     Parameters
     ----------
     query : str
-        One ``SELECT`` (or ``WITH`` / ``VALUES`` / DuckDB ``FROM``) statement. Name the columns as you like:
-        header matching and ``columns=`` work as for files.
+        Exactly one ``SELECT`` (or ``WITH`` ... ``SELECT`` / ``VALUES`` / DuckDB ``FROM``) statement. Name the
+        columns as you like: header matching and ``columns=`` work as for files.
     con : DuckDB connection, path, SQLAlchemy URL or engine
         A ``duckdb.DuckDBPyConnection``; a path to a ``.duckdb`` file (opened read-only); a SQLAlchemy URL
-        such as ``"sqlite:///lms.db"`` or ``"postgresql+psycopg://user@host/lms"`` (needs
-        ``pip install "impactlab[sql]"``; the password is never shown); or a SQLAlchemy engine/connection.
+        such as ``"sqlite:///lms.db"`` (a SQLite file is opened read-only and must exist) or
+        ``"postgresql+psycopg://user@host/lms"`` (needs ``pip install "impactlab[sql]"``; the password is
+        never shown); or a SQLAlchemy engine/connection.
     kind : str or None
         The canonical table to read the rows as (the reader ``read_<kind>`` runs on them), or ``None`` for
         the raw rows as a DataFrame.
     params : sequence or mapping, optional
         Query parameters (DuckDB ``?`` / ``$name``; SQLAlchemy ``:name``). Prefer them to string formatting.
     read_only : bool
-        Refuse statements that can change data and open connections read-only (``docs/explanation.md``,
-        "Reading exports").
+        Parse the query (DuckDB's own parser; sqlglot for SQLAlchemy databases) and refuse anything but one
+        read-only query, and open the connections made here read-only: DuckDB and SQLite files in read-only
+        mode (``docs/explanation.md``, "Reading exports").
     **options
         Passed to the reader (``columns=``, ``errors=``, ``preset=``, ``tz=``; ``unit=``/``time=``/
         ``metrics=`` for KPIs...).
@@ -212,7 +327,9 @@ def read_sql(
     Raises
     ------
     DataError
-        The query is not read-only, or the database refused it (its message is quoted).
+        The query is not exactly one read-only query, or the database refused it (its message is quoted).
+    FileNotFoundError
+        A DuckDB or SQLite file that does not exist.
     MissingDependencyError
         A SQLAlchemy URL without SQLAlchemy installed.
 

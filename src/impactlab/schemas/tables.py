@@ -150,6 +150,8 @@ SURVEYS = TableSchema(
     "surveys",
     (
         ColumnSpec("employee_id", "id", False, _EMPLOYEE + ("respondent id", "respondent")),
+        ColumnSpec("response_id", "id", False, _words(
+            "responseid | submission id | submission | survey response id | record id")),
         ColumnSpec("program", "text", True, _PROGRAM[:-2]),
         ColumnSpec("item", "text", True, _words(
             "question | question id | item id | survey item | statement")),
