@@ -313,7 +313,7 @@ def read(
 
     problems.sort(key=lambda p: (p[0], p[1] or ""))
     if errors == "raise" and (problems or raw.malformed):
-        failures = [Failure(int(line), None, None, reason, "malformed") for line, _, reason in raw.malformed]
+        failures = [Failure(int(line), None, None, reason, check) for line, _, reason, check in raw.malformed]
         failures += [Failure(int(raw.rows[p[0]]), p[1], p[2], p[3], p[4]) for p in problems]
         failures.sort(key=lambda f: (f.row, f.column or ""))
         n_rows = len({f.row for f in failures})
@@ -413,10 +413,10 @@ def _rejected(text: pd.DataFrame, raw: RawSource, problems: list[Problem]) -> pd
     reserved = set(REJECTED_COLUMNS)
     rename = {c: (f"raw_{c}" if c in reserved else c) for c in text.columns}
     records: list[dict[str, Any]] = []
-    for line, values, reason in raw.malformed:
+    for line, values, reason, check in raw.malformed:
         rec: dict[str, Any] = {rename[k]: v for k, v in values.items()}
         rec.update({"source_row": int(line), "column": None, "value": None, "reason": reason,
-                    "check": "malformed"})
+                    "check": check})
         records.append(rec)
     if problems:
         sub = text.iloc[[p[0] for p in problems]].rename(columns=rename).to_dict("records")

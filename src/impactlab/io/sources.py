@@ -5,7 +5,6 @@ rejected, never realigned (``docs/explanation.md``, "Reading exports", says what
 
 from __future__ import annotations
 
-import codecs
 import csv
 import io
 import json
@@ -20,6 +19,9 @@ import numpy as np
 import pandas as pd
 
 from impactlab.errors import DataError, check_option
+from impactlab.io.decoding import TooDeep, decode, encoding_reason, loads, printable, stray_bytes, stray_in
+
+__all__ = ["RawSource", "decode", "json_lines", "load_source", "parse_json", "sniff_delimiter", "undecodable"]
 
 DELIMITERS = (",", ";", "\t", "|")
 CSV_SUFFIXES = (".csv", ".tsv", ".txt")
@@ -38,6 +40,10 @@ PARQUET_SUFFIXES = (".parquet", ".pq")
 EXCEL_SUFFIXES = (".xlsx", ".xlsm")
 
 
+#: (source_row, raw values, reason, check) of a record rejected while loading.
+Malformed = tuple[int, dict[str, str], str, str]
+
+
 @dataclass(frozen=True)
 class RawSource:
     """A source as read, before any column matching.
@@ -50,8 +56,9 @@ class RawSource:
         ``source_row`` of each row of ``frame``.
     source : str
         The file path, or ``"<DataFrame>"``.
-    malformed : list of (source_row, values, reason)
-        Records that could not be aligned with the header; they count as read and are rejected.
+    malformed : list of (source_row, values, reason, check)
+        Records that could not be read (not aligned with the header, bytes not of the file's encoding, JSON
+        that does not parse); they count as read and are rejected with ``check``.
     notes : tuple of str
         How the source was read (encoding, delimiter), for ``Table.summary()``.
     """
@@ -59,7 +66,7 @@ class RawSource:
     frame: pd.DataFrame
     rows: np.ndarray
     source: str
-    malformed: list[tuple[int, dict[str, str], str]] = field(default_factory=list)
+    malformed: list[Malformed] = field(default_factory=list)
     notes: tuple[str, ...] = ()
 
     @property
@@ -71,7 +78,7 @@ class RawSource:
 def _unique_headers(header: list[Any]) -> list[str]:
     out: list[str] = []
     for i, h in enumerate(header):
-        name = "" if h is None else str(h).replace("\ufeff", "").strip()
+        name = "" if h is None else printable(str(h)).replace("\ufeff", "").strip()
         name = name or f"column_{i + 1}"
         base, k = name, 2
         while name in out:
@@ -79,20 +86,6 @@ def _unique_headers(header: list[Any]) -> list[str]:
             k += 1
         out.append(name)
     return out
-
-
-def decode(data: bytes) -> tuple[str, str]:
-    """Decode file bytes; return the text and the encoding used."""
-    if data.startswith(codecs.BOM_UTF8):
-        return data[len(codecs.BOM_UTF8) :].decode("utf-8", errors="replace"), "utf-8 with BOM"
-    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):  # Excel's "Unicode Text"
-        return data.decode("utf-16", errors="replace"), "utf-16 with BOM"
-    for enc in ("utf-8", "cp1252"):
-        try:
-            return data.decode(enc), enc
-        except UnicodeDecodeError:
-            continue
-    return data.decode("latin-1"), "latin-1"
 
 
 def sniff_delimiter(text: str) -> str:
@@ -171,7 +164,7 @@ def _from_records(records: list[tuple[int, list[Any]]], source: str, notes: tupl
     width = len(header)
     good: list[list[Any]] = []
     rows: list[int] = []
-    malformed: list[tuple[int, dict[str, str], str]] = []
+    malformed: list[Malformed] = []
     for line, values in records[1:]:
         if _blank(values):
             continue
@@ -180,7 +173,7 @@ def _from_records(records: list[tuple[int, list[Any]]], source: str, notes: tupl
                 values = values[:width]
             else:
                 padded = {
-                    h: ("" if i >= len(values) or values[i] is None else str(values[i]))
+                    h: ("" if i >= len(values) or values[i] is None else printable(str(values[i])))
                     for i, h in enumerate(header)
                 }
                 malformed.append(
@@ -189,6 +182,7 @@ def _from_records(records: list[tuple[int, list[Any]]], source: str, notes: tupl
                         padded,
                         f"record has {len(values)} fields but the header has {width}; "
                         "check the delimiter and quoting of this line",
+                        "malformed",
                     )
                 )
                 continue
@@ -209,7 +203,8 @@ def read_csv_source(path: Path, *, delimiter: str | None = None) -> RawSource:
         delimiter = "\t" if path.suffix.lower() == ".tsv" else sniff_delimiter(text)
     name = {",": "comma", ";": "semicolon", "\t": "tab", "|": "pipe"}.get(delimiter, repr(delimiter))
     notes = (f"encoding {encoding}", f"{name}-delimited")
-    fast = _read_plain_csv(text, delimiter, str(path), notes)
+    escaped = encoding.endswith("rejected)")  # bytes not of the encoding: the careful reader keeps them
+    fast = None if escaped else _read_plain_csv(text, delimiter, str(path), notes)
     if fast is not None:
         return fast
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
@@ -221,7 +216,34 @@ def read_csv_source(path: Path, *, delimiter: str | None = None) -> RawSource:
             records.append((start, list(map(seen.setdefault, rec, rec))))
         start = reader.line_num + 1
     del seen
-    return _from_records(records, str(path), notes)
+    raw = _from_records(records, str(path), notes)
+    return _reject_stray(raw, encoding) if escaped else raw
+
+
+def _reject_stray(raw: RawSource, encoding: str) -> RawSource:
+    """Move the rows holding bytes that are not of the file's encoding (:func:`decode`) to ``malformed``,
+    each with its first such value shown as bytes."""
+    found: dict[int, tuple[str, bytes]] = {}
+    for col in raw.frame.columns:
+        values = raw.frame[col].to_numpy(dtype=object)
+        for i, v in enumerate(values):
+            if i not in found and isinstance(v, str) and (b := stray_bytes(v)) is not None:
+                found[i] = (col, b)
+    if not found:
+        return raw
+    malformed = [
+        (line, {h: printable(v) for h, v in values.items()}, reason, check)
+        for line, values, reason, check in raw.malformed
+    ]
+    cells = {h: raw.frame[h].to_numpy(dtype=object) for h in raw.frame.columns}
+    for i, (col, b) in sorted(found.items()):
+        line = int(raw.rows[i])
+        values = {h: "" if c[i] is None else printable(str(c[i])) for h, c in cells.items()}
+        malformed.append((line, values, encoding_reason(b, encoding, line, f"column {col!r}: "), "encoding"))
+    keep = np.ones(len(raw.frame), dtype=bool)
+    keep[list(found)] = False
+    frame = pd.DataFrame({h: c[keep] for h, c in cells.items()}, columns=raw.frame.columns, dtype=object)
+    return RawSource(frame, raw.rows[keep], raw.source, sorted(malformed), raw.notes)
 
 
 def _read_plain_csv(text: str, delimiter: str, source: str, notes: tuple[str, ...]) -> RawSource | None:
@@ -382,14 +404,18 @@ def _frame_from_dicts(
 ) -> RawSource:
     rows: list[int] = []
     flat: list[dict[str, Any]] = []
-    malformed: list[tuple[int, dict[str, str], str]] = []
+    malformed: list[Malformed] = []
+    encoding = next((n[len("encoding ") :] for n in notes if n.startswith("encoding ")), "utf-8")
     for line, rec in items:
-        if isinstance(rec, dict):
+        reason = undecodable(rec, encoding, line)
+        if reason is not None:
+            malformed.append((line, {}, reason, "encoding"))
+        elif isinstance(rec, dict):
             flat.append(_flatten(rec))
             rows.append(line)
         else:
             shown = json.dumps(rec, ensure_ascii=False)[:80]
-            malformed.append((line, {}, f"{what} {shown} is not a JSON object (record)"))
+            malformed.append((line, {}, f"{what} {shown} is not a JSON object (record)", "malformed"))
     if not flat and not malformed:
         raise DataError("the file holds no records", source=source, hint="check the export")
     columns: dict[str, None] = {}
@@ -402,35 +428,69 @@ def _frame_from_dicts(
     return RawSource(frame, np.asarray(rows, dtype=np.int64), source, malformed, notes)
 
 
+def undecodable(value: Any, encoding: str, line: int | None) -> str | None:
+    """Why a parsed JSON record holding bytes not of the file's ``encoding`` is rejected, or ``None``."""
+    b = stray_in(value)
+    return None if b is None else encoding_reason(b, encoding, line)
+
+
 def parse_json(text: str, source: str, hint: str) -> Any:
-    """The JSON document in ``text``, or a :class:`DataError` saying where it breaks."""
+    """The JSON document in ``text``, or a :class:`DataError` saying where it breaks (or that it is nested
+    too deeply to read)."""
     try:
-        return json.loads(text)
+        return loads(text)
     except json.JSONDecodeError as exc:
         raise DataError(
             f"the file is not valid JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}",
             source=source,
             hint=hint,
         ) from None
+    except TooDeep as exc:
+        raise DataError(
+            f"the JSON document is {exc}",
+            source=source,
+            hint="export the records as a flat array of objects, or one object per line (.jsonl), where "
+            "a record nested too deeply is rejected alone",
+        ) from None
 
 
-def json_lines(text: str) -> tuple[list[tuple[int, Any]], list[tuple[int, str]]]:
-    """JSON Lines: ``(line, value)`` of each parsed line and ``(line, reason)`` of each broken one.
-
-    Blank lines are skipped; lines are numbered from 1.
-    """
+def _json_lines(text: str, encoding: str) -> tuple[list[tuple[int, Any]], list[tuple[int, str, str]]]:
     items: list[tuple[int, Any]] = []
-    broken: list[tuple[int, str]] = []
-    for line, raw_line in enumerate(text.splitlines(), start=1):
+    broken: list[tuple[int, str, str]] = []
+    for line, raw_line in enumerate(text.split("\n"), start=1):  # JSON Lines ends lines with \n only
         if not raw_line.strip():
             continue
+        shown = printable(raw_line.strip()[:80])
         try:
-            items.append((line, json.loads(raw_line)))
+            value = loads(raw_line)
         except json.JSONDecodeError as exc:
-            broken.append(
-                (line, f"line is not valid JSON ({exc.msg} at column {exc.colno}): {raw_line.strip()[:80]!r}")
-            )
+            if (b := stray_bytes(raw_line)) is not None:
+                broken.append((line, encoding_reason(b[:80], encoding, line), "encoding"))
+            else:
+                why = f"line is not valid JSON ({exc.msg} at column {exc.colno}): {shown!r}"
+                broken.append((line, why, "malformed"))
+            continue
+        except TooDeep as exc:
+            broken.append((line, f"line is {exc}: {shown[:40]!r}", "malformed"))
+            continue
+        reason = undecodable(value, encoding, line)
+        if reason is not None:
+            broken.append((line, reason, "encoding"))
+        else:
+            items.append((line, value))
     return items, broken
+
+
+def json_lines(text: str, encoding: str = "utf-8") -> tuple[list[tuple[int, Any]], list[tuple[int, str]]]:
+    """JSON Lines: ``(line, value)`` of each parsed line and ``(line, reason)`` of each line that is not
+    valid JSON, is nested too deeply (:data:`~impactlab.io.decoding.MAX_JSON_DEPTH`) or holds bytes not of
+    the file's ``encoding`` (as :func:`~impactlab.io.decoding.decode` names it).
+
+    Lines end with ``\\n`` (a ``\\r`` before it is white space); blank lines are skipped; lines are
+    numbered from 1.
+    """
+    items, broken = _json_lines(text, encoding)
+    return items, [(line, reason) for line, reason, _ in broken]
 
 
 def read_json_source(path: Path) -> RawSource:
@@ -453,8 +513,8 @@ def read_json_source(path: Path) -> RawSource:
 def read_jsonl_source(path: Path) -> RawSource:
     """Read JSON Lines: one object per line; bad lines are rejected, never skipped."""
     text, encoding = decode(path.read_bytes())
-    items, broken = json_lines(text)
-    bad: list[tuple[int, dict[str, str], str]] = [(line, {}, reason) for line, reason in broken]
+    items, broken = _json_lines(text, encoding)
+    bad: list[Malformed] = [(line, {}, reason, check) for line, reason, check in broken]
     if not items and not bad:
         raise DataError("the file holds no records", source=str(path), hint="check the export")
     raw = _frame_from_dicts(items, str(path), (f"encoding {encoding}", "JSON Lines"), "line") if items else (

@@ -16,7 +16,7 @@ import pandas as pd
 
 from impactlab.errors import DataError
 from impactlab.io.lrs import LRS
-from impactlab.io.sources import JSONL_SUFFIXES, decode, json_lines, parse_json
+from impactlab.io.sources import JSONL_SUFFIXES, decode, json_lines, parse_json, undecodable
 
 CMI5_CATEGORY = "https://w3id.org/xapi/cmi5/context/categories/cmi5"
 _DURATION = re.compile(
@@ -62,9 +62,9 @@ def load_statements(
         path = Path(source)
         if not path.is_file():
             raise FileNotFoundError(f"No such file: {str(path)!r}")
-        text, _ = decode(path.read_bytes())
+        text, how = decode(path.read_bytes())
         if path.suffix.lower() in JSONL_SUFFIXES:
-            items, broken = json_lines(text)
+            items, broken = json_lines(text, how)
             pairs: list[tuple[int, Any]] = sorted(
                 [*items, *((line, Bad(reason)) for line, reason in broken)], key=lambda p: p[0]
             )
@@ -85,7 +85,8 @@ def load_statements(
                 source=str(path),
                 hint="xAPI files hold a JSON array of statements",
             )
-        return list(enumerate(body, start=1)), str(path), None, ["JSON"]
+        pairs = [(i, Bad(r) if (r := undecodable(s, how, None)) else s) for i, s in enumerate(body, start=1)]
+        return pairs, str(path), None, ["JSON"]
     if isinstance(source, Mapping):
         source = [source]
     if isinstance(source, Iterable) and not isinstance(source, (str, bytes, pd.DataFrame)):

@@ -1,0 +1,113 @@
+"""A bad row fails alone, never its file (issue 15, build point 6): stray bytes, mixed decimal conventions,
+duplicate headers, uncached Excel formulas, non-finite numbers, JSON nested too deep."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from impactlab.errors import DataError
+from impactlab.io import read_completions, read_xapi
+
+HEAD = "User ID,Training Title,Transcript Status,Transcript Completed Date,Training Hours\n"
+
+
+def _rows(t) -> dict[int, str]:
+    return dict(zip(t.rejected["source_row"], t.rejected["reason"], strict=True))
+
+
+# ------------------------------------------------------------------------------------------------ encoding
+def _utf8_with_one_latin1_byte() -> bytes:
+    body = "".join(f"E{i},Formación José,Completed,2024-03-0{1 + i % 9},2\n" for i in range(20))
+    return HEAD.encode() + body.encode("utf-8") + b"E99,Formaci\xf3n Jos\xe9,Completed,2024-03-01,2\n"
+
+
+def test_utf8_file_with_a_stray_latin1_byte_rejects_that_row_only(tmp_path, invariant):
+    p = tmp_path / "mixed.csv"
+    p.write_bytes(_utf8_with_one_latin1_byte())
+    t = read_completions(p)
+    invariant(t)
+    assert t.rows_read == 21 and len(t.frame) == 20
+    assert set(t.frame["program"]) == {"Formación José"}  # not "FormaciÃ³n JosÃ©"
+    (row, reason), = _rows(t).items()
+    assert row == 22
+    assert r"b'Formaci\xf3n Jos\xe9'" in reason and "line 22" in reason and "UTF-8" in reason
+    assert set(t.rejected["check"]) == {"encoding"}
+    assert any("utf-8" in n and "1 line" in n for n in t.notes)
+
+
+def test_whole_file_legacy_encodings_still_read(tmp_path, invariant):
+    text = HEAD + "".join(f"E{i},Formación José,Completed,2024-03-01,2\n" for i in range(5))
+    for enc, note in (("cp1252", "encoding cp1252"), ("latin-1", "encoding cp1252")):
+        p = tmp_path / f"{enc}.csv"
+        p.write_bytes(text.encode(enc))
+        t = read_completions(p)
+        invariant(t)
+        assert len(t.frame) == 5 and set(t.frame["program"]) == {"Formación José"}
+        assert note in t.notes
+    p = tmp_path / "utf16.csv"
+    p.write_bytes(b"\xff\xfe" + text.encode("utf-16-le"))
+    t = read_completions(p)
+    assert len(t.frame) == 5 and set(t.frame["program"]) == {"Formación José"}
+
+
+def test_cp1252_file_with_a_utf8_line_rejects_that_line(tmp_path, invariant):
+    text = HEAD + "".join(f"E{i},Formación,Completed,2024-03-01,2\n" for i in range(5))
+    p = tmp_path / "legacy.csv"
+    p.write_bytes(text.encode("cp1252") + "E9,Formación,Completed,2024-03-01,2\n".encode())
+    t = read_completions(p)
+    invariant(t)
+    assert len(t.frame) == 5 and set(t.frame["program"]) == {"Formación"}
+    (row, reason), = _rows(t).items()
+    assert row == 7 and r"b'Formaci\xc3\xb3n'" in reason and "cp1252" in reason
+
+
+def test_jsonl_and_xapi_with_a_stray_byte(tmp_path, invariant):
+    good = [{"User ID": f"E{i}", "Course": "Formación", "Status": "Completed", "Completed": "2024-03-01"}
+            for i in range(4)]
+    data = b"".join(json.dumps(r, ensure_ascii=False).encode() + b"\n" for r in good)
+    data += b'{"User ID": "E9", "Course": "Formaci\xf3n", "Status": "Completed", "Completed": "2024-03-01"}\n'
+    p = tmp_path / "c.jsonl"
+    p.write_bytes(data)
+    t = read_completions(p)
+    invariant(t)
+    assert len(t.frame) == 4 and set(t.frame["program"]) == {"Formación"}
+    assert list(t.rejected["source_row"]) == [5] and r"b'Formaci\xf3n'" in t.rejected["reason"][0]
+
+    def stmt(i: int, name: str) -> dict:
+        return {"id": f"00000000-0000-4000-8000-{i:012d}", "actor": {"mbox": f"mailto:p{i}@example.com"},
+                "verb": {"id": "http://adlnet.gov/expapi/verbs/completed"},
+                "object": {"id": "https://example.com/act/1", "definition": {"name": {"en-US": name}}},
+                "timestamp": "2024-03-01T10:00:00Z"}
+
+    lines = [json.dumps(stmt(i, "Formación"), ensure_ascii=False).encode() for i in range(3)]
+    lines.append(json.dumps(stmt(9, "Formaci@n"), ensure_ascii=False).encode().replace(b"@", b"\xf3"))
+    px = tmp_path / "s.jsonl"
+    px.write_bytes(b"\n".join(lines) + b"\n")
+    x = read_xapi(px)
+    assert set(x.completions.frame["program"]) == {"Formación"} and len(x.completions.frame) == 3
+    assert list(x.malformed["source_row"]) == [4] and r"\xf3" in x.malformed["reason"][0]
+
+
+# ---------------------------------------------------------------------------------------------- deep JSON
+def test_deeply_nested_json_line_is_rejected_alone(tmp_path, invariant):
+    good = json.dumps({"User ID": "E1", "Course": "A", "Status": "Enrolled"})
+    deep = '{"User ID": "E2", "x": ' + "[" * 100_000 + "]" * 100_000 + "}"
+    p = tmp_path / "d.jsonl"
+    p.write_text(good + "\n" + deep + "\n" + good.replace("E1", "E3") + "\n")
+    t = read_completions(p)
+    invariant(t)
+    assert t.frame["employee_id"].tolist() == ["E1", "E3"]
+    assert list(_rows(t)) == [2] and "nested" in _rows(t)[2]
+    px = tmp_path / "d_xapi.jsonl"
+    px.write_text(deep + "\n")
+    x = read_xapi(px)
+    assert list(x.malformed["source_row"]) == [1] and "nested" in x.malformed["reason"][0]
+
+
+def test_deeply_nested_json_document_is_refused_clearly(tmp_path):
+    p = tmp_path / "d.json"
+    p.write_text("[" * 100_000 + "]" * 100_000)
+    with pytest.raises(DataError, match="nested"):
+        read_completions(p)
