@@ -31,10 +31,22 @@ import pandas as pd
 import scipy.linalg
 from scipy import sparse
 
-from impactlab.errors import EstimationError
 from impactlab.estimators._blocked import _mm, _tmm
-from impactlab.estimators._common import check_panel, excluded_frame, resolve_covariates
-from impactlab.estimators._eventtime import EventStudyResult, WaldTest, wald_test
+from impactlab.estimators._common import check_panel, resolve_covariates
+from impactlab.estimators._eventtime import EventStudyResult, WaldTest
+from impactlab.estimators._imputation_grid import (
+    Fit,
+    _sum_by,
+    cho,
+    grid_fit,
+    lead_table,
+    need,
+    need_imputable,
+    singular,
+)
+from impactlab.estimators._imputation_grid import cohort_labels as _cohort_labels
+from impactlab.estimators._imputation_grid import ledger as _ledger
+from impactlab.estimators._imputation_grid import unit_codes as _unit_codes
 from impactlab.panel import Panel
 from impactlab.results.base import EffectResult, _fmt
 
@@ -84,14 +96,6 @@ class ImputationResult(EventStudyResult):
 # ------------------------------------------------------------------------------- exact two-way least squares
 #: Above this many unit × period cells the incidence matrix is kept sparse rather than dense.
 DENSE_CELLS = 30_000_000
-
-
-def _sum_by(codes: np.ndarray, M: np.ndarray, n_groups: int) -> np.ndarray:
-    """Column sums of ``M`` (rows × columns) within groups: groups × columns."""
-    if not M.shape[1]:
-        return np.zeros((n_groups, 0))
-    return np.column_stack([np.bincount(codes, weights=M[:, j], minlength=n_groups)
-                            for j in range(M.shape[1])])
 
 
 def _dense(x: Any) -> np.ndarray:
@@ -147,13 +151,7 @@ class _TwoWay:
         s_px = (Xt - _tprod(self.N, self.inv_u[:, None] * self.Xu))[1:]
         s_xx = _tprod(X, X) - _tprod(self.Xu, self.inv_u[:, None] * self.Xu)
         self.S = np.block([[s_pp, s_px], [s_px.T, s_xx]])
-        try:
-            self.factor = scipy.linalg.cho_factor(self.S)
-        except np.linalg.LinAlgError as exc:
-            raise EstimationError(
-                "imputation: the period effects and covariates cannot be told apart on the untreated "
-                "observations (their design is singular). Drop a covariate that is constant within "
-                "employees or collinear with the others.") from exc
+        self.factor = cho(self.S)
 
     def rhs(self, M: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """``A'M`` for columns ``M`` on these rows, as (unit block, period-and-covariate block)."""
@@ -235,6 +233,68 @@ def imputation(panel: Panel, *, anticipation: int = 0,
                          f"Got {anticipation!r} instead.")
     a = int(anticipation)
     covs = resolve_covariates(panel, covariates)
+    fit = grid_fit(panel, a) if not covs else None
+    if fit is None:
+        fit = _row_fit(panel, a, covs)
+    cell_g, cell_e, cell_n, cell_sum = fit.cell_g, fit.cell_e, fit.cell_n, fit.cell_sum
+    n_cells = len(cell_n)
+
+    # targets: the overall effect, each event time, each cohort (weights per cell, 1/N over its observations)
+    post = cell_e >= 0
+    event_times = np.unique(cell_e)
+    cohorts = np.unique(cell_g[post])
+    W = np.zeros((n_cells, 1 + len(event_times) + len(cohorts)))
+    W[post, 0] = 1.0 / cell_n[post].sum()
+    for j, h in enumerate(event_times, start=1):
+        on = cell_e == h
+        W[on, j] = 1.0 / cell_n[on].sum()
+    for j, g in enumerate(cohorts, start=1 + len(event_times)):
+        on = post & (cell_g == g)
+        W[on, j] = 1.0 / cell_n[on].sum()
+    n_obs_target = cell_n @ (W > 0)
+    estimates = cell_sum @ W
+    vcov = fit.vcov(W)
+    se = np.sqrt(np.maximum(np.diag(vcov), 0.0))
+
+    label_of, clusters, excluded = fit.label_of, fit.clusters, fit.excluded
+    h_idx = np.arange(1, 1 + len(event_times))
+    c_idx = np.arange(1 + len(event_times), W.shape[1])
+    elements = pd.DataFrame({"term": [f"ATT(event_time={int(h)})" for h in event_times],
+                             "event_time": event_times.astype(np.int64), "estimate": estimates[h_idx],
+                             "std_error": se[h_idx], "n_obs": n_obs_target[h_idx].astype(np.int64)})
+    cells = pd.DataFrame({"cohort": [label_of[g] for g in cell_g], "event_time": cell_e.astype(np.int64),
+                          "estimate": cell_sum / cell_n, "n_obs": cell_n.astype(np.int64)})
+    n_obs = fit.n_obs
+    notes: list[str] = []
+    if clusters < FEW_CLUSTERS:
+        notes.append(f"Only {clusters} clusters: the standard errors rest on few independent groups and may "
+                     "be too small.")
+    if len(excluded):
+        notes.append(f"{fit.n_left} trained observations could not be imputed (see .excluded).")
+    spec = {"estimator": "imputation", "anticipation": a, "covariates": covs,
+            "cluster": panel.cluster or "unit", "first_period": panel.periods[0] if panel.periods else None,
+            "last_period": panel.periods[-1] if panel.periods else None}
+    common: dict[str, Any] = dict(method="imputation", outcome=panel.outcome, n_obs=n_obs,
+                                  n_units=fit.n_units, excluded=excluded, spec=spec, notes=tuple(notes))
+    by_cohort = EffectResult(
+        estimate=float(estimates[0]), std_error=float(se[0]), term="ATT",
+        label="Imputation (Borusyak, Jaravel & Spiess) by cohort",
+        elements=pd.DataFrame({"term": [f"ATT(cohort={_fmt(label_of[g])})" for g in cohorts],
+                               "cohort": [label_of[g] for g in cohorts], "estimate": estimates[c_idx],
+                               "std_error": se[c_idx], "n_obs": n_obs_target[c_idx].astype(np.int64)}),
+        element_vcov=vcov[np.ix_(c_idx, c_idx)], **common)
+    leads, pretrend = fit.test_one()
+    return ImputationResult(
+        estimate=float(estimates[0]), std_error=float(se[0]), term="ATT",
+        label="Imputation (Borusyak, Jaravel & Spiess)", elements=elements,
+        element_vcov=vcov[np.ix_(h_idx, h_idx)], pretrend=pretrend, cells=cells, by_cohort=by_cohort,
+        leads=leads, **common)
+
+
+# ------------------------------------------------------------------------------------------ row-wise fit
+def _row_fit(panel: Panel, a: int, covs: list[str]) -> Fit:
+    """The fit on the rows of the panel, for covariates and clusters that cut across units (and panels
+    whose units × periods grid would be mostly holes)."""
     long = panel._long  # read only
     n = len(long)
     unit_codes, unit_ids = _unit_codes(long["unit"])
@@ -247,22 +307,16 @@ def imputation(panel: Panel, *, anticipation: int = 0,
     ev = np.where(ever, period - gp, 0)
     untreated = ~ever | (period < gp - a)
     window = ever & ~untreated  # event time >= -anticipation
-    if not window.any():
-        raise EstimationError("imputation: no employee is trained within the data, so there is no effect "
-                              "to estimate.")
-    if not untreated.any():
-        raise EstimationError("imputation: no untreated observation, so no unit or period effect can be "
-                              "fitted.")
-
+    need(bool(window.any()), bool(untreated.any()))
     n_all_units = len(unit_ids)
     has_u = np.bincount(unit_codes[untreated], minlength=n_all_units) > 0
-    n_p = panel.n_periods
-    has_t = np.bincount(period[untreated], minlength=n_p + 1) > 0
+    has_t = np.bincount(period[untreated], minlength=panel.n_periods + 1) > 0
     kept = window & has_u[unit_codes] & has_t[period]
-    excluded = _ledger(long, unit_ids, unit_codes, period, window, has_u, has_t, panel.periods)
-    if not (kept & (ev >= 0)).any():
-        raise EstimationError("imputation: no trained observation can be imputed (every trained employee "
-                              "lacks an untreated observation, or their periods have none).")
+    no_unit = window & ~has_u[unit_codes]
+    no_period = window & has_u[unit_codes] & ~has_t[period]
+    excluded = _ledger(unit_ids, np.bincount(unit_codes[no_unit], minlength=n_all_units), panel.periods,
+                       np.bincount(period[no_period], minlength=len(has_t))[1:])
+    need_imputable(bool((kept & (ev >= 0)).any()))
 
     # compact codes of the untreated fit
     u_map = np.cumsum(has_u) - 1
@@ -280,64 +334,17 @@ def imputation(panel: Panel, *, anticipation: int = 0,
     g1, e1 = gp[i1], ev[i1]
     span = int(e1.max()) + a + 1
     cell_key, cell = np.unique((g1 * span + (e1 + a)), return_inverse=True)
-    cell_g, cell_e = cell_key // span, cell_key % span - a
     n_cells = len(cell_key)
     cell_n = np.bincount(cell, minlength=n_cells).astype("float64")
     cell_sum = np.bincount(cell, weights=tau, minlength=n_cells)
-
-    # targets: the overall effect, each event time, each cohort (weights per cell, 1/N over its observations)
-    post = cell_e >= 0
-    event_times = np.unique(cell_e)
-    cohorts = np.unique(cell_g[post])
-    W = np.zeros((n_cells, 1 + len(event_times) + len(cohorts)))
-    W[post, 0] = 1.0 / cell_n[post].sum()
-    for j, h in enumerate(event_times, start=1):
-        on = cell_e == h
-        W[on, j] = 1.0 / cell_n[on].sum()
-    for j, g in enumerate(cohorts, start=1 + len(event_times)):
-        on = post & (cell_g == g)
-        W[on, j] = 1.0 / cell_n[on].sum()
-    n_obs_target = cell_n @ (W > 0)
-    estimates = cell_sum @ W
-
     c0, c1, clusters, nested = _clusters(long, panel, u0, u1, i0, i1, n_u0)
-    vcov = _conservative_vcov(fe, c0, c1, clusters, nested, u1, t1, X1, eps0, tau, cell, cell_sum / cell_n, W)
-    se = np.sqrt(np.maximum(np.diag(vcov), 0.0))
-
-    label_of = _cohort_labels(long, gp, panel)
-    h_idx = np.arange(1, 1 + len(event_times))
-    c_idx = np.arange(1 + len(event_times), W.shape[1])
-    elements = pd.DataFrame({"term": [f"ATT(event_time={int(h)})" for h in event_times],
-                             "event_time": event_times.astype(np.int64), "estimate": estimates[h_idx],
-                             "std_error": se[h_idx], "n_obs": n_obs_target[h_idx].astype(np.int64)})
-    cells = pd.DataFrame({"cohort": [label_of[g] for g in cell_g], "event_time": cell_e.astype(np.int64),
-                          "estimate": cell_sum / cell_n, "n_obs": cell_n.astype(np.int64)})
-    n_obs = len(i0) + len(i1)
-    notes: list[str] = []
-    if clusters < FEW_CLUSTERS:
-        notes.append(f"Only {clusters} clusters: the standard errors rest on few independent groups and may "
-                     "be too small.")
-    if len(excluded):
-        n_left = int((window & ~kept).sum())
-        notes.append(f"{n_left} trained observations could not be imputed (see .excluded).")
-    spec = {"estimator": "imputation", "anticipation": a, "covariates": covs,
-            "cluster": panel.cluster or "unit", "first_period": panel.periods[0] if panel.periods else None,
-            "last_period": panel.periods[-1] if panel.periods else None}
-    common: dict[str, Any] = dict(method="imputation", outcome=panel.outcome, n_obs=n_obs, n_units=n_u0,
-                                  excluded=excluded, spec=spec, notes=tuple(notes))
-    by_cohort = EffectResult(
-        estimate=float(estimates[0]), std_error=float(se[0]), term="ATT",
-        label="Imputation (Borusyak, Jaravel & Spiess) by cohort",
-        elements=pd.DataFrame({"term": [f"ATT(cohort={_fmt(label_of[g])})" for g in cohorts],
-                               "cohort": [label_of[g] for g in cohorts], "estimate": estimates[c_idx],
-                               "std_error": se[c_idx], "n_obs": n_obs_target[c_idx].astype(np.int64)}),
-        element_vcov=vcov[np.ix_(c_idx, c_idx)], **common)
-    leads, pretrend = _test_one(long, fe, i0, ev, a, c0, clusters, nested, eps0 if not covs else None)
-    return ImputationResult(
-        estimate=float(estimates[0]), std_error=float(se[0]), term="ATT",
-        label="Imputation (Borusyak, Jaravel & Spiess)", elements=elements,
-        element_vcov=vcov[np.ix_(h_idx, h_idx)], pretrend=pretrend, cells=cells, by_cohort=by_cohort,
-        leads=leads, **common)
+    return Fit(cell_g=cell_key // span, cell_e=cell_key % span - a, cell_n=cell_n, cell_sum=cell_sum,
+               n_units=n_u0, n_obs=len(i0) + len(i1), n_left=int((window & ~kept).sum()), clusters=clusters,
+               excluded=excluded, label_of=_cohort_labels(long["cohort"].to_numpy(), gp),
+               vcov=lambda W: _conservative_vcov(fe, c0, c1, clusters, nested, u1, t1, X1, eps0, tau, cell,
+                                                 cell_sum / cell_n, W),
+               test_one=lambda: _test_one(long, fe, i0, ev, a, c0, clusters, nested,
+                                          eps0 if not covs else None))
 
 
 # ------------------------------------------------------------------------------------------ pieces
@@ -375,20 +382,6 @@ def _conservative_vcov(fe: _TwoWay, c0: np.ndarray, c1: np.ndarray, n_clusters: 
         psi -= _prod(_sum_by(c0, eps0[:, None] * fe.X, G), z_x)
     psi += _prod(_by_pair(c1, cell, tau - cell_mean[cell], (G, n_cells)), W)
     return _tprod(psi, psi)
-
-
-def _unit_codes(units: pd.Series) -> tuple[np.ndarray, Any]:
-    """Codes 0..U-1 of the units in order of appearance; the panel is sorted by unit, so a change of value
-    starts a new unit (no hashing), with factorize as the fallback."""
-    values = units.to_numpy()
-    if len(values) > 1 and values.dtype.kind in "iuf":
-        new = np.empty(len(values), dtype=bool)
-        new[0] = True
-        np.not_equal(values[1:], values[:-1], out=new[1:])
-        codes = np.cumsum(new) - 1
-        if int(codes[-1]) + 1 == len(pd.unique(values[new])):
-            return codes, values[new]
-    return pd.factorize(units, sort=False)
 
 
 def _clusters(long: pd.DataFrame, panel: Panel, u0: np.ndarray, u1: np.ndarray, i0: np.ndarray,
@@ -444,7 +437,7 @@ def _test_one(long: pd.DataFrame, fe: _TwoWay, i0: np.ndarray, ev: np.ndarray, a
     lx = _sum_by(lead_on, X[on], k)
     zz = np.block([[np.diag(n_lead), lx], [lx.T, _tprod(X, X)]])
     bread_inv = zz - _tprod(zu, a_z) - zt.T @ g_z
-    if np.linalg.matrix_rank(bread_inv) < bread_inv.shape[0]:
+    if singular(bread_inv):
         return None, None
     bread = np.linalg.inv(bread_inv)
     zy = np.concatenate([np.bincount(lead_on, weights=y_within[on], minlength=k), _tprod(X, y_within)])
@@ -469,43 +462,4 @@ def _test_one(long: pd.DataFrame, fe: _TwoWay, i0: np.ndarray, ev: np.ndarray, a
         return None, None
     adj = G / (G - 1) * (m0 - 1) / (m0 - big_k)
     V = (adj * bread @ _tprod(scores, scores) @ bread)[:k, :k]
-    leads = pd.DataFrame({"event_time": np.array(lead_times, dtype=np.int64), "estimate": beta[:k],
-                          "std_error": np.sqrt(np.maximum(np.diag(V), 0.0)),
-                          "n_obs": n_lead.astype(np.int64)})
-    test = wald_test(beta[:k], V, lead_times, df_denom=float(G - 1),
-                     hypothesis=("no effect before training: untreated outcomes show no departure at the "
-                                 f"event times {lead_times[0]}..{lead_times[-1]} (Test 1)"))
-    return leads, test
-
-
-def _cohort_labels(long: pd.DataFrame, gp: np.ndarray, panel: Panel) -> dict[int, Any]:
-    """Cohort position -> the cohort as given (first treated period)."""
-    out: dict[int, Any] = {}
-    cohort = long["cohort"].to_numpy()
-    first = pd.Series(gp).drop_duplicates()
-    for i, p in zip(first.index, first.to_numpy(), strict=True):
-        if p > 0:
-            value = cohort[i]
-            value = value.item() if isinstance(value, np.generic) else value
-            out[int(p)] = int(value) if isinstance(value, float) and value.is_integer() else value
-    return out
-
-
-def _ledger(long: pd.DataFrame, unit_ids: Any, unit_codes: np.ndarray, period: np.ndarray, window: np.ndarray,
-            has_u: np.ndarray, has_t: np.ndarray, periods: Sequence[Any]) -> pd.DataFrame:
-    rows: list[tuple[str, object, str]] = []
-    no_unit = window & ~has_u[unit_codes]
-    if no_unit.any():
-        counts = np.bincount(unit_codes[no_unit], minlength=len(unit_ids))
-        for code in np.flatnonzero(counts):
-            reason = ("no untreated observation (trained from its first observed period): no unit effect "
-                      f"to impute from, so its {_fmt(int(counts[code]))} trained observations are left out")
-            rows.append(("unit", unit_ids[code], reason))
-    no_period = window & has_u[unit_codes] & ~has_t[period]
-    if no_period.any():
-        counts = np.bincount(period[no_period], minlength=len(has_t))
-        for p in np.flatnonzero(counts):
-            rows.append(("period", periods[int(p) - 1],
-                         f"no untreated observation in this period: no period effect to impute from, so its "
-                         f"{_fmt(int(counts[p]))} trained observations are left out"))
-    return excluded_frame(rows)
+    return lead_table(lead_times, beta[:k], V, n_lead, G)
