@@ -73,13 +73,18 @@ def test_costs_categories_amounts_and_ranges(invariant):
             "High": [None, 30000, None, None, 8000],
         }
     )
-    t = read_costs(raw)
+    with pytest.raises(DataError, match=r"1 cost item\(s\) on 1 row\(s\) are not Phillips cost categories: "
+                       r"'Lunch' \(row 4\)") as info:
+        read_costs(raw)
+    assert [(f.row, f.value) for f in info.value.failures] == [(4, "Lunch")]
+    assert "categories={'Lunch': '<category>'}" in str(info.value)
+    t = read_costs(raw, categories={"lunch": "materials"})
     invariant(t)
-    assert t.frame["category"].tolist() == ["design", "participant_time", "travel"]
+    assert t.frame["category"].tolist() == ["design", "participant_time", "travel", "materials"]
     assert t.frame["amount"].tolist()[0] == 12000.0
     assert t.frame["low"].tolist()[1] == 20000.0
     rej = t.rejected.set_index("source_row")
-    assert "not a known category" in rej.loc[4, "reason"]
+    assert list(rej.index) == [5]
     assert "low <= high" in rej.loc[5, "reason"]
     with pytest.raises(DataError, match="needs an 'amount' column"):
         read_costs(pd.DataFrame({"program": ["P"], "category": ["travel"]}))

@@ -138,7 +138,7 @@ def test_tidy_to_dict_summary_html() -> None:
     r = roi(EffectResult(estimate=2.0, std_error=0.5, label="Callaway-Sant'Anna"), **BASE)
     t = r.tidy()
     assert list(t.columns) == ["term", "estimate", "std_error", "statistic", "p_value", "conf_low",
-                               "conf_high", "unit"]
+                               "conf_high", "unit", "low", "high", "note"]
     assert list(t["term"]) == ["roi_pct", "benefit", "cost", "net_benefit", "bcr", "payback_periods",
                                "break_even_effect"]
     # the effect's standard error carried through the linear map: 0.5 x 50 x 100 x 12 / 80,000 x 100

@@ -35,6 +35,7 @@ from impactlab.schemas.tables import (
     TableSchema,
 )
 from impactlab.schemas.vocab import (
+    COST_CATEGORIES,
     DEFAULT_CATEGORY_MAP,
     DEFAULT_KIND_MAP,
     extend_status_map,
@@ -107,14 +108,22 @@ def _read(
     *,
     row_check: _engine.RowCheck | None = None,
     status_map: Mapping[str, str] | None = None,
+    category_map: Mapping[str, str] | None = None,
+    constant: Mapping[str, str] | None = None,
 ) -> Table:
+    """Read ``source`` as ``schema``. ``category_map`` adds to the cost categories' map; ``constant`` gives
+    columns the source must not have, filled with one value on every row (``read_costs(program=...)``)."""
     p = options.layout
     crosswalk = None if options.ids is None else read_ids(options.ids)
-    raw = load_source(source, sheet=options.sheet, accept=_accepts(schema, options.columns, p))
+    supplied = frozenset(constant or ())
+    raw = load_source(source, sheet=options.sheet, accept=_accepts(schema, options.columns, p, supplied))
+    if constant:
+        _fill_constant(raw, schema, options, constant)
     ctx = options.context(
         raw.source,
         status_map=extend_status_map(status_map, preset=p.status_map),
-        category_maps={"kind": DEFAULT_KIND_MAP, "category": DEFAULT_CATEGORY_MAP},
+        category_maps={"kind": DEFAULT_KIND_MAP,
+                       "category": {**DEFAULT_CATEGORY_MAP, **(category_map or {})}},
     )
     completions = schema.kind == "completions"
     if completions:
@@ -126,8 +135,10 @@ def _read(
     )
 
 
-def _accepts(schema: TableSchema, columns: Mapping[str, str] | None, p: Preset) -> Any:
-    """A test of a sheet's headers: does it hold every required column of ``schema``?"""
+def _accepts(schema: TableSchema, columns: Mapping[str, str] | None, p: Preset,
+             supplied: frozenset[str] = frozenset()) -> Any:
+    """A test of a sheet's headers: does it hold every required column of ``schema`` (but those
+    ``supplied`` by the caller)?"""
 
     def accept(headers: list[str]) -> bool:
         try:
@@ -135,9 +146,26 @@ def _accepts(schema: TableSchema, columns: Mapping[str, str] | None, p: Preset) 
                 schema.kind))
         except (DataError, ValueError):
             return False
-        return all(c.name in m.canonical for c in schema.readable if c.required)
+        return all(c.name in m.canonical or c.name in supplied for c in schema.readable if c.required)
 
     return accept
+
+
+def _fill_constant(raw: Any, schema: TableSchema, options: ReadOptions, constant: Mapping[str, str]) -> None:
+    """Add each column of ``constant`` to the raw frame, refusing a source that already has one."""
+    m = match_columns(list(raw.frame.columns), schema.readable, columns=options.columns,
+                      preset_columns=options.layout.columns_for(schema.kind), source=raw.source)
+    for name, value in constant.items():
+        if name in m.canonical:
+            raise DataError(
+                f"{name}={value!r} is for a sheet without a {name} column, and this one has one "
+                f"({m.canonical[name]!r}): the reader will not overwrite it",
+                source=raw.source,
+                failures=[Failure(None, m.canonical[name], None, f"{name} column present")],
+                hint=f"leave {name}= out and choose the {name} when totalling, e.g. "
+                     f"Costs.from_table(table, {name}={value!r})",
+            )
+        raw.frame[name] = value
 
 
 _TRUE = {"y", "yes", "true", "t", "1"}
@@ -332,18 +360,52 @@ def read_roster(source: Source, *, preset: str | None = None, columns: Columns |
 
 
 def read_costs(source: Source, *, preset: str | None = None, columns: Columns | None = None,
-               errors: Errors = "quarantine", sheet: str | int | None = None) -> Table:
+               errors: Errors = "quarantine", sheet: str | int | None = None, program: str | None = None,
+               categories: Mapping[str, str] | None = None) -> Table:
     """Read programme costs into the canonical costs table (Phillips fully-loaded categories).
 
     Columns: ``program``, ``category`` (one of :data:`impactlab.schemas.COST_CATEGORIES`; spellings such as
     "Design and development" or "Participant salaries and benefits" are normalised), ``amount``, ``low``,
     ``high``, ``currency``, extra columns, ``source_row``. Each row needs an amount or both low and high
-    (low <= high). ``source`` and the options: as for :func:`read_completions`, see :class:`ReadOptions`.
+    (low <= high); amounts may carry a currency symbol and thousands separators (``$125,000``).
+    ``source`` and the options: as for :func:`read_completions`, see :class:`ReadOptions`.
+
+    Parameters
+    ----------
+    program : str, optional
+        The programme every row costs, for a sheet without a programme column (a finance sheet for one
+        programme). A sheet that has one is refused: choose its programme with
+        ``Costs.from_table(table, program=...)``.
+    categories : dict, optional
+        ``{item name as written: Phillips category}`` for the sheet's own cost items, e.g.
+        ``{"Trainer fees": "facilitators", "Staff time": "participant_time"}``; added to (and overriding)
+        the spellings recognised by default (:data:`impactlab.schemas.vocab.DEFAULT_CATEGORY_MAP`). Item
+        names are compared ignoring case, spaces and punctuation. The column holding the items is found by
+        its header (``category``, ``item``, ``cost item``, ``line item``, ``expense``...) or named with
+        ``columns={"<your header>": "category"}``; a column that already holds Phillips categories is read
+        as it is.
 
     Raises
     ------
     DataError
-        When the input has neither an amount column nor both low and high columns.
+        When the input has neither an amount column nor both low and high columns; when any item is not a
+        Phillips category after the mapping (in both ``errors`` modes: a cost left out would understate the
+        total, so the error lists every unmapped item with its rows and the categories to map it to); when
+        ``program=`` is given for a sheet with a programme column.
+    ValueError
+        ``categories`` maps an item onto something that is not a Phillips category.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> sheet = pd.DataFrame({"Item": ["Trainer fees", "Venue hire", "Staff time"],
+    ...                       "Amount": ["$100,000", "$50,000", "$225,000"]})
+    >>> t = read_costs(sheet, program="Leadership 101", categories={
+    ...     "Trainer fees": "facilitators", "Venue hire": "facilities", "Staff time": "participant_time"})
+    >>> t.frame[["category", "amount"]].values.tolist()
+    [['facilitators', 100000.0], ['facilities', 50000.0], ['participant_time', 225000.0]]
+    >>> t.frame["program"].unique().tolist()
+    ['Leadership 101']
     """
 
     def has_amount_columns(
@@ -360,4 +422,81 @@ def read_costs(source: Source, *, preset: str | None = None, columns: Columns | 
         return []
 
     options = ReadOptions(preset=preset, columns=columns, errors=errors, sheet=sheet)
-    return _read(COSTS, source, options, row_check=has_amount_columns)
+    category_map = _category_map(categories)
+    if program is not None and (not isinstance(program, str) or not program.strip()):
+        raise ValueError(f"The 'program' parameter must be the programme's name. Got {program!r} instead.")
+    constant = None if program is None else {"program": program.strip()}
+    quarantined = dataclasses.replace(options, errors="quarantine")
+    table = _read(COSTS, source, quarantined, row_check=has_amount_columns, category_map=category_map,
+                  constant=constant)
+    unmapped = table.rejected.loc[table.rejected["check"] == "category"]
+    if len(unmapped):
+        raise _unmapped_items(table, unmapped)
+    if errors == "raise" and len(table.rejected):
+        raise _all_failures(table)
+    notes = [f"program: every row costs {program.strip()!r} (program=)"] if program is not None else []
+    if categories:
+        notes.append("items mapped by categories=: " + ", ".join(f"{k!r} -> {v}" for k, v in
+                                                                 _shown_map(categories).items()))
+    return dataclasses.replace(table, notes=table.notes + tuple(notes)) if notes else table
+
+
+def _category_map(categories: Mapping[str, str] | None) -> dict[str, str]:
+    """``categories=`` as a map of normalised item names onto Phillips categories (checked)."""
+    if categories is None:
+        return {}
+    if not isinstance(categories, Mapping):
+        raise TypeError(f"The 'categories' parameter must be a dict {{item name: Phillips category}}. "
+                        f"Got {type(categories).__name__} instead.")
+    out: dict[str, str] = {}
+    bad = []
+    for item, category in categories.items():
+        canon = DEFAULT_CATEGORY_MAP.get(normalise_key(category))
+        if canon is None:
+            bad.append(f"{item!r}: {category!r}")
+        else:
+            out[normalise_key(item)] = canon
+    if bad:
+        raise ValueError(f"The 'categories' parameter maps items onto values that are not Phillips cost "
+                         f"categories: {', '.join(bad)}. Allowed: {', '.join(COST_CATEGORIES)}.")
+    return out
+
+
+def _shown_map(categories: Mapping[str, str]) -> dict[str, str]:
+    return {str(k): DEFAULT_CATEGORY_MAP[normalise_key(v)] for k, v in categories.items()}
+
+
+def _unmapped_items(table: Table, unmapped: pd.DataFrame) -> DataError:
+    """The refusal of a costs sheet with items that are not Phillips categories: each item, its rows."""
+    rows_by_item: dict[str, list[int]] = {}
+    for item, row in zip(unmapped["value"], unmapped["source_row"], strict=True):
+        rows_by_item.setdefault(str(item), []).append(int(row))
+    items = ", ".join(f"{k!r} (row{'s' if len(v) > 1 else ''} {', '.join(map(str, v[:5]))}"
+                      f"{', ...' if len(v) > 5 else ''})" for k, v in rows_by_item.items())
+    example = ", ".join(f"{k!r}: '<category>'" for k in list(rows_by_item)[:3])
+    return DataError(
+        f"{len(rows_by_item)} cost item(s) on {len(unmapped)} row(s) are not Phillips cost categories: "
+        f"{items}. A total without them would understate the fully-loaded cost, so the sheet is refused; "
+        f"categories: {', '.join(COST_CATEGORIES)}",
+        source=table.source,
+        failures=[Failure(int(r.source_row), r.column, r.value, "not a Phillips cost category; map it with "
+                          "categories=", r.check) for r in unmapped.itertuples()],
+        hint=f"map each item to a category: read_costs(..., categories={{{example}}})",
+    )
+
+
+def _failures(rejected: pd.DataFrame) -> list[Failure]:
+    return [Failure(int(r.source_row), r.column, r.value, r.reason, r.check) for r in rejected.itertuples()]
+
+
+def _all_failures(table: Table) -> DataError:
+    """``errors="raise"``: every rejected row of ``table`` at once."""
+    rej = table.rejected
+    return DataError(
+        f"{len(rej)} problem(s) on {rej['source_row'].nunique()} of {table.rows_read} rows of the costs "
+        "table",
+        source=table.source,
+        failures=_failures(rej),
+        hint="correct the rows listed, or read with errors='quarantine' to keep the good rows and inspect "
+        ".rejected",
+    )

@@ -438,6 +438,11 @@ def explain_roi(r: Any, level: float = 0.95) -> Explanation:
         cautions.append(f"The {pct} interval of the ROI includes zero: a loss is not ruled out.")
     claims.append(f"The programme breaks even at an effect of {_num(r.break_even_effect)} per participant "
                   f"and period (estimated effect {_num(r.effect)}).")
+    if not getattr(r, "paid_back", True):
+        periods = getattr(r, "period_name", "periods")
+        when = (f"payback would take {_num(r.payback_periods)} {periods}" if math.isfinite(r.payback_periods)
+                else "the benefit never covers the cost")
+        cautions.append(f"Not paid back within the horizon of {r.horizon:,.4g} {periods}: {when}.")
     if r.effect_std_error == 0:
         cautions.append("The effect was given as a plain number: the interval carries no sampling "
                         "uncertainty of the effect.")

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import math
 import numbers
+import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
@@ -29,10 +30,19 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from impactlab.errors import check_option
+from impactlab.errors import DataError, StatisticalWarning, check_option
 from impactlab.results.base import _fmt, frame_html, freeze_fields, restore_frozen, tidy_frame
 from impactlab.results.probability import fmt_prob_positive
-from impactlab.roi._inputs import _check_level, _number, _rate, _value_input
+from impactlab.roi._inputs import (
+    _check_level,
+    _currency,
+    _number,
+    _outcome_of,
+    _periods_per_year,
+    _rate,
+    _revenue_like,
+    _value_input,
+)
 from impactlab.roi.costs import Costs
 from impactlab.roi.stream import payback, stream_weights
 
@@ -125,6 +135,7 @@ class RoiResult:
     decay: float = 0.0
     discount_rate: float = 0.0
     periods_per_year: float = 12.0
+    period_name: str = "periods"
     value_range: tuple[float, float] | None = None
     intangibles: tuple[str, ...] = ()
     # the Monte Carlo draws (read-only arrays), set by roi() once the result is built
@@ -195,6 +206,15 @@ class RoiResult:
             return self.cost / per if per > 0 else math.inf
         return payback(self.cost, self.effect * self.value_per_unit * self.participants, decay=self.decay,
                        discount_rate=self.discount_rate, periods_per_year=self.periods_per_year)
+
+    @property
+    def paid_back(self) -> bool:
+        """Whether the cost is recovered within the horizon counted (``payback_periods <= horizon``).
+
+        ``False`` flags a programme that is "not paid back within the horizon": its payback lies beyond
+        the periods whose benefit the ROI counts (or never comes).
+        """
+        return bool(self.payback_periods <= self.horizon)
 
     @property
     def break_even_effect(self) -> float:
@@ -323,31 +343,36 @@ class RoiResult:
 
     # ------------------------------------------------------------------ tables
     def tidy(self, level: float = 0.95) -> pd.DataFrame:
-        """One row per Phillips number, ``roi_pct`` first: the tidy columns, then ``unit``.
+        """One row per Phillips number, ``roi_pct`` first: the tidy columns, then ``unit``, ``low``,
+        ``high`` and ``note``.
 
-        ``std_error`` is the effect's carried through the linear map (NaN under the Monte Carlo, and for
-        cost, payback and break-even). Payback and break-even rows carry no interval (``NaN``), except
-        break-even under cost ranges, whose bounds follow from the cost bounds; the cost row's bounds
-        are the range of the costs.
+        ``conf_low`` / ``conf_high`` are confidence intervals of the sampled quantities (benefit, net
+        benefit, ROI, BCR); ``std_error`` is the effect's carried through the linear map (NaN under the
+        Monte Carlo). Cost, payback and break-even are not sampled: their interval columns are empty, and
+        ``low`` / ``high`` hold the range the cost ranges give (the cost itself, and the break-even effect
+        at the low and high cost). ``note`` says "not paid back within the horizon" on the payback row
+        when it is not.
         """
         level = _check_level(level)
+        cost_lo, cost_hi = (self.cost, self.cost) if self.costs is None else (self.costs.low, self.costs.high)
+        k = self.benefit_per_unit_effect
         rows = []
         for term, unit in sorted(ROI_TERMS, key=lambda t: t[0] != "roi_pct"):
             est = float(getattr(self, term))
+            lo = hi = low = high = math.nan
+            note = ""
             if term in ("benefit", "net_benefit", "roi_pct", "bcr"):
                 lo, hi = self._interval_of(term, level)
-            elif term == "cost" and self.costs is not None and self.costs.has_ranges:
-                lo, hi = self.costs.low, self.costs.high
             elif term == "cost":
-                lo = hi = self.cost
-            elif term == "break_even_effect" and self.costs is not None and self.costs.has_ranges:
-                ends = sorted([self.costs.low / self.benefit_per_unit_effect,
-                               self.costs.high / self.benefit_per_unit_effect])
-                lo, hi = ends
-            else:
-                lo = hi = math.nan
+                low, high = cost_lo, cost_hi
+            elif term == "break_even_effect":
+                low, high = sorted([cost_lo / k, cost_hi / k])
+            elif term == "payback_periods":
+                unit = self.period_name
+                note = "" if self.paid_back else "not paid back within the horizon"
             rows.append({"term": term, "estimate": est, "std_error": self._std_error_of(term), "conf_low": lo,
-                         "conf_high": hi, "unit": self.currency if unit == "currency" else unit})
+                         "conf_high": hi, "unit": self.currency if unit == "currency" else unit, "low": low,
+                         "high": high, "note": note})
         return tidy_frame(rows)
 
     def to_dict(self) -> dict[str, Any]:
@@ -375,6 +400,8 @@ class RoiResult:
             "level": self.level,
             "bcr": clean(self.bcr),
             "payback_periods": clean(self.payback_periods),
+            "paid_back": self.paid_back,
+            "periods_per_year": self.periods_per_year,
             "break_even_effect": clean(self.break_even_effect),
             "prob_positive": clean(self.prob_positive),
             "method": self.method,
@@ -392,7 +419,9 @@ class RoiResult:
         """Plain-text summary of the ROI, its interval and the inputs."""
         blo, bhi = self.benefit_interval()
         payback = ("never (benefit not positive)" if not math.isfinite(self.payback_periods)
-                   else f"{self.payback_periods:.2f} periods")
+                   else f"{self.payback_periods:.2f} {self.period_name}")
+        if not self.paid_back:
+            payback += f", not paid back within the horizon of {_fmt(self.horizon)} {self.period_name}"
         lines = [
             f"Phillips ROI ({self.currency}) of {self.source}",
             f"  {self._headline()}",
@@ -401,7 +430,7 @@ class RoiResult:
             f"  BCR {self.bcr:.2f}; payback {payback}; break-even effect {_fmt(self.break_even_effect)}",
             (f"  inputs: effect {_fmt(self.effect)} (SE {_fmt(self.effect_std_error)}) x "
              f"{self.spec.get('monetised') or 'value per unit ' + _fmt(self.value_per_unit)} x "
-             f"{_fmt(self.participants)} participants x {_fmt(self.horizon)} periods"),
+             f"{_fmt(self.participants)} participants x {_fmt(self.horizon)} {self.period_name}"),
         ]
         if self.value_range is not None:
             lines.append(f"  value per unit range {_fmt(self.value_range[0])} to {_fmt(self.value_range[1])} "
@@ -411,8 +440,9 @@ class RoiResult:
                          f"(Monte Carlo, {self.spec.get('n_draws')} draws, seed {self.spec.get('seed')})")
         if self.decay or self.discount_rate:
             lines.append(f"  benefit stream: effect decays {self.decay:.0%} a year, discounted at "
-                         f"{self.discount_rate:.0%} a year ({self.periods_per_year:g} periods a year): "
-                         f"{self.periods_factor:.3f} period-equivalents over {_fmt(self.horizon)} periods")
+                         f"{self.discount_rate:.0%} a year ({self.periods_per_year:g} {self.period_name} a "
+                         f"year): {self.periods_factor:.3f} period-equivalents over {_fmt(self.horizon)} "
+                         f"{self.period_name}")
         if self.intangibles:
             lines.append(f"  intangible benefits (not converted to money): {', '.join(self.intangibles)}")
         lines += [f"  note: {n}" for n in self.notes]
@@ -437,10 +467,11 @@ class RoiResult:
 
 def roi(effect: Any, *, value_per_unit: float | tuple[float, float] | None = None,
         participants: float | None = None, horizon: float | None = None, costs: float | Costs,
-        margin: float | tuple[float, float] | None = None, decay: float = 0.0, discount_rate: float = 0.0,
-        periods_per_year: float = 12, first_year_only: bool = False, completers: float | None = None,
-        fully_loaded: bool = False, intangibles: tuple[str, ...] | list[str] = (),
-        level: float = 0.95, n_draws: int = 20_000, seed: int | None = 0) -> RoiResult:
+        margin: float | tuple[float, float] | None = None, currency: str | None = None, decay: float = 0.0,
+        discount_rate: float = 0.0, periods_per_year: float | None = None, first_year_only: bool = False,
+        completers: float | None = None, fully_loaded: bool = False,
+        intangibles: tuple[str, ...] | list[str] = (), level: float = 0.95, n_draws: int = 20_000,
+        seed: int | None = 0) -> RoiResult:
     """Phillips ROI of a programme from its causal effect.
 
     Parameters
@@ -464,14 +495,25 @@ def roi(effect: Any, *, value_per_unit: float | tuple[float, float] | None = Non
         Fully-loaded cost (> 0), or a :class:`Costs` breakdown whose ranges are propagated.
     margin : float or (float, float), optional
         Monetise a revenue outcome by its profit margin (share of revenue, in (0, 1]) instead of
-        ``value_per_unit``; give exactly one of the two.
+        ``value_per_unit``; give exactly one of the two. On an effect whose outcome reads as revenue
+        (``revenue``, ``sales``, ``bookings``... in its name), ``value_per_unit`` warns
+        (:class:`~impactlab.errors.StatisticalWarning`): Phillips counts profit contribution, not revenue.
+    currency : str, optional
+        Currency of ``value_per_unit`` and of a plain-number ``costs``. Default: that of the
+        :class:`Costs`, or ``"USD"`` (stated in the notes) for a plain number. A ``currency`` that differs
+        from the Costs' own is refused (:class:`~impactlab.errors.DataError`): convert one of them.
     decay : float
         Share of the effect lost per year after training, in [0, 1) (0: the effect lasts unchanged).
+        Refused with an :func:`~impactlab.roi.exposure` effect, which already holds the decline observed.
+        A number above 1 (``decay=30``) is taken for a percentage and refused: pass ``0.30``.
     discount_rate : float
-        Yearly discount rate (>= 0): the benefit becomes a net present value.
-    periods_per_year : float
-        Periods in a year (12 for a monthly outcome, 52 weekly, 1 yearly); used by ``decay``,
-        ``discount_rate`` and ``first_year_only``.
+        Yearly discount rate in [0, 1]: the benefit becomes a net present value. ``discount_rate=8``
+        means 800 % a year and is refused: pass ``0.08``.
+    periods_per_year : float, optional
+        Periods in a year; used by ``decay``, ``discount_rate`` and ``first_year_only``. Default: from the
+        frequency of the panel the effect was estimated on when the effect carries it (months 12, weeks
+        52, quarters 4, years 1, days 365), else 12 (stated in the notes when it matters). A value that
+        contradicts the effect's frequency is refused.
     first_year_only : bool
         Count at most one year of benefits (Phillips' guiding principle for short programmes).
     completers : float, optional
@@ -499,9 +541,14 @@ def roi(effect: Any, *, value_per_unit: float | tuple[float, float] | None = Non
     ------
     ValueError
         Non-finite inputs, zero value per unit, non-positive participants, horizon or cost, a bad level
-        or rate, both or neither of ``value_per_unit`` and ``margin``, costs not fully loaded when asked.
+        or rate (a percentage such as ``discount_rate=8``), both or neither of ``value_per_unit`` and
+        ``margin``, costs not fully loaded when asked, ``periods_per_year`` against the effect's
+        frequency, ``decay`` on an exposure effect.
     TypeError
         ``effect`` is neither a number nor a result; ``costs`` neither a number nor a Costs.
+    DataError
+        ``costs`` built from a costs table that leaves rows out (:attr:`Costs.accounting` not complete).
+        ``currency`` differs from the currency of the Costs.
 
     Notes
     -----
@@ -524,6 +571,19 @@ def roi(effect: Any, *, value_per_unit: float | tuple[float, float] | None = Non
     est, se, df, source = _read_effect(effect)
     value, value_range, monetised = _value_input(value_per_unit, margin)
     notes = []
+    outcome = _outcome_of(effect)
+    if margin is None and outcome and _revenue_like(outcome):
+        shown = value_per_unit if not isinstance(value_per_unit, (list, tuple)) else tuple(value_per_unit)
+        share = value_range is None and 0 < value < 1
+        example = (f"margin={shown!r} if {shown!r} is that share; same arithmetic" if share
+                   else "e.g. margin=0.25 when a quarter of revenue is profit")
+        msg = (f"The effect's outcome {outcome!r} reads as revenue, and value_per_unit={shown!r} counts "
+               f"each unit of it as {_fmt(value)} of money gained. Phillips converts revenue at its profit "
+               "contribution, not at face value: state the share of revenue kept as profit with margin= "
+               f"instead of value_per_unit= ({example}). If the outcome is not revenue, ignore this.")
+        warnings.warn(msg, StatisticalWarning, stacklevel=2)
+        notes.append(f"value per unit {_fmt(value)} on a revenue-like outcome ({outcome}) not stated as a "
+                     "margin: the benefit counts revenue, not profit contribution, unless that value is one.")
     if participants is None or horizon is None:
         seen_n = getattr(effect, "participants", None)
         seen_periods = getattr(effect, "employee_periods", None)
@@ -541,10 +601,17 @@ def roi(effect: Any, *, value_per_unit: float | tuple[float, float] | None = Non
     level = _check_level(level)
     decay = _rate("decay", decay, below_one=True)
     discount_rate = _rate("discount_rate", discount_rate, below_one=False)
-    ppy = _number("periods_per_year", periods_per_year, positive=True)
+    if decay and hasattr(effect, "employee_periods") and hasattr(effect, "by_event_time"):
+        raise ValueError("decay= cannot be applied to an exposure() effect: it adds up the effect observed "
+                         "at each time since training, so any fading over those periods is already in it, "
+                         "and a decay would count that decline twice. Pass decay=0 with this effect.")
+    ppy, period_name, assumed = _periods_per_year(effect, periods_per_year)
+    if assumed and (first_year_only or decay or discount_rate):
+        notes.append("12 periods a year assumed (months): the effect does not say how long its periods are; "
+                     "pass periods_per_year= (52 for weeks, 4 for quarters) if they are not months.")
     if first_year_only and h > ppy:
         notes.append(f"first-year benefits only (Phillips, short programme): horizon cut from {_fmt(h)} to "
-                     f"{_fmt(ppy)} periods.")
+                     f"{_fmt(ppy)} {period_name}.")
         h = ppy
     if completers is not None:
         done = _number("completers", completers)
@@ -559,16 +626,23 @@ def roi(effect: Any, *, value_per_unit: float | tuple[float, float] | None = Non
             raise ValueError("The 'completers' parameter is 0: no one can benefit, so ROI is -100 % by "
                              "construction. Check the completion data.")
     if isinstance(costs, Costs):
+        if costs.accounting is not None and not costs.accounting.complete:
+            raise DataError(f"The costs do not account for every row of their table ({costs.accounting}): a "
+                            "total without the missing rows understates the cost and overstates the ROI.",
+                            hint="Fix or map the rows the reader rejected (read_costs(..., categories=...)) "
+                                 "and build the costs again with Costs.from_table.")
         breakdown: Costs | None = costs
         cost = costs.total
-        currency = costs.currency
+        currency, _ = _currency(currency, costs.currency)
         if cost <= 0:
             raise ValueError("The costs add up to zero: ROI is undefined. Fill in the fully-loaded cost "
                              "categories of the programme (including participant_time).")
     elif isinstance(costs, numbers.Real) and not isinstance(costs, bool):
         breakdown = None
         cost = _number("costs", costs, positive=True)
-        currency = "USD"
+        currency, guessed = _currency(currency, None)
+        if guessed:
+            notes.append("currency not stated: value per unit and costs taken as USD (pass currency=).")
     else:
         raise TypeError(f"The 'costs' parameter must be a number or an impactlab Costs. "
                         f"Got {type(costs).__name__} instead.")
@@ -600,7 +674,8 @@ def roi(effect: Any, *, value_per_unit: float | tuple[float, float] | None = Non
     spec = MappingProxyType({
         "effect": source, "value_per_unit": value, "value_range": value_range, "monetised": monetised,
         "participants": n, "horizon": h, "costs": repr(breakdown) if breakdown is not None else cost,
-        "decay": decay, "discount_rate": discount_rate, "periods_per_year": ppy,
+        "currency": currency, "decay": decay, "discount_rate": discount_rate, "periods_per_year": ppy,
+        "period_name": period_name,
         "first_year_only": bool(first_year_only), "completers": completers,
         "fully_loaded": bool(fully_loaded),
         "level": level, "n_draws": int(n_draws), "seed": seed,
@@ -608,7 +683,8 @@ def roi(effect: Any, *, value_per_unit: float | tuple[float, float] | None = Non
     result = RoiResult(effect=est, effect_std_error=se, effect_df=df, value_per_unit=value, participants=n,
                        horizon=h, cost=cost, costs=breakdown, currency=currency, level=level, method=method,
                        source=source, spec=spec, notes=tuple(notes), stream_factor=factor, decay=decay,
-                       discount_rate=discount_rate, periods_per_year=ppy, value_range=value_range,
+                       discount_rate=discount_rate, periods_per_year=ppy, period_name=period_name,
+                       value_range=value_range,
                        intangibles=tuple(str(x) for x in intangibles))
     draws = {"_effect_draws": effect_draws, "_cost_draws": cost_draws, "_value_draws": value_draws}
     for name, arr in draws.items():

@@ -8,6 +8,11 @@ Methods* (4th ed., Routledge, 2016), ch. "Capturing Costs", and DOMAIN.md of thi
 Each category is either a number (known cost) or a ``(low, high)`` range (a cost only known to lie in an
 interval). Point values use range midpoints; :func:`impactlab.roi.roi` propagates ranges by drawing each
 category uniformly within its range.
+
+Costs read from a sheet are whole or refused: :meth:`Costs.from_table` raises when the table it is given
+has rejected rows, and the :class:`CostAccounting` it attaches says what became of every row read, so that
+:func:`impactlab.roi.roi` can refuse a cost that leaves rows out (a total without them understates the cost
+and overstates the ROI).
 """
 
 from __future__ import annotations
@@ -15,7 +20,7 @@ from __future__ import annotations
 import html
 import math
 import numbers
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -51,6 +56,44 @@ CATEGORY_ALIASES: dict[str, str] = {
 
 Amount = float | tuple[float, float]
 
+
+@dataclass(frozen=True)
+class CostAccounting:
+    """What became of every row of the costs table a :class:`Costs` was built from.
+
+    Attributes
+    ----------
+    source : str
+        The file or frame the rows came from.
+    rows_read : int
+        Data rows in the source.
+    n_costed : int
+        Rows added up into the costs.
+    n_other_programs : int
+        Rows of other programmes in the same table (left out because they cost something else).
+    n_rejected : int
+        Rows the reader rejected.
+    """
+
+    source: str
+    rows_read: int
+    n_costed: int
+    n_other_programs: int = 0
+    n_rejected: int = 0
+
+    @property
+    def complete(self) -> bool:
+        """True when every row read is costed or belongs to another programme (none rejected, none
+        unaccounted for)."""
+        return self.n_rejected == 0 and self.n_costed + self.n_other_programs == self.rows_read
+
+    def __str__(self) -> str:
+        other = f", {self.n_other_programs} of other programmes" if self.n_other_programs else ""
+        missing = self.rows_read - self.n_costed - self.n_other_programs - self.n_rejected
+        rest = (f", {self.n_rejected} rejected" if self.n_rejected else "") + (
+            f", {missing} unaccounted for" if missing else "")
+        return f"{self.n_costed} of {self.rows_read} rows of {self.source} costed{other}{rest}"
+
 #: One-off categories spread over the expected runs of a programme (Phillips 2003, ch. 7: "prorating"
 #: needs assessment and development costs over the life of the programme).
 PRORATED: tuple[str, ...] = ("needs_assessment", "design")
@@ -64,6 +107,11 @@ def _normalise_category(raw: Any) -> str:
         text = text.replace("__", "_")
     text = text.strip("_").replace("_&_", "_and_")
     return CATEGORY_ALIASES.get(text, text)
+
+
+def _first(rows: list[Any], n: int = 10) -> str:
+    """The first ``n`` row numbers, comma-separated, with "..." when there are more."""
+    return ", ".join(map(str, rows[:n])) + (", ..." if len(rows) > n else "")
 
 
 def _is_number(x: Any) -> bool:
@@ -112,6 +160,10 @@ evaluation, overhead : float or (float, float)
         Number of times the programme is expected to run. Needs assessment and design and development are
         one-off costs that Phillips prorates over the programme's life: the amounts given for them are
         divided by ``expected_runs`` in every total (``table()`` shows both). Default 1 (no proration).
+    accounting : CostAccounting or None
+        Set by :meth:`from_table`: the rows of the costs table and what became of each.
+        :func:`impactlab.roi.roi` refuses costs whose accounting is not complete. ``None`` for costs typed
+        in directly.
 
     Raises
     ------
@@ -146,6 +198,7 @@ evaluation, overhead : float or (float, float)
     overhead: Amount = 0.0
     currency: str = "USD"
     expected_runs: int = 1
+    accounting: CostAccounting | None = field(default=None, compare=False)
 
     def __post_init__(self) -> None:
         for name in CATEGORIES:
@@ -159,6 +212,9 @@ evaluation, overhead : float or (float, float)
             raise ValueError(f"The 'expected_runs' parameter must be an integer >= 1 (how many times the "
                              f"programme will run). Got {runs!r} instead.")
         object.__setattr__(self, "expected_runs", int(runs))
+        if self.accounting is not None and not isinstance(self.accounting, CostAccounting):
+            raise TypeError(f"The 'accounting' parameter must be a CostAccounting or None. "
+                            f"Got {type(self.accounting).__name__} instead.")
 
     # ------------------------------------------------------------------ values
     def ranges(self) -> dict[str, tuple[float, float]]:
@@ -260,8 +316,8 @@ evaluation, overhead : float or (float, float)
         frame : DataFrame or Table
             Columns ``program``, ``category`` and either ``amount`` or ``low``/``high`` (a row may use
             either), optionally ``currency`` and ``source_row``. A :class:`Table` returned by
-            ``read_costs`` is accepted as it is (its ``.frame`` is used). Several rows of one category are
-            added up (ranges add up bound by bound).
+            ``read_costs`` is accepted as it is (its ``.frame`` is used) when it has no rejected row.
+            Several rows of one category are added up (ranges add up bound by bound).
         program : str, optional
             Keep only this programme's rows. Required when the table holds more than one programme.
         currency : str, optional
@@ -272,16 +328,33 @@ evaluation, overhead : float or (float, float)
         Returns
         -------
         Costs
+            With :attr:`accounting`: rows read, costed, of other programmes (none rejected).
 
         Raises
         ------
         DataError
-            Every bad row at once: unknown category, negative or missing amount, ``low > high``, mixed
+            A Table with rejected rows (a total without them would understate the cost: fix them, or map
+            item names with ``read_costs(..., categories=...)``, and read the sheet again); every bad row
+            of the table at once: unknown category, negative or missing amount, ``low > high``, mixed
             currencies, no row for ``program``, or several programmes with no ``program=`` given.
         """
         df = getattr(frame, "frame", frame)
         if not isinstance(df, pd.DataFrame):
             raise TypeError(f"Costs.from_table expects a DataFrame (or a Table). Got {type(frame).__name__}.")
+        source = str(getattr(frame, "source", "<DataFrame>"))
+        rejected = getattr(frame, "rejected", None)
+        if isinstance(rejected, pd.DataFrame) and len(rejected):
+            rows = sorted(set(rejected["source_row"].tolist()))
+            raise DataError(
+                f"The costs table has {len(rows)} rejected row(s) (rows {_first(rows)}): a total without "
+                "them would understate the fully-loaded cost and overstate the ROI.",
+                source=source,
+                failures=[Failure(r.source_row, r.column, r.value, r.reason, r.check)
+                          for r in rejected.itertuples()],
+                hint="Fix the rows listed in the source and read it again; for cost items that are not "
+                     "Phillips categories pass read_costs(..., categories={'<item>': '<category>'}) "
+                     f"(categories: {', '.join(CATEGORIES)}).")
+        rows_read = int(getattr(frame, "rows_read", len(df)))
         missing = [c for c in ("program", "category") if c not in df.columns]
         has_amount = "amount" in df.columns
         has_range = "low" in df.columns and "high" in df.columns
@@ -290,6 +363,7 @@ evaluation, overhead : float or (float, float)
             raise DataError(f"The costs table lacks the column(s) {', '.join(need)}.",
                             hint="Give columns program, category and amount (or low/high); "
                                  f"columns seen: {', '.join(map(str, df.columns))}.")
+        n_all = len(df)
         if program is not None:
             df = df[df["program"].astype(str) == str(program)]
             if df.empty:
@@ -309,7 +383,8 @@ evaluation, overhead : float or (float, float)
             cat = _normalise_category(row["category"]) if pd.notna(row["category"]) else None
             if cat not in CATEGORIES:
                 failures.append(Failure(where, "category", row["category"],
-                                        f"unknown cost category; allowed: {', '.join(CATEGORIES)}"))
+                                        f"not a Phillips cost category; allowed: {', '.join(CATEGORIES)} "
+                                        "(map item names with read_costs(..., categories={...}))"))
                 continue
             amount = row["amount"] if has_amount else np.nan
             lo = row["low"] if has_range else np.nan
@@ -356,7 +431,9 @@ evaluation, overhead : float or (float, float)
                             hint="Fix the rows listed (categories must be Phillips categories, amounts "
                                  "non-negative numbers, low <= high).")
         values: dict[str, Any] = {c: (lo if lo == hi else (lo, hi)) for c, (lo, hi) in sums.items()}
-        return cls(**values, currency=cur or "USD", expected_runs=expected_runs)
+        accounting = CostAccounting(source=source, rows_read=rows_read, n_costed=len(df),
+                                    n_other_programs=n_all - len(df))
+        return cls(**values, currency=cur or "USD", expected_runs=expected_runs, accounting=accounting)
 
     # ------------------------------------------------------------------ display
     def _fmt(self, lo: float, hi: float) -> str:
@@ -368,13 +445,15 @@ evaluation, overhead : float or (float, float)
         return f"Costs({', '.join(parts) or 'all zero'}; total {self.total:,.0f} {self.currency}{runs})"
 
     def summary(self) -> str:
-        """Plain-text table of the categories and the totals."""
+        """Plain-text table of the categories and the totals (and the rows they came from)."""
         t = self.table()
         t = t[t["high"] > 0]
         lines = [f"Fully-loaded costs ({self.currency})"]
         lines += [f"  {r.category:<18} {self._fmt(r.low, r.high):>22}  {r.share:6.1%}"
                   for r in t.itertuples()]
         lines.append(f"  {'total':<18} {self._fmt(self.low, self.high):>22}  (point {self.total:,.0f})")
+        if self.accounting is not None:
+            lines.append(f"  from {self.accounting}")
         return "\n".join(lines)
 
     def _repr_html_(self) -> str:

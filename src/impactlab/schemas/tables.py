@@ -205,9 +205,11 @@ COSTS = TableSchema(
     "costs",
     (
         ColumnSpec("program", "text", True, _PROGRAM[:-2]),
-        ColumnSpec("category", "category", True, _words("cost category | cost type | type | item"),
+        ColumnSpec("category", "category", True,
+                   _words("cost category | cost type | type | item | cost item | line item | expense | "
+                          "expense type"),
                    allowed=COST_CATEGORIES),
-        ColumnSpec("amount", "number", False, _words("cost | value | total | amount spent")),
+        ColumnSpec("amount", "number", False, _words("cost | value | total | amount spent | actual | spend")),
         ColumnSpec("low", "number", False, _words("amount low | min | minimum | lower")),
         ColumnSpec("high", "number", False, _words("amount high | max | maximum | upper")),
         ColumnSpec("currency", "text", False, _words("ccy | currency code")),

@@ -194,6 +194,7 @@ def _fit(panel: Panel, *, control: Control = "never_treated", method: Method = "
             "base_period": base_period, "anticipation": anticipation, "n_draws": n_draws, "seed": seed,
             "seed_used": None, "level": level, "weights": weights, "allow_unbalanced": allow_unbalanced,
             "repeated_cross_sections": rcs, "by": by,
+            "freq": getattr(panel.periods[0], "freqstr", None) if len(panel.periods) else None,
             "data": {"balanced": "balanced panel", "unbalanced": "unbalanced panel",
                      "rcs": "repeated cross-sections"}[data.kind]}
     if n_draws:
