@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import json
 
+import numpy as np
+import pandas as pd
 import pytest
 
 from impactlab.errors import DataError
-from impactlab.io import read_completions, read_xapi
+from impactlab.io import read_completions, read_costs, read_kpis, read_xapi
 
 HEAD = "User ID,Training Title,Transcript Status,Transcript Completed Date,Training Hours\n"
 
@@ -88,6 +90,71 @@ def test_jsonl_and_xapi_with_a_stray_byte(tmp_path, invariant):
     x = read_xapi(px)
     assert set(x.completions.frame["program"]) == {"Formación"} and len(x.completions.frame) == 3
     assert list(x.malformed["source_row"]) == [4] and r"\xf3" in x.malformed["reason"][0]
+
+
+# ------------------------------------------------------------------------------------------ decimal marks
+def test_mixed_decimal_conventions_reject_the_contradicting_rows(invariant):
+    raw = pd.DataFrame({"Program": ["P"] * 6, "Category": ["delivery"] * 6,
+                        "Amount": ["1,234.56", "2,000.50", "12.5", "1,250", "8,50", "3.000,25"]})
+    t = read_costs(raw)
+    invariant(t)
+    assert t.frame["amount"].tolist() == [1234.56, 2000.5, 12.5, 1250.0]
+    assert sorted(_rows(t)) == [5, 6]
+    assert _rows(t)[5].startswith(
+        "'8,50' is written with a decimal comma, but column 'Amount' writes decimals with a decimal point "
+        "(3 value(s) such as")
+    assert "against 2 like this one" in _rows(t)[5] and "re-export" in _rows(t)[5]
+
+
+def test_decimal_comma_column_by_majority(invariant):
+    raw = pd.DataFrame({"Program": ["P"] * 4, "Category": ["delivery"] * 4,
+                        "Amount": ["1.234,56", "8,50", "1.250", "1,234.56"]})
+    t = read_costs(raw)
+    invariant(t)
+    assert t.frame["amount"].tolist() == [1234.56, 8.5, 1250.0]
+    assert list(_rows(t)) == [4]
+    assert "'1,234.56' is written with a decimal point, but column 'Amount' writes decimals with a decimal " \
+        "comma (2 value(s) such as" in _rows(t)[4]
+
+
+def test_ambiguous_values_alone_keep_the_decimal_point(invariant):
+    raw = pd.DataFrame({"Program": ["P"] * 3, "Category": ["delivery"] * 3,
+                        "Amount": ["1,234", "1.250", "7"]})
+    t = read_costs(raw)
+    invariant(t)
+    assert t.frame["amount"].tolist() == [1234.0, 1.25, 7.0] and not len(t.rejected)
+
+
+# -------------------------------------------------------------------------------------- non-finite numbers
+@pytest.mark.parametrize("bad", ["1e309", "inf", "-inf", "-1e400", "Infinity"])
+def test_non_finite_numbers_are_rejected(tmp_path, invariant, bad):
+    p = tmp_path / "k.csv"
+    p.write_text(f"employee_id,month,revenue\nE1,2024-01,10\nE2,2024-01,{bad}\n")
+    t = read_kpis(p)
+    invariant(t)
+    assert t.frame["revenue"].tolist() == [10.0]
+    assert list(_rows(t)) == [3] and "finite" in _rows(t)[3]
+
+
+def test_nan_text_in_a_number_column_is_rejected_blank_is_missing(tmp_path, invariant):
+    p = tmp_path / "k.csv"
+    p.write_text("employee_id,month,revenue,calls\nE1,2024-01,10,NaN\nE2,2024-01,NaN,3\nE3,2024-01,,4\n")
+    t = read_kpis(p, metrics=["revenue", "calls"])
+    invariant(t)
+    assert t.frame["employee_id"].tolist() == ["E3"] and np.isnan(t.frame["revenue"].iloc[0])
+    r = _rows(t)
+    assert sorted(r) == [2, 3] and all("'NaN' is not a finite number" in v for v in r.values())
+    p = tmp_path / "c.csv"
+    p.write_text(HEAD + "E1,A,Completed,2024-03-01,nan\nE2,A,Completed,2024-03-01,n/a\n")
+    t = read_completions(p)
+    assert t.frame["employee_id"].tolist() == ["E2"] and list(_rows(t)) == [2]
+
+
+def test_non_finite_numbers_in_frames_are_rejected(invariant):
+    raw = pd.DataFrame({"Program": ["P"] * 3, "Category": ["delivery"] * 3, "Amount": [1.0, np.inf, -np.inf]})
+    t = read_costs(raw)
+    invariant(t)
+    assert t.frame["amount"].tolist() == [1.0] and sorted(_rows(t)) == [2, 3]
 
 
 # ---------------------------------------------------------------------------------------------- deep JSON

@@ -20,7 +20,7 @@ from impactlab.errors import DataError, Failure
 from impactlab.io.dates import accepted_formats, parse_timestamps
 from impactlab.io.headers import ColumnMatch, match_columns
 from impactlab.io.identity import Crosswalk
-from impactlab.io.numbers import NUMBER_HELP, parse_numbers
+from impactlab.io.numbers import NUMBER_HELP, parse_numbers_explained
 from impactlab.io.sources import RawSource
 from impactlab.io.table import REJECTED_COLUMNS, Table
 from impactlab.io.values import as_clean_text, as_id, as_text, map_values, missing_mask, text_values
@@ -122,6 +122,10 @@ def parse_column(
     """Parse one input column to its canonical kind; return values and the problems found."""
     missing = missing_mask(values)
     problems: list[Problem] = []
+    kind = spec.kind
+    if kind in ("number", "integer"):
+        parsed, bad, why = parse_numbers_explained(values, header)
+        missing = missing & ~bad  # the text "NaN" is a missing-value spelling elsewhere, a bad number here
     if spec.required:
         problems += [
             (
@@ -133,7 +137,6 @@ def parse_column(
             )
             for i in np.flatnonzero(missing)
         ]
-    kind = spec.kind
     if kind in ("id", "text", "status", "category"):
         conv = as_id if kind == "id" else as_clean_text
         text = map_values(values, conv)
@@ -168,9 +171,8 @@ def parse_column(
         ]
         return parsed, problems
     if kind in ("number", "integer"):
-        parsed, bad = parse_numbers(values)
         problems += [
-            (i, header, t, f"{t!r} is not a number; expected {NUMBER_HELP}", "number")
+            (i, header, t, why[i] or f"{t!r} is not a number; expected {NUMBER_HELP}", "number")
             for i, t in _texts(values, bad)
         ]
         if kind == "integer":

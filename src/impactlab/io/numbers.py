@@ -1,6 +1,13 @@
 """Reading numbers written the way exports write them (thousands separators, decimal commas settled per
 column, currency symbols, accounting negatives; never percent signs, which would be a guess):
 :func:`parse_numbers` and the help text :data:`NUMBER_HELP` (``docs/explanation.md``, "Reading exports").
+
+The decimal mark is a property of the column, not of a value: the values that can be read only one way vote
+(``1,234.56``, ``12.5``, ``1,234,567`` for a decimal point; ``1.234,56``, ``8,50``, ``1.234.567`` for a
+decimal comma), the majority of rows decides (a tie: the decimal point), the values voting the other way are
+rejected as contradicting it, and the ambiguous ones (``1,234``, ``1.250``: one separator before exactly three
+digits) are read with the column's mark. Infinite values and the text ``NaN`` are rejected: they are not
+measurements, and leaving them in would turn every total and mean they enter into inf or NaN.
 """
 
 from __future__ import annotations
@@ -33,12 +40,47 @@ def _clean(text: str) -> str:
     return t
 
 
+_THREE_AFTER = re.compile(r"^[+-]?[1-9]\d{0,2}[.,]\d{3}$")
+_NON_FINITE = frozenset({"inf", "infinity", "nan"})
+NON_FINITE_HELP = "numbers must be finite; leave the cell empty when the value is missing"
+
+
+def _mark(t: str) -> str | None:
+    """The decimal mark a cleaned value can only have been written with: ``"."``, ``","``, or ``None``
+    (no separator, or the ambiguous ``1,234`` / ``1.234``)."""
+    mantissa = re.split(r"[eE]", t, maxsplit=1)[0]
+    has_dot, has_comma = "." in mantissa, "," in mantissa
+    if has_dot and has_comma:
+        return "," if mantissa.rfind(",") > mantissa.rfind(".") else "."
+    if not (has_dot or has_comma):
+        return None
+    sep = "." if has_dot else ","
+    other = "," if has_dot else "."
+    if mantissa.count(sep) > 1:  # repeated: it groups thousands
+        return other
+    if _THREE_AFTER.match(mantissa):
+        return None
+    return sep
+
+
 def uses_decimal_comma(values: pd.Series) -> bool:
-    """True when any string in ``values`` can only be a decimal-comma number."""
-    for v in pd.unique(values.to_numpy(dtype=object)):
-        if isinstance(v, str) and "," in v and _DECIMAL_COMMA_EVIDENCE.match(_clean(v)):
-            return True
-    return False
+    """True when the column's values vote for a decimal comma (see the module's rule)."""
+    return _column_mark(values)[0] == ","
+
+
+def _column_mark(values: pd.Series) -> tuple[str, dict[str, tuple[int, str]]]:
+    """The column's decimal mark and, per mark, the rows voting for it with an example value."""
+    votes: dict[str, tuple[int, str]] = {}
+    texts = values.to_numpy(dtype=object)
+    for v, n in pd.Series(texts).value_counts(sort=False).items():
+        if not isinstance(v, str) or ("," not in v and "." not in v):
+            continue
+        mark = _mark(_clean(v))
+        if mark is not None:
+            count, example = votes.get(mark, (0, v))
+            votes[mark] = (count + int(n), example)
+    comma, point = votes.get(",", (0, ""))[0], votes.get(".", (0, ""))[0]
+    return ("," if comma > point else "."), votes
 
 
 def _to_float(text: str, decimal_comma: bool) -> float | None:
@@ -62,25 +104,65 @@ def parse_numbers(values: pd.Series) -> tuple[pd.Series, np.ndarray]:
     parsed : Series of float64
         NaN where the value is missing or could not be read.
     bad : ndarray of bool
-        True where a value is present but is not a number.
+        True where a value is present but is not a finite number written with the column's decimal mark.
     """
-    if pd.api.types.is_bool_dtype(values.dtype):
-        return pd.Series(np.nan, index=values.index), np.ones(len(values), dtype=bool)
-    if pd.api.types.is_numeric_dtype(values.dtype):
-        return values.astype("float64"), np.zeros(len(values), dtype=bool)
-    decimal_comma = uses_decimal_comma(values)
+    parsed, bad, _ = parse_numbers_explained(values)
+    return parsed, bad
 
-    def read(v: object) -> float | None:
-        """The number in one present value; ``None`` when it is not one (NaN for a missing one)."""
+
+def parse_numbers_explained(values: pd.Series, column: str | None = None) -> tuple[
+        pd.Series, np.ndarray, np.ndarray]:
+    """:func:`parse_numbers`, and why each bad value is bad: an object array holding a reason where the
+    value is not finite or contradicts the column's decimal mark, ``None`` elsewhere (where a value is bad
+    because it is not a number at all, the caller says so with :data:`NUMBER_HELP`)."""
+    if pd.api.types.is_bool_dtype(values.dtype):
+        return (pd.Series(np.nan, index=values.index), np.ones(len(values), dtype=bool),
+                np.full(len(values), None, dtype=object))
+    if pd.api.types.is_numeric_dtype(values.dtype):
+        x = values.astype("float64")
+        arr = x.to_numpy()
+        bad = np.isinf(arr)
+        why = np.full(len(values), None, dtype=object)
+        why[bad] = [f"{v} is not a finite number; {NON_FINITE_HELP}" for v in arr[bad]]
+        return x.where(~bad), bad, why
+    mark, votes = _column_mark(values)
+    decimal_comma = mark == ","
+    name = "the column" if column is None else f"column {column!r}"
+    own = votes.get(mark, (0, ""))
+    mark_name = {",": "a decimal comma", ".": "a decimal point"}
+    against = votes.get("." if decimal_comma else ",", (0, ""))[0]
+    contradicts = (
+        f"{name} writes decimals with {mark_name[mark]} ({own[0]} value(s) such as {own[1]!r}, against "
+        f"{against} like this one); a column mixing the two cannot be read without guessing: re-export it "
+        "with one decimal mark"
+    )
+
+    def read(v: object) -> float | str | None:
+        """The number in one present value; a reason or ``None`` when it is not one (NaN when missing)."""
+        if isinstance(v, str) and v.strip().lower().lstrip("+-") in _NON_FINITE:
+            return f"{v.strip()!r} is not a finite number; {NON_FINITE_HELP}"
         if is_missing_value(v):
             return np.nan
         if isinstance(v, (bool, np.bool_)):
             return None
         if isinstance(v, (int, float, np.integer, np.floating)):
-            return float(v)
-        return _to_float(str(v), decimal_comma)
+            x = float(v)
+        else:
+            t = str(v)
+            if ("," in t or "." in t) and (own_mark := _mark(_clean(t))) not in (None, mark):
+                return f"{t!r} is written with {mark_name[own_mark or '.']}, but {contradicts}"
+            got = _to_float(t, decimal_comma)
+            if got is None:
+                return None
+            x = got
+        if not np.isfinite(x):
+            return f"{v!r} is not a finite number (too large for a float); {NON_FINITE_HELP}"
+        return x
 
     got = map_values(values, read, null=np.nan)
-    bad = np.equal(got, None)  # type: ignore[call-overload]  # elementwise "is None"
+    is_reason = np.fromiter((isinstance(g, str) for g in got), dtype=bool, count=len(got))
+    bad = is_reason | np.equal(got, None)  # type: ignore[call-overload]  # elementwise "is None"
+    why = np.full(len(got), None, dtype=object)
+    why[is_reason] = got[is_reason]
     got[bad] = np.nan
-    return pd.Series(got.astype("float64"), index=values.index, dtype="float64"), bad
+    return pd.Series(got.astype("float64"), index=values.index, dtype="float64"), bad, why
