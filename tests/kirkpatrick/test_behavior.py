@@ -44,7 +44,8 @@ def test_waves_change_and_adoption_by_hand() -> None:
 def test_observation_far_from_checkpoints_is_left_out_with_a_note() -> None:
     res = behavior(_observations((-7, 31, 58, 120)), trained_at=TRAINED)
     assert "90" not in set(res.by_checkpoint["wave"])
-    assert any("more than 15 days" in n for n in res.notes)
+    assert any("more than 10 days" in n for n in res.notes)
+    assert res.rejected["reason"].str.contains("day 120 after training").all()
 
 
 def test_by_cohort_is_the_training_month() -> None:

@@ -29,10 +29,12 @@ def test_nps_of_ten_responses_by_hand() -> None:
     row = r.nps.iloc[0]
     assert (row["n"], row["promoters"], row["passives"], row["detractors"]) == (10, 5, 2, 3)
     assert row["nps"] == pytest.approx(20.0)
-    # multinomial variance of p_P - p_D: (0.5 + 0.3 - 0.2^2) / 10 = 0.076
-    se = math.sqrt(0.076) * 100
+    # Rocks' (2016) adjusted Wald: 5.75 promoters and 3.75 detractors of 13; centre 2/13,
+    # variance ((5.75 + 3.75) / 13 - (2/13)^2) / 13
+    se = math.sqrt((9.5 / 13 - (2 / 13) ** 2) / 13) * 100
+    centre = 100 * 2 / 13
     assert row["std_error"] == pytest.approx(se)
-    assert (row["conf_low"], row["conf_high"]) == pytest.approx((20 - Z * se, 20 + Z * se))
+    assert (row["conf_low"], row["conf_high"]) == pytest.approx((centre - Z * se, centre + Z * se))
     assert r.headline()["metric"] == "NPS" and r.headline()["estimate"] == pytest.approx(20.0)
 
 

@@ -90,7 +90,7 @@ def map_labels(raw: RawSource, *, columns: Mapping[str, str] | None, preset_colu
     bounds: dict[int, tuple[float, float]] = {}
     roles: dict[tuple[str, str], list[tuple[int, int]]] = {}
     unknown: set[str] = set()
-    for i in np.flatnonzero(not_number):
+    for i in map(int, np.flatnonzero(not_number)):
         text = texts[i]
         key = _label_key(text)
         prefixed = _PREFIXED.match(text)
@@ -100,14 +100,14 @@ def map_labels(raw: RawSource, *, columns: Mapping[str, str] | None, preset_colu
         elif prefixed is not None:
             points[i] = float(prefixed.group(1))
         elif key in _ROLE_KEYS:
-            roles.setdefault((prog[i], item[i]), []).append((int(i), _ROLE_KEYS[key]))
+            roles.setdefault((prog[i], item[i]), []).append((i, _ROLE_KEYS[key]))
         elif text:
             unknown.add(text)
     notes = []
     for (program, name), found in sorted(roles.items()):
         mapping, lo, hi = likert_points([r for _, r in found])
-        for i, r in found:
-            points[i], bounds[i] = mapping[r], (lo, hi)
+        for j, r in found:
+            points[j], bounds[j] = mapping[r], (lo, hi)
         notes.append(f"item {name!r} of {program!r}: answers written as labels read on the "
                      f"{hi - lo + 1:g}-point scale {lo:g}-{hi:g}")
     if not points:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import numpy as np
@@ -54,12 +54,15 @@ def mean_ci(values: np.ndarray, level: float = 0.95) -> tuple[float, float, floa
 
 
 def nps(scores: np.ndarray, level: float = 0.95) -> dict[str, float]:
-    """Net Promoter Score in points (-100..100) with its multinomial-variance interval.
+    """Net Promoter Score in points (-100..100) with an adjusted-Wald interval.
 
     NPS = 100 (p_P - p_D), promoters 9-10 and detractors 0-6 on the 0-10 scale (Reichheld 2003, *Harvard
-    Business Review* 81(12)). ``Var(p_P - p_D) = (p_P + p_D - (p_P - p_D)^2) / n`` for one multinomial
-    draw of ``n`` answers; the interval is the normal (Wald) one, clipped to [-100, 100]
-    (Rocks 2016, "Confidence intervals for the Net Promoter Score").
+    Business Review* 81(12)). The interval is the adjusted Wald one that Rocks (2016, "Interval estimation
+    for the 'Net Promoter Score'", *The American Statistician* 70(4)) found to keep its coverage: add 3/4 of
+    an answer to the promoters and to the detractors and 3 to ``n``, then take the multinomial variance
+    ``(p_P + p_D - (p_P - p_D)^2) / n`` of the adjusted shares around the adjusted difference; clipped to
+    [-100, 100]. ``std_error`` is that adjusted standard error (the plain one is 0 when every answer is a
+    promoter, an interval of no width; the adjusted one is not).
     """
     x = np.asarray(scores, dtype="float64")
     x = x[np.isfinite(x)]
@@ -69,13 +72,19 @@ def nps(scores: np.ndarray, level: float = 0.95) -> dict[str, float]:
     if n == 0:
         return {"n": 0, "promoters": 0, "passives": 0, "detractors": 0, "nps": math.nan,
                 "std_error": math.nan, "conf_low": math.nan, "conf_high": math.nan}
-    pp, pd_ = promoters / n, detractors / n
-    score = pp - pd_
-    se = math.sqrt(max(pp + pd_ - score**2, 0.0) / n)
+    centre, se = nps_adjusted(promoters, detractors, n)
     z = z_value(level)
     return {"n": n, "promoters": promoters, "passives": n - promoters - detractors, "detractors": detractors,
-            "nps": 100 * score, "std_error": 100 * se, "conf_low": max(-100.0, 100 * (score - z * se)),
-            "conf_high": min(100.0, 100 * (score + z * se))}
+            "nps": 100 * (promoters - detractors) / n, "std_error": 100 * se,
+            "conf_low": max(-100.0, 100 * (centre - z * se)),
+            "conf_high": min(100.0, 100 * (centre + z * se))}
+
+
+def nps_adjusted(promoters: float, detractors: float, n: float) -> tuple[float, float]:
+    """Centre and standard error (shares, not points) of Rocks' (2016) adjusted-Wald NPS interval."""
+    m = n + 3
+    pp, pd_ = (promoters + 0.75) / m, (detractors + 0.75) / m
+    return pp - pd_, math.sqrt(max(pp + pd_ - (pp - pd_) ** 2, 0.0) / m)
 
 
 def correlation(x: np.ndarray, y: np.ndarray, level: float = 0.95) -> dict[str, float]:
@@ -145,10 +154,14 @@ def share_row(term: str, share: float, n: int, level: float, **keys: Any) -> dic
             "conf_high": hi, "n": n, **keys}
 
 
-def nps_interval(score: float, std_error: float, level: float) -> tuple[float, float]:
-    """The Wald interval of an NPS in points, clipped to [-100, 100] (as :func:`nps`)."""
+def nps_interval(row: Mapping[str, Any], level: float) -> tuple[float, float]:
+    """The adjusted-Wald interval (see :func:`nps`) of an NPS row (``n, promoters, detractors``) at
+    ``level``, in points clipped to [-100, 100]."""
+    if not row["n"]:
+        return math.nan, math.nan
+    centre, se = nps_adjusted(row["promoters"], row["detractors"], row["n"])
     z = z_value(level)
-    return max(-100.0, score - z * std_error), min(100.0, score + z * std_error)
+    return max(-100.0, 100 * (centre - z * se)), min(100.0, 100 * (centre + z * se))
 
 
 def normalised_change(pre: np.ndarray, post: np.ndarray) -> np.ndarray:

@@ -3,9 +3,10 @@
 Manager (or 360) ratings of the target behaviours at baseline and at checkpoints after training (30, 60
 and 90 days by default): mean rating and change from baseline with intervals, and the share of
 participants applying the skill (adoption), by programme and cohort. Observations are placed on the
-checkpoint nearest to their day since training, within ``tolerance_days`` days; the baseline is any
-observation before training. Kirkpatrick & Kirkpatrick, *Kirkpatrick's Four Levels of Training
-Evaluation* (ATD Press, 2016), ch. 6, for the checkpoints and the "required drivers" of level 3.
+checkpoint whose window (``tolerance_days`` either side, windows never overlapping) holds their day since
+training, and the others are listed in ``.rejected``; the baseline is any observation before training.
+Kirkpatrick & Kirkpatrick, *Kirkpatrick's Four Levels of Training Evaluation* (ATD Press, 2016), ch. 6,
+for the checkpoints and the "required drivers" of level 3.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from impactlab.kirkpatrick._stats import as_frame, check_level, mean_ci, share_r
 from impactlab.results.base import Row
 
 TRAINED_STATUSES = ("completed", "passed")
+REJECTED = ("employee_id", "program", "behavior", "rating", "observed_at", "day", "source_row", "reason")
 
 
 @dataclass(frozen=True, repr=False, eq=False)
@@ -55,6 +57,10 @@ class BehaviorResult(LevelResult):
     level : float
     spec : mapping
     notes : tuple of str
+    rejected : DataFrame
+        Observations left out, one row each: ``employee_id, program, behavior, rating, observed_at, day,
+        source_row, reason`` (a rating outside the declared ``scale``; a day outside every checkpoint's
+        window; no training date).
     """
 
     by_checkpoint: pd.DataFrame
@@ -64,6 +70,7 @@ class BehaviorResult(LevelResult):
     level: float
     spec: Mapping[str, Any] = field(default_factory=dict)
     notes: tuple[str, ...] = ()
+    rejected: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=list(REJECTED)))
 
     _TABLE = "by_checkpoint"
     _TITLE = "Level 3: behaviour"
@@ -74,9 +81,13 @@ class BehaviorResult(LevelResult):
         return w.drop(columns=["mean", "conf_low", "conf_high"]).reset_index(drop=True)
 
     def headline(self) -> dict[str, Any]:
-        """Change from baseline at the last checkpoint with data (first programme, all groups pooled)."""
+        """Change from baseline at the last checkpoint with data of the first programme (and group)."""
         t = self.by_checkpoint
-        w = t[(t["wave"] != "baseline") & t["n_paired"].gt(1)]
+        keys = self._keys()
+        first = tuple(t[keys].iloc[0])
+        mine = np.array([all(a == b or (pd.isna(a) and pd.isna(b)) for a, b in zip(key, first, strict=True))
+                         for key in t[keys].itertuples(index=False)], dtype=bool)
+        w = t[mine & (t["wave"] != "baseline").to_numpy() & t["n_paired"].gt(1).to_numpy()]
         if w.empty:
             r = self.by_checkpoint.iloc[0]
             return {"metric": "mean rating", "estimate": float(r["mean"]), "conf_low": float(r["conf_low"]),
@@ -187,8 +198,8 @@ def _training_dates(trained_at: Any) -> pd.DataFrame:
 
 
 def behavior(observations: Any, *, trained_at: Any = None, checkpoints: Iterable[int] = (30, 60, 90),
-             tolerance_days: int = 15, threshold: float = 4.0, by: str | Iterable[str] | None = None,
-             level: float = 0.95) -> BehaviorResult:
+             tolerance_days: int = 10, threshold: float = 4.0, by: str | Iterable[str] | None = None,
+             scale: tuple[float, float] | None = None, level: float = 0.95) -> BehaviorResult:
     """Level-3 behaviour: rating change from baseline and adoption at 30/60/90 days, with intervals.
 
     Parameters
@@ -202,12 +213,18 @@ def behavior(observations: Any, *, trained_at: Any = None, checkpoints: Iterable
     checkpoints : iterable of int
         Days after training at which behaviour is assessed.
     tolerance_days : int
-        Largest distance in days between an observation and its checkpoint.
+        Half-width of each checkpoint's window: an observation ``d`` days after training counts for
+        checkpoint ``c`` when ``c - tolerance_days <= d <= c + tolerance_days`` (20-40, 50-70 and 80-100
+        days by default). Windows may not overlap; an observation outside every window is left out and
+        listed in ``.rejected`` (day 45 with checkpoints 30 and 60).
     threshold : float
         Mean rating at or above which a person counts as applying the skill (4 on a 1-5 scale:
         "usually").
     by : str or list of str, optional
         Grouping columns beside ``program``; ``"cohort"`` is the month of training.
+    scale : (low, high), optional
+        The rating scale, e.g. ``(1, 5)``: a rating outside it is left out and listed in ``.rejected``
+        (55 on a 1-5 item), and mean intervals are clipped to it.
     level : float
         Confidence level.
 
@@ -227,11 +244,32 @@ def behavior(observations: Any, *, trained_at: Any = None, checkpoints: Iterable
     if isinstance(tolerance_days, bool) or not isinstance(tolerance_days, int) or tolerance_days < 0:
         raise ValueError("The 'tolerance_days' parameter must be a non-negative integer of days. "
                          f"Got {tolerance_days!r}.")
+    for a, b in zip(cps, cps[1:], strict=False):
+        if a + tolerance_days >= b - tolerance_days:
+            raise ValueError(f"The 'tolerance_days' parameter ({tolerance_days}) makes the windows of the "
+                             f"checkpoints {a} and {b} days meet or overlap, so an observation between them "
+                             f"would have two checkpoints. Use at most {(b - a - 1) // 2} days.")
+    if scale is not None and not (isinstance(scale, (tuple, list)) and len(scale) == 2
+                                  and float(scale[0]) < float(scale[1])):
+        raise ValueError(f"The 'scale' parameter must be a (low, high) pair with low < high, e.g. (1, 5). "
+                         f"Got {scale!r} instead.")
     df = as_frame(observations, read_observations, "observations",
                   ("employee_id", "behavior", "rating", "observed_at"))
     df = df.assign(employee_id=df["employee_id"].astype(str),
                    program=df["program"].astype(str) if "program" in df else "programme")
+    if "source_row" not in df:
+        df["source_row"] = np.arange(1, len(df) + 1)
     notes = []
+    left_out: list[pd.DataFrame] = []
+    if scale is not None:
+        lo_s, hi_s = float(scale[0]), float(scale[1])
+        outside = (df["rating"] < lo_s) | (df["rating"] > hi_s)
+        if outside.any():
+            left_out.append(df[outside].assign(reason=[f"rating {v:g} is outside the scale {lo_s:g}-{hi_s:g}"
+                                                       for v in df.loc[outside, "rating"]]))
+            notes.append(f"{int(outside.sum())} rating(s) outside the scale {lo_s:g}-{hi_s:g} were left out "
+                         "(see .rejected).")
+            df = df[~outside]
     if trained_at is not None:
         dates = _training_dates(trained_at)
         on = [c for c in ("employee_id", "program") if c in dates]
@@ -240,6 +278,7 @@ def behavior(observations: Any, *, trained_at: Any = None, checkpoints: Iterable
         if untrained.any():
             who = int(df.loc[untrained, "employee_id"].nunique())
             notes.append(f"{who} observed people have no training date and were left out.")
+            left_out.append(df[untrained].assign(reason="no training date for this person"))
             df = df[~untrained]
     else:
         df["trained_at"] = df.groupby(["employee_id", "program"])["observed_at"].transform("min")
@@ -251,10 +290,14 @@ def behavior(observations: Any, *, trained_at: Any = None, checkpoints: Iterable
     wave = np.where(near.min(axis=1) <= tolerance_days, np.array([str(c) for c in cps])[near.argmin(axis=1)],
                     None)
     df["wave"] = np.where(base, "baseline", wave)
-    outside = int(df["wave"].isna().sum())
-    if outside:
-        notes.append(f"{outside} observation(s) more than {tolerance_days} days from any checkpoint were "
-                     "left out.")
+    df["day"] = days.to_numpy()
+    away = df["wave"].isna()
+    if away.any():
+        windows = ", ".join(f"{c - tolerance_days}-{c + tolerance_days}" for c in cps)
+        notes.append(f"{int(away.sum())} observation(s) more than {tolerance_days} days from every "
+                     f"checkpoint (windows {windows} days after training) were left out (see .rejected).")
+        left_out.append(df[away].assign(reason=[f"day {d:.0f} after training is outside the checkpoint "
+                                                f"windows {windows}" for d in df.loc[away, "day"]]))
     df = df.dropna(subset=["wave"])
     if not (df["wave"] != "baseline").any():
         raise DataError(f"No observation lies within {tolerance_days} days of the checkpoints {cps}.",
@@ -276,6 +319,8 @@ def behavior(observations: Any, *, trained_at: Any = None, checkpoints: Iterable
                     continue
                 x = ids[w].dropna().to_numpy()
                 m, _, lo, hi = mean_ci(x, level)
+                if scale is not None:
+                    lo, hi = max(lo, float(scale[0])), min(hi, float(scale[1]))
                 row = {**dict(zip(group_keys, key, strict=True)), "wave": w, "n": len(x), "mean": m,
                        "conf_low": lo, "conf_high": hi}
                 if w != "baseline" and "baseline" in ids:
@@ -303,7 +348,9 @@ def behavior(observations: Any, *, trained_at: Any = None, checkpoints: Iterable
     }).reset_index()
     people["change"] = people["latest"] - people["baseline"]
     spec = {"checkpoints": cps, "tolerance_days": tolerance_days, "threshold": threshold, "by": by_cols,
-            "level": level,
+            "level": level, "scale": scale,
             "anchored_on": "training date" if trained_at is not None else "first observation"}
+    rejected = (pd.concat(left_out, ignore_index=True).reindex(columns=list(REJECTED)) if left_out
+                else pd.DataFrame(columns=list(REJECTED)))
     return BehaviorResult(by_checkpoint=waves, behaviors=behaviors, people=people, threshold=float(threshold),
-                          level=level, spec=spec, notes=tuple(notes))
+                          level=level, spec=spec, notes=tuple(notes), rejected=rejected)

@@ -39,8 +39,9 @@ class ReactionResult(LevelResult):
     """Level-1 summaries. Built by :func:`reaction`; frozen (tables and arrays read-only).
 
     The headline (``estimate``, ``std_error``, ``conf_int(level)``) is the NPS of every programme pooled
-    when there is a recommend item (Wald interval clipped to -100..100), else the mean of the first item
-    (t interval): the number :meth:`headline` gives the chain of evidence. ``tidy(level)`` has that row,
+    when there is a recommend item (Rocks' adjusted-Wald interval, clipped to -100..100, see
+    :func:`~impactlab.kirkpatrick._stats.nps`), else the mean of the first item (t interval clipped to the
+    item's scale): the number :meth:`headline` gives the chain of evidence. ``tidy(level)`` has that row,
     then the NPS of each programme (and group) when there are several, the mean and the top-box share
     (binomial standard error, Wilson interval) of every item, and the response rates; ``.table`` is
     :attr:`items`.
@@ -49,8 +50,8 @@ class ReactionResult(LevelResult):
     ----------
     items : DataFrame
         One row per programme (and group) and item: ``n, mean, std_error, conf_low, conf_high, scale_min,
-        scale_max, top_box, top_box_low, top_box_high, reversed`` (top box: share in the top ``top_box``
-        points of the scale, Wilson interval).
+        scale_max, top_box, top_box_low, top_box_high, top_box_from, reversed`` (mean interval clipped to
+        the scale; top box: share at or above ``top_box_from``, Wilson interval; see :func:`reaction`).
     nps : DataFrame
         One row per programme (and group): ``n, promoters, passives, detractors, nps, std_error, conf_low,
         conf_high`` (empty when there is no recommend item).
@@ -61,6 +62,8 @@ class ReactionResult(LevelResult):
         rescaled to 0-1, reverse-coded items turned), for the chain of evidence.
     level : float
     spec : mapping
+    notes : tuple of str
+        What was decided on the way (a 1-10 recommend item scored with the 0-10 cut-offs, say).
     """
 
     items: pd.DataFrame
@@ -69,6 +72,7 @@ class ReactionResult(LevelResult):
     respondents: pd.DataFrame
     level: float
     spec: Mapping[str, Any] = field(default_factory=dict)
+    notes: tuple[str, ...] = ()
 
     _TABLE = "items"
     _TITLE = "Level 1: reaction"
@@ -97,15 +101,17 @@ class ReactionResult(LevelResult):
         rows: list[Row] = []
         h = self.headline()
         if h["metric"] == "NPS":  # pooled, then each programme (and group) when there are several
-            scores = [{"nps": h["estimate"], "std_error": h["std_error"], "n": h["n"]}]
+            scores = [{"nps": h["estimate"], "std_error": h["std_error"], "n": h["n"],
+                       "promoters": h["promoters"], "detractors": h["detractors"]}]
             scores += self.nps.to_dict("records") if len(self.nps) > 1 else []
             for r in scores:
-                lo, hi = nps_interval(r["nps"], r["std_error"], level)
+                lo, hi = nps_interval(r, level)
                 rows.append({"term": "nps", "estimate": r["nps"], "std_error": r["std_error"], "conf_low": lo,
                              "conf_high": hi, "n": r["n"], **{k: r.get(k) for k in keys}})
         items = self.items.to_dict("records")
         for r in items:
             lo, hi = t_interval(r["mean"], r["std_error"], int(r["n"]), level)
+            lo, hi = max(lo, r["scale_min"]), min(hi, r["scale_max"])
             rows.append({"term": "mean", "estimate": r["mean"], "std_error": r["std_error"], "conf_low": lo,
                          "conf_high": hi, "n": r["n"], **{k: r[k] for k in [*keys, "item"]}})
         rows += [share_row("top_box", r["top_box"], int(r["n"]), level, **{k: r[k] for k in [*keys, "item"]})
@@ -132,6 +138,7 @@ class ReactionResult(LevelResult):
             lines.append(f"  response rate {r.program}: {r.rate:.0%} ({r.conf_low:.0%} to "
                          f"{r.conf_high:.0%}), "
                          f"{r.respondents} of {r.invited}")
+        lines += [f"  note: {n}" for n in self.notes]
         return "\n".join(lines)
 
     def __repr__(self) -> str:
@@ -156,6 +163,14 @@ def _scales(df: pd.DataFrame, scale: Any) -> tuple[pd.Series, pd.Series]:
         sel = df["item"] == item
         lo[sel], hi[sel] = float(pair[0]), float(pair[1])
     return lo, hi
+
+
+def _top_from(low: float, high: float, top_box: int) -> float:
+    """The lowest answer counted in the top box: the top ``top_box`` points of a scale of up to 11 points,
+    the top ``top_box`` of five equal bands of a wider one (a 0-100 slider)."""
+    if high - low > 10:
+        return high - top_box * (high - low) / 5
+    return high - top_box + 1
 
 
 def _invited(roster: Any) -> pd.DataFrame:
@@ -185,6 +200,10 @@ def reaction(surveys: Any, *, nps_item: str | None = "recommend",
         The canonical surveys table (``read_surveys``); a DataFrame is read strictly (any bad row raises).
     nps_item : str or None
         The 0-10 "would you recommend" item scored as NPS (promoters 9-10, detractors 0-6); ``None``: none.
+        A 1-10 item is scored with the same cut-offs (promoters 9-10, passives 7-8, detractors 1-6), as
+        survey tools that ask on 1-10 do, and a note says so: its NPS is not strictly comparable with 0-10
+        benchmarks, which also count the 0s. Any other scale (1-5, 0-100) is refused: NPS is defined on
+        the eleven-point question only.
     scale : (low, high) or mapping item -> (low, high), optional
         Declared Likert scale(s); by default each row's ``scale_min``/``scale_max`` are read.
     reverse : iterable of str
@@ -195,7 +214,10 @@ def reaction(surveys: Any, *, nps_item: str | None = "recommend",
         The people invited to answer; gives the response rate (Wilson interval), per programme when the
         roster has a ``program`` column.
     top_box : int
-        Number of top scale points counted as favourable (2: top-2-box).
+        Number of top scale points counted as favourable (2: top-2-box) on scales of up to 11 points. On a
+        wider scale (a 0-100 slider) the range is cut into five equal bands, as a five-point scale, and
+        the top ``top_box`` bands count: 2 means at least 60 on 0-100, 1 at least 80 (never "at least
+        99"). ``items.top_box_from`` states the cut-off used.
     level : float
         Confidence level.
 
@@ -249,31 +271,42 @@ def reaction(surveys: Any, *, nps_item: str | None = "recommend",
     rows = []
     for key, g in df.groupby([*keys, "item"], sort=True, dropna=False):
         m, se, cl, ch = mean_ci(g["_r"].to_numpy(), level)
-        top = float(g["_hi"].iloc[0]) - top_box + 1
+        top = _top_from(float(g["_lo"].iloc[0]), float(g["_hi"].iloc[0]), top_box)
         fav = float(np.sum(g["_r"] >= top))
         tl, th = wilson(fav, len(g), level)
+        lo_s, hi_s = float(g["_lo"].iloc[0]), float(g["_hi"].iloc[0])
         rows.append({**dict(zip([*keys, "item"], key, strict=True)), "n": len(g), "mean": m, "std_error": se,
-                     "conf_low": cl, "conf_high": ch, "scale_min": float(g["_lo"].iloc[0]),
-                     "scale_max": float(g["_hi"].iloc[0]), "top_box": fav / len(g), "top_box_low": tl,
-                     "top_box_high": th, "reversed": key[-1] in reverse})
+                     "conf_low": max(cl, lo_s), "conf_high": min(ch, hi_s), "scale_min": lo_s,
+                     "scale_max": hi_s, "top_box": fav / len(g), "top_box_low": tl, "top_box_high": th,
+                     "top_box_from": top, "reversed": key[-1] in reverse})
     items = pd.DataFrame(rows)
 
     nps_rows = []
+    notes: list[str] = []
     pooled = None
     if nps_item is not None and nps_item in set(df["item"]):
         rec = df[df["item"] == nps_item]
-        wrong = rec[(rec["_lo"] != 0) | (rec["_hi"] != 10)]
+        one_to_ten = (rec["_lo"] == 1) & (rec["_hi"] == 10)
+        wrong = rec[~(((rec["_lo"] == 0) & (rec["_hi"] == 10)) | one_to_ten)]
         if len(wrong):
-            raise DataError(f"The NPS item {nps_item!r} must be on the 0-10 scale.",
-                            failures=[Failure(r, "scale_min/scale_max", None, "not 0-10") for r in
+            seen = sorted({f"{a:g}-{b:g}" for a, b in zip(wrong["_lo"], wrong["_hi"], strict=True)})
+            raise DataError(f"The NPS item {nps_item!r} is on the scale {', '.join(seen)}; NPS is defined on "
+                            "the 0-10 'how likely are you to recommend' question (1-10 is accepted with the "
+                            "same cut-offs).",
+                            failures=[Failure(r, "scale_min/scale_max", None, "not 0-10 or 1-10") for r in
                                       wrong.get("source_row", wrong.index)[:20]],
-                            hint="Pass nps_item=None to score it as an ordinary item.")
+                            hint="Pass nps_item=None to score it as an ordinary item (mean and top box).")
+        if one_to_ten.any():
+            notes.append(f"the NPS item {nps_item!r} is on 1-10 for {int(one_to_ten.sum())} answer(s): "
+                         "scored with the 0-10 cut-offs (promoters 9-10, detractors 1-6); not strictly "
+                         "comparable with 0-10 benchmarks")
         for key, g in rec.groupby(keys, sort=True, dropna=False):
             key = key if isinstance(key, tuple) else (key,)
             nps_rows.append({**dict(zip(keys, key, strict=True)), **nps(g["_r"].to_numpy(), level)})
         p = nps(rec["_r"].to_numpy(), level)
         pooled = {"metric": "NPS", "estimate": p["nps"], "std_error": p["std_error"],
-                  "conf_low": p["conf_low"], "conf_high": p["conf_high"], "n": p["n"]}
+                  "conf_low": p["conf_low"], "conf_high": p["conf_high"], "n": p["n"],
+                  "promoters": p["promoters"], "detractors": p["detractors"]}
     nps_table = pd.DataFrame(nps_rows, columns=[*keys, "n", "promoters", "passives", "detractors", "nps",
                                                 "std_error", "conf_low", "conf_high"])
 
@@ -307,7 +340,7 @@ def reaction(surveys: Any, *, nps_item: str | None = "recommend",
     if pooled is not None:
         spec["pooled"] = pooled
     return ReactionResult(items=items, nps=nps_table, response=response, respondents=respondents,
-                          level=level, spec=spec)
+                          level=level, spec=spec, notes=tuple(notes))
 
 
 __all__ = ["ReactionResult", "reaction"]
