@@ -24,7 +24,7 @@ import pandas as pd
 import scipy.linalg
 
 from impactlab.errors import EstimationError
-from impactlab.estimators._blocked import _tmm
+from impactlab.estimators._blocked import _mm, _tmm
 from impactlab.estimators._common import excluded_frame
 from impactlab.estimators._eventtime import WaldTest, wald_test
 from impactlab.estimators.inference import balanced_units
@@ -179,7 +179,7 @@ def grid_fit(panel: Any, a: int) -> Fit | None:
     obs: np.ndarray | None = None
     pos: np.ndarray | None = None
     if codes is None:
-        Y = y.reshape(U, T)[order]
+        Y = np.take(y.reshape(U, T), order, axis=0)
     else:
         rank = np.empty(U, dtype=np.int64)
         rank[order] = np.arange(U)
@@ -244,12 +244,15 @@ def grid_fit(panel: Any, a: int) -> Fit | None:
     inv_u = np.divide(1.0, cnt_u, out=np.zeros(U), where=cnt_u > 0)
     E0 = np.where(M0, Y, 0.0)
     b_u, b_t = E0.sum(axis=1), E0.sum(axis=0)
+    Mf = M0.astype("float64")
     # per block, N'D^-1 N and N'D^-1 K (N, K: the untreated and imputed cells, D: untreated cells per unit)
     P: dict[int, np.ndarray] = {}
     PK: dict[int, np.ndarray] = {}
+    ndb = np.zeros(Tp)  # N'D^-1 b_u
     for g, lo, hi in blocks:
-        DM = np.where(M0[lo:hi], inv_u[lo:hi, None], 0.0)
-        P[lo] = _tmm(DM, M0[lo:hi].astype("float64"))
+        DM = Mf[lo:hi] * inv_u[lo:hi, None]
+        P[lo] = _tmm(DM, Mf[lo:hi])
+        ndb += _tmm(DM, b_u[lo:hi])
         if g > 0:
             PK[lo] = _tmm(DM, kept[lo:hi].astype("float64"))
     del DM
@@ -259,16 +262,16 @@ def grid_fit(panel: Any, a: int) -> Fit | None:
         """Period effects (first at 0) for period right-hand sides already net of the unit block."""
         return np.vstack([np.zeros((1, rhs.shape[1])), scipy.linalg.cho_solve(factor, rhs[1:])])
 
-    def unit_sums(v: np.ndarray, rows: slice = slice(None)) -> np.ndarray:
+    def unit_sums(v: np.ndarray, lo: int = 0, hi: int = U) -> np.ndarray:
         """``M0 @ v``: sums of a period vector over each unit's untreated cells."""
-        return np.where(M0[rows], v, 0.0).sum(axis=1)
+        return _mm(Mf[lo:hi], v, np.empty(hi - lo))
 
-    gam = periods_of((b_t - np.where(M0, (inv_u * b_u)[:, None], 0.0).sum(axis=0))[:, None])[:, 0]
+    gam = periods_of((b_t - ndb)[:, None])[:, 0]
     alpha = inv_u * (b_u - unit_sums(gam))
-    E = Y - alpha[:, None]
+    E = Y  # the outcomes are not needed past this point: residuals in their place
+    E -= alpha[:, None]
     E -= gam
-    del Y
-    np.multiply(E, M0, out=E0)  # residuals of the fit on its cells
+    np.multiply(E, Mf, out=E0)  # residuals of the fit on its cells
 
     # cohort × event-time cells of the imputed effects
     treated = [(g, lo, hi) for g, lo, hi in blocks if g > 0]
@@ -360,8 +363,8 @@ def grid_fit(panel: Any, a: int) -> Fit | None:
         def scores(g: int, lo: int, hi: int) -> tuple[np.ndarray, np.ndarray]:
             lead = L.get(lo, np.zeros((Tp, k)))
             zb = lead @ beta  # each column's lead coefficient
-            ab = inv_u[lo:hi] * unit_sums(zb - gb, slice(lo, hi))
-            return np.where(M0[lo:hi], E0[lo:hi] + ab[:, None] + (gb - zb), 0.0), lead - g_z
+            ab = inv_u[lo:hi] * unit_sums(zb - gb, lo, hi)
+            return (E0[lo:hi] + ab[:, None] + (gb - zb)) * Mf[lo:hi], lead - g_z
 
         G, m0 = clusters, int(M0.sum())
         big_k = k + Tp  # unit effects nested in the clusters count as one, as fixest and twfe() count them
