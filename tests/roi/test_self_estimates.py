@@ -51,3 +51,26 @@ def test_bad_shares_are_listed() -> None:
     assert len(info.value.failures) == 1  # 1.5 reads as percentages: only -0.1 is outside [0, 100]
     with pytest.raises(DataError, match="lack the column"):
         self_estimates(EST.drop(columns="confidence"), effect=EffectResult(estimate=5.0, std_error=1.0))
+
+
+def test_roi_on_self_estimates_adjusts_for_error_and_says_so() -> None:
+    # credited = improvement x attributed x confidence: 4, 10, 15, 10 (mean 9.75); the raw claims average 25
+    s = self_estimates(EST, effect=EffectResult(estimate=5.0, std_error=1.0))
+    r = roi(s, value_per_unit=10, participants=50, horizon=12, costs=20_000)
+    assert r.effect == pytest.approx(9.75) and r.effect_df == 3
+    assert r.benefit == pytest.approx(9.75 * 10 * 50 * 12)
+    assert r.conf_int() == pytest.approx(roi(s.credited, value_per_unit=10, participants=50, horizon=12,
+                                             costs=20_000).conf_int())
+    assert "adjusted for error" in r.source
+    assert any("weak evidence" in n and "not causal" in n for n in r.notes)
+    assert "weak evidence" in str(r.explain())
+
+
+def test_self_estimates_without_a_causal_effect() -> None:
+    s = self_estimates(EST, participants=8)  # no comparison group: the estimates are the isolation
+    assert s.causal is None and math.isnan(s.bias) and math.isnan(s.ratio)
+    assert s.estimate == pytest.approx(39 / 8)
+    assert list(s.tidy()["term"]) == ["self_estimate_credited", "self_estimate_raw"]
+    assert "no causal estimate" in s.summary() and "no causal estimate" in str(s.explain())
+    r = roi(s, value_per_unit=10, participants=8, horizon=12, costs=2_000)
+    assert r.benefit == pytest.approx(39 / 8 * 10 * 8 * 12)

@@ -569,6 +569,20 @@ def explain_self_estimates(s: Any, level: float = 0.95) -> Explanation:
     pct = f"{level:.0%}"
     lo, hi = s.conf_int(level)
     blo, bhi = s.bias_conf_int(level)
+    if s.causal is None:
+        return Explanation(
+            headline=(f"Participants' self-estimates credit the programme with {_num(s.estimate)} per "
+                      f"participant and period ({_interval_text(lo, hi, pct)}), adjusted for error "
+                      "(improvement x share attributed x confidence); there is no causal estimate to check "
+                      "them against."),
+            claims=(f"The raw claim before the adjustments is {_num(s.raw.estimate)}.",),
+            cautions=(f"{s.n_respondents} of {s.n_participants} participants answered; non-respondents count "
+                      "as no improvement.",
+                      "Self-estimates are weak evidence (what people believe the programme did): an ROI "
+                      "built on them is estimate-based, not causal; a comparison group would test them."),
+            assumption="None that identifies an effect: the credited change is the participants' own "
+                       "attribution (improvement x share attributed x confidence).",
+            comparison="none (participants judge their own improvement)")
     headline = (f"Participants' self-estimates credit the programme with {_num(s.estimate)} per participant "
                 f"and period ({_interval_text(lo, hi, pct)}), against a causal estimate of "
                 f"{_num(s.causal.estimate)}.")

@@ -482,6 +482,9 @@ def roi(effect: Any, *, value_per_unit: float | tuple[float, float] | None = Non
         there is no sampling uncertainty). A result with a ``df`` attribute uses a t distribution. An
         :class:`~impactlab.roi.ExposureEffect` (from :func:`~impactlab.roi.exposure`) also brings the
         participants and periods actually observed, so ``participants`` and ``horizon`` may be left out.
+        A :class:`~impactlab.roi.SelfEstimateResult` (from :func:`~impactlab.roi.self_estimates`) gives
+        the estimate-based ROI of Phillips' isolation by estimates: its credited effect, each claim
+        adjusted for error (improvement x share attributed x confidence), labelled as weak evidence.
     value_per_unit : float or (float, float)
         Money per outcome unit (non-zero), or a ``(low, high)`` range drawn uniformly in the Monte Carlo.
         Use profit contribution, not revenue (Phillips' conservative standard values). Negative when a
@@ -568,9 +571,16 @@ def roi(effect: Any, *, value_per_unit: float | tuple[float, float] | None = Non
     >>> r.benefit, r.net_benefit, r.roi_pct, r.bcr
     (120000.0, 40000.0, 50.0, 1.5)
     """
-    est, se, df, source = _read_effect(effect)
-    value, value_range, monetised = _value_input(value_per_unit, margin)
     notes = []
+    if all(hasattr(effect, a) for a in ("credited", "raw", "n_respondents")):  # a SelfEstimateResult
+        est, se, df, _ = _read_effect(effect.credited)
+        source = "Phillips self-estimates adjusted for error (improvement x attribution x confidence)"
+        notes.append("effect isolated by participants' self-estimates, adjusted for error (Phillips: claimed "
+                     "improvement x share attributed x confidence, non-respondents as no improvement): weak "
+                     "evidence; the ROI is estimate-based, not causal.")
+    else:
+        est, se, df, source = _read_effect(effect)
+    value, value_range, monetised = _value_input(value_per_unit, margin)
     outcome = _outcome_of(effect)
     if margin is None and outcome and _revenue_like(outcome):
         shown = value_per_unit if not isinstance(value_per_unit, (list, tuple)) else tuple(value_per_unit)

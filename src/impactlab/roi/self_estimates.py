@@ -7,9 +7,13 @@ attribute to the programme and how confident they are; the credited change is
     credited = improvement x share attributed x confidence
 
 (J. J. Phillips & P. P. Phillips, *Handbook of Training Evaluation and Measurement Methods*, 4th ed.,
-2016, ch. "Isolating the effects of the program"; non-respondents count as no improvement). These are
-weak evidence. Where a causal estimate exists, the estimate-based effect is put beside it and its bias,
-``mean credited - causal effect``, is reported so an organisation can calibrate its surveys.
+2016, ch. "Isolating the effects of the program"; non-respondents count as no improvement). Multiplying
+by the confidence is Phillips' guiding principle "adjust estimates for error": a participant 60 %
+confident of a claim is credited with 60 % of it. These are weak evidence. Where a causal estimate
+exists, the estimate-based effect is put beside it and its bias, ``mean credited - causal effect``, is
+reported so an organisation can calibrate its surveys; where none exists (the self-estimates are the
+only isolation), the result still carries the credited effect, and :func:`impactlab.roi` takes it as
+the effect of an estimate-based ROI labelled as such.
 """
 
 from __future__ import annotations
@@ -41,19 +45,22 @@ class SelfEstimateResult(ReportedRows):
         interval; non-respondents count as zero when ``participants`` was given.
     raw : EffectResult
         Mean claimed improvement before the Phillips adjustments.
-    causal : EffectResult
-        The causal effect it is checked against (estimate and standard error).
+    causal : EffectResult or None
+        The causal effect it is checked against (estimate and standard error); ``None`` when the
+        self-estimates are the only isolation of the effect.
     bias, bias_std_error : float
-        ``credited - causal`` and its standard error (the two estimates taken as independent samples).
+        ``credited - causal`` and its standard error (the two estimates taken as independent samples);
+        NaN without a causal effect.
     ratio : float
-        ``credited / causal`` (1 = calibrated; 2 = self-estimates claim twice the causal effect).
+        ``credited / causal`` (1 = calibrated; 2 = self-estimates claim twice the causal effect); NaN
+        without a causal effect.
     n_respondents, n_participants : int
     spec : mapping
     """
 
     credited: EffectResult
     raw: EffectResult
-    causal: EffectResult
+    causal: EffectResult | None
     bias: float
     bias_std_error: float
     ratio: float
@@ -70,9 +77,13 @@ class SelfEstimateResult(ReportedRows):
     std_error = property(lambda self: self.credited.std_error, doc="Standard error of the credited estimate.")
 
     def _rows(self, level: float) -> list[Row]:
-        return [normal_row(term, r.estimate, r.std_error, level, r.df) for term, r in
-                (("self_estimate_credited", self.credited), ("self_estimate_raw", self.raw),
-                 ("causal", self.causal))] + [normal_row("bias", self.bias, self.bias_std_error, level)]
+        rows = [normal_row(term, r.estimate, r.std_error, level, r.df) for term, r in
+                (("self_estimate_credited", self.credited), ("self_estimate_raw", self.raw))]
+        if self.causal is None:
+            return rows
+        c = self.causal
+        return rows + [normal_row("causal", c.estimate, c.std_error, level, c.df),
+                       normal_row("bias", self.bias, self.bias_std_error, level)]
 
     def explain(self, level: float = 0.95) -> Any:
         """The self-estimates against the causal effect in plain language (an :class:`~impactlab.results.
@@ -83,6 +94,15 @@ class SelfEstimateResult(ReportedRows):
 
     def summary(self, level: float = 0.95) -> str:
         lo, hi = self.bias_conf_int(level)
+        if self.causal is None:
+            clo, chi = self.credited.conf_int(level)
+            return "\n".join([
+                "Self-estimates (Phillips: improvement x attribution x confidence), no causal estimate",
+                f"  self-estimated {_fmt(self.credited.estimate)} (SE {_fmt(self.credited.std_error)}, "
+                f"{level:.0%} CI {_fmt(clo)} to {_fmt(chi)}), raw claim {_fmt(self.raw.estimate)}",
+                f"  {self.n_respondents} respondents of {self.n_participants} participants; self-estimates "
+                "are weak evidence: an ROI built on them is estimate-based, not causal",
+            ])
         return "\n".join([
             "Self-estimates (Phillips: improvement x attribution x confidence) against the causal effect",
             f"  causal {_fmt(self.causal.estimate)} (SE {_fmt(self.causal.std_error)}); self-estimated "
@@ -112,7 +132,7 @@ def _shares(df: pd.DataFrame, col: str, where: pd.Series, failures: list[Failure
     return share
 
 
-def self_estimates(estimates: pd.DataFrame, *, effect: Any, improvement: str = "improvement",
+def self_estimates(estimates: pd.DataFrame, *, effect: Any = None, improvement: str = "improvement",
                    attributed: str = "attributed", confidence: str = "confidence",
                    participants: int | None = None) -> SelfEstimateResult:
     """Put Phillips self-estimates beside the causal effect and report their bias.
@@ -123,9 +143,10 @@ def self_estimates(estimates: pd.DataFrame, *, effect: Any, improvement: str = "
         One row per respondent: the claimed improvement of the outcome per period (outcome units), the
         share of it attributed to the programme and the confidence in that estimate (shares in [0, 1] or
         percentages in [0, 100]).
-    effect : result
+    effect : result, optional
         The causal effect per participant and period (``.estimate`` and ``.std_error``), e.g.
-        ``callaway_santanna(panel).aggregate("simple")`` or :func:`impactlab.roi.exposure`.
+        ``callaway_santanna(panel).aggregate("simple")`` or :func:`impactlab.roi.exposure`. Without one
+        (no comparison group), the result carries the credited effect alone, with no bias.
     improvement, attributed, confidence : str
         Column names.
     participants : int, optional
@@ -135,8 +156,8 @@ def self_estimates(estimates: pd.DataFrame, *, effect: Any, improvement: str = "
     Returns
     -------
     SelfEstimateResult
-        ``credited`` and ``raw`` effects, ``bias`` with ``bias_conf_int()``, ``ratio``; pass
-        ``result.credited`` to :func:`impactlab.roi` for the estimate-based ROI.
+        ``credited`` and ``raw`` effects, ``bias`` with ``bias_conf_int()``, ``ratio``; pass the result
+        to :func:`impactlab.roi` for the estimate-based ROI (it takes the credited, error-adjusted effect).
 
     Raises
     ------
@@ -150,8 +171,8 @@ def self_estimates(estimates: pd.DataFrame, *, effect: Any, improvement: str = "
         raise DataError(f"The self-estimates lack the column(s) {', '.join(missing)}.",
                         hint="Name them with improvement=, attributed=, confidence=; columns seen: "
                              f"{', '.join(map(str, estimates.columns))}.")
-    if not (hasattr(effect, "estimate") and hasattr(effect, "std_error")):
-        raise TypeError("The 'effect' parameter must be a result with .estimate and .std_error. "
+    if effect is not None and not (hasattr(effect, "estimate") and hasattr(effect, "std_error")):
+        raise TypeError("The 'effect' parameter must be a result with .estimate and .std_error, or None. "
                         f"Got {type(effect).__name__} instead.")
     where = estimates["source_row"] if "source_row" in estimates else pd.Series(estimates.index)
     failures: list[Failure] = []
@@ -178,12 +199,14 @@ def self_estimates(estimates: pd.DataFrame, *, effect: Any, improvement: str = "
 
     cred = mean_result(credited, "Phillips self-estimates (credited)")
     claim = mean_result(raw, "participants' claimed improvement")
-    causal = EffectResult(estimate=float(effect.estimate), std_error=float(effect.std_error),
-                          method=str(getattr(effect, "method", "")),
-                          label=str(getattr(effect, "label", "") or "causal effect"))
-    bias = cred.estimate - causal.estimate
-    se = math.hypot(cred.std_error, causal.std_error)
-    ratio = cred.estimate / causal.estimate if causal.estimate != 0 else math.nan
+    causal = None if effect is None else EffectResult(
+        estimate=float(effect.estimate), std_error=float(effect.std_error),
+        method=str(getattr(effect, "method", "")), label=str(getattr(effect, "label", "") or "causal effect"))
+    bias = se = ratio = math.nan
+    if causal is not None:
+        bias = cred.estimate - causal.estimate
+        se = math.hypot(cred.std_error, causal.std_error)
+        ratio = cred.estimate / causal.estimate if causal.estimate != 0 else math.nan
     spec = {"columns": (improvement, attributed, confidence), "participants": participants}
     return SelfEstimateResult(credited=cred, raw=claim, causal=causal, bias=bias, bias_std_error=se,
                               ratio=ratio, n_respondents=n_resp, n_participants=n_all, spec=spec)
