@@ -40,7 +40,7 @@ def stmt(i, verb, *, actor=None, result=None, ts="2024-03-01T09:00:00Z", act=ACT
 def accounting_holds(x) -> None:
     c = x.counts
     assert c["read"] == sum(
-        c[k] for k in ("malformed", "duplicate", "voiding", "voided", "other_verb", "routed")
+        c[k] for k in ("malformed", "duplicate", "conflicting", "voiding", "voided", "other_verb", "routed")
     )
     for t in (x.completions, x.assessments):
         assert t.rows_read == t.n_kept + t.n_rejected
@@ -83,6 +83,7 @@ def test_each_verb_goes_to_its_table_with_hand_computed_values():
         "read": 8,
         "malformed": 0,
         "duplicate": 0,
+        "conflicting": 0,
         "voiding": 0,
         "voided": 0,
         "other_verb": 1,
@@ -236,7 +237,7 @@ def test_every_actor_kind_maps_through_the_crosswalk_and_unmatched_are_reported(
         }
     )
     with pytest.warns(
-        DataQualityWarning, match=r"3 xAPI statement\(s\) from 3 actor identities not in the crosswalk"
+        DataQualityWarning, match=r"2 xAPI statement\(s\) from 2 actor identities not in the crosswalk"
     ):
         x = read_xapi(stmts, ids=ids)
     assert x.completions.frame.set_index("source_row")["employee_id"].to_dict() == {
@@ -245,12 +246,14 @@ def test_every_actor_kind_maps_through_the_crosswalk_and_unmatched_are_reported(
         3: "E3",
         4: "E4",
     }
+    # a group is no identity a crosswalk could map: rejected, not listed as unmatched
     assert set(x.unmatched["identity"]) == {
         "account:lms42 @ https://other.example.com",
         "mbox:stranger@example.com",
-        "(no identifier)",
     }
-    assert x.unmatched["statements"].tolist() == [1, 1, 1]
+    assert x.unmatched["statements"].tolist() == [1, 1]
+    group = x.completions.rejected.set_index("source_row").loc[7]
+    assert group["value"] == "(anonymous group)" and "the actor is a Group" in group["reason"]
     assert set(x.completions.rejected["check"]) == {"identity"}
     accounting_holds(x)
 

@@ -22,6 +22,7 @@ from impactlab.io.headers import ColumnMatch
 from impactlab.io.lrs import ADL_VERBS
 from impactlab.io.sources import RawSource
 from impactlab.io.table import Table
+from impactlab.io.xapi_dedup import LEDGER_COLUMNS, sort_out, statement_key
 from impactlab.io.xapi_ids import ActorCrosswalk, actor_identity, build_crosswalk, describe
 from impactlab.io.xapi_parse import Bad, activity_name, duration_hours, is_cmi5, load_statements, scores
 from impactlab.schemas.rules import TRAINED_HAS_DATE
@@ -73,16 +74,23 @@ class XapiTables:
         Actor identities not in the crosswalk (or without a usable identifier): ``identity``,
         ``statements``, ``example_statement``; most frequent first. Their statements are in ``.rejected``.
     counts : dict
-        Statements by fate: ``read``, ``malformed``, ``duplicate`` (same id again), ``voiding``, ``voided``,
-        ``other_verb``, ``routed``; ``read`` equals the sum of the others.
+        Statements by fate: ``read``, ``malformed``, ``duplicate`` (an id again with the same content, read
+        once), ``conflicting`` (every statement of an id used with different contents, none read),
+        ``voiding``, ``voided``, ``other_verb``, ``routed``; ``read`` equals the sum of the others.
     other_verbs : Series
         Statements per verb IRI that no table uses.
     malformed : DataFrame
         ``source_row``, ``reason`` of statements that are not usable xAPI (no verb, not an object).
     checkpoint : str or None
-        The largest ``stored`` seen: pass it as ``since=`` to pull only newer statements next time.
+        Where the next incremental LRS pull starts: the largest ``stored`` seen, but never past the LRS's
+        ``X-Experience-API-Consistent-Through`` time. Pass it as ``since=`` and join the two reads with
+        :meth:`merge`.
     source : str
-        File, ``"<statements>"`` or the LRS endpoint.
+        File, ``"<statements>"`` or the LRS endpoint (query values shown as ``***``).
+    duplicates : DataFrame
+        The ledger of repeated statement ids (compared without regard to case): ``source_row``,
+        ``statement_id``, ``same_as_row``, ``verdict`` (``"identical"``: read once; ``"conflicting"``: not
+        read) and ``reason``.
     """
 
     completions: Table
@@ -94,6 +102,39 @@ class XapiTables:
     checkpoint: str | None
     source: str
     notes: tuple[str, ...] = field(default=())
+    duplicates: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=list(LEDGER_COLUMNS)))
+
+    def merge(self, later: XapiTables) -> XapiTables:
+        """This read followed by ``later``, as one read of both sets of statements.
+
+        For incremental LRS pulls: ``x = read_xapi(lrs)``, later ``x = x.merge(read_xapi(lrs,
+        since=x.checkpoint))``. A voiding statement in the later read removes the statement it voids from
+        this one; a statement read twice (the checkpoint stops short of the LRS's consistent-through time,
+        so some are pulled again) is read once; the same id with different content in the two reads is a
+        conflict; attempts are numbered over both. Returns a new :class:`XapiTables` equal to reading the
+        concatenated statements at once (the later read's ``source_row`` values follow this read's
+        last), with the later checkpoint. Both reads keep their statements for this, and must have been
+        read with the same options.
+
+        Raises
+        ------
+        ValueError
+            ``later`` was read with other options (``ids``, ``programs``, ``program_from``, ``kinds``,
+            ``errors``, ``cmi5``), or either read was not made by :func:`read_xapi`.
+        """
+        mine, theirs = getattr(self, "_state", None), getattr(later, "_state", None)
+        if mine is None or theirs is None:
+            raise ValueError("merge() joins two results of read_xapi(); one of them was built another way.")
+        if mine["options"] != theirs["options"]:
+            diff = sorted(k for k in mine["options"] if mine["options"][k] != theirs["options"][k])
+            raise ValueError(
+                f"The two reads used different {', '.join(diff)}; read both with the same options to merge."
+            )
+        offset = max((line for line, _ in mine["pairs"]), default=0)
+        pairs = mine["pairs"] + [(line + offset, s) for line, s in theirs["pairs"]]
+        source = self.source if later.source == self.source else f"{self.source} + {later.source}"
+        checkpoint = later.checkpoint if later.checkpoint is not None else self.checkpoint
+        return _build(pairs, source, checkpoint, mine["notes"] + theirs["notes"], mine["options"])
 
     def summary(self) -> str:
         """A short text report of what was read, kept, rejected and why."""
@@ -101,8 +142,8 @@ class XapiTables:
         lines = [
             f"xAPI statements from {self.source}: {c['read']} read",
             f"  routed to tables: {c['routed']}; voided: {c['voided']} (+ {c['voiding']} voiding "
-            f"statements); other verbs: {c['other_verb']}; duplicates: {c['duplicate']}; "
-            f"malformed: {c['malformed']}",
+            f"statements); other verbs: {c['other_verb']}; duplicates read once: {c['duplicate']}; "
+            f"conflicting ids (not read): {c['conflicting']}; malformed: {c['malformed']}",
             "  " + self.completions.summary().replace("\n", "\n  "),
             "  " + self.assessments.summary().replace("\n", "\n  "),
         ]
@@ -157,11 +198,13 @@ def _flatten(
     kinds: Mapping[str, str],
     cmi5_all: bool = False,
 ) -> dict[str, Any]:
-    counts = Counter({k: 0 for k in ("malformed", "duplicate", "voiding", "voided", "other_verb", "routed")})
+    counts = Counter(
+        {k: 0 for k in ("malformed", "duplicate", "conflicting", "voiding", "voided", "other_verb", "routed")}
+    )
     malformed: list[tuple[int, str]] = []
-    seen: set[str] = set()
+    usable: list[tuple[int, Mapping[str, Any]]] = []
     live: list[tuple[int, dict[str, Any]]] = []
-    void_targets: set[str] = set()
+    void_targets: dict[str, tuple[int, str]] = {}  # id as compared -> (row of the voiding statement, id)
     stored: list[str] = []
     for line, stmt in pairs:
         if isinstance(stmt, Bad) or not isinstance(stmt, Mapping):
@@ -175,27 +218,30 @@ def _flatten(
             continue
         if isinstance(stmt.get("stored"), str):
             stored.append(stmt["stored"])
-        sid = stmt.get("id")
-        if isinstance(sid, str):
-            if sid in seen:
-                counts["duplicate"] += 1
-                continue
-            seen.add(sid)
+        usable.append((line, stmt))
+    ids = sort_out(usable)
+    counts["duplicate"], counts["conflicting"] = ids.duplicate, ids.conflicting
+    for line, stmt in ids.unique:
         ref = stmt.get("object")
-        if verb["id"] == VOIDED and isinstance(ref, Mapping) and ref.get("objectType") == "StatementRef":
+        is_ref = isinstance(ref, Mapping) and ref.get("objectType") == "StatementRef"
+        if stmt["verb"]["id"] == VOIDED and is_ref and isinstance(ref, Mapping):
             counts["voiding"] += 1
-            void_targets.add(str(ref.get("id")))
+            target = str(ref.get("id"))
+            void_targets[target.strip().lower()] = (line, target)
             continue
         live.append((line, dict(stmt)))
     counts["malformed"] = len(malformed)
+    found = set(ids.conflict_keys)
 
     comp, assess = _Builder(), _Builder()
     other: Counter[str] = Counter()
     unmatched: Counter[str] = Counter()
     example: dict[str, str] = {}
     for line, stmt in live:
-        if stmt.get("id") in void_targets:
+        key = statement_key(stmt)
+        if key is not None and key in void_targets:
             counts["voided"] += 1
+            found.add(key)
             continue
         verb = stmt["verb"]["id"]
         status = COMPLETION_VERBS.get(verb)
@@ -209,16 +255,28 @@ def _flatten(
         counts["routed"] += 1
         cmi5 = cmi5_all or is_cmi5(stmt)
         probs: list[tuple[str | None, Any, str, str]] = []
-        ident = actor_identity(stmt.get("actor"))
+        actor = stmt.get("actor")
+        ident = actor_identity(actor)
         shown = describe(ident) if ident else "(no identifier)"
-        if ident is None:
-            emp: str | None = None
+        emp: str | None = None
+        if isinstance(actor, Mapping) and actor.get("objectType") == "Group":
+            shown = f"group {shown}" if ident else "(anonymous group)"
+            probs.append(
+                (
+                    "actor",
+                    shown,
+                    "the actor is a Group (objectType 'Group'): a statement about a group cannot be "
+                    "credited to one employee; record it for each member as an Agent",
+                    "identity",
+                )
+            )
+        elif ident is None:
             probs.append(
                 (
                     "actor",
                     None,
-                    "the actor has no mbox, mbox_sha1sum, openid or account (a Group or an "
-                    "anonymous agent cannot be an employee)",
+                    "the actor has no mbox, mbox_sha1sum, openid or account (an anonymous agent "
+                    "cannot be an employee)",
                     "identity",
                 )
             )
@@ -236,7 +294,7 @@ def _flatten(
                         "identity",
                     )
                 )
-        if emp is None:
+        if emp is None and not shown.startswith(("group ", "(anonymous group")):
             unmatched[shown] += 1
             example.setdefault(shown, str(stmt.get("id")))
         obj: Mapping[str, Any] = stmt["object"] if isinstance(stmt.get("object"), Mapping) else {}
@@ -342,6 +400,8 @@ def _flatten(
         "unmatched": unmatched,
         "example": example,
         "stored": stored,
+        "ledger": ids.frame(),
+        "pending": [v for k, v in void_targets.items() if k not in found],
     }
 
 
@@ -453,10 +513,16 @@ def read_xapi(
 
     Notes
     -----
-    Voided statements (xAPI 1.0.3, Part Two, 2.3.2 "Voided") are removed together with the voiding
-    statement; statements repeating an id already read are counted as duplicates and skipped. The
-    accounting identity ``counts["read"] == malformed + duplicate + voiding + voided + other_verb + routed``
-    always holds, and each table keeps ``rows_read == kept + rejected``.
+    Statement ids are UUIDs and are compared without regard to case, for duplicates and void targets
+    alike. Voided statements (xAPI 1.0.3, Part Two, 2.3.2 "Voided") are removed together with the voiding
+    statement; a voiding statement whose target is not in the read is named in the notes, and
+    :meth:`XapiTables.merge` applies it to an earlier read. A statement repeating an id with the same
+    content (Part Two, 2.3.1 comparison) is read once; statements sharing an id with different content
+    are none of them read (a :class:`~impactlab.errors.DataQualityWarning` says so); both kinds are in
+    ``.duplicates`` with the reason. A statement whose actor is a Group is rejected with check
+    ``"identity"``. The accounting identity ``counts["read"] == malformed + duplicate + conflicting +
+    voiding + voided + other_verb + routed`` always holds, and each table keeps
+    ``rows_read == kept + rejected``.
 
     Examples
     --------
@@ -486,11 +552,27 @@ def read_xapi(
     pairs, name, checkpoint, notes = load_statements(
         source, {"since": since, "until": until, "verb": verb, "activity": activity, "agent": agent}
     )
-    flat = _flatten(
-        pairs, crosswalk, programs=dict(programs or {}), program_from=program_from, kinds=kinds, cmi5_all=cmi5
-    )
+    options = {"ids": crosswalk, "programs": dict(programs or {}), "program_from": program_from,
+               "kinds": kinds, "errors": errors, "cmi5": cmi5}
+    return _build(pairs, name, checkpoint, tuple(notes), options)
+
+
+def _build(pairs: list[tuple[int, Any]], name: str, checkpoint: str | None, base_notes: tuple[str, ...],
+           options: dict[str, Any]) -> XapiTables:
+    """The tables of ``pairs`` (read_xapi after loading, and merge)."""
+    crosswalk = options["ids"]
+    errors = options["errors"]
+    flat = _flatten(pairs, crosswalk, programs=options["programs"], program_from=options["program_from"],
+                    kinds=options["kinds"], cmi5_all=options["cmi5"])
+    notes = list(base_notes)
     if crosswalk is None:
-        notes = [*notes, "no identity crosswalk: employee_id is the actor's own identifier"]
+        notes.append("no identity crosswalk: employee_id is the actor's own identifier")
+    if flat["pending"]:
+        row, target = flat["pending"][0]
+        notes.append(
+            f"{len(flat['pending'])} voiding statement(s) name statements not in this read (e.g. row {row} "
+            f"voids {target}); earlier.merge(this) removes them from an earlier read"
+        )
     comp = _table(flat["completions"], "completions", name, errors, notes)
     assess = _table(flat["assessments"], "assessments", name, errors, notes)
     counts = {"read": len(pairs), **flat["counts"]}
@@ -505,7 +587,17 @@ def read_xapi(
             f"{'y' if len(unmatched) == 1 else 'ies'} not in the crosswalk were rejected (e.g. {ex}); "
             "see .unmatched and add them to ids=",
             DataQualityWarning,
-            stacklevel=2,
+            stacklevel=3,
+        )
+    ledger = flat["ledger"]
+    if counts["conflicting"]:
+        clash = ledger[ledger["verdict"] == "conflicting"]
+        rows = ", ".join(map(str, clash["source_row"].head(2)))
+        warnings.warn(
+            f"{counts['conflicting']} xAPI statement(s) share an id with a statement of different content "
+            f"(e.g. {clash['statement_id'].iloc[0]} at rows {rows}); none of them was read. See .duplicates",
+            DataQualityWarning,
+            stacklevel=3,
         )
     other = pd.Series(dict(flat["other"].most_common()), name="statements", dtype="int64")
     other.index.name = "verb"
@@ -513,6 +605,8 @@ def read_xapi(
         {"source_row": "int64"}
     )
     checkpoint = checkpoint if checkpoint is not None else _latest(flat["stored"])
-    return XapiTables(completions=comp, assessments=assess, unmatched=unmatched, counts=counts,
-                      other_verbs=other, malformed=malformed, checkpoint=checkpoint, source=name,
-                      notes=tuple(notes))
+    out = XapiTables(completions=comp, assessments=assess, unmatched=unmatched, counts=counts,
+                     other_verbs=other, malformed=malformed, checkpoint=checkpoint, source=name,
+                     notes=tuple(notes), duplicates=ledger)
+    object.__setattr__(out, "_state", {"pairs": list(pairs), "notes": base_notes, "options": options})
+    return out
