@@ -193,6 +193,9 @@ def _cmd_validate(args: argparse.Namespace) -> int:
     if not path.exists():
         print(f"error: file {path} not found.", file=sys.stderr)
         return EXIT_USAGE
+    if args.rejected and Path(args.rejected).suffix.lower() not in (".csv", ".tsv", ".txt", ".xlsx"):
+        print(f"error: --rejected {args.rejected} must name a .csv, .tsv or .xlsx file.", file=sys.stderr)
+        return EXIT_USAGE
     preset = None if args.preset in (None, "none") else args.preset
     reader = getattr(io_, READERS[args.kind])
     kwargs: dict[str, Any] = {"preset": preset, "errors": "quarantine"}
@@ -209,9 +212,9 @@ def _cmd_validate(args: argparse.Namespace) -> int:
         return EXIT_FAILED
     print(table.summary())
     if args.rejected:
-        target = Path(args.rejected)
-        target.parent.mkdir(parents=True, exist_ok=True)
-        table.rejected.to_csv(target, index=False)
+        from impactlab.io.export import write_table
+
+        target = write_table(table.rejected, args.rejected)  # cells that would run as formulas are escaped
         print(f"Wrote the {len(table.rejected)} rejection row(s) to {target}")
     if args.strict and table.n_rejected:
         print(f"error: {table.n_rejected} of {table.rows_read} rows would be rejected (--strict).",
@@ -269,7 +272,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="LMS vendor layout accepted by the readers' preset= (default: none)")
     p.add_argument("--unit", default="employee_id", help="kpis only: unit column (default: employee_id)")
     p.add_argument("--time", default="month", help="kpis only: period column (default: month)")
-    p.add_argument("--rejected", metavar="CSV", help="write the rejected rows with their reasons to CSV")
+    p.add_argument("--rejected", metavar="FILE",
+                   help="write the rejected rows with their reasons to FILE (.csv, .tsv or .xlsx); cells a "
+                        "spreadsheet would run as formulas get a leading apostrophe")
     p.add_argument("--strict", action="store_true", help="exit 1 when any row would be rejected")
     p.set_defaults(func=_cmd_validate)
     return parser

@@ -11,6 +11,7 @@ from typing import Any
 import pandas as pd
 
 from impactlab.datasets.truth import Truth
+from impactlab.io.export import spreadsheet_safe
 
 #: Tables written by :meth:`Org.to_csv`, in this order, as ``<name>.csv``.
 TABLES = ("completions", "roster", "kpis", "assessments", "surveys", "observations", "costs")
@@ -91,7 +92,7 @@ class Org:
         paths: dict[str, Path] = {}
         for name, frame in self.tables().items():
             path = out / f"{name}.csv"
-            frame.to_csv(path, index=False, lineterminator="\n")
+            spreadsheet_safe(frame).to_csv(path, index=False, lineterminator="\n")
             paths[name] = path
         path = out / "truth.json"
         record = {**self.truth.to_dict(), "params": dict(self.spec)}

@@ -5,6 +5,7 @@ into validated canonical :class:`Table` objects that keep every bad row in ``.re
 "Reading exports".
 """
 
+from impactlab.io.export import spreadsheet_safe, write_table
 from impactlab.io.identity import Crosswalk, read_ids
 from impactlab.io.kpis import read_kpis
 from impactlab.io.large import Scan, scan_completions, scan_kpis
@@ -47,4 +48,6 @@ __all__ = [
     "read_xapi",
     "scan_completions",
     "scan_kpis",
+    "spreadsheet_safe",
+    "write_table",
 ]
