@@ -195,3 +195,19 @@ def test_the_checkpoint_never_passes_consistent_through(serve, statements):
     assert read_xapi(client(srv)).checkpoint == through
     srv.consistent_through = "2030-01-01T00:00:00Z"  # the LRS has caught up: the last stored counts
     assert client(srv).pull().checkpoint == statements[499]["stored"]
+
+
+def test_secret_parameters_of_more_links_are_hidden_in_page_names_and_logs():
+    from impactlab.io.lrs_urls import RedactingFilter, redact
+
+    assert redact("/xapi/statements?more=abc&token=T0k&Signature=S1g", ()) == (
+        "/xapi/statements?more=abc&token=***&Signature=***"
+    )
+    assert redact("https://u:p@lrs.example.com:8443/x/?tenant=acme", {"tenant"}) == (
+        "https://lrs.example.com:8443/x/?tenant=***"
+    )
+    record = logging.LogRecord("httpx", logging.INFO, __file__, 1, 'HTTP Request: %s %s "%s"',
+                               ("GET", f"https://lrs.example.com/x?more=1&apikey={KEY}&sig=zz", "200"), None)
+    RedactingFilter([]).filter(record)
+    shown = 'HTTP Request: GET https://lrs.example.com/x?more=1&apikey=***&sig=*** "200"'
+    assert record.getMessage() == shown

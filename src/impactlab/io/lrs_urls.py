@@ -5,6 +5,7 @@
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Iterable
 from urllib.parse import parse_qsl, quote, quote_plus, urlencode, urlsplit, urlunsplit
 
@@ -17,6 +18,10 @@ SECRET_PARAMS = frozenset({
     "secret", "sig", "signature", "token", "x-api-key",
 })
 REDACTED = "***"
+#: ``name=value`` of a :data:`SECRET_PARAMS` parameter inside a logged URL.
+_SECRET_IN_TEXT = re.compile(
+    r"(?i)([?&](?:" + "|".join(re.escape(p) for p in sorted(SECRET_PARAMS)) + r")=)[^&#\s\"']*"
+)
 _DEFAULT_PORTS = {"http": 80, "https": 443}
 
 Origin = tuple[str, str, int]
@@ -75,10 +80,10 @@ class RedactingFilter(logging.Filter):
         self.secrets = secrets
 
     def filter(self, record: logging.LogRecord) -> bool:
-        if self.secrets:
-            text = record.getMessage()
-            if any(s in text for s in self.secrets):
-                for s in self.secrets:
-                    text = text.replace(s, REDACTED)
-                record.msg, record.args = text, None
+        text = record.getMessage()
+        clean = _SECRET_IN_TEXT.sub(lambda m: m.group(1) + REDACTED, text)
+        for s in self.secrets:
+            clean = clean.replace(s, REDACTED)
+        if clean != text:
+            record.msg, record.args = clean, None
         return True

@@ -1,5 +1,5 @@
-"""Statement ids in a read of xAPI statements: ids are UUIDs, compared without regard to case (xAPI 1.0.3,
-Part Two, 4.4 "UUIDs"); a statement repeating an id with the same content is read once, and statements
+"""Statement ids in a read of xAPI statements: ids are UUIDs, compared without regard to case (RFC 4122,
+3: case-insensitive on input); a statement repeating an id with the same content is read once, and statements
 sharing an id with different content are all set aside as conflicting, since an LRS keeps one statement
 per id (Part Three, 2.1.1) and which of them is true cannot be told.
 
