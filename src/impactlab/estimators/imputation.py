@@ -12,6 +12,11 @@ The two-way least squares is solved exactly through the normal equations with th
 no unit-dummy matrix and no iteration, and the same factorisation gives the observation weights of the
 conservative variance for every aggregation at once.
 
+Without covariates, and with employees nested in the clusters, every sum runs on the units × periods grid
+with the units ordered by cohort (:mod:`impactlab.estimators._imputation_grid`): about ten passes over
+the observations in all. Covariates and clusters that employees move between take the row-wise
+computation below; both give the same numbers (to rounding, ``tests/estimators/test_imputation_grid.py``).
+
 References
 ----------
 K. Borusyak, X. Jaravel and J. Spiess (2024), "Revisiting event-study designs: robust and efficient
@@ -218,6 +223,8 @@ def imputation(panel: Panel, *, anticipation: int = 0,
     ``ImputationDiD`` and R ``didimputation``. Test 1 regresses the untreated outcomes on unit and period
     effects and one indicator per pre-training event time (before the anticipation window, the last one
     being the reference) and tests them jointly (cluster-robust F with ``G - 1`` degrees of freedom).
+    When those indicators are collinear with the unit and period effects (as can happen when every
+    employee is trained in the end), there is no test: ``pretrend`` and ``leads`` are ``None``.
 
     Examples
     --------
