@@ -293,7 +293,8 @@ RAISES = [
         read_completions,
         r"no sheet of the workbook has the columns(.|\n)*sheet 'Scores' has headers \['Name', 'Score'\]",
     ),
-    ("ambiguous_headers.csv", read_completions, r"several headers could be the column 'employee_id'"),
+    ("ambiguous_headers.csv", read_completions,
+     r"columns 1 \(A\) and 2 \(B\) have headers that are the same.*'employee_id'"),
     ("missing_status_column.csv", read_completions, r"lacks required column\(s\) \['status'\]"),
     (
         "not_records.json",

@@ -125,6 +125,52 @@ def test_ambiguous_values_alone_keep_the_decimal_point(invariant):
     assert t.frame["amount"].tolist() == [1234.0, 1.25, 7.0] and not len(t.rejected)
 
 
+# ---------------------------------------------------------------------------------------- duplicate headers
+@pytest.mark.parametrize("second", ["Training Hours", "training hours "])
+def test_duplicate_headers_are_refused(tmp_path, second):
+    p = tmp_path / "dup.csv"
+    p.write_text(f"User ID,Training Title,Transcript Status,Training Hours,{second}\nE1,A,Enrolled,2,3\n")
+    with pytest.raises(DataError, match=r"columns 4 \(D\) and 5 \(E\).*'hours'") as exc:
+        read_completions(p)
+    assert "columns=" in str(exc.value) and "rename" in str(exc.value)
+
+
+def test_duplicate_headers_resolved_by_columns_map(tmp_path):
+    p = tmp_path / "dup.csv"
+    p.write_text("User ID,Training Title,Transcript Status,Training Hours,Training Hours\n"
+                 "E1,A,Enrolled,2,3\n")
+    t = read_completions(p, columns={"Training Hours (2)": "hours"})
+    assert t.frame["hours"].tolist() == [3.0]
+
+
+def test_duplicate_headers_after_normalisation_resolved_by_columns_map(tmp_path):
+    p = tmp_path / "dup.csv"
+    p.write_text("User ID,Training Title,Transcript Status,Training Hours,training hours \n"
+                 "E1,A,Enrolled,2,3\n")
+    t = read_completions(p, columns={"training hours": "hours"})
+    assert t.frame["hours"].tolist() == [3.0] and t.frame["training_hours"].tolist() == ["2"]
+
+
+def test_duplicate_headers_in_frames_and_kpis_are_refused(tmp_path):
+    header = ["User ID", "Training Title", "Transcript Status", "Training Hours", "Training Hours"]
+    raw = pd.DataFrame([["E1", "A", "Enrolled", 2, 3]], columns=header)
+    with pytest.raises(DataError, match=r"columns 4 and 5 have headers that are identical"):
+        read_completions(raw)
+    p = tmp_path / "k.csv"
+    p.write_text("employee_id,month,Revenue,revenue\nE1,2024-01,1,2\n")
+    with pytest.raises(DataError, match=r"columns 3 \(C\) and 4 \(D\).*'revenue'"):
+        read_kpis(p)
+    t = read_kpis(p, metrics=["revenue"], columns={"revenue": "revenue"})
+    assert t.frame["revenue"].tolist() == [2.0]
+
+
+def test_duplicate_extra_headers_are_kept_apart(tmp_path):
+    p = tmp_path / "dup.csv"
+    p.write_text("User ID,Training Title,Transcript Status,Note,Note\nE1,A,Enrolled,x,y\n")
+    t = read_completions(p)
+    assert t.frame[["note", "note_2"]].values.tolist() == [["x", "y"]]
+
+
 # -------------------------------------------------------------------------------------- non-finite numbers
 @pytest.mark.parametrize("bad", ["1e309", "inf", "-inf", "-1e400", "Infinity"])
 def test_non_finite_numbers_are_rejected(tmp_path, invariant, bad):

@@ -18,7 +18,7 @@ import pandas as pd
 
 from impactlab.errors import DataError, Failure
 from impactlab.io.dates import accepted_formats, parse_timestamps
-from impactlab.io.headers import ColumnMatch, match_columns
+from impactlab.io.headers import ColumnMatch, match_columns, refuse_repeated, repeated_headers
 from impactlab.io.identity import Crosswalk
 from impactlab.io.numbers import NUMBER_HELP, parse_numbers_explained
 from impactlab.io.sources import RawSource
@@ -242,6 +242,7 @@ def read(
     replaces :func:`exact_duplicates` (surveys: only rows an id marks as repeats).
     """
     frame = raw.frame
+    _refuse_repeated_headers(raw, schema, columns, preset_columns, match)
     if match is None:
         match = match_columns(
             list(frame.columns),
@@ -355,6 +356,30 @@ def read(
         columns=dict(headers),
         notes=tuple(raw.notes) + tuple(ctx.notes),
     )
+
+
+def _refuse_repeated_headers(
+    raw: RawSource, schema: TableSchema, columns: Mapping[str, str] | None,
+    preset_columns: Mapping[str, str] | None, match: ColumnMatch | None,
+) -> None:
+    """Raise when two headers are the same (after ``normalise_key``) and one of them would be read as a
+    canonical column: which one is meant cannot be known (docs/explanation.md, "Reading exports")."""
+    names = [str(c) for c in raw.frame.columns]
+    groups = repeated_headers(names, raw.headers, columns)
+    if not groups:
+        return
+    if match is None:  # match with one header of each group: does the group hold a canonical column?
+        drop = {i for g in groups for i in g[1:]}
+        reduced = [c for i, c in enumerate(names) if i not in drop]
+        keys = {normalise_key(c) for c in reduced}
+        user = {k: v for k, v in (columns or {}).items() if k in reduced or normalise_key(k) in keys}
+        match = match_columns(reduced, schema.readable, columns=user, preset_columns=preset_columns,
+                              source=raw.source)
+    claimed = {r: canon for canon, r in match.canonical.items()}
+    for g in groups:
+        hit = next((claimed[names[i]] for i in g if names[i] in claimed), None)
+        if hit is not None:
+            raise refuse_repeated(g, names, raw.headers, hit, raw.source)
 
 
 def _rule_problems(

@@ -134,3 +134,54 @@ def match_columns(
         out_names.add(name)
         extras[raw] = name
     return ColumnMatch(canonical=canonical, extras=extras)
+
+
+def _letters(i: int) -> str:
+    """Spreadsheet letters of the 0-based column ``i`` (0 -> A, 26 -> AA)."""
+    out = ""
+    i += 1
+    while i:
+        i, r = divmod(i - 1, 26)
+        out = chr(65 + r) + out
+    return out
+
+
+def repeated_headers(names: Sequence[str], written: Sequence[str], columns: Mapping[str, str] | None) -> list[
+        list[int]]:
+    """Groups of column positions whose headers are the same after ``normalise_key`` (``Score`` twice, or
+    ``Score`` and ``score ``) and that ``columns=`` does not tell apart (it names all but one of them by
+    their read names, such as ``Score (2)``)."""
+    written = list(written) or list(names)
+    found: dict[str, list[int]] = {}
+    for i, w in enumerate(written):
+        if key := normalise_key(w):
+            found.setdefault(key, []).append(i)
+    named = set(columns or ())
+    out = []
+    for group in (g for g in found.values() if len(g) > 1):
+        chosen = [i for i in group if names[i] in named and sum(written[j] == names[i] for j in group) <= 1]
+        if len(chosen) < len(group) - 1:
+            out.append(group)
+    return out
+
+
+def refuse_repeated(
+    group: list[int], names: Sequence[str], written: Sequence[str], canonical: str, source: str | None
+) -> DataError:
+    """The error for a group of :func:`repeated_headers` one of which would be read as ``canonical``."""
+    written = list(written) or list(names)
+    files = source not in (None, "<DataFrame>")
+    where = [f"{i + 1} ({_letters(i)})" if files else str(i + 1) for i in group]
+    shown = ", ".join(repr(written[i]) for i in group)
+    same = "identical" if len({written[i] for i in group}) == 1 else "the same once case, spaces and " \
+        "punctuation are ignored"
+    return DataError(
+        f"columns {', '.join(where[:-1])} and {where[-1]} have headers that are {same} ({shown}), and one "
+        f"of them would be read as the column {canonical!r}; taking the first would be a guess",
+        source=source,
+        failures=[Failure(None, names[i], None, f"column {w}: header {written[i]!r}") for i, w in
+                  zip(group, where, strict=True)],
+        hint=f"rename the headers in the file so that they differ, or say which column is meant: they are "
+        f"read under the names {[names[i] for i in group]}, e.g. columns={{{names[group[-1]]!r}: "
+        f"{canonical!r}}}",
+    )

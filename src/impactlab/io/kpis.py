@@ -88,12 +88,14 @@ def parse_periods(values: pd.Series, ctx: Context, header: str) -> tuple[pd.Seri
 
 def _find(raw_columns: Sequence[str], names: Sequence[str], taken: set[str]) -> str | None:
     keys = [normalise_key(n) for n in names]
-    best: tuple[int, str] | None = None
+    best: tuple[int, bool, str] | None = None
     for r in raw_columns:
         k = normalise_key(r)
-        if r not in taken and k in keys and (best is None or keys.index(k) < best[0]):
-            best = (keys.index(k), r)
-    return None if best is None else best[1]
+        if r not in taken and k in keys:
+            rank = (keys.index(k), r != names[keys.index(k)])  # the header written as named wins a tie
+            if best is None or rank < best[:2]:
+                best = (*rank, r)
+    return None if best is None else best[2]
 
 
 def _duplicate_keys(unit: str, metrics: Sequence[str]) -> _engine.KeyCheck:
@@ -270,5 +272,5 @@ def read_kpis(
             extras[r] = name
     schema = kpis_schema(unit, tuple(metric_names))
     match = ColumnMatch(canonical=targets, extras=extras)
-    return _engine.read(raw, schema, ctx, errors=errors, match=match, period_parser=parse_periods,
-                        key_check=_duplicate_keys(unit, metric_names))
+    return _engine.read(raw, schema, ctx, errors=errors, match=match, columns=columns,
+                        period_parser=parse_periods, key_check=_duplicate_keys(unit, metric_names))

@@ -61,6 +61,12 @@ class RawSource:
         that does not parse); they count as read and are rejected with ``check``.
     notes : tuple of str
         How the source was read (encoding, delimiter), for ``Table.summary()``.
+    headers : tuple of str
+        The header of each column of ``frame`` as written (stripped), before repeated names were told apart
+        (``Score``, ``Score (2)``); empty when they are the column names.
+    formulas : tuple of (position, column, formula)
+        Cells of an xlsx sheet holding a formula without a cached value (read as empty): the row's position
+        in ``frame``, its column and the formula.
     """
 
     frame: pd.DataFrame
@@ -68,6 +74,8 @@ class RawSource:
     source: str
     malformed: list[Malformed] = field(default_factory=list)
     notes: tuple[str, ...] = ()
+    headers: tuple[str, ...] = ()
+    formulas: tuple[tuple[int, str, str], ...] = ()
 
     @property
     def rows_read(self) -> int:
@@ -75,10 +83,14 @@ class RawSource:
         return len(self.frame) + len(self.malformed)
 
 
+def _header_names(header: list[Any]) -> tuple[str, ...]:
+    """Headers as written, stripped (a byte-order mark and bytes not of the file's encoding dropped)."""
+    return tuple("" if h is None else printable(str(h)).replace("\ufeff", "").strip() for h in header)
+
+
 def _unique_headers(header: list[Any]) -> list[str]:
     out: list[str] = []
-    for i, h in enumerate(header):
-        name = "" if h is None else printable(str(h)).replace("\ufeff", "").strip()
+    for i, name in enumerate(_header_names(header)):
         name = name or f"column_{i + 1}"
         base, k = name, 2
         while name in out:
@@ -193,7 +205,8 @@ def _from_records(records: list[tuple[int, list[Any]]], source: str, notes: tupl
         if good
         else pd.DataFrame({h: pd.Series(dtype=object) for h in header})
     )
-    return RawSource(frame, np.asarray(rows, dtype=np.int64), source, malformed, notes)
+    return RawSource(frame, np.asarray(rows, dtype=np.int64), source, malformed, notes,
+                     _header_names(records[0][1]))
 
 
 def read_csv_source(path: Path, *, delimiter: str | None = None) -> RawSource:
@@ -243,7 +256,7 @@ def _reject_stray(raw: RawSource, encoding: str) -> RawSource:
     keep = np.ones(len(raw.frame), dtype=bool)
     keep[list(found)] = False
     frame = pd.DataFrame({h: c[keep] for h, c in cells.items()}, columns=raw.frame.columns, dtype=object)
-    return RawSource(frame, raw.rows[keep], raw.source, sorted(malformed), raw.notes)
+    return RawSource(frame, raw.rows[keep], raw.source, sorted(malformed), raw.notes, raw.headers)
 
 
 def _read_plain_csv(text: str, delimiter: str, source: str, notes: tuple[str, ...]) -> RawSource | None:
@@ -299,7 +312,7 @@ def _read_plain_csv(text: str, delimiter: str, source: str, notes: tuple[str, ..
         notes = notes + (
             f"header found on line {header_line}; {at} line(s) above it skipped (title or filter block)",
         )
-    return RawSource(frame, rows, source, [], notes)
+    return RawSource(frame, rows, source, [], notes, _header_names(head[at][1]))
 
 
 HeaderTest = Callable[[list[str]], bool]
@@ -531,9 +544,10 @@ def load_source(
     """
     if isinstance(source, pd.DataFrame):
         frame = source.copy()
+        written = _header_names(list(frame.columns))
         frame.columns = _unique_headers(list(frame.columns))
         frame = frame.reset_index(drop=True)
-        return RawSource(frame, np.arange(1, len(frame) + 1, dtype=np.int64), "<DataFrame>")
+        return RawSource(frame, np.arange(1, len(frame) + 1, dtype=np.int64), "<DataFrame>", headers=written)
     if not isinstance(source, (str, os.PathLike)):
         raise TypeError(
             f"The 'source' parameter must be a file path or a pandas DataFrame. "
