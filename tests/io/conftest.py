@@ -18,3 +18,24 @@ def _invariant(table) -> None:
 @pytest.fixture
 def invariant():
     return _invariant
+
+
+@pytest.fixture
+def serve():
+    """Start fake LRS servers (tests/io/lrs_server.py, default user and secret) on ephemeral ports; stop
+    them all at teardown."""
+    import sys
+
+    sys.path.insert(0, str(Path(__file__).parent))
+    from lrs_server import FakeLRS
+
+    started = []
+
+    def start(stmts, **kw):
+        srv = FakeLRS(stmts, **kw).start()
+        started.append(srv)
+        return srv
+
+    yield start
+    for srv in started:
+        srv.stop()

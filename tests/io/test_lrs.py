@@ -27,21 +27,6 @@ def statements():
     return make_statements(10_000, n_voiding=100, seed=0)
 
 
-@pytest.fixture
-def serve():
-    """Start FakeLRS servers on ephemeral ports; stop them all at teardown."""
-    started: list[FakeLRS] = []
-
-    def start(stmts, **kw) -> FakeLRS:
-        srv = FakeLRS(stmts, user=USER, secret=SECRET, **kw).start()
-        started.append(srv)
-        return srv
-
-    yield start
-    for srv in started:
-        srv.stop()
-
-
 def client(srv: FakeLRS, sleeps: list[float] | None = None, **kw) -> LRS:
     return LRS(srv.endpoint, auth=(USER, SECRET), sleep=(sleeps if sleeps is not None else []).append, **kw)
 

@@ -26,20 +26,6 @@ def statements():
     return make_statements(1_000, n_voiding=10, seed=3)
 
 
-@pytest.fixture
-def serve():
-    started: list[FakeLRS] = []
-
-    def start(stmts, **kw) -> FakeLRS:
-        srv = FakeLRS(stmts, user=USER, secret=SECRET, **kw).start()
-        started.append(srv)
-        return srv
-
-    yield start
-    for srv in started:
-        srv.stop()
-
-
 def no_wait(seconds: float) -> None:
     """Retries in these tests need no real waiting (and the client stays picklable)."""
 
