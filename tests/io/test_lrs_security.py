@@ -178,9 +178,14 @@ def test_the_checkpoint_never_passes_consistent_through(serve, statements):
     pull = client(srv).pull()
     assert pull.last_stored == statements[499]["stored"] and pull.consistent_through == through
     assert pull.checkpoint == through
-    assert read_xapi(client(srv)).checkpoint == through
+    x = read_xapi(client(srv))
+    assert x.checkpoint == through and not any("Consistent-Through" in n for n in x.completions.notes)
     srv.consistent_through = "2030-01-01T00:00:00Z"  # the LRS has caught up: the last stored counts
     assert client(srv).pull().checkpoint == statements[499]["stored"]
+    srv.consistent_through = None  # an LRS that breaks the rule: said in the notes
+    x = read_xapi(client(srv))
+    assert x.checkpoint == statements[499]["stored"]
+    assert any("sent no X-Experience-API-Consistent-Through header" in n for n in x.completions.notes)
 
 
 def test_secret_parameters_of_more_links_are_hidden_in_page_names_and_logs():

@@ -51,7 +51,10 @@ def load_statements(
             list(enumerate(pull.statements, start=1)),
             source.endpoint,
             pull.checkpoint,
-            [f"{pull.pages} LRS page(s), {pull.retries} retried request(s)"],
+            [f"{pull.pages} LRS page(s), {pull.retries} retried request(s)"]
+            + ([] if pull.consistent_through or not pull.statements else [
+                "the LRS sent no X-Experience-API-Consistent-Through header, so the checkpoint is the "
+                "last stored time; statements stored before it but not yet visible would be missed"]),
         )
     if active:
         raise ValueError(
