@@ -6,6 +6,7 @@ does not know, whose rows the readers reject with check ``"identity"``.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -144,3 +145,152 @@ def read_ids(ids: Any) -> Crosswalk:
             hint="keep one employee per source id",
         )
     return Crosswalk(mapping=mapping, source=where)
+
+
+# ------------------------------------------------------------------------------ matching ids across tables
+# The rule (docs/explanation.md, "Ids across tables"): every reader writes an id as ``as_id`` does (spaces
+# stripped, ``1234.0`` read as ``1234``); where tables are joined, an id with no exact match in the reference
+# table is matched to the reference id that differs from it only by leading zeros (a digits-only id: Excel
+# turns ``00123`` into ``123``) or only by case (``e01`` and ``E01``). Each of the two rules holds only while
+# it is unambiguous: when one table holds two ids that differ only in that way (``0123`` and ``123``, or
+# ``E01`` and ``e01``), that source tells them apart, so the rule is off for the join and ids are compared
+# as written; the ids it then leaves unmatched are reported.
+
+_DIGITS = re.compile(r"[0-9]+")
+#: The two matching rules, in the order they apply.
+ID_RULES = ("leading zeros", "case")
+
+
+def _without_zeros(s: str) -> str:
+    return (s.lstrip("0") or "0") if _DIGITS.fullmatch(s) else s
+
+
+def _keys(values: np.ndarray, rule: str) -> np.ndarray:
+    """The form of each id (an object array of str) that ``rule`` compares, computed with Arrow's string
+    functions (one pass in C per rule)."""
+    text = pd.Series(values, dtype="string[pyarrow]")
+    if rule == "case":
+        return text.str.lower().to_numpy(dtype=object)
+    digits = text.str.fullmatch(r"[0-9]+").to_numpy(dtype=bool, na_value=False)
+    stripped = text.str.lstrip("0").to_numpy(dtype=object)
+    stripped[stripped == ""] = "0"
+    return np.where(digits, stripped, values)
+
+
+@dataclass(frozen=True)
+class IdMatch:
+    """How the ids of several tables were matched onto those of a reference table.
+
+    Attributes
+    ----------
+    reference : str
+        The table whose ids are kept (the roster when there is one).
+    maps : dict
+        ``{table: {id as written: reference id}}`` for the ids matched by a rule (exact matches are not
+        listed).
+    rules : dict
+        ``{rule: True/False}``: whether matching ignoring leading zeros / case was on.
+    ledger : DataFrame
+        One row per id matched by a rule (``matched_to`` set), or left unmatched because a rule was off
+        (``matched_to`` None, the reason says which ids turned it off): ``table``, ``id``, ``matched_to``,
+        ``reason``.
+    blocked : dict
+        ``{rule: (table, id, id)}``: two ids of one table that differ only by that rule (why it is off).
+    """
+
+    reference: str
+    maps: Mapping[str, Mapping[str, str]]
+    rules: Mapping[str, bool]
+    ledger: pd.DataFrame
+    blocked: Mapping[str, tuple[str, str, str]]
+
+
+def _distinct(ids: Any) -> np.ndarray:
+    values = pd.unique(pd.Series(np.asarray(ids, dtype=object)).dropna().astype(str))
+    return np.asarray(values[values != ""], dtype=object)
+
+
+def _collision(values: np.ndarray, rule: str) -> tuple[str, str] | None:
+    """Two ids of ``values`` (distinct) that differ only by ``rule``, or None."""
+    keys = _keys(values, rule)
+    dup = pd.Series(keys).duplicated(keep=False).to_numpy()
+    if not dup.any():
+        return None
+    first = keys[dup][0]
+    pair = values[dup & (keys == first)].tolist()
+    return pair[0], pair[1]
+
+
+def match_ids(ids: Mapping[str, Any], *, reference: str) -> IdMatch:
+    """Match the ids of each table of ``ids`` (``{table name: ids}``) onto those of ``reference``.
+
+    An id with an exact match is kept; otherwise the reference id it equals once leading zeros of a
+    digits-only id are dropped and case is ignored is used, each rule only while no table holds two ids that
+    differ only by it. The ids are those :func:`~impactlab.io.values.as_id` writes (every reader does).
+
+    Examples
+    --------
+    >>> m = match_ids({"roster": ["00123", "E01"], "completions": ["123", "e01", "999"]}, reference="roster")
+    >>> dict(m.maps["completions"])
+    {'123': '00123', 'e01': 'E01'}
+    >>> m = match_ids({"roster": ["E01", "e01", "E02"], "lms": ["e02"]}, reference="roster")
+    >>> m.rules["case"], m.ledger["reason"].tolist()
+    (False, ["not matched to 'E02': the roster holds 'E01' and 'e01', so case tells ids apart"])
+    """
+    distinct = {name: _distinct(v) for name, v in ids.items()}
+    ref = distinct.get(reference, np.array([], dtype=object))
+    at = pd.Index(ref)
+    rests = {name: values[at.get_indexer(values) < 0] if len(ref) else values
+             for name, values in distinct.items() if name != reference}
+    blocked: dict[str, tuple[str, str, str]] = {}
+    if not any(len(r) for r in rests.values()):  # every id matches exactly: no rule is needed
+        empty = pd.DataFrame(columns=["table", "id", "matched_to", "reason"])
+        return IdMatch(reference=reference, maps={n: {} for n in rests}, rules=dict.fromkeys(ID_RULES, True),
+                       ledger=empty, blocked=blocked)
+    for rule in ID_RULES:
+        for name, values in distinct.items():
+            pair = _collision(values, rule)
+            if pair is not None:
+                blocked[rule] = (name, *pair)
+                break
+    rules = {rule: rule not in blocked for rule in ID_RULES}
+    on = [r for r in ID_RULES if rules[r]]
+
+    def key(values: np.ndarray, which: list[str]) -> np.ndarray:
+        for rule in which:
+            values = _keys(values, rule)
+        return values
+
+    by_key = dict(zip(key(ref, on), ref, strict=True))
+    loose = dict(zip(key(ref, list(ID_RULES)), ref, strict=True))
+    maps: dict[str, dict[str, str]] = {}
+    rows: list[tuple[str, str, str | None, str]] = []
+    for name, rest in rests.items():
+        found: dict[str, str] = {}
+        for v, k, near in zip(rest, key(rest, on), key(rest, list(ID_RULES)), strict=True):
+            hit = by_key.get(k)
+            if hit is not None:
+                found[v] = hit
+                # equal keys: what is left after dropping zeros is a difference of case, and the reverse
+                how = [r for r, differs in (("leading zeros", v.lower() != hit.lower()),
+                                            ("case", _without_zeros(v) != _without_zeros(hit))) if differs]
+                rows.append((name, v, hit, "matched ignoring " + " and ".join(how)))
+            elif near in loose:
+                rule = next(r for r in ID_RULES if not rules[r])
+                where, a, b = blocked[rule]
+                why = "case tells ids apart" if rule == "case" else "leading zeros tell ids apart"
+                the = "the " if where in ("roster", "completions", "kpis") else ""
+                rows.append((name, v, None, f"not matched to {loose[near]!r}: {the}{where} holds {a!r} and "
+                                            f"{b!r}, so {why}"))
+        maps[name] = found
+    ledger = pd.DataFrame(rows, columns=["table", "id", "matched_to", "reason"])
+    return IdMatch(reference=reference, maps=maps, rules=rules, ledger=ledger, blocked=blocked)
+
+
+def apply_id_map(values: pd.Series, mapping: Mapping[str, str]) -> pd.Series:
+    """``values`` with the ids of ``mapping`` replaced (each distinct id looked up once)."""
+    if not mapping:
+        return values
+    codes, uniques = pd.factorize(values, use_na_sentinel=True)
+    new = np.array([mapping.get(u, u) for u in uniques.tolist()] + [None], dtype=object)
+    return pd.Series(new[codes], index=values.index, dtype=values.dtype)

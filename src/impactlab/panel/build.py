@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from impactlab.errors import PanelError, check_option
+from impactlab.errors import DataQualityWarning, PanelError, check_option
+from impactlab.io.identity import IdMatch, apply_id_map, match_ids
 from impactlab.panel._order import take_values
 from impactlab.panel.panel import DROPPED_COLUMNS, Panel, _unit_codes
-from impactlab.panel.roster import asof_attributes, employment_reasons, team_exposure
+from impactlab.panel.roster import NOT_IN_ROSTER, asof_attributes, employment_reasons, team_exposure
 from impactlab.schemas.vocab import TRAINED_STATUSES  # exempt / equivalent: credited, not trained
 
 #: What ``dose=`` can add to an employee panel.
@@ -55,6 +57,103 @@ def _to_period(values: pd.Series, freq: str) -> pd.Series:
         return values if values.dtype == pd.PeriodDtype(freq) else values.dt.asfreq(freq)
     ts = pd.to_datetime(values, utc=True)
     return ts.dt.tz_convert(None).dt.to_period(freq)
+
+
+#: Columns of the id ledger, ``panel.meta["ids"]``.
+ID_LEDGER_COLUMNS = ("table", "id", "matched_to", "reason", "note")
+#: Reasons of the id ledger that a warning reports (ids that match nothing).
+UNMATCHED = ("trained, no KPI rows", "not in the roster", "no KPI rows")
+ROSTER_ONLY = "in the roster only: no KPI rows, no completions"
+
+
+def _match(kpi_ids: pd.Index, c: pd.DataFrame, rf: pd.DataFrame | None, unit: str) -> IdMatch:
+    """The employee ids of the KPI table (``kpi_ids``: its distinct units), the completions and the roster
+    matched onto one spelling."""
+    tables: dict[str, Any] = {}
+    if rf is not None:
+        tables["roster"] = rf["employee_id"]
+    if unit == "employee_id":
+        tables["kpis"] = kpi_ids
+    tables["completions"] = c["employee_id"]
+    return match_ids(tables, reference="roster" if rf is not None else "kpis")
+
+
+def _kept_codes(codes: np.ndarray, uniq: pd.Index, keep: np.ndarray) -> tuple[np.ndarray, pd.Index]:
+    """The unit codes of the rows ``keep`` and their distinct values, numbered again in the same (sorted)
+    order, as :func:`~impactlab.panel.panel._unit_codes` of those rows gives them."""
+    kept = codes[keep]
+    present = np.zeros(len(uniq) + 1, dtype=bool)
+    present[kept] = True  # code -1 (a missing id) lands on the extra last slot
+    renumber = np.cumsum(present[:-1]) - 1
+    new = np.where(kept >= 0, renumber[np.maximum(kept, 0)], -1).astype(codes.dtype, copy=False)
+    return new, uniq[present[:-1]]
+
+
+def _id_ledger(ids: IdMatch, *, units: pd.Index | None, mine: pd.DataFrame, trained: pd.Index,
+               completions: pd.DataFrame, roster: pd.DataFrame | None,
+               dropped: list[pd.DataFrame]) -> pd.DataFrame:
+    """One row per id matched to another spelling or matching nothing (:data:`ID_LEDGER_COLUMNS`);
+    ``units`` are the employee ids with KPI rows kept (None for team panels)."""
+    rows = [(r.table, r.id, r.matched_to, r.reason) for r in ids.ledger.itertuples() if r.matched_to]
+    notes = {(r.table, r.id): r.reason for r in ids.ledger.itertuples() if not r.matched_to}
+    gone = pd.concat(dropped) if dropped else pd.DataFrame({"unit": [], "reason": []})
+    if roster is not None:
+        known = set(roster["employee_id"])
+        if units is not None:
+            rows += [("kpis", u, None, "not in the roster")
+                     for u in pd.unique(gone.loc[gone["reason"] == NOT_IN_ROSTER, "unit"])]
+    else:
+        known = set(units if units is not None else ())
+    done = set(trained)
+    for e in pd.unique(mine["employee_id"].dropna()):
+        if e not in known:
+            why = "not in the roster" if roster is not None else (
+                "trained, no KPI rows" if e in done else "no KPI rows")
+            rows.append(("completions", e, None, why))
+    if units is not None:
+        have = set(units)
+        rows += [("completions", e, None, "trained, no KPI rows") for e in trained
+                 if e in known and e not in have]
+        if roster is not None:
+            seen = have | set(gone["unit"]) | set(completions["employee_id"].dropna())
+            rows += [("roster", e, None, ROSTER_ONLY) for e in pd.unique(roster["employee_id"].dropna())
+                     if e not in seen]
+    out = pd.DataFrame(rows, columns=list(ID_LEDGER_COLUMNS[:-1]))
+    out["note"] = [notes.get((t, i)) for t, i in zip(out["table"], out["id"], strict=True)]
+    return out
+
+
+def _examples(ids: pd.Series, n: int = 5) -> str:
+    shown = ", ".join(repr(i) for i in ids.iloc[:n])
+    return shown + (", ..." if len(ids) > n else "")
+
+
+#: How the warning names each kind of id that matches nothing.
+_LOST = {("completions", "trained, no KPI rows"): "trained employee(s) without KPI rows",
+         ("completions", "not in the roster"): "completion id(s) not in the roster",
+         ("completions", "no KPI rows"): "completion id(s) without KPI rows",
+         ("kpis", "not in the roster"): "KPI id(s) not in the roster"}
+
+
+def _warn_ids(ledger: pd.DataFrame) -> None:
+    """A warning line for ids matched by a rule and one for ids that match nothing, counts and examples."""
+    matched = ledger.loc[ledger["matched_to"].notna()]
+    if len(matched):
+        first = matched[["table", "id", "matched_to"]].head(3).to_numpy()
+        pairs = [f"{t} {i!r} -> {m!r}" for t, i, m in first]
+        rules = sorted({r.removeprefix("matched ignoring ") for r in matched["reason"]})
+        warnings.warn(f"build_panel matched {len(matched)} id(s) to another table's spelling ignoring "
+                      f"{' or '.join(rules)} (e.g. {', '.join(pairs)}); panel.meta['ids'] lists them.",
+                      DataQualityWarning, stacklevel=3)
+    lost = ledger.loc[ledger["reason"].isin(UNMATCHED)]
+    if len(lost):
+        parts = [f"{len(grp)} {_LOST[key]} (e.g. {_examples(grp['id'])})"
+                 for key, grp in lost.groupby(["table", "reason"], sort=False)]
+        blocked = lost["note"].dropna()
+        why = f"; {blocked.iloc[0]}" if len(blocked) else ""
+        warnings.warn(f"build_panel: ids that match nothing: {'; '.join(parts)}{why}. panel.meta['ids'] "
+                      "lists them; a crosswalk (ids= in the readers) maps ids of different systems.",
+                      DataQualityWarning, stacklevel=3)
 
 
 def build_panel(kpis: Any, completions: Any, *, program: str, outcome: str, roster: Any = None,
@@ -104,6 +203,24 @@ def build_panel(kpis: Any, completions: Any, *, program: str, outcome: str, rost
     Panel
         Cohort = period of the employee's first completion (status completed or passed) of the programme;
         employees without one are never treated (exempt and equivalent credits count as not trained).
+        ``panel.meta["ids"]`` is the id ledger: one row per id (``table``, ``id``, ``matched_to``,
+        ``reason``, ``rows``) matched to another spelling or matching nothing.
+
+    Warns
+    -----
+    DataQualityWarning
+        One line when ids were matched ignoring leading zeros or case, and one when ids match nothing
+        (trained employees without KPI rows, KPI or completion ids not in the roster), each with the
+        count and the first ids.
+
+    Notes
+    -----
+    Employee ids are joined by one rule (docs/explanation.md, "Ids across tables"): the roster's ids (the
+    KPI table's without a roster) are kept; an id of the KPI table or the completions with no exact match
+    is matched to the one that differs from it only by the leading zeros of a digits-only id (``123`` and
+    ``00123``: Excel drops them) or only by case (``e01`` and ``E01``), each rule only while no table
+    holds two ids that differ only that way (then that source tells such ids apart, and they are compared
+    as written).
 
     Raises
     ------
@@ -122,6 +239,16 @@ def build_panel(kpis: Any, completions: Any, *, program: str, outcome: str, rost
         metrics = [col for col in k.columns if col not in (unit, "period", "source_row")]
         raise PanelError(f"Outcome {outcome!r} is not a KPI column; available: {metrics}.")
     k["period"] = _to_period(k["period"], freq)
+    rf = None if roster is None else _frame(roster, "read_roster")
+    # the unit codes once, before the roster's drops (which only take a subset of them, below)
+    codes = _unit_codes(k[unit])
+    ids = _match(codes[1], c, rf, unit)
+    if ids.maps.get("kpis"):
+        k[unit] = apply_id_map(k[unit], ids.maps["kpis"])
+        codes = _unit_codes(k[unit])
+    if ids.maps.get("completions"):
+        c = c.copy(deep=False)
+        c["employee_id"] = apply_id_map(c["employee_id"], ids.maps["completions"])
     if "source_row" not in k:
         # the row numbers as the index: a range, no column of the row count
         k.index = pd.RangeIndex(1, len(k) + 1, name="source_row")
@@ -137,13 +264,11 @@ def build_panel(kpis: Any, completions: Any, *, program: str, outcome: str, rost
     cohort = _to_period(first, freq) if len(first) else pd.Series(dtype=f"period[{freq}]")
 
     dropped: list[pd.DataFrame] = []
-    rf: pd.DataFrame | None = None
     exposure: pd.DataFrame | None = None
     if unit != "employee_id" and roster is None:
         raise PanelError(f"A panel of {unit!r} units needs roster= to know who belongs to which {unit}; "
                          "pass the HR roster (it must have a column of that name).")
-    if roster is not None:
-        rf = _frame(roster, "read_roster")
+    if rf is not None:
         if unit == "employee_id":
             reasons = employment_reasons(rf, k[unit], k["period"], freq)
         else:
@@ -159,6 +284,7 @@ def build_panel(kpis: Any, completions: Any, *, program: str, outcome: str, rost
                                          "reason": reasons[bad].to_numpy(),
                                          "source_row": _source_rows(k, bad.to_numpy())}))
             k = k.loc[~bad]
+            codes = _kept_codes(*codes, (~bad).to_numpy())
     if unit != "employee_id" and rf is not None:
         check_threshold(threshold)
         periods = sorted(k["period"].unique())
@@ -170,7 +296,7 @@ def build_panel(kpis: Any, completions: Any, *, program: str, outcome: str, rost
     df = k.copy(deep=False)
     # the unit ids as integer codes, once: cohorts and doses are mapped through the distinct ids, and the
     # panel reuses the codes (no hashing of every row's id against the cohort's index)
-    ucode, uniq = _unit_codes(df[unit])
+    ucode, uniq = codes
 
     def per_row(by_unit: pd.Series) -> Any:
         at = by_unit.index.get_indexer(uniq) if len(by_unit) else np.full(len(uniq), -1)
@@ -217,9 +343,12 @@ def build_panel(kpis: Any, completions: Any, *, program: str, outcome: str, rost
                          _owned_columns=[c for c in dict.fromkeys(owned) if c != cluster])
     del df
     ledger = pd.concat([*dropped, panel.dropped], ignore_index=True) if dropped else panel.dropped
+    id_ledger = _id_ledger(ids, units=pd.Index(uniq) if unit == "employee_id" else None, mine=mine,
+                           trained=first.index, completions=c, roster=rf, dropped=dropped)
+    _warn_ids(id_ledger)
     meta = {"program": program, "freq": freq, "completions_used": len(done),
             "trained_employees": len(first), "trained_without_kpis": trained_without_kpis,
-            "kpi_rows_read": int(len(k) + sum(len(d) for d in dropped))}
+            "kpi_rows_read": int(len(k) + sum(len(d) for d in dropped)), "ids": id_ledger}
     if exposure is not None:
         meta.update(exposure=exposure, threshold=threshold)
     return panel._replace(dropped=ledger[list(DROPPED_COLUMNS)].reset_index(drop=True), meta=meta)
