@@ -4,6 +4,7 @@ duplicate headers, uncached Excel formulas, non-finite numbers, JSON nested too 
 from __future__ import annotations
 
 import json
+import zipfile
 
 import numpy as np
 import pandas as pd
@@ -169,6 +170,49 @@ def test_duplicate_extra_headers_are_kept_apart(tmp_path):
     p.write_text("User ID,Training Title,Transcript Status,Note,Note\nE1,A,Enrolled,x,y\n")
     t = read_completions(p)
     assert t.frame[["note", "note_2"]].values.tolist() == [["x", "y"]]
+
+
+# ------------------------------------------------------------------------------------------ Excel formulas
+def test_uncached_formulas_are_rejected(tmp_path, invariant):
+    openpyxl = pytest.importorskip("openpyxl")
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.append(["User ID", "Training Title", "Transcript Status", "Transcript Completed Date",
+               "Training Hours"])
+    ws.append(["E1", "Safety", "Completed", "2024-03-01", 2])
+    ws.append(["E2", "Safety", "Completed", "2024-03-01", "=E2*2"])
+    ws.append(["=\"E\"&3", "Safety", "Completed", "2024-03-01", 1])
+    ws.append(["E4", "Safety", "In Progress", None, None])
+    p = tmp_path / "f.xlsx"
+    wb.save(p)
+    t = read_completions(p)
+    invariant(t)
+    assert t.frame["employee_id"].tolist() == ["E1", "E4"]
+    r = _rows(t)
+    assert sorted(r) == [3, 4]
+    assert "=E2*2" in r[3] and "formula without a cached value" in r[3] and "open and save" in r[3]
+    assert set(t.rejected["check"]) == {"formula"}
+
+
+def test_cached_formulas_are_read_and_extra_columns_noted(tmp_path, invariant):
+    openpyxl = pytest.importorskip("openpyxl")
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.append(["User ID", "Training Title", "Transcript Status", "Training Hours", "Check"])
+    ws.append(["E1", "Safety", "Enrolled", "=1+1", "=D2>0"])
+    p = tmp_path / "f.xlsx"
+    wb.save(p)
+    with zipfile.ZipFile(p) as z:  # give the hours formula the cached value Excel would have saved
+        parts = {n: z.read(n) for n in z.namelist()}
+    sheet = "xl/worksheets/sheet1.xml"
+    parts[sheet] = parts[sheet].replace(b"<f>1+1</f><v></v>", b"<f>1+1</f><v>2</v>")
+    with zipfile.ZipFile(p, "w") as z:
+        for n, b in parts.items():
+            z.writestr(n, b)
+    t = read_completions(p)
+    invariant(t)
+    assert t.frame["hours"].tolist() == [2.0] and t.frame["check"].isna().all() and not len(t.rejected)
+    assert any("'Check'" in n and "formulas without a cached value" in n for n in t.notes)
 
 
 # -------------------------------------------------------------------------------------- non-finite numbers

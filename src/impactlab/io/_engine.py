@@ -276,6 +276,7 @@ def read(
             h = headers[spec.name]
             parsed[spec.name], found = parse_column(spec, frame[h], h, ctx, period_parser)
             problems += found
+    problems = _formula_problems(raw, headers, problems, ctx)
     original_ids: pd.Series | None = None
     if ids is not None and "employee_id" in parsed:
         original_ids = parsed["employee_id"]
@@ -356,6 +357,27 @@ def read(
         columns=dict(headers),
         notes=tuple(raw.notes) + tuple(ctx.notes),
     )
+
+
+def _formula_problems(
+    raw: RawSource, headers: Mapping[str, str], problems: list[Problem], ctx: Context
+) -> list[Problem]:
+    """A cell of a canonical column holding an Excel formula without a cached value rejects its row (for
+    that reason only: it was read as empty); such cells in extra columns are counted in the notes."""
+    if not raw.formulas:
+        return problems
+    used = set(headers.values())
+    cells = {(pos, h): f for pos, h, f in raw.formulas if h in used}
+    others = sorted({h for _, h, _ in raw.formulas if h not in used})
+    if others:
+        ctx.notes.append(f"extra column(s) {others} hold formulas without a cached value, read as empty "
+                         "(open and save the file in Excel, or export values)")
+    kept = [p for p in problems if (p[0], p[1]) not in cells]
+    return kept + [
+        (pos, h, f, f"formula without a cached value ({f}, read as empty): open and save the file in Excel, "
+         "or export values", "formula")
+        for (pos, h), f in cells.items()
+    ]
 
 
 def _refuse_repeated_headers(

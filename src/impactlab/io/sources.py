@@ -6,10 +6,13 @@ rejected, never realigned (``docs/explanation.md``, "Reading exports", says what
 from __future__ import annotations
 
 import csv
+import dataclasses
 import io
 import json
 import math
 import os
+import re
+import zipfile
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -382,7 +385,47 @@ def read_excel_source(
         title = ws.title
     finally:
         wb.close()
-    return _from_records(records, str(path), (chosen or f"sheet {title!r}",))
+    raw = _from_records(records, str(path), (chosen or f"sheet {title!r}",))
+    cells = _uncached_formulas(path, title, records)
+    if not cells:
+        return raw
+    position = {int(line): k for k, line in enumerate(raw.rows)}
+    names = list(raw.frame.columns)
+    found = tuple(
+        (position[line], names[j], formula)
+        for (line, j), formula in sorted(cells.items())
+        if line in position and j < len(names)
+    )
+    return dataclasses.replace(raw, formulas=found)
+
+
+_FORMULA_TAG = re.compile(rb"<(?:\w+:)?f[\s>/]")
+
+
+def _uncached_formulas(path: Path, title: str, records: list[tuple[int, list[Any]]]) -> dict[
+        tuple[int, int], str]:
+    """``{(sheet row, 0-based column): formula}`` of the cells read as empty that hold a formula: a
+    workbook written by a program that does not compute formulas (openpyxl, many report generators) stores
+    them without the cached value that ``data_only=True`` reads."""
+    empty = {(line, j) for line, values in records for j, v in enumerate(values) if v is None}
+    if not empty:
+        return {}
+    with zipfile.ZipFile(path) as z:
+        sheets = [n for n in z.namelist() if n.startswith("xl/worksheets/") and n.endswith(".xml")]
+        if not any(_FORMULA_TAG.search(z.read(n)) for n in sheets):
+            return {}
+    import openpyxl
+
+    wb = openpyxl.load_workbook(path, read_only=True, data_only=False)
+    try:
+        found: dict[tuple[int, int], str] = {}
+        for line, row in enumerate(wb[title].iter_rows(values_only=True), start=1):
+            for j, v in enumerate(row):
+                if isinstance(v, str) and v.startswith("=") and (line, j) in empty:
+                    found[(line, j)] = v
+    finally:
+        wb.close()
+    return found
 
 
 def _flatten(obj: dict[str, Any], prefix: str = "") -> dict[str, Any]:
