@@ -69,8 +69,23 @@ class SelfEstimateResult(ReportedRows):
     spec: Mapping[str, Any] = field(default_factory=dict)
 
     def bias_conf_int(self, level: float = 0.95) -> tuple[float, float]:
-        c = critical_value(level)
+        """Interval of the bias on Student's t with :attr:`bias_df` degrees of freedom."""
+        c = critical_value(level, self.bias_df)
         return self.bias - c * self.bias_std_error, self.bias + c * self.bias_std_error
+
+    @property
+    def bias_df(self) -> float | None:
+        """Welch–Satterthwaite degrees of freedom of the bias: the credited mean's ``n - 1`` and the causal
+        effect's own df (none: a normal reference, infinite df) combined by their variances (Welch 1947,
+        *Biometrika* 34); ``None`` when both are normal."""
+        if self.causal is None:
+            return None
+        parts = [(self.credited.std_error**2, self.credited.df), (self.causal.std_error**2, self.causal.df)]
+        if all(df is None for _, df in parts):
+            return None
+        total = sum(v for v, _ in parts)
+        denom = sum(v * v / df for v, df in parts if df is not None and df > 0)
+        return float(total * total / denom) if denom > 0 else None
 
     estimate = property(lambda self: self.credited.estimate,
                         doc="The headline: the mean credited change per participant and period.")
@@ -83,7 +98,7 @@ class SelfEstimateResult(ReportedRows):
             return rows
         c = self.causal
         return rows + [normal_row("causal", c.estimate, c.std_error, level, c.df),
-                       normal_row("bias", self.bias, self.bias_std_error, level)]
+                       normal_row("bias", self.bias, self.bias_std_error, level, self.bias_df)]
 
     def explain(self, level: float = 0.95) -> Any:
         """The self-estimates against the causal effect in plain language (an :class:`~impactlab.results.
@@ -122,6 +137,9 @@ class SelfEstimateResult(ReportedRows):
 
 
 def _shares(df: pd.DataFrame, col: str, where: pd.Series, failures: list[Failure]) -> pd.Series:
+    """A column of shares (all values in [0, 1]) or of percentages (some above 1). A column holding both
+    fractions strictly between 0 and 1 and values above 1 (0.5 beside 50) is refused row by row: 0.5 may
+    be a half or half a percent, and reading it either way silently changes the credited effect."""
     x = pd.to_numeric(df[col], errors="coerce")
     percent = bool((x > 1).any())
     share = x / 100 if percent else x
@@ -129,6 +147,11 @@ def _shares(df: pd.DataFrame, col: str, where: pd.Series, failures: list[Failure
     for i in np.flatnonzero(bad.to_numpy()):
         failures.append(Failure(where.iloc[i], col, df[col].iloc[i],
                                 "must be a share in [0, 1] or a percentage in [0, 100]"))
+    if percent:
+        for i in np.flatnonzero(((x > 0) & (x < 1)).to_numpy()):
+            failures.append(Failure(where.iloc[i], col, df[col].iloc[i],
+                                    "a fraction in a column of percentages (other rows are above 1): a share "
+                                    "or a percent? Write every row of the column the same way"))
     return share
 
 
@@ -199,9 +222,11 @@ def self_estimates(estimates: pd.DataFrame, *, effect: Any = None, improvement: 
 
     cred = mean_result(credited, "Phillips self-estimates (credited)")
     claim = mean_result(raw, "participants' claimed improvement")
+    effect_df = getattr(effect, "df", None)
     causal = None if effect is None else EffectResult(
         estimate=float(effect.estimate), std_error=float(effect.std_error),
-        method=str(getattr(effect, "method", "")), label=str(getattr(effect, "label", "") or "causal effect"))
+        method=str(getattr(effect, "method", "")), label=str(getattr(effect, "label", "") or "causal effect"),
+        df=float(effect_df) if isinstance(effect_df, (int, float)) and effect_df > 0 else None)
     bias = se = ratio = math.nan
     if causal is not None:
         bias = cred.estimate - causal.estimate
