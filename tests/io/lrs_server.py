@@ -144,6 +144,7 @@ class FakeLRS:
         endless: bool = False,
         consistent_through: str | None = None,
         absolute_more: bool = False,
+        cursor: str = "more",
     ) -> None:
         self.statements = list(statements)
         self.page_size = page_size
@@ -160,6 +161,7 @@ class FakeLRS:
         self.endless = endless
         self.consistent_through = consistent_through
         self.absolute_more = absolute_more
+        self.cursor = cursor  # the query parameter of the 'more' links
         self.requests: list[tuple[str, dict[str, str]]] = []
         self.served_faults: list[tuple[int, str]] = []
         self._queries: dict[str, list[dict[str, Any]]] = {}
@@ -215,8 +217,8 @@ class FakeLRS:
     def page(self, path: str, q: dict[str, str]) -> tuple[int, str | None, bytes, dict[str, str]]:
         """(status, fault, body, headers) for one request."""
         with self._lock:
-            if "more" in q:
-                qid, offset, flag = q["more"].split("-")
+            if self.cursor in q:
+                qid, offset, flag = q[self.cursor].split("-")
                 offset = int(offset)
             else:
                 qid = uuid.uuid4().hex[:8]
@@ -235,15 +237,15 @@ class FakeLRS:
                 self.served_faults.append((index, fault))
             rows = self._queries[qid]
         if flag == "p" and index in self.empty_pages:
-            body = {"statements": [], "more": f"/xapi/statements?more={qid}-{offset}-e"}
+            body = {"statements": [], "more": f"/xapi/statements?{self.cursor}={qid}-{offset}-e"}
         else:
             chunk = rows[offset : offset + self.page_size]
             nxt = offset + self.page_size
-            more = f"/xapi/statements?more={qid}-{nxt}-p" if nxt < len(rows) else ""
+            more = f"/xapi/statements?{self.cursor}={qid}-{nxt}-p" if nxt < len(rows) else ""
             if self.loop_at is not None and index == self.loop_at:
-                more = f"/xapi/statements?more={qid}-{offset - self.page_size}-p"
+                more = f"/xapi/statements?{self.cursor}={qid}-{offset - self.page_size}-p"
             if self.endless:  # the same page again under a cursor never seen before
-                more = f"/xapi/statements?more={qid}-{offset}-p&n={uuid.uuid4().hex}"
+                more = f"/xapi/statements?{self.cursor}={qid}-{offset}-p&n={uuid.uuid4().hex}"
             if self.absolute_more and more:
                 more = self.endpoint.split("/xapi/")[0].upper().replace("HTTP://", "http://") + more
             more = self.more_links.get(index, more)

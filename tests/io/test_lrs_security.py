@@ -125,6 +125,15 @@ def test_user_information_and_every_query_value_are_hidden_in_repr_and_errors():
     assert shows_no_secret(str(info.value)) and "token=***" in str(info.value)
 
 
+def test_cursors_in_a_secret_parameter_are_hidden_yet_not_taken_for_a_loop(serve, statements):
+    srv = serve(statements[:300], cursor="token")  # more links: /xapi/statements?token=<cursor>
+    assert len(client(srv).pull().statements) == 300
+    bad = serve(statements[:300], cursor="token", forever={1: "503"})
+    with pytest.raises(LRSError) as info:
+        client(bad, max_retries=0).pull()
+    assert info.value.last_page == "/xapi/statements?token=***"
+
+
 # --------------------------------------------------------------------------------- deadlines and caps
 def test_a_dripping_page_is_cut_at_the_deadline(serve, statements):
     srv = serve(statements[:300], drip_at=1, drip_seconds=0.05)  # ~50 kB at 20 bytes/s: 40 minutes
@@ -146,6 +155,14 @@ def test_new_cursors_for_ever_stop_at_max_pages_or_the_deadline(serve, statement
     assert time.monotonic() - t0 < 2.5
     with pytest.raises(LRSError, match=r"received 505 statements, more than max_statements=500"):
         client(serve(statements[:5], endless=True), max_statements=500).pull()
+
+
+def test_a_page_that_never_ends_stops_at_the_byte_cap(serve, statements, monkeypatch):
+    import impactlab.io.lrs as lrs_module
+
+    monkeypatch.setattr(lrs_module, "MAX_PAGE_BYTES", 10_000)  # a page of 100 statements is ~26 kB
+    with pytest.raises(LRSError, match=r"the page is larger than 10,000 bytes and still growing"):
+        client(serve(statements[:300])).pull()
 
 
 def test_a_retry_wait_past_the_deadline_raises_at_once(serve, statements):

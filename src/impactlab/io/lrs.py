@@ -36,6 +36,8 @@ RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
 #: Redirects followed for one request before the pull gives up.
 MAX_REDIRECTS = 5
+#: Bytes one page may hold (an answer that never ends would otherwise fill memory until the deadline).
+MAX_PAGE_BYTES = 512 * 2**20
 #: The response header below which every statement stored is visible (xAPI 1.0.3, Part Three, 2.1.3).
 CONSISTENT_THROUGH = "X-Experience-API-Consistent-Through"
 
@@ -467,14 +469,15 @@ class LRS:
             ):
                 while True:
                     page = self._page_name(url)
-                    if page in seen:
+                    raw = url.raw_path.decode("ascii", errors="replace")  # compared, never shown
+                    if raw in seen:
                         raise self._fail(
                             "the 'more' link points back to a page already read, so paging would never end",
                             page,
                             len(out),
                             hint="this is a fault of the LRS; report it to its administrator",
                         )
-                    seen.add(page)
+                    seen.add(raw)
                     (body, stamp), n_retries = self._get(client, url, page, len(out), ends, pages)
                     retries += n_retries
                     stmts, more = self._check(body, page, len(out))
@@ -581,10 +584,21 @@ class LRS:
                             hint=hints.get(status, "check the endpoint and the filters"),
                         )
                     chunks: list[bytes] = []
+                    size = 0
                     for chunk in resp.iter_bytes():
                         chunks.append(chunk)
+                        size += len(chunk)
                         if time.monotonic() >= ends:
                             raise self._deadline(page, received, pages, "the LRS was still sending this page")
+                        if size > MAX_PAGE_BYTES:
+                            raise self._fail(
+                                f"the page is larger than {MAX_PAGE_BYTES:,} bytes and still growing",
+                                page,
+                                received,
+                                status=status,
+                                hint="ask for smaller pages with limit=; if they are small already, report "
+                                "the answer to the LRS administrator",
+                            )
                     stamp = resp.headers.get(CONSISTENT_THROUGH)
             except httpx.TimeoutException:
                 if time.monotonic() >= ends:
