@@ -22,6 +22,7 @@ pptx = pytest.importorskip("pptx")
 
 from impactlab.cli import main  # noqa: E402
 from impactlab.plot.theme import fmt_pct  # noqa: E402
+from impactlab.results.probability import prob_statement  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[2]
 NOTEBOOKS = ROOT / "notebooks"
@@ -140,7 +141,8 @@ def test_board_deck_numbers_equal_the_summary(board) -> None:
     lo, hi = s["roi"]["interval"]
     headline = f"ROI {fmt_pct(s['roi']['roi_pct'])} (95% interval {fmt_pct(lo)} to {fmt_pct(hi)})"
     assert headline in _alt(slides[5])
-    assert headline in _alt(slides[6]) and f"P(ROI > 0) = {s['prob_roi_positive']:.0%}" in _alt(slides[6])
+    chance = prob_statement("P(ROI > 0)", s["prob_roi_positive"], exact=False)  # the effect has an SE
+    assert headline in _alt(slides[6]) and chance in _alt(slides[6])
     # ROI under doubt: the breakdown value of the summary, on the chart and in the notes
     doubt = s["roi_doubt"]
     assert doubt["restriction"] == "relative_magnitude" and 0 < doubt["breakdown"] < 2
@@ -164,7 +166,7 @@ def test_board_deck_numbers_equal_the_summary(board) -> None:
 def test_board_scheduled_run_with_other_parameters(tmp_path, small_data, capsys) -> None:
     out = tmp_path / "reports"
     code = main(["run", str(NOTEBOOKS / "04_roi_for_the_board.ipynb"), "--out", str(out), "--dated",
-                 "-p", "data_dir", str(small_data), "-p", "value_per_unit", "0.1", "-p", "horizon", "6"])
+                 "-p", "data_dir", str(small_data), "-p", "margin", "0.1", "-p", "horizon", "6"])
     assert code == 0, capsys.readouterr().err
     folder = out / date.today().isoformat()
     s = json.loads((folder / "impact_summary.json").read_text())
@@ -172,7 +174,7 @@ def test_board_scheduled_run_with_other_parameters(tmp_path, small_data, capsys)
     assert m["status"] == "ok" and m["parameters"]["horizon"] == 6
     assert {"data_dir/kpis.csv", "data_dir/completions.csv", "data_dir/costs.csv"} <= set(m["inputs_sha256"])
     assert {"board.pptx", "impact_summary.json", "04_roi_for_the_board.html"} <= set(m["outputs"])
-    # benefit = effect x value per unit x participants x horizon, with the new parameters
+    # benefit = effect x margin x participants x horizon, with the new parameters
     participants = s["roi"]["benefit"] / (s["causal"]["estimate"] * 0.1 * 6)
     assert participants == pytest.approx(round(participants)) and 0 < participants <= s["data"]["units"]
 

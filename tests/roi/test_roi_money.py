@@ -25,7 +25,7 @@ def _effect(outcome: str) -> EffectResult:
 # ------------------------------------------------------------------------------------- revenue vs margin
 @pytest.mark.parametrize("outcome", ["revenue", "net_revenue", "Monthly Sales", "bookings", "ARR"])
 def test_value_per_unit_on_a_revenue_outcome_warns(outcome) -> None:
-    with pytest.warns(StatisticalWarning, match=r"reads as revenue, and value_per_unit=1\.0 counts each unit"):
+    with pytest.warns(StatisticalWarning, match=r"reads as revenue, and value_per_unit=1\.0 counts each"):
         r = roi(_effect(outcome), value_per_unit=1.0, **BASE)
     assert any("not stated as a margin" in n for n in r.notes)
     assert "not stated as a margin" in r.summary() and "not stated as a margin" in str(r.explain())
@@ -100,7 +100,8 @@ def test_weekly_panel_counts_52_weeks_in_the_first_year(weekly_effect) -> None:
     r = roi(weekly_effect, value_per_unit=10, participants=40, horizon=52, costs=20_000, first_year_only=True)
     assert (r.periods_per_year, r.horizon, r.period_name) == (52.0, 52.0, "weeks")
     assert r.benefit == pytest.approx(weekly_effect.estimate * 10 * 40 * 52)
-    cut = roi(weekly_effect, value_per_unit=10, participants=40, horizon=104, costs=20_000, first_year_only=True)
+    cut = roi(weekly_effect, value_per_unit=10, participants=40, horizon=104, costs=20_000,
+              first_year_only=True)
     assert cut.horizon == 52 and any("horizon cut from 104 to 52 weeks" in n for n in cut.notes)
     assert "x 40 participants x 52 weeks" in r.summary()
 
@@ -159,7 +160,8 @@ def test_payback_beyond_the_horizon_is_flagged() -> None:
     r = roi(EffectResult(estimate=0.5, std_error=0.1), value_per_unit=50, **BASE)
     assert r.payback_periods == pytest.approx(32.0) and not r.paid_back
     assert "payback 32.00 periods, not paid back within the horizon of 12 periods" in r.summary()
-    assert "Not paid back within the horizon of 12 periods: payback would take 32.0 periods" in str(r.explain())
+    assert ("Not paid back within the horizon of 12 periods: payback would take 32.0 periods"
+            in str(r.explain()))
     row = r.tidy().set_index("term").loc["payback_periods"]
     assert row["note"] == "not paid back within the horizon"
     assert r.to_dict()["paid_back"] is False
@@ -174,7 +176,8 @@ def test_cost_row_has_its_range_in_low_high_not_in_the_interval() -> None:
     t = r.tidy().set_index("term")
     assert t.loc["cost", ["conf_low", "conf_high"]].isna().all()
     assert tuple(t.loc["cost", ["low", "high"]]) == (65_000, 105_000)
-    assert tuple(t.loc["break_even_effect", ["low", "high"]]) == pytest.approx((65_000 / 60_000, 105_000 / 60_000))
+    be = (65_000 / 60_000, 105_000 / 60_000)  # cost bounds over 50 x 100 x 12 = 60,000 a unit of effect
+    assert tuple(t.loc["break_even_effect", ["low", "high"]]) == pytest.approx(be)
     assert t.loc["break_even_effect", ["conf_low", "conf_high"]].isna().all()
     assert not t.loc["roi_pct", ["conf_low", "conf_high"]].isna().any()
     assert t.loc["roi_pct", ["low", "high"]].isna().all()

@@ -59,8 +59,8 @@ def test_roi_built_at_the_wanted_probability() -> None:
 def test_no_hundred_percent_anywhere_for_p_just_below_one(tmp_path) -> None:
     r = _roi(0.99999)
     texts = {"summary": r.summary(), "explain": str(r.explain()), "html": r._repr_html_(), "repr": repr(r)}
-    chain = il.kirkpatrick.chain(results=EffectResult(estimate=r.effect, std_error=0.5, outcome="quality_score"),
-                                 roi=r)
+    effect = EffectResult(estimate=r.effect, std_error=0.5, outcome="quality_score")
+    chain = il.kirkpatrick.chain(results=effect, roi=r)
     texts["chain summary"] = chain.summary()
     texts["chain explain"] = str(chain.explain())
     figs = {"waterfall": il.plot.roi_waterfall(r).figure, "distribution": il.plot.roi_distribution(r).figure,
