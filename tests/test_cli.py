@@ -33,6 +33,7 @@ def test_simulate_writes_the_tables(tmp_path):
 
 # ---------------------------------------------------------------------------------------------- additions
 import json  # noqa: E402
+import os  # noqa: E402
 from datetime import date  # noqa: E402
 from pathlib import Path  # noqa: E402
 
@@ -78,7 +79,7 @@ def test_validate_usage_errors(tmp_path, capsys):
 def _tiny_notebook(path: Path, body: str) -> Path:
     nbformat = pytest.importorskip("nbformat")
     nb = nbformat.v4.new_notebook()
-    params = nbformat.v4.new_code_cell("x = 1\nout_name = 'result.txt'")
+    params = nbformat.v4.new_code_cell("x = 1\nout_name = 'result.txt'\ndata = None")
     params.metadata["tags"] = ["parameters"]
     nb.cells = [params, nbformat.v4.new_code_cell(body)]
     nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
@@ -116,3 +117,136 @@ def test_failed_run_exits_1_with_a_readable_message_and_keeps_notebook_and_manif
     assert (out / "tiny.ipynb").exists()
     m = json.loads((out / "run_manifest.json").read_text())
     assert m["status"] == "failed" and "bad input 7" in m["error"]
+
+
+# ------------------------------------------------------------------------- run: parameters, folder, lock
+NOTEBOOKS = DATA.parent.parent / "notebooks"
+
+
+def test_an_unknown_parameter_exits_2_before_anything_runs(tmp_path, capsys):
+    pytest.importorskip("papermill")
+    out = tmp_path / "never"
+    code = main(["run", str(NOTEBOOKS / "04_roi_for_the_board.ipynb"), "--out", str(out),
+                 "-p", "data_dri", "x", "-p", "horizon", "6"])
+    assert code == 2
+    err = capsys.readouterr().err
+    assert "unknown parameter data_dri for 04_roi_for_the_board.ipynb" in err
+    assert "its parameters are: data_dir, program, outcome, margin" in err
+    assert not out.exists()  # nothing ran, nothing was written
+
+
+def test_a_notebook_without_a_parameters_cell_takes_no_parameter(tmp_path, capsys):
+    nbformat = pytest.importorskip("nbformat")
+    pytest.importorskip("papermill")
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_code_cell("y = 1")]
+    nbformat.write(nb, str(tmp_path / "plain.ipynb"))
+    assert main(["run", str(tmp_path / "plain.ipynb"), "--out", str(tmp_path / "o"), "-p", "y", "2"]) == 2
+    assert "its parameters are: none: it has no cell tagged 'parameters'" in capsys.readouterr().err
+
+
+def test_earlier_results_are_refused_unless_force(tmp_path, capsys):
+    pytest.importorskip("papermill")
+    nb = _tiny_notebook(tmp_path / "tiny.ipynb", "open(out_name, 'w').write(str(x * 2))")
+    out = tmp_path / "reports"
+    out.mkdir()
+    (out / "impact.pptx").write_text("last month's deck")
+    assert main(["run", str(nb), "--out", str(out), "-p", "x", "3"]) == 2
+    err = capsys.readouterr().err
+    assert f"{out} already holds earlier results (1 entries: impact.pptx)" in err and "--force" in err
+    assert sorted(p.name for p in out.iterdir()) == ["impact.pptx"]  # untouched, no lock left behind
+    assert main(["run", str(nb), "--out", str(out), "-p", "x", "3", "--force"]) == 0
+    assert (out / "result.txt").read_text() == "6"
+    assert (out / "impact.pptx").read_text() == "last month's deck"
+    m = json.loads((out / "run_manifest.json").read_text())
+    assert "impact.pptx" not in m["outputs"] and ".impactlab.lock" not in m["outputs"]
+    assert "result.txt" in m["outputs"]
+    assert not (out / ".impactlab.lock").exists()
+
+
+def _lock(out: Path, pid: int) -> Path:
+    import socket
+
+    out.mkdir(parents=True, exist_ok=True)
+    lock = out / ".impactlab.lock"
+    lock.write_text(json.dumps({"pid": pid, "host": socket.gethostname(), "started": "2026-01-01T00:00:00"}))
+    return lock
+
+
+def test_a_folder_locked_by_a_live_run_is_refused(tmp_path, capsys):
+    pytest.importorskip("papermill")
+    nb = _tiny_notebook(tmp_path / "tiny.ipynb", "open(out_name, 'w').write('second')")
+    out = tmp_path / "reports"
+    lock = _lock(out, os.getpid())  # this very process: alive
+    assert main(["run", str(nb), "--out", str(out), "--force"]) == 1
+    err = capsys.readouterr().err
+    assert f"another impactlab run (process {os.getpid()} on " in err and "is writing into" in err
+    assert f"If no run is going on, delete {lock}" in err
+    assert sorted(p.name for p in out.iterdir()) == [".impactlab.lock"]  # nothing written, lock kept
+
+
+def test_a_stale_lock_is_replaced_and_every_lock_released_also_on_error(tmp_path, capsys):
+    import subprocess
+    import sys
+
+    pytest.importorskip("papermill")
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()
+    out = tmp_path / "reports"
+    _lock(out, dead.pid)
+    nb = _tiny_notebook(tmp_path / "tiny.ipynb", "open(out_name, 'w').write('ok')")
+    assert main(["run", str(nb), "--out", str(out), "--force"]) == 0
+    assert f"removing a stale lock left by process {dead.pid}" in capsys.readouterr().err
+    assert (out / "result.txt").read_text() == "ok" and not (out / ".impactlab.lock").exists()
+    bad = _tiny_notebook(tmp_path / "bad.ipynb", "raise RuntimeError('boom')")
+    assert main(["run", str(bad), "--out", str(tmp_path / "failed")]) == 1
+    assert not (tmp_path / "failed" / ".impactlab.lock").exists()
+    assert (tmp_path / "failed" / "run_manifest.json").exists()
+
+
+def test_two_runs_into_one_folder_at_once_the_second_is_refused(tmp_path, capsys):
+    import subprocess
+    import sys
+    import time
+
+    pytest.importorskip("papermill")
+    go = tmp_path / "go"
+    nb = _tiny_notebook(tmp_path / "slow.ipynb",
+                        "import time, pathlib\n"
+                        f"while not pathlib.Path({str(go)!r}).exists():\n    time.sleep(0.1)\n"
+                        "open(out_name, 'w').write('first')")
+    out = tmp_path / "reports"
+    first = subprocess.Popen([sys.executable, "-m", "impactlab.cli", "run", str(nb), "--out", str(out)],
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 60
+        while not (out / ".impactlab.lock").exists() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert (out / ".impactlab.lock").exists()
+        second = _tiny_notebook(tmp_path / "tiny.ipynb", "open(out_name, 'w').write('second')")
+        assert main(["run", str(second), "--out", str(out), "--force"]) == 1
+        assert f"another impactlab run (process {first.pid} on " in capsys.readouterr().err
+    finally:
+        go.write_text("")
+        _, err = first.communicate(timeout=120)
+    assert first.returncode == 0, err
+    assert (out / "result.txt").read_text() == "first" and not (out / ".impactlab.lock").exists()
+
+
+def test_relative_parameter_paths_are_taken_from_the_starting_directory(tmp_path, monkeypatch, capsys):
+    pytest.importorskip("papermill")
+    pytest.importorskip("nbconvert")
+    from impactlab.datasets import simulate_org
+
+    work = tmp_path / "work"
+    simulate_org(n_employees=150, n_periods=16, seed=5).to_csv(work / "exports")
+    monkeypatch.chdir(work)
+    out = tmp_path / "elsewhere" / "reports"
+    code = main(["run", str(NOTEBOOKS / "02_from_your_lms_export.ipynb"), "--out", str(out),
+                 "-p", "completions_file", "exports/completions.csv"])
+    assert code == 0, capsys.readouterr().err
+    m = json.loads((out / "run_manifest.json").read_text())
+    assert m["parameters"]["completions_file"] == str(work / "exports" / "completions.csv")
+    # the roster default ("../data/sample/roster.csv") is the notebook's, taken from the notebook's folder
+    assert m["parameters"]["roster_file"] == str(NOTEBOOKS.parent / "data" / "sample" / "roster.csv")
+    assert m["inputs_sha256"]["completions_file"] and (out / "completions_rejected.csv").exists()

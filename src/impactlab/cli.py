@@ -3,22 +3,35 @@
 Commands: ``demo``, ``run NOTEBOOK --out DIR -p NAME VALUE ...``, ``simulate``, ``validate FILE``;
 ``impactlab COMMAND --help`` describes each.
 
+``run`` checks every ``-p`` name against the notebook's ``parameters`` cell before anything runs, and passes
+relative paths as absolute ones taken from the directory the command was started in (the notebook itself
+runs in the output folder). It refuses an output folder that holds earlier results unless ``--force`` is
+given, and holds a lock file in the output folder while it writes there, so that two runs never write into
+one folder at once; a lock left by a process that is no longer running is replaced.
+
 Every run (``demo``, ``run``) writes ``run_manifest.json`` beside the executed notebook: the parameters,
 SHA-256 checksums of the input files they point to, the library and Python versions, timings and the
 outcome. ``run --dated`` writes into a folder named by the date (``DIR/2026-03-31``), for schedules.
 
 Exit codes: 0 success; 1 a run failed (the executed notebook with the error and the manifest are kept in
-the output folder) or ``validate --strict`` found rejected rows or the file could not be read; 2 wrong
-usage or a missing file; 130 interrupted.
+the output folder), another run is writing into the output folder, ``validate --strict`` found rejected
+rows or the file could not be read; 2 wrong usage (an unknown parameter, an output folder with earlier
+results without ``--force``) or a missing file; 130 interrupted.
 """
 
 from __future__ import annotations
 
 import argparse
 import ast
+import contextlib
+import json
 import os
+import signal
+import socket
 import sys
+import threading
 import time
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -27,6 +40,8 @@ from impactlab._progress import ENV_VAR as PROGRESS_ENV
 from impactlab.errors import ImpactlabError, require
 
 FLAGSHIP = "impact_analysis.ipynb"
+#: The lock file a run holds in its output folder while it writes there.
+LOCK_NAME = ".impactlab.lock"
 
 #: Exit codes of the command, documented in ``impactlab --help``.
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
@@ -116,40 +131,190 @@ def _to_html(notebook: Path) -> Path:
     return html_path
 
 
+class _Busy(Exception):
+    """Another live run holds the output folder's lock."""
+
+
+def _alive(pid: int) -> bool:
+    """Whether process ``pid`` runs on this machine (unknown on Windows: assumed alive)."""
+    if os.name == "nt":  # os.kill(pid, 0) would terminate the process there
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # alive, owned by someone else
+        return True
+    return True
+
+
+@contextlib.contextmanager
+def _output_lock(out: Path) -> Iterator[None]:
+    """Hold ``out/.impactlab.lock`` while a run writes into ``out``; removed on exit, also on error.
+
+    A lock whose process is no longer running on this machine (a run that was killed) is stale: it is
+    replaced, with a note on standard error.
+    """
+    out.mkdir(parents=True, exist_ok=True)
+    lock = out / LOCK_NAME
+    record = {"pid": os.getpid(), "host": socket.gethostname(),
+              "started": datetime.now(UTC).isoformat(timespec="seconds")}
+    for _ in range(2):
+        try:
+            fd = os.open(lock, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
+        except FileExistsError:
+            try:
+                holder = json.loads(lock.read_text(encoding="utf-8"))
+                pid, host = int(holder["pid"]), str(holder["host"])
+            except (OSError, ValueError, KeyError, TypeError):
+                holder, pid, host = {}, -1, ""  # being written this instant, or not ours: leave it alone
+            if host == record["host"] and pid > 0 and not _alive(pid):
+                _step(f"removing a stale lock left by process {pid} (started {holder.get('started')}), "
+                      "which is no longer running")
+                with contextlib.suppress(FileNotFoundError):
+                    lock.unlink()
+                continue
+            who = (f"process {pid} on {host}, started {holder.get('started')}" if pid > 0
+                   else "another process")
+            raise _Busy(f"another impactlab run ({who}) is writing into {out}; wait for it to finish or "
+                        f"choose another --out. If no run is going on, delete {lock}.") from None
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            json.dump(record, f)
+        break
+    else:  # pragma: no cover - a stale lock re-created between two attempts
+        raise _Busy(f"could not take the lock {lock}; try again")
+    try:
+        yield
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            lock.unlink()
+
+
+def _terminate_as_interrupt(signum: int, frame: Any) -> None:
+    raise KeyboardInterrupt  # so that a terminated run releases its lock and writes its manifest
+
+
+def _locked(out: Path, run: Any) -> int:
+    """``run()`` under the output folder's lock; a busy folder exits 1 without running anything."""
+    handler = None
+    if threading.current_thread() is threading.main_thread() and hasattr(signal, "SIGTERM"):
+        handler = signal.signal(signal.SIGTERM, _terminate_as_interrupt)
+    try:
+        with _output_lock(out):
+            return int(run())
+    except _Busy as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_FAILED
+    finally:
+        if handler is not None:
+            signal.signal(signal.SIGTERM, handler)
+
+
+def _earlier_results(out: Path) -> list[str]:
+    """Names of what ``out`` holds besides our lock, sorted (the first few)."""
+    if not out.is_dir():
+        return []
+    return sorted(p.name for p in out.iterdir() if p.name != LOCK_NAME)
+
+
 def _cmd_demo(args: argparse.Namespace) -> int:
     nb = _find(f"notebooks/{FLAGSHIP}")
     if nb is None:
         print(f"error: notebooks/{FLAGSHIP} not found; run from the impactlab source folder.",
               file=sys.stderr)
         return 2
-    data = _find("data/sample")
     out = Path(args.out).resolve()
-    if data is None:
-        from impactlab.datasets import simulate_org
 
-        data = out / "sample-data"
-        simulate_org(n_employees=2000, n_periods=24, seed=7).to_csv(data)
-    params = {"data_dir": str(data.resolve()), "output_dir": str(out)}
-    return _execute(nb, out, params)
+    def run() -> int:  # the demo folder is the demo's own: a new demo replaces the last one
+        data = _find("data/sample")
+        if data is None:
+            from impactlab.datasets import simulate_org
+
+            data = out / "sample-data"
+            simulate_org(n_employees=2000, n_periods=24, seed=7).to_csv(data)
+        return _execute(nb, out, {"data_dir": str(data.resolve()), "output_dir": str(out)})
+
+    return _locked(out, run)
+
+
+#: Parameter names whose values are paths (besides values that name an existing file or folder).
+PATH_SUFFIXES = ("_dir", "_file", "_path", "_folder")
+
+
+def _is_path_name(name: str) -> bool:
+    return name.endswith(PATH_SUFFIXES) or name in ("path", "file", "folder")
+
+
+def _exists(text: str) -> bool:
+    try:
+        return Path(text).expanduser().exists()
+    except (OSError, ValueError):  # not a path at all (too long, a NUL byte...)
+        return False
+
+
+def _parameters(nb: Path, given: list[list[str]], out: Path) -> dict[str, Any]:
+    """The parameters to inject: those given with ``-p`` (checked against the notebook's parameters
+    cell, relative paths made absolute against the directory the command was started in), ``output_dir``
+    set to ``--out`` and relative path defaults of the notebook made absolute against its own folder.
+
+    Raises ``ValueError`` naming the unknown parameters and the known ones.
+    """
+    pm = require("papermill", "notebooks", "Running notebooks")
+    known = pm.inspect_notebook(str(nb))
+    unknown = [name for name, _ in given if name not in known]
+    if unknown:
+        listed = ", ".join(known) if known else "none: it has no cell tagged 'parameters'"
+        raise ValueError(f"unknown parameter{'s' if len(unknown) > 1 else ''} {', '.join(unknown)} for "
+                         f"{nb.name}; its parameters are: {listed}.")
+    params: dict[str, Any] = {}
+    for name, text in given:
+        value = _value(text)
+        if isinstance(value, str) and value and (_is_path_name(name) or _exists(value)):
+            value = os.path.abspath(os.path.expanduser(value))  # the kernel runs in --out, not here
+        params[name] = value
+    if "output_dir" in known:
+        params.setdefault("output_dir", str(out))
+    for name, info in known.items():
+        if name in params or not _is_path_name(name):
+            continue
+        default = _value(str(info.get("default", "")))
+        if isinstance(default, str) and default and not Path(default).expanduser().is_absolute():
+            params[name] = os.path.normpath(nb.resolve().parent / default)
+    return params
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
     nb = Path(args.notebook)
     if not nb.exists():
         print(f"error: notebook {nb} not found.", file=sys.stderr)
-        return 2
+        return EXIT_USAGE
     out = Path(args.out).resolve()
     if args.dated:
         out = _dated(out)
-    params = {name: _value(val) for name, val in (args.parameter or [])}
-    params.setdefault("output_dir", str(out))
-    return _execute(nb, out, params)
+    try:
+        params = _parameters(nb, args.parameter or [], out)
+    except ValueError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+
+    def run() -> int:
+        earlier = _earlier_results(out)
+        if earlier and not args.force:
+            shown = ", ".join(earlier[:3]) + (", ..." if len(earlier) > 3 else "")
+            print(f"error: {out} already holds earlier results ({len(earlier)} entries: {shown}); pass "
+                  "--force to write over them, or give a new folder (--dated makes one per run).",
+                  file=sys.stderr)
+            return EXIT_USAGE
+        return _execute(nb, out, params)
+
+    return _locked(out, run)
 
 
 def _execute(nb: Path, out: Path, params: dict[str, Any]) -> int:
     from impactlab.report import run_manifest, write_summary
 
     print(f"Running {nb.name} with {params} -> {out}")
+    before = _files(out)  # with --force: only what this run writes is listed as its outputs
     started, t0 = datetime.now(UTC), time.perf_counter()
     status, error, code = "ok", None, EXIT_OK
     _step(f"[1/2] executing {nb.name} (papermill)")
@@ -163,7 +328,7 @@ def _execute(nb: Path, out: Path, params: dict[str, Any]) -> int:
         status, error, code = "failed", _failure_message(exc), EXIT_FAILED
     seconds = time.perf_counter() - t0
     _step(f"[2/2] writing run_manifest.json ({seconds:.1f} s)")
-    outputs = [p.relative_to(out).as_posix() for p in out.rglob("*") if p.is_file()] if out.exists() else []
+    outputs = [name for name, stamp in _files(out).items() if before.get(name) != stamp]
     manifest = run_manifest(notebook=nb, parameters=params, started=started,
                             finished=datetime.now(UTC), status=status,
                             outputs=outputs + ["run_manifest.json"], error=error,
@@ -175,6 +340,18 @@ def _execute(nb: Path, out: Path, params: dict[str, Any]) -> int:
         return code
     print(f"Wrote {target} and {target.with_suffix('.html').name}; outputs in {out}")
     return EXIT_OK
+
+
+def _files(out: Path) -> dict[str, tuple[int, int]]:
+    """Files under ``out`` (our lock left out) with their modification time and size."""
+    if not out.exists():
+        return {}
+    found = {}
+    for p in out.rglob("*"):
+        if p.is_file() and p.name != LOCK_NAME:
+            st = p.stat()
+            found[p.relative_to(out).as_posix()] = (st.st_mtime_ns, st.st_size)
+    return found
 
 
 def _cmd_simulate(args: argparse.Namespace) -> int:
@@ -223,8 +400,10 @@ def _cmd_validate(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-_EPILOG = ("Exit codes: 0 success; 1 the run failed (the executed notebook and run_manifest.json are kept) "
-           "or validate --strict found rejected rows; 2 wrong usage or a missing file; 130 interrupted.")
+_EPILOG = ("Exit codes: 0 success; 1 the run failed (the executed notebook and run_manifest.json are kept), "
+           "another run is writing into the output folder, or validate --strict found rejected rows; 2 wrong "
+           "usage (an unknown -p name, an output folder with earlier results without --force) or a missing "
+           "file; 130 interrupted.")
 
 
 def _command(sub: Any, name: str, help_: str, description: str) -> argparse.ArgumentParser:
@@ -251,8 +430,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", required=True, help="output folder")
     p.add_argument("--dated", action="store_true",
                    help="write into OUT/YYYY-MM-DD (a scheduled run's dated report folder)")
+    p.add_argument("--force", action="store_true",
+                   help="write into an --out folder that holds earlier results (refused otherwise)")
     p.add_argument("-p", "--parameter", nargs=2, action="append", metavar=("NAME", "VALUE"),
-                   help="notebook parameter (repeatable); values are Python literals or strings")
+                   help="notebook parameter (repeatable), one of the notebook's parameters cell; values are "
+                        "Python literals or strings; relative paths are taken from the current directory")
     p.set_defaults(func=_cmd_run)
     p = _command(sub, "simulate", "write a simulated organisation as CSV files",
                  "Write completions, roster, KPIs, costs... of a synthetic organisation with known true "
