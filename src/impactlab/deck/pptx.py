@@ -9,12 +9,14 @@ from __future__ import annotations
 import io
 import math
 import os
+import re
+import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from impactlab.errors import require
+from impactlab.errors import DataQualityWarning, require
 
 #: Slide size in EMU (English Metric Units, 914,400 per inch): 13.333 x 7.5 in, PowerPoint widescreen.
 SLIDE_WIDTH = 12_192_000
@@ -23,6 +25,28 @@ _EMU_PER_INCH = 914_400
 _MARGIN = int(0.3 * _EMU_PER_INCH)
 _TITLE_HEIGHT = int(0.9 * _EMU_PER_INCH)
 _IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg")
+
+
+#: Characters a .pptx (XML 1.0) cannot hold, and other control characters that only garble a slide: C0
+#: controls but tab, line feed and carriage return; DEL and C1 controls; surrogates; U+FFFE and U+FFFF.
+_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff]")
+
+
+def _clean(value: str, field: str, stacklevel: int = 3) -> str:
+    """``value`` without the characters a deck cannot show, with a warning naming ``field`` when any went."""
+    found = _ILLEGAL.findall(value)
+    if not found:
+        return value
+    shown = ", ".join(sorted({f"U+{ord(c):04X}" for c in found}))
+    seen = value if len(value) <= 60 else value[:57] + "..."
+    warnings.warn(f"Deck: the {field} {seen!r} holds {len(found)} control or XML-illegal character(s) "
+                  f"({shown}) that a .pptx cannot store; they were removed.", DataQualityWarning,
+                  stacklevel=stacklevel)
+    return _ILLEGAL.sub("", value)
+
+
+def _clean_optional(value: str | None, field: str) -> str | None:
+    return None if value is None else _clean(value, field, stacklevel=4)
 
 
 @dataclass(frozen=True)
@@ -100,8 +124,8 @@ class Deck:
             raise ValueError(f"The 'title' parameter must be a non-empty string. Got {title!r} instead.")
         if subtitle is not None and not isinstance(subtitle, str):
             raise ValueError(f"The 'subtitle' parameter must be a string or None. Got {subtitle!r} instead.")
-        self.title = title
-        self.subtitle = subtitle
+        self.title = _clean(title, "deck title")
+        self.subtitle = _clean_optional(subtitle, "deck subtitle")
         self._slides: list[_Slide] = []
 
     def __len__(self) -> int:
@@ -152,12 +176,14 @@ class Deck:
                                 f"Got {type(value).__name__} instead.")
         if note is None and result is not None:
             note = notes_for(result) or None
+        title, note, alt = (_clean_optional(title, "slide title"), _clean_optional(note, "note"),
+                            _clean_optional(alt, "alt text"))
         fig = _figure_of(item)
         if fig is not None:
             buf = io.BytesIO()
             fig.savefig(buf, format="png", dpi=150, facecolor="white")
             data = buf.getvalue()
-            alt = alt or _figure_title(fig) or title or "Chart"
+            alt = alt or _clean(_figure_title(fig), "chart title") or title or "Chart"
             self._slides.append(_Slide("picture", title, note, data, alt))
             return self
         if isinstance(item, (str, os.PathLike)):
@@ -169,15 +195,15 @@ class Deck:
                 raise FileNotFoundError(f"Deck.add: no picture at {str(path)!r}. Check the path (relative "
                                         f"paths start from {Path.cwd().name!r}).")
             data = path.read_bytes()
-            alt = alt or title or path.stem.replace("_", " ")
+            alt = alt or title or _clean(path.stem.replace("_", " "), "file name")
             self._slides.append(_Slide("picture", title, note, data, alt))
             return self
         if callable(getattr(item, "summary", None)):
-            text = str(item.summary())
-            heading = title or getattr(item, "label", "") or type(item).__name__
+            text = _clean(str(item.summary()), "result summary")
+            heading = title or _clean(str(getattr(item, "label", "") or type(item).__name__), "result label")
             if note is None and callable(getattr(item, "explain", None)):
-                note = str(item.explain())
-            self._slides.append(_Slide("text", str(heading), note, text=text))
+                note = _clean(str(item.explain()), "note")
+            self._slides.append(_Slide("text", heading, note, text=text))
             return self
         raise TypeError("Deck.add takes a matplotlib Figure or Axes, a path to a PNG/JPEG file, or a result "
                         f"with .summary(). Got {type(item).__name__} instead.")
@@ -215,11 +241,13 @@ class Deck:
                 raise ValueError(f"Deck.add_bars: the value of {k!r} must be a number. Got {v!r}.") from None
             if not math.isfinite(number):
                 raise ValueError(f"Deck.add_bars: the value of {k!r} must be finite. Got {v!r}.")
-            bars.append((str(k), number))
+            bars.append((_clean(str(k), "category"), number))
         if not isinstance(title, str) or not title.strip():
             raise ValueError(f"Deck.add_bars: 'title' must be a non-empty string. Got {title!r} instead.")
         if note is None and result is not None:
             note = notes_for(result) or None
+        title, note = _clean(title, "slide title"), _clean_optional(note, "note")
+        number_format = _clean(number_format, "number format")
         self._slides.append(_Slide("bars", title, note, bars=tuple(bars), number_format=number_format,
                                    alt=title))
         return self
