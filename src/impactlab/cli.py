@@ -293,7 +293,10 @@ def _cmd_run(args: argparse.Namespace) -> int:
         out = _dated(out)
     try:
         params = _parameters(nb, args.parameter or [], out)
-    except ValueError as exc:
+    except ImpactlabError as exc:  # papermill is not installed
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_FAILED
+    except Exception as exc:  # noqa: BLE001 - an unknown parameter, or a file that is not a notebook
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_USAGE
 
