@@ -112,9 +112,23 @@ def team_waves(keen: np.ndarray, team: np.ndarray, n_teams: int, n_waves: int) -
     return waves
 
 
+def _poor_month(alpha: np.ndarray, e_prev: np.ndarray, tau: np.ndarray, cohort: np.ndarray, month: int,
+                active: np.ndarray, strength: float) -> np.ndarray:
+    """Multipliers of the leaving hazard of the active employees after ``month``: ``exp(-strength * z)``
+    with ``z`` their revenue that month (level, noise and the effect of training so far, without the
+    seasonal and common parts everyone shares and without the pre-training dip) standardised over the
+    active employees, divided by its mean, so that poor performers leave more and the overall rate of
+    leaving stays the same."""
+    trained = (cohort >= 0) & (cohort <= month)
+    ramp = np.clip((month - cohort + 1) / RAMP_MONTHS, 0.0, 1.0)
+    y = (alpha + e_prev + np.where(trained, tau * ramp, 0.0))[active]
+    m = np.exp(-strength * (y - y.mean()) / max(float(y.std()), 1e-9))
+    return m / m.mean()
+
+
 def simulate_world(n: int, n_periods: int, rng: np.random.Generator, *, start: pd.Period, n_waves: int,
                    dip_periods: int, effect_scale: float, informative_attrition: bool, attrition: float,
-                   selection: float, teams: int | None = None) -> World:
+                   selection: float, teams: int | None = None, attrition_on_outcome: float = 0.0) -> World:
     """Draw one organisation. See the module docstring for the model."""
     r_people, r_plan, r_path, r_y = rng.spawn(4)
     months = pd.period_range(start, periods=n_periods, freq="M")
@@ -170,6 +184,15 @@ def simulate_world(n: int, n_periods: int, rng: np.random.Generator, *, start: p
         [waves[w], waves[w] + 1, waves[w] + retake_lag, waves[np.clip(rebooked_wave, 0, None)]], -1)
     plan_done_wave = np.where(rebook, rebooked_wave, np.where(plan_month >= 0, plan_wave, -1))
 
+    # the noise of the outcomes, drawn here (same stream and order as before) so that leaving can react to it
+    e = np.empty((n, n_periods))
+    e[:, 0] = r_y.normal(0.0, NOISE_SD, n)
+    shocks = r_y.normal(0.0, NOISE_SD * np.sqrt(1.0 - NOISE_RHO**2), (n, n_periods))
+    for t in range(1, n_periods):
+        e[:, t] = NOISE_RHO * e[:, t - 1] + shocks[:, t]
+    wave_gain = np.linspace(1.15, 0.8, len(waves)) if len(waves) > 1 else np.ones(1)
+    tau = effect_scale * FULL_EFFECT * gain * wave_gain[np.clip(plan_done_wave, 0, None)]
+
     # -- month by month: who leaves, who completes
     base_hazard = np.exp(-0.25 * z)
     base_hazard *= attrition / base_hazard.mean()
@@ -183,6 +206,9 @@ def simulate_world(n: int, n_periods: int, rng: np.random.Generator, *, start: p
             post = (cohort >= 0) & (cohort < t)
             # after training, employees who gained little leave more often, those who gained a lot stay
             hazard[post] *= np.exp(3.0 * (1.0 - gain[post]))
+        if attrition_on_outcome and t > 0 and active.sum() > 1:
+            hazard[active] *= _poor_month(alpha, e[:, t - 1], tau, cohort, t - 1, active,
+                                          attrition_on_outcome)
         leave = active & (u_leave[:, t] < np.minimum(hazard, 1.0))
         term_month[leave] = t
         cohort[active & ~leave & (plan_month == t)] = t
@@ -200,11 +226,6 @@ def simulate_world(n: int, n_periods: int, rng: np.random.Generator, *, start: p
 
     # -- potential outcomes
     common = BASE_LEVEL * SEASON[months.month.to_numpy() - 1] + TREND * t_idx
-    e = np.empty((n, n_periods))
-    e[:, 0] = r_y.normal(0.0, NOISE_SD, n)
-    shocks = r_y.normal(0.0, NOISE_SD * np.sqrt(1.0 - NOISE_RHO**2), (n, n_periods))
-    for t in range(1, n_periods):
-        e[:, t] = NOISE_RHO * e[:, t - 1] + shocks[:, t]
     dip_size = DIP_MEAN * r_y.uniform(0.5, 1.5, n)
     treated = cohort >= 0
     rel = t_idx[None, :] - np.where(treated, cohort, n_periods + dip_periods + 1)[:, None]
@@ -214,8 +235,7 @@ def simulate_world(n: int, n_periods: int, rng: np.random.Generator, *, start: p
         shared = r_y.normal(0.0, TEAM_SHOCK_SD, (n_teams, n_periods))[team]
     y0 = np.round(BASE_LEVEL + alpha[:, None] + common[None, :] + e + shared - dip_size[:, None] * in_dip, 2)
 
-    wave_gain = np.linspace(1.15, 0.8, len(waves)) if len(waves) > 1 else np.ones(1)
-    tau = effect_scale * FULL_EFFECT * gain * wave_gain[np.clip(done_wave, 0, None)]
+    tau = np.where(treated, tau, 0.0)
     ramp = np.clip((rel + 1) / RAMP_MONTHS, 0.0, 1.0)
     effect_all = np.where(treated[:, None] & (rel >= 0), np.round(tau[:, None] * ramp, 2), 0.0)
     effect = np.where(employed, effect_all, 0.0)

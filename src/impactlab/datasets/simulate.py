@@ -41,7 +41,8 @@ def _real(name: str, value: Any, low: float, high: float, *, closed_high: bool =
 def simulate_org(n_employees: int = 2000, n_periods: int = 24, seed: int = 0, *, start: str = "2024-01",
                  program: str = "Consultative Selling", outcome: str = "revenue", effect_scale: float = 1.0,
                  informative_attrition: bool = False, n_waves: int = 4, dip_periods: int = 2,
-                 attrition: float = 0.015, selection: float = 0.6, teams: int | None = None) -> Org:
+                 attrition: float = 0.015, selection: float = 0.6, teams: int | None = None,
+                 attrition_on_outcome: float = 0.0) -> Org:
     """Simulate a sales organisation that rolls out a training programme, with a known true effect.
 
     The tables look like real extracts (an HR roster, a Cornerstone-style LMS transcript, pre/post tests,
@@ -99,6 +100,15 @@ def simulate_org(n_employees: int = 2000, n_periods: int = 24, seed: int = 0, *,
         employees of a team share a monthly shock (standard deviation 400) on top of their own noise, so
         that outcomes are correlated within teams. ``None`` (default): about one team per 12 employees,
         employees booked one by one, no team shocks. The truth stays exact either way.
+    attrition_on_outcome : float, default 0.0
+        How strongly a poor month makes an employee leave: after each month the hazard of leaving is
+        multiplied by ``exp(-attrition_on_outcome * z)`` (normalised so that the overall rate of leaving
+        is unchanged), ``z`` the employee's revenue that month standardised over those employed (their
+        level, their own ups and downs and the effect of training so far; the months before training
+        that the dip lowers count without the dip). Low performers, trained or not, then leave more:
+        attrition that depends on the outcome, not only on the level. 0 (default): leaving does not
+        depend on the month's revenue. The truth is still exact: ``truth.overall`` averages the effect
+        over the employees employed in each month, the ones an estimator sees.
 
     Returns
     -------
@@ -136,6 +146,7 @@ def simulate_org(n_employees: int = 2000, n_periods: int = 24, seed: int = 0, *,
     selection = _real("selection", selection, -1.0, 1.0)
     if teams is not None:
         teams = _int("teams", teams, 2)
+    attrition_on_outcome = _real("attrition_on_outcome", attrition_on_outcome, 0.0, 10.0)
     if not isinstance(informative_attrition, (bool, np.bool_)):
         raise TypeError(f"The 'informative_attrition' parameter must be True or False. "
                         f"Got {informative_attrition!r} instead.")
@@ -164,10 +175,13 @@ def simulate_org(n_employees: int = 2000, n_periods: int = 24, seed: int = 0, *,
               "dip_periods": dip_periods, "attrition": attrition, "selection": selection}
     if teams is not None:  # recorded only when used: the shipped sample's truth.json stays as it was
         params["teams"] = teams
+    if attrition_on_outcome:
+        params["attrition_on_outcome"] = attrition_on_outcome
     r_world, r_lms, r_levels, r_kpi, r_cost = np.random.default_rng(seed).spawn(5)
     world = simulate_world(n, n_periods, r_world, start=first, n_waves=n_waves, dip_periods=dip_periods,
                            effect_scale=effect_scale, informative_attrition=bool(informative_attrition),
-                           attrition=attrition, selection=selection, teams=teams)
+                           attrition=attrition, selection=selection, teams=teams,
+                           attrition_on_outcome=attrition_on_outcome)
     ids = _tables.employee_ids(n)
     r_assess, r_survey, r_obs = r_levels.spawn(3)
     completions, first_done = _tables.completions(world, ids, program, r_lms)
