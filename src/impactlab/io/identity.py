@@ -1,7 +1,9 @@
 """Identity crosswalks (``ids=``) mapping the ids a source uses (LMS user ids, e-mails) onto roster employee
 ids: :func:`read_ids` reads one from a two-column table or a dict, :class:`Crosswalk` looks ids up with
-:func:`identity_key` (spaces, float ids and e-mail case normalised; leading zeros kept) and counts what it
-does not know, whose rows the readers reject with check ``"identity"``.
+:func:`identity_key` (spaces, float ids and e-mail case normalised), then by the id rule of
+:func:`match_ids` (leading zeros and case, while unambiguous), and counts what it does not know, whose rows
+the readers reject with check ``"identity"``. :func:`match_ids` is also the rule by which
+:func:`impactlab.build_panel` joins the ids of the roster, the KPIs and the completions.
 """
 
 from __future__ import annotations
@@ -55,15 +57,24 @@ class Crosswalk:
 
     def lookup(self, source_ids: pd.Series) -> tuple[pd.Series, np.ndarray]:
         """Map ``source_ids``; return the mapped series and a mask of present ids the crosswalk does not
-        know."""
+        know. An id with no exact key is looked up by the rule of :func:`match_ids` (leading zeros of a
+        digits-only id, then case, each while neither the crosswalk nor the source tells such ids apart)."""
         raw = source_ids.to_numpy(dtype=object)
+        keys: list[str | None] = [None if v is None or is_missing_value(v) else identity_key(v) for v in raw]
+        present = [k for k in keys if k is not None]
+        loose: Mapping[str, str] = {}
+        if any(k not in self.mapping for k in present):
+            loose = match_ids({"crosswalk": list(self.mapping), "source": present},
+                              reference="crosswalk").maps["source"]
         out: list[str | None] = []
         unknown = np.zeros(len(raw), dtype=bool)
-        for i, v in enumerate(raw):
-            if v is None or is_missing_value(v):
+        for i, k in enumerate(keys):
+            if k is None:
                 out.append(None)
                 continue
-            hit = self.mapping.get(identity_key(v))
+            hit = self.mapping.get(k)
+            if hit is None and k in loose:
+                hit = self.mapping[loose[k]]
             if hit is None:
                 unknown[i] = True
             out.append(hit)
