@@ -93,6 +93,18 @@ def test_jsonl_and_xapi_with_a_stray_byte(tmp_path, invariant):
     assert list(x.malformed["source_row"]) == [4] and r"\xf3" in x.malformed["reason"][0]
 
 
+def test_json_document_with_a_stray_byte_rejects_that_record(tmp_path, invariant):
+    recs = [{"User ID": f"E{i}", "Course": "Formación", "Status": "Enrolled"} for i in range(3)]
+    data = json.dumps(recs, ensure_ascii=False).encode()
+    data = data[: data.rindex(b"Formaci")] + b"Formaci\xf3n" + data[data.rindex(b"Formaci") + 10:]
+    p = tmp_path / "c.json"
+    p.write_bytes(data)
+    t = read_completions(p)
+    invariant(t)
+    assert t.frame["employee_id"].tolist() == ["E0", "E1"] and set(t.frame["program"]) == {"Formación"}
+    assert list(t.rejected["source_row"]) == [3] and r"b'Formaci\xf3n'" in t.rejected["reason"][0]
+
+
 # ------------------------------------------------------------------------------------------ decimal marks
 def test_mixed_decimal_conventions_reject_the_contradicting_rows(invariant):
     raw = pd.DataFrame({"Program": ["P"] * 6, "Category": ["delivery"] * 6,

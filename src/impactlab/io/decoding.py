@@ -21,12 +21,15 @@ MAX_JSON_DEPTH = 64
 _ESCAPED = re.compile("[\udc80-\udcff]")
 
 
-def _utf8(line: bytes) -> bool:
-    try:
-        line.decode("utf-8")
-    except UnicodeDecodeError:
-        return False
-    return True
+_MULTIBYTE = re.compile("[^\x00-\x7f\udc80-\udcff]")
+
+
+def _evidence(line: bytes) -> tuple[bool, bool]:
+    """Does a line hold UTF-8 text beyond ASCII, and bytes that are not UTF-8? (A line can hold both.)"""
+    if line.isascii():
+        return False, False
+    text = line.decode("utf-8", errors="surrogateescape")
+    return _MULTIBYTE.search(text) is not None, _ESCAPED.search(text) is not None
 
 
 def decode(data: bytes) -> tuple[str, str]:
@@ -34,11 +37,12 @@ def decode(data: bytes) -> tuple[str, str]:
 
     A byte-order mark decides (UTF-8, UTF-16). Otherwise the file is UTF-8 when it decodes as UTF-8. When it
     does not, the lines holding non-ASCII bytes are the evidence (ASCII lines read alike in every encoding):
-    if the lines that are valid UTF-8 are at least as many as those that are not, the file is UTF-8 with a
-    few stray bytes; else it is a legacy single-byte file (cp1252, or latin-1 when cp1252 cannot decode it).
-    The lines that contradict the encoding so chosen (invalid UTF-8 in a UTF-8 file; UTF-8 text in a legacy
-    file, which would read as "JosÃ©") keep their non-ASCII bytes escaped: :func:`stray_bytes` finds them
-    in a value, and the readers reject the row holding them, showing the bytes.
+    if the lines holding UTF-8 characters beyond ASCII are at least as many as the lines holding bytes that
+    are not UTF-8 (a line may count on both sides: a JSON document on one line), the file is UTF-8 with a
+    few stray bytes; else it is a legacy single-byte file (cp1252, or latin-1 when cp1252 cannot decode
+    it). Bytes that contradict the encoding so chosen (invalid UTF-8 in a UTF-8 file; lines of UTF-8 text
+    in a legacy file, which would read as "JosÃ©") stay escaped: :func:`stray_bytes` finds them in a
+    value, and the readers reject the row holding them, showing the bytes.
     """
     if data.startswith(codecs.BOM_UTF8):
         text, how = decode(data[len(codecs.BOM_UTF8) :])
@@ -50,8 +54,9 @@ def decode(data: bytes) -> tuple[str, str]:
     except UnicodeDecodeError:
         pass
     lines = data.splitlines(keepends=True)
-    verdict = [None if ln.isascii() else _utf8(ln) for ln in lines]
-    valid, invalid = verdict.count(True), verdict.count(False)
+    evidence = [_evidence(ln) for ln in lines]
+    valid = sum(v for v, _ in evidence)
+    invalid = sum(b for _, b in evidence)
     if valid >= invalid:
         n = invalid
         return data.decode("utf-8", errors="surrogateescape"), (
@@ -65,8 +70,8 @@ def decode(data: bytes) -> tuple[str, str]:
     if not valid:
         return data.decode(legacy), legacy
     parts = [
-        ln.decode("ascii", errors="surrogateescape") if ok else ln.decode(legacy)
-        for ln, ok in zip(lines, verdict, strict=True)
+        ln.decode("ascii", errors="surrogateescape") if utf8 and not other else ln.decode(legacy)
+        for ln, (utf8, other) in zip(lines, evidence, strict=True)
     ]
     return "".join(parts), f"{legacy} ({valid} line(s) written in UTF-8: their rows are rejected)"
 
