@@ -136,6 +136,20 @@ def test_imputation_and_exposure_effects_carry_their_frequency() -> None:
     assert roi(ex, value_per_unit=10, costs=20_000).periods_per_year == 52
 
 
+@pytest.mark.parametrize("fit", [
+    lambda p: il.twfe(p), lambda p: il.regression(p), lambda p: il.naive_difference(p),
+    lambda p: il.pre_post(p),
+    lambda p: il.event_study(p, window=(-3, 3)), lambda p: il.sun_abraham(p, window=(-3, 3)),
+])
+def test_every_estimator_carries_the_panel_frequency(fit) -> None:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        effect = fit(_weekly_panel())
+    assert effect.spec["freq"] == "W-SUN"
+    r = roi(effect, value_per_unit=10, participants=40, horizon=60, costs=20_000, first_year_only=True)
+    assert (r.periods_per_year, r.horizon) == (52, 52)
+
+
 def test_monthly_assumed_only_when_unknown_and_stated() -> None:
     r = roi(2.0, value_per_unit=50, participants=100, horizon=24, costs=80_000, first_year_only=True)
     assert r.horizon == 12 and any("12 periods a year assumed" in n for n in r.notes)

@@ -11,6 +11,13 @@ from impactlab.errors import EstimationError, PanelError
 from impactlab.panel import Panel
 
 
+def period_freq(panel: Panel) -> str | None:
+    """The pandas frequency of the panel's periods (``"M"``, ``"W-SUN"``...), ``None`` for plain numbers;
+    recorded in a result's ``spec["freq"]`` so that :func:`impactlab.roi` counts the panel's periods."""
+    first = panel.periods[0] if len(panel.periods) else None
+    return str(first.freqstr) if isinstance(first, pd.Period) else None
+
+
 def check_panel(panel: object, who: str) -> Panel:
     if not isinstance(panel, Panel):
         raise TypeError(f"{who} expects an impactlab Panel (il.build_panel or il.Panel.from_frame). "

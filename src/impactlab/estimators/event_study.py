@@ -15,7 +15,7 @@ import pandas as pd
 
 from impactlab.errors import EstimationError, StatisticalWarning, check_option
 from impactlab.estimators import _eventtime as et
-from impactlab.estimators._common import check_panel, resolve_covariates
+from impactlab.estimators._common import check_panel, period_freq, resolve_covariates
 from impactlab.estimators._eventtime import EventStudyResult
 from impactlab.estimators.callaway_santanna import callaway_santanna
 from impactlab.estimators.sun_abraham import _sun_abraham
@@ -155,7 +155,8 @@ def _twfe_event_study(panel: Panel, lo: int, hi: int, ref: int, vcov: str, bin_e
         n_units=int(long["unit"].nunique()), df=fit.df, elements=elements, element_vcov=V,
         excluded=et.ledger(rows), pretrend=pretrend, notes=tuple(notes),
         spec={"estimator": "event_study", "method": "twfe", "window": (lo, hi), "ref": ref, "vcov": vcov,
-              "bin_endpoints": bin_endpoints, "covariates": covs, "control": None},
+              "bin_endpoints": bin_endpoints, "covariates": covs, "control": None,
+              "freq": period_freq(panel)},
     )
 
 

@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 
 from impactlab.errors import EstimationError
-from impactlab.estimators._common import check_panel, treated_now
+from impactlab.estimators._common import check_panel, period_freq, treated_now
 from impactlab.estimators.inference import ols
 from impactlab.panel import Panel
 from impactlab.results.base import EffectResult
@@ -50,7 +50,8 @@ def naive_difference(panel: Panel) -> EffectResult:
         label="Naive: trained vs never trained", outcome=panel.outcome,
         n_obs=int(keep.sum()), n_units=int(sub["unit"].nunique()), df=fit.df,
         **({"excluded": excluded} if excluded is not None else {}),
-        spec={"estimator": "naive_difference", "vcov": "cluster", "cluster": panel.cluster or panel.unit},
+        spec={"estimator": "naive_difference", "vcov": "cluster", "cluster": panel.cluster or panel.unit,
+              "freq": period_freq(panel)},
         notes=("Not causal: trained and untrained employees differ before any training (self-selection).",),
     )
 
@@ -85,7 +86,7 @@ def pre_post(panel: Panel) -> EffectResult:
         label="Naive: before vs after training", outcome=panel.outcome,
         n_obs=int(tr["unit"].isin(both.index).sum()), n_units=len(both), df=float(len(diff) - 1),
         excluded=excluded,
-        spec={"estimator": "pre_post"},
+        spec={"estimator": "pre_post", "freq": period_freq(panel)},
         notes=("Not causal: any change over time (trend, season, recovery from a dip) is credited to "
                "training.",),
     )

@@ -17,7 +17,13 @@ import numpy as np
 import pandas as pd
 
 from impactlab.errors import EstimationError, check_option
-from impactlab.estimators._common import check_panel, need_both_groups, resolve_covariates, treated_now
+from impactlab.estimators._common import (
+    check_panel,
+    need_both_groups,
+    period_freq,
+    resolve_covariates,
+    treated_now,
+)
 from impactlab.estimators.inference import (
     LEVERAGE_VCOV,
     VCOV_OPTIONS,
@@ -100,7 +106,8 @@ def regression(panel: Panel, covariates: Sequence[str] | None = None, *, vcov: s
         estimate=float(fit.params[j]), std_error=float(np.sqrt(fit.vcov[j, j])), term="trained",
         method="regression", label="Regression on covariates" if covs else "Regression (period effects)",
         outcome=panel.outcome, n_obs=fit.n_obs, n_units=panel.n_units, df=fit.df,
-        spec={"estimator": "regression", "covariates": covs, "vcov": vcov, "time_effects": time_effects},
+        spec={"estimator": "regression", "covariates": covs, "vcov": vcov, "time_effects": time_effects,
+              "freq": period_freq(panel)},
         notes=("Causal only if the covariates explain who enrolled (selection on observables).",),
     )
 
@@ -183,6 +190,6 @@ def twfe(panel: Panel, covariates: Sequence[str] | None = None, *, vcov: str = "
         estimate=float(fit.params[0]), std_error=float(np.sqrt(fit.vcov[0, 0])), term="trained",
         method="twfe", label="Two-way fixed effects", outcome=panel.outcome,
         n_obs=fit.n_obs, n_units=n_units, df=fit.df,
-        spec={"estimator": "twfe", "covariates": covs, "vcov": vcov},
+        spec={"estimator": "twfe", "covariates": covs, "vcov": vcov, "freq": period_freq(panel)},
         notes=tuple(notes),
     )

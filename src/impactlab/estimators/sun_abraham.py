@@ -16,7 +16,7 @@ import pandas as pd
 
 from impactlab.errors import EstimationError, check_option
 from impactlab.estimators._blocked import _mm, _tmm
-from impactlab.estimators._common import check_panel, resolve_covariates
+from impactlab.estimators._common import check_panel, period_freq, resolve_covariates
 from impactlab.estimators._eventtime import (
     ES_VCOV,
     EventStudyResult,
@@ -280,7 +280,7 @@ def _finish(panel: Panel, long: pd.DataFrame, pc: _Pieces, e: np.ndarray, treate
         notes=tuple(notes),
         spec={"estimator": "sun_abraham", "window": (lo, hi), "ref": ref, "control": control, "vcov": vcov,
               "bin_endpoints": bin_endpoints, "covariates": covs, "share_variance": share_variance,
-              "variance_fixed_shares": V_fixed},
+              "variance_fixed_shares": V_fixed, "freq": period_freq(panel)},
     )
 
 
