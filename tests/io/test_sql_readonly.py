@@ -52,9 +52,10 @@ def test_the_comment_in_a_literal_bypass_is_refused_and_drops_nothing(duck, sqli
     assert _duck_rows(duck) == ROWS
     sa = pytest.importorskip("sqlalchemy")
     engine = sa.create_engine(f"sqlite:///{sqlite_file}")  # a writable engine of the caller's
-    for con in (engine, f"sqlite:///{sqlite_file}"):
-        with pytest.raises(DataError, match="holds 2 statements"):
-            read_sql(BYPASS, con, kind=None)
+    with engine.connect() as connection:
+        for con in (engine, connection, f"sqlite:///{sqlite_file}"):
+            with pytest.raises(DataError, match="holds 2 statements"):
+                read_sql(BYPASS, con, kind=None)
     engine.dispose()
     assert _sqlite_rows(sqlite_file) == ROWS
 
