@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from impactlab.results.compare import CompareResult
+from impactlab.results.probability import fmt_prob_positive
 
 
 def _num(x: Any) -> float | None:
@@ -75,7 +76,10 @@ def impact_summary(cmp: CompareResult, roi: Any = None, *, level: float = 0.95, 
                       "net_benefit": _num(roi.net_benefit), "bcr": _num(roi.bcr),
                       "payback_periods": _num(roi.payback_periods),
                       "break_even_effect": _num(getattr(roi, "break_even_effect", None)),
-                      "prob_positive": _num(roi.prob_positive)}
+                      "prob_positive": _num(roi.prob_positive),
+                      "prob_positive_text": fmt_prob_positive(roi),
+                      "paid_back": getattr(roi, "paid_back", None),
+                      "currency": getattr(roi, "currency", None)}
         out["prob_roi_positive"] = _num(roi.prob_positive)
     if chain is not None:
         out["chain"] = {

@@ -6,14 +6,18 @@ from __future__ import annotations
 import math
 import warnings
 
-import numpy as np
-import pandas as pd
-import pytest
+import matplotlib
 
-import impactlab as il
-from impactlab.errors import DataError, StatisticalWarning
-from impactlab.results.base import EffectResult
-from impactlab.roi import Costs, ExposureEffect, exposure, roi
+matplotlib.use("Agg")
+
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+import pytest  # noqa: E402
+
+import impactlab as il  # noqa: E402
+from impactlab.errors import DataError, StatisticalWarning  # noqa: E402
+from impactlab.results.base import EffectResult  # noqa: E402
+from impactlab.roi import Costs, ExposureEffect, exposure, roi  # noqa: E402
 
 BASE = {"participants": 100, "horizon": 12, "costs": 80_000}
 
@@ -210,3 +214,18 @@ def test_decay_on_an_exposure_effect_is_refused() -> None:
     r = roi(ex, value_per_unit=100, costs=1_000, discount_rate=0.05)  # discounting is not a decline
     assert r.horizon == 2 and r.participants == 10
     assert math.isfinite(r.roi_pct)
+
+
+def test_waterfall_footnote_and_summary_json_say_what_was_counted(weekly_effect) -> None:
+    r = roi(weekly_effect, value_per_unit=10, participants=40, horizon=52, costs=20_000, decay=0.2)
+    fig = il.plot.roi_waterfall(r).figure
+    text = "\n".join(t.get_text() for t in fig.findobj(matplotlib.text.Text))
+    assert "x 40 participants x 52 weeks (decayed, discounted)" in text
+    from impactlab.report import impact_summary
+
+    class Cmp:  # the parts of a CompareResult the summary reads
+        outcome, naive, causal, results, truth = "y", weekly_effect, weekly_effect, {}, None
+
+    s = impact_summary(Cmp(), r)
+    assert s["roi"]["currency"] == "USD" and s["roi"]["paid_back"] is r.paid_back
+    assert s["roi"]["prob_positive_text"].startswith("P(ROI > 0)")

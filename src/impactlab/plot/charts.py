@@ -350,9 +350,11 @@ def roi_waterfall(r: Any, *, ax: Axes | None = None, title: str | None = None,
         if footnote is None:
             parts = []
             if all(hasattr(r, a) for a in ("effect", "value_per_unit", "participants", "horizon")):
+                stream = "" if getattr(r, "stream_factor", None) is None else " (decayed, discounted)"
+                periods = getattr(r, "period_name", "periods")
                 parts.append(f"Benefit = effect {fmt_number(r.effect, signed=False)} x "
                              f"{fmt_money(r.value_per_unit, currency)} per unit x {r.participants:,.0f} "
-                             f"participants x {r.horizon:,.0f} periods")
+                             f"participants x {r.horizon:,.0f} {periods}{stream}")
             parts.append("fully-loaded costs (Phillips ROI Methodology)")
             parts.append(f"{fmt_prob_positive(r)}")
             source = getattr(r, "source", "")
