@@ -128,8 +128,9 @@ class ReactionResult(LevelResult):
 
     def summary(self) -> str:
         h = self.headline()
+        method = ", adjusted Wald" if h["metric"] == "NPS" else ""
         lines = [f"Level 1 reaction: {h['metric']} {_fmt(h['estimate'])} ({self.level:.0%} CI "
-                 f"{_fmt(h['conf_low'])} to {_fmt(h['conf_high'])}), n = {h['n']}"]
+                 f"{_fmt(h['conf_low'])} to {_fmt(h['conf_high'])}{method}), n = {h['n']}"]
         for r in self.items.itertuples():
             lines.append(f"  {r.program} / {r.item}: mean {r.mean:.2f} ({r.conf_low:.2f} to "
                          f"{r.conf_high:.2f}), "
