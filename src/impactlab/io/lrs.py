@@ -7,8 +7,6 @@ clearly at a whole-pull deadline or cap (``docs/explanation.md``, "Reading expor
 
 from __future__ import annotations
 
-import datetime as dt
-import email.utils
 import json
 import logging
 import math
@@ -22,14 +20,24 @@ from urllib.parse import parse_qsl, urlsplit, urlunsplit
 import httpx
 
 from impactlab.errors import ImpactlabError
-from impactlab.io.lrs_urls import RedactingFilter, origin, redact, secret_forms, show_origin
+from impactlab.io.lrs_urls import (
+    BearerAuth,
+    Hidden,
+    RedactingFilter,
+    agent_param,
+    iso_instant,
+    origin,
+    redact,
+    retry_after_seconds,
+    secret_forms,
+    show_origin,
+    verb_iri,
+)
 
 logger = logging.getLogger(__name__)
 
 #: The xAPI version every request declares.
 XAPI_VERSION = "1.0.3"
-#: Prefix of the ADL verb IRIs (xAPI 1.0.3, ADL vocabulary).
-ADL_VERBS = "http://adlnet.gov/expapi/verbs/"
 #: HTTP statuses that are retried: too many requests and server-side failures.
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 #: HTTP redirect statuses; a redirect is followed only within the endpoint's origin.
@@ -129,61 +137,6 @@ class LRSPull:
         )
 
 
-def verb_iri(verb: str) -> str:
-    """``"completed"`` -> the ADL IRI ``http://adlnet.gov/expapi/verbs/completed``; IRIs pass through."""
-    return verb if "://" in verb else ADL_VERBS + verb.strip().lower()
-
-
-def iso_instant(value: Any, name: str) -> str:
-    """A ``since``/``until`` value (ISO string, datetime or Timestamp) as an ISO 8601 UTC instant."""
-    import pandas as pd
-
-    try:
-        ts = pd.Timestamp(value)
-    except (ValueError, TypeError) as exc:
-        raise ValueError(
-            f"The {name!r} parameter must be an ISO 8601 timestamp or a datetime. Got {value!r} instead."
-        ) from exc
-    if ts is pd.NaT:
-        raise ValueError(f"The {name!r} parameter must be a timestamp. Got {value!r} instead.")
-    ts = ts.tz_localize("UTC") if ts.tzinfo is None else ts.tz_convert("UTC")
-    return ts.isoformat().replace("+00:00", "Z")
-
-
-def agent_param(agent: Any) -> str:
-    """The ``agent`` query value: an Agent object as JSON; an e-mail address becomes an ``mbox`` agent."""
-    if isinstance(agent, str):
-        if agent.lstrip().startswith("{"):
-            return agent
-        mbox = agent if agent.startswith("mailto:") else f"mailto:{agent}"
-        return json.dumps({"objectType": "Agent", "mbox": mbox})
-    if isinstance(agent, Mapping):
-        return json.dumps(dict(agent))
-    raise TypeError(
-        f"The 'agent' parameter must be an e-mail address or an Agent object (dict). "
-        f"Got {type(agent).__name__} instead."
-    )
-
-
-def retry_after_seconds(value: str | None, *, now: dt.datetime | None = None) -> float | None:
-    """Seconds to wait from a ``Retry-After`` header (delay-seconds or an HTTP date); ``None`` if absent."""
-    if value is None:
-        return None
-    text = value.strip()
-    if text.isdigit():
-        return float(text)
-    try:
-        when = email.utils.parsedate_to_datetime(text)
-    except (TypeError, ValueError, IndexError):
-        return None
-    if when is None:
-        return None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=dt.UTC)
-    now = now or dt.datetime.now(dt.UTC)
-    return max(0.0, (when - now).total_seconds())
-
-
 class _Transient(Exception):
     def __init__(self, what: str, status: int | None = None, wait: float | None = None) -> None:
         super().__init__(what)
@@ -275,10 +228,10 @@ class LRS:
         self._base = urlunsplit((parts.scheme, netloc, path, "", ""))
         #: The endpoint's own query, sent with every request; its values are never shown.
         query = parse_qsl(parts.query, keep_blank_values=True)
-        self._params = _Hidden(query)
+        self._params = Hidden(query)
         self._hidden = frozenset(k for k, _ in query)
         self._origin = origin(self._base)
-        self._secrets = _Hidden(secret_forms(v for _, v in query))
+        self._secrets = Hidden(secret_forms(v for _, v in query))
         self._dropped = False
         self.endpoint = redact(urlunsplit((parts.scheme, netloc, path, parts.query, "")), self._hidden)
         if auth is None:
@@ -288,7 +241,7 @@ class LRS:
             self._auth = httpx.BasicAuth(*auth)
             self._auth_kind = "basic"
         elif isinstance(auth, str) and auth:
-            self._auth = _BearerAuth(auth)
+            self._auth = BearerAuth(auth)
             self._auth_kind = "token"
         else:
             raise TypeError(
@@ -342,8 +295,8 @@ class LRS:
         state = dict(self.__dict__)
         state["_auth"] = None
         state["_auth_kind"] = "none (dropped when pickled)"
-        state["_params"] = _Hidden([])
-        state["_secrets"] = _Hidden([])
+        state["_params"] = Hidden([])
+        state["_secrets"] = Hidden([])
         state["_dropped"] = bool(self._params.value) or self._auth is not None or self._dropped
         return state
 
@@ -630,30 +583,6 @@ class LRS:
                 statements_received=received,
             )
         return body["statements"], more.strip()
-
-
-class _Hidden:
-    """A value that ``repr`` and ``vars`` never show (query-string secrets)."""
-
-    __slots__ = ("value",)
-
-    def __init__(self, value: list[Any]) -> None:
-        self.value = value
-
-    def __repr__(self) -> str:
-        return "<hidden>"
-
-
-class _BearerAuth(httpx.Auth):
-    def __init__(self, token: str) -> None:
-        self._token = token
-
-    def auth_flow(self, request: httpx.Request):  # noqa: ANN201 - httpx generator protocol
-        request.headers["Authorization"] = f"Bearer {self._token}"
-        yield request
-
-    def __repr__(self) -> str:
-        return "<token>"
 
 
 def _later(a: str, b: str) -> bool:

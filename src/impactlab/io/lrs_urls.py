@@ -1,16 +1,23 @@
-"""URLs of an LRS pull: the origin credentials are bound to, and the redaction of what must never be shown
-(user information and query-string values such as ``?apikey=...``) in ``repr``, messages and logs.
+"""The HTTP side of an LRS pull: the origin credentials are bound to, the redaction of what must never be
+shown (user information and query-string values such as ``?apikey=...``) in ``repr``, messages and logs,
+the credentials themselves, and the values of the request parameters and headers of xAPI 1.0.3.
 """
 
 from __future__ import annotations
 
+import datetime as dt
+import email.utils
+import json
 import logging
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
+from typing import Any
 from urllib.parse import parse_qsl, quote, quote_plus, urlencode, urlsplit, urlunsplit
 
 import httpx
 
+#: Prefix of the ADL verb IRIs (xAPI 1.0.3, ADL vocabulary).
+ADL_VERBS = "http://adlnet.gov/expapi/verbs/"
 #: Query parameters whose values are hidden wherever they appear, even when the endpoint does not carry
 #: them (an LRS may put a signed token into its ``more`` links).
 SECRET_PARAMS = frozenset({
@@ -87,3 +94,82 @@ class RedactingFilter(logging.Filter):
         if clean != text:
             record.msg, record.args = clean, None
         return True
+
+
+def verb_iri(verb: str) -> str:
+    """``"completed"`` -> the ADL IRI ``http://adlnet.gov/expapi/verbs/completed``; IRIs pass through."""
+    return verb if "://" in verb else ADL_VERBS + verb.strip().lower()
+
+
+def iso_instant(value: Any, name: str) -> str:
+    """A ``since``/``until`` value (ISO string, datetime or Timestamp) as an ISO 8601 UTC instant."""
+    import pandas as pd
+
+    try:
+        ts = pd.Timestamp(value)
+    except (ValueError, TypeError) as exc:
+        raise ValueError(
+            f"The {name!r} parameter must be an ISO 8601 timestamp or a datetime. Got {value!r} instead."
+        ) from exc
+    if ts is pd.NaT:
+        raise ValueError(f"The {name!r} parameter must be a timestamp. Got {value!r} instead.")
+    ts = ts.tz_localize("UTC") if ts.tzinfo is None else ts.tz_convert("UTC")
+    return ts.isoformat().replace("+00:00", "Z")
+
+
+def agent_param(agent: Any) -> str:
+    """The ``agent`` query value: an Agent object as JSON; an e-mail address becomes an ``mbox`` agent."""
+    if isinstance(agent, str):
+        if agent.lstrip().startswith("{"):
+            return agent
+        mbox = agent if agent.startswith("mailto:") else f"mailto:{agent}"
+        return json.dumps({"objectType": "Agent", "mbox": mbox})
+    if isinstance(agent, Mapping):
+        return json.dumps(dict(agent))
+    raise TypeError(
+        f"The 'agent' parameter must be an e-mail address or an Agent object (dict). "
+        f"Got {type(agent).__name__} instead."
+    )
+
+
+def retry_after_seconds(value: str | None, *, now: dt.datetime | None = None) -> float | None:
+    """Seconds to wait from a ``Retry-After`` header (delay-seconds or an HTTP date); ``None`` if absent."""
+    if value is None:
+        return None
+    text = value.strip()
+    if text.isdigit():
+        return float(text)
+    try:
+        when = email.utils.parsedate_to_datetime(text)
+    except (TypeError, ValueError, IndexError):
+        return None
+    if when is None:
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=dt.UTC)
+    now = now or dt.datetime.now(dt.UTC)
+    return max(0.0, (when - now).total_seconds())
+
+
+class Hidden:
+    """A value that ``repr`` and ``vars`` never show (query-string secrets)."""
+
+    __slots__ = ("value",)
+
+    def __init__(self, value: list[Any]) -> None:
+        self.value = value
+
+    def __repr__(self) -> str:
+        return "<hidden>"
+
+
+class BearerAuth(httpx.Auth):
+    def __init__(self, token: str) -> None:
+        self._token = token
+
+    def auth_flow(self, request: httpx.Request):  # noqa: ANN201 - httpx generator protocol
+        request.headers["Authorization"] = f"Bearer {self._token}"
+        yield request
+
+    def __repr__(self) -> str:
+        return "<token>"

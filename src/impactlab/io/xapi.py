@@ -19,7 +19,7 @@ from impactlab.errors import DataQualityWarning, check_option
 from impactlab.io import _engine
 from impactlab.io._engine import Context, Problem
 from impactlab.io.headers import ColumnMatch
-from impactlab.io.lrs import ADL_VERBS
+from impactlab.io.lrs_urls import ADL_VERBS
 from impactlab.io.sources import RawSource
 from impactlab.io.table import Table
 from impactlab.io.xapi_dedup import LEDGER_COLUMNS, sort_out, statement_key
