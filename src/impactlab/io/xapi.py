@@ -492,7 +492,8 @@ def read_xapi(
         :class:`~impactlab.errors.DataError` listing every problem.
     since, until, verb, activity, agent
         LRS filters (see :meth:`impactlab.io.lrs.LRS.pull`); only with an LRS source. ``since`` takes the
-        previous result's ``checkpoint`` for an incremental pull.
+        previous result's ``checkpoint`` for an incremental pull; join the two reads with
+        :meth:`XapiTables.merge`.
     cmi5 : bool
         Hold every statement to the cmi5 rules, not only those whose context category says cmi5:
         ``result.score.scaled`` in 0..1, and ``result.duration`` present on completed, passed and failed
