@@ -12,12 +12,14 @@ measurements, and leaving them in would turn every total and mean they enter int
 
 from __future__ import annotations
 
+import math
 import re
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from impactlab.io.values import is_missing_value, map_values
+from impactlab.io.values import distinct_values, is_missing_value
 
 _SPACES = re.compile(r"[\s\u00a0\u202f']")
 _CURRENCY = re.compile(r"^[$€£¥]|[$€£¥]$")
@@ -48,6 +50,8 @@ NON_FINITE_HELP = "numbers must be finite; leave the cell empty when the value i
 def _mark(t: str) -> str | None:
     """The decimal mark a cleaned value can only have been written with: ``"."``, ``","``, or ``None``
     (no separator, or the ambiguous ``1,234`` / ``1.234``)."""
+    if _PLAIN.match(t):  # digits, at most one point, maybe an exponent (the usual case)
+        return "." if "." in t and not _THREE_AFTER.match(t) else None
     mantissa = re.split(r"[eE]", t, maxsplit=1)[0]
     has_dot, has_comma = "." in mantissa, "," in mantissa
     if has_dot and has_comma:
@@ -65,17 +69,19 @@ def _mark(t: str) -> str | None:
 
 def uses_decimal_comma(values: pd.Series) -> bool:
     """True when the column's values vote for a decimal comma (see the module's rule)."""
-    return _column_mark(values)[0] == ","
+    uniques, codes = distinct_values(values)
+    return _column_mark(uniques, codes)[0] == ","
 
 
-def _column_mark(values: pd.Series) -> tuple[str, dict[str, tuple[int, str]]]:
-    """The column's decimal mark and, per mark, the rows voting for it with an example value."""
+def _column_mark(uniques: np.ndarray, codes: np.ndarray) -> tuple[str, dict[str, tuple[int, str]]]:
+    """The column's decimal mark and, per mark, the rows voting for it with an example value
+    (``values[i] == uniques[codes[i]]``, -1 for a null)."""
     votes: dict[str, tuple[int, str]] = {}
-    texts = values.to_numpy(dtype=object)
-    for v, n in pd.Series(texts).value_counts(sort=False).items():
+    counts = np.bincount(codes[codes >= 0], minlength=len(uniques))
+    for v, n in zip(uniques, counts, strict=True):
         if not isinstance(v, str) or ("," not in v and "." not in v):
             continue
-        mark = _mark(_clean(v))
+        mark = _mark(v if _PLAIN.match(v) else _clean(v))
         if mark is not None:
             count, example = votes.get(mark, (0, v))
             votes[mark] = (count + int(n), example)
@@ -125,7 +131,8 @@ def parse_numbers_explained(values: pd.Series, column: str | None = None) -> tup
         why = np.full(len(values), None, dtype=object)
         why[bad] = [f"{v} is not a finite number; {NON_FINITE_HELP}" for v in arr[bad]]
         return x.where(~bad), bad, why
-    mark, votes = _column_mark(values)
+    uniques, codes = distinct_values(values)
+    mark, votes = _column_mark(uniques, codes)
     decimal_comma = mark == ","
     name = "the column" if column is None else f"column {column!r}"
     own = votes.get(mark, (0, ""))
@@ -137,32 +144,45 @@ def parse_numbers_explained(values: pd.Series, column: str | None = None) -> tup
         "with one decimal mark"
     )
 
-    def read(v: object) -> float | str | None:
-        """The number in one present value; a reason or ``None`` when it is not one (NaN when missing)."""
-        if isinstance(v, str) and v.strip().lower().lstrip("+-") in _NON_FINITE:
-            return f"{v.strip()!r} is not a finite number; {NON_FINITE_HELP}"
-        if is_missing_value(v):
-            return np.nan
-        if isinstance(v, (bool, np.bool_)):
+    reasons: dict[Any, str] = {}
+
+    def read(v: object) -> float | None:
+        """The number in one present value; ``None`` when it is not one (NaN when missing); why, in
+        ``reasons``, when the value is not finite or contradicts the column's mark."""
+        if isinstance(v, str) and not decimal_comma and _PLAIN.match(v):  # the usual case
+            x = float(v)
+        elif isinstance(v, str) and v.strip().lower().lstrip("+-") in _NON_FINITE:
+            reasons[v] = f"{v.strip()!r} is not a finite number; {NON_FINITE_HELP}"
             return None
-        if isinstance(v, (int, float, np.integer, np.floating)):
+        elif is_missing_value(v):
+            return np.nan
+        elif isinstance(v, (bool, np.bool_)):
+            return None
+        elif isinstance(v, (int, float, np.integer, np.floating)):
             x = float(v)
         else:
             t = str(v)
             if ("," in t or "." in t) and (own_mark := _mark(_clean(t))) not in (None, mark):
-                return f"{t!r} is written with {mark_name[own_mark or '.']}, but {contradicts}"
+                reasons[v] = f"{t!r} is written with {mark_name[own_mark or '.']}, but {contradicts}"
+                return None
             got = _to_float(t, decimal_comma)
             if got is None:
                 return None
             x = got
-        if not np.isfinite(x):
-            return f"{v!r} is not a finite number (too large for a float); {NON_FINITE_HELP}"
+        if not math.isfinite(x):
+            reasons[v] = f"{v!r} is not a finite number (too large for a float); {NON_FINITE_HELP}"
+            return None
         return x
 
-    got = map_values(values, read, null=np.nan)
-    is_reason = np.fromiter((isinstance(g, str) for g in got), dtype=bool, count=len(got))
-    bad = is_reason | np.equal(got, None)  # type: ignore[call-overload]  # elementwise "is None"
+    mapped = np.empty(len(uniques) + 1, dtype=object)
+    mapped[:-1] = [read(u) for u in uniques]
+    mapped[-1] = np.nan
+    got = mapped[codes]
+    bad = np.equal(got, None)  # type: ignore[call-overload]  # elementwise "is None"
     why = np.full(len(got), None, dtype=object)
-    why[is_reason] = got[is_reason]
+    if reasons:
+        raw = values.to_numpy(dtype=object)
+        for i in np.flatnonzero(bad):
+            why[i] = reasons.get(raw[i])
     got[bad] = np.nan
     return pd.Series(got.astype("float64"), index=values.index, dtype="float64"), bad, why
