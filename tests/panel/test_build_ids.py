@@ -151,3 +151,28 @@ def test_kept_codes_are_the_codes_of_the_kept_rows(seed):
     want_codes, want_uniq = _unit_codes(values[keep].reset_index(drop=True))
     assert list(uniq) == list(want_uniq)
     assert np.array_equal(codes, want_codes)
+
+
+
+def test_a_simulated_organisation_with_excel_ids_gives_the_same_panel():
+    # roster and KPIs keep zero-padded ids ("00016"), the LMS export holds Excel's numbers (16): the panel is
+    # the one built from the original ids, unit for unit (before the rule, nobody was trained)
+    org = il.datasets.simulate_org(n_employees=300, n_periods=24, seed=3)
+
+    def digits(s):
+        return s.astype(str).str.replace("E", "", regex=False)
+
+    comp = org.completions.assign(**{"User ID": digits(org.completions["User ID"]).astype(int)})
+    roster = org.roster.assign(**{"Employee ID": digits(org.roster["Employee ID"])})
+    kpis = org.kpis.assign(employee_id=digits(org.kpis["employee_id"]))
+    base = il.build_panel(il.read_kpis(org.kpis), il.read_completions(org.completions), program=org.program,
+                          outcome=org.outcome, roster=il.read_roster(org.roster))
+    with pytest.warns(DataQualityWarning, match="ignoring leading zeros"):
+        excel = il.build_panel(il.read_kpis(kpis), il.read_completions(comp), program=org.program,
+                               outcome=org.outcome, roster=il.read_roster(roster))
+    want = base.long().assign(unit=lambda d: digits(d["unit"]), cluster=lambda d: digits(d["cluster"]))
+    pd.testing.assert_frame_equal(excel.long().reset_index(drop=True), want.reset_index(drop=True))
+    assert excel.meta["trained_employees"] == base.meta["trained_employees"] > 0
+    assert excel.meta["trained_without_kpis"] == 0
+    matched = excel.meta["ids"].loc[lambda d: d["reason"] == "matched ignoring leading zeros"]
+    assert len(matched) == comp["User ID"].nunique()
