@@ -88,8 +88,8 @@ def test_case_matters_when_a_table_holds_ids_that_differ_only_by_case():
     assert row["note"] == "not matched to 'E02': the roster holds 'E01' and 'e01', so case tells ids apart"
     assert warned == ["build_panel: ids that match nothing: 1 completion id(s) not in the roster (e.g. "
                       "'e02'); not matched to 'E02': the roster holds 'E01' and 'e01', so case tells ids "
-                      "apart. panel.meta['ids'] lists them; a crosswalk (ids= in the readers) maps ids of "
-                      "different systems."]
+                      "apart. panel.meta['ids'] lists them; an LMS whose ids are not the HR ids needs a "
+                      "crosswalk, read_completions(..., ids=...)."]
 
 
 def test_leading_zeros_matter_when_a_table_holds_0123_and_123():
@@ -116,8 +116,8 @@ def test_unmatched_ids_are_warned_by_id_and_listed():
     assert panel.meta["trained_without_kpis"] == 2  # 00126 and 999
     assert warned[1] == ("build_panel: ids that match nothing: 1 KPI id(s) not in the roster (e.g. '555'); "
                          "1 completion id(s) not in the roster (e.g. '999'); 1 trained employee(s) without "
-                         "KPI rows (e.g. '00126'). panel.meta['ids'] lists them; a crosswalk (ids= in the "
-                         "readers) maps ids of different systems.")
+                         "KPI rows (e.g. '00126'). panel.meta['ids'] lists them; an LMS whose ids are not "
+                         "the HR ids needs a crosswalk, read_completions(..., ids=...).")
     # the KPI rows of 555 are in the row ledger too
     assert set(panel.dropped["unit"]) == {"555"} and len(panel.dropped) == 6
 

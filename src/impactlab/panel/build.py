@@ -151,9 +151,11 @@ def _warn_ids(ledger: pd.DataFrame) -> None:
                  for key, grp in lost.groupby(["table", "reason"], sort=False)]
         blocked = lost["note"].dropna()
         why = f"; {blocked.iloc[0]}" if len(blocked) else ""
+        lms = (lost["table"] == "completions").any()
+        fix = "; an LMS whose ids are not the HR ids needs a crosswalk, read_completions(..., ids=...)"
+        fix = fix if lms else ""
         warnings.warn(f"build_panel: ids that match nothing: {'; '.join(parts)}{why}. panel.meta['ids'] "
-                      "lists them; a crosswalk (ids= in the readers) maps ids of different systems.",
-                      DataQualityWarning, stacklevel=3)
+                      f"lists them{fix}.", DataQualityWarning, stacklevel=3)
 
 
 def build_panel(kpis: Any, completions: Any, *, program: str, outcome: str, roster: Any = None,
