@@ -49,9 +49,12 @@ def test_the_statistic_is_the_imputation_estimate_and_its_standard_error(anticip
     assert eng.se == pytest.approx(res.std_error, rel=1e-10)
 
 
-def _restricted(panel: il.Panel, anticipation: int, r: float) -> tuple[pd.DataFrame, np.ndarray, np.ndarray]:
+def _restricted(panel: il.Panel, anticipation: int, r: float, null: str
+                ) -> tuple[pd.DataFrame, np.ndarray, np.ndarray]:
     """The rows the headline uses (untreated, trained from training on), and the fitted values and residuals
-    of unit and period effects plus an effect r on the trained rows, by least squares with dummies."""
+    of unit and period effects plus an effect r on the trained rows (``"homogeneous"``), or plus free
+    cohort × event-time effects whose average over the trained rows is r (``"cells"``, by least squares
+    with the constraint as a Lagrange row), with dummies."""
     long = panel.long()
     g, t = long["cohort_period"].to_numpy(), long["period"].to_numpy()
     trained = (g > 0) & (t >= g)
@@ -60,19 +63,30 @@ def _restricted(panel: il.Panel, anticipation: int, r: float) -> tuple[pd.DataFr
     d = trained[use].astype(float)
     A = np.column_stack([pd.get_dummies(rows["unit"]).to_numpy(float),
                          pd.get_dummies(rows["period"]).to_numpy(float)[:, 1:]])
-    y = rows["outcome"].to_numpy() - r * d
-    coef = np.linalg.lstsq(A, y, rcond=None)[0]
-    fitted = A @ coef + r * d
-    return rows, fitted, rows["outcome"].to_numpy() - fitted
+    y = rows["outcome"].to_numpy()
+    if null == "homogeneous":
+        coef = np.linalg.lstsq(A, y - r * d, rcond=None)[0]
+        fitted = A @ coef + r * d
+        return rows, fitted, y - fitted
+    cells = pd.get_dummies(rows["cohort_period"].astype(str) + ":" + (rows["period"] - rows["cohort_period"])
+                           .astype(str)).to_numpy(float) * d[:, None]
+    cells = cells[:, cells.sum(axis=0) > 0]
+    B = np.hstack([A, cells])
+    c = np.concatenate([np.zeros(A.shape[1]), cells.sum(axis=0) / d.sum()])   # the average effect
+    kkt = np.block([[B.T @ B, c[:, None]], [c[None, :], np.zeros((1, 1))]])
+    coef = np.linalg.lstsq(kkt, np.concatenate([B.T @ y, [r]]), rcond=None)[0][:-1]
+    fitted = B @ coef
+    return rows, fitted, y - fitted
 
 
-def test_each_draw_is_the_estimator_refitted_on_the_bootstrap_outcome() -> None:
+@pytest.mark.parametrize("null", ["homogeneous", "cells"])
+def test_each_draw_is_the_estimator_refitted_on_the_bootstrap_outcome(null) -> None:
     """Brute force: Y* = fitted(r) + v_team · residual(r) from the restricted fit by dummies; imputation()
     on Y* gives (estimate* - r) / SE*, which must equal the engine's t* for the same multipliers."""
     panel, a, r, seed = _panel(seed=3), 1, 1.5, 11
-    eng, g = wcr_engine(panel, a, [], n_draws=99, seed=seed)
+    eng, g = wcr_engine(panel, a, [], n_draws=99, seed=seed, null=null)
     V, _ = draw_multipliers("webb", 99, g, seed)
-    rows, fitted, resid = _restricted(panel, a, r)
+    rows, fitted, resid = _restricted(panel, a, r, null)
     codes, _ = pd.factorize(rows["cluster"])
     t_star = eng.t_star(r)
     for k in range(4):
