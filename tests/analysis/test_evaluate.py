@@ -8,10 +8,10 @@ import warnings
 import numpy as np
 import pandas as pd
 import pytest
-from scipy import stats
 
 import impactlab as il
 from impactlab.analysis.evaluate import PROBE, dip_window, few_clusters, pre_trend, time_varying
+from impactlab.estimators.imputation_wild import imputation_wild
 from impactlab.results.evaluation import CHECK_COLUMNS, STATUSES, number
 
 
@@ -137,21 +137,34 @@ def test_pre_trend_recovers_a_known_slope_and_fails_the_check() -> None:
     assert f"{number(ev.estimate)} (95% CI" in str(ev.explain()).split("is not a causal estimate")[0]
 
 
-def test_few_clusters_use_t_and_cr1_and_fail_the_check() -> None:
+def test_few_clusters_take_the_interval_from_the_wild_bootstrap() -> None:
     df = _trend_panel(0.0, n_groups=6).data
     df["y"] = df["y"] + np.random.default_rng(2).normal(scale=0.1, size=len(df))
     panel = il.Panel.from_frame(df, unit="id", time="t", outcome="y", cohort="g", cluster="team")
     ev = il.evaluate(panel)
     row = ev.checks.set_index("check").loc["clusters"]
-    assert row["status"] == "fail" and "6 values of 'team'" in row["seen"] and not ev.causal
-    # teams 0 and 3 hold the never trained, the other 4 the trained: t with min(6, 4 + 1, 2 + 1) - 1 = 2 df
-    assert "Student's t with 2 degrees of freedom" in row["seen"]
+    assert row["status"] == "warn" and "6 values of 'team'" in row["seen"]
+    assert "wild cluster bootstrap (WCR, null imposed, 9,999 webb draws, seed 0)" in row["seen"]
+    assert ev.spec["inference"].startswith("wild cluster bootstrap") and ev.spec["seed"] == 0
     assert ev.anticipation == PROBE - 1          # with few clusters the widest window is left out
     plain = il.imputation(panel, anticipation=ev.anticipation)
     assert ev.std_error == pytest.approx(plain.std_error * np.sqrt(6 / 5), rel=1e-12)
-    lo, hi = ev.conf_int()
-    assert hi - ev.estimate == pytest.approx(stats.t.ppf(0.975, 2) * ev.std_error, rel=1e-12)
     assert ev.estimate == plain.estimate
+    assert ev.conf_int() == pytest.approx(imputation_wild(panel, plain, seed=0).conf_int(), rel=1e-9)
+    assert ev.conf_int() == il.evaluate(panel).conf_int() != il.evaluate(panel, seed=1).conf_int()
+    # the event study keeps Student's t: teams 0 and 3 hold the never trained, the other 4 the trained,
+    # so min(6, 4 + 1, 2 + 1) - 1 = 2 degrees of freedom
+    assert ev.effect.df == 2.0
+    assert "clusters (warn): with fewer than 40 clusters" in " ".join(ev.explain().cautions)
+    assert "wild cluster bootstrap" in str(ev.explain())
+
+
+def test_fewer_than_four_clusters_fail_the_clusters_check() -> None:
+    df = _trend_panel(0.0, n_groups=3).data
+    df["y"] = df["y"] + np.random.default_rng(2).normal(scale=0.1, size=len(df))
+    ev = il.evaluate(il.Panel.from_frame(df, unit="id", time="t", outcome="y", cohort="g", cluster="team"))
+    row = ev.checks.set_index("check").loc["clusters"]
+    assert row["status"] == "fail" and not ev.causal and "fewer than 4 clusters" in row["meaning"]
 
 
 def test_few_clusters_result() -> None:
