@@ -116,3 +116,15 @@ def test_leads_collinear_without_never_trained() -> None:
                                  time="t", outcome="y", cohort="g", covariates=["x"])
     res = _fit(with_x, anticipation=1, covariates=["x"])
     assert res.pretrend is None and res.leads is None
+
+
+def test_mostly_empty_grid_takes_the_rows() -> None:
+    """Employees seen in 3 of 12 months: the grid would be three-quarters holes, so the rows are used."""
+    df = _frame(14, n=120, T=12)
+    rng = np.random.default_rng(1)
+    start = rng.integers(1, 11, 120)[df["id"] - 100]
+    df = df[(df["t"] >= start) & (df["t"] < start + 3)]
+    panel = il.Panel.from_frame(df, unit="id", time="t", outcome="y", cohort="g")
+    assert len(df) * 4 == 120 * 12
+    assert grid_fit(panel, 0) is None
+    assert np.isfinite(_fit(panel).estimate)
