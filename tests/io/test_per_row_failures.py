@@ -38,6 +38,8 @@ def test_utf8_file_with_a_stray_latin1_byte_rejects_that_row_only(tmp_path, inva
     assert r"b'Formaci\xf3n Jos\xe9'" in reason and "line 22" in reason and "UTF-8" in reason
     assert set(t.rejected["check"]) == {"encoding"}
     assert any("utf-8" in n and "1 line" in n for n in t.notes)
+    assert t.rejected["Training Title"][0] == "Formaci\ufffdn Jos\ufffd"  # shown, and writable as UTF-8
+    t.rejected.to_csv(tmp_path / "rejected.csv", encoding="utf-8")
 
 
 def test_whole_file_legacy_encodings_still_read(tmp_path, invariant):
