@@ -155,6 +155,8 @@ def test_few_clusters_take_the_interval_from_the_wild_bootstrap() -> None:
     # the event study keeps Student's t: teams 0 and 3 hold the never trained, the other 4 the trained,
     # so min(6, 4 + 1, 2 + 1) - 1 = 2 degrees of freedom
     assert ev.effect.df == 2.0
+    head = ev.tidy().iloc[0]
+    assert (head["conf_low"], head["conf_high"]) == ev.conf_int() and head["p_value"] == ev.effect.p_value
     assert "clusters (warn): with fewer than 40 clusters" in " ".join(ev.explain().cautions)
     assert "wild cluster bootstrap" in str(ev.explain())
 

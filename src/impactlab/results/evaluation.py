@@ -109,7 +109,7 @@ class Evaluation(ReportedRows):
         lo, hi = self.conf_int(level)
         head = normal_row(self.effect.term, self.estimate, self.std_error, level, self.effect.df,
                           method=self.method, causal=self.causal)
-        head.update(conf_low=lo, conf_high=hi)
+        head.update(conf_low=lo, conf_high=hi, p_value=float(self.effect.p_value))  # the bootstrap's, if any
         rows = [head]
         if self.naive is not None:
             for key, res in self.naive.results.items():
