@@ -153,7 +153,8 @@ def evaluate(panel: Panel, *, covariates: Sequence[str] | None = None, level: fl
     spec = {"covariates": covs, "level": level, "anticipation": dip.anticipation,
             "estimator": fit.effect.method, "n_clusters": n_clusters,
             "inference": (f"wild cluster bootstrap (WCR, null imposed, {WILD_DRAWS:,} Webb draws, seed "
-                          f"{seed})" if n_clusters < FEW_CLUSTERS else "clustered"),
+                          f"{seed})" if isinstance(fit.effect, WildImputationResult) else
+                          "clustered, CR1 and Student's t" if n_clusters < FEW_CLUSTERS else "clustered"),
             "seed": seed, "estimator_notes": notes}
     return Evaluation(effect=fit.effect, checks=table, event_study=fit.event_study, naive=naive,
                       anticipation=dip.anticipation, spec=spec)
