@@ -266,8 +266,15 @@ def settle_dayfirst(texts: list[str], *, dayfirst: bool | None, column: str, sou
 
 
 def _to_utc(ts: pd.Timestamp, tz: str) -> pd.Timestamp:
+    """``ts`` in UTC, a naive ``ts`` read as wall-clock time of ``tz``; ``ValueError`` for a time that does
+    not exist or is ambiguous there (pandas 3 raises it; pandas 2 with pytz raises pytz's own error)."""
     if ts.tzinfo is None:
-        ts = ts.tz_localize(tz, ambiguous="raise", nonexistent="raise")
+        try:
+            ts = ts.tz_localize(tz, ambiguous="raise", nonexistent="raise")
+        except ValueError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - pytz.exceptions.InvalidTimeError is not a ValueError
+            raise ValueError(f"{ts} does not exist or is ambiguous in {tz}") from exc
     return ts.tz_convert("UTC")
 
 

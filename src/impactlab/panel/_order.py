@@ -50,9 +50,11 @@ def datetime_ints(values: pd.Series) -> tuple[np.ndarray, np.ndarray | None] | N
 
 
 def _offset(part: np.ndarray, lo: int) -> np.ndarray:
-    """``part - lo`` without overflow: narrow integers are widened to int64, uint64 stays unsigned."""
+    """``part - lo`` without overflow: narrow integers are widened to int64; uint64 is subtracted unsigned
+    and then held as int64 (the offsets are below the value range, a few times the number of values), so
+    that numpy 1.x's ``take`` accepts them as indices."""
     if part.dtype == np.uint64:
-        return part - np.uint64(lo)
+        return (part - np.uint64(lo)).astype(np.int64)
     return (part if part.dtype == np.int64 else part.astype(np.int64)) - np.int64(lo)
 
 

@@ -79,7 +79,7 @@ def _unit_codes(values: pd.Series) -> tuple[np.ndarray, pd.Index]:
     return codes, pd.Index(values.array.take(rows), name=None)
 
 
-def _copy_on_write() -> bool:
+def copy_on_write() -> bool:
     """Whether pandas copies a shared column before writing to it (always from pandas 3; an option in 2.x)."""
     if int(pd.__version__.split(".")[0]) >= 3:
         return True
@@ -157,7 +157,7 @@ def _sort_order(key: np.ndarray, n_keys: int) -> np.ndarray:
 
 def _column(values: Any, take: np.ndarray | None) -> Any:
     """A column of the long frame: ``values`` in the order ``take`` (``None``: as they are)."""
-    if take is None and isinstance(values, pd.Series) and _copy_on_write():
+    if take is None and isinstance(values, pd.Series) and copy_on_write():
         # rows already in place: refer to the caller's column; pandas' copy-on-write copies it the moment
         # either frame is written to, so the panel never changes with the caller's frame
         return values.reset_index(drop=True)

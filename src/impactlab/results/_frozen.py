@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 
 from impactlab.errors import FrozenResultError
+from impactlab.panel.panel import copy_on_write
 
 __all__ = ["freeze", "freeze_array", "freeze_fields", "restore_frozen"]
 
@@ -57,9 +58,10 @@ class _Member:
 
 
 def _read(value: Any) -> Any:
-    """What reading a stored member hands out: a copy-on-write copy of a table, anything else as it is."""
+    """What reading a stored member hands out: a copy-on-write copy of a table (a deep copy where pandas
+    does not copy on write: pandas 2.x without its option), anything else as it is."""
     if isinstance(value, (pd.DataFrame, pd.Series)):
-        return value.copy(deep=False)
+        return value.copy(deep=not copy_on_write())
     return value
 
 

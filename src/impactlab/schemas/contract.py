@@ -44,7 +44,11 @@ def to_pandera(schema: TableSchema, *, extra_columns: bool = True):  # noqa: ANN
     named after the rule. Extra (non-canonical) columns are allowed when ``extra_columns`` is true.
     """
     import pandera.pandas as pa
+    from pandera.backends.pandas.register import register_pandas_backends
 
+    # the checks are also called on their own (rule_failures); pandera 0.24 registers its pandas backends
+    # only when a schema validates, so a check called first found none
+    register_pandas_backends("pandas.core.frame.DataFrame")
     columns = {}
     for spec in schema.columns:
         checks = []
