@@ -184,6 +184,10 @@ def exposure(result: Any, *, panel: Any = None, horizon: int | None = None) -> E
     combination of the ATT(g, t) from their influence functions, clustered as the fit was. Cells whose
     ATT could not be estimated (NaN) are left out and listed in ``spec["skipped_cells"]``.
 
+    The total adds up the effect at each time since training as it was observed, so any fading of the
+    effect over those periods is already in it: :func:`impactlab.roi` refuses ``decay=`` with this
+    effect, which would count the decline twice (discounting is allowed).
+
     Examples
     --------
     >>> import impactlab as il
