@@ -5,6 +5,7 @@ rejected, never realigned (``docs/explanation.md``, "Reading exports", says what
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import dataclasses
 import io
@@ -13,7 +14,7 @@ import math
 import os
 import re
 import zipfile
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -183,6 +184,12 @@ def _from_records(records: list[tuple[int, list[Any]]], source: str, notes: tupl
     for line, values in records[1:]:
         if _blank(values):
             continue
+        if any(isinstance(v, str) and "\x00" in v for v in values):
+            padded = {h: "" if i >= len(values) or values[i] is None else printable(str(values[i]))
+                      for i, h in enumerate(header)}
+            malformed.append((line, padded, "the record holds a NUL byte (\\x00): the file is damaged or was "
+                              "written in another encoding; re-export it", "malformed"))
+            continue
         if len(values) != width:
             if len(values) > width and all(v is None or str(v).strip() == "" for v in values[width:]):
                 values = values[:width]
@@ -215,6 +222,21 @@ def _from_records(records: list[tuple[int, list[Any]]], source: str, notes: tupl
 def read_csv_source(path: Path, *, delimiter: str | None = None) -> RawSource:
     """Read a delimited text file (docs/explanation.md, "Reading exports")."""
     text, encoding = decode(path.read_bytes())
+    with _fields_of_any_size():
+        return _read_csv_text(path, text, encoding, delimiter)
+
+
+@contextlib.contextmanager
+def _fields_of_any_size() -> Iterator[None]:
+    """Lift the csv module's 128 KiB field limit while a file is read (a long comment cell is data)."""
+    before = csv.field_size_limit(2**31 - 1)
+    try:
+        yield
+    finally:
+        csv.field_size_limit(before)
+
+
+def _read_csv_text(path: Path, text: str, encoding: str, delimiter: str | None) -> RawSource:
     if delimiter is None:
         delimiter = "\t" if path.suffix.lower() == ".tsv" else sniff_delimiter(text)
     name = {",": "comma", ";": "semicolon", "\t": "tab", "|": "pipe"}.get(delimiter, repr(delimiter))
