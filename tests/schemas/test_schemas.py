@@ -139,7 +139,7 @@ def test_row_rules_are_checks_of_the_generated_pandera_schema():
 
     names = {c.name for c in to_pandera(ROSTER).checks}
     assert names == {r.name for r in ROSTER.rules} == {
-        "hire_date_not_after_termination_date", "valid_from_not_after_valid_to"}
+        "hire_date_not_after_termination_date", "valid_from_not_after_valid_to", "employee_id_not_scientific"}
 
 
 def test_contract_reports_a_broken_row_rule_once_with_its_reason():

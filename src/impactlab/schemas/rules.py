@@ -77,17 +77,46 @@ def _read_limit() -> pd.Timestamp:
     return pd.Timestamp.now(tz="UTC") + pd.Timedelta(days=1)
 
 
+#: The earliest acceptable timestamp: no training record predates it, while a mistyped year (0024, 1066)
+#: or a small number read as a date does.
+EARLIEST = pd.Timestamp("1900-01-01", tz="UTC")
+
+
 def not_in_future(column: str) -> RowRule:
-    """Dates after the time of reading are errors, not plans."""
+    """Dates after the time of reading are errors, not plans; dates before :data:`EARLIEST` are typos."""
 
     def fails(f: pd.DataFrame) -> np.ndarray:
-        return _mask(f[column] > _read_limit()) if column in f else np.zeros(len(f), dtype=bool)
+        if column not in f:
+            return np.zeros(len(f), dtype=bool)
+        return _mask((f[column] > _read_limit()) | (f[column] < EARLIEST))
 
     def reason(f: pd.DataFrame, i: int, header: str) -> str:
-        return (f"{column} {f[column].iloc[i]:%Y-%m-%d %H:%M} UTC is in the future "
+        value = f[column].iloc[i]
+        if value < EARLIEST:
+            return (f"{column} {value:%Y-%m-%d} is before {EARLIEST:%Y-%m-%d}: not a date of a training "
+                    "record; check the year")
+        return (f"{column} {value:%Y-%m-%d %H:%M} UTC is in the future "
                 f"(read on {_read_limit():%Y-%m-%d})")
 
     return RowRule(f"{column}_not_in_future", column, "range", fails, reason, shown="as_written")
+
+
+_SCIENTIFIC = r"[+-]?\d\.\d+[eE][+-]?\d+"
+
+
+def id_not_scientific(column: str) -> RowRule:
+    """An id written in scientific notation (``1.23E+05``) was rounded by a spreadsheet: the id is lost."""
+
+    def fails(f: pd.DataFrame) -> np.ndarray:
+        if column not in f:
+            return np.zeros(len(f), dtype=bool)
+        return _mask(f[column].astype("string").str.fullmatch(_SCIENTIFIC))
+
+    def reason(f: pd.DataFrame, i: int, header: str) -> str:
+        return (f"{column} {f[column].iloc[i]!r} is in scientific notation: a spreadsheet rounded the id, so "
+                "it matches no one; re-export the column as text")
+
+    return RowRule(f"{column}_not_scientific", column, "identity", fails, reason, shown="none")
 
 
 def _trained_without_date(f: pd.DataFrame) -> np.ndarray:

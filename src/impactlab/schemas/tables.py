@@ -14,6 +14,7 @@ from impactlab.schemas.rules import (
     SCORE_WITHIN_MAX,
     TRAINED_HAS_DATE,
     RowRule,
+    id_not_scientific,
     not_in_future,
     not_negative,
     ordered,
@@ -125,7 +126,8 @@ COMPLETIONS = TableSchema(
         ColumnSpec("score", "number", False, _words(
             "final score | course score | overall course score | enrollment score | grade | result score")),
     ),
-    rules=(TRAINED_HAS_DATE, not_in_future("completed_at"), not_negative("score"), not_negative("hours")),
+    rules=(TRAINED_HAS_DATE, not_in_future("completed_at"), not_negative("score"), not_negative("hours"),
+           id_not_scientific("employee_id")),
 )
 
 ASSESSMENTS = TableSchema(
@@ -143,7 +145,8 @@ ASSESSMENTS = TableSchema(
             "date | taken on | assessment date | test date | completed at | timestamp | submitted at")),
         ColumnSpec("attempt", "integer", False, _words("attempt number | try")),
     ),
-    rules=(SCORE_WITHIN_MAX, not_negative("score"), not_negative("max_score"), not_in_future("taken_at")),
+    rules=(SCORE_WITHIN_MAX, not_negative("score"), not_negative("max_score"), not_in_future("taken_at"),
+           id_not_scientific("employee_id")),
 )
 
 SURVEYS = TableSchema(
@@ -198,6 +201,7 @@ ROSTER = TableSchema(
     rules=(
         ordered("hire_date", "termination_date", "an employee cannot leave before joining"),
         ordered("valid_from", "valid_to", "an as-of row must end after it starts"),
+        id_not_scientific("employee_id"),
     ),
 )
 
