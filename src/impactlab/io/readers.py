@@ -6,6 +6,7 @@ they share (:class:`ReadOptions`): each takes a file or a DataFrame and returns 
 from __future__ import annotations
 
 import dataclasses
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -419,7 +420,7 @@ def read_costs(source: Source, *, preset: str | None = None, columns: Columns | 
                 failures=[Failure(None, "amount", None, "required column not found")],
                 hint="name them with columns={'<your header>': 'amount'}",
             )
-        return []
+        return _one_currency(frame, headers, ctx)
 
     options = ReadOptions(preset=preset, columns=columns, errors=errors, sheet=sheet)
     category_map = _category_map(categories)
@@ -439,6 +440,32 @@ def read_costs(source: Source, *, preset: str | None = None, columns: Columns | 
         notes.append("items mapped by categories=: " + ", ".join(f"{k!r} -> {v}" for k, v in
                                                                  _shown_map(categories).items()))
     return dataclasses.replace(table, notes=table.notes + tuple(notes)) if notes else table
+
+
+_SYMBOL = re.compile(r"^\s*[-+(]?\s*([$€£¥])|([$€£¥])\s*\)?\s*$")
+
+
+def _one_currency(frame: pd.DataFrame, headers: Mapping[str, str], ctx: Context) -> list[Problem]:
+    """Refuse amounts written with several currency symbols: the reader drops the symbols, and a total of
+    dollars and euros is no number at all."""
+    seen: dict[str, list[str]] = {}
+    for canonical in ("amount", "low", "high"):
+        if canonical not in headers:
+            continue
+        for v in frame[headers[canonical]].tolist():
+            m = _SYMBOL.search(v) if isinstance(v, str) else None
+            if m:
+                seen.setdefault(m.group(1) or m.group(2), []).append(v)
+    if len(seen) < 2:
+        return []
+    shown = ", ".join(f"{sym} ({len(vs)} value(s) such as {vs[0].strip()!r})" for sym, vs in seen.items())
+    raise DataError(
+        f"the amounts are written in {len(seen)} currencies: {shown}; they cannot be added up",
+        source=ctx.source,
+        failures=[Failure(None, headers.get("amount"), vs[0], f"amount in {sym}", "currency")
+                  for sym, vs in seen.items()],
+        hint="convert the amounts to one currency before reading (one currency per costs table)",
+    )
 
 
 def _category_map(categories: Mapping[str, str] | None) -> dict[str, str]:
