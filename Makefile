@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test test-slow lint docs clean bench
+.PHONY: demo test test-slow test-min lint docs clean bench
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -33,6 +33,19 @@ test: $(STAMP)
 test-slow: $(STAMP)
 	$(BIN)/python -m pytest -m slow -q
 
+# The declared minimum versions: a second venv with every floor of pyproject.toml pinned exactly
+# (tools/floors.py: the core dependencies and the deck, sql and dev extras), then the suite without the parts
+# that need other extras (peer libraries, notebooks; their tests run in `make test`).
+MIN_VENV := .venv-min
+test-min:
+	$(PYTHON) -m venv $(MIN_VENV)
+	$(MIN_VENV)/bin/python -m pip install --quiet --upgrade pip
+	$(PYTHON) tools/floors.py deck sql dev > $(MIN_VENV)/floors.txt
+	$(MIN_VENV)/bin/python -m pip install --quiet -r $(MIN_VENV)/floors.txt
+	$(MIN_VENV)/bin/python -m pip install --quiet --no-deps -e .
+	$(MIN_VENV)/bin/python -m pytest -m "not slow" -q -n auto -p no:cacheprovider \
+		--ignore=tests/peers --ignore=tests/notebooks --ignore=tests/benchmarks
+
 DOCS_STAMP := $(VENV)/.installed-docs
 
 $(DOCS_STAMP): pyproject.toml $(STAMP)
@@ -59,4 +72,4 @@ lint: $(STAMP)
 	$(BIN)/mypy src
 
 clean:
-	rm -rf $(VENV) reports build site *.egg-info
+	rm -rf $(VENV) $(MIN_VENV) reports build site *.egg-info
