@@ -64,3 +64,28 @@ def test_a_broken_input_fails_with_nonzero_exit_and_keeps_the_notebook(tmp_path,
     assert code == 1
     assert (out / "impact_analysis.ipynb").exists()
     assert "failed" in capsys.readouterr().err
+
+
+# ---------------------------------------------------------------- scheduled runs
+def test_data_dir_relative_to_the_starting_folder(tmp_path, monkeypatch, capsys):
+    """`impactlab run notebooks/impact_analysis.ipynb --out X -p data_dir mydata` from the folder that holds
+    mydata/: the data come from there, the outputs go to X, nothing is written beside the notebook."""
+    from impactlab.datasets import simulate_org
+
+    org = simulate_org(n_employees=300, n_periods=14, seed=4)
+    org.to_csv(tmp_path / "mydata")
+    monkeypatch.chdir(tmp_path)
+    before = sorted(p.name for p in NOTEBOOK.parent.iterdir())
+    code = main(["run", str(NOTEBOOK), "--out", "X", "-p", "data_dir", "mydata"])
+    assert code == 0, capsys.readouterr().err
+    s = json.loads((tmp_path / "X" / "impact_summary.json").read_text())
+    assert s["truth"]["overall"] == pytest.approx(org.truth.overall)  # read from mydata/truth.json
+    assert s["data"]["units"] <= 300
+    assert sorted(p.name for p in NOTEBOOK.parent.iterdir()) == before
+
+
+def test_an_unknown_parameter_of_the_flagship_exits_2_without_running(tmp_path, capsys):
+    out = tmp_path / "X"
+    assert main(["run", str(NOTEBOOK), "--out", str(out), "-p", "no_such_parameter", "1"]) == 2
+    assert "unknown parameter no_such_parameter for impact_analysis.ipynb" in capsys.readouterr().err
+    assert not out.exists()
