@@ -34,12 +34,14 @@ def _check_png(ax, tmp_path, name) -> None:
     assert svg.stat().st_size > 1000
 
 
-def test_trends_title_has_hand_computed_means(panel, tmp_path) -> None:
+def test_trends_lines_have_hand_computed_means_and_the_title_claims_no_effect(panel, tmp_path) -> None:
     ax = il.plot.trends(panel)
-    # after training: A 10, 20, 20 and B 5, 15 -> 70 / 5 = 14; before: A 10, B 5, 5 -> 6.67;
-    # never trained: C 1..4 and D 3..5 -> 22 / 7 = 3.14
+    # a before/after difference in the title would read as an effect: the title says what the lines are
     title = " ".join(ax.get_title("left").split())
-    assert title == "Trained employees averaged 14.0 y after training vs 6.67 before; never trained 3.14"
+    assert title == ("Average y per employee by training status, per period: raw averages, not the effect "
+                     "of training")
+    assert ax.get_ylabel() == "Average y (per employee per period)"
+    assert il.plot.trends(panel, currency="EUR").get_ylabel() == "Average y (EUR per employee per period)"
     lines = {ln.get_label(): ln for ln in ax.lines}
     trained = lines["Already trained"]
     np.testing.assert_allclose(trained.get_xdata(), [2, 3, 4])

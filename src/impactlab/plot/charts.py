@@ -66,10 +66,27 @@ def _method_note(result: Any) -> str:
     return "; ".join(parts)
 
 
+def per_period(spec: Any) -> str:
+    """"per month", "per week", "per quarter"... from a result's recorded period frequency."""
+    freq = str(spec.get("freq") or "") if isinstance(spec, Mapping) else ""
+    first = spec.get("first_period") if isinstance(spec, Mapping) else None
+    if not freq and isinstance(first, pd.Period):  # results that record their data window, not the freq
+        freq = str(first.freqstr)
+    names = {"M": "month", "W": "week", "Q": "quarter", "Y": "year", "A": "year", "D": "day"}
+    key = freq.lstrip("0123456789")[:1].upper()
+    return f"per {names[key]}" if key in names else "per period"
+
+
+def effect_unit(spec: Any, currency: str | None) -> str:
+    """The unit of an effect per employee: "USD per employee per month" (no currency: without it)."""
+    money = f"{currency} " if currency else ""
+    return f"{money}per employee {per_period(spec)}"
+
+
 # ---------------------------------------------------------------------- event study
 def event_study(result: Any, *, ax: Axes | None = None, title: str | None = None,
                 footnote: str | None = None, level: float = 0.95, data_window: str | None = None,
-                onset_shift: int = 0) -> Axes:
+                onset_shift: int = 0, currency: str | None = None) -> Axes:
     """Effect by time since training, with confidence intervals.
 
     Parameters
@@ -93,6 +110,8 @@ def event_study(result: Any, *, ax: Axes | None = None, title: str | None = None
         periods before training, as :func:`impactlab.sensitivity` needs): the axis is shifted back so that
         0 is training again, those periods are drawn as the anticipation window, and the default title
         averages the points from training on (the result's own estimate would include them).
+    currency : str, optional
+        The currency of the outcome when it is money (e.g. ``"USD"``), named on the axis.
 
     Returns
     -------
@@ -115,10 +134,11 @@ def event_study(result: Any, *, ax: Axes | None = None, title: str | None = None
     spec = getattr(result, "spec", None)
     ant = int(spec.get("anticipation", 0) or 0) if isinstance(spec, Mapping) else 0
     ant = max(ant, onset_shift)
+    word = per_period(spec).removeprefix("per ")
     with deck_theme():
         fig, ax, new = figure_axes(ax)
         groups = ((e < -ant, "pre", "Before training (placebo)"),
-                  ((e >= -ant) & (e < 0), "other", f"Anticipation window ({ant} period"
+                  ((e >= -ant) & (e < 0), "other", f"Anticipation window ({ant} {word}"
                                                     f"{'s' if ant > 1 else ''})"),
                   (e >= 0, "post", "After training"))
         for mask, key, name in groups:
@@ -127,9 +147,10 @@ def event_study(result: Any, *, ax: Axes | None = None, title: str | None = None
                             ecolor=COLORS[key], elinewidth=2.5, capsize=5, markersize=10, label=name)
         ax.axhline(0, color=COLORS["truth"], linewidth=1.2)
         ax.axvline(-0.5, color=COLORS["grid"], linestyle="--", linewidth=1.5)
-        ax.set_xlabel("Periods since training")
+        ax.set_xlabel(f"{word.capitalize()}s since training")
         outcome = getattr(result, "outcome", "")
-        ax.set_ylabel(f"Effect on {outcome}" if outcome else "Effect")
+        unit = effect_unit(spec, currency)
+        ax.set_ylabel(f"Effect on {outcome} ({unit})" if outcome else f"Effect ({unit})")
         ax.xaxis.set_major_locator(_integer_locator())
         ax.yaxis.set_major_formatter(FuncFormatter(_thousands))
         ax.legend(loc="upper left")
@@ -138,11 +159,11 @@ def event_study(result: Any, *, ax: Axes | None = None, title: str | None = None
             if hasattr(result, "estimate") and hasattr(result, "conf_int") and not onset_shift:
                 avg = float(result.estimate)
                 lo, hi = result.conf_int(level)
-                title = (f"After training the effect averages {fmt_number(avg)} per period "
+                title = (f"After training the effect averages {fmt_number(avg)} {per_period(spec)} "
                          f"({level:.0%} CI {fmt_number(lo)} to {fmt_number(hi)})")
             elif post.any():
                 avg = float(est[post].mean())
-                title = (f"After training the effect averages {fmt_number(avg)} per period "
+                title = (f"After training the effect averages {fmt_number(avg)} {per_period(spec)} "
                          f"over event times 0 to {int(e[post].max())}")
             else:
                 title = "No post-training event times to show"
@@ -183,7 +204,7 @@ def _pick(frame: pd.DataFrame, method: str | None, fallback: Any) -> int:
 
 def compare(cmp: Any, *, ax: Axes | None = None, title: str | None = None, footnote: str | None = None,
             truth: float | None = None, naive_method: str | None = None,
-            causal_method: str | None = None) -> Axes:
+            causal_method: str | None = None, currency: str | None = None) -> Axes:
     """Naive and causal estimates side by side, with confidence intervals and the truth when known.
 
     Parameters
@@ -200,6 +221,8 @@ def compare(cmp: Any, *, ax: Axes | None = None, title: str | None = None, footn
     naive_method, causal_method : str, optional
         Methods to name in the title. Defaults: ``naive_difference`` (else the first row) and
         ``cmp.causal_method`` (else ``callaway_santanna``, else the first causal row, else the last row).
+    currency : str, optional
+        The currency of the outcome when it is money (e.g. ``"USD"``), named on the axis.
 
     Returns
     -------
@@ -251,7 +274,9 @@ def compare(cmp: Any, *, ax: Axes | None = None, title: str | None = None, footn
         hi = max(frame["conf_high"].max(), 0.0, truth if truth is not None else 0.0)
         ax.set_xlim(lo - 0.05 * (hi - lo or 1), hi + 0.18 * (hi - lo or 1))  # room for the value labels
         outcome = getattr(cmp, "outcome", "")
-        ax.set_xlabel(f"Estimated effect of training{' on ' + outcome if outcome else ''}")
+        head = getattr(getattr(cmp, "causal", None), "spec", None)
+        ax.set_xlabel(f"Estimated effect of training{' on ' + outcome if outcome else ''} "
+                      f"({effect_unit(head, currency)})")
         ax.xaxis.set_major_formatter(FuncFormatter(_thousands))
         if new:
             fig.subplots_adjust(left=0.27)
@@ -262,8 +287,12 @@ def compare(cmp: Any, *, ax: Axes | None = None, title: str | None = None, footn
                      f"{fmt_number(float(c['conf_high']))})")
         if footnote is None:
             window = _window(getattr(cmp, "spec", None))
+            roles = {"naive" if i == i_naive else "causal" if (i == i_causal or is_causal[i]) else "other"
+                     for i in range(len(frame))}
             footnote = ("Points: estimates; bars: 95% confidence intervals. Vermillion: naive comparison of "
                         "trained vs untrained; blue: causal (difference-in-differences) estimate"
+                        + ("; orange: other comparisons (before vs after, regression, two-way fixed "
+                           "effects), shown for reference, not the headline" if "other" in roles else "")
                         + ("; dashed line: the true effect of the simulated data" if truth is not None
                            else "") + (f". {window[0].upper()}{window[1:]}." if window else "."))
         finish(ax, title, footnote, new=new)
@@ -271,6 +300,49 @@ def compare(cmp: Any, *, ax: Axes | None = None, title: str | None = None, footn
 
 
 # ---------------------------------------------------------------------- ROI waterfall
+def _cost_steps(r: Any) -> list[tuple[str, float]]:
+    """The cost steps of a waterfall: each non-zero Phillips category, else one fully-loaded cost."""
+    needed = ("benefit", "cost", "net_benefit", "roi_pct", "bcr", "conf_int", "prob_positive")
+    missing = [n for n in needed if not hasattr(r, n)]
+    if missing:
+        raise TypeError(f"roi_waterfall expects a RoiResult (from impactlab.roi). {type(r).__name__} lacks "
+                        f"{', '.join(missing)}.")
+    costs = getattr(r, "costs", None)
+    steps: list[tuple[str, float]] = []
+    if costs is not None and hasattr(costs, "table"):
+        t = costs.table()
+        steps = [(str(c).replace("_", " ").capitalize(), float(p))
+                 for c, p in zip(t["category"], t["point"], strict=True) if p > 0]
+    return steps or [("Fully-loaded cost", float(r.cost))]
+
+
+def waterfall_steps(r: Any) -> tuple[list[str], list[float], list[float]]:
+    """Names and the level each bar of the ROI waterfall starts and ends at: benefit from 0, each cost
+    category down from the running total, net benefit from 0 (the same bars :func:`roi_waterfall` draws)."""
+    steps = _cost_steps(r)
+    names, starts, ends = ["Benefit"], [0.0], [float(r.benefit)]
+    running = float(r.benefit)
+    for name, amount in steps:
+        names.append(name)
+        starts.append(running)
+        running -= amount
+        ends.append(running)
+    names.append("Net benefit")
+    starts.append(0.0)
+    ends.append(float(r.net_benefit))
+    return names, starts, ends
+
+
+def roi_default_title(r: Any) -> str:
+    """"ROI 37% (95% interval 21% to 53%): each $1 spent returns $1.37", the waterfall's default title."""
+    currency = getattr(r, "currency", "USD") or "USD"
+    lvl = getattr(r, "level", 0.95)
+    lo, hi = r.conf_int(lvl)
+    sign = fmt_money(1, currency).replace("1", "")
+    return (f"ROI {fmt_pct(r.roi_pct)} ({lvl:.0%} interval {fmt_pct(lo)} to {fmt_pct(hi)}): "
+            f"each {sign}1 spent returns {sign}{r.bcr:.2f}")
+
+
 def roi_waterfall(r: Any, *, ax: Axes | None = None, title: str | None = None,
                   footnote: str | None = None) -> Axes:
     """From benefit to net benefit: a waterfall of the money, with the ROI and its interval in the title.
@@ -289,21 +361,8 @@ def roi_waterfall(r: Any, *, ax: Axes | None = None, title: str | None = None,
     -------
     Axes
     """
-    needed = ("benefit", "cost", "net_benefit", "roi_pct", "bcr", "conf_int", "prob_positive")
-    missing = [n for n in needed if not hasattr(r, n)]
-    if missing:
-        raise TypeError(f"roi_waterfall expects a RoiResult (from impactlab.roi). {type(r).__name__} lacks "
-                        f"{', '.join(missing)}.")
+    steps = _cost_steps(r)
     currency = getattr(r, "currency", "USD")
-    costs = getattr(r, "costs", None)
-    steps: list[tuple[str, float]] = []
-    if costs is not None and hasattr(costs, "table"):
-        t = costs.table()
-        steps = [(str(c).replace("_", " ").capitalize(), float(p))
-                 for c, p in zip(t["category"], t["point"], strict=True) if p > 0]
-    if not steps:
-        steps = [("Fully-loaded cost", float(r.cost))]
-
     names = ["Benefit"] + [s[0] for s in steps] + ["Net benefit"]
     bottoms, heights, colors = [0.0], [float(r.benefit)], [COLORS["gain"]]
     running = float(r.benefit)
@@ -341,12 +400,8 @@ def roi_waterfall(r: Any, *, ax: Axes | None = None, title: str | None = None,
         ax.grid(axis="x", visible=False)
         ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _pos: fmt_money(v, currency)))
         ax.set_ylabel(f"Money ({currency})")
-        lvl = getattr(r, "level", 0.95)
-        lo, hi = r.conf_int(lvl)
         if title is None:
-            sign = fmt_money(1, currency).replace("1", "")
-            title = (f"ROI {fmt_pct(r.roi_pct)} ({lvl:.0%} interval {fmt_pct(lo)} to {fmt_pct(hi)}): "
-                     f"each {sign}1 spent returns {sign}{r.bcr:.2f}")
+            title = roi_default_title(r)
         if footnote is None:
             parts = []
             if all(hasattr(r, a) for a in ("effect", "value_per_unit", "participants", "horizon")):

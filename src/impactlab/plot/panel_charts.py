@@ -19,7 +19,8 @@ from matplotlib.ticker import FuncFormatter
 
 from impactlab.errors import check_option
 from impactlab.panel import Panel
-from impactlab.plot.theme import COLORS, OKABE_ITO, deck_theme, figure_axes, finish, fmt_number
+from impactlab.plot.charts import per_period
+from impactlab.plot.theme import COLORS, OKABE_ITO, deck_theme, figure_axes, finish
 
 __all__ = ["data_window", "rollout", "trends"]
 
@@ -64,7 +65,7 @@ def _wave_sizes(long: pd.DataFrame) -> pd.Series:
 
 # ------------------------------------------------------------------------------------------- trends
 def trends(panel: Panel, *, by: TrendsBy = "status", ax: Axes | None = None, title: str | None = None,
-           footnote: str | None = None) -> Axes:
+           footnote: str | None = None, currency: str | None = None) -> Axes:
     """Average outcome per period for each training wave and for employees never trained.
 
     Parameters
@@ -77,9 +78,11 @@ def trends(panel: Panel, *, by: TrendsBy = "status", ax: Axes | None = None, tit
     ax : Axes, optional
         Where to draw; by default a new 16:9 figure.
     title : str, optional
-        Replaces the default, which states the trained employees' average outcome before and after
-        training and that of the never trained (descriptive numbers, not an effect).
+        Replaces the default, which names what the lines are (raw averages by training status, not the
+        effect of training).
     footnote : str, optional
+    currency : str, optional
+        The currency of the outcome when it is money (e.g. ``"USD"``), named on the axis.
 
     Returns
     -------
@@ -98,10 +101,6 @@ def trends(panel: Panel, *, by: TrendsBy = "status", ax: Axes | None = None, tit
     trained = gp > 0
     after = trained & (long["period"].to_numpy() >= gp)
     before = trained & ~after
-    y = long["outcome"].to_numpy(dtype="float64")
-    mean_after = float(y[after].mean()) if after.any() else float("nan")
-    mean_before = float(y[before].mean()) if before.any() else float("nan")
-    mean_never = float(y[~trained].mean()) if (~trained).any() else float("nan")
     labels = [_label(p) for p in panel.periods]
 
     with deck_theme():
@@ -145,14 +144,16 @@ def trends(panel: Panel, *, by: TrendsBy = "status", ax: Axes | None = None, tit
             ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0))
         _period_ticks(ax, panel, labels)
         ax.set_xlim(0.5, panel.n_periods + 0.5)
-        ax.set_ylabel(f"Average {panel.outcome}")
+        money = f"{currency} " if currency else ""
+        ax.set_ylabel(f"Average {panel.outcome} ({money}per employee "
+                      f"{per_period({'freq': panel.meta.get('freq')})})")
         ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _p: format(v, ",.6g")))
         if new:
             fig.subplots_adjust(right=0.78)
         if title is None:
-            title = (f"Trained employees averaged {fmt_number(mean_after, signed=False)} {panel.outcome} "
-                     f"after training vs {fmt_number(mean_before, signed=False)} before; never trained "
-                     f"{fmt_number(mean_never, signed=False)}")
+            per = per_period({"freq": panel.meta.get("freq")})
+            title = (f"Average {panel.outcome} per employee by training status, {per}: raw averages, "
+                     "not the effect of training")
         if footnote is None:
             footnote = _panel_note(panel, "Raw averages per period, not effects: waves may differ before "
                                           "training (see the estimates)")
