@@ -14,6 +14,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from impactlab.deck.board import headline_numbers
 from impactlab.results.compare import CompareResult
 from impactlab.results.probability import fmt_prob_positive
 
@@ -68,6 +69,7 @@ def impact_summary(cmp: CompareResult, roi: Any = None, *, level: float = 0.95, 
         "causal": _effect(cmp.causal, level),
         "methods": {k: _effect(v, level) for k, v in cmp.results.items()},
         "truth": None if cmp.truth is None else {"overall": _num(cmp.truth)},
+        "headline": headline_numbers(cmp.causal, roi, level=level),
     }
     if roi is not None:
         lo, hi = roi.conf_int(level)

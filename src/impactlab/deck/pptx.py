@@ -11,7 +11,7 @@ import math
 import os
 import re
 import warnings
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -49,9 +49,15 @@ def _clean_optional(value: str | None, field: str) -> str | None:
     return None if value is None else _clean(value, field, stacklevel=4)
 
 
+def _money_format(currency: str) -> str:
+    """Excel number format of whole amounts of ``currency`` (a sign for the common ones, else the code)."""
+    sign = {"USD": "$", "EUR": "€", "GBP": "£", "JPY": "¥"}.get(currency.upper())
+    return f'"{sign}"#,##0' if sign else f'"{currency} "#,##0'
+
+
 @dataclass(frozen=True)
 class _Slide:
-    kind: str  # "picture", "text" or "bars"
+    kind: str  # "picture", "text", "prose", "bars" or "waterfall"
     title: str | None
     note: str | None
     image: bytes | None = None
@@ -59,6 +65,10 @@ class _Slide:
     text: str | None = None
     bars: tuple[tuple[str, float], ...] = ()
     number_format: str = "#,##0"
+    paragraphs: tuple[str, ...] = ()
+    steps: tuple[tuple[str, float, float], ...] = ()  # waterfall: label, from, to
+    labels: tuple[str, ...] = ()
+    colours: tuple[str, ...] = ()  # bars: one hex colour per bar ("" keeps the default)
 
 
 def notes_for(result: Any, level: float = 0.95) -> str:
@@ -146,8 +156,9 @@ class Deck:
             changes to the figure do not reach the deck); a path to a PNG or JPEG file; or any result
             with ``.summary()`` (e.g. an EffectResult, CompareResult or RoiResult) for a text slide.
         title : str, optional
-            Slide title. Charts default to none (their own title states the takeaway); results default
-            to their label.
+            Slide title, editable text above the chart. Charts default to their own title (the takeaway;
+            pass a chart drawn with ``title=""`` to keep the words only on the slide); results default to
+            their label; a picture file to its name.
         note : str, optional
             Speaker notes (e.g. ``result.summary()``: the numbers behind the chart).
         alt : str, optional
@@ -183,8 +194,9 @@ class Deck:
             buf = io.BytesIO()
             fig.savefig(buf, format="png", dpi=150, facecolor="white")
             data = buf.getvalue()
-            alt = alt or _clean(_figure_title(fig), "chart title") or title or "Chart"
-            self._slides.append(_Slide("picture", title, note, data, alt))
+            chart_title = _clean(_figure_title(fig), "chart title")
+            alt = alt or chart_title or title or "Chart"
+            self._slides.append(_Slide("picture", title or chart_title or "Chart", note, data, alt))
             return self
         if isinstance(item, (str, os.PathLike)):
             path = Path(item)
@@ -195,8 +207,9 @@ class Deck:
                 raise FileNotFoundError(f"Deck.add: no picture at {str(path)!r}. Check the path (relative "
                                         f"paths start from {Path.cwd().name!r}).")
             data = path.read_bytes()
-            alt = alt or title or _clean(path.stem.replace("_", " "), "file name")
-            self._slides.append(_Slide("picture", title, note, data, alt))
+            name = _clean(path.stem.replace("_", " "), "file name")
+            alt = alt or title or name
+            self._slides.append(_Slide("picture", title or name[:1].upper() + name[1:], note, data, alt))
             return self
         if callable(getattr(item, "summary", None)):
             text = _clean(str(item.summary()), "result summary")
@@ -252,6 +265,77 @@ class Deck:
                                    alt=title))
         return self
 
+    def add_text(self, text: str | Sequence[str], *, title: str, note: str | None = None) -> Deck:
+        """Add a slide of editable prose: one paragraph per item (or per line of a string).
+
+        Parameters
+        ----------
+        text : str or sequence of str
+            The paragraphs. A paragraph starting with ``"- "`` is a bullet point.
+        title : str
+            Slide title.
+        note : str, optional
+            Speaker notes.
+
+        Returns
+        -------
+        Deck
+            This deck.
+        """
+        if isinstance(text, str):
+            items = text.splitlines()
+        elif isinstance(text, Sequence) and all(isinstance(t, str) for t in text):
+            items = list(text)
+        else:
+            raise TypeError("Deck.add_text takes a string or a sequence of strings (one per paragraph). "
+                            f"Got {type(text).__name__} instead.")
+        if not isinstance(title, str) or not title.strip():
+            raise ValueError(f"Deck.add_text: 'title' must be a non-empty string. Got {title!r} instead.")
+        if note is not None and not isinstance(note, str):
+            raise TypeError(f"The 'note' parameter must be a string or None. Got {type(note).__name__}.")
+        paragraphs = tuple(_clean(t, "slide text") for t in items if t.strip())
+        self._slides.append(_Slide("prose", _clean(title, "slide title"), _clean_optional(note, "note"),
+                                   paragraphs=paragraphs))
+        return self
+
+    def add_waterfall(self, r: Any, *, title: str | None = None, note: str | None = None) -> Deck:
+        """Add the ROI waterfall (benefit, each cost category, net benefit) as a native PowerPoint chart.
+
+        The bars, their labels and the numbers behind them stay editable in PowerPoint.
+
+        Parameters
+        ----------
+        r : RoiResult
+            From :func:`impactlab.roi`.
+        title : str, optional
+            Slide title; by default the ROI with its interval.
+        note : str, optional
+            Speaker notes; by default the ROI's ``explain()``.
+
+        Returns
+        -------
+        Deck
+            This deck.
+        """
+        from impactlab.plot.charts import roi_default_title, waterfall_steps
+        from impactlab.plot.theme import fmt_money
+
+        names, starts, ends = waterfall_steps(r)
+        currency = getattr(r, "currency", "USD") or "USD"
+        labels = tuple(fmt_money(b - a if i not in (0, len(names) - 1) else b, currency)
+                       for i, (a, b) in enumerate(zip(starts, ends, strict=True)))
+        title = roi_default_title(r) if title is None else title
+        if not isinstance(title, str) or not title.strip():
+            raise ValueError(f"Deck.add_waterfall: 'title' must be a non-empty string. Got {title!r}.")
+        if note is None:
+            note = notes_for(r) or None
+        steps = tuple((_clean(n, "category"), float(a), float(b))
+                      for n, a, b in zip(names, starts, ends, strict=True))
+        self._slides.append(_Slide("waterfall", _clean(title, "slide title"), _clean_optional(note, "note"),
+                                   steps=steps, labels=labels, alt=_clean(title, "slide title"),
+                                   number_format=_money_format(currency)))
+        return self
+
     # ------------------------------------------------------------------ writing
     def save(self, path: str | os.PathLike[str]) -> Path:
         """Write the deck as a 16:9 ``.pptx`` file and return its path.
@@ -265,6 +349,7 @@ class Deck:
             python-pptx is not installed; the message names ``pip install "impactlab[deck]"``.
         """
         pptx = require("pptx", "deck", "Deck.save")
+        from pptx.enum.text import MSO_ANCHOR, PP_ALIGN
         from pptx.util import Pt
 
         target = Path(path)
@@ -275,30 +360,30 @@ class Deck:
         prs.slide_width = SLIDE_WIDTH
         prs.slide_height = SLIDE_HEIGHT
         layouts = prs.slide_layouts
-        first = prs.slides.add_slide(layouts[0])  # title slide
-        first.shapes.title.text = self.title
-        if len(first.placeholders) > 1:
-            sub = first.placeholders[1]
-            if self.subtitle:
-                sub.text = self.subtitle
-            else:
-                sub._element.getparent().remove(sub._element)
+        _title_slide(prs.slides.add_slide(layouts[0]), self.title, self.subtitle)
         for spec in self._slides:
-            slide = prs.slides.add_slide(layouts[6])  # blank
-            top = _MARGIN
-            if spec.title:
-                box = slide.shapes.add_textbox(_MARGIN, _MARGIN, SLIDE_WIDTH - 2 * _MARGIN, _TITLE_HEIGHT)
-                box.name = "Title"
-                frame = box.text_frame
-                frame.word_wrap = True
-                frame.text = spec.title
-                frame.paragraphs[0].runs[0].font.size = Pt(28)
-                frame.paragraphs[0].runs[0].font.bold = True
-                top += _TITLE_HEIGHT
+            slide = prs.slides.add_slide(layouts[5])  # "Title Only": the title stays a title placeholder
+            title_shape = slide.shapes.title
+            _place(title_shape, _MARGIN, _MARGIN, SLIDE_WIDTH - 2 * _MARGIN, _TITLE_HEIGHT)
+            frame = title_shape.text_frame
+            frame.word_wrap = True
+            frame.text = spec.title or ""
+            para = frame.paragraphs[0]
+            para.alignment = PP_ALIGN.LEFT
+            size = 28 if len(spec.title or "") <= 70 else 24 if len(spec.title or "") <= 110 else 20
+            for run in para.runs:
+                run.font.size = Pt(size)
+                run.font.bold = True
+            frame.vertical_anchor = MSO_ANCHOR.MIDDLE
+            top = _MARGIN + _TITLE_HEIGHT
             if spec.kind == "picture":
                 self._place_picture(slide, spec, top)
             elif spec.kind == "bars":
                 self._place_bars(slide, spec, top)
+            elif spec.kind == "waterfall":
+                _place_waterfall(slide, spec, top)
+            elif spec.kind == "prose":
+                _place_prose(slide, spec.paragraphs, top)
             else:
                 box = slide.shapes.add_textbox(_MARGIN, top, SLIDE_WIDTH - 2 * _MARGIN,
                                                SLIDE_HEIGHT - top - _MARGIN)
@@ -330,7 +415,14 @@ class Deck:
         frame.name = "Chart"
         chart = frame.chart
         chart.has_legend = False
+        chart.has_title = False
         chart.font.size = Pt(16)
+        if spec.text:  # the unit of the values, as the value axis' title
+            axis = chart.value_axis
+            axis.has_title = True
+            axis.axis_title.text_frame.text = spec.text
+            axis.axis_title.text_frame.paragraphs[0].runs[0].font.size = Pt(14)
+            axis.axis_title.text_frame.paragraphs[0].runs[0].font.bold = False
         plot = chart.plots[0]
         plot.has_data_labels = True
         labels = plot.data_labels
@@ -341,15 +433,20 @@ class Deck:
         from pptx.dml.color import RGBColor
 
         plot.series[0].format.fill.fore_color.rgb = RGBColor(0x00, 0x72, 0xB2)  # Okabe-Ito blue
+        for i, colour in enumerate(spec.colours):
+            if colour:
+                point = plot.series[0].points[i]
+                point.format.fill.solid()
+                point.format.fill.fore_color.rgb = RGBColor.from_string(colour.lstrip("#"))
         chart.category_axis.reverse_order = True  # first category on top, as listed
+        _value_axis_at_bottom(chart)
         # alternative text for screen readers, on the graphic frame
         frame._element.nvGraphicFramePr.cNvPr.set("descr", spec.alt or spec.title or "Bar chart")
 
     @staticmethod
     def _place_picture(slide: Any, spec: _Slide, top: int) -> None:
-        box_w = SLIDE_WIDTH - 2 * _MARGIN if top > _MARGIN else SLIDE_WIDTH
-        box_h = SLIDE_HEIGHT - top - _MARGIN if top > _MARGIN else SLIDE_HEIGHT
-        top = top if top > _MARGIN else 0
+        box_w = SLIDE_WIDTH - 2 * _MARGIN
+        box_h = SLIDE_HEIGHT - top - _MARGIN
         pic = slide.shapes.add_picture(io.BytesIO(spec.image or b""), 0, 0)  # native size first
         scale = min(box_w / pic.width, box_h / pic.height)
         pic.width, pic.height = int(pic.width * scale), int(pic.height * scale)
@@ -358,3 +455,133 @@ class Deck:
         pic.name = "Chart"
         # python-pptx has no public setter for alternative text; it is the descr attribute of cNvPr
         pic._element.nvPicPr.cNvPr.set("descr", spec.alt or "")
+
+
+def _place(shape: Any, left: int, top: int, width: int, height: int) -> None:
+    """Position a placeholder on its slide (the default template's layouts are drawn for 4:3)."""
+    shape.left, shape.top, shape.width, shape.height = left, top, width, height
+
+
+def _title_slide(slide: Any, title: str, subtitle: str | None) -> None:
+    """The first slide, centred on the 16:9 page: the title wraps inside its own box (anchored at its
+    bottom, type smaller for long names) and never runs into the subtitle below it."""
+    from pptx.enum.text import MSO_ANCHOR, MSO_AUTO_SIZE, PP_ALIGN
+    from pptx.util import Pt
+
+    side = int(0.9 * _EMU_PER_INCH)
+    width = SLIDE_WIDTH - 2 * side
+    head = slide.shapes.title
+    _place(head, side, int(1.1 * _EMU_PER_INCH), width, int(2.9 * _EMU_PER_INCH))
+    frame = head.text_frame
+    frame.text = title
+    frame.word_wrap = True
+    frame.auto_size = MSO_AUTO_SIZE.NONE
+    frame.vertical_anchor = MSO_ANCHOR.BOTTOM
+    size = 40 if len(title) <= 60 else 34 if len(title) <= 100 else 28 if len(title) <= 150 else 22
+    for para in frame.paragraphs:
+        para.alignment = PP_ALIGN.CENTER
+        for run in para.runs:
+            run.font.size = Pt(size)
+            run.font.bold = True
+    if len(slide.placeholders) > 1:
+        sub = slide.placeholders[1]
+        if subtitle:
+            _place(sub, side, int(4.25 * _EMU_PER_INCH), width, int(1.6 * _EMU_PER_INCH))
+            sub.text_frame.text = subtitle
+            sub.text_frame.word_wrap = True
+            sub.text_frame.vertical_anchor = MSO_ANCHOR.TOP
+            for para in sub.text_frame.paragraphs:
+                para.alignment = PP_ALIGN.CENTER
+                for run in para.runs:
+                    run.font.size = Pt(22)
+        else:
+            sub._element.getparent().remove(sub._element)
+
+
+def _value_axis_at_bottom(chart: Any) -> None:
+    """With the categories listed top to bottom (reversed), the value axis crosses at the last category,
+    i.e. stays at the bottom (python-pptx sets this only from the other axis, so the XML is set here)."""
+    from pptx.oxml.ns import qn
+
+    crosses = chart.value_axis._element.find(qn("c:crosses"))
+    if crosses is not None:
+        crosses.set("val", "max")
+
+
+def _place_prose(slide: Any, paragraphs: tuple[str, ...], top: int) -> None:
+    """Editable paragraphs under the title; "- " starts a bullet; type shrinks as the text grows."""
+    from pptx.util import Pt
+
+    box = slide.shapes.add_textbox(_MARGIN, top, SLIDE_WIDTH - 2 * _MARGIN, SLIDE_HEIGHT - top - _MARGIN)
+    box.name = "Text"
+    frame = box.text_frame
+    frame.word_wrap = True
+    width_pt = (SLIDE_WIDTH - 2 * _MARGIN) / _EMU_PER_INCH * 72 - 30
+    height_pt = (SLIDE_HEIGHT - top - _MARGIN) / _EMU_PER_INCH * 72 - 20
+    size = 12
+    for candidate in (24, 22, 20, 18, 16, 14):  # the largest type whose lines fit the box
+        per_line = max(20, int(width_pt / (candidate * 0.52)))
+        lines = sum(math.ceil(max(len(p), 1) / per_line) for p in paragraphs)
+        if lines * candidate * 1.2 + len(paragraphs) * 8 <= height_pt:
+            size = candidate
+            break
+    for i, text in enumerate(paragraphs or ("",)):
+        para = frame.paragraphs[0] if i == 0 else frame.add_paragraph()
+        bullet = text.startswith("- ")
+        para.text = ("\u2022 " + text[2:]) if bullet else text
+        para.space_after = Pt(8)
+        for run in para.runs:
+            run.font.size = Pt(size)
+
+
+def _place_waterfall(slide: Any, spec: _Slide, top: int) -> None:
+    """A waterfall as a stacked column chart: an invisible base series, then the visible part above
+    and below zero; benefit green, costs vermillion, net benefit blue (vermillion when negative)."""
+    from pptx.chart.data import CategoryChartData
+    from pptx.dml.color import RGBColor
+    from pptx.enum.chart import XL_CHART_TYPE
+    from pptx.util import Pt
+
+    base: list[float] = []
+    up: list[float] = []
+    down: list[float] = []
+    for _, a, b in spec.steps:
+        lo, hi = min(a, b), max(a, b)
+        parts = (lo, hi - lo, 0.0) if lo >= 0 else (hi, 0.0, lo - hi) if hi <= 0 else (0.0, hi, lo)
+        for column, value in zip((base, up, down), parts, strict=True):
+            column.append(value)
+    data = CategoryChartData(number_format=spec.number_format)
+    data.categories = [f"{name}: {label}"
+                       for (name, _, _), label in zip(spec.steps, spec.labels, strict=True)]
+    data.add_series("Base", base)
+    data.add_series("Amount", up)
+    data.add_series("Amount below zero", down)
+    frame = slide.shapes.add_chart(XL_CHART_TYPE.BAR_STACKED, _MARGIN, top, SLIDE_WIDTH - 2 * _MARGIN,
+                                   SLIDE_HEIGHT - top - _MARGIN, data)
+    frame.name = "Chart"
+    chart = frame.chart
+    chart.has_legend = False
+    chart.has_title = False
+    chart.font.size = Pt(14)
+    plot = chart.plots[0]
+    plot.gap_width = 60
+    plot.overlap = 100
+    chart.value_axis.tick_labels.number_format = spec.number_format
+    chart.value_axis.tick_labels.number_format_is_linked = False
+    chart.value_axis.has_major_gridlines = True
+    chart.category_axis.reverse_order = True  # benefit on top, net benefit at the bottom
+    _value_axis_at_bottom(chart)
+    hidden = plot.series[0].format
+    hidden.fill.background()
+    hidden.line.fill.background()
+    last = len(spec.steps) - 1
+    colours = {"gain": RGBColor(0x00, 0x9E, 0x73), "loss": RGBColor(0xD5, 0x5E, 0x00),
+               "net": RGBColor(0x00, 0x72, 0xB2)}
+    for s_index in (1, 2):
+        series = plot.series[s_index]
+        for i, (_, _a, b) in enumerate(spec.steps):
+            key = "gain" if i == 0 else "loss" if i < last or b < 0 else "net"
+            point = series.points[i]
+            point.format.fill.solid()
+            point.format.fill.fore_color.rgb = colours[key]
+    frame._element.nvGraphicFramePr.cNvPr.set("descr", spec.alt or spec.title or "Waterfall chart")

@@ -1,0 +1,387 @@
+"""The board deck of an evaluation: what an executive presents, in editable slides with plain speaker notes.
+
+:func:`board_deck` turns :func:`impactlab.evaluate`'s answer, the ROI and the tables read into a
+:class:`~impactlab.deck.Deck`: a title slide; an executive summary (the question, the causal answer with its
+interval, the ROI with its interval, the verdict of the checks and a recommendation no stronger than the
+checks allow); the naive numbers beside the causal one; the effect month by month; the ROI waterfall;
+methods and assumptions; and where every row of data went. The numbers are those of
+:func:`headline_numbers`, which ``impact_summary.json`` records too, so the slides and the file agree.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Mapping
+from dataclasses import replace
+from typing import Any
+
+from impactlab.deck.pptx import Deck, _figure_of
+from impactlab.results.probability import fmt_prob_positive
+
+__all__ = ["board_deck", "headline_numbers"]
+
+#: Text that reads as code or a Python object on a slide: such sentences are left out of slide text.
+CODE = re.compile(r"\w=|\w\(\)|\w\(['\"]|\.\w+\(|\bil\.|Period\(|\[\w|\w\]|\.md\b|\.py\b|\bNone\b|\bTrue\b|"
+                  r"\bFalse\b")
+
+_PLAIN_METHODS = {
+    "imputation": ("each trained employee's results after training are compared with what they would have "
+                   "been without it, predicted from the employee's own results before training and from how "
+                   "colleagues not (yet) trained moved in the same months (the imputation method of "
+                   "Borusyak, Jaravel & Spiess, 2024)"),
+    "callaway_santanna": ("each training wave is compared with colleagues not yet trained at the time, month "
+                          "by month, and the comparisons are averaged (Callaway & Sant'Anna, 2021)"),
+    "sun_abraham": ("each training wave is compared with colleagues trained last or never, month by month "
+                    "(Sun & Abraham, 2021)"),
+    "twfe": ("trained and untrained employees' changes are compared in one regression with employee and "
+             "month effects (two-way fixed effects)"),
+}
+
+
+def _signed(x: int | None) -> str:
+    return "n/a" if x is None else f"{x:+,}".replace("-", "\u2212")
+
+
+def _whole(x: int | None) -> str:
+    return "n/a" if x is None else f"{x:,}".replace("-", "\u2212")
+
+
+def _plain(text: str) -> str:
+    """``text`` without the sentences or brackets that read as code; "" when nothing plain is left."""
+    text = re.sub(r"\s*\([^()]*\)", lambda m: "" if CODE.search(m.group(0)) else m.group(0), str(text))
+    sentences = re.split(r"(?<=[.;])\s+", text.strip())
+    return " ".join(s for s in sentences if s and not CODE.search(s)).strip()
+
+
+def _periods(text: str, period: str) -> str:
+    """"period(s)" and "periods" as the panel's own period ("months")."""
+    text = re.sub(r"\bperiod\(s\)|\bperiods\b", f"{period}s", text)
+    text = re.sub(r"\bperiod\b", period, text)
+    return re.sub(r"(\w)\(s\)", r"\1s", text)
+
+
+def headline_numbers(effect: Any, roi: Any = None, *, level: float = 0.95) -> dict[str, Any]:
+    """The headline as a board sees it: the causal effect and its interval in whole units, the ROI and its
+    interval in whole percent, and the printed chance that the ROI is positive. The deck's summary slide
+    shows exactly these numbers, and ``impact_summary.json`` records them under ``"headline"``."""
+
+    def whole(x: Any) -> int | None:
+        try:
+            v = float(x)
+        except (TypeError, ValueError):
+            return None
+        return int(round(v)) if math.isfinite(v) else None
+
+    lo, hi = effect.conf_int(level)
+    out: dict[str, Any] = {"effect": whole(effect.estimate), "effect_interval": [whole(lo), whole(hi)]}
+    if roi is not None:
+        rlo, rhi = roi.conf_int(level)
+        out.update(roi_pct=whole(roi.roi_pct), roi_interval_pct=[whole(rlo), whole(rhi)],
+                   prob_roi_positive=fmt_prob_positive(roi).removeprefix("P(ROI > 0)").strip(" ="))
+    return out
+
+
+def board_deck(result: Any, r: Any = None, *, panel: Any = None, sources: Mapping[str, Any] | None = None,
+               program: str | None = None, level: float = 0.95) -> Deck:
+    """The board deck of an evaluation, ready for :meth:`Deck.save`.
+
+    Parameters
+    ----------
+    result : Evaluation
+        From :func:`impactlab.evaluate`.
+    r : RoiResult, optional
+        From :func:`impactlab.roi` on ``result.effect``. Without it the deck has no ROI slide and the
+        summary says the money was not counted.
+    panel : Panel, optional
+        The panel evaluated: its data window, rows dropped and employee ids for the data-accounting slide.
+    sources : mapping of str to Table, optional
+        The tables read (name -> the reader's Table, e.g. ``{"completions": completions, ...}``): rows
+        read, kept and rejected per source on the data-accounting slide.
+    program : str, optional
+        The programme's name (default: the panel's).
+    level : float
+        Confidence level of every interval.
+
+    Returns
+    -------
+    Deck
+        Title, executive summary, naive vs causal (native chart), effect by month since training,
+        ROI waterfall (native chart, with ``r``), methods and assumptions, data accounting.
+
+    Examples
+    --------
+    >>> import impactlab as il                                   # doctest: +SKIP
+    >>> ev = il.evaluate(panel)                                  # doctest: +SKIP
+    >>> il.deck.board_deck(ev, r, panel=panel).save("impact.pptx")   # doctest: +SKIP
+    """
+    from impactlab.plot import deck_theme
+    from impactlab.plot import event_study as event_chart
+    from impactlab.plot.charts import per_period
+    from impactlab.plot.theme import fmt_money
+
+    for name in ("estimate", "conf_int", "checks", "causal", "effect"):
+        if not hasattr(result, name):
+            raise TypeError("board_deck takes the result of impactlab.evaluate (an Evaluation). "
+                            f"Got {type(result).__name__}, which has no {name!r}.")
+    meta = getattr(panel, "meta", {}) or {}
+    program = program or meta.get("program") or "the programme"
+    outcome = result.effect.outcome or "the outcome"
+    spec = dict(getattr(result.effect, "spec", {}) or {})
+    if meta.get("freq"):
+        spec["freq"] = meta["freq"]
+    per = per_period(spec)                       # "per month"
+    period = per.removeprefix("per ")            # "month"
+    # the ROI took the outcome as money (a margin on it): the outcome is then in the ROI's currency
+    money_outcome = r is not None and str(getattr(r, "spec", {}).get("monetised", "")).startswith("margin")
+    currency = getattr(r, "currency", None) if money_outcome else None
+    unit = f"{currency + ' ' if currency else ''}per trained employee {per}"
+    h = headline_numbers(result.effect, r, level=level)
+    pct = f"{level:.0%}".replace("%", " %")
+    est, (lo, hi) = h["effect"], h["effect_interval"]
+    effect_text = f"{_signed(est)} {unit} ({pct} interval {_signed(lo)} to {_signed(hi)})"
+
+    checks = result.checks
+    warned = list(checks.loc[checks["status"] == "warn", "check"])
+    failed = list(checks.loc[checks["status"] == "fail", "check"])
+    window = ""
+    if panel is not None and len(getattr(panel, "periods", ())):
+        window = f"{panel.periods[0]} to {panel.periods[-1]}"
+
+    title = f"{program}: did it raise {outcome}, and was it worth it?"
+    deck = Deck(title, subtitle="Causal evaluation and return on investment"
+                + (f"\nData {window}" if window else ""))
+
+    # ---- slide 2: executive summary
+    question = f"Question: did {program} raise {outcome}, and did it pay for itself?"
+    if failed:
+        first = checks[checks["status"] == "fail"].iloc[0]
+        why = _periods(_plain(first["meaning"]) or f"the check '{first['check']}' failed", period)
+        fix = _periods(_plain(first["what_to_do"]), period)
+        answer = (f"Not yet a causal answer: {why.rstrip('.')}." + (f" To fix: {fix}" if fix else "")
+                  + f" Taken at face value the estimate is {effect_text}.")
+    elif lo is not None and lo > 0:
+        answer = f"Answer: yes. {program} raised {outcome} by {effect_text}."
+    elif hi is not None and hi < 0:
+        answer = f"Answer: no, {outcome} fell: {effect_text}."
+    else:
+        answer = f"Answer: no clear effect: {effect_text}, an interval that includes no effect."
+    lines = [question, answer]
+    roi_ok = roi_bad = False
+    if r is not None:
+        rlo, rhi = h["roi_interval_pct"]
+        bcr = float(r.bcr)
+        sign = fmt_money(1, r.currency).replace("1", "")
+        horizon = f"{float(r.horizon):,.0f} {getattr(r, 'period_name', 'periods')}"
+        lines.append(f"Return on investment: {_whole(h['roi_pct'])} % ({pct} interval {_whole(rlo)} % to "
+                     f"{_whole(rhi)} %) over the first {horizon}: each {sign}1 spent "
+                     f"returned {sign}{bcr:.2f}. Chance that the programme more than paid for itself: "
+                     f"{h['prob_roi_positive']}.")
+        roi_ok = rlo is not None and rlo > 0
+        roi_bad = rhi is not None and rhi < 0
+    else:
+        lines.append("Return on investment: not computed (the money value and costs were not given).")
+    n = len(checks)
+    if failed:
+        verdict = (f"Checks: {len(failed)} of {n} failed ({', '.join(failed)}), so the number may not be "
+                   "read as the effect of training.")
+    else:
+        verdict = (f"Checks: all {n} passed" + (f", {len(warned)} with a caution ({', '.join(warned)})"
+                                                 if warned else "") + ": the number may be read as causal.")
+    lines.append(verdict)
+    if failed:
+        rec = "Do not scale on this evidence: fix the failed check first and measure again."
+    elif hi is not None and hi < 0:
+        rec = f"Do not scale: {outcome} fell after training."
+    elif lo is not None and lo > 0 and roi_ok:
+        rec = ("Grow: the effect is causal by the checks and the return is positive across its interval"
+               + ("; keep measuring the points flagged with a caution." if warned else "."))
+    elif roi_bad:
+        rec = "Do not scale: the effect is real but the programme costs more than it returns."
+    else:
+        rec = ("Keep and measure: the evidence does not yet show a return above cost with confidence; "
+               "measure again with more months or more participants before scaling.")
+    lines.append(f"Recommendation: {rec}")
+    note = ("This slide is the whole story in five lines. "
+            f"The effect is measured {per} for each trained employee, and the range is where the true value "
+            f"lies with {pct} confidence. "
+            + ("The return counts only the profit on the extra revenue, not the revenue itself, against the "
+               "full cost of the programme. " if money_outcome else "")
+            + ("Every check is on the methods slide." if not failed else
+               "The failed check is explained on the methods slide; until it is fixed the number is a "
+               "description, not a cause."))
+    deck.add_text(lines, title="Executive summary", note=note)
+
+    # ---- slide 3: naive vs causal (native chart)
+    if result.naive is not None:
+        values: dict[str, float] = {}
+        rows = result.naive.results
+        for key, res in rows.items():
+            label = str(getattr(res, "label", key))
+            if key == result.naive.causal_method:
+                label = "Causal estimate (this evaluation)"
+            values[label] = float(res.estimate)
+        naive_est = int(round(float(result.naive.naive.estimate)))
+        head = "training caused" if not failed else "the design estimates"
+        deck.add_bars(values, title=f"Comparing trained with untrained employees says {_signed(naive_est)} "
+                                    f"{per}; {head} {_signed(est)}",
+                      note=(f"Bars: the effect per trained employee {per} by each way of counting. "
+                            f"The simple comparison, {_signed(naive_est)}, sets trained employees against "
+                            "different, untrained people, who may have differed before any training. The "
+                            "causal estimate compares the same employees before and after training with "
+                            "colleagues who were not trained at the time: "
+                            f"{_signed(est)} ({pct} interval {_signed(lo)} to {_signed(hi)})."))
+        # colours as in the charts: naive numbers vermillion, other comparisons orange, the causal one blue
+        colours = tuple("#0072B2" if k == result.naive.causal_method else
+                        "#D55E00" if k in ("naive_difference", "pre_post") else "#E69F00" for k in rows)
+        deck._slides[-1] = replace(deck._slides[-1], colours=colours,
+                                   text=f"Effect on {outcome} ({unit})")
+
+    # ---- slide 4: the effect month by month (picture, its title on the slide)
+    dynamic = getattr(result, "event_study", None)
+    if dynamic is not None:
+        import matplotlib.pyplot as plt
+
+        el = dynamic.elements
+        post = el[el["event_time"] >= 0].sort_values("event_time")
+        with deck_theme():
+            ax = event_chart(dynamic, title="", level=level, currency=currency,
+                             data_window=window or None)
+        fig = _figure_of(ax)
+        if len(post):
+            first_val = int(round(float(post["estimate"].iloc[0])))
+            later = post[post["event_time"] == 12] if (post["event_time"] == 12).any() else post.iloc[[-1]]
+            k = int(later["event_time"].iloc[0])
+            later_val = int(round(float(later["estimate"].iloc[0])))
+            chart_title = (f"The effect by {period} since training: {_signed(first_val)} in the {period} "
+                           f"of training, {_signed(later_val)} after {k} {period}s")
+        else:
+            chart_title = f"The effect by {period}s since training"
+        ant = int(getattr(result, "anticipation", 0) or 0)
+        deck.add(fig, title=chart_title, alt=chart_title,
+                 note=(f"Each dot is the effect in one {period} counted from training, with its {pct} range. "
+                       f"Left of the dashed line are the {period}s before training: they should sit near "
+                       "zero, and they do" + ("" if not failed else " not everywhere") + ". "
+                       + (f"The last {ant} {period}s before training show a dip (people away on the course, "
+                          "or a slow spell before it); they are left out of the comparison so that the dip "
+                          "does not inflate the effect." if ant else "")))
+        plt.close(fig)
+
+    # ---- slide 5: ROI waterfall (native chart)
+    if r is not None:
+        rlo, rhi = h["roi_interval_pct"]
+        sign = fmt_money(1, r.currency).replace("1", "")
+        deck.add_waterfall(r, title=f"ROI {_whole(h['roi_pct'])} % ({pct} interval {_whole(rlo)} % to "
+                                    f"{_whole(rhi)} %): each {sign}1 spent returned {sign}{float(r.bcr):.2f}",
+                           note=_roi_note(r, h, pct, per))
+
+    # ---- slide 6: methods and assumptions
+    deck.add_text(_methods(result, per, period, pct), title="Methods and assumptions",
+                  note=("This slide is for questions on how the number was obtained. The key point: the "
+                        "comparison is between the same employees before and after training, against "
+                        "colleagues not trained at the time, so differences between people who were and "
+                        "were not trained do not count as effect."))
+
+    # ---- slide 7: data accounting
+    deck.add_text(_accounting(result, panel, sources, period), title="Where the data went",
+                  note=("Every row of every file is accounted for: either used, or set aside with a reason "
+                        "that can be shown row by row. Nothing was dropped silently."))
+    return deck
+
+
+def _roi_note(r: Any, h: Mapping[str, Any], pct: str, per: str) -> str:
+    cur = r.currency
+    parts = [f"From left to right: the money value of the effect over the first {float(r.horizon):,.0f} "
+             f"{getattr(r, 'period_name', 'periods')} ({cur} {float(r.benefit):,.0f}), each cost of the "
+             f"programme, and what is left ({cur} {float(r.net_benefit):,.0f})."]
+    if str(getattr(r, "spec", {}).get("monetised", "")).startswith("margin"):
+        parts.append(f"Only the profit share ({float(r.value_per_unit):.0%}) of the extra revenue counts as "
+                     "benefit.")
+    rlo, rhi = h["roi_interval_pct"]
+    parts.append(f"The ROI range ({_whole(rlo)} % to {_whole(rhi)} %) "
+                 "carries the uncertainty of the effect; the costs and the profit share are taken as given.")
+    parts.append(f"Chance that the programme more than paid for itself: {h['prob_roi_positive']}.")
+    return " ".join(parts)
+
+
+def _methods(result: Any, per: str, period: str, pct: str) -> list[str]:
+    checks = result.checks
+    spec = getattr(result, "spec", {}) or {}
+    method = str(result.method)
+    plain = _PLAIN_METHODS.get(method, f"the {getattr(result.effect, 'label', method)} design")
+    out = [f"- Method: {plain}."]
+    control = checks.loc[checks["check"] == "comparison group", "seen"]
+    if len(control):
+        out.append("- Comparison group: colleagues not yet trained at the time and those never trained "
+                   f"({_periods(_plain(str(control.iloc[0])), period)}).")
+    ant = int(getattr(result, "anticipation", 0) or 0)
+    if ant:
+        out.append(f"- Anticipation window: the {ant} {period}s before training are left out of the "
+                   f"comparison, because trained employees' results dipped then (the dip check); counting "
+                   "them would make the effect look larger than it is.")
+    else:
+        out.append(f"- Anticipation window: none; no dip was found in the {period}s before training.")
+    n_cl = spec.get("n_clusters")
+    unit_name = "employees" if not spec.get("cluster") else f"{spec['cluster']}s"
+    inference = str(spec.get("inference", ""))
+    how = ("the wild cluster bootstrap, suited to few groups" if "bootstrap" in inference
+           else "standard errors that allow each group's results to be related from month to month")
+    out.append(f"- Uncertainty: {pct} intervals from {how}"
+               + (f", over {int(n_cl):,} {unit_name}." if isinstance(n_cl, (int, float)) and
+                  not math.isnan(float(n_cl)) else "."))
+    trend_checks = checks[checks["check"].isin(("pre-training effects", "pre-training trend"))]
+    support = ", ".join(f"'{c}' {st}" for c, st in zip(trend_checks["check"], trend_checks["status"].map(
+        {"pass": "passed", "warn": "warned", "fail": "failed"}), strict=True))
+    out.append("- Assumption: without training, trained employees' results would have moved like those of "
+               "colleagues not trained at the time" + (f", outside the {ant} {period}s before training" if ant
+                                                       else "")
+               + (f". Checks on the {period}s before training: {support}." if support else "."))
+    passed = list(checks.loc[checks["status"] == "pass", "check"])
+    if passed:
+        out.append(f"- Checks passed ({len(passed)} of {len(checks)}): {', '.join(passed)}.")
+    for status, word in (("fail", "Failed"), ("warn", "Caution")):
+        for _, row in checks[checks["status"] == status].iterrows():
+            meaning = _periods(_plain(str(row["meaning"])), period)
+            out.append(f"- {word}, {row['check']}" + (f": {meaning.rstrip('.')}." if meaning else "."))
+    return out
+
+
+def _accounting(result: Any, panel: Any, sources: Mapping[str, Any] | None, period: str) -> list[str]:
+    out: list[str] = []
+    for name, table in (sources or {}).items():
+        read, kept, rejected = (getattr(table, a, None) for a in ("rows_read", "n_kept", "n_rejected"))
+        if read is None:
+            continue
+        label = f"{str(name)[:1].upper()}{str(name)[1:]}"
+        line = f"- {label}: {read:,} rows read, {kept:,} kept, {rejected:,} rejected"
+        if rejected and len(getattr(table, "rejected", ())):
+            reasons = table.rejected.groupby("check")["source_row"].nunique().sort_values(ascending=False)
+            line += " (" + ", ".join(f"{v:,} {k}" for k, v in reasons.head(3).items()) + ")"
+        out.append(line + ".")
+    if panel is not None:
+        dropped = getattr(panel, "dropped", None)
+        line = (f"- Panel: {panel.n_units:,} employees over {panel.n_periods} {period}s, "
+                f"{panel.n_obs:,} employee-{period}s")
+        if dropped is not None and len(dropped):
+            reasons = dropped["reason"].value_counts()
+            line += (f"; {len(dropped):,} employee-{period}s set aside: "
+                     + ", ".join(f"{_periods(str(k), period)} ({v:,})" for k, v in reasons.items()))
+        out.append(line + ".")
+        ids = (getattr(panel, "meta", {}) or {}).get("ids")
+        if ids is not None and hasattr(ids, "columns") and len(ids) and "reason" in ids:
+            unmatched = ids[ids["matched_to"].isna()] if "matched_to" in ids else ids
+            if len(unmatched):
+                out.append("- Employees not in the panel: " + ", ".join(
+                    f"{v:,} {k}" for k, v in unmatched["reason"].value_counts().items()) + ".")
+                out[-1] = out[-1].replace("only: no", "only, with no")
+    used = getattr(result, "n_units", None)
+    row = result.checks.loc[result.checks["check"] == "employees used"]
+    if used is not None:
+        line = f"- Employees in the estimate: {used:,}"
+        if len(row):
+            line = f"- Employees in the estimate: {_periods(_plain(str(row['seen'].iloc[0])), period)}"
+            meaning = _plain(str(row["meaning"].iloc[0]))
+            if meaning:
+                line += f": {meaning.rstrip('.')}"
+        out.append(line + ".")
+    return out or ["- The tables read and the panel were not given to the deck: rows are not counted here."]
