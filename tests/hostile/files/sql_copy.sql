@@ -1,0 +1,1 @@
+COPY payroll TO 'payroll_copy.csv'

@@ -1,0 +1,1 @@
+select employee_id as "User ID", program, status, completed_at from completions
