@@ -433,7 +433,13 @@ evaluation, overhead : float or (float, float)
         values: dict[str, Any] = {c: (lo if lo == hi else (lo, hi)) for c, (lo, hi) in sums.items()}
         accounting = CostAccounting(source=source, rows_read=rows_read, n_costed=len(df),
                                     n_other_programs=n_all - len(df))
-        return cls(**values, currency=cur or "USD", expected_runs=expected_runs, accounting=accounting)
+        costs = cls(**values, currency=cur or "USD", expected_runs=expected_runs, accounting=accounting)
+        if not (math.isfinite(costs.total) and math.isfinite(costs.high)):
+            raise DataError("the costs add up past the largest number a float holds (the total would be "
+                            "infinite)", failures=[Failure(None, "amount", max(r[1] for r in sums.values()),
+                                                           "amounts too large to add up", "range")],
+                            hint="check the amounts' magnitude (a unit error, or digits repeated)")
+        return costs
 
     # ------------------------------------------------------------------ display
     def _fmt(self, lo: float, hi: float) -> str:
