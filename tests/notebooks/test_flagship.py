@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -50,12 +51,33 @@ def test_summary_holds_the_headline_numbers_and_the_truth(demo_dir):
     assert roi["roi_pct"] == pytest.approx((roi["benefit"] - roi["cost"]) / roi["cost"] * 100)
 
 
-def test_deck_opens_and_has_notes(demo_dir):
+def test_deck_is_a_board_deck_with_the_summary_numbers(demo_dir):
     prs = pptx.Presentation(str(demo_dir / "impact.pptx"))
     slides = list(prs.slides)
-    assert len(slides) == 4  # title + three findings
+    assert len(slides) >= 6  # title, summary, naive vs causal, effect by month, ROI, methods, data
     for slide in slides[1:]:
+        assert slide.shapes.title.is_placeholder and slide.shapes.title.text_frame.text.strip()
         assert slide.has_notes_slide and slide.notes_slide.notes_text_frame.text.strip()
+    head = json.loads((demo_dir / "impact_summary.json").read_text())["headline"]
+    # the sample's headline as impact_summary.json rounds it: +850 (753 to 947), ROI 37 % (21 % to 53 %)
+    assert head == {"effect": 850, "effect_interval": [753, 947], "roi_pct": 37, "roi_interval_pct": [21, 53],
+                    "prob_roi_positive": "> 99.9 %"}
+    summary = "\n".join(sh.text_frame.text for sh in slides[1].shapes if sh.has_text_frame)
+    assert "+850 USD per trained employee per month (95 % interval +753 to +947)" in summary
+    assert "Return on investment: 37 % (95 % interval 21 % to 53 %)" in summary
+    assert "more than paid for itself: > 99.9 %" in summary
+    for slide in slides:
+        texts = [sh.text_frame.text for sh in slide.shapes if sh.has_text_frame]
+        texts += [slide.notes_slide.notes_text_frame.text] if slide.has_notes_slide else []
+        for text in texts:
+            assert not re.search(r"Period\(|=True|=False|aggregate\(|\bil\.|\w+=\w|\[\w+\(", text), text
+            assert "100 %" not in text and "100%" not in text.replace("(100%), 100% of the observations", "")
+
+
+def test_html_report_shows_the_charts(demo_dir):
+    html = (demo_dir / "impact_analysis.html").read_text(encoding="utf-8")
+    # the three charts are displayed before they are closed, so the HTML copy embeds them as PNG
+    assert html.count("data:image/png") >= 3
 
 
 def test_a_broken_input_fails_with_nonzero_exit_and_keeps_the_notebook(tmp_path, capsys):
