@@ -33,7 +33,8 @@ def _with_covariate(long: pd.DataFrame, push: float) -> il.Panel:
     x = long["unit"].map(push * ever + noise)
     frame = pd.DataFrame({"unit": long["unit"], "time": long["time"], "y": long["outcome"],
                           "cohort": long["cohort"], "x": x.to_numpy()})
-    return il.Panel.from_frame(frame, unit="unit", time="time", outcome="y", cohort="cohort", covariates=["x"])
+    return il.Panel.from_frame(frame, unit="unit", time="time", outcome="y", cohort="cohort",
+                               covariates=["x"])
 
 
 def _overlap(panel: il.Panel) -> pd.Series:
