@@ -197,3 +197,32 @@ def test_compare_wraps_long_method_labels_instead_of_cutting_them():
     assert "Naive: trained vs never trained" in labels
     assert "Imputation (Borusyak, Jaravel &\nSpiess)" in labels
     plt.close(ax.figure)
+
+
+def test_axes_say_the_unit_and_the_caption_every_colour() -> None:
+    monthly = EffectResult(estimate=2.0, std_error=0.25, outcome="revenue", elements=_dynamic().elements,
+                           spec={"freq": "M"})
+    ax = ilplot.event_study(monthly, currency="USD")
+    assert ax.get_ylabel() == "Effect on revenue (USD per employee per month)"
+    assert ax.get_xlabel() == "Months since training"
+    assert "+2.00 per month" in ax.get_title("left")
+    weekly = ilplot.event_study(_dynamic().elements)  # a plain frame records no period: "per period"
+    assert weekly.get_ylabel() == "Effect (per employee per period)"
+
+    class Cmp:
+        outcome = "revenue"
+        causal_method = "callaway_santanna"
+        causal = EffectResult(estimate=2.3, std_error=0.25, spec={"first_period": pd.Period("2024-01", "M")})
+
+        def tidy(self):
+            return _compare_frame()
+
+    ax = ilplot.compare(Cmp(), currency="EUR")
+    assert ax.get_xlabel() == "Estimated effect of training on revenue (EUR per employee per month)"
+    foot = " ".join(t.get_text() for t in ax.figure.texts).replace("\n", " ")
+    # three colours drawn (naive vermillion, pre_post and twfe orange, the causal one blue), three explained
+    drawn = {ln.get_color() for ln in ax.lines}
+    assert {COLORS["naive"], COLORS["other"], COLORS["causal"]} <= drawn
+    assert "Vermillion: naive" in foot and "blue: causal" in foot and "orange: the other estimates" in foot
+    only_two = ilplot.compare(_compare_frame().iloc[[0, 3]])
+    assert "orange" not in " ".join(t.get_text() for t in only_two.figure.texts)

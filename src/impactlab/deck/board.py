@@ -258,13 +258,19 @@ def board_deck(result: Any, r: Any = None, *, panel: Any = None, sources: Mappin
         else:
             chart_title = f"The effect by {period}s since training"
         ant = int(getattr(result, "anticipation", 0) or 0)
-        deck.add(fig, title=chart_title, alt=chart_title,
-                 note=(f"Each dot is the effect in one {period} counted from training, with its {pct} range. "
-                       f"Left of the dashed line are the {period}s before training: they should sit near "
-                       "zero, and they do" + ("" if not failed else " not everywhere") + ". "
-                       + (f"The last {ant} {period}s before training show a dip (people away on the course, "
-                          "or a slow spell before it); they are left out of the comparison so that the dip "
-                          "does not inflate the effect." if ant else "")))
+        placebo = bool((el["event_time"] < -ant).any())
+        pre = checks.loc[checks["check"] == "pre-training effects", "status"]
+        near_zero = {"pass": "and they do.", "warn": "and they mostly do.", "fail": "and they do not."}
+        note = f"Each dot is the effect in one {period} counted from training, with its {pct} range. "
+        if placebo:
+            note += (f"Dots further left than {ant} {period}s before training are checks: training cannot "
+                     f"have acted yet, so they should sit near zero, "
+                     + near_zero.get(str(pre.iloc[0]) if len(pre) else "", "") + " ")
+        if ant:
+            note += (f"The {ant} {period}s just before training show a dip (people away on the course, or a "
+                     "slow spell before it); they are left out of the comparison so that the dip does not "
+                     "inflate the effect.")
+        deck.add(fig, title=chart_title, alt=chart_title, note=note.strip())
         plt.close(fig)
 
     # ---- slide 5: ROI waterfall (native chart)

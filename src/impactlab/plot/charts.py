@@ -291,8 +291,8 @@ def compare(cmp: Any, *, ax: Axes | None = None, title: str | None = None, footn
                      for i in range(len(frame))}
             footnote = ("Points: estimates; bars: 95% confidence intervals. Vermillion: naive comparison of "
                         "trained vs untrained; blue: causal (difference-in-differences) estimate"
-                        + ("; orange: other comparisons (before vs after, regression, two-way fixed "
-                           "effects), shown for reference, not the headline" if "other" in roles else "")
+                        + ("; orange: the other estimates of the comparison, shown for reference, not the "
+                           "headline" if "other" in roles else "")
                         + ("; dashed line: the true effect of the simulated data" if truth is not None
                            else "") + (f". {window[0].upper()}{window[1:]}." if window else "."))
         finish(ax, title, footnote, new=new)
