@@ -6,8 +6,10 @@ The decimal mark is a property of the column, not of a value: the values that ca
 (``1,234.56``, ``12.5``, ``1,234,567`` for a decimal point; ``1.234,56``, ``8,50``, ``1.234.567`` for a
 decimal comma), the majority of rows decides (a tie: the decimal point), the values voting the other way are
 rejected as contradicting it, and the ambiguous ones (``1,234``, ``1.250``: one separator before exactly three
-digits) are read with the column's mark. Infinite values and the text ``NaN`` are rejected: they are not
-measurements, and leaving them in would turn every total and mean they enter into inf or NaN.
+digits) are read with the column's mark. Currency symbols are dropped, but when a column's values carry two
+($ and €), those not in the most frequent one are rejected. Infinite values and the text ``NaN`` are
+rejected: they are not measurements, and leaving them in would turn every total and mean they enter into inf
+or NaN.
 """
 
 from __future__ import annotations
@@ -89,6 +91,28 @@ def _column_mark(uniques: np.ndarray, codes: np.ndarray) -> tuple[str, dict[str,
     return ("," if comma > point else "."), votes
 
 
+_SYMBOL = re.compile(r"^\s*[-+(]?\s*([$€£¥])|([$€£¥])\s*\)?\s*$")
+
+
+def _symbol(text: str) -> str | None:
+    m = _SYMBOL.search(text)
+    return (m.group(1) or m.group(2)) if m else None
+
+
+def _column_currency(uniques: np.ndarray, codes: np.ndarray) -> tuple[str | None, dict[str, tuple[int, str]]]:
+    """The currency symbol most rows of the column carry when values carry more than one (``None`` when
+    they carry at most one: nothing contradicts it), and per symbol the rows carrying it with an example."""
+    counts = np.bincount(codes[codes >= 0], minlength=len(uniques))
+    seen: dict[str, tuple[int, str]] = {}
+    for v, n in zip(uniques, counts, strict=True):
+        if isinstance(v, str) and not _PLAIN.match(v) and (sym := _symbol(v)) is not None:
+            count, example = seen.get(sym, (0, v))
+            seen[sym] = (count + int(n), example)
+    if len(seen) < 2:
+        return None, seen
+    return max(seen, key=lambda k: seen[k][0]), seen
+
+
 def _to_float(text: str, decimal_comma: bool) -> float | None:
     if not decimal_comma and _PLAIN.match(text):  # nothing to clean (the usual case)
         return float(text)
@@ -145,6 +169,12 @@ def parse_numbers_explained(values: pd.Series, column: str | None = None) -> tup
     )
 
     reasons: dict[Any, str] = {}
+    currency, carried = _column_currency(uniques, codes)
+    mixes = (
+        f"{name} writes amounts in {currency} ({carried[currency][0]} value(s) such as "
+        f"{carried[currency][1].strip()!r}); amounts in two currencies cannot be added up: convert them to "
+        "one currency" if currency is not None else ""
+    )
 
     def read(v: object) -> float | None:
         """The number in one present value; ``None`` when it is not one (NaN when missing); why, in
@@ -162,6 +192,9 @@ def parse_numbers_explained(values: pd.Series, column: str | None = None) -> tup
             x = float(v)
         else:
             t = str(v)
+            if currency is not None and (sym := _symbol(t)) not in (None, currency):
+                reasons[v] = f"{t.strip()!r} is in {sym}, but {mixes}"
+                return None
             if ("," in t or "." in t) and (own_mark := _mark(_clean(t))) not in (None, mark):
                 reasons[v] = f"{t!r} is written with {mark_name[own_mark or '.']}, but {contradicts}"
                 return None
