@@ -101,6 +101,11 @@ def test_accounting_identity_and_no_good_row_lost_or_altered(tmp_path, goods, ba
         with pytest.raises(DataError, match="lacks required column"):
             read_completions(path)
         return
+    if not any(good for good, _, _ in rows):  # every row rejected: the reader raises, listing each one
+        with pytest.raises(DataError, match=f"none of the {len(rows)} rows") as err:
+            read_completions(path)
+        assert {f.row for f in err.value.failures} == set(lines)
+        return
     t = read_completions(path)
     assert t.rows_read == len(rows)
     assert t.rows_read == t.n_kept + t.n_rejected
@@ -126,6 +131,11 @@ def test_accounting_identity_and_no_good_row_lost_or_altered(tmp_path, goods, ba
 def test_kpi_reader_keeps_every_number_and_rejects_only_non_numbers(values):
     frame = pd.DataFrame({"employee_id": [f"E{i}" for i in range(len(values))], "month": "2024-01",
                           "revenue": pd.Series(values, dtype=object)})
+    if all(v == "?" for v in values):  # no row kept: the reader raises, listing every row
+        with pytest.raises(DataError, match=f"none of the {len(values)} rows") as err:
+            read_kpis(frame, metrics=["revenue"])
+        assert [f.row for f in err.value.failures] == list(range(1, len(values) + 1))
+        return
     t = read_kpis(frame, metrics=["revenue"])
     assert t.rows_read == t.n_kept + t.n_rejected == len(values)
     kept = t.frame.set_index("source_row")["revenue"]
@@ -184,7 +194,12 @@ def test_accounting_identity_holds_for_every_reader(data, kind):
         with pytest.raises(DataError, match="not Phillips cost categories: 'nonsense'"):
             _reader(ref)(frame)
         return
-    t = _reader(ref)(frame)
+    try:
+        t = _reader(ref)(frame)
+    except DataError as err:  # every row rejected: the reader raises, listing each row
+        assert f"none of the {n} rows" in str(err)
+        assert {f.row for f in err.failures} == set(range(1, n + 1))
+        return
     assert t.rows_read == n == t.n_kept + t.n_rejected
     kept = t.frame["source_row"]
     assert kept.is_unique and set(kept).isdisjoint(set(t.rejected["source_row"]))

@@ -21,6 +21,7 @@ from impactlab.io.dates import accepted_formats, parse_timestamps
 from impactlab.io.headers import ColumnMatch, match_columns, refuse_repeated, repeated_headers
 from impactlab.io.identity import Crosswalk
 from impactlab.io.numbers import NUMBER_HELP, parse_numbers_explained
+from impactlab.io.periods import PERIOD_FORMS
 from impactlab.io.sources import RawSource
 from impactlab.io.table import REJECTED_COLUMNS, Table
 from impactlab.io.values import as_clean_text, as_id, as_text, map_values, missing_mask, text_values
@@ -191,8 +192,8 @@ def parse_column(
                 i,
                 header,
                 t,
-                f"cannot read {t!r} as a period; expected 'YYYY-MM', 'YYYY-Qn' or a date "
-                f"({accepted_formats()})",
+                f"cannot read {t!r} as a period; expected a month or quarter label "
+                f"({', '.join(PERIOD_FORMS)}) or a date ({accepted_formats()})",
                 "period",
             )
             for i, t in _texts(values, bad)
@@ -477,3 +478,30 @@ def _rejected(text: pd.DataFrame, raw: RawSource, problems: list[Problem]) -> pd
         return pd.DataFrame({c: pd.Series(dtype="object") for c in cols}).astype({"source_row": "int64"})
     out = pd.DataFrame.from_records(records, columns=cols)
     return out.sort_values("source_row", kind="stable").reset_index(drop=True)
+
+
+def refuse_empty(table: Table, hint: str | None = None) -> Table:
+    """``table`` when it kept a row (or read none); otherwise one :class:`~impactlab.errors.DataError`
+    saying what was seen: a reader whose every row was rejected has most likely been given the wrong
+    column, layout or option, and an empty table would only fail later, far from the cause."""
+    if table.n_kept or not table.rows_read:
+        return table
+    rej = table.rejected
+    counts = rej.groupby(["check", "column"], dropna=False)["source_row"].nunique().sort_values(
+        ascending=False)
+    seen = []
+    for (check, col), n in counts.head(3).items():
+        first = rej[(rej["check"] == check) & ((rej["column"] == col) if isinstance(col, str)
+                                                else rej["column"].isna())].iloc[0]
+        where = f"column {col!r}" if isinstance(col, str) else "whole row"
+        seen.append(f"{n} row(s) {check} ({where}), e.g. row {first['source_row']}: {first['reason']}")
+    failures = [Failure(int(r.source_row), r.column if isinstance(r.column, str) else None,
+                        r.value if isinstance(r.value, str) else None, str(r.reason), str(r.check))
+                for r in rej.itertuples(index=False)]
+    raise DataError(
+        f"none of the {table.rows_read} rows of the {table.kind} table could be kept: " + "; ".join(seen),
+        source=table.source,
+        failures=failures,
+        hint=hint or "the reasons say what was seen in each column; fix the column named (or map another "
+        "header onto it with columns=) and read again",
+    )

@@ -129,11 +129,13 @@ def _read(
     completions = schema.kind == "completions"
     if completions:
         ctx.credit = _credit_flags(raw.frame, p)
-    return _engine.read(
+    table = _engine.read(
         raw, schema, ctx, errors=options.errors, columns=options.columns,
         preset_columns=p.columns_for(schema.kind), row_check=row_check,
         derived=_status_raw if completions else None, ids=crosswalk, non_data_rows=p.non_data_rows,
     )
+    # costs are whole or refused by read_costs itself, which names the unmapped items
+    return table if schema.kind == "costs" else _engine.refuse_empty(table)
 
 
 def _accepts(schema: TableSchema, columns: Mapping[str, str] | None, p: Preset,
@@ -329,6 +331,7 @@ def read_surveys(source: Source, *, preset: str | None = None, columns: Columns 
                          columns=options.columns, preset_columns=p.columns_for("surveys"),
                          ids=None if options.ids is None else read_ids(options.ids),
                          non_data_rows=p.non_data_rows, duplicates=survey_duplicates)
+    table = _engine.refuse_empty(table)
     return dataclasses.replace(table, notes=table.notes + tuple(notes)) if notes else table
 
 

@@ -92,8 +92,9 @@ def _words(text: str) -> tuple[str, ...]:
 
 
 _EMPLOYEE = _words(
-    "employee id | employee | emp id | user id | userid | user | learner id | learner | worker id"
-    " | student id | studentid | person id | participant id | staff id | username | learner reference"
+    "employee id | employee | emp id | employee number | employee no | user id | userid | user | learner id"
+    " | learner | worker id | student id | studentid | person id | participant id | staff id | username"
+    " | learner reference"
 )
 _PROGRAM = _words(
     "program | programme | program name | programme name | training | training title | training name | course"
