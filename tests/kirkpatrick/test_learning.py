@@ -135,3 +135,18 @@ def test_item_difficulty() -> None:
 def test_score_above_max_is_a_data_error() -> None:
     with pytest.raises(DataError):
         learning(_tests(PRE, [70, 75, 80, 120]))
+
+
+def test_people_without_a_pair_are_listed_not_dropped_silently() -> None:
+    good = _tests(PRE, POST)
+    pre_only = _tests([20], [90]).assign(employee_id="LEFT")
+    pre_only = pre_only[pre_only["kind"] == "pre"]
+    post_only = _tests([20], [90]).assign(employee_id="NEW")
+    post_only = post_only[post_only["kind"] == "post"]
+    res = learning(pd.concat([good, pre_only, post_only], ignore_index=True))
+    # the four pairs give the gain; the two unpaired people are in .rejected with why
+    assert res.summary_table.iloc[0]["n"] == 4
+    assert res.summary_table.iloc[0]["gain"] == pytest.approx(22.5)
+    reasons = dict(zip(res.rejected["employee_id"], res.rejected["reason"], strict=True))
+    assert reasons["LEFT"].startswith("no post-test") and reasons["NEW"].startswith("no pre-test")
+    assert "2 person(s) left out of the pre/post pairs" in res.summary()

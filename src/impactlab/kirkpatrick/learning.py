@@ -262,7 +262,7 @@ class LearningResult(LevelResult):
                 lines.append(f"    retention of the gain at the delayed test {r.retention:.0%} "
                              f"({r.retention_low:.0%} to {r.retention_high:.0%}), n = {r.n_delayed}")
         if len(self.rejected):
-            lines.append(f"  {len(self.rejected)} pair(s) rejected (see .rejected)")
+            lines.append(f"  {len(self.rejected)} person(s) left out of the pre/post pairs (see .rejected)")
         lines += [f"  note: {n}" for n in self.spec.get("notes", [])]
         return "\n".join(lines)
 
@@ -373,6 +373,23 @@ def _maxima_note(chosen: pd.DataFrame) -> list[str]:
     return notes
 
 
+def _unpaired(wide: pd.DataFrame, rows_of: pd.DataFrame) -> list[dict[str, Any]]:
+    """The people without both a pre-test and a post-test: left out of the paired gain, each listed with
+    the row of one of their tests and why."""
+    reasons = {"pre": "no post-test: left out of the paired gain (people who left after the pre-test may "
+                      "differ from those who stayed)",
+               "post": "no pre-test: left out of the paired gain",
+               "neither": "a delayed test only (no pre-test and no post-test): left out of the paired gain"}
+    out = []
+    for (e, p), r in wide[wide["pre"].isna() | wide["post"].isna()].iterrows():
+        row = rows_of.loc[[(e, p)]]
+        rows = row["source_row"] if "source_row" in row else pd.Series(dtype="float64")
+        out.append({"employee_id": e, "program": p, "source_row": rows.iloc[0] if len(rows) else None,
+                    "reason": reasons["pre" if pd.notna(r["pre"]) else "post" if pd.notna(r["post"])
+                                      else "neither"]})
+    return out
+
+
 def _item_table(items: Any, level: float) -> pd.DataFrame:
     df = getattr(items, "frame", items)
     if not isinstance(df, pd.DataFrame) or not {"employee_id", "item", "correct"} <= set(df.columns):
@@ -430,7 +447,8 @@ def learning(assessments: Any, *, attempt: Attempt = "first", pass_mark: float |
     Notes
     -----
     A pair whose post-test was taken before its pre-test is rejected (``.rejected``, with a
-    :class:`DataQualityWarning`), never silently swapped.
+    :class:`DataQualityWarning`), never silently swapped. A person with a pre-test and no post-test (or the
+    reverse) is listed in ``.rejected`` with that reason and counted in :meth:`LearningResult.summary`.
     """
     level = check_level(level)
     check_option("attempt", attempt, ("first", "best", "last"))
@@ -468,6 +486,7 @@ def learning(assessments: Any, *, attempt: Attempt = "first", pass_mark: float |
     if rejected:
         warnings.warn(f"{len(rejected)} pre/post pair(s) have the post-test before the pre-test and were "
                       "left out (see .rejected).", DataQualityWarning, stacklevel=2)
+    rejected += _unpaired(wide, rows_of)
     people = both[~order_bad.to_numpy()].reset_index()
     if by_cols:
         people = people.merge(chosen.groupby(keys).agg(extra).reset_index(), on=keys, how="left")
