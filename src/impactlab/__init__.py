@@ -52,6 +52,8 @@ _EXPORTS: dict[str, str] = {
     "event_study": "impactlab.estimators",
     "sun_abraham": "impactlab.estimators",
     "imputation": "impactlab.estimators",
+    "two_stage": "impactlab.estimators",
+    "stacked": "impactlab.estimators",
     "bacon_decomposition": "impactlab.estimators",
     "wild_bootstrap": "impactlab.estimators",
     "sensitivity": "impactlab.estimators",

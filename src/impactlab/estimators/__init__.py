@@ -15,7 +15,9 @@ from impactlab.estimators.naive import naive_difference, pre_post
 from impactlab.estimators.power import PowerResult, minimum_detectable_effect, power
 from impactlab.estimators.regression import regression, twfe
 from impactlab.estimators.sensitivity import SensitivityResult, sensitivity
+from impactlab.estimators.stacked import StackedResult, stacked
 from impactlab.estimators.sun_abraham import sun_abraham
+from impactlab.estimators.two_stage import TwoStageResult, two_stage
 from impactlab.estimators.wild_bootstrap import WildBootstrapResult, wild_bootstrap
 
 __all__ = ["CallawaySantAnnaResult", "callaway_santanna", "naive_difference", "pre_post", "regression",
@@ -24,5 +26,6 @@ __all__ += ["BaconResult", "EventStudyResult", "bacon_decomposition", "event_stu
 
 __all__ += ["drdid", "drdid_frame"]
 __all__ += ["ImputationResult", "imputation"]
+__all__ += ["StackedResult", "TwoStageResult", "stacked", "two_stage"]
 __all__ += ["PowerResult", "SensitivityResult", "WildBootstrapResult", "minimum_detectable_effect", "power",
             "sensitivity", "wild_bootstrap"]

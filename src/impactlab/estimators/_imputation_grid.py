@@ -39,7 +39,10 @@ Lead = tuple[pd.DataFrame | None, WaldTest | None]
 @dataclass(frozen=True)
 class Fit:
     """What a fit hands to the result: cohort × event-time cells of the imputed effects, counts, the ledger,
-    and the variance of any targets (weights per cell, one column per target) and Test 1 on demand."""
+    and the variance of any targets (weights per cell, one column per target) and Test 1 on demand.
+
+    ``vcov(W, fitted=None)``: each trained observation's residual is its effect minus ``fitted`` (cells ×
+    targets, what each target's second stage fits to the cell), by default its cell's mean (Theorem 3)."""
 
     cell_g: np.ndarray
     cell_e: np.ndarray
@@ -51,7 +54,7 @@ class Fit:
     clusters: int
     excluded: pd.DataFrame
     label_of: dict[int, Any]
-    vcov: Callable[[np.ndarray], np.ndarray]
+    vcov: Callable[..., np.ndarray]
     test_one: Callable[[], Lead]
 
 
@@ -307,7 +310,7 @@ def grid_fit(panel: Any, a: int) -> Fit | None:
                 acc += _sum_by(cu[lo:hi], Q, clusters) @ Z
         return acc if cu is None else _tmm(acc, acc)
 
-    def vcov(W: np.ndarray) -> np.ndarray:
+    def vcov(W: np.ndarray, fitted: np.ndarray | None = None) -> np.ndarray:
         K = W.shape[1]
         Wc: dict[int, np.ndarray] = {}
         r = np.zeros((Tp, K))  # A_1'w on the periods, net of the unit block
@@ -325,7 +328,13 @@ def grid_fit(panel: Any, a: int) -> Fit | None:
             js, ids = cells[lo]
             mean = np.bincount(js, weights=cell_mean[ids], minlength=Tp)
             Q = np.where(kept[lo:hi], E[lo:hi] - mean, E0[lo:hi])
-            return Q, np.where((per >= g - a)[:, None], Wc[lo], -z_t)
+            Z = np.where((per >= g - a)[:, None], Wc[lo], -z_t)
+            if fitted is None:
+                return Q, Z
+            # trained cells' residuals about ``fitted`` rather than their mean: the difference per column
+            shift = np.zeros((Tp, K))
+            shift[js] = (cell_mean[ids][:, None] - fitted[ids]) * W[ids]
+            return np.hstack([Q, kept[lo:hi].astype("float64")]), np.vstack([Z, shift])
 
         return by_cluster(psi, K)
 

@@ -234,9 +234,19 @@ def imputation(panel: Panel, *, anticipation: int = 0,
     >>> round(res.estimate, 6) == round(res.tidy()["estimate"].iloc[0], 6)
     True
     """
-    panel = check_panel(panel, "imputation")
+    return _estimate(panel, anticipation, covariates, name="imputation", result_cls=ImputationResult,
+                     label="Imputation (Borusyak, Jaravel & Spiess)", gardner=False)
+
+
+def _estimate(panel: Panel, anticipation: int, covariates: Sequence[str] | None, *, name: str,
+              result_cls: type[ImputationResult], label: str, gardner: bool) -> Any:
+    """The fit on untreated observations and the effects of every target, with the conservative variance
+    of Borusyak, Jaravel & Spiess or (``gardner``) the two-stage GMM variance of Gardner (2022), whose
+    trained residuals are taken about each target's own average rather than its cohort × event-time
+    cells' (:func:`impactlab.estimators.two_stage`). Test 1 tests the untreated fit both share."""
+    panel = check_panel(panel, name)
     if isinstance(anticipation, bool) or not isinstance(anticipation, (int, np.integer)) or anticipation < 0:
-        raise ValueError("The 'anticipation' parameter of imputation must be a non-negative integer. "
+        raise ValueError(f"The 'anticipation' parameter of {name} must be a non-negative integer. "
                          f"Got {anticipation!r} instead.")
     a = int(anticipation)
     covs = resolve_covariates(panel, covariates)
@@ -260,7 +270,8 @@ def imputation(panel: Panel, *, anticipation: int = 0,
         W[on, j] = 1.0 / cell_n[on].sum()
     n_obs_target = cell_n @ (W > 0)
     estimates = cell_sum @ W
-    vcov = fit.vcov(W)
+    # Gardner's second stage fits each target's own average to its trained observations
+    vcov = fit.vcov(W, np.broadcast_to(estimates, W.shape) if gardner else None)
     se = np.sqrt(np.maximum(np.diag(vcov), 0.0))
 
     label_of, clusters, excluded = fit.label_of, fit.clusters, fit.excluded
@@ -278,22 +289,22 @@ def imputation(panel: Panel, *, anticipation: int = 0,
                      "be too small.")
     if len(excluded):
         notes.append(f"{fit.n_left} trained observations could not be imputed (see .excluded).")
-    spec = {"estimator": "imputation", "anticipation": a, "covariates": covs,
+    spec = {"estimator": name, "anticipation": a, "covariates": covs,
             "cluster": panel.cluster or "unit", "first_period": panel.periods[0] if panel.periods else None,
             "last_period": panel.periods[-1] if panel.periods else None}
-    common: dict[str, Any] = dict(method="imputation", outcome=panel.outcome, n_obs=n_obs,
+    common: dict[str, Any] = dict(method=name, outcome=panel.outcome, n_obs=n_obs,
                                   n_units=fit.n_units, excluded=excluded, spec=spec, notes=tuple(notes))
     by_cohort = EffectResult(
         estimate=float(estimates[0]), std_error=float(se[0]), term="ATT",
-        label="Imputation (Borusyak, Jaravel & Spiess) by cohort",
+        label=f"{label} by cohort",
         elements=pd.DataFrame({"term": [f"ATT(cohort={_fmt(label_of[g])})" for g in cohorts],
                                "cohort": [label_of[g] for g in cohorts], "estimate": estimates[c_idx],
                                "std_error": se[c_idx], "n_obs": n_obs_target[c_idx].astype(np.int64)}),
         element_vcov=vcov[np.ix_(c_idx, c_idx)], **common)
     leads, pretrend = fit.test_one()
-    return ImputationResult(
+    return result_cls(
         estimate=float(estimates[0]), std_error=float(se[0]), term="ATT",
-        label="Imputation (Borusyak, Jaravel & Spiess)", elements=elements,
+        label=label, elements=elements,
         element_vcov=vcov[np.ix_(h_idx, h_idx)], pretrend=pretrend, cells=cells, by_cohort=by_cohort,
         leads=leads, **common)
 
@@ -348,8 +359,8 @@ def _row_fit(panel: Panel, a: int, covs: list[str]) -> Fit:
     return Fit(cell_g=cell_key // span, cell_e=cell_key % span - a, cell_n=cell_n, cell_sum=cell_sum,
                n_units=n_u0, n_obs=len(i0) + len(i1), n_left=int((window & ~kept).sum()), clusters=clusters,
                excluded=excluded, label_of=_cohort_labels(long["cohort"].to_numpy(), gp),
-               vcov=lambda W: _conservative_vcov(fe, c0, c1, clusters, nested, u1, t1, X1, eps0, tau, cell,
-                                                 cell_sum / cell_n, W),
+               vcov=lambda W, fitted=None: _conservative_vcov(fe, c0, c1, clusters, nested, u1, t1, X1, eps0,
+                                                              tau, cell, cell_sum / cell_n, W, fitted),
                test_one=lambda: _test_one(long, fe, i0, ev, a, c0, clusters, nested,
                                           eps0 if not covs else None))
 
@@ -357,7 +368,8 @@ def _row_fit(panel: Panel, a: int, covs: list[str]) -> Fit:
 # ------------------------------------------------------------------------------------------ pieces
 def _conservative_vcov(fe: _TwoWay, c0: np.ndarray, c1: np.ndarray, n_clusters: int, nested: bool,
                        u1: np.ndarray, t1: np.ndarray, X1: np.ndarray, eps0: np.ndarray, tau: np.ndarray,
-                       cell: np.ndarray, cell_mean: np.ndarray, W: np.ndarray) -> np.ndarray:
+                       cell: np.ndarray, cell_mean: np.ndarray, W: np.ndarray,
+                       fitted: np.ndarray | None = None) -> np.ndarray:
     """Theorem 3's conservative covariance of the targets (columns of ``W``).
 
     For a target with weights ``w`` on the trained observations, the untreated observations carry
@@ -366,7 +378,10 @@ def _conservative_vcov(fe: _TwoWay, c0: np.ndarray, c1: np.ndarray, n_clusters: 
     a cell, so the paper's weighted average is the cell mean), the untreated one the fit's residual;
     ``psi_c = sum over cluster c of v × residual`` and the covariance is ``Psi'Psi``. Sums by cluster and
     period (and unit, when units are not nested in clusters: otherwise the untreated residuals sum to zero
-    within each unit) replace the observation-level weights."""
+    within each unit) replace the observation-level weights.
+
+    With ``fitted`` (cells × targets), the trained residual is the effect minus ``fitted`` instead of its
+    cell's mean: Gardner's two-stage variance (see :mod:`impactlab.estimators.two_stage`)."""
     n_cells = W.shape[0]
     # A_1'w by unit, period and covariate, for every target: through the unit × cell counts B (sparse), so
     # that the unit block is eliminated without a units × targets array (needed only for non-nested clusters)
@@ -388,6 +403,8 @@ def _conservative_vcov(fe: _TwoWay, c0: np.ndarray, c1: np.ndarray, n_clusters: 
     if fe.X.shape[1]:
         psi -= _prod(_sum_by(c0, eps0[:, None] * fe.X, G), z_x)
     psi += _prod(_by_pair(c1, cell, tau - cell_mean[cell], (G, n_cells)), W)
+    if fitted is not None:
+        psi += _prod(_by_pair(c1, cell, np.ones(len(c1)), (G, n_cells)), (cell_mean[:, None] - fitted) * W)
     return _tprod(psi, psi)
 
 

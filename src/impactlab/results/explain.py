@@ -211,7 +211,7 @@ def _drdid_design(spec: Mapping[str, Any]) -> tuple[str, str, bool]:
             "Zhao 2020).", "employees not trained by the later of the two periods", True)
 
 
-def _imputation_design(spec: Mapping[str, Any]) -> tuple[str, str, bool]:
+def _imputation_design(spec: Mapping[str, Any], source: str | None = None) -> tuple[str, str, bool]:
     anticipation = int(spec.get("anticipation", 0) or 0)
     ant = (f"no effect earlier than {anticipation} period(s) before training" if anticipation
            else "no effect before training (no anticipation)")
@@ -219,9 +219,23 @@ def _imputation_design(spec: Mapping[str, Any]) -> tuple[str, str, bool]:
     cond = f" given {', '.join(covs)}" if covs else ""
     return (f"Parallel trends in untreated outcomes, in every period: without the training, each employee's "
             f"outcome would have been their own level plus a period effect common to all{cond}, before and "
-            f"after training; and {ant} (Borusyak, Jaravel & Spiess 2024).",
+            f"after training; and {ant} ({source or 'Borusyak, Jaravel & Spiess 2024'}).",
             "every untrained employee-period: never-trained employees, employees not yet trained, and "
             "trained employees before training", True)
+
+
+def _stacked_design(spec: Mapping[str, Any]) -> tuple[str, str, bool]:
+    anticipation = int(spec.get("anticipation", 0) or 0)
+    ant = (f"no effect earlier than {anticipation} period(s) before training" if anticipation
+           else "no effect before training (no anticipation)")
+    lo, hi = spec.get("window", (None, None))
+    comparison = ("employees never trained" if spec.get("control") == "never_treated"
+                  else "employees not yet trained by the end of each wave's window (never-trained included)")
+    return (f"Parallel trends within each wave's window (event times {lo} to {hi}): without the training, "
+            f"the wave's outcome would have moved like that of its comparison employees; and {ant}. Waves "
+            "whose window does not fit in the data, or that have no comparison employees, are left out, so "
+            "the effect is the average over the waves kept (Wing, Freedman & Hollingsworth 2024).",
+            comparison, True)
 
 
 def _design(method: str, spec: Mapping[str, Any]) -> tuple[str, str, bool]:
@@ -232,8 +246,10 @@ def _design(method: str, spec: Mapping[str, Any]) -> tuple[str, str, bool]:
         return _sa_design(spec)
     if method == "drdid":
         return _drdid_design(spec)
-    if method == "imputation":
-        return _imputation_design(spec)
+    if method in ("imputation", "two_stage"):
+        return _imputation_design(spec, "Gardner 2022" if method == "two_stage" else None)
+    if method == "stacked":
+        return _stacked_design(spec)
     if method in ("twfe", "event_study_twfe", "bacon"):
         return ("Parallel trends and an effect that is the same for every wave and every period since "
                 "training; with staggered roll-outs and growing effects the coefficient mixes comparisons, "
@@ -354,6 +370,9 @@ def explain_effect(result: Any, level: float = 0.95, window: str | None = None) 
                           f"from zero ({test}{how}), consistent with parallel trends.")
             cautions.append("Passing the pre-training check does not prove parallel trends; the test has "
                             "little power against gradual differences (Roth 2022).")
+    elif causal and method == "stacked":
+        cautions.append("This result carries no pre-training test: its window has no event time before the "
+                        "reference; a window starting earlier (e.g. window=(-3, ...)) gives one.")
     elif causal:
         cautions.append("This result carries no pre-training test; run the dynamic aggregation "
                         "(aggregate('dynamic')) and look at the effects before training.")
