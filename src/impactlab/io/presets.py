@@ -44,6 +44,10 @@ class Preset:
     non_data_rows : mapping of str to str
         Cell values (normalised) that mark a row as not a learner's record, with the reason given when the
         row is rejected (e.g. Canvas's "Test Student").
+    status_from_times : tuple of str
+        Headers of the completed, started and enrolled timestamps of a table that has no status column
+        (Moodle's ``course_completions``): the status is then ``completed`` when the first is set,
+        ``in_progress`` when the second is, ``enrolled`` otherwise (empty and ``0`` mean not set).
     description : str
         One line for ``docs/presets.md`` and error messages.
     """
@@ -53,6 +57,7 @@ class Preset:
     status_map: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
     credit_columns: tuple[str, ...] = ()
     non_data_rows: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
+    status_from_times: tuple[str, ...] = ()
     description: str = ""
 
     def columns_for(self, kind: str) -> Mapping[str, str]:
@@ -158,6 +163,8 @@ MOODLE = Preset(
         "passed": ("2", "Completed (achieved pass grade)"),
         "failed": ("3", "4", "Completed (did not achieve pass grade)"),
     }),
+    # course_completions has no status: it is read from its Unix-second timestamps (0 = not set)
+    status_from_times=("timecompleted", "timestarted", "timeenrolled"),
     description="Moodle course_completions / course_modules_completion extracts and completion reports",
 )
 

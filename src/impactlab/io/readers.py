@@ -117,9 +117,12 @@ def _read(
     p = options.layout
     crosswalk = None if options.ids is None else read_ids(options.ids)
     supplied = frozenset(constant or ())
+    if schema.kind == "completions" and p.status_from_times:
+        supplied |= {"status"}
     raw = load_source(source, sheet=options.sheet, accept=_accepts(schema, options.columns, p, supplied))
     if constant:
         _fill_constant(raw, schema, options, constant)
+    derived_note = _status_from_times(raw, schema, options) if schema.kind == "completions" else None
     ctx = options.context(
         raw.source,
         status_map=extend_status_map(status_map, preset=p.status_map),
@@ -129,6 +132,8 @@ def _read(
     completions = schema.kind == "completions"
     if completions:
         ctx.credit = _credit_flags(raw.frame, p)
+    if derived_note:
+        ctx.notes.append(derived_note)
     table = _engine.read(
         raw, schema, ctx, errors=options.errors, columns=options.columns,
         preset_columns=p.columns_for(schema.kind), row_check=row_check,
@@ -169,6 +174,33 @@ def _fill_constant(raw: Any, schema: TableSchema, options: ReadOptions, constant
                      f"Costs.from_table(table, {name}={value!r})",
             )
         raw.frame[name] = value
+
+
+def _status_from_times(raw: Any, schema: TableSchema, options: ReadOptions) -> str | None:
+    """A status column derived from the preset's timestamps (:attr:`Preset.status_from_times`) when the
+    source has none but has the completed timestamp; the note saying so, or ``None``."""
+    p = options.layout
+    if not p.status_from_times:
+        return None
+    m = match_columns(list(raw.frame.columns), schema.readable, columns=options.columns,
+                      preset_columns=p.columns_for(schema.kind), source=raw.source)
+    keys = {normalise_key(c): c for c in raw.frame.columns}
+    found = [keys.get(normalise_key(h)) for h in p.status_from_times]
+    if "status" in m.canonical or found[0] is None or "status" in raw.frame.columns:
+        return None
+
+    def is_set(v: Any) -> bool:
+        t = as_text(v).strip()
+        return bool(t) and t.removesuffix(".0") != "0"
+
+    status = np.full(len(raw.frame), "enrolled", dtype=object)
+    for col, name in ((found[1], "in_progress"), (found[0], "completed")):
+        if col is not None:
+            status[np.asarray(map_values(raw.frame[col], is_set), dtype=bool)] = name
+    raw.frame["status"] = status
+    used = ", ".join(repr(c) for c in found if c is not None)
+    return (f"status derived from {used} ({p.name} preset): completed when {found[0]!r} is set, in progress "
+            "when started, enrolled otherwise (0 means not set)")
 
 
 _TRUE = {"y", "yes", "true", "t", "1"}
