@@ -94,7 +94,8 @@ def _column_mark(uniques: np.ndarray, codes: np.ndarray) -> tuple[str, dict[str,
 _SYMBOL = re.compile(r"^\s*[-+(]?\s*([$€£¥])|([$€£¥])\s*\)?\s*$")
 
 
-def _symbol(text: str) -> str | None:
+def currency_symbol(text: str) -> str | None:
+    """The currency symbol ($, €, £, ¥) written before or after the number in ``text``, if any."""
     m = _SYMBOL.search(text)
     return (m.group(1) or m.group(2)) if m else None
 
@@ -105,7 +106,7 @@ def _column_currency(uniques: np.ndarray, codes: np.ndarray) -> tuple[str | None
     counts = np.bincount(codes[codes >= 0], minlength=len(uniques))
     seen: dict[str, tuple[int, str]] = {}
     for v, n in zip(uniques, counts, strict=True):
-        if isinstance(v, str) and not _PLAIN.match(v) and (sym := _symbol(v)) is not None:
+        if isinstance(v, str) and not _PLAIN.match(v) and (sym := currency_symbol(v)) is not None:
             count, example = seen.get(sym, (0, v))
             seen[sym] = (count + int(n), example)
     if len(seen) < 2:
@@ -192,7 +193,7 @@ def parse_numbers_explained(values: pd.Series, column: str | None = None) -> tup
             x = float(v)
         else:
             t = str(v)
-            if currency is not None and (sym := _symbol(t)) not in (None, currency):
+            if currency is not None and (sym := currency_symbol(t)) not in (None, currency):
                 reasons[v] = f"{t.strip()!r} is in {sym}, but {mixes}"
                 return None
             if ("," in t or "." in t) and (own_mark := _mark(_clean(t))) not in (None, mark):

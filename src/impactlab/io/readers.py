@@ -6,7 +6,6 @@ they share (:class:`ReadOptions`): each takes a file or a DataFrame and returns 
 from __future__ import annotations
 
 import dataclasses
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -21,6 +20,7 @@ from impactlab.io.checks import employment_check
 from impactlab.io.dates import check_tz
 from impactlab.io.headers import match_columns
 from impactlab.io.identity import read_ids
+from impactlab.io.numbers import currency_symbol
 from impactlab.io.presets import Preset, get_preset
 from impactlab.io.sources import load_source
 from impactlab.io.surveys import map_labels, survey_duplicates
@@ -477,9 +477,6 @@ def read_costs(source: Source, *, preset: str | None = None, columns: Columns | 
     return dataclasses.replace(table, notes=table.notes + tuple(notes)) if notes else table
 
 
-_SYMBOL = re.compile(r"^\s*[-+(]?\s*([$€£¥])|([$€£¥])\s*\)?\s*$")
-
-
 def _one_currency(frame: pd.DataFrame, headers: Mapping[str, str], ctx: Context) -> list[Problem]:
     """Refuse amounts written with several currency symbols: the reader drops the symbols, and a total of
     dollars and euros is no number at all."""
@@ -488,9 +485,9 @@ def _one_currency(frame: pd.DataFrame, headers: Mapping[str, str], ctx: Context)
         if canonical not in headers:
             continue
         for v in frame[headers[canonical]].tolist():
-            m = _SYMBOL.search(v) if isinstance(v, str) else None
-            if m:
-                seen.setdefault(m.group(1) or m.group(2), []).append(v)
+            sym = currency_symbol(v) if isinstance(v, str) else None
+            if sym is not None:
+                seen.setdefault(sym, []).append(v)
     if len(seen) < 2:
         return []
     shown = ", ".join(f"{sym} ({len(vs)} value(s) such as {vs[0].strip()!r})" for sym, vs in seen.items())
