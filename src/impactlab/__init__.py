@@ -52,6 +52,7 @@ _EXPORTS: dict[str, str] = {
     "event_study": "impactlab.estimators",
     "sun_abraham": "impactlab.estimators",
     "imputation": "impactlab.estimators",
+    "dose_response": "impactlab.estimators",
     "two_stage": "impactlab.estimators",
     "stacked": "impactlab.estimators",
     "bacon_decomposition": "impactlab.estimators",

@@ -112,6 +112,13 @@ def _last_applying(b: Any, f: dict[str, Any]) -> float:
     return float((checkpoints if len(checkpoints) else w)["applying"].iloc[-1])
 
 
+def _dose_panel(f: dict[str, Any]) -> Any:
+    long = f["small"].long()
+    long["hours"] = np.where(long["cohort_period"] > 0, long["unit"] % 4 + 1.0, 0.0)
+    return il.Panel.from_frame(long, unit="unit", time="time", outcome="outcome", cohort="cohort",
+                               covariates=["hours"], cluster="cluster")
+
+
 def _post_obs_mean(r: Any, f: dict[str, Any]) -> float:
     """The imputation ATT as the observation-weighted mean of its event-time effects from 0 on."""
     post = r.elements[r.elements["event_time"] >= 0]
@@ -129,6 +136,9 @@ CASES: dict[str, tuple[str, Callable[[dict[str, Any]], Any], Callable[[Any, dict
     "two_stage": ("TwoStageResult", lambda f: il.two_stage(f["small"]), _post_obs_mean),
     "stacked": ("StackedResult", lambda f: il.stacked(f["small"], window=(-2, 1)),
                 lambda r, f: float(r.elements.loc[r.elements["event_time"] >= 0, "estimate"].mean())),
+    "dose_response": ("DoseResponseResult",
+                      lambda f: il.dose_response(_dose_panel(f), dose="hours", degree=1, n_draws=199, seed=1),
+                      lambda r, f: il.callaway_santanna(_dose_panel(f)).aggregate("group").estimate),
     "bacon": ("BaconResult", lambda f: il.bacon_decomposition(f["small"]),
               lambda r, f: il.twfe(f["small"]).estimate),
     "wild_bootstrap": ("WildBootstrapResult", lambda f: il.wild_bootstrap(f["small"], n_draws=199, seed=1),

@@ -8,6 +8,7 @@ modified. The estimation core is written here on numpy/scipy/statsmodels.
 # package attributes to the functions after the submodules are loaded, so they stay the functions.
 from impactlab.estimators.bacon import BaconResult, bacon_decomposition
 from impactlab.estimators.callaway_santanna import CallawaySantAnnaResult, callaway_santanna
+from impactlab.estimators.dose_response import DoseResponseResult, dose_response
 from impactlab.estimators.drdid import drdid, drdid_frame
 from impactlab.estimators.event_study import EventStudyResult, event_study
 from impactlab.estimators.imputation import ImputationResult, imputation
@@ -25,6 +26,7 @@ __all__ = ["CallawaySantAnnaResult", "callaway_santanna", "naive_difference", "p
 __all__ += ["BaconResult", "EventStudyResult", "bacon_decomposition", "event_study", "sun_abraham"]
 
 __all__ += ["drdid", "drdid_frame"]
+__all__ += ["DoseResponseResult", "dose_response"]
 __all__ += ["ImputationResult", "imputation"]
 __all__ += ["StackedResult", "TwoStageResult", "stacked", "two_stage"]
 __all__ += ["PowerResult", "SensitivityResult", "WildBootstrapResult", "minimum_detectable_effect", "power",

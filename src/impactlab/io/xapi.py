@@ -31,17 +31,34 @@ from impactlab.schemas.vocab import ASSESSMENT_KINDS, DEFAULT_KIND_MAP, DEFAULT_
 
 VOIDED = ADL_VERBS + "voided"
 SCORED = ADL_VERBS + "scored"
-#: Verb IRI -> canonical completion status.
-COMPLETION_VERBS: dict[str, str] = {
-    ADL_VERBS + "completed": "completed",
-    ADL_VERBS + "passed": "passed",
-    ADL_VERBS + "failed": "failed",
-    ADL_VERBS + "attempted": "in_progress",
-    "https://w3id.org/xapi/adl/verbs/waived": "exempt",
+_W3ID_ADL = "https://w3id.org/xapi/adl/verbs/"
+_ADL_WORDS: dict[str, str] = {
+    # the ADL vocabulary (xAPI 1.0.3) and the cmi5 verbs of that namespace (cmi5 specification, 9.3)
+    "completed": "completed", "passed": "passed", "failed": "failed", "attempted": "in_progress",
+    "launched": "in_progress", "initialized": "in_progress", "terminated": "in_progress",
+    "progressed": "in_progress", "registered": "enrolled",
 }
+#: Verb IRI -> canonical completion status: the ADL vocabulary under its ``http`` IRIs and the ``https``
+#: spellings the ADL Total Learning Architecture (TLA) profile writes; cmi5's ``abandoned``, ``waived`` and
+#: ``satisfied`` (w3id ADL IRIs); TLA's ``registered``. A session verb (launched, initialized, terminated,
+#: abandoned) says the learner started and did not, by itself, finish: ``in_progress``. ``satisfied`` is
+#: read by :data:`SATISFIED_STATUS`.
+COMPLETION_VERBS: dict[str, str] = {
+    **{ADL_VERBS + w: s for w, s in _ADL_WORDS.items()},
+    **{ADL_VERBS.replace("http://", "https://") + w: s for w, s in _ADL_WORDS.items()},
+    _W3ID_ADL + "waived": "exempt",
+    _W3ID_ADL + "abandoned": "in_progress",
+    "https://w3id.org/xapi/tla/verbs/registered": "enrolled",
+}
+SATISFIED = _W3ID_ADL + "satisfied"
+#: ``satisfied``: in a cmi5 statement the LMS says the learner met the criteria of a block or course
+#: (``completed``); in the TLA profile it means the criteria were met by means other than completing the
+#: activity (``exempt``, credited but not trained).
+SATISFIED_STATUS = {True: "completed", False: "exempt"}
 _WITH_DATE = frozenset({"completed", "passed", "failed", "exempt"})
-#: Statuses whose cmi5 statements must carry ``result.duration`` (cmi5 specification, 9.5.4.1).
-_CMI5_TIMED = frozenset({"completed", "passed", "failed"})
+#: Verbs whose cmi5 statements must carry ``result.duration`` (cmi5 specification, 9.5.4.1).
+_CMI5_TIMED = frozenset(v for v, s in COMPLETION_VERBS.items()
+                        if s in ("completed", "passed", "failed") and "adlnet.gov" in v)
 _EXTRAS = (
     "statement_id",
     "actor",
@@ -244,7 +261,8 @@ def _flatten(
             found.add(key)
             continue
         verb = stmt["verb"]["id"]
-        status = COMPLETION_VERBS.get(verb)
+        cmi5 = cmi5_all or is_cmi5(stmt)
+        status = SATISFIED_STATUS[cmi5] if verb == SATISFIED else COMPLETION_VERBS.get(verb)
         result: Mapping[str, Any] = stmt["result"] if isinstance(stmt.get("result"), Mapping) else {}
         has_score = isinstance(result.get("score"), Mapping) and bool(result["score"])
         to_assess = verb == SCORED or (status in ("passed", "failed") and has_score)
@@ -253,7 +271,6 @@ def _flatten(
             counts["other_verb"] += 1
             continue
         counts["routed"] += 1
-        cmi5 = cmi5_all or is_cmi5(stmt)
         probs: list[tuple[str | None, Any, str, str]] = []
         actor = stmt.get("actor")
         ident = actor_identity(actor)
@@ -312,7 +329,7 @@ def _flatten(
                 hours = duration_hours(duration)
             except ValueError as exc:
                 probs.append(("duration", duration, f"result.duration: {exc}", "duration"))
-        elif cmi5 and status in _CMI5_TIMED:
+        elif cmi5 and verb in _CMI5_TIMED:
             why = "its context category is cmi5" if is_cmi5(stmt) else "read with cmi5=True"
             probs.append(
                 (
