@@ -90,7 +90,7 @@ def run(case: dict[str, Any], tmp: Path) -> Outcome:
     return Outcome("read", _short(said), tables=tables, facts=facts, text=text)
 
 
-def _short(text: str, n: int = 160) -> str:
+def _short(text: str, n: int = 240) -> str:
     text = " ".join(str(text).split())
     return text if len(text) <= n else text[: n - 1] + "…"
 
