@@ -55,6 +55,8 @@ _EXPORTS: dict[str, str] = {
     "dose_response": "impactlab.estimators",
     "two_stage": "impactlab.estimators",
     "stacked": "impactlab.estimators",
+    "synthetic_did": "impactlab.estimators",
+    "synthetic_control": "impactlab.estimators",
     "bacon_decomposition": "impactlab.estimators",
     "wild_bootstrap": "impactlab.estimators",
     "sensitivity": "impactlab.estimators",

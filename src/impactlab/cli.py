@@ -381,6 +381,11 @@ def _cmd_validate(args: argparse.Namespace) -> int:
     kwargs: dict[str, Any] = {"preset": preset, "errors": "quarantine"}
     if args.kind == "kpis":
         kwargs.update(unit=args.unit, time=args.time)
+    try:
+        kwargs.update(_reading_options(args, reader))
+    except ValueError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
     _step(f"reading {path.name} as {args.kind}" + (f" (preset {preset})" if preset else ""))
     try:
         table = reader(path, **kwargs)
@@ -401,6 +406,44 @@ def _cmd_validate(args: argparse.Namespace) -> int:
               file=sys.stderr)
         return EXIT_FAILED
     return EXIT_OK
+
+
+#: validate's reading options: (option, the readers' parameter).
+_READING = (("--columns", "columns"), ("--dayfirst", "dayfirst"), ("--sheet", "sheet"),
+            ("--layout", "layout"), ("--metric", "metric"), ("--fiscal-year-start", "fiscal_year_start"))
+
+
+def _reading_options(args: argparse.Namespace, reader: Any) -> dict[str, Any]:
+    """The reading options given on the command line, as the reader's keyword arguments; ``ValueError``
+    for a malformed ``--columns`` or an option the reader does not take."""
+    import inspect
+
+    given: dict[str, Any] = {}
+    if args.columns:
+        mapping: dict[str, str] = {}
+        for item in args.columns:
+            header, sep, column = item.rpartition("=")
+            if not sep or not header.strip() or not column.strip():
+                raise ValueError("--columns takes HEADER=COLUMN, e.g. --columns "
+                                 f"\"Employee Number=employee_id\"; got {item!r}")
+            mapping[header.strip()] = column.strip()
+        given["columns"] = mapping
+    if args.dayfirst is not None:
+        given["dayfirst"] = args.dayfirst
+    if args.sheet is not None:
+        given["sheet"] = int(args.sheet) if args.sheet.isdigit() else args.sheet
+    for name in ("layout", "metric"):
+        if getattr(args, name) is not None:
+            given[name] = getattr(args, name)
+    if args.fiscal_year_start is not None:
+        fy = args.fiscal_year_start
+        given["fiscal_year_start"] = int(fy) if fy.isdigit() else fy
+    takes = inspect.signature(reader).parameters
+    for option, name in _READING:
+        if name in given and name not in takes:
+            raise ValueError(f"{option} does not apply to --kind {args.kind} ({reader.__name__} has no "
+                             f"{name}=)")
+    return given
 
 
 _EPILOG = ("Exit codes: 0 success; 1 the run failed (the executed notebook and run_manifest.json are kept), "
@@ -455,8 +498,22 @@ def build_parser() -> argparse.ArgumentParser:
                    help="table kind (default: completions)")
     p.add_argument("--preset", default=None,
                    help="LMS vendor layout accepted by the readers' preset= (default: none)")
+    p.add_argument("--columns", action="append", metavar="HEADER=COLUMN",
+                   help="map a header of the file onto a canonical column, as the readers' columns= "
+                        "(repeatable), e.g. --columns \"Employee Number=employee_id\"")
+    p.add_argument("--dayfirst", action=argparse.BooleanOptionalAction, default=None,
+                   help="dates are day/month/year (--no-dayfirst: month/day/year); default: settled from the "
+                        "data, or the reader asks")
+    p.add_argument("--sheet", default=None, help="xlsx sheet name or 0-based position (default: the first "
+                                                  "sheet holding the table)")
     p.add_argument("--unit", default="employee_id", help="kpis only: unit column (default: employee_id)")
     p.add_argument("--time", default="month", help="kpis only: period column (default: month)")
+    p.add_argument("--layout", choices=("auto", "long", "wide"), default=None,
+                   help="kpis only: one row per unit and period (long) or one column per period (wide); "
+                        "default: detected")
+    p.add_argument("--metric", default=None, help="kpis only, wide layout: name of the metric the cells hold")
+    p.add_argument("--fiscal-year-start", default=None, metavar="MONTH",
+                   help="kpis only: month the fiscal year starts in (4 or April), to read 'FY24 P01' labels")
     p.add_argument("--rejected", metavar="FILE",
                    help="write the rejected rows with their reasons to FILE (.csv, .tsv or .xlsx); cells a "
                         "spreadsheet would run as formulas get a leading apostrophe")

@@ -119,6 +119,24 @@ def _dose_panel(f: dict[str, Any]) -> Any:
                                covariates=["hours"], cluster="cluster")
 
 
+def _pilot_panel(f: dict[str, Any]) -> Any:
+    """Three of twelve teams piloted from period 7 (effect +2)."""
+    rng = np.random.default_rng(2)
+    rows = [(u, t, 10 + u % 5 + 0.3 * t + (2.0 if u < 3 and t >= 7 else 0.0) + rng.normal(0, 0.3),
+             7 if u < 3 else 0) for u in range(12) for t in range(1, 11)]
+    frame = pd.DataFrame(rows, columns=["team", "month", "sales", "pilot"])
+    return il.Panel.from_frame(frame, unit="team", time="month", outcome="sales", cohort="pilot")
+
+
+def _weighted_contrast(r: Any, f: dict[str, Any]) -> float:
+    """Synthetic DiD from its exposed weights: (trained - ω-weighted untrained) after training minus the
+    same gap λ-weighted before."""
+    wide = _pilot_panel(f).data.pivot(index="team", columns="month", values="sales")
+    gap = wide.loc[[0, 1, 2]].mean() - r.unit_weights.set_index("unit")["weight"] @ wide.loc[list(range(3, 12))]
+    lam = r.time_weights.set_index("time")["weight"]
+    return float(gap.loc[7:].mean() - gap.loc[lam.index] @ lam)
+
+
 def _post_obs_mean(r: Any, f: dict[str, Any]) -> float:
     """The imputation ATT as the observation-weighted mean of its event-time effects from 0 on."""
     post = r.elements[r.elements["event_time"] >= 0]
@@ -136,6 +154,8 @@ CASES: dict[str, tuple[str, Callable[[dict[str, Any]], Any], Callable[[Any, dict
     "two_stage": ("TwoStageResult", lambda f: il.two_stage(f["small"]), _post_obs_mean),
     "stacked": ("StackedResult", lambda f: il.stacked(f["small"], window=(-2, 1)),
                 lambda r, f: float(r.elements.loc[r.elements["event_time"] >= 0, "estimate"].mean())),
+    "synthetic_did": ("SyntheticResult", lambda f: il.synthetic_did(_pilot_panel(f), n_draws=20),
+                      _weighted_contrast),
     "dose_response": ("DoseResponseResult",
                       lambda f: il.dose_response(_dose_panel(f), dose="hours", degree=1, n_draws=199, seed=1),
                       lambda r, f: il.callaway_santanna(_dose_panel(f)).aggregate("group").estimate),

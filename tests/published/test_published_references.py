@@ -1,5 +1,6 @@
 """impactlab against numbers printed in other packages' documentation: fixest's ``sunab`` example, the
-Goodman-Bacon decompositions of bacondecomp's README and vignette, R ``did``'s README and vignette on mpdta.
+Goodman-Bacon decompositions of bacondecomp's README and vignette, R ``did``'s README and vignette on mpdta,
+and the synthetic difference-in-differences paper's California Proposition 99 estimates.
 
 Each row of ``printed.csv`` is one printed number; the test computes impactlab's on the same data (in
 ``data/``) and compares. Where each number and each data set come from: ``README.md`` beside this file.
@@ -119,8 +120,25 @@ def did_vignette() -> dict[tuple[str, str], float]:
     return _did("dr")
 
 
+@functools.cache
+def synthdid_prop99() -> dict[tuple[str, str], float]:
+    """R ``synthdid``'s ``california_prop99`` (California treated from 1989): ``synthdid_estimate``,
+    ``sc_estimate`` and ``did_estimate`` (plain difference-in-differences, the two-way fixed-effects
+    coefficient of a block design). The estimates do not depend on the variance draws."""
+    frame = pd.read_csv(DATA / "california_prop99.csv", sep=";")
+    frame["cohort"] = frame["State"].map(frame[frame["treated"] == 1].groupby("State")["Year"].min())
+    panel = il.Panel.from_frame(frame.fillna({"cohort": 0}), unit="State", time="Year",
+                                outcome="PacksPerCapita", cohort="cohort")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        did = il.twfe(panel).estimate
+    return {("sdid", "ATT"): il.synthetic_did(panel, n_draws=2).estimate,
+            ("sc", "ATT"): il.synthetic_control(panel, n_draws=2).estimate, ("did", "ATT"): did}
+
+
 CASES = {"fixest_sunab": fixest_sunab, "bacon_math_reform": bacon_math_reform, "bacon_castle": bacon_castle,
-         "did_readme": did_readme, "did_vignette": did_vignette}
+         "did_readme": did_readme, "did_vignette": did_vignette,
+         "synthdid_prop99": synthdid_prop99}
 
 
 # ------------------------------------------------------------------------------ the comparison
@@ -144,7 +162,7 @@ def ours(case: str, quantity: str, key: str) -> float:
 
 def test_every_case_has_its_data_and_provenance():
     readme = (HERE / "README.md").read_text(encoding="utf-8")
-    for name in ("base_stagg", "math_reform", "castle", "mpdta"):
+    for name in ("base_stagg", "math_reform", "castle", "mpdta", "california_prop99"):
         assert (DATA / f"{name}.csv").is_file()
         assert f"`data/{name}.csv`" in readme
     assert set(PRINTED["case"]) == set(CASES)
