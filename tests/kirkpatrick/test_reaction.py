@@ -100,3 +100,20 @@ def test_on_simulated_surveys_every_number_has_an_interval() -> None:
     assert r.items[["conf_low", "conf_high", "top_box_low", "top_box_high"]].notna().all().all()
     assert (r.items["conf_low"] < r.items["mean"]).all() and (r.items["mean"] < r.items["conf_high"]).all()
     assert len(r.respondents) > 0 and r.respondents["reaction"].between(0, 1).all()
+
+
+def test_nps_item_found_whatever_its_case_and_a_named_item_that_is_absent_is_refused() -> None:
+    # "Recommend" as a survey tool writes it is the NPS question: NPS 20 as in the hand-computed case
+    r = reaction(_survey("Recommend ", TEN, 0, 10))
+    assert r.headline()["metric"] == "NPS" and r.headline()["estimate"] == pytest.approx(20.0)
+    assert r.summary().startswith("Level 1 reaction: NPS 20 (95% CI ")
+    with pytest.raises(DataError, match="'Would recommend' is not among the survey's items"):
+        reaction(_survey("recommend", TEN, 0, 10), nps_item="Would recommend")
+    # the default not found: the item that reads like it is named in a note, never dropped silently
+    r = reaction(_survey("How likely to recommend us", TEN, 0, 10))
+    assert r.headline()["metric"] == "mean How likely to recommend us"
+    assert any("nps_item='How likely to recommend us'" in n for n in r.notes)
+    assert "mean How likely to recommend us 7.60 (95% CI " in r.summary()  # 76 / 10
+    # and the option the note names gives the NPS
+    r = reaction(_survey("How likely to recommend us", TEN, 0, 10), nps_item="How likely to recommend us")
+    assert r.headline()["metric"] == "NPS" and r.headline()["estimate"] == pytest.approx(20.0)

@@ -129,8 +129,9 @@ class ReactionResult(LevelResult):
     def summary(self) -> str:
         h = self.headline()
         method = ", adjusted Wald" if h["metric"] == "NPS" else ""
-        lines = [f"Level 1 reaction: {h['metric']} {_fmt(h['estimate'])} ({self.level:.0%} CI "
-                 f"{_fmt(h['conf_low'])} to {_fmt(h['conf_high'])}{method}), n = {h['n']}"]
+        digits = 1 if h["metric"] == "NPS" else 2  # NPS in points, means and shares to two decimals
+        lines = [f"Level 1 reaction: {h['metric']} {_fmt(h['estimate'], digits)} ({self.level:.0%} CI "
+                 f"{_fmt(h['conf_low'], digits)} to {_fmt(h['conf_high'], digits)}{method}), n = {h['n']}"]
         for r in self.items.itertuples():
             lines.append(f"  {r.program} / {r.item}: mean {r.mean:.2f} ({r.conf_low:.2f} to "
                          f"{r.conf_high:.2f}), "
@@ -145,6 +146,29 @@ class ReactionResult(LevelResult):
     def __repr__(self) -> str:
         h = self.headline()
         return f"ReactionResult({h['metric']}={h['estimate']:.4g}, items={len(self.items)})"
+
+
+def _nps_item(nps_item: str | None, items: set[str]) -> tuple[str | None, list[str]]:
+    """The item scored as NPS: ``nps_item`` as written in the data, found ignoring case and surrounding
+    spaces. A named item that is not there is refused; when the default ``"recommend"`` is not there, a
+    note names the items that read like the recommend question (scored as ordinary items)."""
+    if nps_item is None or nps_item in items:
+        return nps_item, []
+    if not isinstance(nps_item, str):
+        raise TypeError(f"The 'nps_item' parameter must be an item name or None. Got {nps_item!r} instead.")
+    same = sorted(i for i in items if i.strip().casefold() == nps_item.strip().casefold())
+    if len(same) == 1:
+        return same[0], []
+    if nps_item != "recommend":
+        raise DataError(f"The NPS item {nps_item!r} is not among the survey's items.",
+                        hint=f"Items: {', '.join(map(repr, sorted(items)))}. Pass one of them as nps_item=, "
+                             "or nps_item=None for no NPS.")
+    alike = sorted(i for i in items if "recommend" in i.casefold())
+    if not alike:
+        return None, []
+    return None, [f"no item is named 'recommend', so no NPS is computed; {', '.join(map(repr, alike))} "
+                  f"reads like the recommend question and is scored as an ordinary item (pass "
+                  f"nps_item={alike[0]!r} for its NPS)"]
 
 
 def _scales(df: pd.DataFrame, scale: Any) -> tuple[pd.Series, pd.Series]:
@@ -201,6 +225,8 @@ def reaction(surveys: Any, *, nps_item: str | None = "recommend",
         The canonical surveys table (``read_surveys``); a DataFrame is read strictly (any bad row raises).
     nps_item : str or None
         The 0-10 "would you recommend" item scored as NPS (promoters 9-10, detractors 0-6); ``None``: none.
+        Matched ignoring case and surrounding spaces; a named item that is not in the data is refused, and
+        when the default ``"recommend"`` is not there a note names any item that reads like it.
         A 1-10 item is scored with the same cut-offs (promoters 9-10, passives 7-8, detractors 1-6), as
         survey tools that ask on 1-10 do, and a note says so: its NPS is not strictly comparable with 0-10
         benchmarks, which also count the 0s. Any other scale (1-5, 0-100) is refused: NPS is defined on
@@ -247,6 +273,7 @@ def reaction(surveys: Any, *, nps_item: str | None = "recommend",
     if unknown:
         raise ValueError(f"The 'reverse' parameter names items not in the data: {unknown}. "
                          f"Items: {sorted(set(df['item']))}.")
+    nps_item, nps_note = _nps_item(nps_item, set(df["item"]))
     lo, hi = _scales(df, scale)
     resp = df["response"].astype("float64")
     failures = []
@@ -254,7 +281,7 @@ def reaction(surveys: Any, *, nps_item: str | None = "recommend",
     for i in np.flatnonzero((lo.isna() | hi.isna()).to_numpy()):
         failures.append(Failure(where.iloc[i], "scale_min/scale_max", None,
                                 f"item {df['item'].iloc[i]!r} has no scale; declare it with "
-                                "scale=(low, high)"))
+                                f"scale={{{df['item'].iloc[i]!r}: (low, high)}}"))
     bad = (resp < lo) | (resp > hi)
     for i in np.flatnonzero(bad.to_numpy()):
         failures.append(Failure(where.iloc[i], "response", resp.iloc[i],
@@ -283,7 +310,7 @@ def reaction(surveys: Any, *, nps_item: str | None = "recommend",
     items = pd.DataFrame(rows)
 
     nps_rows = []
-    notes: list[str] = []
+    notes: list[str] = nps_note
     pooled = None
     if nps_item is not None and nps_item in set(df["item"]):
         rec = df[df["item"] == nps_item]
