@@ -52,6 +52,7 @@ def test_wide_workbook_keeps_its_cells_and_names_every_rejected_one(tmp_path, in
     assert text["reason"].str.startswith("cell at row ").all()
     totals = rej[rej["check"] == "non_data"]
     assert len(totals) == 18 and (totals["source_line"] == "302").all()
+    assert sorted(totals["column"]) == sorted(p.strftime("%b %Y") for p in MONTHS)
     assert "totals row" in totals["reason"].iloc[0]
     # every cell is kept or rejected, once
     assert t.n_rejected == 4 + 3 + 18

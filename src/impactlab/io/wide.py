@@ -62,12 +62,14 @@ def melt(raw: RawSource, unit: str, periods: Mapping[str, pd.Period], metric: st
 
 def name_cells(table: Table, metric: str) -> Table:
     """The table with each rejection naming its cell: ``column`` is the period header of the cell (for a
-    problem with its value or its period) and the reason starts with the sheet's row and that header."""
+    problem with its value, its period or its whole row; a problem with the unit keeps the unit's header)
+    and the reason starts with the sheet's row and the cell's header."""
     rej = table.rejected
     if not len(rej) or HEADER not in rej.columns:
         return table
     rej = rej.copy()
-    is_cell = rej["column"].isin([metric, HEADER]).to_numpy()
+    # a problem with the cell's value or period, or with the whole row (a totals row): the cell's header
+    is_cell = (rej["column"].isin([metric, HEADER]) | rej["column"].isna()).to_numpy()
     header = rej[HEADER].astype(object)
     line = rej[LINE].astype(object)
     prefix = [f"cell at row {ln}, column {h!r}: " if isinstance(h, str) and h else "" for ln, h in
