@@ -28,13 +28,27 @@ def check_threshold(threshold: float) -> float:
     return float(threshold)
 
 
-def _dose(rows: pd.DataFrame, what: str) -> pd.Series:
+def _dose(rows: pd.DataFrame, what: str, first: pd.Series) -> tuple[pd.Series, dict[str, int]]:
+    """The dose per employee and, for hours, how the programme's rows were counted.
+
+    Hours are summed over the employee's rows of the programme up to the first completion (rows dated on
+    or before it, and undated rows); rows dated after it (refreshers, retakes once trained) are left out:
+    training taken after the cohort starts is not the dose it was trained with. A row without hours adds
+    nothing; an employee whose rows all lack hours gets none (0 in the panel)."""
     if what == "attempts":
         tried = rows.loc[rows["status"].isin(("completed", "passed", "failed"))]
-        return tried.groupby("employee_id").size().astype("float64")
+        return tried.groupby("employee_id").size().astype("float64"), {}
     if "hours" not in rows:
-        return pd.Series(dtype="float64")
-    return rows.groupby("employee_id")["hours"].sum(min_count=1).astype("float64")
+        return pd.Series(dtype="float64"), {"rows": len(rows), "rows_without_hours": len(rows)}
+    cut = rows["employee_id"].map(first)
+    when = rows["completed_at"]
+    after = (when.notna() & cut.notna() & (when > cut)).to_numpy()
+    used = rows.loc[~after]
+    counts = {"rows": len(rows), "rows_after_training": int(after.sum()),
+              "rows_undated": int(used["completed_at"].isna().sum()),
+              "rows_without_hours": int(used["hours"].isna().sum()),
+              "rows_summed": int(used["hours"].notna().sum())}
+    return used.groupby("employee_id")["hours"].sum(min_count=1).astype("float64"), counts
 
 
 def _frame(obj: Any, reader: str) -> pd.DataFrame:
@@ -196,7 +210,12 @@ def build_panel(kpis: Any, completions: Any, *, program: str, outcome: str, rost
         Known true effects to attach (simulated data).
     dose : sequence of {"attempts", "hours"}, optional
         Employee panels: add the number of attempts at the programme (rows completed, passed or failed)
-        and/or the training hours recorded for it (summed over its rows) as covariates (0 when none).
+        and/or the training hours recorded for it as covariates (0 when none), the dose
+        :func:`impactlab.dose_response` takes. Hours are summed over the employee's rows of the programme
+        up to the first completion: rows dated on or before it and undated rows; rows dated after it
+        (refreshers, retakes once trained) are left out, and rows without hours add nothing.
+        ``panel.meta["dose_rows"]["hours"]`` counts the rows: ``rows``, ``rows_after_training``,
+        ``rows_undated``, ``rows_without_hours``, ``rows_summed``.
     threshold : float
         Share trained, in (0, 1], that makes a team treated (team panels only).
 
@@ -313,12 +332,16 @@ def build_panel(kpis: Any, completions: Any, *, program: str, outcome: str, rost
     df["cohort"] = per_row(cohort) if len(cohort) else pd.NaT
     owned = ["cohort"]  # columns made here: Panel._build may release them once read
     covs: list[str] = []
+    dose_rows: dict[str, dict[str, int]] = {}
     for d in dose or ():
         check_option("dose", d, DOSES)
         if unit != "employee_id":
             raise PanelError("dose= is for employee panels; a team panel's dose is the share trained "
                              "(panel.meta['exposure']).")
-        df[d] = np.nan_to_num(np.asarray(per_row(_dose(mine, d)), dtype="float64"), nan=0.0)
+        by_employee, counted = _dose(mine, d, first)
+        df[d] = np.nan_to_num(np.asarray(per_row(by_employee), dtype="float64"), nan=0.0)
+        if counted:
+            dose_rows[d] = counted
         owned.append(d)
     roster_cols = [] if rf is None else [c for c in rf.columns if c not in ("employee_id", "source_row")]
     for col in list(covariates or []) + ([cluster] if cluster else []):
@@ -351,6 +374,8 @@ def build_panel(kpis: Any, completions: Any, *, program: str, outcome: str, rost
     meta = {"program": program, "freq": freq, "completions_used": len(done),
             "trained_employees": len(first), "trained_without_kpis": trained_without_kpis,
             "kpi_rows_read": int(len(k) + sum(len(d) for d in dropped)), "ids": id_ledger}
+    if dose_rows:
+        meta["dose_rows"] = dose_rows
     if exposure is not None:
         meta.update(exposure=exposure, threshold=threshold)
     return panel._replace(dropped=ledger[list(DROPPED_COLUMNS)].reset_index(drop=True), meta=meta)
