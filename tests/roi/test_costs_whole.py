@@ -128,3 +128,19 @@ def test_roi_refuses_costs_that_leave_rows_out():
     # costs typed in directly carry no accounting and are taken as given
     assert il.roi(1.0, value_per_unit=1_000, participants=100, horizon=12,
                   costs=Costs(design=300_000)).cost == 300_000
+
+
+def test_a_totals_row_is_named_as_one_and_the_fix_offered_gives_the_whole_cost():
+    # a finance sheet closes with its total (375,000): mapping it to a category, as the hint for an
+    # ordinary item says, would cost the programme 750,000
+    frame = pd.DataFrame({"Item": [*ITEMS, "Grand Total"], "Amount": [*AMOUNTS, "$375,000"]})
+    with pytest.raises(DataError) as info:
+        il.read_costs(frame, program="Leadership 101", categories=MAPPING)
+    msg = str(info.value)
+    assert "'Grand Total' (row 6)" in msg and "Totals rows are not cost items" in msg
+    assert "categories={" not in msg  # no advice to map the total onto a category
+    assert [f.reason for f in info.value.failures] == ["a totals row, not a cost item: leave it out"]
+    assert "read_costs(sheet[sheet['Item'] != 'Grand Total'], ...)" in msg
+    sheet = frame  # the fix as the message writes it
+    t = il.read_costs(sheet[sheet["Item"] != "Grand Total"], program="Leadership 101", categories=MAPPING)
+    assert Costs.from_table(t).total == 375_000

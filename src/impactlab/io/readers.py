@@ -532,16 +532,34 @@ def _unmapped_items(table: Table, unmapped: pd.DataFrame) -> DataError:
         rows_by_item.setdefault(str(item), []).append(int(row))
     items = ", ".join(f"{k!r} (row{'s' if len(v) > 1 else ''} {', '.join(map(str, v[:5]))}"
                       f"{', ...' if len(v) > 5 else ''})" for k, v in rows_by_item.items())
-    example = ", ".join(f"{k!r}: '<category>'" for k in list(rows_by_item)[:3])
+    totals = [k for k in rows_by_item if normalise_key(k).replace(" ", "") in _TOTAL_ITEMS]
+    items_left = [k for k in rows_by_item if k not in totals]
+    example = ", ".join(f"{k!r}: '<category>'" for k in items_left[:3])
+    hint = f"map each item to a category: read_costs(..., categories={{{example}}})" if items_left else ""
+    if totals:
+        column = str(unmapped["column"].iloc[0])
+        hint = (f"{hint}; " if hint else "") + (
+            f"leave out the totals row(s) {', '.join(map(repr, totals))}, which add up the other rows "
+            "(mapped to a category they would count those costs twice): delete them from the sheet, or "
+            f"read the sheet without them, e.g. read_costs(sheet[sheet[{column!r}] != {totals[0]!r}], ...)")
+    reason = {k: "a totals row, not a cost item: leave it out" if k in totals else
+              "not a Phillips cost category; map it with categories=" for k in rows_by_item}
     return DataError(
         f"{len(rows_by_item)} cost item(s) on {len(unmapped)} row(s) are not Phillips cost categories: "
-        f"{items}. A total without them would understate the fully-loaded cost, so the sheet is refused; "
-        f"categories: {', '.join(COST_CATEGORIES)}",
+        f"{items}. " + ("A total without them would understate the fully-loaded cost, so the sheet is "
+                        f"refused; categories: {', '.join(COST_CATEGORIES)}" if items_left else
+                        "Totals rows are not cost items: the sheet is refused rather than counted twice or "
+                        "guessed at"),
         source=table.source,
-        failures=[Failure(int(r.source_row), r.column, r.value, "not a Phillips cost category; map it with "
-                          "categories=", r.check) for r in unmapped.itertuples()],
-        hint=f"map each item to a category: read_costs(..., categories={{{example}}})",
+        failures=[Failure(int(r.source_row), r.column, r.value, reason[str(r.value)], r.check)
+                  for r in unmapped.itertuples()],
+        hint=hint,
     )
+
+
+#: Item names (lower case, no spaces or punctuation) of a finance sheet's totals rows.
+_TOTAL_ITEMS = frozenset({"total", "totals", "subtotal", "subtotals", "grandtotal", "sum", "totalcost",
+                          "totalcosts"})
 
 
 def _failures(rejected: pd.DataFrame) -> list[Failure]:
