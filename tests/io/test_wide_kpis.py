@@ -139,3 +139,13 @@ def test_layout_long_keeps_period_headers_as_metrics():
     frame = pd.DataFrame({"Employee ID": ["E1"], "month": ["2024-01"], "2024-01": [1.0], "2024-02": [2.0]})
     t = read_kpis(frame, layout="long")
     assert t.n_kept == 1 and t.frame["period"].tolist() == [pd.Period("2024-01", "M")]
+
+
+def test_wide_sheet_with_errors_raise_lists_cells_by_sheet_row_and_header():
+    frame = pd.DataFrame({"Employee ID": ["E1", "E2"], "Jan 2024": [1.0, "x"], "Feb 2024": [2.0, 3.0]})
+    with pytest.raises(DataError, match=r"1 problem\(s\) in 1 of 4 cells of the wide kpis sheet") as err:
+        read_kpis(frame, errors="raise")
+    (f,) = err.value.failures
+    assert (f.row, f.column, f.value, f.check) == (2, "Jan 2024", "x", "number")  # a frame: rows 1, 2
+    assert f.reason.startswith("cell at row 2, column 'Jan 2024': 'x' is not a number")
+    assert read_kpis(frame.iloc[:1], errors="raise").n_kept == 2

@@ -388,8 +388,11 @@ def _read_wide(raw: RawSource, options: ReadOptions, ctx: Context, targets: dict
     extras = _extras([c for c in long.frame.columns], taken, set(canonical))
     schema = TableSchema("kpis", (ColumnSpec(out_unit, "id", True), ColumnSpec("period", "period", True),
                                   ColumnSpec(metric, "number", True)))
-    table = _engine.read(long, schema, ctx, errors=options.errors,
+    table = _engine.read(long, schema, ctx, errors="quarantine",
                          match=ColumnMatch(canonical=canonical, extras=extras),
                          period_parser=_header_periods(periods),
                          key_check=_duplicate_keys(out_unit, [metric]), non_data_rows=wide.TOTAL_ROWS)
-    return _engine.refuse_empty(wide.name_cells(table, metric))
+    table = wide.name_cells(table, metric)
+    if options.errors == "raise" and len(table.rejected):
+        raise wide.cell_errors(table)
+    return _engine.refuse_empty(table)

@@ -11,6 +11,7 @@ from collections.abc import Mapping
 import numpy as np
 import pandas as pd
 
+from impactlab.errors import DataError, Failure
 from impactlab.io.sources import RawSource
 from impactlab.io.table import Table
 
@@ -80,3 +81,21 @@ def name_cells(table: Table, metric: str) -> Table:
     rej["reason"] = [p + r for p, r in zip(prefix, reason, strict=True)]
     rej["column"] = np.where(is_cell, header, rej["column"].astype(object))
     return dataclasses.replace(table, rejected=rej)
+
+
+def cell_errors(table: Table) -> DataError:
+    """``errors="raise"`` for a wide sheet: every rejected cell, by the sheet's row and the cell's header."""
+    rej = table.rejected
+    failures = [
+        Failure(int(line) if str(line).isdigit() else None, col if isinstance(col, str) else None,
+                val if isinstance(val, str) else None, str(reason), str(check))
+        for line, col, val, reason, check in zip(rej[LINE], rej["column"], rej["value"], rej["reason"],
+                                                 rej["check"], strict=True)
+    ]
+    return DataError(
+        f"{len(failures)} problem(s) in {table.n_rejected} of {table.rows_read} cells of the wide kpis sheet",
+        source=table.source,
+        failures=failures,
+        hint="correct the cells listed, or read with errors='quarantine' to keep the good cells and inspect "
+        ".rejected",
+    )
