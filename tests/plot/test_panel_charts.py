@@ -69,6 +69,7 @@ def test_rollout_cells_and_title(panel, tmp_path) -> None:
     np.testing.assert_array_equal(grid, [[1, 2, 2, 2], [1, 1, 2, 2], [1, 1, 1, 1], [0, 1, 1, 1]])
     title = " ".join(ax.get_title("left").split())
     assert title == "2 training waves, 2 to 3: 2 of 4 employees trained"
+    assert ax.get_xlabel() == "Period"  # plain-number periods; a monthly panel says "Month"
     assert [t.get_text() for t in ax.get_yticklabels()] == ["Wave 2 (1)", "Wave 3 (1)", "Never trained (2)"]
     _check_png(ax, tmp_path, "rollout")
 
@@ -90,3 +91,4 @@ def test_sample_data_rollout_matches_the_panel(sample_panel) -> None:
     title = " ".join(ax.get_title("left").split())
     assert title.startswith(f"{n_waves} training waves")
     assert f"{n_trained:,} of {sample_panel.n_units:,} employees trained" in title
+    assert ax.get_xlabel() == "Month"

@@ -214,7 +214,7 @@ def rollout(panel: Panel, *, ax: Axes | None = None, title: str | None = None,
         shown = [i for i, n in enumerate(counts) if n >= len(units) / 60] or list(range(len(counts)))
         ax.set_yticks(mids[shown], [names[i] for i in shown], fontsize=12 if len(shown) > 8 else 14)
         _period_ticks(ax, panel, labels)
-        ax.set_xlabel("Period")
+        ax.set_xlabel(per_period({"freq": panel.meta.get("freq")}).removeprefix("per ").capitalize())
         ax.legend(handles=[Patch(color=OKABE_ITO["blue"], label="Trained"),
                            Patch(color=OKABE_ITO["orange"], label="Not yet / never trained"),
                            Patch(facecolor="#EFEFEF", edgecolor="#999999", label="No data")],
