@@ -336,7 +336,52 @@ def _pyfixest_did2s(df: pd.DataFrame, covs: list[str], task: str, draws: int) ->
     return {"overall": [float(fit.coef()["d"]), float(fit.se()["d"])]}
 
 
+def _il_two_stage(df: pd.DataFrame, covs: list[str], task: str, draws: int) -> Estimates:
+    import impactlab as il
+
+    res = il.two_stage(_il_panel(df, []))
+    return {"overall": [res.estimate, res.std_error],
+            "dynamic": res.elements[["event_time", "estimate", "std_error"]].to_numpy("float64").tolist()}
+
+
+def _dd_two_stage(df: pd.DataFrame, covs: list[str], task: str, draws: int) -> Estimates:
+    from diff_diff import TwoStageDiD
+
+    r = TwoStageDiD().fit(df, outcome="y", unit="id", time="t", first_treat="g")
+    es = r.aggregate("event_study").to_dataframe()
+    es = es[~es["is_reference"]]
+    return {"overall": [float(r.overall_att), float(r.overall_se)],
+            "dynamic": es[["event_time", "att", "se"]].to_numpy("float64").tolist()}
+
+
+#: Event window of the stacked workload.
+STACKED_WINDOW = (-2, 2)
+
+
+def _il_stacked(df: pd.DataFrame, covs: list[str], task: str, draws: int) -> Estimates:
+    import impactlab as il
+
+    res = il.stacked(_il_panel(df, []), window=STACKED_WINDOW, control="not_yet_treated")
+    return {"overall": [res.estimate, res.std_error],
+            "dynamic": res.elements[["event_time", "estimate", "std_error"]].to_numpy("float64").tolist()}
+
+
+def _dd_stacked(df: pd.DataFrame, covs: list[str], task: str, draws: int) -> Estimates:
+    from diff_diff import StackedDiD
+
+    r = StackedDiD(kappa_pre=-STACKED_WINDOW[0], kappa_post=STACKED_WINDOW[1],
+                   control_group="not_yet_treated").fit(df, outcome="y", unit="id", time="t", first_treat="g")
+    dyn = [[float(h), float(v["effect"]), float(v["se"])] for h, v in sorted(r.event_study_effects.items())
+           if h != -1]
+    return {"overall": [float(r.overall_att), float(r.overall_se)], "dynamic": dyn}
+
+
 ADAPTERS: dict[tuple[str, str], Callable[..., Estimates]] = {
+    ("impactlab", "two_stage"): _il_two_stage,
+    ("diff-diff", "two_stage"): _dd_two_stage,
+    ("pyfixest", "two_stage"): _pyfixest_did2s,
+    ("impactlab", "stacked"): _il_stacked,
+    ("diff-diff", "stacked"): _dd_stacked,
     ("impactlab", "imputation"): _il_imputation,
     ("diff-diff", "imputation"): _dd_imputation,
     ("pyfixest", "imputation"): _pyfixest_did2s,
@@ -394,7 +439,7 @@ def needed_columns(task: str, covs: list[str]) -> list[str]:
     """The columns of the benchmark file a task reads (every tool reads the same ones), so that the peak
     memory of a worker is the tool's, not that of columns it never touches."""
     cols = ["id", "t", "g", "y", *covs]
-    if task in ("twfe", "imputation"):
+    if task in ("twfe", "imputation", "two_stage"):
         cols.append("d")
     return list(dict.fromkeys(cols))
 

@@ -41,7 +41,8 @@ class Workload:
     task : str
         What is estimated: ``cs`` (group-time ATTs and the simple aggregation), ``cs_dynamic`` (the
         event-study aggregation), ``cs_boot`` (CS with a multiplier bootstrap), ``twfe`` (static TWFE
-        coefficient), ``dr2x2`` (one doubly robust 2x2 DiD), ``sun_abraham``, ``imputation``.
+        coefficient), ``dr2x2`` (one doubly robust 2x2 DiD), ``sun_abraham``, ``imputation``,
+        ``two_stage``, ``stacked``.
     size : str
         ``small`` or ``large`` (see :data:`SIZES`).
     covariates : tuple of str
@@ -88,6 +89,13 @@ WORKLOADS: tuple[Workload, ...] = (
              title="Imputation (BJS): ATT and event study"),
     Workload("imputation_large", "imputation", "large", tools=("impactlab", "diff-diff", "pyfixest"),
              title="Imputation (BJS): ATT and event study"),
+    # Gardner's two-stage DiD (GMM standard errors: diff-diff's TwoStageDiD, pyfixest's did2s) and stacked
+    # DiD with the corrective weights of Wing, Freedman & Hollingsworth (window (-2, 2), not-yet-treated
+    # clean controls, CR1 by unit: diff-diff's StackedDiD)
+    Workload("two_stage_small", "two_stage", "small", tools=("impactlab", "diff-diff", "pyfixest"),
+             title="Two-stage DiD (Gardner): ATT and event study"),
+    Workload("stacked_small", "stacked", "small", tools=("impactlab", "diff-diff"),
+             title="Stacked DiD (Wing et al.), window (-2, 2): ATT and event study"),
 )
 
 
