@@ -237,17 +237,27 @@ def test_two_runs_into_one_folder_at_once_the_second_is_refused(tmp_path, capsys
 def test_relative_parameter_paths_are_taken_from_the_starting_directory(tmp_path, monkeypatch, capsys):
     pytest.importorskip("papermill")
     pytest.importorskip("nbconvert")
+    from impactlab.cli import _parameters
     from impactlab.datasets import simulate_org
 
     work = tmp_path / "work"
     simulate_org(n_employees=150, n_periods=16, seed=5).to_csv(work / "exports")
     monkeypatch.chdir(work)
     out = tmp_path / "elsewhere" / "reports"
-    code = main(["run", str(NOTEBOOKS / "02_from_your_lms_export.ipynb"), "--out", str(out),
-                 "-p", "completions_file", "exports/completions.csv"])
+    nb = NOTEBOOKS / "02_from_your_lms_export.ipynb"
+    files = [x for t in ("completions", "roster", "kpis", "costs")
+             for x in ("-p", f"{t}_file", f"exports/{t}.csv")]
+    plain = ["-p", "preset", "None", "-p", "dayfirst", "None", "-p", "roster_columns", "None",
+             "-p", "kpis_sheet", "None", "-p", "kpis_unit", "employee_id", "-p", "cost_categories", "None",
+             "-p", "costs_single_program", "False", "-p", "cluster", "None"]
+    code = main(["run", str(nb), "--out", str(out), *files, *plain])
     assert code == 0, capsys.readouterr().err
     m = json.loads((out / "run_manifest.json").read_text())
     assert m["parameters"]["completions_file"] == str(work / "exports" / "completions.csv")
-    # the roster default ("../data/sample/roster.csv") is the notebook's, taken from the notebook's folder
-    assert m["parameters"]["roster_file"] == str(NOTEBOOKS.parent / "data" / "sample" / "roster.csv")
+    assert m["parameters"]["costs_file"] == str(work / "exports" / "costs.csv")
     assert m["inputs_sha256"]["completions_file"] and (out / "completions_rejected.csv").exists()
+    # a path default the run leaves alone ("../data/examples/hr_roster.xlsx") is the notebook's, taken from
+    # the notebook's folder, whatever the starting directory
+    defaults = _parameters(nb, [], out)
+    assert defaults["roster_file"] == str(NOTEBOOKS.parent / "data" / "examples" / "hr_roster.xlsx")
+    assert defaults["output_dir"] == str(out)

@@ -86,15 +86,41 @@ def test_quickstart_other_parameters(tmp_path) -> None:
     assert "90% CI" in other
 
 
-def test_lms_export_defaults_and_a_bad_export_with_a_preset(tmp_path) -> None:
-    text = _text(_run("02_from_your_lms_export", tmp_path / "a"))
-    assert "rejected: 0" in text
-    bad = ROOT / "tests" / "data" / "completions_bad.csv"
-    out = tmp_path / "b"
-    text = _text(_run("02_from_your_lms_export", out, completions_file=str(bad), preset="cornerstone"))
-    assert "rows read: 9, kept: 5, rejected: 4" in text
-    rejected = (out / "completions_rejected.csv").read_text()
-    assert "Sort Of Done" in rejected  # the quarantined row, written for review
+def test_lms_export_defaults_read_the_messy_examples_to_the_roi(tmp_path) -> None:
+    """The defaults: data/examples as the tutorial reads them, each reader's rejections written for review,
+    the causal estimate holding the truth the files were drawn with, the ROI on the whole cost sheet."""
+    text = _text(_run("02_from_your_lms_export", tmp_path))
+    assert "rows read: 644, kept: 640, rejected: 4" in text  # the transcript's four broken rows
+    assert "rows read: 600, kept: 600, rejected: 0" in text  # the roster, keyed by "Employee Number"
+    assert "wide layout: 588 row(s) x 18 period column(s)" in text
+    rejected = (tmp_path / "completions_rejected.csv").read_text()
+    assert "Pending Review" in rejected  # the quarantined row, written for review
+    assert (tmp_path / "kpis_rejected.csv").exists()
+    truth = json.loads((ROOT / "data" / "examples" / "truth.json").read_text())["overall"]
+    ci = re.search(r"Training changed revenue by ([\d,]+) per trained employee and period \(95% CI ([\d,]+) "
+                   r"to ([\d,]+)", text)
+    assert ci, text[:2000]
+    lo, hi = (float(ci.group(i).replace(",", "")) for i in (2, 3))
+    assert lo <= truth <= hi
+    assert "Phillips ROI (USD)" in text and "cost 788,092" in text  # the finance sheet, every item mapped
+    assert not list(NOTEBOOKS.glob("*.csv"))  # nothing written beside the notebook
+
+
+def test_lms_export_with_plain_exports_of_another_organisation(tmp_path, small_data) -> None:
+    """Other files with the canonical headers: the reading options switched off by parameters."""
+    files = {f"{t}_file": str(small_data / f"{t}.csv") for t in ("completions", "roster", "kpis", "costs")}
+    plain = {"preset": None, "dayfirst": None, "roster_columns": None, "kpis_sheet": None,
+             "kpis_unit": "employee_id", "cost_categories": None, "costs_single_program": False,
+             "cluster": None}
+    text = _text(_run("02_from_your_lms_export", tmp_path, **files, **plain))
+    assert "rejected: 0" in text and "Phillips ROI (USD)" in text
+
+
+def test_every_notebook_writes_under_a_reports_folder_by_default() -> None:
+    for name in (*NAMES, "impact_analysis"):
+        default = pm.inspect_notebook(str(NOTEBOOKS / f"{name}.ipynb"))["output_dir"]["default"]
+        target = (NOTEBOOKS / default.strip("'\"")).resolve()
+        assert target.parent == ROOT / "reports", f"{name} writes to {target}"
 
 
 def test_causal_evaluation_defaults(tmp_path) -> None:
