@@ -25,6 +25,7 @@ _EXPORTS: dict[str, str] = {
     "FrozenResultError": "impactlab.errors",
     "DataQualityWarning": "impactlab.errors",
     "StatisticalWarning": "impactlab.errors",
+    "SecurityWarning": "impactlab.errors",
     # readers
     "Table": "impactlab.io",
     "read_completions": "impactlab.io",
@@ -120,6 +121,7 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
         ImpactlabError,
         MissingDependencyError,
         PanelError,
+        SecurityWarning,
         StatisticalWarning,
     )
     from impactlab.estimators import (  # noqa: F401

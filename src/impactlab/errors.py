@@ -120,6 +120,10 @@ class StatisticalWarning(UserWarning):
     """A statistical caveat: few clusters, small cohorts, weak overlap, a failed pre-test."""
 
 
+class SecurityWarning(UserWarning):
+    """A secret is about to travel unprotected (credentials sent over plain HTTP to another machine)."""
+
+
 def check_option(name: str, value: Any, allowed: Iterable[Any]) -> Any:
     """Validate a string option against its allowed values.
 

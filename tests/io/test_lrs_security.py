@@ -219,3 +219,26 @@ def test_secret_parameters_of_more_links_are_hidden_in_page_names_and_logs():
     RedactingFilter([]).filter(record)
     shown = 'HTTP Request: GET https://lrs.example.com/x?more=1&apikey=***&sig=*** "200"'
     assert record.getMessage() == shown
+
+
+# ------------------------------------------------------------------------------------------ plain http
+@pytest.mark.parametrize("endpoint, auth", [
+    ("http://lrs.example.com/xapi/", (USER, SECRET)),
+    ("http://10.0.0.7:8080/xapi/", "a-bearer-token"),
+    (f"http://lrs.example.com/xapi/?apikey={KEY}", None),
+])
+def test_credentials_over_plain_http_to_another_machine_warn_without_showing_them(endpoint, auth):
+    import warnings
+
+    from impactlab.errors import SecurityWarning
+
+    with pytest.warns(SecurityWarning, match="plain http: the credentials") as seen:
+        LRS(endpoint, auth=auth)
+    assert all(shows_no_secret(str(w.message)) for w in seen)
+    # https, this machine, or no credentials: nothing travels unprotected, nothing is said
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", SecurityWarning)
+        LRS("https://lrs.example.com/xapi/", auth=(USER, SECRET))
+        for local in ("http://127.0.0.1:8080/xapi/", "http://localhost/xapi/", "http://[::1]:9/xapi/"):
+            assert LRS(local, auth=(USER, SECRET)).endpoint == local
+        LRS("http://lrs.example.com/xapi/")

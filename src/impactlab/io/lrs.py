@@ -7,11 +7,13 @@ clearly at a whole-pull deadline or cap (``docs/explanation.md``, "Reading expor
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import logging
 import math
 import sys
 import time
+import warnings
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -19,7 +21,7 @@ from urllib.parse import parse_qsl, urlsplit, urlunsplit
 
 import httpx
 
-from impactlab.errors import ImpactlabError
+from impactlab.errors import ImpactlabError, SecurityWarning
 from impactlab.io.lrs_urls import (
     BearerAuth,
     Hidden,
@@ -157,7 +159,9 @@ class LRS:
     auth : (user, secret) or str, optional
         HTTP Basic credentials as a pair, or a bearer token. Never shown, logged or pickled, and sent only
         to the endpoint's origin (scheme, host and port): a ``more`` link or a redirect to another origin
-        stops the pull with :class:`LRSError`.
+        stops the pull with :class:`LRSError`. Credentials (or a query string) on a plain ``http://``
+        endpoint of another machine give a :class:`~impactlab.errors.SecurityWarning`: they would travel
+        unencrypted.
     timeout : float
         Seconds to wait for a connection or a read before the request counts as failed (and is retried).
     deadline : float
@@ -223,6 +227,8 @@ class LRS:
             auth = (parts.username or "", parts.password or "")
         path = parts.path if parts.path.endswith("/") else parts.path + "/"
         netloc = parts.hostname or ""
+        if ":" in netloc:  # an IPv6 address keeps its brackets
+            netloc = f"[{netloc}]"
         if parts.port:
             netloc = f"{netloc}:{parts.port}"
         self._base = urlunsplit((parts.scheme, netloc, path, "", ""))
@@ -287,6 +293,11 @@ class LRS:
         self.progress = progress
         self._sleep = sleep
         self._headers = {k: v for k, v in (headers or {}).items() if k.lower() != "authorization"}
+        if parts.scheme == "http" and (auth is not None or query) and not _loopback(parts.hostname):
+            warnings.warn(
+                f"The LRS endpoint {self.endpoint!r} is plain http: the credentials (auth= or the key in the "
+                "URL) travel unencrypted and anyone on the network path can read them. Use the LRS's https "
+                "address.", SecurityWarning, stacklevel=2)
 
     def __repr__(self) -> str:
         return f"LRS({self.endpoint!r}, auth={self._auth_kind})"
@@ -592,6 +603,18 @@ def _later(a: str, b: str) -> bool:
         return bool(pd.Timestamp(a) > pd.Timestamp(b))
     except (ValueError, TypeError):
         return a > b
+
+
+def _loopback(host: str | None) -> bool:
+    """Whether ``host`` is this machine (``localhost``, 127.0.0.0/8, ``::1``): http there never leaves it."""
+    if not host:
+        return False
+    if host.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 def _safe(value: Any) -> str:

@@ -44,6 +44,7 @@ def origin(url: str | httpx.URL) -> Origin:
 def show_origin(o: Origin) -> str:
     """``https://lrs.example.com`` (the port only when it is not the scheme's default)."""
     scheme, host, port = o
+    host = f"[{host}]" if ":" in host else host
     return f"{scheme}://{host}" + ("" if _DEFAULT_PORTS.get(scheme) == port else f":{port}")
 
 
@@ -56,6 +57,7 @@ def redact(url: str, hidden: Iterable[str] = ()) -> str:
         return "<unreadable URL>"
     names = {n.lower() for n in hidden} | SECRET_PARAMS
     host = parts.hostname or ""
+    host = f"[{host}]" if ":" in host else host  # an IPv6 address keeps its brackets
     try:
         port = parts.port
     except ValueError:
