@@ -132,7 +132,8 @@ def _weighted_contrast(r: Any, f: dict[str, Any]) -> float:
     """Synthetic DiD from its exposed weights: (trained - ω-weighted untrained) after training minus the
     same gap λ-weighted before."""
     wide = _pilot_panel(f).data.pivot(index="team", columns="month", values="sales")
-    gap = wide.loc[[0, 1, 2]].mean() - r.unit_weights.set_index("unit")["weight"] @ wide.loc[list(range(3, 12))]
+    omega = r.unit_weights.set_index("unit")["weight"]
+    gap = wide.loc[[0, 1, 2]].mean() - omega @ wide.loc[list(range(3, 12))]
     lam = r.time_weights.set_index("time")["weight"]
     return float(gap.loc[7:].mean() - gap.loc[lam.index] @ lam)
 
