@@ -61,9 +61,10 @@ def simplex_weights(Y: np.ndarray, zeta: float, intercept: bool, init: np.ndarra
 
     Frank–Wolfe with exact line search: each step moves x towards the vertex e_i of the smallest
     half-gradient ``g = Aᵀ(Ax − b) + eta·x`` by the step that minimises the objective on that segment.
-    The step is ``x ← (1 − s)·x + s·e_i``, so ``Aᵀ(Ax − b)``, ``||x||²``, ``bᵀ(Ax − b)`` and
+    The step is ``x ← (1 − s)·x + s·e_i``, so ``g``, ``gᵀx``, ``||x||²``, ``bᵀx``-type sums and
     ``||Ax − b||²`` follow from their previous values and one row of ``AᵀA``: a step costs O(columns),
-    which is what makes thousands of steps per fit (and a fit per placebo draw) affordable.
+    which is what makes thousands of steps per fit (and a fit per placebo draw) affordable. The iterates
+    are R synthdid's (``fw.step``) up to rounding.
     """
     n, k = Y.shape[0], Y.shape[1] - 1
     x = np.full(k, 1.0 / k) if init is None else np.asarray(init, dtype="float64").copy()
@@ -72,44 +73,46 @@ def simplex_weights(Y: np.ndarray, zeta: float, intercept: bool, init: np.ndarra
     A, b = Y[:, :k], Y[:, k]
     G = A.T @ A
     Atb = A.T @ b
-    H = G - Atb                     # row i: Aᵀ(A e_i − b)
-    diag = np.diag(G).copy()
-    bb = float(b @ b)
     eta = n * zeta**2
+    H2 = G - Atb + eta * np.eye(k)      # row i: the change of g when x moves to e_i
+    diag = np.diag(G).tolist()
+    atb = Atb.tolist()
+    bb = float(b @ b)
     z2 = zeta**2
-    r = A @ x - b                   # the residual Ax − b
-    grad = A.T @ r                  # Aᵀ(Ax − b)
+    r = A @ x - b
+    hg = A.T @ r + eta * x              # the half-gradient
     xx = float(x @ x)
     br = float(b @ r)
     rr = float(r @ r)
+    p = float(hg @ x)
+    atbx = float(Atb @ x)
     tol = min_decrease**2
     prev = cur = np.inf
     it = 0
     while it < max_iter and (it < 2 or prev - cur > tol):
         it += 1
-        half_grad = grad + eta * x
-        i = int(np.argmin(half_grad))
+        i = int(hg.argmin())
         xi = float(x[i])
         if not (xi == 1.0 and xx == 1.0):
-            gi = float(half_grad[i])
-            gx = float(grad @ x) + eta * xx
-            # ||A e_i − Ax||² and ||e_i − x||²
-            ri = float(grad[i])                       # (A e_i)ᵀ r
-            ax_ax = rr + 2 * br + bb                  # ||Ax||²
-            ei_ax = ri + float(Atb[i])                # (A e_i)ᵀ Ax
-            d_err2 = float(diag[i]) - 2 * ei_ax + ax_ax
+            gi = float(hg[i])
+            ri = gi - eta * xi                       # (A e_i)ᵀ r
+            ax_ax = rr + 2 * br + bb
+            d_err2 = diag[i] - 2 * (ri + atb[i]) + ax_ax
             d_x2 = 1.0 - 2 * xi + xx
-            step = -(gi - gx) / (d_err2 + eta * d_x2)
+            step = -(gi - p) / (d_err2 + eta * d_x2)
             s = min(1.0, max(0.0, step))
             if s > 0.0:
                 q = 1.0 - s
-                # r ← q·r + s·(A e_i − b)
-                rr = q * q * rr + 2 * s * q * (ri - br) + s * s * (float(diag[i]) - 2 * float(Atb[i]) + bb)
-                br = q * br + s * (float(Atb[i]) - bb)
+                h2x = gi + atb[i] - atbx                 # H2_i · x
+                p = q * q * p + q * s * gi + s * q * h2x + s * s * float(H2[i, i])
+                rr = q * q * rr + 2 * s * q * (ri - br) + s * s * (diag[i] - 2 * atb[i] + bb)
+                br = q * br + s * (atb[i] - bb)
                 xx = q * q * xx + 2 * s * q * xi + s * s
-                x = q * x
+                atbx = q * atbx + s * atb[i]
+                x *= q
                 x[i] += s
-                grad = q * grad + s * H[i]
+                hg *= q
+                hg += s * H2[i]
         prev, cur = cur, z2 * xx + rr / n
     return x
 
