@@ -326,9 +326,16 @@ def dose_response(panel: Panel, *, dose: str, degree: int = 3, knots: int = 0, a
     PsiE, dPsiE = _basis(knot_vec, degree, grid)
     n_grid = len(grid)
 
-    # one influence column per target: ATT^o, ACRT^o, ATT(d) on the grid, ACRT(d) on the grid
+    # targets: ATT^o, ACRT^o, ATT(d) on the grid, ACRT(d) on the grid. Their influence functions are linear
+    # in M = [IF of ATT^o, IF of ACRT^o, w-weighted IF of the spline coefficients] through L (the grid's
+    # design rows), so M is accumulated per employee and L applied to the cluster sums only.
+    K = len(knot_vec) - degree - 1  # intercept and the B-spline columns but the first
     n_targets = 2 + 2 * n_grid
-    IF = np.zeros((n_all, n_targets))
+    L = np.zeros((n_targets, 2 + K))
+    L[0, 0] = L[1, 1] = 1.0
+    L[2:2 + n_grid, 2:] = PsiE
+    L[2 + n_grid:, 2:] = dPsiE
+    M = np.zeros((n_all, 2 + K))
     est = np.zeros(n_targets)
     groups = sorted(g for g in label_of if (treated & (gp == g)).any())
     n_g = {g: int((treated & (gp == g)).sum()) for g in groups}
@@ -341,7 +348,6 @@ def dose_response(panel: Panel, *, dose: str, degree: int = 3, knots: int = 0, a
         posts = range(g - a, T + 1)
         w = n_g[g] / total / len(posts)
         Psi, dPsi = _basis(knot_vec, degree, unit_dose[t_idx])
-        K = Psi.shape[1]
         if len(t_idx) <= K:
             raise EstimationError(f"dose_response: cohort {label_of[g]} has {len(t_idx)} trained employees "
                                   f"for {K} spline terms; lower degree= or knots=.")
@@ -364,26 +370,29 @@ def dose_response(panel: Panel, *, dose: str, degree: int = 3, knots: int = 0, a
             # influence of beta: the spline's score for the trained, the comparison mean's for the others
             bt = (Psi * resid[:, None]) @ bread.T / len(t_idx)
             bc = -np.outer((dy_c - mu0) / len(c_idx), bread @ psi_bar)
-            IF[t_idx, 0] += w * (dy_t - dy_t.mean()) / len(t_idx)
-            IF[c_idx, 0] -= w * (dy_c - mu0) / len(c_idx)
+            M[t_idx, 0] += w * (dy_t - dy_t.mean()) / len(t_idx)
+            M[c_idx, 0] -= w * (dy_c - mu0) / len(c_idx)
             for idx, b in ((t_idx, bt), (c_idx, bc)):
-                IF[idx, 1] += w * (b @ dpsi_bar)
-                IF[idx, 2:2 + n_grid] += w * (b @ PsiE.T)
-                IF[idx, 2 + n_grid:] += w * (b @ dPsiE.T)
+                M[idx, 1] += w * (b @ dpsi_bar)
+                M[idx, 2:] += w * b
             cell_rows.append((label_of[g], panel.periods[t - 1], w, len(t_idx), len(c_idx), att_o, acrt_o))
 
     kept = keep & (treated | control)
     cl_codes, cl_uniq = pd.factorize(pd.Series(cluster[kept]))
-    IFc = np.zeros((len(cl_uniq), n_targets))
-    np.add.at(IFc, cl_codes, IF[kept])
-    se = np.sqrt((IFc ** 2).sum(axis=0))
+    if len(cl_uniq) == int(kept.sum()):  # one employee per cluster: the sums are the rows
+        Mc = M[kept]
+    else:
+        Mc = np.zeros((len(cl_uniq), 2 + K))
+        np.add.at(Mc, cl_codes, M[kept])
+    se = np.sqrt(np.maximum(np.einsum("ij,jk,ik->i", L, Mc.T @ Mc, L), 0.0))
     z = critical_value(level)
     boot_se = np.full(n_targets, np.nan)
     crit_att = crit_acrt = np.nan
     if n_draws is not None:
         rng = np.random.default_rng(seed)
-        xi = rng.choice(np.array([-1.0, 1.0]), size=(n_draws, len(cl_uniq)))
-        dev = xi @ IFc
+        step = max(1, 20_000_000 // max(len(cl_uniq), 1))  # draws per block: ~160 MB of weights at most
+        dev = np.vstack([rng.choice(np.array([-1.0, 1.0]), size=(min(step, n_draws - i), len(cl_uniq))) @ Mc
+                         for i in range(0, n_draws, step)]) @ L.T
         boot_se = dev.std(axis=0, ddof=1)
         with np.errstate(divide="ignore", invalid="ignore"):
             tt = np.abs(dev) / np.where(se > 0, se, np.nan)
