@@ -376,7 +376,30 @@ def _dd_stacked(df: pd.DataFrame, covs: list[str], task: str, draws: int) -> Est
     return {"overall": [float(r.overall_att), float(r.overall_se)], "dynamic": dyn}
 
 
+def _with_dose(df: pd.DataFrame) -> pd.DataFrame:
+    """The benchmark panel with a dose for the dose-response workload: 1 to 10.6 (by unit id) for trained
+    units, 0 for never-trained ones (the outcome does not depend on it; the workload measures time and
+    agreement)."""
+    return df.assign(dose=np.where(df["g"].to_numpy() > 0, 1.0 + (df["id"].to_numpy() % 97) / 10.0, 0.0))
+
+
+def _il_dose_response(df: pd.DataFrame, covs: list[str], task: str, draws: int) -> Estimates:
+    import impactlab as il
+
+    res = il.dose_response(_il_panel(_with_dose(df), ["dose"]), dose="dose", n_draws=None)
+    return {"overall": [res.estimate, res.std_error]}
+
+
+def _dd_dose_response(df: pd.DataFrame, covs: list[str], task: str, draws: int) -> Estimates:
+    from diff_diff import ContinuousDiD
+
+    r = ContinuousDiD().fit(_with_dose(df), outcome="y", unit="id", time="t", first_treat="g", dose="dose")
+    return {"overall": [float(r.overall_att), float(r.overall_att_se)]}
+
+
 ADAPTERS: dict[tuple[str, str], Callable[..., Estimates]] = {
+    ("impactlab", "dose_response"): _il_dose_response,
+    ("diff-diff", "dose_response"): _dd_dose_response,
     ("impactlab", "two_stage"): _il_two_stage,
     ("diff-diff", "two_stage"): _dd_two_stage,
     ("pyfixest", "two_stage"): _pyfixest_did2s,

@@ -42,7 +42,7 @@ class Workload:
         What is estimated: ``cs`` (group-time ATTs and the simple aggregation), ``cs_dynamic`` (the
         event-study aggregation), ``cs_boot`` (CS with a multiplier bootstrap), ``twfe`` (static TWFE
         coefficient), ``dr2x2`` (one doubly robust 2x2 DiD), ``sun_abraham``, ``imputation``,
-        ``two_stage``, ``stacked``.
+        ``two_stage``, ``stacked``, ``dose_response``.
     size : str
         ``small`` or ``large`` (see :data:`SIZES`).
     covariates : tuple of str
@@ -96,6 +96,10 @@ WORKLOADS: tuple[Workload, ...] = (
              title="Two-stage DiD (Gardner): ATT and event study"),
     Workload("stacked_small", "stacked", "small", tools=("impactlab", "diff-diff"),
              title="Stacked DiD (Wing et al.), window (-2, 2): ATT and event study"),
+    # continuous-treatment DiD (Callaway, Goodman-Bacon & Sant'Anna 2024) with a dose made from the unit id:
+    # ATT^o and its analytic standard error (diff-diff's ContinuousDiD, never-treated comparison)
+    Workload("dose_response_small", "dose_response", "small", tools=("impactlab", "diff-diff"),
+             title="Dose response (continuous DiD): ATT^o, ATT(d), ACRT(d)"),
 )
 
 
