@@ -150,3 +150,26 @@ def test_people_without_a_pair_are_listed_not_dropped_silently() -> None:
     reasons = dict(zip(res.rejected["employee_id"], res.rejected["reason"], strict=True))
     assert reasons["LEFT"].startswith("no post-test") and reasons["NEW"].startswith("no pre-test")
     assert "2 person(s) left out of the pre/post pairs" in res.summary()
+
+
+def test_hake_interval_stops_at_one_the_largest_class_gain() -> None:
+    # five people, class averages pre 61 %, post 79 %: <g> = 18 / 39; the delta-method half-width
+    # (0.557) would reach 1.02, above the <g> = 1 of a class that all scored 100 % on the post-test
+    res = learning(_tests([40, 55, 80, 30, 100], [70, 60, 75, 90, 100]))
+    row = res.summary_table.iloc[0]
+    assert row["hake_gain"] == pytest.approx(18 / 39)
+    assert row["hake_high"] == 1.0 and row["hake_low"] == pytest.approx(-0.0952, abs=5e-4)
+    tidy = res.tidy()
+    assert tidy.loc[tidy["term"] == "hake_gain", "conf_high"].iloc[0] <= 1.0
+
+
+def test_clipped_intervals_restated_at_another_level_from_their_whole_side() -> None:
+    # Hake's upper end stops at 1 at 95 %; at 80 % the interval is the t(4) one of that level, not the 95 %
+    # ends shrunk towards the estimate (which would put the upper end below the true 80 % one)
+    res = learning(_tests([40, 55, 80, 30, 100], [70, 60, 75, 90, 100]))
+    row = res.summary_table.iloc[0]
+    half95 = row["hake_gain"] - row["hake_low"]
+    half80 = half95 * stats.t.ppf(0.90, 4) / stats.t.ppf(0.975, 4)
+    hake = res.tidy(0.80).set_index("term").loc["hake_gain"]
+    assert (hake["conf_low"], hake["conf_high"]) == pytest.approx(
+        (row["hake_gain"] - half80, min(row["hake_gain"] + half80, 1.0)))

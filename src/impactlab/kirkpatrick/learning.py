@@ -194,15 +194,16 @@ class LearningResult(LevelResult):
             rows.append({"term": "gain", "estimate": r["gain"], "std_error": r["gain_std_error"],
                          "statistic": r["t_statistic"], "p_value": r["p_value"], "conf_low": max(lo, -100.0),
                          "conf_high": min(hi, 100.0), **key})
-            lo, hi = t_restated(r["hake_gain"], r["hake_low"], r["hake_high"], n, self.level, level)
+            lo, hi = _clipped_restated(r["hake_gain"], r["hake_low"], r["hake_high"], n, self.level, level,
+                                       (-math.inf, 1.0))
             rows.append({"term": "hake_gain", "estimate": r["hake_gain"], "conf_low": lo, "conf_high": hi,
                          **key})
             m = int(r["n_change"])
             c, c_lo, c_hi = (r[k] for k in ("normalised_change", "normalised_change_low",
                                             "normalised_change_high"))
-            lo, hi = t_restated(c, c_lo, c_hi, m, self.level, level)
+            lo, hi = _clipped_restated(c, c_lo, c_hi, m, self.level, level, (-1.0, 1.0))
             rows.append({"term": "normalised_change", "estimate": r["normalised_change"],
-                         "conf_low": max(lo, -1.0), "conf_high": min(hi, 1.0), **key, "n": m})
+                         "conf_low": lo, "conf_high": hi, **key, "n": m})
             lo, hi = rescaled(r["hedges_g"], r["hedges_g_low"], r["hedges_g_high"], self.level, level)
             rows.append({"term": "hedges_g", "estimate": r["hedges_g"], "conf_low": lo, "conf_high": hi,
                          **key})
@@ -315,7 +316,7 @@ def _summarise(g: pd.DataFrame, level: float, pass_mark: float | None) -> dict[s
         cov = np.cov(pre, diff, ddof=1)
         grad = np.array([gain / room**2, 1 / room])
         half = float(stats.t.ppf(0.5 + level / 2, n - 1)) * math.sqrt(max(grad @ cov @ grad / n, 0.0))
-        hlo, hhi = hake - half, hake + half
+        hlo, hhi = hake - half, min(hake + half, 1.0)  # <post> is at most 100 %, so <g> at most 1
     change = g["normalised_change"].to_numpy()
     c_mean, _, c_lo, c_hi = mean_ci(change, level)
     c_lo, c_hi = max(c_lo, -1.0), min(c_hi, 1.0)
@@ -371,6 +372,16 @@ def _maxima_note(chosen: pd.DataFrame) -> list[str]:
             notes.append(f"{prog}: the pre-test is out of {before} and the post-test out of {after}; scores "
                          "are compared as percent of each test's maximum")
     return notes
+
+
+def _clipped_restated(estimate: float, low: float, high: float, n: int, from_level: float, to_level: float,
+                      bounds: tuple[float, float]) -> tuple[float, float]:
+    """A symmetric t interval of ``n`` values that was clipped to ``bounds`` at ``from_level``, restated at
+    ``to_level`` and clipped again: its half-width is read from the side the clipping left whole (restating
+    the clipped ends would shrink a side that reached a bound)."""
+    half = max(estimate - low, high - estimate)
+    lo, hi = t_restated(estimate, estimate - half, estimate + half, n, from_level, to_level)
+    return max(lo, bounds[0]), min(hi, bounds[1])
 
 
 def _unpaired(wide: pd.DataFrame, rows_of: pd.DataFrame) -> list[dict[str, Any]]:
