@@ -103,7 +103,9 @@ def test_teams_from_a_per_employee_panel():
     assert res.spec["n_treated"] == 2 and res.spec["n_control"] == 8
     assert set(res.unit_weights["unit"]) == {f"t{k}" for k in range(2, 10)}
     assert res.estimate == pytest.approx(3.0, abs=0.3)
-    assert "8 untrained teams" in str(res.explain()) or "untrained teams" in str(res.explain())
+    text = str(res.explain())
+    assert "the trained teams (t0, t1; trained from 7) against a weighted average of" in text
+    assert "the team average of sales" in res.explain().headline
     with pytest.raises(PanelError, match="cluster column"):
         il.synthetic_did(panel, unit="region")
 

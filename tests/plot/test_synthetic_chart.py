@@ -38,7 +38,7 @@ def test_lines_bars_and_unit_weights_are_the_results(result):
         names = [t.get_text() for t in side.get_yticklabels()]
         top = result.unit_weights[result.unit_weights["weight"] > 0].head(8)
         assert names[::-1] == [str(u) for u in top["unit"]]
-        assert "per unit and period" in ax.get_title(loc="left").replace("\n", " ")
+        assert "per period after training" in ax.get_title(loc="left").replace("\n", " ")
     finally:
         plt.close(ax.figure)
 

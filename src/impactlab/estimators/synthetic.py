@@ -88,8 +88,10 @@ class SyntheticResult(EffectResult):
         lo, hi = self.conf_int(level)
         pct = f"{level:.0%}"
         outcome = self.outcome or "the outcome"
+        if s["unit"] != s.get("panel_unit", s["unit"]):
+            outcome = f"the {s['unit_word']} average of {outcome}"
         what = self.label
-        per = f"per {s['unit_word']} and period"
+        per = "per period"
         headline = (f"{what}: {_fmt(self.estimate)} on {outcome} {per} after training "
                     f"({pct} CI {_fmt(lo)} to {_fmt(hi)}).")
         claims: list[str] = []
@@ -107,10 +109,14 @@ class SyntheticResult(EffectResult):
         else:
             cautions.append("The interval could not be computed, so the estimate's precision is unknown.")
         top = self.unit_weights[self.unit_weights["weight"] > 0]
-        claims.append(f"The comparison is built from {len(top)} of the {s['n_control']} untrained "
-                      f"{s['units']} (largest weights: " + ", ".join(
-                          f"{u} {w:.0%}" for u, w in zip(top["unit"].head(3), top["weight"].head(3),
-                                                        strict=True)) + ").")
+        trained = list(s["treated_units"])
+        named = ", ".join(str(u) for u in trained[:5]) + (f" and {len(trained) - 5} more" if len(trained) > 5
+                                                          else "")
+        weights = ", ".join(f"{u} {w:.0%}" for u, w in zip(top["unit"].head(3), top["weight"].head(3),
+                                                           strict=True))
+        claims.append(f"Units compared: the trained {s['units']} ({named}; trained from "
+                      f"{s['first_treated']}) against a weighted average of {len(top)} of the "
+                      f"{s['n_control']} untrained {s['units']} (largest weights: {weights}).")
         if s["variance"] == "placebo":
             cautions.append("The interval comes from placebo pilots: untrained units given the training "
                             "date at random. It assumes the trained units' errors vary as the untrained "
@@ -277,8 +283,9 @@ def _estimate(panel: Panel, *, method: str, unit: str | None, level: float, vari
     traj = pd.DataFrame({"time": st.times, "period": ["pre"] * t0 + ["post"] * t1,
                          "treated": treated_mean, "synthetic": synthetic})
     label = ("Synthetic difference-in-differences" if method == "synthetic_did" else "Synthetic control")
-    spec = {"estimator": method, "variance": variance, "n_draws": int(n_draws) if variance != "jackknife"
-            else len(draws), "seed": seed, "level": level, "unit": unit or panel.unit, "units": st.units,
+    spec = {"estimator": method, "variance": variance,
+            "n_draws": int(n_draws) if variance != "jackknife" else len(draws), "seed": seed, "level": level,
+            "unit": unit or panel.unit, "panel_unit": panel.unit, "units": st.units,
             "unit_word": st.unit_word, "n_treated": n1, "n_control": n0, "n_pre": t0, "n_post": t1,
             "treated_units": tuple(st.treated), "first_treated": st.first, "noise_level": sigma,
             "zeta_omega": tuning.zeta_omega, "zeta_lambda": tuning.zeta_lambda,

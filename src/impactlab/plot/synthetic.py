@@ -79,8 +79,8 @@ def synthetic(result: Any, *, ax: Axes | None = None, title: str | None = None,
             side.set_xlabel("weight", fontsize=11)
         if title is None:
             lo, hi = result.conf_int(0.95)
-            title = (f"{result.label}: {fmt_number(result.estimate)} per {spec['unit_word']} and period "
-                     f"after training (95% CI {fmt_number(lo)} to {fmt_number(hi)})")
+            title = (f"{result.label}: {fmt_number(result.estimate)} per period after training (95% CI "
+                     f"{fmt_number(lo)} to {fmt_number(hi)})")
         if footnote is None:
             shown = uw[uw["weight"] > 0].head(3)
             names = ", ".join(f"{u} {w:.0%}" for u, w in zip(shown["unit"], shown["weight"], strict=True))
