@@ -77,3 +77,15 @@ def test_no_observation_near_checkpoints_is_a_data_error() -> None:
 def test_rating_interval_widens_with_fewer_people() -> None:
     res = behavior(_observations(), trained_at=TRAINED)
     assert np.isfinite(res.by_checkpoint[["conf_low", "conf_high"]].to_numpy()).all()
+
+
+def test_an_empty_programme_column_keeps_every_observation() -> None:
+    # an observations export whose programme column is empty (as read_observations gives it when the
+    # sheet has none filled in): same waves as with a programme, no row lost to a missing group key
+    empty = _observations().assign(program=pd.Series([None] * 12, dtype="str"))
+    for with_dates in (True, False):
+        res = behavior(empty, trained_at=TRAINED if with_dates else None)
+        w = res.by_checkpoint.set_index("wave")
+        assert list(w.index) == ["baseline", "30", "60", "90"] and set(res.by_checkpoint["program"]) == {
+            "programme"}
+        assert w.loc["90", "mean"] == pytest.approx(4.0) and w.loc["90", "n_paired"] == 3

@@ -256,7 +256,8 @@ def behavior(observations: Any, *, trained_at: Any = None, checkpoints: Iterable
     df = as_frame(observations, read_observations, "observations",
                   ("employee_id", "behavior", "rating", "observed_at"))
     df = df.assign(employee_id=df["employee_id"].astype(str),
-                   program=df["program"].astype(str) if "program" in df else "programme")
+                   program=df["program"].astype(object).where(df["program"].notna(), "programme").astype(str)
+                   if "program" in df else "programme")  # an empty programme cell would drop the row
     if "source_row" not in df:
         df["source_row"] = np.arange(1, len(df) + 1)
     notes = []
