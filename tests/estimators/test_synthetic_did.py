@@ -169,3 +169,13 @@ def test_frank_wolfe_reaches_the_penalised_optimum():
                    constraints=[{"type": "eq", "fun": lambda v: v.sum() - 1}], options={"ftol": 1e-14})
     assert objective(x) == pytest.approx(ref.fun, abs=1e-8)
     np.testing.assert_allclose(x, ref.x, atol=1e-3)
+
+
+def test_many_weights_take_the_path_without_the_gram_matrix(monkeypatch):
+    panel = _panel(_frame(n=20, n_treated=2, seed=8))
+    gram = il.synthetic_did(panel, n_draws=5)
+    monkeypatch.setattr(sw, "GRAM_LIMIT", 3)
+    direct = il.synthetic_did(panel, n_draws=5)
+    assert direct.estimate == pytest.approx(gram.estimate, abs=1e-9)
+    np.testing.assert_allclose(direct.unit_weights["weight"], gram.unit_weights["weight"], atol=1e-9)
+    np.testing.assert_allclose(direct.draws, gram.draws, atol=1e-9)

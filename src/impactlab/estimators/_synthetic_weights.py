@@ -18,6 +18,9 @@ import numpy as np
 #: Iterations of the first Frank–Wolfe pass (before sparsifying) and of the second (R synthdid's).
 FIRST_PASS = 100
 MAX_ITER = 10_000
+#: Above this many weights the k × k matrix AᵀA is not formed (3,000 weights: 72 MB) and each step
+#: recomputes the gradient from the residuals instead, in O(rows × weights).
+GRAM_LIMIT = 3_000
 
 
 @dataclass(frozen=True)
@@ -71,6 +74,8 @@ def simplex_weights(Y: np.ndarray, zeta: float, intercept: bool, init: np.ndarra
     if intercept:
         Y = Y - Y.mean(axis=0)
     A, b = Y[:, :k], Y[:, k]
+    if k > GRAM_LIMIT:
+        return _direct(A, b, zeta, x, min_decrease, max_iter)
     G = A.T @ A
     Atb = A.T @ b
     eta = n * zeta**2
@@ -114,6 +119,33 @@ def simplex_weights(Y: np.ndarray, zeta: float, intercept: bool, init: np.ndarra
                 hg *= q
                 hg += s * H2[i]
         prev, cur = cur, z2 * xx + rr / n
+    return x
+
+
+def _direct(A: np.ndarray, b: np.ndarray, zeta: float, x: np.ndarray, min_decrease: float,
+            max_iter: int) -> np.ndarray:
+    """The same Frank–Wolfe iterations as :func:`simplex_weights`, the gradient recomputed at each step
+    (memory O(rows × weights), for many weights)."""
+    n = A.shape[0]
+    eta = n * zeta**2
+    Ax = A @ x
+    tol = min_decrease**2
+    prev = cur = np.inf
+    it = 0
+    while it < max_iter and (it < 2 or prev - cur > tol):
+        it += 1
+        half_grad = (Ax - b) @ A + eta * x
+        i = int(np.argmin(half_grad))
+        d_x = -x
+        d_x[i] += 1.0
+        if d_x.any():
+            d_err = A[:, i] - Ax
+            step = -float(half_grad @ d_x) / (float(d_err @ d_err) + eta * float(d_x @ d_x))
+            s = min(1.0, max(0.0, step))
+            x = x + s * d_x
+            Ax = Ax + s * d_err
+        err = Ax - b
+        prev, cur = cur, zeta**2 * float(x @ x) + float(err @ err) / n
     return x
 
 
