@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 from matplotlib.axes import Axes
@@ -14,8 +14,8 @@ from impactlab.plot.theme import COLORS, deck_theme, figure_axes, finish, fmt_nu
 from impactlab.results.base import critical_value
 
 
-def dose_response(result: Any, *, curve: str = "ATT", ax: Axes | None = None, title: str | None = None,
-                  footnote: str | None = None, currency: str | None = None) -> Axes:
+def dose_response(result: Any, *, curve: Literal["ATT", "ACRT"] = "ATT", ax: Axes | None = None,
+                  title: str | None = None, footnote: str | None = None, currency: str | None = None) -> Axes:
     """Effect by dose of training ("effect by hours of training"), with pointwise intervals and the band.
 
     Parameters
