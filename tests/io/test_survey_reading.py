@@ -92,3 +92,14 @@ def test_value_outside_declared_scale_is_rejected_per_row(invariant) -> None:
     invariant(t)
     assert t.frame["response"].tolist() == [3, 5]
     assert t.rejected["source_row"].tolist() == [2] and "outside the scale" in t.rejected["reason"].iloc[0]
+
+
+def test_a_missing_required_column_lists_each_accepted_header_once(tmp_path):
+    path = tmp_path / "survey.csv"
+    path.write_text("item,response\nuseful,5\n", encoding="utf-8")
+    with pytest.raises(il.DataError) as info:
+        read_surveys(path)
+    reason = next(f.reason for f in info.value.failures if f.column == "program")
+    accepted = reason.split("headers accepted include ", 1)[1].split(", ")
+    assert accepted[:3] == ["'program'", "'programme'", "'program name'"]
+    assert len(accepted) == len(set(accepted))

@@ -257,7 +257,7 @@ def read(
     if absent:
         failures = []
         for c in absent:
-            syn = ", ".join(repr(s) for s in (c.name,) + c.synonyms[:8])
+            syn = ", ".join(repr(s) for s in list(dict.fromkeys((c.name, *c.synonyms)))[:9])
             failures.append(
                 Failure(None, c.name, None, f"required column not found; headers accepted include {syn}")
             )
