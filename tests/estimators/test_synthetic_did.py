@@ -179,3 +179,11 @@ def test_many_weights_take_the_path_without_the_gram_matrix(monkeypatch):
     assert direct.estimate == pytest.approx(gram.estimate, abs=1e-9)
     np.testing.assert_allclose(direct.unit_weights["weight"], gram.unit_weights["weight"], atol=1e-9)
     np.testing.assert_allclose(direct.draws, gram.draws, atol=1e-9)
+
+
+def test_the_fits_level_is_the_default_of_summary_and_explain():
+    res = il.synthetic_did(_panel(_frame()), level=0.9, n_draws=10)
+    lo, hi = res.conf_int(0.9)
+    assert f"90% CI {lo:.4f} to {hi:.4f}" in res.summary()
+    assert "(90% CI" in res.explain().headline
+    assert res.conf_int() != (lo, hi)          # the protocol's conf_int keeps its own default, 0.95

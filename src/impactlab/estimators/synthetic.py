@@ -69,8 +69,10 @@ class SyntheticResult(EffectResult):
     trajectory: pd.DataFrame = field(default_factory=pd.DataFrame)
     draws: np.ndarray = field(default_factory=lambda: np.empty(0))
 
-    def summary(self, level: float = 0.95) -> str:
-        """The estimate and interval, who was compared, and the largest unit weights."""
+    def summary(self, level: float | None = None) -> str:
+        """The estimate and interval (at the fit's ``level`` unless given), who was compared, and the
+        largest unit weights."""
+        level = float(self.spec.get("level", 0.95)) if level is None else level
         lines = super().summary(level).split("\n")
         s = self.spec
         top = self.unit_weights[self.unit_weights["weight"] > 0].head(5)
@@ -81,10 +83,12 @@ class SyntheticResult(EffectResult):
         lines.insert(4, f"  largest unit weights: {names}")
         return "\n".join(lines)
 
-    def explain(self, level: float = 0.95) -> Explanation:
+    def explain(self, level: float | None = None) -> Explanation:
         """What the estimate supports, in plain words: which units were compared, the assumption it
-        rests on, and the caveats of a pilot with few trained units."""
+        rests on, and the caveats of a pilot with few trained units (interval at the fit's ``level``
+        unless given)."""
         s = self.spec
+        level = float(s.get("level", 0.95)) if level is None else level
         lo, hi = self.conf_int(level)
         pct = f"{level:.0%}"
         outcome = self.outcome or "the outcome"
@@ -319,7 +323,8 @@ def synthetic_did(panel: Panel, *, unit: str | None = None, level: float = 0.95,
         panel built with ``cluster="team"``), whose members' outcomes are averaged per period; a team
         counts as trained from the first period any of its members was trained.
     level : float
-        Confidence level of the interval reported by ``summary`` and ``explain``.
+        Confidence level of the interval ``summary()`` and ``explain()`` report by default (``conf_int``
+        and ``tidy`` take their own, 0.95 by default); recorded in ``spec["level"]``.
     variance : {"placebo", "jackknife", "bootstrap"}
         ``"placebo"`` (Algorithm 4, the one defined with a single trained unit): untrained units are given
         the training date at random, weights refitted, and the standard error is that of the placebo
@@ -386,7 +391,8 @@ def synthetic_control(panel: Panel, *, unit: str | None = None, level: float = 0
     unit : str, optional
         The units compared: the panel's unit (default) or its cluster column (see :func:`synthetic_did`).
     level : float
-        Confidence level of the interval reported by ``summary`` and ``explain``.
+        Confidence level of the interval ``summary()`` and ``explain()`` report by default (``conf_int``
+        and ``tidy`` take their own, 0.95 by default); recorded in ``spec["level"]``.
     variance : {"placebo", "jackknife", "bootstrap"}
         As :func:`synthetic_did` (the jackknife is not recommended for synthetic control, Arkhangelsky
         et al. 2021, section 5).
