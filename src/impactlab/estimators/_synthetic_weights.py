@@ -64,8 +64,8 @@ def simplex_weights(Y: np.ndarray, zeta: float, intercept: bool, init: np.ndarra
 
     Frank–Wolfe with exact line search: each step moves x towards the vertex e_i of the smallest
     half-gradient ``g = Aᵀ(Ax − b) + eta·x`` by the step that minimises the objective on that segment.
-    The step is ``x ← (1 − s)·x + s·e_i``, so ``g``, ``gᵀx``, ``||x||²``, ``bᵀx``-type sums and
-    ``||Ax − b||²`` follow from their previous values and one row of ``AᵀA``: a step costs O(columns),
+    The step is ``x ← (1 − s)·x + s·e_i``, so ``g``, ``gᵀx``, ``||x||²``, ``(Aᵀb)ᵀx``, ``bᵀ(Ax − b)``
+    and ``||Ax − b||²`` follow from their previous values and one row of ``AᵀA``: a step costs O(columns),
     which is what makes thousands of steps per fit (and a fit per placebo draw) affordable. The iterates
     are R synthdid's (``fw.step``) up to rounding.
     """
