@@ -15,11 +15,11 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from test_did_extra_oracle import group_overall_se
 
 from impactlab.errors import StatisticalWarning
 from impactlab.estimators.callaway_santanna import CallawaySantAnnaResult, callaway_santanna
 from impactlab.panel.panel import Panel
-from test_did_extra_oracle import group_overall_se
 
 CASTLE = Path(__file__).resolve().parents[1] / "published" / "data" / "castle.csv"
 RTOL = 1e-6
@@ -46,7 +46,8 @@ def _rel(a: object, b: object) -> float:
 
 
 def test_the_panel_has_one_unit_cohorts() -> None:
-    sizes = pd.read_csv(CASTLE).pipe(lambda d: d[d["post"] == 1]).groupby("state")["year"].min().value_counts()
+    df = pd.read_csv(CASTLE)
+    sizes = df[df["post"] == 1].groupby("state")["year"].min().value_counts()
     assert sizes[2005] == 1 and sizes[2009] == 1
 
 
