@@ -187,3 +187,14 @@ def test_bad_effect_and_costs_types() -> None:
         roi(2.0, value_per_unit=50, participants=100, horizon=12, costs="80k")
     with pytest.raises(ValueError, match="std_error must be a finite, non-negative"):
         roi(EffectResult(estimate=2.0, std_error=np.nan), **BASE)
+
+
+def test_summary_shows_estimates_to_four_significant_digits_and_inputs_as_given() -> None:
+    e = EffectResult(estimate=773.626041, std_error=187.2537, df=24.0, term="att", method="imputation",
+                     label="imputation", n_obs=100)
+    r = roi(e, value_per_unit=0.1234, participants=200, horizon=12, costs=150_000, currency="EUR")
+    text = r.summary()
+    # break-even = 150,000 / (0.1234 x 200 x 12) = 506.48...
+    assert "break-even effect 506.5" in text
+    assert "inputs: effect 773.6 (SE 187.3) x value per unit 0.1234 x 200 participants x 12 periods" in text
+    assert "773.6260" not in text and "506.4830" not in text

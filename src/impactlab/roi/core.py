@@ -58,6 +58,14 @@ ROI_TERMS: tuple[tuple[str, str], ...] = (
 )
 
 
+def _sig(x: float) -> str:
+    """An estimate for people: four significant digits (``773.6``, ``0.01235``), whole numbers from 10,000
+    (``12,346``); never the six or more digits of a computation."""
+    if not math.isfinite(x):
+        return "—"
+    return f"{x:,.0f}" if abs(x) >= 10_000 else f"{x:,.4g}"
+
+
 def _read_effect(effect: Any) -> tuple[float, float, float | None, str]:
     """(estimate, std_error, df, description) of a result or a plain number."""
     if isinstance(effect, numbers.Real) and not isinstance(effect, bool):
@@ -427,13 +435,13 @@ class RoiResult:
             f"  {self._headline()}",
             (f"  benefit {self.benefit:,.0f} ({self.level:.0%} interval {blo:,.0f} to {bhi:,.0f}), "
              f"cost {self.cost:,.0f}, net benefit {self.net_benefit:,.0f}"),
-            f"  BCR {self.bcr:.2f}; payback {payback}; break-even effect {_fmt(self.break_even_effect)}",
-            (f"  inputs: effect {_fmt(self.effect)} (SE {_fmt(self.effect_std_error)}) x "
-             f"{self.spec.get('monetised') or 'value per unit ' + _fmt(self.value_per_unit)} x "
+            f"  BCR {self.bcr:.2f}; payback {payback}; break-even effect {_sig(self.break_even_effect)}",
+            (f"  inputs: effect {_sig(self.effect)} (SE {_sig(self.effect_std_error)}) x "
+             f"{self.spec.get('monetised') or 'value per unit ' + f'{self.value_per_unit:g}'} x "
              f"{_fmt(self.participants)} participants x {_fmt(self.horizon)} {self.period_name}"),
         ]
         if self.value_range is not None:
-            lines.append(f"  value per unit range {_fmt(self.value_range[0])} to {_fmt(self.value_range[1])} "
+            lines.append(f"  value per unit range {self.value_range[0]:g} to {self.value_range[1]:g} "
                          f"(Monte Carlo, {self.spec.get('n_draws')} draws, seed {self.spec.get('seed')})")
         if self.costs is not None and self.costs.has_ranges:
             lines.append(f"  costs range {self.costs.low:,.0f} to {self.costs.high:,.0f} "
@@ -588,11 +596,11 @@ def roi(effect: Any, *, value_per_unit: float | tuple[float, float] | None = Non
         example = (f"margin={shown!r} if {shown!r} is that share; same arithmetic" if share
                    else "e.g. margin=0.25 when a quarter of revenue is profit")
         msg = (f"The effect's outcome {outcome!r} reads as revenue, and value_per_unit={shown!r} counts "
-               f"each unit of it as {_fmt(value)} of money gained. Phillips converts revenue at its profit "
+               f"each unit of it as {value:g} of money gained. Phillips converts revenue at its profit "
                "contribution, not at face value: state the share of revenue kept as profit with margin= "
                f"instead of value_per_unit= ({example}). If the outcome is not revenue, ignore this.")
         warnings.warn(msg, StatisticalWarning, stacklevel=2)
-        notes.append(f"value per unit {_fmt(value)} on a revenue-like outcome ({outcome}) not stated as a "
+        notes.append(f"value per unit {value:g} on a revenue-like outcome ({outcome}) not stated as a "
                      "margin: the benefit counts revenue, not profit contribution, unless that value is one.")
     if participants is None or horizon is None:
         seen_n = getattr(effect, "participants", None)
