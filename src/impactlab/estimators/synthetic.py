@@ -83,12 +83,10 @@ class SyntheticResult(EffectResult):
         lines.insert(4, f"  largest unit weights: {names}")
         return "\n".join(lines)
 
-    def explain(self, level: float | None = None) -> Explanation:
+    def explain(self, level: float = 0.95) -> Explanation:
         """What the estimate supports, in plain words: which units were compared, the assumption it
-        rests on, and the caveats of a pilot with few trained units (interval at the fit's ``level``
-        unless given)."""
+        rests on, and the caveats of a pilot with few trained units."""
         s = self.spec
-        level = float(s.get("level", 0.95)) if level is None else level
         lo, hi = self.conf_int(level)
         pct = f"{level:.0%}"
         outcome = self.outcome or "the outcome"
@@ -323,8 +321,9 @@ def synthetic_did(panel: Panel, *, unit: str | None = None, level: float = 0.95,
         panel built with ``cluster="team"``), whose members' outcomes are averaged per period; a team
         counts as trained from the first period any of its members was trained.
     level : float
-        Confidence level of the interval ``summary()`` and ``explain()`` report by default (``conf_int``
-        and ``tidy`` take their own, 0.95 by default); recorded in ``spec["level"]``.
+        Confidence level of the interval ``summary()`` reports by default; recorded in ``spec["level"]``.
+        ``conf_int``, ``tidy`` and ``explain`` take their own ``level`` (0.95 by default), as every
+        result's do.
     variance : {"placebo", "jackknife", "bootstrap"}
         ``"placebo"`` (Algorithm 4, the one defined with a single trained unit): untrained units are given
         the training date at random, weights refitted, and the standard error is that of the placebo
@@ -391,8 +390,9 @@ def synthetic_control(panel: Panel, *, unit: str | None = None, level: float = 0
     unit : str, optional
         The units compared: the panel's unit (default) or its cluster column (see :func:`synthetic_did`).
     level : float
-        Confidence level of the interval ``summary()`` and ``explain()`` report by default (``conf_int``
-        and ``tidy`` take their own, 0.95 by default); recorded in ``spec["level"]``.
+        Confidence level of the interval ``summary()`` reports by default; recorded in ``spec["level"]``.
+        ``conf_int``, ``tidy`` and ``explain`` take their own ``level`` (0.95 by default), as every
+        result's do.
     variance : {"placebo", "jackknife", "bootstrap"}
         As :func:`synthetic_did` (the jackknife is not recommended for synthetic control, Arkhangelsky
         et al. 2021, section 5).
