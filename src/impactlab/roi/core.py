@@ -87,6 +87,26 @@ def _read_effect(effect: Any) -> tuple[float, float, float | None, str]:
     return est, float(se), df, str(desc)
 
 
+def _interval_scale(effect: Any, est: float, se: float, df: float | None,
+                    level: float) -> tuple[float, float] | None:
+    """Half-widths of the effect's own ``level`` interval over the critical value, when that interval is
+    not ``estimate ± critical value × SE`` (e.g. the wild cluster bootstrap of ``evaluate`` with few
+    clusters); ``None`` otherwise, or for a plain number."""
+    conf_int = getattr(effect, "conf_int", None)
+    if not callable(conf_int) or not se > 0:
+        return None
+    try:
+        lo, hi = (float(x) for x in conf_int(level))
+    except Exception:  # noqa: BLE001 - a result without an interval at this level: keep the SE
+        return None
+    c = float((stats.norm() if df is None else stats.t(df)).ppf(0.5 + level / 2))
+    if not (math.isfinite(lo) and math.isfinite(hi) and lo <= est <= hi):
+        return None
+    if max(abs(lo - (est - c * se)), abs(hi - (est + c * se))) <= 1e-9 * max(c * se, abs(est)):
+        return None
+    return (est - lo) / c, (hi - est) / c
+
+
 @dataclass(frozen=True, repr=False, eq=False)
 class RoiResult:
     """ROI of a programme: Phillips headline numbers and their uncertainty.
@@ -106,6 +126,12 @@ class RoiResult:
         Effect per participant and period (outcome units) and its standard error (0 for a plain number).
     effect_df : float or None
         Degrees of freedom of the effect's t distribution; ``None`` means normal.
+    effect_scale : (float, float) or None
+        Scale of the effect below and above its estimate when the effect's own interval is not
+        ``estimate ± critical value × SE`` (the wild cluster bootstrap of ``evaluate`` with few clusters):
+        the half-widths of that interval at ``level`` over the critical value. The ROI's interval,
+        ``prob_positive`` and the draws then use this two-piece distribution, so that the ROI's interval
+        is the image of the effect's; ``None``: the standard error.
     value_per_unit, participants, horizon : float
         Money per outcome unit, number of participants, number of periods the benefit lasts.
     cost : float
@@ -146,6 +172,7 @@ class RoiResult:
     period_name: str = "periods"
     value_range: tuple[float, float] | None = None
     intangibles: tuple[str, ...] = ()
+    effect_scale: tuple[float, float] | None = None
     # the Monte Carlo draws (read-only arrays), set by roi() once the result is built
     _effect_draws: np.ndarray | None = field(default=None, init=False, repr=False)
     _cost_draws: np.ndarray | None = field(default=None, init=False, repr=False)
@@ -233,9 +260,17 @@ class RoiResult:
     def _dist(self) -> Any:
         return stats.norm() if self.effect_df is None else stats.t(self.effect_df)
 
+    def _scales(self) -> tuple[float, float]:
+        """Scale of the effect's distribution below and above the estimate: its standard error, or the
+        half-widths of the effect's own interval over the critical value (``effect_scale``)."""
+        if self.effect_scale is not None:
+            return self.effect_scale
+        return self.effect_std_error, self.effect_std_error
+
     def _effect_bounds(self, level: float) -> tuple[float, float]:
         c = float(self._dist().ppf(0.5 + level / 2))
-        return self.effect - c * self.effect_std_error, self.effect + c * self.effect_std_error
+        below, above = self._scales()
+        return self.effect - c * below, self.effect + c * above
 
     def _draws(self) -> tuple[np.ndarray, np.ndarray]:
         if self._effect_draws is None or self._cost_draws is None:
@@ -346,7 +381,8 @@ class RoiResult:
         threshold = self.cost / k  # effect at which ROI = 0
         if self.effect_std_error == 0:
             return float(self.effect > threshold if k > 0 else self.effect < threshold)
-        z = (threshold - self.effect) / self.effect_std_error
+        below, above = self._scales()
+        z = (threshold - self.effect) / (below if threshold < self.effect else above)
         return float(self._dist().sf(z) if k > 0 else self._dist().cdf(z))
 
     # ------------------------------------------------------------------ tables
@@ -588,6 +624,11 @@ def roi(effect: Any, *, value_per_unit: float | tuple[float, float] | None = Non
                      "evidence; the ROI is estimate-based, not causal.")
     else:
         est, se, df, source = _read_effect(effect)
+    scale = _interval_scale(getattr(effect, "credited", effect), est, se, df, level)
+    if scale is not None:
+        notes.append("the effect's interval comes from its own method (e.g. the wild cluster bootstrap with "
+                     "few clusters), not from its standard error: the ROI's interval and P(ROI > 0) follow "
+                     "that interval (a two-piece distribution with its half-widths).")
     value, value_range, monetised = _value_input(value_per_unit, margin)
     outcome = _outcome_of(effect)
     if margin is None and outcome and _revenue_like(outcome):
@@ -681,7 +722,7 @@ def roi(effect: Any, *, value_per_unit: float | tuple[float, float] | None = Non
 
     rng = np.random.default_rng(seed)
     raw = rng.standard_normal(n_draws) if df is None else rng.standard_t(df, n_draws)
-    effect_draws = est + se * raw
+    effect_draws = est + se * raw if scale is None else est + np.where(raw < 0, scale[0], scale[1]) * raw
     cost_draws = np.zeros(n_draws)
     for lo, hi in (breakdown.ranges().values() if breakdown is not None else [(cost, cost)]):
         cost_draws += rng.uniform(lo, hi, n_draws) if hi > lo else np.full(n_draws, lo)
@@ -703,7 +744,7 @@ def roi(effect: Any, *, value_per_unit: float | tuple[float, float] | None = Non
                        source=source, spec=spec, notes=tuple(notes), stream_factor=factor, decay=decay,
                        discount_rate=discount_rate, periods_per_year=ppy, period_name=period_name,
                        value_range=value_range,
-                       intangibles=tuple(str(x) for x in intangibles))
+                       intangibles=tuple(str(x) for x in intangibles), effect_scale=scale)
     draws = {"_effect_draws": effect_draws, "_cost_draws": cost_draws, "_value_draws": value_draws}
     for name, arr in draws.items():
         object.__setattr__(result, name, arr)  # read-only arrays (made so above)
