@@ -35,7 +35,7 @@ def test_roi_interval_is_the_image_of_the_effects_interval(few_clusters) -> None
     k = r.benefit_per_unit_effect
     expect = sorted(((k * lo - r.cost) / r.cost * 100, (k * hi - r.cost) / r.cost * 100))
     assert r.conf_int(0.95) == pytest.approx(tuple(expect), rel=1e-9)
-    assert r.effect_scale is not None and any("wild cluster bootstrap" in n for n in r.notes)
+    assert r.effect_interval_scale is not None and any("wild cluster bootstrap" in n for n in r.notes)
     # the t interval of the SE would have given other bounds: the test can fail
     t_lo = ev.estimate - 1.96 * ev.std_error
     assert abs(t_lo - lo) > 1e-6 * abs(lo)
@@ -55,4 +55,4 @@ def test_an_effect_whose_interval_is_its_se_keeps_it() -> None:
         warnings.simplefilter("ignore")
         fit = il.twfe(res)
     r = il.roi(fit, value_per_unit=10.0, participants=20, horizon=12, costs=1_000)
-    assert r.effect_scale is None
+    assert r.effect_interval_scale is None

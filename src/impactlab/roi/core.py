@@ -126,7 +126,7 @@ class RoiResult:
         Effect per participant and period (outcome units) and its standard error (0 for a plain number).
     effect_df : float or None
         Degrees of freedom of the effect's t distribution; ``None`` means normal.
-    effect_scale : (float, float) or None
+    effect_interval_scale : (float, float) or None
         Scale of the effect below and above its estimate when the effect's own interval is not
         ``estimate ± critical value × SE`` (the wild cluster bootstrap of ``evaluate`` with few clusters):
         the half-widths of that interval at ``level`` over the critical value. The ROI's interval,
@@ -172,7 +172,7 @@ class RoiResult:
     period_name: str = "periods"
     value_range: tuple[float, float] | None = None
     intangibles: tuple[str, ...] = ()
-    effect_scale: tuple[float, float] | None = None
+    effect_interval_scale: tuple[float, float] | None = None
     # the Monte Carlo draws (read-only arrays), set by roi() once the result is built
     _effect_draws: np.ndarray | None = field(default=None, init=False, repr=False)
     _cost_draws: np.ndarray | None = field(default=None, init=False, repr=False)
@@ -262,9 +262,9 @@ class RoiResult:
 
     def _scales(self) -> tuple[float, float]:
         """Scale of the effect's distribution below and above the estimate: its standard error, or the
-        half-widths of the effect's own interval over the critical value (``effect_scale``)."""
-        if self.effect_scale is not None:
-            return self.effect_scale
+        half-widths of the effect's own interval over the critical value (``effect_interval_scale``)."""
+        if self.effect_interval_scale is not None:
+            return self.effect_interval_scale
         return self.effect_std_error, self.effect_std_error
 
     def _effect_bounds(self, level: float) -> tuple[float, float]:
@@ -744,7 +744,7 @@ def roi(effect: Any, *, value_per_unit: float | tuple[float, float] | None = Non
                        source=source, spec=spec, notes=tuple(notes), stream_factor=factor, decay=decay,
                        discount_rate=discount_rate, periods_per_year=ppy, period_name=period_name,
                        value_range=value_range,
-                       intangibles=tuple(str(x) for x in intangibles), effect_scale=scale)
+                       intangibles=tuple(str(x) for x in intangibles), effect_interval_scale=scale)
     draws = {"_effect_draws": effect_draws, "_cost_draws": cost_draws, "_value_draws": value_draws}
     for name, arr in draws.items():
         object.__setattr__(result, name, arr)  # read-only arrays (made so above)
