@@ -410,7 +410,8 @@ def _cmd_validate(args: argparse.Namespace) -> int:
 
 #: validate's reading options: (option, the readers' parameter).
 _READING = (("--columns", "columns"), ("--dayfirst", "dayfirst"), ("--sheet", "sheet"),
-            ("--layout", "layout"), ("--metric", "metric"), ("--fiscal-year-start", "fiscal_year_start"))
+            ("--layout", "layout"), ("--metric", "metric"), ("--fiscal-year-start", "fiscal_year_start"),
+            ("--program", "program"), ("--category", "categories"))
 
 
 def _reading_options(args: argparse.Namespace, reader: Any) -> dict[str, Any]:
@@ -438,6 +439,17 @@ def _reading_options(args: argparse.Namespace, reader: Any) -> dict[str, Any]:
     if args.fiscal_year_start is not None:
         fy = args.fiscal_year_start
         given["fiscal_year_start"] = int(fy) if fy.isdigit() else fy
+    if args.program is not None:
+        given["program"] = args.program
+    if args.category:
+        categories: dict[str, str] = {}
+        for item in args.category:
+            name, sep, category = item.rpartition("=")
+            if not sep or not name.strip() or not category.strip():
+                raise ValueError("--category takes ITEM=CATEGORY, e.g. --category \"Trainer fees=delivery\"; "
+                                 f"got {item!r}")
+            categories[name.strip()] = category.strip()
+        given["categories"] = categories
     takes = inspect.signature(reader).parameters
     for option, name in _READING:
         if name in given and name not in takes:
@@ -514,6 +526,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--metric", default=None, help="kpis only, wide layout: name of the metric the cells hold")
     p.add_argument("--fiscal-year-start", default=None, metavar="MONTH",
                    help="kpis only: month the fiscal year starts in (4 or April), to read 'FY24 P01' labels")
+    p.add_argument("--program", default=None,
+                   help="costs only: the programme a single-programme cost sheet (no program column) is for")
+    p.add_argument("--category", action="append", metavar="ITEM=CATEGORY",
+                   help="costs only: map one of the sheet's cost items to a Phillips category (repeatable), "
+                        "e.g. --category \"Trainer fees=delivery\"")
     p.add_argument("--rejected", metavar="FILE",
                    help="write the rejected rows with their reasons to FILE (.csv, .tsv or .xlsx); cells a "
                         "spreadsheet would run as formulas get a leading apostrophe")
