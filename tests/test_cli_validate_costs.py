@@ -1,5 +1,6 @@
 """impactlab validate reads a finance cost sheet as read_costs does: --program for a sheet without a
-programme column, --category ITEM=CATEGORY for its own item names; unmapped items are refused, never dropped."""
+programme column, --category ITEM=CATEGORY for its own item names; unmapped items are refused, never
+dropped."""
 
 from impactlab.cli import main
 
@@ -32,7 +33,8 @@ def test_unmapped_items_are_refused_by_name(tmp_path, capsys):
 def test_a_malformed_category_and_options_of_other_kinds_exit_2(tmp_path, capsys):
     path = tmp_path / "costs.csv"
     path.write_text(SHEET, encoding="utf-8")
-    assert main(["validate", str(path), "--kind", "costs", "--program", "X", "--category", "Trainer fees"]) == 2
+    args = ["validate", str(path), "--kind", "costs", "--program", "X", "--category", "Trainer fees"]
+    assert main(args) == 2
     assert "ITEM=CATEGORY" in capsys.readouterr().err
     assert main(["validate", str(path), "--kind", "completions", "--program", "X"]) == 2
     assert "--program does not apply" in capsys.readouterr().err

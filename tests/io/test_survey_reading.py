@@ -13,7 +13,8 @@ NPS_100 = [10] * 30 + [9] * 15 + [8] * 20 + [7] * 15 + [6] * 5 + [5] * 5 + [3] *
 
 
 def _anonymous(values: list[int]) -> pd.DataFrame:
-    return pd.DataFrame({"Program": "Coaching", "Question": "recommend", "Answer": values, "Min": 0, "Max": 10})
+    return pd.DataFrame({"Program": "Coaching", "Question": "recommend", "Answer": values,
+                         "Min": 0, "Max": 10})
 
 
 def test_anonymous_nps_survey_is_read_whole(invariant) -> None:
@@ -52,13 +53,15 @@ def test_response_id_is_honoured(invariant) -> None:
 
 def test_likert_text_on_a_five_point_scale(invariant) -> None:
     raw = pd.DataFrame({"Program": "P", "Question": "relevance",
-                        "Answer": ["Strongly agree", "Agree", "agree", "Neither agree nor disagree", "Neutral",
+                        "Answer": ["Strongly agree", "Agree", "agree", "Neither agree nor disagree",
+                                   "Neutral",
                                    "Disagree", "strongly disagree", "Agree strongly", "4", "Kinda"]})
     t = read_surveys(raw)
     invariant(t)
     assert t.frame["response"].tolist() == [5, 4, 4, 3, 3, 2, 1, 5, 4]
     assert t.frame["scale_min"].tolist()[:3] == [1, 1, 1] and t.frame["scale_max"].iloc[0] == 5
-    assert t.frame["response_label"].iloc[0] == "Strongly agree" and pd.isna(t.frame["response_label"].iloc[8])
+    labels = t.frame["response_label"]
+    assert labels.iloc[0] == "Strongly agree" and pd.isna(labels.iloc[8])
     assert pd.isna(t.frame["scale_max"].iloc[8])  # a number keeps the scale it was given (none here)
     assert t.rejected["source_row"].tolist() == [10] and "'Kinda'" in t.rejected["reason"].iloc[0]
     assert any("'Kinda'" in n and "scale={label: point}" in n for n in t.notes)
@@ -77,7 +80,8 @@ def test_seven_point_labels_when_an_item_has_plain_and_mild_answers() -> None:
 
 
 def test_scale_mapping_for_other_languages(invariant) -> None:
-    fr = {"Pas du tout d'accord": 1, "Plutôt pas d'accord": 2, "Plutôt d'accord": 3, "Tout à fait d'accord": 4}
+    fr = {"Pas du tout d'accord": 1, "Plutôt pas d'accord": 2, "Plutôt d'accord": 3,
+          "Tout à fait d'accord": 4}
     raw = pd.DataFrame({"program": "P", "item": "utile",
                         "response": ["tout à fait d'accord", "Plutôt pas d'accord", "Plutôt d'accord"]})
     t = read_surveys(raw, scale=fr)
