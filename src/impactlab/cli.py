@@ -414,6 +414,19 @@ _READING = (("--columns", "columns"), ("--dayfirst", "dayfirst"), ("--sheet", "s
             ("--program", "program"), ("--category", "categories"))
 
 
+def _pairs(items: list[str], form: str, example: str) -> dict[str, str]:
+    """``NAME=VALUE`` items of a repeatable option as a mapping; ``ValueError`` naming ``form`` (``--option
+    NAME=VALUE``) with ``example`` for a malformed one."""
+    option, shape = form.split(" ")
+    mapping: dict[str, str] = {}
+    for item in items:
+        name, sep, value = item.rpartition("=")
+        if not sep or not name.strip() or not value.strip():
+            raise ValueError(f"{option} takes {shape}, e.g. {option} \"{example}\"; got {item!r}")
+        mapping[name.strip()] = value.strip()
+    return mapping
+
+
 def _reading_options(args: argparse.Namespace, reader: Any) -> dict[str, Any]:
     """The reading options given on the command line, as the reader's keyword arguments; ``ValueError``
     for a malformed ``--columns`` or an option the reader does not take."""
@@ -421,14 +434,7 @@ def _reading_options(args: argparse.Namespace, reader: Any) -> dict[str, Any]:
 
     given: dict[str, Any] = {}
     if args.columns:
-        mapping: dict[str, str] = {}
-        for item in args.columns:
-            header, sep, column = item.rpartition("=")
-            if not sep or not header.strip() or not column.strip():
-                raise ValueError("--columns takes HEADER=COLUMN, e.g. --columns "
-                                 f"\"Employee Number=employee_id\"; got {item!r}")
-            mapping[header.strip()] = column.strip()
-        given["columns"] = mapping
+        given["columns"] = _pairs(args.columns, "--columns HEADER=COLUMN", "Employee Number=employee_id")
     if args.dayfirst is not None:
         given["dayfirst"] = args.dayfirst
     if args.sheet is not None:
@@ -442,14 +448,7 @@ def _reading_options(args: argparse.Namespace, reader: Any) -> dict[str, Any]:
     if args.program is not None:
         given["program"] = args.program
     if args.category:
-        categories: dict[str, str] = {}
-        for item in args.category:
-            name, sep, category = item.rpartition("=")
-            if not sep or not name.strip() or not category.strip():
-                raise ValueError("--category takes ITEM=CATEGORY, e.g. --category \"Trainer fees=delivery\"; "
-                                 f"got {item!r}")
-            categories[name.strip()] = category.strip()
-        given["categories"] = categories
+        given["categories"] = _pairs(args.category, "--category ITEM=CATEGORY", "Trainer fees=delivery")
     takes = inspect.signature(reader).parameters
     for option, name in _READING:
         if name in given and name not in takes:
