@@ -105,6 +105,7 @@ CASES: dict[str, bytes] = {
     "tz_abbreviations.csv": csv("E1,Safety,Completed,2024-03-01 09:00 EST", "E2,Safety,Completed,2024-03-01 09:00 CET",
                                 "E3,Safety,Completed,2024-03-01 09:00"),
     "dst_gap.csv": csv("E1,Safety,Completed,2024-03-31 02:30", "E2,Safety,Completed,2024-03-31 03:30"),
+    "dst_fall_back.csv": csv("E1,Safety,Completed,2024-10-27 02:30", "E2,Safety,Completed,2024-10-27 03:30"),
     "epoch_ms.csv": csv("E1,Safety,Completed,1711843200000", "E2,Safety,Completed,1711846800000"),
     "odata_dates.csv": csv("E1,Safety,Completed,/Date(1711843200000)/", "E2,Safety,Completed,/Date(1711843200000+0000)/"),
     "ambiguous_day_month.csv": csv("E1,Safety,Completed,03/04/2024", "E2,Safety,Completed,05/06/2024"),

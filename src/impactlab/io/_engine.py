@@ -46,6 +46,8 @@ class Context:
     notes: list[str] = field(default_factory=list)
     #: Per-row "provides credit" flag (True/False/None) that overrides status names (SuccessFactors).
     credit: np.ndarray | None = None
+    #: The source row of each input row (set by :func:`read`), for notes that name rows.
+    rows: np.ndarray | None = None
 
 
 #: Rows that are not records but ride along in exports (normalised cell value -> reason of rejection).
@@ -164,7 +166,8 @@ def parse_column(
         return pd.Series(text, index=values.index, dtype="str"), problems
     if kind == "timestamp":
         parsed, bad = parse_timestamps(
-            values, tz=ctx.tz, dayfirst=ctx.dayfirst, column=header, source=ctx.source
+            values, tz=ctx.tz, dayfirst=ctx.dayfirst, column=header, source=ctx.source, notes=ctx.notes,
+            rows=ctx.rows,
         )
         problems += [
             (i, header, t, f"cannot read {t!r} as a date; accepted formats: {accepted_formats()}", "date")
@@ -243,6 +246,7 @@ def read(
     replaces :func:`exact_duplicates` (surveys: only rows an id marks as repeats).
     """
     frame = raw.frame
+    ctx.rows = raw.rows
     _refuse_repeated_headers(raw, schema, columns, preset_columns, match)
     if match is None:
         match = match_columns(

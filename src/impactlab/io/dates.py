@@ -9,13 +9,14 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import numpy as np
 import pandas as pd
 
 from impactlab.errors import DataError, Failure
-from impactlab.io.values import distinct_values, is_missing_value
+from impactlab.io.values import as_text, distinct_values, is_missing_value
 
 ParseFn = Callable[["re.Match[str]", "bool | None"], pd.Timestamp]
 
@@ -265,17 +266,82 @@ def settle_dayfirst(texts: list[str], *, dayfirst: bool | None, column: str, sou
     return False
 
 
-def _to_utc(ts: pd.Timestamp, tz: str) -> pd.Timestamp:
-    """``ts`` in UTC, a naive ``ts`` read as wall-clock time of ``tz``; ``ValueError`` for a time that does
-    not exist or is ambiguous there (pandas 3 raises it; pandas 2 with pytz raises pytz's own error)."""
+@dataclass
+class ClockChanges:
+    """Naive times of one column that the clocks of ``tz`` skipped (spring forward: the time never
+    existed) or showed twice (fall back: the time is ambiguous), each read with the UTC offset in force
+    before the change (PEP 495 ``fold=0``, Python's own default): ``{value as written: (kind, UTC)}``."""
+
+    tz: str
+    found: dict[str, tuple[str, pd.Timestamp]] = field(default_factory=dict)
+
+    def note(self, column: str, rows: list[int]) -> str:
+        """The sentence a table's notes carry: which values, how they were read, how to avoid it."""
+        shown = []
+        for text, (kind, utc) in list(self.found.items())[:3]:
+            local = utc.tz_convert(self.tz)
+            what = ("did not exist there (the clocks jumped forward)" if kind == "skipped" else
+                    "happened twice there (the clocks went back)")
+            shown.append(f"{text!r} {what}, read as {local:%Y-%m-%d %H:%M} {local.tzname()} "
+                         f"({utc:%H:%M} UTC)")
+        where = ", ".join(map(str, rows[:5])) + (", ..." if len(rows) > 5 else "")
+        more = f" and {len(self.found) - 3} more value(s)" if len(self.found) > 3 else ""
+        return (f"column {column!r}: {len(rows)} row(s) (row{'s' if len(rows) > 1 else ''} {where}) hold a local time the clocks of "
+                f"{self.tz} skipped or repeated: {'; '.join(shown)}{more}. Each is read with the UTC offset in "
+                "force before the change (Python's fold=0 rule), so the day is unchanged; give UTC times, or "
+                "times with an offset (+02:00), to avoid the choice")
+
+
+def _fold0(ts: pd.Timestamp, tz: str) -> tuple[pd.Timestamp, str] | None:
+    """A naive ``ts`` that does not exist or is ambiguous in ``tz``, as UTC by the offset in force before the
+    clocks changed (``fold=0``), and ``"skipped"`` or ``"repeated"``; ``None`` when ``ts`` is neither or
+    the zone is not an IANA name zoneinfo knows."""
+    try:
+        zone = ZoneInfo(tz)
+    except (ZoneInfoNotFoundError, ValueError, TypeError):
+        return None
+    wall = ts.to_pydatetime(warn=False)
+    before, after = wall.replace(tzinfo=zone, fold=0), wall.replace(tzinfo=zone, fold=1)
+    if before.utcoffset() == after.utcoffset():
+        return None
+    utc = before.astimezone(dt.timezone.utc)
+    kind = "repeated" if utc.astimezone(zone).replace(tzinfo=None) == wall else "skipped"
+    return pd.Timestamp(utc).as_unit("us"), kind
+
+
+def _to_utc(ts: pd.Timestamp, tz: str, changes: ClockChanges | None = None, key: str = "") -> pd.Timestamp:
+    """``ts`` in UTC, a naive ``ts`` read as wall-clock time of ``tz``. A time the clocks of ``tz`` skipped
+    or repeated is read by :func:`_fold0` and recorded in ``changes`` under ``key``; ``ValueError`` when that
+    cannot be done (a zone zoneinfo does not know)."""
     if ts.tzinfo is None:
         try:
             ts = ts.tz_localize(tz, ambiguous="raise", nonexistent="raise")
-        except ValueError:
-            raise
         except Exception as exc:  # noqa: BLE001 - pytz.exceptions.InvalidTimeError is not a ValueError
-            raise ValueError(f"{ts} does not exist or is ambiguous in {tz}") from exc
+            resolved = _fold0(ts, tz)
+            if resolved is None:
+                raise ValueError(f"{ts} does not exist or is ambiguous in {tz}") from exc
+            if changes is not None:
+                changes.found[key or str(ts)] = (resolved[1], resolved[0])
+            return resolved[0]
     return ts.tz_convert("UTC")
+
+
+def _localize(wall: pd.DatetimeIndex, tz: str, keys: list[str], changes: ClockChanges | None
+              ) -> pd.DatetimeIndex:
+    """Naive wall-clock times of ``tz`` as UTC; those the clocks skipped or repeated read by
+    :func:`_fold0` (NaT when that cannot be done) and recorded in ``changes`` under their ``keys``."""
+    local = wall.tz_localize(tz, ambiguous="NaT", nonexistent="NaT").tz_convert("UTC")
+    lost = np.flatnonzero(np.asarray(local.isna()) & ~np.asarray(wall.isna()))
+    if not len(lost):
+        return local
+    values = local.tz_localize(None).to_numpy(dtype="datetime64[us]").copy()
+    for i in lost:
+        resolved = _fold0(wall[i], tz)
+        if resolved is not None:
+            values[i] = resolved[0].tz_localize(None).to_datetime64()
+            if changes is not None:
+                changes.found[keys[i]] = (resolved[1], resolved[0])
+    return pd.DatetimeIndex(values).tz_localize("UTC")
 
 
 def check_tz(tz: str) -> str:
@@ -297,6 +363,8 @@ def parse_timestamps(
     dayfirst: bool | None = None,
     column: str = "",
     source: str | None = None,
+    notes: list[str] | None = None,
+    rows: np.ndarray | None = None,
 ) -> tuple[pd.Series, np.ndarray]:
     """Parse a column of dates or timestamps to UTC.
 
@@ -310,6 +378,10 @@ def parse_timestamps(
         Day/month order of ``03/04/2024``-style values; ``None`` settles it from the column.
     column, source : str
         Used in error messages.
+    notes : list of str, optional
+        Where to add the note on naive times the clocks of ``tz`` skipped or repeated (see Notes).
+    rows : array of int, optional
+        The row number of each value, for that note (default: positions from 1).
 
     Returns
     -------
@@ -328,27 +400,44 @@ def parse_timestamps(
     Each distinct value is read once. Strict ISO 8601 texts and plain numbers are read a whole batch at a
     time (:func:`pandas.to_datetime`, array arithmetic); whatever a batch cannot read goes through the
     registry one value at a time, so the registry's rules decide every value.
+
+    A naive time the clocks of ``tz`` skipped (02:30 on the night they jump from 02:00 to 03:00: it never
+    existed) or showed twice (01:30 on the night they go back) is read with the UTC offset in force before
+    the change, Python's ``fold=0`` rule (PEP 495): 02:30 as 03:30 after the jump, 01:30 as the first of
+    the two. The local day is unchanged either way; ``notes`` gets one line naming the rows and values.
     """
     n = len(values)
+    changes = ClockChanges(tz)
     if pd.api.types.is_datetime64_any_dtype(values.dtype):
         s = values
         bad = np.zeros(n, dtype=bool)
         if getattr(s.dt, "tz", None) is None:
-            s = s.dt.tz_localize(tz, ambiguous="NaT", nonexistent="NaT")
+            wall = pd.DatetimeIndex(s)
+            keys = [as_text(v) for v in wall] if wall.isna().sum() < n else []
+            local = _localize(wall, tz, keys, changes)
+            s = pd.Series(local, index=values.index)
             bad = (s.isna() & values.notna()).to_numpy()
-        return s.dt.tz_convert("UTC").astype("datetime64[us, UTC]"), bad
-    if pd.api.types.is_numeric_dtype(values.dtype) and not pd.api.types.is_bool_dtype(values.dtype):
+        parsed = s.dt.tz_convert("UTC").astype("datetime64[us, UTC]")
+    elif pd.api.types.is_numeric_dtype(values.dtype) and not pd.api.types.is_bool_dtype(values.dtype):
         x = values.to_numpy(dtype="float64", na_value=np.nan)
         skip = np.isnan(x) | (x == 0)
-        stamps = numbers_to_utc(np.where(skip, np.nan, x), tz)
+        stamps = numbers_to_utc(np.where(skip, np.nan, x), tz, changes)
         bad = ~skip & np.isnat(stamps)
-        return pd.Series(stamps, index=values.index, dtype="datetime64[us, UTC]"), bad
-    distinct, codes = distinct_values(values)
-    stamps, bad_d = _parse_distinct(distinct, tz=tz, dayfirst=dayfirst, column=column, source=source)
-    stamps = np.append(stamps, np.datetime64("NaT", "us"))  # code -1: a null, read as missing
-    bad_d = np.append(bad_d, False)
-    parsed = pd.Series(stamps[codes], index=values.index).dt.tz_localize("UTC")
-    return parsed.astype("datetime64[us, UTC]"), bad_d[codes]
+        parsed = pd.Series(stamps, index=values.index, dtype="datetime64[us, UTC]")
+    else:
+        distinct, codes = distinct_values(values)
+        stamps, bad_d = _parse_distinct(distinct, tz=tz, dayfirst=dayfirst, column=column, source=source,
+                                        changes=changes)
+        stamps = np.append(stamps, np.datetime64("NaT", "us"))  # code -1: a null, read as missing
+        bad_d = np.append(bad_d, False)
+        parsed = pd.Series(stamps[codes], index=values.index).dt.tz_localize("UTC")
+        parsed, bad = parsed.astype("datetime64[us, UTC]"), bad_d[codes]
+    if changes.found and notes is not None:
+        shown = np.array([as_text(v).strip() for v in values.to_numpy(dtype=object)], dtype=object)
+        at = np.flatnonzero(np.isin(shown, list(changes.found)))
+        where = (np.arange(1, n + 1) if rows is None else np.asarray(rows))[at]
+        notes.append(changes.note(column, [int(r) for r in where]))
+    return parsed, bad
 
 
 _NAT = np.datetime64("NaT", "us")
@@ -359,10 +448,13 @@ _STRICT_ISO = re.compile(
 _PLAIN_NUMBER = re.compile(r"\d+(?:\.\d+)?")
 
 
-def numbers_to_utc(x: np.ndarray, tz: str) -> np.ndarray:
+def numbers_to_utc(x: np.ndarray, tz: str, changes: ClockChanges | None = None,
+                   texts: list[str] | None = None) -> np.ndarray:
     """:func:`number_to_timestamp` of a float array, in UTC (``datetime64[us]``, NaT for no date unit).
 
-    Excel serials are wall-clock times of ``tz`` (NaT when ambiguous or nonexistent there).
+    Excel serials are wall-clock times of ``tz``; those the clocks skipped or repeated are read by the
+    ``fold=0`` rule (see :func:`parse_timestamps`) and recorded in ``changes`` under their ``texts`` (the
+    numbers as written).
     """
     x = np.asarray(x, dtype="float64")
     out = np.full(len(x), _NAT)
@@ -374,7 +466,9 @@ def numbers_to_utc(x: np.ndarray, tz: str) -> np.ndarray:
         wall = pd.DatetimeIndex(
             _EXCEL_ORIGIN + pd.to_timedelta(np.round(x[excel] * 86_400_000), unit="ms")
         ).round("s")
-        local = wall.tz_localize(tz, ambiguous="NaT", nonexistent="NaT").tz_convert("UTC")
+        keys = [as_text(v) for v in x[excel]] if texts is None else [t for t, e in zip(texts, excel,
+                                                                                        strict=True) if e]
+        local = _localize(wall, tz, keys, changes)
         out[excel] = local.tz_localize(None).to_numpy(dtype="datetime64[us]")
     for mask, scale in ((secs, 1000.0), (millis, 1.0)):
         if mask.any():
@@ -384,7 +478,8 @@ def numbers_to_utc(x: np.ndarray, tz: str) -> np.ndarray:
 
 
 def _parse_distinct(
-    distinct: np.ndarray, *, tz: str, dayfirst: bool | None, column: str, source: str | None
+    distinct: np.ndarray, *, tz: str, dayfirst: bool | None, column: str, source: str | None,
+    changes: ClockChanges | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """UTC ``datetime64[us]`` (NaT when missing or unreadable) and ``bad`` for each value of ``distinct``."""
     m = len(distinct)
@@ -401,16 +496,16 @@ def _parse_distinct(
         try:
             if isinstance(v, (int, float, np.integer, np.floating)) and not isinstance(v, (bool, np.bool_)):
                 num = number_to_timestamp(float(v))
-                ts = None if num is None else _to_utc(num, tz)
+                ts = None if num is None else _to_utc(num, tz, changes, as_text(v))
             elif isinstance(v, (pd.Timestamp, dt.datetime, dt.date, np.datetime64)):
-                ts = _to_utc(pd.Timestamp(v), tz)
+                ts = _to_utc(pd.Timestamp(v), tz, changes, as_text(v))
         except (ValueError, OverflowError):
             ts = None
         if ts is None:
             bad[i] = True
         else:
             out[i] = ts.tz_localize(None).to_datetime64().astype("datetime64[us]")
-    read = _parse_texts(list(texts), tz=tz, dayfirst=dayfirst, column=column, source=source)
+    read = _parse_texts(list(texts), tz=tz, dayfirst=dayfirst, column=column, source=source, changes=changes)
     for where, stamp in zip(texts.values(), read, strict=True):
         out[where] = stamp
         bad[where] = np.isnat(stamp)
@@ -425,7 +520,8 @@ def _builtin_registry() -> bool:
 
 
 def _parse_texts(
-    texts: list[str], *, tz: str, dayfirst: bool | None, column: str, source: str | None
+    texts: list[str], *, tz: str, dayfirst: bool | None, column: str, source: str | None,
+    changes: ClockChanges | None = None,
 ) -> np.ndarray:
     """UTC ``datetime64[us]`` of distinct stripped texts, NaT where unreadable (see parse_timestamps)."""
     out = np.full(len(texts), _NAT)
@@ -452,7 +548,8 @@ def _parse_texts(
                     got = got.tz_localize(tz, ambiguous="NaT", nonexistent="NaT")
                 out[group] = got.tz_convert("UTC").tz_localize(None).to_numpy(dtype="datetime64[us]")
         if numbers:
-            out[numbers] = numbers_to_utc(np.array([texts[i] for i in numbers], dtype="float64"), tz)
+            out[numbers] = numbers_to_utc(np.array([texts[i] for i in numbers], dtype="float64"), tz, changes,
+                                          [texts[i] for i in numbers])
         # what a batch could not read goes through the registry (which may still read it, or reject it)
         rest += [i for i in naive + aware + numbers if np.isnat(out[i])]
     order = settle_dayfirst(
@@ -461,7 +558,7 @@ def _parse_texts(
     for i in rest:
         hit = _match(texts[i])
         try:
-            ts = None if hit is None else _to_utc(hit[0].parse(hit[1], order), tz)
+            ts = None if hit is None else _to_utc(hit[0].parse(hit[1], order), tz, changes, texts[i])
         except (ValueError, OverflowError):
             ts = None
         if ts is not None:
