@@ -112,6 +112,15 @@ def team_waves(keen: np.ndarray, team: np.ndarray, n_teams: int, n_waves: int) -
     return waves
 
 
+def pilot_waves(keen: np.ndarray, team: np.ndarray, n_teams: int, pilot_teams: int) -> np.ndarray:
+    """Wave of each team in a pilot (-1 = not booked): the ``pilot_teams`` teams whose members are keenest
+    on average are booked into the one wave (0), the others never."""
+    mean_keen = np.array([keen[team == k].mean() if np.any(team == k) else -np.inf for k in range(n_teams)])
+    waves = np.full(n_teams, -1, "int64")
+    waves[np.argsort(-mean_keen, kind="stable")[:pilot_teams]] = 0
+    return waves
+
+
 def _poor_month(alpha: np.ndarray, e_prev: np.ndarray, tau: np.ndarray, cohort: np.ndarray, month: int,
                 active: np.ndarray, strength: float) -> np.ndarray:
     """Multipliers of the leaving hazard of the active employees after ``month``: ``exp(-strength * z)``
@@ -128,12 +137,15 @@ def _poor_month(alpha: np.ndarray, e_prev: np.ndarray, tau: np.ndarray, cohort: 
 
 def simulate_world(n: int, n_periods: int, rng: np.random.Generator, *, start: pd.Period, n_waves: int,
                    dip_periods: int, effect_scale: float, informative_attrition: bool, attrition: float,
-                   selection: float, teams: int | None = None, attrition_on_outcome: float = 0.0) -> World:
+                   selection: float, teams: int | None = None, attrition_on_outcome: float = 0.0,
+                   pilot_teams: int | None = None) -> World:
     """Draw one organisation. See the module docstring for the model."""
     r_people, r_plan, r_path, r_y = rng.spawn(4)
     months = pd.period_range(start, periods=n_periods, freq="M")
     m_start, m_end = _month_bounds(months)
     waves = wave_months(n_periods, n_waves, dip_periods)
+    if pilot_teams is not None:  # a pilot: one wave only, the layout's first
+        waves = waves[:1]
 
     # -- people: hires before the window (ids by hire date) and during it
     n_new = int(round(HIRE_SHARE * n))
@@ -167,6 +179,8 @@ def simulate_world(n: int, n_periods: int, rng: np.random.Generator, *, start: p
     planned = np.where(rank < n_booked, rank * len(waves) // max(n_booked, 1), -1)
     if teams is not None:  # the whole team is booked into its team's wave
         planned = team_waves(keen, team, n_teams, len(waves))[team]
+    if pilot_teams is not None:  # the pilot_teams keenest teams (mean eagerness) are booked, whole
+        planned = pilot_waves(keen, team, n_teams, pilot_teams)[team]
     # new hires need dip_periods + 2 full months before their wave: move them to a later wave or drop them
     plan_wave = np.full(n, -1, "int64")
     for k in range(len(waves)):
@@ -231,7 +245,7 @@ def simulate_world(n: int, n_periods: int, rng: np.random.Generator, *, start: p
     rel = t_idx[None, :] - np.where(treated, cohort, n_periods + dip_periods + 1)[:, None]
     in_dip = treated[:, None] & (rel >= -dip_periods) & (rel < 0)
     shared: np.ndarray | float = 0.0
-    if teams is not None:  # employees of a team share monthly ups and downs
+    if teams is not None or pilot_teams is not None:  # employees of a team share monthly ups and downs
         shared = r_y.normal(0.0, TEAM_SHOCK_SD, (n_teams, n_periods))[team]
     y0 = np.round(BASE_LEVEL + alpha[:, None] + common[None, :] + e + shared - dip_size[:, None] * in_dip, 2)
 

@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 
 from impactlab.datasets import _tables
-from impactlab.datasets._dgp import simulate_world, wave_months
+from impactlab.datasets._dgp import REGIONS, simulate_world, wave_months
 from impactlab.datasets.org import Org
 from impactlab.datasets.truth import Truth, att_cells
 
@@ -42,7 +42,7 @@ def simulate_org(n_employees: int = 2000, n_periods: int = 24, seed: int = 0, *,
                  program: str = "Consultative Selling", outcome: str = "revenue", effect_scale: float = 1.0,
                  informative_attrition: bool = False, n_waves: int = 4, dip_periods: int = 2,
                  attrition: float = 0.015, selection: float = 0.6, teams: int | None = None,
-                 attrition_on_outcome: float = 0.0) -> Org:
+                 attrition_on_outcome: float = 0.0, pilot_teams: int | None = None) -> Org:
     """Simulate a sales organisation that rolls out a training programme, with a known true effect.
 
     The tables look like real extracts (an HR roster, a Cornerstone-style LMS transcript, pre/post tests,
@@ -109,6 +109,15 @@ def simulate_org(n_employees: int = 2000, n_periods: int = 24, seed: int = 0, *,
         attrition that depends on the outcome, not only on the level. 0 (default): leaving does not
         depend on the month's revenue. The truth is still exact: ``truth.overall`` averages the effect
         over the employees employed in each month, the ones an estimator sees.
+    pilot_teams : int, optional
+        A pilot: only ``pilot_teams`` teams are trained, whole, in one wave (the month the first wave of
+        the layout would take, a quarter into the window); the other teams never are. The pilot teams
+        are the keenest on average (so, through ``selection``, stronger than the rest), employees of a
+        team share a monthly shock as with ``teams=``, and the organisation has ``teams`` teams (by
+        default about one per 12 employees). ``n_waves`` then only checks that the window is long
+        enough. ``None`` (default): no pilot. ``truth.overall`` is the effect per trained employee; a
+        team-level comparison (``synthetic_did(panel, unit="team")``) estimates the effect on the pilot
+        teams' average, which also counts their untrained members.
 
     Returns
     -------
@@ -147,6 +156,13 @@ def simulate_org(n_employees: int = 2000, n_periods: int = 24, seed: int = 0, *,
     if teams is not None:
         teams = _int("teams", teams, 2)
     attrition_on_outcome = _real("attrition_on_outcome", attrition_on_outcome, 0.0, 10.0)
+    if pilot_teams is not None:
+        pilot_teams = _int("pilot_teams", pilot_teams, 1)
+        n_teams = teams if teams is not None else max(len(REGIONS), int(round(n / 12)))
+        if pilot_teams >= n_teams:
+            raise ValueError(f"The 'pilot_teams' parameter must be smaller than the number of teams "
+                             f"({n_teams}): a pilot leaves some teams untrained. Got {pilot_teams!r} "
+                             "instead.")
     if not isinstance(informative_attrition, (bool, np.bool_)):
         raise TypeError(f"The 'informative_attrition' parameter must be True or False. "
                         f"Got {informative_attrition!r} instead.")
@@ -177,11 +193,13 @@ def simulate_org(n_employees: int = 2000, n_periods: int = 24, seed: int = 0, *,
         params["teams"] = teams
     if attrition_on_outcome:
         params["attrition_on_outcome"] = attrition_on_outcome
+    if pilot_teams is not None:
+        params["pilot_teams"] = pilot_teams
     r_world, r_lms, r_levels, r_kpi, r_cost = np.random.default_rng(seed).spawn(5)
     world = simulate_world(n, n_periods, r_world, start=first, n_waves=n_waves, dip_periods=dip_periods,
                            effect_scale=effect_scale, informative_attrition=bool(informative_attrition),
                            attrition=attrition, selection=selection, teams=teams,
-                           attrition_on_outcome=attrition_on_outcome)
+                           attrition_on_outcome=attrition_on_outcome, pilot_teams=pilot_teams)
     ids = _tables.employee_ids(n)
     r_assess, r_survey, r_obs = r_levels.spawn(3)
     completions, first_done = _tables.completions(world, ids, program, r_lms)
