@@ -6,12 +6,15 @@ import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
 from impactlab.datasets.truth import Truth
 from impactlab.io.export import spreadsheet_safe
+
+if TYPE_CHECKING:
+    from impactlab.panel import Panel
 
 #: Tables written by :meth:`Org.to_csv`, in this order, as ``<name>.csv``.
 TABLES = ("completions", "roster", "kpis", "assessments", "surveys", "observations", "costs")
@@ -65,6 +68,48 @@ class Org:
     def tables(self) -> dict[str, pd.DataFrame]:
         """The raw tables by name (the frames themselves, not copies)."""
         return {name: getattr(self, name) for name in TABLES}
+
+    def panel(self, **kwargs: Any) -> Panel:
+        """The employee × month panel of this organisation, with its true effect attached.
+
+        Reads the KPIs, completions and roster with the readers' defaults (:func:`impactlab.read_kpis`,
+        :func:`impactlab.read_completions`, :func:`impactlab.read_roster`) and builds the panel with
+        :func:`impactlab.build_panel` for ``program`` and ``outcome``, the roster and ``truth``: the same
+        panel as those four calls written out.
+
+        Parameters
+        ----------
+        **kwargs
+            Passed on to :func:`impactlab.build_panel` (``cluster="team"``, ``covariates=[...]``,
+            ``dose=["hours"]``...). ``program``, ``outcome``, ``roster`` and ``truth`` may be given too;
+            the truth attached by default is this organisation's (the effect of ``program`` on
+            ``outcome``), and none for another programme or outcome.
+
+        Returns
+        -------
+        Panel
+            A new panel; the organisation's tables are not modified. Rows the panel leaves out are in
+            ``panel.dropped`` with their reasons, as :func:`impactlab.build_panel` keeps them.
+
+        Examples
+        --------
+        >>> import impactlab as il
+        >>> org = il.datasets.simulate_org(n_employees=200, n_periods=18, seed=1)
+        >>> panel = org.panel(cluster="team")
+        >>> panel.truth is org.truth, panel.cluster
+        (True, 'team')
+        """
+        from impactlab.io import read_completions, read_kpis, read_roster
+        from impactlab.panel import build_panel
+
+        program = kwargs.pop("program", self.program)
+        kwargs.setdefault("outcome", self.outcome)
+        own = program == self.program and kwargs["outcome"] == self.outcome
+        kwargs.setdefault("truth", self.truth if own else None)
+        if "roster" not in kwargs:
+            kwargs["roster"] = read_roster(self.roster)
+        return build_panel(read_kpis(self.kpis), read_completions(self.completions), program=program,
+                           **kwargs)
 
     def to_csv(self, directory: str | Path) -> dict[str, Path]:
         """Write every table as ``<name>.csv`` and the truth as ``truth.json``.
