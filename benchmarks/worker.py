@@ -386,7 +386,8 @@ def _with_dose(df: pd.DataFrame) -> pd.DataFrame:
 def _il_dose_response(df: pd.DataFrame, covs: list[str], task: str, draws: int) -> Estimates:
     import impactlab as il
 
-    res = il.dose_response(_il_panel(_with_dose(df), ["dose"]), dose="dose", n_draws=None)
+    res = il.dose_response(_il_panel(_with_dose(df), ["dose"]), dose="dose", n_draws=None,
+                           dose_variance=False, share_variance=False)  # diff-diff's variance
     return {"overall": [res.estimate, res.std_error]}
 
 

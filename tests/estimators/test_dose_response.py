@@ -81,7 +81,7 @@ def test_every_left_out_employee_is_in_the_ledger() -> None:
     reasons = dict(zip(res.excluded["id"], res.excluded["reason"], strict=True))
     assert set(reasons) == {0, 86, 87, 88, 89}
     assert "no hours recorded" in reasons[89] and "changes over time" in reasons[88]
-    assert "never trained" in reasons[0] and "every period" in reasons[87]
+    assert "never trained" in reasons[0] and "not observed in 2, the period before training" in reasons[87]
     assert "no observed period before training" in reasons[86]
     assert res.n_units == 90 - 5
 

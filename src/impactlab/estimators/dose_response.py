@@ -12,19 +12,32 @@ cohort weighted by its share of the trained employees, split equally over its pe
 The overall averages are ATT^o, the trained employees' average change minus the never-trained's (the
 binary DiD on the same cells), and ACRT^o, the slope averaged over the trained employees' doses.
 
+On an unbalanced panel (hires, leavers, months without a KPI) each comparison of a cohort's period with its
+base period uses the employees observed in both; an employee is left out (with the reason in ``excluded``)
+only when no comparison can use them. This rests on who is observed in a comparison's two periods being
+unrelated to the change in outcome they would have had and to their dose (levels may differ: the changes
+remove them).
+
 Standard errors come from the influence function of each cell (the spline regression and the comparison
 mean), summed per cluster; the uniform band over the dose grid from a multiplier bootstrap (Rademacher
-weights per cluster) of the largest studentised deviation along the curve.
+weights per cluster) of the largest studentised deviation along the curve. ATT^o and ACRT^o are averages over
+the trained employees' doses and over cohorts weighted by their size, and both the doses and the cohort sizes
+are drawn with the employees: by default their influence functions count it (for ACRT^o the spread of ACRT(d)
+over the trained doses, as contdid's ``cont_did_acrt`` does; for every average the cohort shares, as R
+``did``'s group aggregation does). ATT(d) and ACRT(d) are taken at given doses of the grid.
 
 References
 ----------
 B. Callaway, A. Goodman-Bacon and P. H. C. Sant'Anna (2024), "Difference-in-differences with a continuous
 treatment", NBER Working Paper 32117: section 3 (parallel trends and strong parallel trends, Assumptions
-1 and 2), section 4 (the B-spline estimator and the averages ATT^o and ACRT^o).
+1 and 2), section 4 (the B-spline estimator and the averages ATT^o and ACRT^o; ACRT^o = E[ACRT(D|D) | D > 0]
+is an expectation over the dose distribution). B. Callaway, contdid 0.1.0 (R), ``cont_did_acrt``: the
+influence function of ACRT^o adds ACRT(D_i) - ACRT^o to the regression's.
 """
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 from typing import Any
 
@@ -32,7 +45,7 @@ import numpy as np
 import pandas as pd
 from scipy.interpolate import BSpline
 
-from impactlab.errors import EstimationError, PanelError
+from impactlab.errors import EstimationError, PanelError, StatisticalWarning
 from impactlab.estimators._common import check_panel, excluded_frame, period_freq
 from impactlab.estimators._imputation_grid import cohort_labels
 from impactlab.panel import Panel
@@ -154,6 +167,17 @@ class DoseResponseResult(EffectResult):
             f"{self.spec.get('knots')} interior knots); near the ends of the grid they rest on few "
             "employees.",
         ]
+        if self.spec.get("unbalanced"):
+            cautions.append("Some employees miss periods (hires, leavers): each comparison of a period "
+                            "with the period before training uses the employees observed in both. That is "
+                            "sound if who is observed is unrelated to the change in outcome they would have "
+                            f"had and to their {dose}; leaving because of a poor month is not, so look at "
+                            "who left.")
+        if self.spec.get("dose_variance", False) or self.spec.get("share_variance", False):
+            cautions.append(f"The intervals of the averages count the trained employees' {dose} and the "
+                            "cohort sizes as drawn with the employees: they are about employees like these, "
+                            "not only these ones (Callaway, Goodman-Bacon & Sant'Anna 2024, section 4; "
+                            "contdid).")
         if self.spec.get("n_draws"):
             band = f"{self.spec.get('band_level'):.0%}"
             cautions.append(f"The band around each curve is uniform over the grid at {band}: the whole "
@@ -191,8 +215,9 @@ def _check_int(name: str, value: Any, low: int) -> int:
 
 
 def dose_response(panel: Panel, *, dose: str, degree: int = 3, knots: int = 0, anticipation: int = 0,
-                  n_draws: int | None = 999, seed: int | None = None,
-                  level: float = 0.95) -> DoseResponseResult:
+                  n_draws: int | None = 999, seed: int | None = None, level: float = 0.95,
+                  allow_unbalanced: bool = True, dose_variance: bool = True,
+                  share_variance: bool = True) -> DoseResponseResult:
     """Difference-in-differences with a continuous treatment: the effect of training by dose.
 
     Each trained employee's change in the outcome since the period before training, net of the
@@ -223,28 +248,48 @@ def dose_response(panel: Panel, *, dose: str, degree: int = 3, knots: int = 0, a
         Seed of the draws (None draws one and records it in ``spec``).
     level : float
         Confidence level of the band and of the pointwise intervals in ``curves``.
+    allow_unbalanced : bool
+        True (default): each comparison of a cohort's period with its base period uses the employees observed
+        in both, so hires and leavers count where they are observed. False: only employees observed in every
+        period are used; the others are listed in ``excluded`` and a ``StatisticalWarning`` gives their share.
+    dose_variance : bool
+        Count the trained employees' doses as drawn in ACRT^o's standard error (default): its influence
+        function adds each employee's ACRT(D_i) - ACRT^o, so the interval is about employees like these, not
+        only these doses. False takes the doses as given, as diff-diff's ``ContinuousDiD`` does.
+    share_variance : bool
+        Count the cohort shares that weight the averages as drawn (default): each trained employee's
+        influence function adds (their cohort's average - the overall average) / the number trained. False
+        takes them as given, as diff-diff's ``ContinuousDiD`` does. No difference with one cohort.
 
     Returns
     -------
     DoseResponseResult
         ATT^o (``estimate``), ACRT^o (``acrt``), the curves at 90 doses (the 10 % to 99 % quantiles of the
-        trained doses; ``curves``, ``elements``), the cohort × period cells (``cells``) and ``excluded``:
-        employees not observed in every period, trained without a dose, never trained with a dose, with a
-        dose that changes over time, and cohorts with no period before training. A new result.
+        trained doses; ``curves``, ``elements``), the cohort × period cells (``cells``, with the employees
+        each used) and ``excluded``: employees trained without a dose, never trained with a dose, with a dose
+        that changes over time, in cohorts with no period before training, observed in no comparison's two
+        periods (or, with ``allow_unbalanced=False``, not in every period). A new result.
 
     Raises
     ------
     EstimationError
         No never-trained employee, no trained employee with a dose, every trained dose equal (use
-        :func:`impactlab.callaway_santanna`), or a cell with no more trained employees than spline terms.
+        :func:`impactlab.callaway_santanna`), no cell with more trained employees than spline terms, or a
+        cell whose doses take too few distinct values for the spline. A cell with too few trained employees
+        is left out when its cohort has others (a note says so; the cohort's weight goes to its other
+        periods).
 
     Notes
     -----
-    Estimates and analytic standard errors equal diff-diff's ``ContinuousDiD`` (never-treated comparison,
-    ``base_period="varying"``, B-spline ``degree`` and ``num_knots``) on its documented example; its
-    influence functions treat the trained doses as given (ACRT^o's variance leaves out the spread of
-    ACRT(d) over the doses), and so do these. Only balanced panels are used: an employee missing a period
-    is excluded (listed in ``excluded``).
+    Estimates equal diff-diff's ``ContinuousDiD`` (never-treated comparison, ``base_period="varying"``,
+    B-spline ``degree`` and ``num_knots``) on its documented example, and so do the analytic standard errors
+    with ``dose_variance=False, share_variance=False``: diff-diff takes the trained doses and the cohort
+    shares as given, so its ACRT^o variance leaves out the spread of ACRT(d) over the doses. The paper's
+    ACRT^o is an expectation over the dose distribution (section 4), and the authors' contdid adds that
+    spread to its influence function; on simulated organisations with ACRT(d) varying with d, the fixed-dose
+    interval held the true ACRT^o in 102 of 200, this one in 185 (docs/validation.md). diff-diff and contdid
+    refuse unbalanced panels; the rule used here for them (each comparison on the employees observed in both
+    of its periods) held the truth in 185 of the same 200 organisations, which have hires and leavers.
 
     Examples
     --------
@@ -269,6 +314,11 @@ def dose_response(panel: Panel, *, dose: str, degree: int = 3, knots: int = 0, a
     a = _check_int("anticipation", anticipation, 0)
     if n_draws is not None:
         n_draws = _check_int("n_draws", n_draws, 2)
+    for name, flag in (("allow_unbalanced", allow_unbalanced), ("dose_variance", dose_variance),
+                       ("share_variance", share_variance)):
+        if not isinstance(flag, bool):
+            raise ValueError(f"The '{name}' parameter of dose_response must be True or False. "
+                             f"Got {flag!r} instead.")
     critical_value(level)  # checks the level
     if seed is None:
         seed = int(np.random.SeedSequence().generate_state(1)[0])
@@ -280,6 +330,7 @@ def dose_response(panel: Panel, *, dose: str, degree: int = 3, knots: int = 0, a
     period = long["period"].to_numpy().astype(np.int64)
     Y = np.full((n_all, T), np.nan)
     Y[codes, period - 1] = long["outcome"].to_numpy(dtype="float64")
+    seen = np.isfinite(Y)
     gp = np.zeros(n_all, dtype=np.int64)
     gp[codes] = long["cohort_period"].to_numpy().astype(np.int64)
     label_of = cohort_labels(long["cohort"].to_numpy(), long["cohort_period"].to_numpy())
@@ -297,7 +348,15 @@ def dose_response(panel: Panel, *, dose: str, degree: int = 3, knots: int = 0, a
             excluded.append(("unit", uniq[i], reason))
         keep[mask] = False
 
-    drop(np.isnan(Y).any(axis=1), "not observed in every period (the estimator needs a balanced panel)")
+    if not allow_unbalanced:
+        gaps = ~seen.all(axis=1)
+        drop(gaps, "not observed in every period (allow_unbalanced=False keeps the balanced panel only)")
+        if gaps.any():
+            warnings.warn(
+                f"dose_response: {int(gaps.sum())} of {n_all} employees ({gaps.mean():.1%}) are not observed "
+                "in every period and were left out (allow_unbalanced=False; each is listed in .excluded). "
+                "With allow_unbalanced=True each comparison uses every employee observed in its two periods.",
+                StatisticalWarning, stacklevel=2)
     drop(np.isfinite(d_min) & (d_min != d_max), f"{dose} changes over time (the dose must be fixed)")
     drop(np.isfinite(d_min) & (d_min < 0), f"negative {dose}")
     unit_dose = np.where(np.isfinite(d_min), d_min, 0.0)
@@ -308,13 +367,53 @@ def dose_response(panel: Panel, *, dose: str, degree: int = 3, knots: int = 0, a
             drop(gp == g, f"trained in cohort {label_of[g]}, with no observed period before training"
                           + (f" and its {a} anticipation period(s)" if a else ""))
 
-    control = keep & (gp == 0)
-    treated = keep & (gp > 0)
-    if not control.any():
+    if not (keep & (gp == 0)).any():
         raise EstimationError("dose_response: no never-trained employee with dose 0 is left to compare "
                               "with (see .excluded reasons); this design compares with the untrained.")
-    if not treated.any():
+    if not (keep & (gp > 0)).any():
         raise EstimationError(f"dose_response: no trained employee with a positive {dose} is left.")
+
+    # The comparisons: cohort g from its base period (g - 1 - anticipation) to each period t from training on,
+    # each with the employees observed in both periods (all of them when the panel is balanced).
+    K = degree + 1 + n_knots  # intercept and the B-spline columns but the first
+    plan: list[tuple[int, int, int, np.ndarray, np.ndarray]] = []
+    skipped: dict[int, list[int]] = {}
+    for g in sorted(label_of):
+        in_g = keep & (gp == g)
+        if not in_g.any():
+            continue
+        base = g - 1 - a
+        for t in range(g - a, T + 1):
+            both = seen[:, t - 1] & seen[:, base - 1]
+            t_idx, c_idx = np.flatnonzero(in_g & both), np.flatnonzero(keep & (gp == 0) & both)
+            if len(t_idx) <= K or not len(c_idx):
+                skipped.setdefault(g, []).append(t)
+            else:
+                plan.append((g, base, t, t_idx, c_idx))
+    used = np.zeros(n_all, dtype=bool)
+    for *_, t_idx, c_idx in plan:
+        used[t_idx] = True
+        used[c_idx] = True
+    for i in np.flatnonzero(keep & ~used):
+        g = int(gp[i])
+        if g and not seen[i, g - 2 - a]:
+            reason = (f"not observed in {panel.periods[g - 2 - a]}, the period before training that the "
+                      "comparisons start from")
+        elif g and not seen[i, g - 1 - a:].any():
+            reason = "not observed in any period from training on"
+        elif g:
+            reason = (f"trained in cohort {label_of[g]}, whose comparisons have too few trained employees "
+                      f"for the spline's {K} terms (see the notes)")
+        else:
+            reason = ("never trained and not observed in both periods of any comparison (the period before a "
+                      "cohort's training and one from training on)")
+        excluded.append(("unit", uniq[i], reason))
+    keep &= used
+    treated = keep & (gp > 0)
+    if not plan:
+        raise EstimationError(f"dose_response: no cohort has more than {K} trained employees observed both "
+                              f"in the period before training and in a period after it, for {K} spline "
+                              "terms; lower degree= or knots=.")
     doses = unit_dose[treated]
     if doses.min() == doses.max():
         raise EstimationError(f"dose_response: every trained employee has the same {dose} "
@@ -324,12 +423,12 @@ def dose_response(panel: Panel, *, dose: str, degree: int = 3, knots: int = 0, a
     knot_vec = np.concatenate([np.repeat(doses.min(), degree + 1), inner, np.repeat(doses.max(), degree + 1)])
     grid = np.quantile(doses, GRID_QUANTILES)
     PsiE, dPsiE = _basis(knot_vec, degree, grid)
+    PsiU, dPsiU = _basis(knot_vec, degree, unit_dose)
     n_grid = len(grid)
 
     # targets: ATT^o, ACRT^o, ATT(d) on the grid, ACRT(d) on the grid. Their influence functions are linear
     # in M = [IF of ATT^o, IF of ACRT^o, w-weighted IF of the spline coefficients] through L (the grid's
     # design rows), so M is accumulated per employee and L applied to the cluster sums only.
-    K = len(knot_vec) - degree - 1  # intercept and the B-spline columns but the first
     n_targets = 2 + 2 * n_grid
     L = np.zeros((n_targets, 2 + K))
     L[0, 0] = L[1, 1] = 1.0
@@ -337,47 +436,50 @@ def dose_response(panel: Panel, *, dose: str, degree: int = 3, knots: int = 0, a
     L[2 + n_grid:, 2:] = dPsiE
     M = np.zeros((n_all, 2 + K))
     est = np.zeros(n_targets)
-    groups = sorted(g for g in label_of if (treated & (gp == g)).any())
+    groups = sorted({g for g, *_ in plan})
     n_g = {g: int((treated & (gp == g)).sum()) for g in groups}
+    n_cells = {g: sum(1 for p in plan if p[0] == g) for g in groups}
     total = sum(n_g.values())
-    c_idx = np.flatnonzero(control)
+    by_cohort = {g: np.zeros(2 + K) for g in groups}  # cohort averages of [ATT^o, ACRT^o, beta]
     cell_rows = []
-    for g in groups:
-        t_idx = np.flatnonzero(treated & (gp == g))
-        base = g - 1 - a
-        posts = range(g - a, T + 1)
-        w = n_g[g] / total / len(posts)
-        Psi, dPsi = _basis(knot_vec, degree, unit_dose[t_idx])
-        if len(t_idx) <= K:
-            raise EstimationError(f"dose_response: cohort {label_of[g]} has {len(t_idx)} trained employees "
-                                  f"for {K} spline terms; lower degree= or knots=.")
-        gram = Psi.T @ Psi / len(t_idx)
+    for g, base, t, t_idx, c_idx in plan:
+        w = n_g[g] / total / n_cells[g]
+        Psi, dPsi = PsiU[t_idx], dPsiU[t_idx]
+        n_t, n_c = len(t_idx), len(c_idx)
+        gram = Psi.T @ Psi / n_t
         if np.linalg.matrix_rank(gram) < K:
-            raise EstimationError(f"dose_response: the doses of cohort {label_of[g]} take too few distinct "
-                                  f"values for a spline of degree {degree} with {n_knots} knots; lower "
-                                  "degree= or knots=.")
+            raise EstimationError(f"dose_response: the doses of cohort {label_of[g]} observed in "
+                                  f"{panel.periods[t - 1]} take too few distinct values for a spline of "
+                                  f"degree {degree} with {n_knots} knots; lower degree= or knots=.")
         bread = np.linalg.inv(gram)
         psi_bar, dpsi_bar = Psi.mean(axis=0), dPsi.mean(axis=0)
-        for t in posts:
-            dy_t = Y[t_idx, t - 1] - Y[t_idx, base - 1]
-            dy_c = Y[c_idx, t - 1] - Y[c_idx, base - 1]
-            mu0 = dy_c.mean()
-            beta = np.linalg.lstsq(Psi, dy_t - mu0, rcond=None)[0]
-            resid = dy_t - mu0 - Psi @ beta
-            att_o = dy_t.mean() - mu0
-            acrt_o = float((dPsi @ beta).mean())
-            est += w * np.concatenate([[att_o, acrt_o], PsiE @ beta, dPsiE @ beta])
-            # influence of beta: the spline's score for the trained, the comparison mean's for the others
-            bt = (Psi * resid[:, None]) @ bread.T / len(t_idx)
-            bc = -np.outer((dy_c - mu0) / len(c_idx), bread @ psi_bar)
-            M[t_idx, 0] += w * (dy_t - dy_t.mean()) / len(t_idx)
-            M[c_idx, 0] -= w * (dy_c - mu0) / len(c_idx)
-            for idx, b in ((t_idx, bt), (c_idx, bc)):
-                M[idx, 1] += w * (b @ dpsi_bar)
-                M[idx, 2:] += w * b
-            cell_rows.append((label_of[g], panel.periods[t - 1], w, len(t_idx), len(c_idx), att_o, acrt_o))
+        dy_t = Y[t_idx, t - 1] - Y[t_idx, base - 1]
+        dy_c = Y[c_idx, t - 1] - Y[c_idx, base - 1]
+        mu0 = dy_c.mean()
+        beta = np.linalg.lstsq(Psi, dy_t - mu0, rcond=None)[0]
+        resid = dy_t - mu0 - Psi @ beta
+        att_o = dy_t.mean() - mu0
+        slopes = dPsi @ beta
+        acrt_o = float(slopes.mean())
+        est += w * np.concatenate([[att_o, acrt_o], PsiE @ beta, dPsiE @ beta])
+        by_cohort[g] += np.concatenate([[att_o, acrt_o], beta]) / n_cells[g]
+        # influence of beta: the spline's score for the trained, the comparison mean's for the others
+        bt = (Psi * resid[:, None]) @ bread.T / n_t
+        bc = -np.outer((dy_c - mu0) / n_c, bread @ psi_bar)
+        M[t_idx, 0] += w * (dy_t - dy_t.mean()) / n_t
+        M[c_idx, 0] -= w * (dy_c - mu0) / n_c
+        if dose_variance:  # ACRT^o averages ACRT(d) over the cell's doses, themselves a sample
+            M[t_idx, 1] += w * (slopes - acrt_o) / n_t
+        for idx, b in ((t_idx, bt), (c_idx, bc)):
+            M[idx, 1] += w * (b @ dpsi_bar)
+            M[idx, 2:] += w * b
+        cell_rows.append((label_of[g], panel.periods[t - 1], w, n_t, n_c, att_o, acrt_o))
+    if share_variance and len(groups) > 1:  # the cohort weights n_g / total are sample shares too
+        overall = sum(n_g[g] / total * by_cohort[g] for g in groups)
+        for g in groups:
+            M[treated & (gp == g)] += (by_cohort[g] - overall) / total
 
-    kept = keep & (treated | control)
+    kept = keep
     cl_codes, cl_uniq = pd.factorize(pd.Series(cluster[kept]))
     if len(cl_uniq) == int(kept.sum()):  # one employee per cluster: the sums are the rows
         Mc = M[kept]
@@ -421,16 +523,28 @@ def dose_response(panel: Panel, *, dose: str, degree: int = 3, knots: int = 0, a
     notes = []
     if len(excluded):
         notes.append(f"{len(excluded)} employees left out (see .excluded).")
+    gappy = int((kept & ~seen.all(axis=1)).sum())
+    if gappy:
+        notes.append(f"Unbalanced panel: {gappy} of the {int(kept.sum())} employees used miss some periods; "
+                     "each comparison of a cohort's period with its base period uses the employees "
+                     "observed in both.")
+    for g, ts in skipped.items():
+        notes.append(f"Cohort {label_of[g]}: {len(ts)} period(s) from {panel.periods[ts[0] - 1]} left out, "
+                     f"with at most {K} trained employees (or no never-trained one) observed there and in "
+                     f"the base period, too few for the spline's {K} terms; the cohort's weight is spread "
+                     "over its other periods (lower degree= or knots= to keep them).")
     if n_draws is None:
         notes.append("No bootstrap draws (n_draws=None): the curves carry pointwise intervals only.")
     spec = {"estimator": "dose_response", "dose": dose, "degree": degree, "knots": n_knots,
             "anticipation": a, "n_draws": n_draws, "seed": seed, "band_level": level,
             "control": "never_treated", "freq": period_freq(panel),
-            "first_period": panel.periods[0], "last_period": panel.periods[-1]}
+            "first_period": panel.periods[0], "last_period": panel.periods[-1],
+            "allow_unbalanced": allow_unbalanced, "unbalanced": bool(gappy), "dose_variance": dose_variance,
+            "share_variance": share_variance}
     return DoseResponseResult(
         estimate=float(est[0]), std_error=float(se[0]), term="ATT^o", method="dose_response",
         label="Dose response (Callaway, Goodman-Bacon & Sant'Anna)", outcome=panel.outcome,
-        n_obs=int(kept.sum()) * T, n_units=int(kept.sum()), elements=elements,
+        n_obs=int(seen[kept].sum()), n_units=int(kept.sum()), elements=elements,
         excluded=excluded_frame(excluded), spec=spec, notes=tuple(notes),
         acrt=float(est[1]), acrt_std_error=float(se[1]), curves=curve_frame,
         cells=pd.DataFrame(cell_rows, columns=["cohort", "period", "weight", "n_treated", "n_control", "att",
