@@ -137,6 +137,34 @@ def _id_ledger(ids: IdMatch, *, units: pd.Index | None, mine: pd.DataFrame, trai
     return out
 
 
+#: Columns of ``panel.meta["other_programs"]``.
+OTHER_PROGRAM_COLUMNS = ("program", "employees", "also_trained", "share_trained", "share_untrained")
+
+
+def _other_programs(c: pd.DataFrame, norm: pd.Series, key: str, employees: pd.Index, trained: pd.Index,
+                    window: tuple[Any, Any], freq: str) -> pd.DataFrame:
+    """The other programmes the panel's employees completed within the panel's periods: per programme, the
+    employees who did (``employees``), how many of them were trained in the programme analysed
+    (``also_trained``), and the share of the panel's trained and untrained employees who did."""
+    done = c["status"].isin(TRAINED_STATUSES) & c["completed_at"].notna() & (norm != key).to_numpy()
+    rows = c.loc[done, ["employee_id", "program", "completed_at"]]
+    rows = rows.loc[rows["employee_id"].isin(employees)]
+    if len(rows):
+        when = _to_period(rows["completed_at"], freq)
+        rows = rows.loc[((when >= window[0]) & (when <= window[1])).to_numpy()]
+    n_trained = int(trained.isin(employees).sum())
+    n_untrained = len(employees) - n_trained
+    out = []
+    for _, grp in rows.groupby(norm.loc[rows.index], sort=True):
+        who = pd.Index(grp["employee_id"].unique())
+        also = int(who.isin(trained).sum())
+        out.append((grp["program"].astype(str).mode().iloc[0], len(who), also,
+                    also / n_trained if n_trained else np.nan,
+                    (len(who) - also) / n_untrained if n_untrained else np.nan))
+    frame = pd.DataFrame(out, columns=list(OTHER_PROGRAM_COLUMNS))
+    return frame.sort_values("employees", ascending=False, kind="mergesort").reset_index(drop=True)
+
+
 def _examples(ids: pd.Series, n: int = 5) -> str:
     shown = ", ".join(repr(i) for i in ids.iloc[:n])
     return shown + (", ..." if len(ids) > n else "")
@@ -225,7 +253,12 @@ def build_panel(kpis: Any, completions: Any, *, program: str, outcome: str, rost
         Cohort = period of the employee's first completion (status completed or passed) of the programme;
         employees without one are never treated (exempt and equivalent credits count as not trained).
         ``panel.meta["ids"]`` is the id ledger: one row per id (``table``, ``id``, ``matched_to``,
-        ``reason``, ``rows``) matched to another spelling or matching nothing.
+        ``reason``, ``rows``) matched to another spelling or matching nothing. For employee panels,
+        ``panel.meta["other_programs"]`` lists the other programmes the panel's employees completed
+        (completed or passed) within the panel's periods, one row each: ``program``, ``employees`` (who
+        completed it), ``also_trained`` (of them, trained in ``program``), ``share_trained`` and
+        ``share_untrained`` (the share of the panel's employees trained in ``program``, and of the
+        others, who completed it); :func:`impactlab.evaluate` reads it.
 
     Warns
     -----
@@ -376,6 +409,10 @@ def build_panel(kpis: Any, completions: Any, *, program: str, outcome: str, rost
             "kpi_rows_read": int(len(k) + sum(len(d) for d in dropped)), "ids": id_ledger}
     if dose_rows:
         meta["dose_rows"] = dose_rows
+    if unit == "employee_id":
+        window = (panel.periods[0], panel.periods[-1]) if len(panel.periods) else (None, None)
+        meta["other_programs"] = _other_programs(c, norm, program.strip().casefold(), pd.Index(uniq),
+                                                 first.index, window, freq)
     if exposure is not None:
         meta.update(exposure=exposure, threshold=threshold)
     return panel._replace(dropped=ledger[list(DROPPED_COLUMNS)].reset_index(drop=True), meta=meta)
