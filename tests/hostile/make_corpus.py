@@ -146,6 +146,10 @@ CASES: dict[str, bytes] = {
          "CompletionStatusID": "COMPLETE", "CompletionStatusDesc": "Completed", "Grade": "Pass"},
         {"StudentId": "E2", "ComponentID": "SAFE-1", "CompletionDate": "/Date(1711846800000)/",
          "CompletionStatusID": "COMPLETE", "CompletionStatusDesc": "Completed", "Grade": "85"}]}}),
+    "successfactors_grades.csv": csv("E1,SAFE-1,COMPLETE,Y,2024-03-01,Pass", "E2,SAFE-1,COMPLETE,Y,2024-03-01,Fail",
+                                     "E3,SAFE-1,COMPLETE,Y,2024-03-01,B+", "E4,SAFE-1,COMPLETE,Y,2024-03-01,92",
+                                     "E5,SAFE-1,COMPLETE,Y,2024-03-01,Competent",
+                                     head="StudentID,ComponentID,CompletionStatusID,ProvidesCredit,CompletionDate,Grade"),
     "completed_without_date.csv": csv("E1,Safety,Completed,", "E2,Safety,In Progress,"),
     # numbers (KPIs)
     "thousands_us.csv": csv("E1,2024-01,\"1,234.56\"", "E1,2024-02,\"12,500.50\"", head=KPI),

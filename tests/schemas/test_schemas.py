@@ -27,6 +27,7 @@ def test_canonical_column_order_matches_design():
         "attempt",
         "hours",
         "score",
+        "grade",  # added after the design's columns: a grade written as a word (Pass) instead of a score
         "source_row",
     )
     assert SCHEMAS["roster"].names == (
@@ -102,6 +103,7 @@ def test_contract_reports_every_failure():
     good["attempt"] = pd.Series([1], dtype="Int64")
     good["hours"] = [1.0]
     good["score"] = [2.0]
+    good["grade"] = pd.Series([None], dtype="str")
     good["source_row"] = [2]
     assert validate(COMPLETIONS, good) is good
     bad = good.assign(status=pd.Series(["done"], dtype="str"), program=pd.Series([None], dtype="str"))
@@ -122,6 +124,7 @@ def test_contract_failures_come_as_one_table_with_the_check_of_each():
         "attempt": pd.Series([1, 1], dtype="Int64"),
         "hours": [1.0, 1.0],
         "score": [2.0, 3.0],
+        "grade": pd.Series([None, None], dtype="str"),
         "source_row": [2, 3],
     })
     with pytest.raises(DataError) as info:

@@ -27,7 +27,7 @@ from impactlab.io.table import REJECTED_COLUMNS, Table
 from impactlab.io.values import as_clean_text, as_id, as_text, map_values, missing_mask, text_values
 from impactlab.schemas.contract import rule_failures, validate
 from impactlab.schemas.tables import ColumnSpec, TableSchema
-from impactlab.schemas.vocab import STATUSES, TRAINED_STATUSES, normalise_key, normalise_status
+from impactlab.schemas.vocab import STATUSES, TRAINED_STATUSES, is_grade_word, normalise_key, normalise_status
 
 #: (row position, input header or None, value as text or None, reason, check code)
 Problem = tuple[int, "str | None", "str | None", str, str]
@@ -175,8 +175,11 @@ def parse_column(
         ]
         return parsed, problems
     if kind in ("number", "integer"):
+        grades = "" if spec.grades_into is None else (
+            f"; a grade column may hold Pass/Fail/Incomplete or letters A-F (kept in {spec.grades_into!r}); "
+            f"read other grade words as text with columns={{{header!r}: {spec.grades_into!r}}}")
         problems += [
-            (i, header, t, why[i] or f"{t!r} is not a number; expected {NUMBER_HELP}", "number")
+            (i, header, t, (why[i] or f"{t!r} is not a number; expected {NUMBER_HELP}") + grades, "number")
             for i, t in _texts(values, bad)
         ]
         if kind == "integer":
@@ -279,7 +282,10 @@ def read(
     for spec in schema.readable:
         if spec.name in headers:
             h = headers[spec.name]
-            parsed[spec.name], found = parse_column(spec, frame[h], h, ctx, period_parser)
+            values = frame[h]
+            if spec.grades_into is not None and spec.grades_into not in headers:
+                values = _grades_apart(values, spec, h, parsed, ctx)
+            parsed[spec.name], found = parse_column(spec, values, h, ctx, period_parser)
             problems += found
     problems = _formula_problems(raw, headers, problems, ctx)
     original_ids: pd.Series | None = None
@@ -362,6 +368,30 @@ def read(
         columns=dict(headers),
         notes=tuple(raw.notes) + tuple(ctx.notes),
     )
+
+
+def _grades_apart(values: pd.Series, spec: ColumnSpec, header: str, parsed: dict[str, pd.Series],
+                  ctx: Context) -> pd.Series:
+    """The cells of a number column holding a grade word or letter (``Pass``, ``B+``) moved, as written,
+    into the column ``spec.grades_into`` of ``parsed``, and ``values`` without them (missing there); a
+    note counts them by grade and names the rows."""
+    is_grade = map_values(values, is_grade_word, null=False).astype(bool)
+    if not is_grade.any():
+        return values
+    text = map_values(values, lambda v: as_text(v).strip())
+    grades = text.copy()
+    grades[~is_grade] = None
+    target = str(spec.grades_into)
+    parsed[target] = pd.Series(grades, index=values.index, dtype="str")
+    counts = pd.Series(text[is_grade]).value_counts()
+    rows = (ctx.rows if ctx.rows is not None else np.arange(1, len(values) + 1))[is_grade].tolist()
+    where = ", ".join(map(str, rows[:5])) + (", ..." if len(rows) > 5 else "")
+    ctx.notes.append(
+        f"column {header!r}: {int(is_grade.sum())} row(s) (row{'s' if len(rows) > 1 else ''} {where}) hold a "
+        f"grade, not a number ({', '.join(f'{k!r} x{v}' for k, v in counts.items())}): kept, with "
+        f"{spec.name} left empty and the grade in column {target!r}"
+    )
+    return values.where(~is_grade, None)
 
 
 def _formula_problems(

@@ -286,10 +286,11 @@ class ClockChanges:
                          f"({utc:%H:%M} UTC)")
         where = ", ".join(map(str, rows[:5])) + (", ..." if len(rows) > 5 else "")
         more = f" and {len(self.found) - 3} more value(s)" if len(self.found) > 3 else ""
-        return (f"column {column!r}: {len(rows)} row(s) (row{'s' if len(rows) > 1 else ''} {where}) hold a local time the clocks of "
-                f"{self.tz} skipped or repeated: {'; '.join(shown)}{more}. Each is read with the UTC offset in "
-                "force before the change (Python's fold=0 rule), so the day is unchanged; give UTC times, or "
-                "times with an offset (+02:00), to avoid the choice")
+        rows_word = "rows" if len(rows) > 1 else "row"
+        return (f"column {column!r}: {len(rows)} row(s) ({rows_word} {where}) hold a local time the clocks "
+                f"of {self.tz} skipped or repeated: {'; '.join(shown)}{more}. Each is read with the UTC "
+                "offset in force before the change (Python's fold=0 rule), so the day is unchanged; give UTC "
+                "times, or times with an offset (+02:00), to avoid the choice")
 
 
 def _fold0(ts: pd.Timestamp, tz: str) -> tuple[pd.Timestamp, str] | None:
@@ -304,7 +305,7 @@ def _fold0(ts: pd.Timestamp, tz: str) -> tuple[pd.Timestamp, str] | None:
     before, after = wall.replace(tzinfo=zone, fold=0), wall.replace(tzinfo=zone, fold=1)
     if before.utcoffset() == after.utcoffset():
         return None
-    utc = before.astimezone(dt.timezone.utc)
+    utc = before.astimezone(dt.UTC)
     kind = "repeated" if utc.astimezone(zone).replace(tzinfo=None) == wall else "skipped"
     return pd.Timestamp(utc).as_unit("us"), kind
 

@@ -44,7 +44,10 @@ class ColumnSpec:
     and a row with no value there is rejected. ``synonyms`` are the other header spellings matched to it
     (compared after :func:`~impactlab.schemas.vocab.normalise_key`, so case, spaces and punctuation do not
     matter); ``allowed`` the canonical values of a ``category``/``status`` column; a ``derived`` column is
-    filled by the reader, not read from the input (``status_raw``).
+    filled by the reader, not read from the input (``status_raw``). A number column with ``grades_into``
+    may hold grades written as words or letters (``Pass``, ``Fail``, ``B+``:
+    :func:`~impactlab.schemas.vocab.is_grade_word`): such a cell leaves the number missing and its grade,
+    as written, goes into the column named there, unless the input has that column itself.
     """
 
     name: str
@@ -53,6 +56,7 @@ class ColumnSpec:
     synonyms: tuple[str, ...] = ()
     allowed: tuple[str, ...] = ()
     derived: bool = False
+    grades_into: str | None = None
 
 
 @dataclass(frozen=True)
@@ -125,7 +129,10 @@ COMPLETIONS = TableSchema(
             "training hours | duration hours | total hours | credit hours | hours spent | time spent hours"
             " | learning hours")),
         ColumnSpec("score", "number", False, _words(
-            "final score | course score | overall course score | enrollment score | grade | result score")),
+            "final score | course score | overall course score | enrollment score | grade | result score"),
+            grades_into="grade"),
+        ColumnSpec("grade", "text", False, _words(
+            "letter grade | grade letter | pass fail | learning grade reference")),
     ),
     rules=(TRAINED_HAS_DATE, not_in_future("completed_at"), not_negative("score"), not_negative("hours"),
            id_not_scientific("employee_id")),

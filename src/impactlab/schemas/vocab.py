@@ -44,6 +44,23 @@ COST_CATEGORIES: tuple[str, ...] = (
 #: Assessment kinds.
 ASSESSMENT_KINDS: tuple[str, ...] = ("pre", "post", "delayed")
 
+#: Grade words an LMS writes in a grade or score column instead of a number (SuccessFactors grades are
+#: tenant-defined: numbers, letters or Pass/Fail/Incomplete), compared after :func:`normalise_key`; the
+#: letter grades A-F with a + or - are recognised too (:func:`is_grade_word`).
+GRADE_WORDS: frozenset[str] = frozenset({
+    "pass", "passed", "fail", "failed", "incomplete", "complete", "satisfactory", "unsatisfactory",
+    "credit", "no credit", "distinction", "merit", "pass with distinction", "pass with merit", "not graded",
+    "ungraded", "s", "u", "p",
+})
+_LETTER_GRADE = re.compile(r"\s*[A-Fa-f][+-]?\s*")
+
+
+def is_grade_word(value: object) -> bool:
+    """True for a grade written as a word (:data:`GRADE_WORDS`) or a letter (``A`` to ``F``, ``B+``)."""
+    if not isinstance(value, str):
+        return False
+    return bool(_LETTER_GRADE.fullmatch(value)) or normalise_key(value) in GRADE_WORDS
+
 _NON_ALNUM = re.compile(r"[^0-9a-z]+")
 
 
