@@ -79,6 +79,9 @@ _EXPORTS: dict[str, str] = {
     "self_estimates": "impactlab.roi",
     "RoiSensitivityResult": "impactlab.roi",
     "roi_sensitivity": "impactlab.roi",
+    # several programmes side by side
+    "portfolio": "impactlab.programs",
+    "PortfolioResult": "impactlab.programs",
     # deck
     "Deck": "impactlab.deck",
 }
@@ -146,6 +149,7 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
         read_xapi,
     )
     from impactlab.panel import Panel, build_panel  # noqa: F401
+    from impactlab.programs import PortfolioResult, portfolio  # noqa: F401
     from impactlab.results import CompareResult, EffectResult, Evaluation  # noqa: F401
     from impactlab.roi import (  # noqa: F401
         Costs,

@@ -14,7 +14,8 @@ SRC = Path(__file__).resolve().parents[2] / "src" / "impactlab"
 # (compare) come after them, and Kirkpatrick and ROI, which take results, after those
 STAGES = {
     "errors": 0, "_progress": 0, "schemas": 1, "io": 2, "datasets": 3, "panel": 3, "results": 4,
-    "estimators": 5, "analysis": 6, "kirkpatrick": 7, "roi": 7, "plot": 8, "deck": 9, "report": 10, "cli": 11,
+    "estimators": 5, "analysis": 6, "kirkpatrick": 7, "roi": 7, "programs": 7, "plot": 8, "deck": 9,
+    "report": 10, "cli": 11,
 }
 
 

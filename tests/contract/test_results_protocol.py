@@ -138,6 +138,15 @@ def _weighted_contrast(r: Any, f: dict[str, Any]) -> float:
     return float(gap.loc[7:].mean() - gap.loc[lam.index] @ lam)
 
 
+def _portfolio(f: dict[str, Any]) -> Any:
+    """Two programmes of one simulated organisation, evaluated together."""
+    org = il.datasets.simulate_org(n_employees=300, n_periods=15, seed=3,
+                                   programs={"Negotiation Skills": 0.5})
+    return il.portfolio(il.read_kpis(org.kpis, unit="employee_id", time="month"),
+                        il.read_completions(org.completions), programs=list(org.truths), outcome=org.outcome,
+                        anticipation=2)
+
+
 def _post_obs_mean(r: Any, f: dict[str, Any]) -> float:
     """The imputation ATT as the observation-weighted mean of its event-time effects from 0 on."""
     post = r.elements[r.elements["event_time"] >= 0]
@@ -160,6 +169,7 @@ CASES: dict[str, tuple[str, Callable[[dict[str, Any]], Any], Callable[[Any, dict
     "dose_response": ("DoseResponseResult",
                       lambda f: il.dose_response(_dose_panel(f), dose="hours", degree=1, n_draws=199, seed=1),
                       lambda r, f: il.callaway_santanna(_dose_panel(f)).aggregate("group").estimate),
+    "portfolio": ("PortfolioResult", _portfolio, lambda r, f: float(r.programs["estimate"].max())),
     "bacon": ("BaconResult", lambda f: il.bacon_decomposition(f["small"]),
               lambda r, f: il.twfe(f["small"]).estimate),
     "wild_bootstrap": ("WildBootstrapResult", lambda f: il.wild_bootstrap(f["small"], n_draws=199, seed=1),

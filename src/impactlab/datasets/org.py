@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -49,7 +49,11 @@ class Org:
     potential_outcomes : DataFrame
         The simulation's hidden side, for checks: ``employee_id, month`` (Period), ``y0``, ``y1``,
         ``employed``, ``cohort`` (Period or NaT), every employee and month of the window. Not written
-        by :meth:`to_csv` (``truth.json`` carries the effects).
+        by :meth:`to_csv` (``truth.json`` carries the effects). With ``simulate_org(programs=...)``,
+        ``y0`` is the outcome without any programme and ``y1`` that with ``program`` alone.
+    truths : Mapping
+        Programme title -> :class:`Truth` of that programme's own effect: ``program`` (its ``truth``)
+        first, then each of ``simulate_org(programs=...)``.
     """
 
     roster: pd.DataFrame
@@ -64,6 +68,7 @@ class Org:
     spec: Mapping[str, Any]
     truth: Truth
     potential_outcomes: pd.DataFrame
+    truths: Mapping[str, Truth] = field(default_factory=dict)
 
     def tables(self) -> dict[str, pd.DataFrame]:
         """The raw tables by name (the frames themselves, not copies)."""

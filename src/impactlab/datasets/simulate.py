@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Mapping
 from numbers import Integral, Real
 from types import MappingProxyType
 from typing import Any
@@ -11,7 +12,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from impactlab.datasets import _tables
+from impactlab.datasets import _programs, _tables
 from impactlab.datasets._dgp import REGIONS, simulate_world, wave_months
 from impactlab.datasets.org import Org
 from impactlab.datasets.truth import Truth, att_cells
@@ -42,7 +43,8 @@ def simulate_org(n_employees: int = 2000, n_periods: int = 24, seed: int = 0, *,
                  program: str = "Consultative Selling", outcome: str = "revenue", effect_scale: float = 1.0,
                  informative_attrition: bool = False, n_waves: int = 4, dip_periods: int = 2,
                  attrition: float = 0.015, selection: float = 0.6, teams: int | None = None,
-                 attrition_on_outcome: float = 0.0, pilot_teams: int | None = None) -> Org:
+                 attrition_on_outcome: float = 0.0, pilot_teams: int | None = None,
+                 programs: Mapping[str, float] | None = None) -> Org:
     """Simulate a sales organisation that rolls out a training programme, with a known true effect.
 
     The tables look like real extracts (an HR roster, a Cornerstone-style LMS transcript, pre/post tests,
@@ -118,6 +120,18 @@ def simulate_org(n_employees: int = 2000, n_periods: int = 24, seed: int = 0, *,
         enough. ``None`` (default): no pilot. ``truth.overall`` is the effect per trained employee; a
         team-level comparison (``synthetic_did(panel, unit="team")``) estimates the effect on the pilot
         teams' average, which also counts their untrained members.
+    programs : mapping of str to float, optional
+        Further programmes the organisation runs besides ``program``, title -> effect scale (multiplying
+        the full effect of 900 a month; 0 = a programme with no effect), e.g.
+        ``{"Negotiation Skills": 0.5, "Time Management": 0.0}``. Each has its own roll-out in the same
+        window (its waves a month later per position, 60 % of employees booked, the keenest first with an
+        eagerness that shares the level with the main programme's, so stronger performers take several
+        programmes and many employees take two or more), its own gains, its own dip and its rows in the
+        transcript and the cost table (8 hours per seat). Effects add up: an employee's revenue is the
+        revenue without training plus the effect of each programme completed so far.
+        ``org.truths[title]`` is each programme's own truth (see :class:`Truth`,
+        ``overall_observations``). Assessments, surveys and observations stay about ``program``.
+        ``None`` (default): one programme.
 
     Returns
     -------
@@ -163,6 +177,7 @@ def simulate_org(n_employees: int = 2000, n_periods: int = 24, seed: int = 0, *,
             raise ValueError(f"The 'pilot_teams' parameter must be smaller than the number of teams "
                              f"({n_teams}): a pilot leaves some teams untrained. Got {pilot_teams!r} "
                              "instead.")
+    further = _further(programs, program)
     if not isinstance(informative_attrition, (bool, np.bool_)):
         raise TypeError(f"The 'informative_attrition' parameter must be True or False. "
                         f"Got {informative_attrition!r} instead.")
@@ -195,6 +210,8 @@ def simulate_org(n_employees: int = 2000, n_periods: int = 24, seed: int = 0, *,
         params["attrition_on_outcome"] = attrition_on_outcome
     if pilot_teams is not None:
         params["pilot_teams"] = pilot_teams
+    if further:
+        params["programs"] = dict(further)
     r_world, r_lms, r_levels, r_kpi, r_cost = np.random.default_rng(seed).spawn(5)
     world = simulate_world(n, n_periods, r_world, start=first, n_waves=n_waves, dip_periods=dip_periods,
                            effect_scale=effect_scale, informative_attrition=bool(informative_attrition),
@@ -207,6 +224,13 @@ def simulate_org(n_employees: int = 2000, n_periods: int = 24, seed: int = 0, *,
     truth = Truth.from_cells(cells, dip_periods=dip_periods,
                              informative_attrition=bool(informative_attrition), program=program,
                              outcome=outcome)
+    costs = _tables.costs(completions, program, r_cost)
+    truths = {program: truth}
+    if further:  # a stream of their own: the main programme's tables stay as they are
+        world, completions, costs, more = _programs.add_programs(
+            world, ids, further, np.random.default_rng(seed).spawn(6)[5], completions=completions,
+            costs=costs, outcome=outcome, selection=selection, dip_periods=dip_periods)
+        truths.update(more)
     return Org(
         roster=_tables.roster(world, ids),
         completions=completions,
@@ -214,13 +238,37 @@ def simulate_org(n_employees: int = 2000, n_periods: int = 24, seed: int = 0, *,
         surveys=_tables.surveys(world, ids, program, first_done, r_survey),
         observations=_tables.observations(world, ids, program, first_done, r_obs),
         kpis=_tables.kpis(world, ids, outcome, r_kpi),
-        costs=_tables.costs(completions, program, r_cost),
+        costs=costs,
         program=program,
         outcome=outcome,
         spec=MappingProxyType(params),
         truth=truth,
         potential_outcomes=_potential(world, ids),
+        truths=MappingProxyType(truths),
     )
+
+
+def _further(programs: Any, program: str) -> dict[str, float]:
+    """The further programmes, checked: distinct titles, none the main one's or a background course's."""
+    if programs is None:
+        return {}
+    if not isinstance(programs, Mapping) or not programs:
+        raise TypeError("The 'programs' parameter must be a non-empty mapping of programme title -> effect "
+                        f"scale, e.g. {{'Negotiation Skills': 0.5}}. Got {programs!r} instead.")
+    taken = {program.strip().casefold(): program}
+    taken.update({t.casefold(): t for t in _tables.OTHER_PROGRAMS})
+    out: dict[str, float] = {}
+    for title, scale in programs.items():
+        if not isinstance(title, str) or not title.strip():
+            raise TypeError(f"The 'programs' parameter must have non-empty titles. Got {title!r} instead.")
+        key = title.strip().casefold()
+        if key in taken:
+            raise ValueError(f"The 'programs' parameter names {title!r}, which is already {taken[key]!r} "
+                             "(the main programme, another entry, or a background course of the transcript). "
+                             "Give each programme a title of its own.")
+        taken[key] = title
+        out[title.strip()] = _real(f"programs[{title!r}]", scale, -1e6, 1e6)
+    return out
 
 
 def _potential(world: Any, ids: np.ndarray) -> pd.DataFrame:

@@ -34,7 +34,16 @@ class Truth:
     * ``by_cohort`` ("group") = plain mean of ``ATT(g, t)`` over ``t >= g``;
     * ``by_event_time`` ("dynamic") = cohort-size-weighted mean of ``ATT(g, g + e)`` over the cohorts in
       which event time ``e`` is observed;
-    * ``by_calendar`` ("calendar") = cohort-size-weighted mean of ``ATT(g, t)`` over cohorts ``g <= t``.
+    * ``by_calendar`` ("calendar") = cohort-size-weighted mean of ``ATT(g, t)`` over cohorts ``g <= t``;
+    * ``overall_observations`` = mean of ``Y(1) - Y(0)`` over every trained employee-month from the cohort
+      month on (each cell ``ATT(g, t)`` weighted by its employed members ``n_units``): the estimand of
+      :func:`impactlab.imputation` and of each programme of :func:`impactlab.portfolio`.
+
+    With several programmes (``simulate_org(programs=...)``, ``org.truths``) effects add up: an employee's
+    outcome is ``Y(0)`` (no programme at all) plus the effect of each programme completed so far, and the
+    truth of programme ``p`` is built from ``p``'s own effect alone, ``Y(0) + effect of p`` standing for
+    ``Y(1)``, with ``g`` the month the employee completed ``p`` (whatever else they completed, before or
+    after).
 
     Attributes
     ----------
@@ -115,6 +124,16 @@ class Truth:
                    by_calendar=by_cal.rename("att"), att_gt=cells, dip_periods=int(dip_periods),
                    overall_all=overall_all, informative_attrition=bool(informative_attrition),
                    program=program, outcome=outcome)
+
+    @property
+    def overall_observations(self) -> float:
+        """Mean effect over the trained employee-months from the cohort month on (the ``att_gt`` cells
+        weighted by ``n_units``): the estimand of the imputation estimator and of
+        :func:`impactlab.portfolio`."""
+        n = self.att_gt["n_units"].to_numpy(dtype="float64")
+        if not len(n) or n.sum() == 0:
+            return float("nan")
+        return float(np.sum(n * self.att_gt["att"].to_numpy(dtype="float64")) / n.sum())
 
     # ------------------------------------------------------------------ serialisation
     def to_dict(self) -> dict[str, Any]:
