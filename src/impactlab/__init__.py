@@ -56,6 +56,7 @@ _EXPORTS: dict[str, str] = {
     "dose_response": "impactlab.estimators",
     "two_stage": "impactlab.estimators",
     "stacked": "impactlab.estimators",
+    "triple_difference": "impactlab.estimators",
     "synthetic_did": "impactlab.estimators",
     "synthetic_control": "impactlab.estimators",
     "bacon_decomposition": "impactlab.estimators",

@@ -153,6 +153,27 @@ def _post_obs_mean(r: Any, f: dict[str, Any]) -> float:
     return float((post["estimate"] * post["n_obs"]).sum() / post["n_obs"].sum())
 
 
+def _ddd_panel(f: dict[str, Any]) -> Any:
+    """Regions 0 and 1 of four open the programme to eligible employees (odd ids) in period 4."""
+    rng = np.random.default_rng(5)
+    rows = [(u, t, u % 2, u // 2 % 4, 10 + 0.2 * t + (u // 2 % 4) * 0.1 * t
+             + (1.5 if u % 2 and u // 2 % 4 < 2 and t >= 4 else 0.0) + rng.normal(0, 0.5),
+             4 if u % 2 and u // 2 % 4 < 2 else 0) for u in range(48) for t in range(1, 7)]
+    frame = pd.DataFrame(rows, columns=["id", "month", "eligible", "region", "sales", "trained"])
+    return il.Panel.from_frame(frame, unit="id", time="month", outcome="sales", cohort="trained",
+                               covariates=["eligible", "region"])
+
+
+def _ddd_cells(r: Any, f: dict[str, Any]) -> float:
+    """The textbook triple difference of the eight cell means (no covariates)."""
+    m = r.cells.set_index(["group", "eligible", "period"])["mean"]
+
+    def change(g: str, e: bool) -> float:
+        return float(m[(g, e, "after")] - m[(g, e, "before")])
+
+    return change("reached", True) - change("reached", False) - change("other", True) + change("other", False)
+
+
 # case -> (class name, build(fits), the number the headline must equal)
 CASES: dict[str, tuple[str, Callable[[dict[str, Any]], Any], Callable[[Any, dict[str, Any]], float]]] = {
     "effect_twfe": ("EffectResult", lambda f: il.twfe(f["small"]), _bacon_sum),
@@ -170,6 +191,9 @@ CASES: dict[str, tuple[str, Callable[[dict[str, Any]], Any], Callable[[Any, dict
                       lambda f: il.dose_response(_dose_panel(f), dose="hours", degree=1, n_draws=199, seed=1),
                       lambda r, f: il.callaway_santanna(_dose_panel(f)).aggregate("group").estimate),
     "portfolio": ("PortfolioResult", _portfolio, lambda r, f: float(r.programs["estimate"].max())),
+    "triple_difference": ("TripleDifferenceResult",
+                          lambda f: il.triple_difference(_ddd_panel(f), eligible="eligible", group="region"),
+                          _ddd_cells),
     "bacon": ("BaconResult", lambda f: il.bacon_decomposition(f["small"]),
               lambda r, f: il.twfe(f["small"]).estimate),
     "wild_bootstrap": ("WildBootstrapResult", lambda f: il.wild_bootstrap(f["small"], n_draws=199, seed=1),

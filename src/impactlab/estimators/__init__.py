@@ -19,6 +19,7 @@ from impactlab.estimators.sensitivity import SensitivityResult, sensitivity
 from impactlab.estimators.stacked import StackedResult, stacked
 from impactlab.estimators.sun_abraham import sun_abraham
 from impactlab.estimators.synthetic import SyntheticResult, synthetic_control, synthetic_did
+from impactlab.estimators.triple_difference import TripleDifferenceResult, triple_difference
 from impactlab.estimators.two_stage import TwoStageResult, two_stage
 from impactlab.estimators.wild_bootstrap import WildBootstrapResult, wild_bootstrap
 
@@ -31,5 +32,6 @@ __all__ += ["DoseResponseResult", "dose_response"]
 __all__ += ["ImputationResult", "imputation"]
 __all__ += ["StackedResult", "TwoStageResult", "stacked", "two_stage"]
 __all__ += ["SyntheticResult", "synthetic_control", "synthetic_did"]
+__all__ += ["TripleDifferenceResult", "triple_difference"]
 __all__ += ["PowerResult", "SensitivityResult", "WildBootstrapResult", "minimum_detectable_effect", "power",
             "sensitivity", "wild_bootstrap"]
