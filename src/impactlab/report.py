@@ -16,6 +16,7 @@ from typing import Any
 
 from impactlab.deck.board import headline_numbers
 from impactlab.results.compare import CompareResult
+from impactlab.results.evaluation import Evaluation, checks_tally
 from impactlab.results.probability import fmt_prob_positive
 
 
@@ -34,15 +35,18 @@ def _effect(res: Any, level: float) -> dict[str, Any]:
             "p_value": _num(res.p_value), "n_obs": res.n_obs, "n_units": res.n_units}
 
 
-def impact_summary(cmp: CompareResult, roi: Any = None, *, level: float = 0.95, program: str | None = None,
-                   panel: Any = None, chain: Any = None, roi_doubt: Any = None) -> dict[str, Any]:
+def impact_summary(cmp: CompareResult | Evaluation, roi: Any = None, *, level: float = 0.95,
+                   program: str | None = None, panel: Any = None, chain: Any = None,
+                   roi_doubt: Any = None) -> dict[str, Any]:
     """The headline numbers: naive estimate, causal estimate with CI, ROI with interval, P(ROI > 0), truth.
 
     Parameters
     ----------
-    cmp : CompareResult
+    cmp : CompareResult or Evaluation
         From :func:`impactlab.compare`, or an evaluation's ``.naive`` (its causal row is the
-        evaluation's estimate).
+        evaluation's estimate), or the :class:`~impactlab.results.evaluation.Evaluation` itself: then its
+        naive numbers, and under ``"checks"`` the checks counted as the deck's summary counts them
+        (``"text"``: "9 checks: 7 passed, 2 cautions"), each status's checks by name, and ``"causal"``.
     roi : RoiResult, optional
         From :func:`impactlab.roi`.
     level : float
@@ -61,6 +65,12 @@ def impact_summary(cmp: CompareResult, roi: Any = None, *, level: float = 0.95, 
     dict
         JSON-able; missing or non-finite numbers are ``None``.
     """
+    evaluation = cmp if isinstance(cmp, Evaluation) else None
+    if isinstance(cmp, Evaluation):
+        if cmp.naive is None:
+            raise ValueError("impact_summary needs the naive numbers of the evaluation; this Evaluation has "
+                             "none (naive is None). Run impactlab.evaluate on the panel again.")
+        cmp = cmp.naive
     out: dict[str, Any] = {
         "program": program,
         "outcome": cmp.outcome,
@@ -71,6 +81,12 @@ def impact_summary(cmp: CompareResult, roi: Any = None, *, level: float = 0.95, 
         "truth": None if cmp.truth is None else {"overall": _num(cmp.truth)},
         "headline": headline_numbers(cmp.causal, roi, level=level),
     }
+    if evaluation is not None:
+        checks = evaluation.checks
+        out["checks"] = {"text": checks_tally(checks), "causal": evaluation.causal,
+                         **{key: [str(c) for c in checks.loc[checks["status"] == status, "check"]]
+                            for key, status in (("passed", "pass"), ("cautions", "warn"),
+                                                ("failed", "fail"))}}
     if roi is not None:
         lo, hi = roi.conf_int(level)
         out["roi"] = {"roi_pct": _num(roi.roi_pct), "interval": [_num(lo), _num(hi)],

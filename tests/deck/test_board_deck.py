@@ -21,6 +21,7 @@ from impactlab.deck import board_deck, headline_numbers  # noqa: E402
 from impactlab.deck.board import CODE, _plain  # noqa: E402
 from impactlab.plot.charts import waterfall_steps  # noqa: E402
 from impactlab.report import impact_summary  # noqa: E402
+from impactlab.results.evaluation import checks_tally  # noqa: E402
 
 pptx = pytest.importorskip("pptx", reason="python-pptx (extra 'deck') is needed to read the saved deck")
 
@@ -83,7 +84,8 @@ def test_board_deck_summary_titles_notes(run, tmp_path) -> None:
     if rlo < 0 < head["roi_pct"]:  # this organisation: a positive ROI whose interval includes a loss
         assert "Recommendation: Keep and measure" in summary
     assert head["prob_roi_positive"] in summary
-    assert "Checks: all" in summary and "Recommendation:" in summary
+    assert f"{checks_tally(ev.checks)} (see notes): the number may be read as causal." in summary
+    assert "Recommendation:" in summary
 
     # no code and no rounded-up certainty anywhere, slides or notes
     for s in slides:
@@ -131,7 +133,9 @@ def test_a_failed_check_leads_the_summary_and_blocks_scaling(run, tmp_path) -> N
     assert summary[1].startswith("Not yet a causal answer: too few clusters for a trustworthy interval.")
     assert "cluster=" not in "\n".join(summary)
     assert summary[-1].startswith("Recommendation: Do not scale")
-    assert "1 of 9 failed (clusters)" in "\n".join(summary)
+    assert (f"{checks_tally(checks)} (clusters): the number may not be read as the effect of training."
+            in "\n".join(summary))
+    assert checks_tally(checks).endswith(", 1 failed")
 
 
 def test_title_slide_centred_and_long_names_stay_in_the_title_box(run, tmp_path) -> None:

@@ -2,28 +2,40 @@
 
 :func:`board_deck` turns :func:`impactlab.evaluate`'s answer, the ROI and the tables read into a
 :class:`~impactlab.deck.Deck`: a title slide; an executive summary (the question, the causal answer with its
-interval, the ROI with its interval, the verdict of the checks and a recommendation no stronger than the
-checks allow); the naive numbers beside the causal one; the effect month by month; the ROI waterfall;
-methods and assumptions; and where every row of data went. The numbers are those of
-:func:`headline_numbers`, which ``impact_summary.json`` records too, so the slides and the file agree.
+interval, the ROI with its interval, the checks counted and a recommendation no stronger than the checks
+allow); the naive numbers beside the causal one; the effect month by month; the ROI waterfall; methods and
+assumptions; and where every row of data went. The numbers are those of :func:`headline_numbers`, which
+``impact_summary.json`` records too, so the slides and the file agree; the checks are counted by
+:func:`~impactlab.results.evaluation.checks_tally`, as in the evaluation's own view and in the file.
+
+Each slide is a function ``(deck, board) -> None`` listed in :data:`SLIDES`; :class:`Board` carries what
+they share (the evaluation, the ROI, the data, the units and the headline, worked out once).
 """
 
 from __future__ import annotations
 
 import math
 import re
-from collections.abc import Mapping
-from dataclasses import replace
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, replace
 from typing import Any
 
-from impactlab.deck.pptx import Deck, _figure_of
+from impactlab.deck.pptx import _EMU_PER_INCH as EMU_PER_INCH
+from impactlab.deck.pptx import _MARGIN as MARGIN
+from impactlab.deck.pptx import _TITLE_HEIGHT as TITLE_HEIGHT
+from impactlab.deck.pptx import SLIDE_HEIGHT, SLIDE_WIDTH, Deck, _figure_of
+from impactlab.results.evaluation import checks_tally
 from impactlab.results.probability import fmt_prob_positive
 
-__all__ = ["board_deck", "headline_numbers"]
+__all__ = ["SLIDES", "Board", "board_deck", "headline_numbers"]
 
 #: Text that reads as code or a Python object on a slide: such sentences are left out of slide text.
 CODE = re.compile(r"\w=|\w\(\)|\w\(['\"]|\.\w+\(|\bil\.|Period\(|\[\w|\w\]|\.md\b|\.py\b|\bNone\b|\bTrue\b|"
                   r"\bFalse\b")
+
+#: The space a chart has under a slide's title, in inches: a chart drawn at this size fills it at 100 %.
+PICTURE_WIDTH_IN = (SLIDE_WIDTH - 2 * MARGIN) / EMU_PER_INCH
+PICTURE_HEIGHT_IN = (SLIDE_HEIGHT - 2 * MARGIN - TITLE_HEIGHT) / EMU_PER_INCH
 
 _PLAIN_METHODS = {
     "imputation": ("each trained employee's results after training are compared with what they would have "
@@ -36,6 +48,20 @@ _PLAIN_METHODS = {
                     "(Sun & Abraham, 2021)"),
     "twfe": ("trained and untrained employees' changes are compared in one regression with employee and "
              "month effects (two-way fixed effects)"),
+}
+
+#: The method in a few words, for the slide (the notes carry :data:`_PLAIN_METHODS`).
+_SHORT_METHODS = {
+    "imputation": "each trained employee against a forecast of their results without training",
+    "callaway_santanna": "each training wave against colleagues not yet trained, month by month",
+    "sun_abraham": "each training wave against colleagues trained last or never, month by month",
+    "twfe": "one regression of trained and untrained employees' changes",
+}
+
+#: Bar labels that are an analyst's names, in words a board reads.
+_PLAIN_BARS = {
+    "Regression (period effects)": "Regression: trained vs untrained, same month",
+    "Two-way fixed effects": "Regression: employee and month effects",
 }
 
 
@@ -82,6 +108,43 @@ def headline_numbers(effect: Any, roi: Any = None, *, level: float = 0.95) -> di
     return out
 
 
+@dataclass(frozen=True)
+class Board:
+    """What every slide of the board deck reads: the evaluation, the ROI, the data, and the words and
+    numbers worked out once (units, the headline, the checks) so that all slides say the same thing.
+
+    A slide is a function ``(deck, board) -> None`` that adds its slide(s) to ``deck``; :data:`SLIDES`
+    lists them in order, and a new slide is one more such function in that tuple.
+    """
+
+    result: Any
+    r: Any
+    panel: Any
+    sources: Mapping[str, Any] | None
+    program: str
+    outcome: str
+    level: float
+    pct: str                    # "95 %"
+    per: str                    # "per month"
+    period: str                 # "month"
+    unit: str                   # "USD per trained employee per month"
+    currency: str | None        # the outcome's currency when the ROI took it as money
+    money_outcome: bool
+    headline: Mapping[str, Any]  # headline_numbers(...)
+    window: str                 # "2024-01 to 2025-12" ("" without a panel)
+    warned: tuple[str, ...]
+    failed: tuple[str, ...]
+
+    @property
+    def checks(self) -> Any:
+        return self.result.checks
+
+    @property
+    def effect_text(self) -> str:
+        est, (lo, hi) = self.headline["effect"], self.headline["effect_interval"]
+        return f"{_signed(est)} {self.unit} ({self.pct} interval {_signed(lo)} to {_signed(hi)})"
+
+
 def board_deck(result: Any, r: Any = None, *, panel: Any = None, sources: Mapping[str, Any] | None = None,
                program: str | None = None, level: float = 0.95) -> Deck:
     """The board deck of an evaluation, ready for :meth:`Deck.save`.
@@ -115,184 +178,241 @@ def board_deck(result: Any, r: Any = None, *, panel: Any = None, sources: Mappin
     >>> ev = il.evaluate(panel)                                  # doctest: +SKIP
     >>> il.deck.board_deck(ev, r, panel=panel).save("impact.pptx")   # doctest: +SKIP
     """
-    from impactlab.plot import deck_theme
-    from impactlab.plot import event_study as event_chart
     from impactlab.plot.charts import per_period
-    from impactlab.plot.theme import fmt_money
 
     for name in ("estimate", "conf_int", "checks", "causal", "effect"):
         if not hasattr(result, name):
             raise TypeError("board_deck takes the result of impactlab.evaluate (an Evaluation). "
                             f"Got {type(result).__name__}, which has no {name!r}.")
     meta = getattr(panel, "meta", {}) or {}
-    program = program or meta.get("program") or "the programme"
-    outcome = result.effect.outcome or "the outcome"
     spec = dict(getattr(result.effect, "spec", {}) or {})
     if meta.get("freq"):
         spec["freq"] = meta["freq"]
     per = per_period(spec)                       # "per month"
-    period = per.removeprefix("per ")            # "month"
     # the ROI took the outcome as money (a margin on it): the outcome is then in the ROI's currency
     money_outcome = r is not None and str(getattr(r, "spec", {}).get("monetised", "")).startswith("margin")
     currency = getattr(r, "currency", None) if money_outcome else None
-    unit = f"{currency + ' ' if currency else ''}per trained employee {per}"
-    h = headline_numbers(result.effect, r, level=level)
-    pct = f"{level:.0%}".replace("%", " %")
-    est, (lo, hi) = h["effect"], h["effect_interval"]
-    effect_text = f"{_signed(est)} {unit} ({pct} interval {_signed(lo)} to {_signed(hi)})"
-
     checks = result.checks
-    warned = list(checks.loc[checks["status"] == "warn", "check"])
-    failed = list(checks.loc[checks["status"] == "fail", "check"])
-    window = ""
-    if panel is not None and len(getattr(panel, "periods", ())):
-        window = f"{panel.periods[0]} to {panel.periods[-1]}"
+    periods: Any = getattr(panel, "periods", ()) if panel is not None else ()
+    board = Board(
+        result=result, r=r, panel=panel, sources=sources,
+        program=program or meta.get("program") or "the programme",
+        outcome=result.effect.outcome or "the outcome", level=level,
+        pct=f"{level:.0%}".replace("%", " %"), per=per, period=per.removeprefix("per "),
+        unit=f"{currency + ' ' if currency else ''}per trained employee {per}", currency=currency,
+        money_outcome=money_outcome, headline=headline_numbers(result.effect, r, level=level),
+        window=f"{periods[0]} to {periods[-1]}" if len(periods) else "",
+        warned=tuple(checks.loc[checks["status"] == "warn", "check"]),
+        failed=tuple(checks.loc[checks["status"] == "fail", "check"]))
+    deck = Deck(f"{board.program}: did it raise {board.outcome}, and was it worth it?",
+                subtitle="Causal evaluation and return on investment"
+                + (f"\nData from {_month_words(periods[0])} to {_month_words(periods[-1])}"
+                   if len(periods) else ""))
+    for add_slide in SLIDES:
+        add_slide(deck, board)
+    return deck
 
-    title = f"{program}: did it raise {outcome}, and was it worth it?"
-    deck = Deck(title, subtitle="Causal evaluation and return on investment"
-                + (f"\nData {window}" if window else ""))
 
-    # ---- slide 2: executive summary
-    question = f"Question: did {program} raise {outcome}, and did it pay for itself?"
+def _month_words(period: Any) -> str:
+    """A monthly period as "January 2024"; any other period as it prints."""
+    if str(getattr(period, "freqstr", "")).lstrip("0123456789").upper().startswith("M"):
+        return str(period.strftime("%B %Y"))
+    return str(period)
+
+
+def summary_slide(deck: Deck, b: Board) -> None:
+    """The whole story in five lines: question, answer, return, checks, recommendation."""
+    from impactlab.plot.theme import fmt_money
+
+    h, checks, failed, warned = b.headline, b.checks, b.failed, b.warned
+    lo, hi = h["effect_interval"]
+    question = f"Question: did {b.program} raise {b.outcome}, and did it pay for itself?"
     if failed:
         first = checks[checks["status"] == "fail"].iloc[0]
-        why = _periods(_plain(first["meaning"]) or f"the check '{first['check']}' failed", period)
-        fix = _periods(_plain(first["what_to_do"]), period)
+        why = _periods(_plain(first["meaning"]) or f"the check '{first['check']}' failed", b.period)
+        fix = _periods(_plain(first["what_to_do"]), b.period)
         answer = (f"Not yet a causal answer: {why.rstrip('.')}." + (f" To fix: {fix}" if fix else "")
-                  + f" Taken at face value the estimate is {effect_text}.")
+                  + f" Taken at face value the estimate is {b.effect_text}.")
     elif lo is not None and lo > 0:
-        answer = f"Answer: yes. {program} raised {outcome} by {effect_text}."
+        answer = f"Answer: yes. {b.program} raised {b.outcome} by {b.effect_text}."
     elif hi is not None and hi < 0:
-        answer = f"Answer: no, {outcome} fell: {effect_text}."
+        answer = f"Answer: no, {b.outcome} fell: {b.effect_text}."
     else:
-        answer = f"Answer: no clear effect: {effect_text}, an interval that includes no effect."
+        answer = f"Answer: no clear effect: {b.effect_text}, an interval that includes no effect."
     lines = [question, answer]
     roi_ok = roi_bad = False
-    if r is not None:
+    if b.r is not None:
         rlo, rhi = h["roi_interval_pct"]
-        bcr = float(r.bcr)
-        sign = fmt_money(1, r.currency).replace("1", "")
-        horizon = f"{float(r.horizon):,.0f} {getattr(r, 'period_name', 'periods')}"
-        lines.append(f"Return on investment: {_whole(h['roi_pct'])} % ({pct} interval {_whole(rlo)} % to "
+        sign = fmt_money(1, b.r.currency).replace("1", "")
+        horizon = f"{float(b.r.horizon):,.0f} {getattr(b.r, 'period_name', 'periods')}"
+        lines.append(f"Return on investment: {_whole(h['roi_pct'])} % ({b.pct} interval {_whole(rlo)} % to "
                      f"{_whole(rhi)} %) over the first {horizon}: each {sign}1 spent "
-                     f"returned {sign}{bcr:.2f}. Chance that the programme more than paid for itself: "
-                     f"{h['prob_roi_positive']}.")
+                     f"returned {sign}{float(b.r.bcr):.2f}. Chance that the programme more than paid for "
+                     f"itself: {h['prob_roi_positive']}.")
         roi_ok = rlo is not None and rlo > 0
         roi_bad = rhi is not None and rhi < 0
     else:
         lines.append("Return on investment: not computed (the money value and costs were not given).")
-    n = len(checks)
+    tally = checks_tally(checks)
     if failed:
-        verdict = (f"Checks: {len(failed)} of {n} failed ({', '.join(failed)}), so the number may not be "
-                   "read as the effect of training.")
+        lines.append(f"{tally} ({', '.join(failed)}): the number may not be read as the effect of training.")
     else:
-        verdict = (f"Checks: all {n} passed" + (f", {len(warned)} with a caution ({', '.join(warned)})"
-                                                 if warned else "") + ": the number may be read as causal.")
-    lines.append(verdict)
+        lines.append(f"{tally}{' (see notes)' if warned else ''}: the number may be read as causal.")
     if failed:
         rec = "Do not scale on this evidence: fix the failed check first and measure again."
     elif hi is not None and hi < 0:
-        rec = f"Do not scale: {outcome} fell after training."
+        rec = f"Do not scale: {b.outcome} fell after training."
     elif lo is not None and lo > 0 and roi_ok:
         rec = ("Grow: the effect is causal by the checks and the return is positive across its interval"
-               + ("; keep measuring the points flagged with a caution." if warned else "."))
+               + (f"; keep an eye on the {_count(len(warned), 'caution')}." if warned else "."))
     elif roi_bad:
         rec = "Do not scale: the effect is real but the programme costs more than it returns."
     else:
         rec = ("Keep and measure: the evidence does not yet show a return above cost with confidence; "
                "measure again with more months or more participants before scaling.")
     lines.append(f"Recommendation: {rec}")
+    cautions = [f"{row['check']}: {meaning.rstrip('.')}." for _, row in checks[checks["status"] == "warn"]
+                .iterrows() if (meaning := _periods(_plain(str(row["meaning"])), b.period))]
     note = ("This slide is the whole story in five lines. "
-            f"The effect is measured {per} for each trained employee, and the range is where the true value "
-            f"lies with {pct} confidence. "
+            f"The effect is measured {b.per} for each trained employee, and the range is where the true "
+            f"value lies with {b.pct} confidence. "
             + ("The return counts only the profit on the extra revenue, not the revenue itself, against the "
-               "full cost of the programme. " if money_outcome else "")
+               "full cost of the programme. " if b.money_outcome else "")
+            + (f"The cautions: {' '.join(cautions)} " if cautions and not failed else "")
             + ("Every check is on the methods slide." if not failed else
                "The failed check is explained on the methods slide; until it is fixed the number is a "
                "description, not a cause."))
     deck.add_text(lines, title="Executive summary", note=note)
 
-    # ---- slide 3: naive vs causal (native chart)
-    if result.naive is not None:
-        values: dict[str, float] = {}
-        rows = result.naive.results
-        for key, res in rows.items():
-            label = str(getattr(res, "label", key))
-            if key == result.naive.causal_method:
-                label = "Causal estimate (this evaluation)"
-            values[label] = float(res.estimate)
-        naive_est = int(round(float(result.naive.naive.estimate)))
-        head = "training caused" if not failed else "the design estimates"
-        deck.add_bars(values, title=f"Comparing trained with untrained employees says {_signed(naive_est)} "
-                                    f"{per}; {head} {_signed(est)}",
-                      note=(f"Bars: the effect per trained employee {per} by each way of counting. "
-                            f"The simple comparison, {_signed(naive_est)}, sets trained employees against "
-                            "different, untrained people, who may have differed before any training. The "
-                            "causal estimate compares the same employees before and after training with "
-                            "colleagues who were not trained at the time: "
-                            f"{_signed(est)} ({pct} interval {_signed(lo)} to {_signed(hi)})."))
-        # colours as in the charts: naive numbers vermillion, other comparisons orange, the causal one blue
-        colours = tuple("#0072B2" if k == result.naive.causal_method else
-                        "#D55E00" if k in ("naive_difference", "pre_post") else "#E69F00" for k in rows)
-        deck._slides[-1] = replace(deck._slides[-1], colours=colours,
-                                   text=f"Effect on {outcome} ({unit})")
 
-    # ---- slide 4: the effect month by month (picture, its title on the slide)
-    dynamic = getattr(result, "event_study", None)
-    if dynamic is not None:
-        import matplotlib.pyplot as plt
+def naive_slide(deck: Deck, b: Board) -> None:
+    """The naive numbers beside the causal one (a native bar chart), when the evaluation has them."""
+    result = b.result
+    if result.naive is None:
+        return
+    est, (lo, hi) = b.headline["effect"], b.headline["effect_interval"]
+    values: dict[str, float] = {}
+    rows = result.naive.results
+    for key, res in rows.items():
+        label = str(getattr(res, "label", key))
+        label = _PLAIN_BARS.get(label, label)
+        if key == result.naive.causal_method:
+            label = "Causal estimate (this evaluation)"
+        values[label] = float(res.estimate)
+    naive_est = int(round(float(result.naive.naive.estimate)))
+    head = "training caused" if not b.failed else "the design estimates"
+    deck.add_bars(values, title=f"Comparing trained with untrained employees says {_signed(naive_est)} "
+                                f"{b.per}; {head} {_signed(est)}",
+                  note=(f"Bars: the effect per trained employee {b.per} by each way of counting. "
+                        f"The simple comparison, {_signed(naive_est)}, sets trained employees against "
+                        "different, untrained people, who may have differed before any training. The two "
+                        "regressions in the middle are the usual analyst's adjustments; neither follows each "
+                        "training wave on its own. The causal estimate compares the same employees before "
+                        "and after training with colleagues who were not trained at the time: "
+                        f"{_signed(est)} ({b.pct} interval {_signed(lo)} to {_signed(hi)})."))
+    # colours as in the charts: naive numbers vermillion, other comparisons orange, the causal one blue
+    colours = tuple("#0072B2" if k == result.naive.causal_method else
+                    "#D55E00" if k in ("naive_difference", "pre_post") else "#E69F00" for k in rows)
+    deck._slides[-1] = replace(deck._slides[-1], colours=colours, text=f"Effect on {b.outcome} ({b.unit})")
 
-        el = dynamic.elements
-        post = el[el["event_time"] >= 0].sort_values("event_time")
-        with deck_theme():
-            ax = event_chart(dynamic, title="", level=level, currency=currency,
-                             data_window=window or None)
+
+def by_period_slide(deck: Deck, b: Board) -> None:
+    """The effect period by period since training: the event-study chart drawn to fill the space under
+    the slide's title (the takeaway is the slide title, not a chart title)."""
+    import matplotlib.pyplot as plt
+
+    from impactlab.plot import deck_theme
+    from impactlab.plot import event_study as event_chart
+
+    dynamic = getattr(b.result, "event_study", None)
+    if dynamic is None:
+        return
+    period, pct, checks = b.period, b.pct, b.checks
+    el = dynamic.elements
+    post = el[el["event_time"] >= 0].sort_values("event_time")
+    ant = int(getattr(b.result, "anticipation", 0) or 0)
+    placebo = bool((el["event_time"] < -ant).any())
+    footnote = (f"Dots: the effect in each {period} counted from training; bars: its {pct} range. "
+                + (f"Left of the dashed line: the {period}s before training, where the dots should sit near "
+                   "zero. " if placebo else "")
+                + (f"The {ant} {period}s just before training, when results dipped, are left out of the "
+                   "comparison. " if ant else "")
+                + (f"Data {b.window}." if b.window else ""))
+    with deck_theme():
+        ax = event_chart(dynamic, title="", footnote=footnote.strip(), level=b.level, currency=b.currency)
         fig = _figure_of(ax)
-        if len(post):
-            first_val = int(round(float(post["estimate"].iloc[0])))
-            later = post[post["event_time"] == 12] if (post["event_time"] == 12).any() else post.iloc[[-1]]
-            k = int(later["event_time"].iloc[0])
-            later_val = int(round(float(later["estimate"].iloc[0])))
-            chart_title = (f"The effect by {period} since training: {_signed(first_val)} in the {period} "
-                           f"of training, {_signed(later_val)} after {k} {period}s")
-        else:
-            chart_title = f"The effect by {period}s since training"
-        ant = int(getattr(result, "anticipation", 0) or 0)
-        placebo = bool((el["event_time"] < -ant).any())
-        pre = checks.loc[checks["check"] == "pre-training effects", "status"]
-        near_zero = {"pass": "and they do.", "warn": "and they mostly do.", "fail": "and they do not."}
-        note = f"Each dot is the effect in one {period} counted from training, with its {pct} range. "
-        if placebo:
-            note += (f"Dots further left than {ant} {period}s before training are checks: training cannot "
-                     f"have acted yet, so they should sit near zero, "
-                     + near_zero.get(str(pre.iloc[0]) if len(pre) else "", "") + " ")
-        if ant:
-            note += (f"The {ant} {period}s just before training show a dip (people away on the course, or a "
-                     "slow spell before it); they are left out of the comparison so that the dip does not "
-                     "inflate the effect.")
-        deck.add(fig, title=chart_title, alt=chart_title, note=note.strip())
-        plt.close(fig)
+        fig.set_size_inches(PICTURE_WIDTH_IN, PICTURE_HEIGHT_IN)  # the space under the title, filled
+        fig.subplots_adjust(left=0.11, right=0.98, top=0.97, bottom=0.2)
+        ax.set_ylabel(ax.get_ylabel().replace(" (", "\n(", 1))  # the unit on its own line: never cut off
+        legend = ax.get_legend()
+        for text in legend.get_texts() if legend is not None else ():
+            words = text.get_text()
+            if words.startswith("Anticipation window"):
+                text.set_text("Dip before training (left out)")
+            elif words.startswith("Before training"):
+                text.set_text("Before training (should be near zero)")
+    if len(post):
+        first_val = int(round(float(post["estimate"].iloc[0])))
+        later = post[post["event_time"] == 12] if (post["event_time"] == 12).any() else post.iloc[[-1]]
+        k = int(later["event_time"].iloc[0])
+        later_val = int(round(float(later["estimate"].iloc[0])))
+        chart_title = (f"The effect by {period} since training: {_signed(first_val)} in the {period} "
+                       f"of training, {_signed(later_val)} after {k} {period}s")
+    else:
+        chart_title = f"The effect by {period}s since training"
+    pre = checks.loc[checks["check"] == "pre-training effects", "status"]
+    near_zero = {"pass": "and they do.", "warn": "and they mostly do.", "fail": "and they do not."}
+    note = f"Each dot is the effect in one {period} counted from training, with its {pct} range. "
+    if placebo:
+        note += (f"Dots further left than {ant} {period}s before training are checks: training cannot "
+                 f"have acted yet, so they should sit near zero, "
+                 + near_zero.get(str(pre.iloc[0]) if len(pre) else "", "") + " ")
+    if ant:
+        note += (f"The {ant} {period}s just before training show a dip (people away on the course, or a "
+                 "slow spell before it); they are left out of the comparison so that the dip does not "
+                 "inflate the effect.")
+    deck.add(fig, title=chart_title, alt=chart_title, note=note.strip())
+    plt.close(fig)
 
-    # ---- slide 5: ROI waterfall (native chart)
-    if r is not None:
-        rlo, rhi = h["roi_interval_pct"]
-        sign = fmt_money(1, r.currency).replace("1", "")
-        deck.add_waterfall(r, title=f"ROI {_whole(h['roi_pct'])} % ({pct} interval {_whole(rlo)} % to "
-                                    f"{_whole(rhi)} %): each {sign}1 spent returned {sign}{float(r.bcr):.2f}",
-                           note=_roi_note(r, h, pct, per))
 
-    # ---- slide 6: methods and assumptions
-    deck.add_text(_methods(result, per, period, pct), title="Methods and assumptions",
+def roi_slide(deck: Deck, b: Board) -> None:
+    """The ROI waterfall (a native chart), when the ROI was given."""
+    from impactlab.plot.theme import fmt_money
+
+    if b.r is None:
+        return
+    h, r = b.headline, b.r
+    rlo, rhi = h["roi_interval_pct"]
+    sign = fmt_money(1, r.currency).replace("1", "")
+    deck.add_waterfall(r, title=f"ROI {_whole(h['roi_pct'])} % ({b.pct} interval {_whole(rlo)} % to "
+                                f"{_whole(rhi)} %): each {sign}1 spent returned {sign}{float(r.bcr):.2f}",
+                       note=_roi_note(r, h, b.pct, b.per))
+
+
+def methods_slide(deck: Deck, b: Board) -> None:
+    """How the number was obtained, in at most five short bullets; the detail in the speaker notes."""
+    bullets, detail = _methods(b.result, b.per, b.period, b.pct)
+    deck.add_text(bullets, title="Methods and assumptions",
                   note=("This slide is for questions on how the number was obtained. The key point: the "
                         "comparison is between the same employees before and after training, against "
                         "colleagues not trained at the time, so differences between people who were and "
-                        "were not trained do not count as effect."))
+                        "were not trained do not count as effect.\n" + "\n".join(detail)))
 
-    # ---- slide 7: data accounting
-    deck.add_text(_accounting(result, panel, sources, period), title="Where the data went",
+
+def accounting_slide(deck: Deck, b: Board) -> None:
+    """Where every row of every table went."""
+    deck.add_text(_accounting(b.result, b.panel, b.sources, b.period), title="Where the data went",
                   note=("Every row of every file is accounted for: either used, or set aside with a reason "
                         "that can be shown row by row. Nothing was dropped silently."))
-    return deck
+
+
+#: The slides after the title slide, in order: each a function ``(deck, board) -> None``.
+SLIDES: tuple[Callable[[Deck, Board], None], ...] = (
+    summary_slide, naive_slide, by_period_slide, roi_slide, methods_slide, accounting_slide)
+
+
+def _count(n: int, word: str) -> str:
+    return f"{n} {word}{'' if n == 1 else 's'}"
 
 
 def _roi_note(r: Any, h: Mapping[str, Any], pct: str, per: str) -> str:
@@ -310,46 +430,57 @@ def _roi_note(r: Any, h: Mapping[str, Any], pct: str, per: str) -> str:
     return " ".join(parts)
 
 
-def _methods(result: Any, per: str, period: str, pct: str) -> list[str]:
+def _methods(result: Any, per: str, period: str, pct: str) -> tuple[list[str], list[str]]:
+    """The methods slide's bullets (at most five, short) and the detail for its notes."""
     checks = result.checks
     spec = getattr(result, "spec", {}) or {}
     method = str(result.method)
-    plain = _PLAIN_METHODS.get(method, f"the {getattr(result.effect, 'label', method)} design")
-    out = [f"- Method: {plain}."]
+    label = getattr(result.effect, "label", method)
+    bullets = [f"- Method: {_SHORT_METHODS.get(method, f'the {label} design')}."]
+    detail = [f"Method: {_PLAIN_METHODS.get(method, f'the {label} design')}."]
+    bullets.append("- Compared with: colleagues not yet trained at the time, and those never trained.")
     control = checks.loc[checks["check"] == "comparison group", "seen"]
     if len(control):
-        out.append("- Comparison group: colleagues not yet trained at the time and those never trained "
-                   f"({_periods(_plain(str(control.iloc[0])), period)}).")
+        detail.append("Comparison group: colleagues not yet trained at the time and those never trained "
+                      f"({_periods(_plain(str(control.iloc[0])), period)}).")
     ant = int(getattr(result, "anticipation", 0) or 0)
     if ant:
-        out.append(f"- Anticipation window: the {ant} {period}s before training are left out of the "
-                   f"comparison, because trained employees' results dipped then (the dip check); counting "
-                   "them would make the effect look larger than it is.")
+        bullets.append(f"- Left out: the {ant} {period}s before training, when results dipped.")
+        detail.append(f"Anticipation window: the {ant} {period}s before training are left out of the "
+                      "comparison, because trained employees' results dipped then (the dip check); counting "
+                      "them would make the effect look larger than it is.")
     else:
-        out.append(f"- Anticipation window: none; no dip was found in the {period}s before training.")
+        detail.append(f"Anticipation window: none; no dip was found in the {period}s before training.")
     n_cl = spec.get("n_clusters")
     unit_name = "employees" if not spec.get("cluster") else f"{spec['cluster']}s"
-    inference = str(spec.get("inference", ""))
-    how = ("the wild cluster bootstrap, suited to few groups" if "bootstrap" in inference
+    how = ("the wild cluster bootstrap, suited to few groups" if "bootstrap" in str(spec.get("inference", ""))
            else "standard errors that allow each group's results to be related from month to month")
-    out.append(f"- Uncertainty: {pct} intervals from {how}"
-               + (f", over {int(n_cl):,} {unit_name}." if isinstance(n_cl, (int, float)) and
-                  not math.isnan(float(n_cl)) else "."))
-    trend_checks = checks[checks["check"].isin(("pre-training effects", "pre-training trend"))]
-    support = ", ".join(f"'{c}' {st}" for c, st in zip(trend_checks["check"], trend_checks["status"].map(
+    detail.append(f"Uncertainty: {pct} intervals from {how}"
+                  + (f", over {int(n_cl):,} {unit_name}." if isinstance(n_cl, (int, float)) and
+                     not math.isnan(float(n_cl)) else "."))
+    trend = checks[checks["check"].isin(("pre-training effects", "pre-training trend"))]
+    statuses = set(trend["status"])
+    support = ("" if trend.empty else "; the months before training contradict it" if "fail" in statuses
+               else "; the months before training mostly support it" if "warn" in statuses
+               else "; the months before training support it")
+    bullets.append("- Assumption: without training, the trained would have moved like untrained colleagues"
+                   + _periods(support, period) + ".")
+    said = ", ".join(f"'{c}' {st}" for c, st in zip(trend["check"], trend["status"].map(
         {"pass": "passed", "warn": "warned", "fail": "failed"}), strict=True))
-    out.append("- Assumption: without training, trained employees' results would have moved like those of "
-               "colleagues not trained at the time" + (f", outside the {ant} {period}s before training" if ant
-                                                       else "")
-               + (f". Checks on the {period}s before training: {support}." if support else "."))
+    detail.append("Assumption: without training, trained employees' results would have moved like those of "
+                  "colleagues not trained at the time" + (f", outside the {ant} {period}s before training"
+                                                          if ant else "")
+                  + (f". Checks on the {period}s before training: {said}." if said else "."))
+    flagged = [c for st in ("fail", "warn") for c in checks.loc[checks["status"] == st, "check"]]
+    bullets.append(f"- {checks_tally(checks)}" + (f" ({', '.join(flagged)})" if flagged else "") + ".")
     passed = list(checks.loc[checks["status"] == "pass", "check"])
     if passed:
-        out.append(f"- Checks passed ({len(passed)} of {len(checks)}): {', '.join(passed)}.")
+        detail.append(f"Checks passed ({len(passed)} of {len(checks)}): {', '.join(passed)}.")
     for status, word in (("fail", "Failed"), ("warn", "Caution")):
         for _, row in checks[checks["status"] == status].iterrows():
             meaning = _periods(_plain(str(row["meaning"])), period)
-            out.append(f"- {word}, {row['check']}" + (f": {meaning.rstrip('.')}." if meaning else "."))
-    return out
+            detail.append(f"{word}, {row['check']}" + (f": {meaning.rstrip('.')}." if meaning else "."))
+    return bullets, detail
 
 
 def _accounting(result: Any, panel: Any, sources: Mapping[str, Any] | None, period: str) -> list[str]:

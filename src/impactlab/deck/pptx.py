@@ -417,6 +417,9 @@ class Deck:
         chart.has_legend = False
         chart.has_title = False
         chart.font.size = Pt(16)
+        chart.value_axis.tick_labels.number_format = spec.number_format  # 2,000, as the bars' labels
+        chart.value_axis.tick_labels.number_format_is_linked = False
+        chart.value_axis.major_unit = _tick_step([v for _, v in spec.bars])  # about five labelled ticks
         if spec.text:  # the unit of the values, as the value axis' title
             axis = chart.value_axis
             axis.has_title = True
@@ -496,6 +499,17 @@ def _title_slide(slide: Any, title: str, subtitle: str | None) -> None:
                     run.font.size = Pt(22)
         else:
             sub._element.getparent().remove(sub._element)
+
+
+def _tick_step(values: Sequence[float], ticks: int = 5) -> float:
+    """A round step (1, 2 or 5 times a power of ten) giving about ``ticks`` intervals over the values' range
+    (zero included), so that the axis' labels never run into each other."""
+    span = max(max(values), 0.0) - min(min(values), 0.0)
+    if not span > 0:
+        return 1.0
+    raw = span / ticks
+    power = 10.0 ** math.floor(math.log10(raw))
+    return next(m * power for m in (1, 2, 5, 10) if m * power >= raw)
 
 
 def _value_axis_at_bottom(chart: Any) -> None:

@@ -15,7 +15,7 @@ from impactlab.results._frozen import freeze_fields, restore_frozen
 from impactlab.results.base import EffectResult, ReportedRows, Row, frame_html, normal_row
 from impactlab.results.compare import CompareResult
 
-__all__ = ["CHECK_COLUMNS", "STATUSES", "Evaluation", "number"]
+__all__ = ["CHECK_COLUMNS", "STATUSES", "Evaluation", "checks_tally", "number"]
 
 #: Columns of :attr:`Evaluation.checks`, in this order.
 CHECK_COLUMNS = ("check", "status", "seen", "meaning", "what_to_do")
@@ -30,6 +30,26 @@ def number(x: float | None) -> str:
         return "—"
     x = float(x)
     return f"{x:,.0f}" if abs(x) >= 100 else f"{x:.3g}"
+
+
+def checks_tally(checks: pd.DataFrame) -> str:
+    """The checks counted in words an executive reads at a glance: ``"9 checks: 7 passed, 2 cautions"``,
+    ``"9 checks: 8 passed, 1 failed"`` (a caution is a ``"warn"``). The deck's summary, the HTML view of
+    an :class:`Evaluation`, its ``explain()`` and ``impact_summary.json`` all use this phrase.
+
+    Examples
+    --------
+    >>> checks = pd.DataFrame({"check": ["a", "b", "c"], "status": ["pass", "warn", "pass"]})
+    >>> checks_tally(checks)
+    '3 checks: 2 passed, 1 caution'
+    """
+    status = checks["status"].astype(str)
+    n = len(status)
+    counts = [(int((status == "pass").sum()), "passed", "passed"),
+              (int((status == "warn").sum()), "caution", "cautions"),
+              (int((status == "fail").sum()), "failed", "failed")]
+    said = [f"{k} {one if k == 1 else many}" for k, one, many in counts if k or many == "passed"]
+    return f"{n} check{'' if n == 1 else 's'}: " + ", ".join(said)
 
 
 @dataclass(frozen=True, repr=False, eq=False)
@@ -153,8 +173,8 @@ class Evaluation(ReportedRows):
     def _html_lines(self) -> list[str]:
         level = float(self.spec.get("level", 0.95))
         lo, hi = self.conf_int(level)
-        verdict = "causal: every check passed or warned" if self.causal else \
-            "NOT causal: " + "; ".join(self.failed["check"])
+        verdict = (f"{checks_tally(self.checks)}: may be read as causal" if self.causal else
+                   f"{checks_tally(self.checks)}: NOT causal (" + "; ".join(self.failed["check"]) + ")")
         return [f"{self.effect.term} = {number(self.estimate)} ({level:.0%} CI {number(lo)} to "
                 f"{number(hi)}), {self.method}, {number(self.n_units)} employees; {verdict}"]
 
@@ -175,10 +195,8 @@ def _explain(ev: Evaluation, level: float) -> Any:
     outcome = ev.effect.outcome or "the outcome"
     said = (f"{number(ev.estimate)} per trained employee and period ({pct} CI {number(lo)} to "
             f"{number(hi)}, {ev.method})")
-    warned = ev.checks[ev.checks["status"] == "warn"]
     if ev.causal:
-        headline = f"Training changed {outcome} by {said}: every check passed" + (
-            f" ({len(warned)} with a warning)." if len(warned) else ".")
+        headline = f"Training changed {outcome} by {said}; {checks_tally(ev.checks)}."
         claims: tuple[str, ...] = (
             f"The effect of training on {outcome}: {said}.",
             f"The interval holds the effect in about {pct} of samples like this one.")
