@@ -186,6 +186,12 @@ CASES: dict[str, bytes] = {
     + deep(100_000).encode() + b"\n",
     "jsonl_stray_byte.jsonl": b'{"employee_id": "E1", "program": "Jos\xc3\xa9", "status": "Completed", "completed_at": "2024-03-01"}\n'
     b'{"employee_id": "E2", "program": "Caf\xe9", "status": "Completed", "completed_at": "2024-03-01"}\n',
+    "json_repeated_key.json": b'[{"employee_id": "E1", "program": "Safety", "status": "Completed", "completed_at": "2024-03-01", "score": 85, "score": 90},\n'
+    b' {"employee_id": "E2", "program": "Safety", "status": "Completed", "status": "Completed", "completed_at": "2024-03-02"},\n'
+    b' {"employee_id": "E3", "program": "Safety", "status": "Completed", "completed_at": "2024-03-03"}]\n',
+    "jsonl_repeated_key.jsonl": b'{"employee_id": "E1", "program": "Safety", "status": "Completed", "completed_at": "2024-03-01", "program": "Fire drill"}\n'
+    b'{"employee_id": "E2", "program": "Safety", "status": "Completed", "completed_at": "2024-03-02"}\n',
+    "json_repeated_records_key.json": b'{"value": [{"employee_id": "E1", "program": "Safety", "status": "Completed", "completed_at": "2024-03-01"}], "value": []}\n',
     # xAPI statement files
     "xapi_missing_fields.json": js([
         stmt(1), {k: v for k, v in stmt(2).items() if k != "actor"}, {k: v for k, v in stmt(3).items() if k != "verb"},
@@ -203,6 +209,8 @@ CASES: dict[str, bytes] = {
     "xapi_void_in_later_pull.json": js([stmt(9, verb="voided", target=stmt(1)["id"]), stmt(3)]),
     "xapi_stray_byte.jsonl": json.dumps(stmt(1, name="José"), ensure_ascii=False).encode() + b"\n"
     + json.dumps(stmt(2, name="Caf#"), ensure_ascii=False).encode().replace(b"Caf#", b"Caf\xe9") + b"\n",
+    "xapi_repeated_key.json": ("[" + json.dumps(stmt(1)).replace('"verb": {', '"verb": {"id": "' + ADL + 'failed"}, "verb": {', 1)
+                               + ", " + json.dumps(stmt(2)) + "]\n").encode(),
     # LRS scripts: the pages a fake LRS serves, in order ({other} is a second server on another port)
     "lrs_more_other_host.json": js({"pages": [{"body": {"statements": [], "more": "http://{other}/xapi/statements?p=2"}}]}),
     "lrs_more_protocol_relative.json": js({"pages": [{"body": {"statements": [], "more": "//{other}/xapi/statements?p=2"}}]}),
@@ -215,6 +223,8 @@ CASES: dict[str, bytes] = {
     "lrs_503_always.json": js({"pages": [{"status": 503}] * 3}),
     "lrs_endless_cursors.json": js({"endless": True, "pages": []}),
     "lrs_drip.json": js({"drip": 0.2, "pages": [{"body": {"statements": ["{stmt}"]}}]}),
+    "lrs_repeated_key.json": js({"pages": [{"text": '{"statements": [' + json.dumps(stmt(1)).replace(
+        '"result": {', '"result": {"success": false, "success": true, ', 1) + ", " + json.dumps(stmt(2)) + '], "more": ""}'}]}),
     "lrs_consistent_through.json": js({"pages": [{"headers": {"X-Experience-API-Consistent-Through":
                                                               "2024-03-01T00:00:00Z"},
                                                   "body": {"statements": ["{stmt}"]}}]}),

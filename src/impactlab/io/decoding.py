@@ -118,15 +118,84 @@ def _depth(value: Any) -> int:
     return deepest
 
 
-def loads(text: str) -> Any:
+class RepeatedKeys(dict):  # type: ignore[type-arg]  # a JSON object: str keys, any values
+    """A JSON object that writes a key more than once. As for ``json.loads`` the dict holds the last value;
+    :attr:`repeats` lists every repeat as ``(key, earlier value, later value)``."""
+
+    repeats: list[tuple[str, Any, Any]]
+
+
+def _object(found: list[RepeatedKeys]) -> Any:
+    """The ``object_pairs_hook`` of :func:`loads`: a dict, or a :class:`RepeatedKeys` added to ``found``."""
+
+    def hook(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+        d = dict(pairs)
+        if len(d) == len(pairs):
+            return d
+        out = RepeatedKeys(d)
+        seen: dict[str, Any] = {}
+        out.repeats = []
+        for k, v in pairs:
+            if k in seen:
+                out.repeats.append((k, seen[k], v))
+            seen[k] = v
+        found.append(out)
+        return out
+
+    return hook
+
+
+def same_json(a: Any, b: Any) -> bool:
+    """Equal as JSON values (``1`` and ``true``, ``1`` and ``1.0`` are not)."""
+    dump = lambda v: json.dumps(v, sort_keys=True, ensure_ascii=False, default=str)  # noqa: E731
+    return dump(a) == dump(b)
+
+
+def _shown(v: Any) -> str:
+    text = json.dumps(v, ensure_ascii=False, default=str)
+    return text if len(text) <= 40 else text[:39] + "…"
+
+
+def repeated_keys(value: Any) -> tuple[str | None, int]:
+    """Why a parsed JSON record that writes a key twice with different values cannot be read (the first such
+    key, by its dotted path, with both values), or ``None``; and how many keys it repeats with the same value
+    (read once: nothing is lost)."""
+    same = 0
+    stack: list[tuple[str, Any]] = [("", value)]
+    while stack:
+        path, v = stack.pop()
+        if isinstance(v, dict):
+            for k, a, b in getattr(v, "repeats", ()):
+                if same_json(a, b):
+                    same += 1
+                else:
+                    why = (f"the key {path + k!r} is written twice with different values ({_shown(a)}, "
+                           f"then {_shown(b)}): which one is meant cannot be known (most JSON readers "
+                           "silently keep the last); export each key once")
+                    return why, same
+            stack.extend((f"{path}{k}.", x) for k, x in v.items() if isinstance(x, (dict, list)))
+        elif isinstance(v, list):
+            at = path.rstrip(".")
+            stack.extend((f"{at}[{i}].", x) for i, x in enumerate(v) if isinstance(x, (dict, list)))
+    return None, same
+
+
+def loads(text: str | bytes, repeats: list[RepeatedKeys] | None = None) -> Any:
     """``json.loads`` that raises :class:`TooDeep` (not ``RecursionError``) for values nested deeper than
-    :data:`MAX_JSON_DEPTH`; ``json.JSONDecodeError`` as ``json.loads`` does."""
+    :data:`MAX_JSON_DEPTH`; ``json.JSONDecodeError`` as ``json.loads`` does. An object that writes a key
+    more than once is a :class:`RepeatedKeys` (appended to ``repeats`` when given) instead of a plain dict
+    silently keeping the last value: :func:`repeated_keys` says whether a record can be read."""
+    found = repeats if repeats is not None else []
     try:
-        value = json.loads(text)
+        value = json.loads(text, object_pairs_hook=_object(found))
     except RecursionError:
         raise TooDeep(f"nested more deeply than Python's recursion limit (at most {MAX_JSON_DEPTH} "
                       "levels of arrays and objects are read)") from None
-    if text.count("[") + text.count("{") > MAX_JSON_DEPTH and _depth(value) > MAX_JSON_DEPTH:
+    if isinstance(text, bytes):
+        count = text.count(b"[") + text.count(b"{")
+    else:
+        count = text.count("[") + text.count("{")
+    if count > MAX_JSON_DEPTH and _depth(value) > MAX_JSON_DEPTH:
         raise TooDeep(f"nested more than {MAX_JSON_DEPTH} levels deep (arrays and objects); no export "
                       "needs that many")
     return value

@@ -22,6 +22,7 @@ from urllib.parse import parse_qsl, urlsplit, urlunsplit
 import httpx
 
 from impactlab.errors import ImpactlabError, SecurityWarning
+from impactlab.io.decoding import TooDeep, loads, same_json
 from impactlab.io.lrs_urls import (
     BearerAuth,
     Hidden,
@@ -571,8 +572,8 @@ class LRS:
             except httpx.TransportError as exc:
                 raise _Transient(f"connection failed ({type(exc).__name__})") from None
             try:
-                return json.loads(b"".join(chunks)), (stamp.strip() if stamp and stamp.strip() else None)
-            except (json.JSONDecodeError, UnicodeDecodeError):
+                return loads(b"".join(chunks)), (stamp.strip() if stamp and stamp.strip() else None)
+            except (json.JSONDecodeError, UnicodeDecodeError, TooDeep):
                 raise _Transient("the page is not valid JSON (truncated transfer?)", status=status) from None
         raise self._fail(f"more than {MAX_REDIRECTS} redirects in a row", page, received)
 
@@ -584,6 +585,17 @@ class LRS:
                 last_page=page,
                 statements_received=received,
                 hint="check that the endpoint is the xAPI endpoint of the LRS",
+            )
+        twice = [k for k, a, b in getattr(body, "repeats", ())
+                 if k in ("statements", "more") and not same_json(a, b)]
+        if twice:
+            raise LRSError(
+                f"the answer writes the key {twice[0]!r} twice with different values: which one the LRS "
+                "meant cannot be known",
+                endpoint=self.endpoint,
+                last_page=page,
+                statements_received=received,
+                hint="report the answer to the LRS administrator",
             )
         more = body.get("more") or ""
         if not isinstance(more, str):

@@ -22,8 +22,18 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from impactlab.errors import DataError, check_option
-from impactlab.io.decoding import TooDeep, decode, encoding_reason, loads, printable, stray_bytes, stray_in
+from impactlab.errors import DataError, Failure, check_option
+from impactlab.io.decoding import (
+    TooDeep,
+    decode,
+    encoding_reason,
+    loads,
+    printable,
+    repeated_keys,
+    same_json,
+    stray_bytes,
+    stray_in,
+)
 
 __all__ = ["RawSource", "decode", "json_lines", "load_source", "parse_json", "sniff_delimiter", "undecodable"]
 
@@ -463,8 +473,9 @@ def _flatten(obj: dict[str, Any], prefix: str = "") -> dict[str, Any]:
     return out
 
 
-def _json_records(data: Any) -> list[Any] | None:
-    """The list of records in a parsed JSON document (docs/explanation.md, "Reading exports"), or ``None``."""
+def _json_records(data: Any, source: str = "") -> list[Any] | None:
+    """The list of records in a parsed JSON document (docs/explanation.md, "Reading exports"), or ``None``;
+    a :class:`DataError` when the key holding them is written twice with different values."""
     for _ in range(3):
         if isinstance(data, list):
             return data
@@ -473,21 +484,44 @@ def _json_records(data: Any) -> list[Any] | None:
         lists = [k for k in JSON_RECORD_KEYS if k in data]
         if not lists:
             return None
+        _refuse_repeated_wrapper(data, lists[0], source)
         data = data[lists[0]]
     return data if isinstance(data, list) else None
 
 
+def _refuse_repeated_wrapper(data: dict[str, Any], key: str, source: str) -> None:
+    """Refuse a document whose records sit under a key written twice with different values: which of the
+    two arrays holds the records cannot be known, and reading the last would drop the first silently."""
+    for k, a, b in getattr(data, "repeats", ()):
+        if k == key and not same_json(a, b):
+            sizes = [len(v) if isinstance(v, list) else type(v).__name__ for v in (a, b)]
+            raise DataError(
+                f"the JSON document writes the key {key!r} twice, with different values (holding {sizes[0]} "
+                f"and {sizes[1]} records): which one holds the records cannot be known",
+                source=source,
+                failures=[Failure(None, key, None, "key written twice with different values")],
+                hint="export the records once, as one array",
+            )
+
+
 def _frame_from_dicts(
-    items: list[tuple[int, Any]], source: str, notes: tuple[str, ...], what: str
+    items: list[tuple[int, Any]], source: str, notes: tuple[str, ...], what: str, repeats: bool = False
 ) -> RawSource:
+    """The records ``items`` as a raw frame; ``repeats``: the document writes some key twice in an object,
+    so each record is checked (:func:`~impactlab.io.decoding.repeated_keys`)."""
     rows: list[int] = []
     flat: list[dict[str, Any]] = []
     malformed: list[Malformed] = []
+    same = 0
     encoding = next((n[len("encoding ") :] for n in notes if n.startswith("encoding ")), "utf-8")
     for line, rec in items:
         reason = undecodable(rec, encoding, line)
+        twice, n_same = repeated_keys(rec) if repeats else (None, 0)
+        same += n_same
         if reason is not None:
             malformed.append((line, {}, reason, "encoding"))
+        elif twice is not None:
+            malformed.append((line, {}, f"{what} {line}: {twice}", "repeated_key"))
         elif isinstance(rec, dict):
             flat.append(_flatten(rec))
             rows.append(line)
@@ -496,6 +530,8 @@ def _frame_from_dicts(
             malformed.append((line, {}, f"{what} {shown} is not a JSON object (record)", "malformed"))
     if not flat and not malformed:
         raise DataError("the file holds no records", source=source, hint="check the export")
+    if same:
+        notes = (*notes, f"{same} key(s) written twice in one object with the same value, read once")
     columns: dict[str, None] = {}
     for rec in flat:
         columns.update(dict.fromkeys(rec))
@@ -512,11 +548,12 @@ def undecodable(value: Any, encoding: str, line: int | None) -> str | None:
     return None if b is None else encoding_reason(b, encoding, line)
 
 
-def parse_json(text: str, source: str, hint: str) -> Any:
+def parse_json(text: str, source: str, hint: str, repeats: list[Any] | None = None) -> Any:
     """The JSON document in ``text``, or a :class:`DataError` saying where it breaks (or that it is nested
-    too deeply to read)."""
+    too deeply to read); objects that write a key twice are added to ``repeats``
+    (:func:`~impactlab.io.decoding.loads`)."""
     try:
-        return loads(text)
+        return loads(text, repeats)
     except json.JSONDecodeError as exc:
         raise DataError(
             f"the file is not valid JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}",
@@ -539,8 +576,9 @@ def _json_lines(text: str, encoding: str) -> tuple[list[tuple[int, Any]], list[t
         if not raw_line.strip():
             continue
         shown = printable(raw_line.strip()[:80])
+        repeats: list[Any] = []
         try:
-            value = loads(raw_line)
+            value = loads(raw_line, repeats)
         except json.JSONDecodeError as exc:
             if (b := stray_bytes(raw_line)) is not None:
                 broken.append((line, encoding_reason(b[:80], encoding, line), "encoding"))
@@ -552,8 +590,11 @@ def _json_lines(text: str, encoding: str) -> tuple[list[tuple[int, Any]], list[t
             broken.append((line, f"line is {exc}: {shown[:40]!r}", "malformed"))
             continue
         reason = undecodable(value, encoding, line)
+        twice = repeated_keys(value)[0] if repeats else None
         if reason is not None:
             broken.append((line, reason, "encoding"))
+        elif twice is not None:
+            broken.append((line, f"line {line}: {twice}", "repeated_key"))
         else:
             items.append((line, value))
     return items, broken
@@ -574,8 +615,9 @@ def json_lines(text: str, encoding: str = "utf-8") -> tuple[list[tuple[int, Any]
 def read_json_source(path: Path) -> RawSource:
     """Read a JSON document holding an array of records (docs/explanation.md, "Reading exports")."""
     text, encoding = decode(path.read_bytes())
-    data = parse_json(text, str(path), "for one JSON object per line, name the file .jsonl")
-    records = _json_records(data)
+    repeats: list[Any] = []
+    data = parse_json(text, str(path), "for one JSON object per line, name the file .jsonl", repeats)
+    records = _json_records(data, str(path))
     if records is None:
         keys = list(data)[:10] if isinstance(data, dict) else type(data).__name__
         raise DataError(
@@ -584,7 +626,8 @@ def read_json_source(path: Path) -> RawSource:
             hint=f"export an array of objects, or one under a key such as {list(JSON_RECORD_KEYS[:4])}",
         )
     return _frame_from_dicts(
-        list(enumerate(records, start=1)), str(path), (f"encoding {encoding}", "JSON"), "record"
+        list(enumerate(records, start=1)), str(path), (f"encoding {encoding}", "JSON"), "record",
+        bool(repeats),
     )
 
 

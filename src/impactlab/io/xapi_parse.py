@@ -15,6 +15,7 @@ from typing import Any
 import pandas as pd
 
 from impactlab.errors import DataError
+from impactlab.io.decoding import repeated_keys, same_json
 from impactlab.io.lrs import LRS
 from impactlab.io.sources import JSONL_SUFFIXES, decode, json_lines, parse_json, undecodable
 
@@ -48,7 +49,8 @@ def load_statements(
     if isinstance(source, LRS):
         pull = source.pull(**active)
         return (
-            list(enumerate(pull.statements, start=1)),
+            [(i, Bad(r) if (r := repeated_keys(s)[0]) else s)
+             for i, s in enumerate(pull.statements, start=1)],
             source.endpoint,
             pull.checkpoint,
             [f"{pull.pages} LRS page(s), {pull.retries} retried request(s)"]
@@ -72,13 +74,19 @@ def load_statements(
                 [*items, *((line, Bad(reason)) for line, reason in broken)], key=lambda p: p[0]
             )
             return pairs, str(path), None, ["JSON Lines"]
+        repeats: list[Any] = []
         body = parse_json(
             text,
             str(path),
             "xAPI files hold a JSON array of statements, an LRS StatementResult {'statements': [...]}, or "
             "one statement per line (.jsonl)",
+            repeats,
         )
         if isinstance(body, Mapping) and isinstance(body.get("statements"), list):
+            if any(k == "statements" and not same_json(a, b) for k, a, b in getattr(body, "repeats", ())):
+                raise DataError("the StatementResult writes the key 'statements' twice with different "
+                                "values: which list holds the statements cannot be known", source=str(path),
+                                hint="export the statements once, as one array")
             body = body["statements"]
         elif isinstance(body, Mapping):
             body = [body]
@@ -88,7 +96,8 @@ def load_statements(
                 source=str(path),
                 hint="xAPI files hold a JSON array of statements",
             )
-        pairs = [(i, Bad(r) if (r := undecodable(s, how, None)) else s) for i, s in enumerate(body, start=1)]
+        pairs = [(i, Bad(r) if (r := undecodable(s, how, None) or (repeated_keys(s)[0] if repeats else None))
+                  else s) for i, s in enumerate(body, start=1)]
         return pairs, str(path), None, ["JSON"]
     if isinstance(source, Mapping):
         source = [source]
