@@ -46,9 +46,7 @@ def test_bars_do_not_change_results(monkeypatch) -> None:
     import impactlab as il
 
     org = il.datasets.simulate_org(n_employees=150, n_periods=14, seed=2)
-    panel = il.build_panel(il.read_kpis(org.kpis, unit="employee_id", time="month"),
-                           il.read_completions(org.completions), program=org.program, outcome=org.outcome,
-                           roster=il.read_roster(org.roster))
+    panel = org.panel()
     fits = []
     for env in ("0", "1"):
         monkeypatch.setenv(_progress.ENV_VAR, env)

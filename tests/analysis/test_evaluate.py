@@ -19,9 +19,7 @@ def _org_panel(seed: int, dip: int, cluster: str | None = None) -> tuple[il.Pane
     org = il.datasets.simulate_org(n_employees=800, seed=seed, dip_periods=dip)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        panel = il.build_panel(il.read_kpis(org.kpis, unit="employee_id", time="month"),
-                               il.read_completions(org.completions), program=org.program,
-                               outcome=org.outcome, roster=il.read_roster(org.roster), cluster=cluster)
+        panel = org.panel(cluster=cluster)
     return panel, float(org.truth.overall)
 
 

@@ -18,9 +18,7 @@ def org_frame() -> pd.DataFrame:
     org = il.datasets.simulate_org(n_employees=600, seed=61)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        panel = il.build_panel(il.read_kpis(org.kpis, unit="employee_id", time="month"),
-                               il.read_completions(org.completions), program=org.program,
-                               outcome=org.outcome, roster=il.read_roster(org.roster))
+        panel = org.panel()
     return panel.long()
 
 

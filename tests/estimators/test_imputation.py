@@ -116,9 +116,7 @@ def _org(seed: int, n_employees: int = 2000) -> tuple[il.Panel, float, float]:
     org = il.datasets.simulate_org(n_employees=n_employees, seed=seed)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        panel = il.build_panel(il.read_kpis(org.kpis, unit="employee_id", time="month"),
-                               il.read_completions(org.completions), program=org.program, outcome=org.outcome,
-                               roster=il.read_roster(org.roster))
+        panel = org.panel()
     cells = org.truth.att_gt
     by_obs = float((cells["att"] * cells["n_units"]).sum() / cells["n_units"].sum())
     return panel, float(org.truth.overall), by_obs

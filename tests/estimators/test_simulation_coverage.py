@@ -15,9 +15,7 @@ DIP = 2  # the simulator's pre-training dip lasts 2 months: the design treats th
 
 def _one_seed(seed: int, n_employees: int) -> tuple[float, float, float, float, float]:
     org = il.datasets.simulate_org(n_employees=n_employees, n_periods=24, seed=seed)
-    panel = il.build_panel(il.read_kpis(org.kpis, unit="employee_id", time="month"),
-                           il.read_completions(org.completions), program=org.program, outcome=org.outcome,
-                           roster=il.read_roster(org.roster))
+    panel = org.panel()
     naive = il.naive_difference(panel)
     simple = il.callaway_santanna(panel, control="not_yet_treated", anticipation=DIP).aggregate("simple")
     lo, hi = simple.conf_int(0.95)

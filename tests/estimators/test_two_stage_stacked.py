@@ -13,10 +13,7 @@ from impactlab.errors import EstimationError
 
 def _panel(seed: int, n_employees: int = 800, n_periods: int = 20) -> tuple[il.Panel, object]:
     org = il.datasets.simulate_org(n_employees=n_employees, n_periods=n_periods, seed=seed)
-    panel = il.build_panel(il.read_kpis(org.kpis, unit="employee_id", time="month"),
-                           il.read_completions(org.completions), program=org.program, outcome=org.outcome,
-                           roster=il.read_roster(org.roster))
-    return panel, org
+    return org.panel(), org
 
 
 def test_two_stage_recovers_the_truth_on_five_organisations() -> None:

@@ -36,9 +36,7 @@ def mpdta() -> pd.DataFrame:
 @pytest.fixture(scope="module")
 def org_frame() -> tuple[il.Panel, pd.DataFrame]:
     org = il.datasets.simulate_org(n_employees=600, n_periods=18, seed=5)
-    panel = il.build_panel(il.read_kpis(org.kpis, unit="employee_id", time="month"),
-                           il.read_completions(org.completions), program=org.program, outcome=org.outcome,
-                           roster=il.read_roster(org.roster), cluster="team")
+    panel = org.panel(cluster="team")
     long = panel.long()
     frame = pd.DataFrame({"u": long["unit"].to_numpy(), "t": long["period"].to_numpy(),
                           "y": long["outcome"].to_numpy(), "g": long["cohort_period"].to_numpy(),

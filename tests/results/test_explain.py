@@ -115,9 +115,7 @@ def test_an_event_study_is_explained_with_its_own_pretrend_test():
     from impactlab.datasets import simulate_org
 
     org = simulate_org(400, 16, seed=3)
-    panel = il.build_panel(il.read_kpis(org.kpis, unit="employee_id", time="month"),
-                           il.read_completions(org.completions), program=org.program, outcome=org.outcome,
-                           roster=il.read_roster(org.roster), cluster="team")
+    panel = org.panel(cluster="team")
     es = il.event_study(panel, method="twfe", window=(-4, 3))
     own = es.pretrend
     assert own is not None and own.distribution == "F"

@@ -67,8 +67,7 @@ def flow() -> dict[str, Any]:
     balanced = _balanced_panel()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        panel = il.build_panel(il.read_kpis(org.kpis, unit="employee_id", time="month"), completions,
-                               program=org.program, outcome=org.outcome, roster=il.read_roster(org.roster))
+        panel = org.panel()
         cs = il.callaway_santanna(panel, control="not_yet_treated")
         effect = cs.aggregate("simple")
         level1 = il.kirkpatrick.reaction(il.read_surveys(org.surveys), roster=completions)

@@ -14,8 +14,7 @@ import impactlab as il
 def pieces():
     org = il.datasets.simulate_org(n_employees=400, n_periods=15, seed=5)
     completions = il.read_completions(org.completions)
-    panel = il.build_panel(il.read_kpis(org.kpis, unit="employee_id", time="month"), completions,
-                           program=org.program, outcome=org.outcome, roster=il.read_roster(org.roster))
+    panel = org.panel()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         cmp = il.compare(panel, truth=org.truth.overall)

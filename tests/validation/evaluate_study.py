@@ -60,9 +60,7 @@ def org_panel(seed: int, scenario: str = "default", n_employees: int = 2000,
                                    informative_attrition=scenario == "gain_attrition")
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        panel = il.build_panel(il.read_kpis(org.kpis, unit="employee_id", time="month"),
-                               il.read_completions(org.completions), program=org.program,
-                               outcome=org.outcome, roster=il.read_roster(org.roster), cluster=cluster)
+        panel = org.panel(cluster=cluster)
     if scenario == "drift":
         df = panel.long()
         g = df["cohort_period"].to_numpy()

@@ -25,9 +25,7 @@ def one(seed: int, n_employees: int = 2000) -> dict[str, object]:
     org = il.datasets.simulate_org(n_employees=n_employees, seed=seed)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        panel = il.build_panel(il.read_kpis(org.kpis, unit="employee_id", time="month"),
-                               il.read_completions(org.completions), program=org.program, outcome=org.outcome,
-                               roster=il.read_roster(org.roster))
+        panel = org.panel()
         cs = il.callaway_santanna(panel, control="not_yet_treated", anticipation=2).aggregate("simple")
     cells = org.truth.att_gt
     truth = float((cells["att"] * cells["n_units"]).sum() / cells["n_units"].sum())
