@@ -240,6 +240,16 @@ def _per_unit(codes: np.ndarray, values: np.ndarray, n_units: int) -> tuple[np.n
     return lo, lo != hi
 
 
+def _unit_codes(units: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Integer codes of the units and the units in code order; the panel's rows are sorted by unit, so
+    a new code starts wherever the unit changes."""
+    if len(units) == 0:
+        return np.zeros(0, dtype=np.int64), units[:0]
+    starts = np.flatnonzero(np.r_[True, units[1:] != units[:-1]])
+    codes = np.cumsum(np.r_[True, units[1:] != units[:-1]]) - 1
+    return codes.astype(np.int64), units[starts]
+
+
 def _rows_frame(ids: np.ndarray, reason: str) -> list[tuple[str, Any, str]]:
     return [("employee", i.item() if isinstance(i, np.generic) else i, reason) for i in ids]
 
@@ -344,7 +354,7 @@ def triple_difference(panel: Panel, *, eligible: str, group: str, reached: Seque
                          "eligibility and the group define the subgroups compared. Got "
                          f"{list(covariates or [])!r}.")
 
-    ucodes, uids = pd.factorize(long["unit"].to_numpy())
+    ucodes, uids = _unit_codes(long["unit"].to_numpy())
     n_units = len(uids)
     gp = long["cohort_period"].to_numpy().astype(np.int64)
     period = long["period"].to_numpy().astype(np.int64)
@@ -443,7 +453,7 @@ def triple_difference(panel: Panel, *, eligible: str, group: str, reached: Seque
     x = np.column_stack([np.ones(len(y))] + [long[c].to_numpy(dtype="float64")[rows] for c in covs]) \
         if covs else None
     cl = long["cluster"].to_numpy()[rows] if panel.cluster is not None else ucodes[rows]
-    ccodes = pd.factorize(cl)[0]
+    ccodes = pd.factorize(cl)[0] if panel.cluster is not None else _unit_codes(cl)[0]
     n = len(y)
     urows = ucodes[rows]
 
@@ -452,7 +462,7 @@ def triple_difference(panel: Panel, *, eligible: str, group: str, reached: Seque
         for t, when in ((0.0, "before"), (1.0, "after")):
             m = (sub == s) & (post == t)
             where, el = _SUBGROUP[s]
-            cells.append((where, el, when, int(m.sum()), len(np.unique(urows[m])),
+            cells.append((where, el, when, int(m.sum()), int(np.count_nonzero(np.bincount(urows[m]))),
                           float(y[m].mean()) if m.any() else float("nan")))
     cells_frame = pd.DataFrame(cells, columns=["group", "eligible", "period", "n_obs", "n_units", "mean"])
     empty = cells_frame.loc[cells_frame["n_obs"] == 0]
