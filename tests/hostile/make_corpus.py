@@ -47,6 +47,7 @@ def deep(n: int) -> str:
 
 
 KPI = "employee_id,month,revenue"
+OBS = "employee_id,program,behavior,rating,observed_at"
 ASM = "User ID,Training Title,Kind,Score,Taken At"
 COST = "Program,Category,Amount"
 
@@ -167,6 +168,12 @@ CASES: dict[str, bytes] = {
     "kpi_currency_text.csv": csv("E1,2024-01,$1200", "E1,2024-02,$1300", head=KPI),
     "negative_scores.csv": csv("E1,Safety,post,-5,2024-03-01", "E2,Safety,post,80,2024-03-01", head=ASM),
     "percent_scores.csv": csv("E1,Safety,post,85%,2024-03-01", "E2,Safety,post,80,2024-03-01", head=ASM),
+    # Kirkpatrick levels
+    "behavior_rating_55.csv": csv("E1,Safety,coaching,2,2024-02-27", "E1,Safety,coaching,55,2024-03-31",
+                                  "E2,Safety,coaching,3,2024-02-27", "E2,Safety,coaching,4,2024-03-31", head=OBS),
+    "behavior_ids_zeros.csv": csv(" 00123,Safety,coaching,2,2024-02-27", " 00123,Safety,coaching,4,2024-03-31",
+                                  "E07,Safety,coaching,3,2024-02-27", "E07,Safety,coaching,5,2024-03-31",
+                                  "999,Safety,coaching,3,2024-02-27", "999,Safety,coaching,4,2024-03-31", head=OBS),
     # costs
     "costs_unknown_items.csv": csv("Safety,Trainer fees,\"$100,000\"", "Safety,Venue hire,\"$50,000\"",
                                    "Safety,Staff time,\"$225,000\"", head=COST),
@@ -246,6 +253,7 @@ CASES: dict[str, bytes] = {
 }
 
 SUPPORT: dict[str, bytes] = {
+    "completions_ids_as_numbers.csv": csv("123,Safety,Completed,2024-03-01", "e07,Safety,Completed,2024-03-01"),
     "xapi_first_pull.json": js([stmt(1), stmt(2)]),
     "kpis_zero_padded_ids.csv": csv("00123,2024-01,100", "00123,2024-02,110", "00123,2024-03,120",
                                     "00456,2024-01,90", "00456,2024-02,95", "00456,2024-03,99", head=KPI),

@@ -21,6 +21,7 @@ READ_WITH = {
     "costs_total": "read_costs + Costs.from_table", "xapi": "read_xapi (file)", "lrs": "read_xapi(LRS(...))",
     "sql": "read_sql (DuckDB)", "validate_rejected": "impactlab validate --rejected",
     "panel_ids": "build_panel", "cli_run": "impactlab run", "deck": "Deck(title).save",
+    "behavior": "read_observations + kirkpatrick.behavior",
 }
 
 HEAD = """# Reliability: what hostile input gets

@@ -18,8 +18,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from impactlab.errors import DataError
+from impactlab.errors import DataError, Failure
 from impactlab.io import read_observations
+from impactlab.kirkpatrick._ids import align_ids, as_ids, warn_unmatched
 from impactlab.kirkpatrick._level import LevelResult
 from impactlab.kirkpatrick._stats import as_frame, check_level, mean_ci, share_row, t_restated, wilson
 from impactlab.results.base import Row
@@ -191,10 +192,65 @@ def _training_dates(trained_at: Any) -> pd.DataFrame:
             raise DataError("The training dates need columns trained_at, or status and completed_at.",
                             hint="Pass the completions Table from impactlab.read_completions.")
         out = out[["employee_id", *(["program"] if "program" in out else []), "trained_at"]]
-    out = out.assign(employee_id=out["employee_id"].astype(str),
+    out = out.assign(employee_id=as_ids(out["employee_id"]),
                      trained_at=pd.to_datetime(out["trained_at"], utc=True)).dropna(subset=["trained_at"])
+    return _first_dates(out)
+
+
+def _first_dates(out: pd.DataFrame) -> pd.DataFrame:
+    """Each person's (and programme's) first training date."""
     keys = ["employee_id", *(["program"] if "program" in out else [])]
     return out.sort_values("trained_at").groupby(keys, as_index=False).first()
+
+
+#: The scale behaviour ratings are taken to be on when ``scale=`` is not given and every rating lies on it:
+#: the five-point frequency scale of Kirkpatrick level-3 checklists (1 never ... 5 always), the one the
+#: default ``threshold`` (4, "usually") is written for.
+DEFAULT_SCALE = (1.0, 5.0)
+
+
+def _rating_scale(df: pd.DataFrame, scale: Any) -> tuple[pd.Series, pd.Series, tuple[float, float] | None,
+                                                          str | None]:
+    """Each row's (low, high) rating scale, the one scale of every row (None when they differ), and a note.
+
+    ``scale=`` when given; else the instrument's own ``scale_min``/``scale_max`` columns when every row has
+    them; else :data:`DEFAULT_SCALE` when every rating lies on it. Ratings on no recognisable scale (55
+    among 1-5 answers, or a 1-7 or 0-100 instrument) raise :class:`DataError` asking for ``scale=``:
+    guessing would either drop good ratings or average a typo in.
+    """
+    if scale is not None:
+        lo, hi = float(scale[0]), float(scale[1])
+        return (pd.Series(lo, index=df.index), pd.Series(hi, index=df.index), (lo, hi), None)
+    if {"scale_min", "scale_max"} <= set(df.columns):
+        lo = pd.to_numeric(df["scale_min"], errors="coerce")
+        hi = pd.to_numeric(df["scale_max"], errors="coerce")
+        if lo.notna().all() and hi.notna().all() and (lo < hi).all():
+            pairs = sorted({(a, b) for a, b in zip(lo, hi, strict=True)})
+            one = (float(pairs[0][0]), float(pairs[0][1])) if len(pairs) == 1 else None
+            shown = ", ".join(f"{a:g}-{b:g}" for a, b in pairs[:4])
+            return lo.astype(float), hi.astype(float), one, (
+                f"rating scale read from the columns scale_min and scale_max ({shown})")
+    lo_d, hi_d = DEFAULT_SCALE
+    rating = df["rating"].astype("float64")
+    off = (rating < lo_d) | (rating > hi_d)
+    if not off.any():
+        return (pd.Series(lo_d, index=df.index), pd.Series(hi_d, index=df.index), DEFAULT_SCALE,
+                f"rating scale taken as {lo_d:g}-{hi_d:g} (every rating lies on it; pass scale=(low, high) "
+                "to state the instrument's)")
+    rows = df["source_row"] if "source_row" in df else pd.Series(np.arange(1, len(df) + 1), index=df.index)
+    bad = df[off]
+    first = f"{bad['rating'].iloc[0]:g} (row {rows[off].iloc[0]})"
+    raise DataError(
+        f"The ratings are not on one recognisable scale: {int(off.sum())} of {len(df)} lie outside "
+        f"{lo_d:g}-{hi_d:g} (ratings range from {rating.min():g} to {rating.max():g}; e.g. {first}), so the "
+        "scale cannot be inferred.",
+        failures=[Failure(int(r), "rating", f"{v:g}", f"outside {lo_d:g}-{hi_d:g}, the scale taken when none "
+                          "is given") for r, v in zip(rows[off].tolist()[:50], bad["rating"].tolist()[:50],
+                                                      strict=True)],
+        hint="state the instrument's scale: behavior(..., scale=(1, 5)) leaves out and lists in .rejected "
+             "the ratings outside 1-5 (a typed 55); scale=(1, 7) or scale=(0, 100) reads a wider instrument "
+             "(set threshold= on that scale)",
+    )
 
 
 def behavior(observations: Any, *, trained_at: Any = None, checkpoints: Iterable[int] = (30, 60, 90),
@@ -209,7 +265,10 @@ def behavior(observations: Any, *, trained_at: Any = None, checkpoints: Iterable
     trained_at : completions Table, DataFrame or Series, optional
         When each person was trained: the completions table (first completed or passed row), a frame with
         ``employee_id`` (``program``) and ``trained_at``, or a Series of dates by employee id. Without it
-        each person's first observation is taken as the baseline, at day 0 (stated in ``notes``).
+        each person's first observation is taken as the baseline, at day 0 (stated in ``notes``). Ids are
+        joined by the rule of :func:`impactlab.build_panel` (``"123"`` is ``"00123"``, ``"e01"`` is
+        ``"E01"``, while neither table tells such ids apart); observed ids that match no training date are
+        named in a :class:`~impactlab.errors.DataQualityWarning` and their rows are in ``.rejected``.
     checkpoints : iterable of int
         Days after training at which behaviour is assessed.
     tolerance_days : int
@@ -224,7 +283,10 @@ def behavior(observations: Any, *, trained_at: Any = None, checkpoints: Iterable
         Grouping columns beside ``program``; ``"cohort"`` is the month of training.
     scale : (low, high), optional
         The rating scale, e.g. ``(1, 5)``: a rating outside it is left out and listed in ``.rejected``
-        (55 on a 1-5 item), and mean intervals are clipped to it.
+        (55 on a 1-5 item), and mean intervals are clipped to it. Without it, the scale is the
+        observations' own ``scale_min``/``scale_max`` columns when every row has them, else 1-5 when every
+        rating lies in 1-5 (a note says so); ratings outside 1-5 raise :class:`DataError` asking for
+        ``scale=``, since a typed 55 and a 0-100 instrument cannot be told apart.
     level : float
         Confidence level.
 
@@ -235,7 +297,8 @@ def behavior(observations: Any, *, trained_at: Any = None, checkpoints: Iterable
     Raises
     ------
     DataError
-        Missing columns, no rows, or no observation near any checkpoint.
+        Missing columns, no rows, ratings on no recognisable scale without ``scale=``, or no observation
+        near any checkpoint.
     """
     level = check_level(level)
     cps = sorted({int(c) for c in checkpoints})
@@ -255,30 +318,44 @@ def behavior(observations: Any, *, trained_at: Any = None, checkpoints: Iterable
                          f"Got {scale!r} instead.")
     df = as_frame(observations, read_observations, "observations",
                   ("employee_id", "behavior", "rating", "observed_at"))
-    df = df.assign(employee_id=df["employee_id"].astype(str),
+    df = df.assign(employee_id=as_ids(df["employee_id"]).astype(str),
                    program=df["program"].astype(object).where(df["program"].notna(), "programme").astype(str)
                    if "program" in df else "programme")  # an empty programme cell would drop the row
     if "source_row" not in df:
         df["source_row"] = np.arange(1, len(df) + 1)
     notes = []
     left_out: list[pd.DataFrame] = []
-    if scale is not None:
-        lo_s, hi_s = float(scale[0]), float(scale[1])
-        outside = (df["rating"] < lo_s) | (df["rating"] > hi_s)
-        if outside.any():
-            left_out.append(df[outside].assign(reason=[f"rating {v:g} is outside the scale {lo_s:g}-{hi_s:g}"
-                                                       for v in df.loc[outside, "rating"]]))
-            notes.append(f"{int(outside.sum())} rating(s) outside the scale {lo_s:g}-{hi_s:g} were left out "
-                         "(see .rejected).")
-            df = df[~outside]
+    lo_row, hi_row, scale, scale_note = _rating_scale(df, scale)
+    if scale_note:
+        notes.append(scale_note)
+    outside = (df["rating"] < lo_row) | (df["rating"] > hi_row)
+    if outside.any():
+        cut = zip(df.loc[outside, "rating"], lo_row[outside], hi_row[outside], strict=True)
+        left_out.append(df[outside].assign(reason=[f"rating {v:g} is outside the scale {a:g}-{b:g}"
+                                                   for v, a, b in cut]))
+        which = "their scale" if scale is None else f"the scale {scale[0]:g}-{scale[1]:g}"
+        notes.append(f"{int(outside.sum())} rating(s) outside {which} were left out (see .rejected).")
+        df = df[~outside]
     if trained_at is not None:
         dates = _training_dates(trained_at)
+        mapped, said = align_ids(df["employee_id"], dates["employee_id"],
+                                 names=("observations", "training dates"))
+        notes += said
+        dates = _first_dates(dates.assign(employee_id=mapped.astype(str)))
         on = [c for c in ("employee_id", "program") if c in dates]
         df = df.merge(dates, on=on, how="left")
         untrained = df["trained_at"].isna()
         if untrained.any():
-            who = int(df.loc[untrained, "employee_id"].nunique())
-            notes.append(f"{who} observed people have no training date and were left out.")
+            who = pd.unique(df.loc[untrained, "employee_id"]).tolist()
+            dated = set(dates["employee_id"])
+            other = sorted({e for e in who if e in dated})
+            warned = warn_unmatched([e for e in who if e not in dated],
+                                    "observed employee id(s) have no training date (no id of the training "
+                                    "dates matches them) and their observations were left out", stacklevel=2)
+            notes += [warned] if warned else []
+            if other:
+                notes.append(f"{len(other)} observed people were trained only in other programmes and were "
+                             f"left out: {', '.join(map(repr, other[:5]))}")
             left_out.append(df[untrained].assign(reason="no training date for this person"))
             df = df[~untrained]
     else:
@@ -320,7 +397,7 @@ def behavior(observations: Any, *, trained_at: Any = None, checkpoints: Iterable
                     continue
                 x = ids[w].dropna().to_numpy()
                 m, _, lo, hi = mean_ci(x, level)
-                if scale is not None:
+                if scale is not None:  # one scale for every row: the mean's interval stays on it
                     lo, hi = max(lo, float(scale[0])), min(hi, float(scale[1]))
                 row = {**dict(zip(group_keys, key, strict=True)), "wave": w, "n": len(x), "mean": m,
                        "conf_low": lo, "conf_high": hi}

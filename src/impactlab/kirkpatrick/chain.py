@@ -15,6 +15,7 @@ by both fits, the untrained, enter both).
 from __future__ import annotations
 
 import math
+import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -22,7 +23,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from impactlab.errors import DataQualityWarning
 from impactlab.estimators import callaway_santanna
+from impactlab.kirkpatrick._ids import align_ids, as_ids
 from impactlab.kirkpatrick._stats import check_level, correlation, z_value
 from impactlab.panel import Panel
 from impactlab.results.base import ReportedRows, Row, _fmt, frame_html, freeze_fields
@@ -185,13 +188,18 @@ def effect_by_gain(panel: Panel, people: pd.DataFrame, *, groups: int = 3, level
                    **cs_kwargs: Any) -> tuple[pd.DataFrame, dict[str, Any]]:
     """KPI effect by learning-gain group (terciles by default) and the top-minus-bottom difference.
 
-    ``people`` has ``employee_id`` and ``normalised_gain`` (from :func:`impactlab.kirkpatrick.learning`).
-    Trained units without a gain are left out of every sub-panel; the untrained are in all.
+    ``people`` has ``employee_id`` and ``normalised_gain`` (from :func:`impactlab.kirkpatrick.learning`),
+    its ids matched to the panel's units by the rule of :func:`impactlab.build_panel` (leading zeros,
+    case). Trained units without a gain are left out of every sub-panel; the untrained are in all.
     """
     long = panel.long()
-    gains = people.dropna(subset=["normalised_gain"]).groupby("employee_id")["normalised_gain"].mean()
     trained_units = long.loc[long["cohort_period"] > 0, "unit"].unique()
     key = pd.Index(trained_units).astype(str)
+    scored = people.dropna(subset=["normalised_gain"])
+    mapped, said = align_ids(pd.Series(key), scored["employee_id"], names=("panel", "learning people"))
+    for sentence in said:
+        warnings.warn(f"effect_by_gain(): {sentence}", DataQualityWarning, stacklevel=2)
+    gains = scored.assign(employee_id=mapped.astype(str)).groupby("employee_id")["normalised_gain"].mean()
     g = pd.Series(gains.reindex(key).to_numpy(), index=trained_units).dropna()
     if len(g) < 3 * groups:
         raise ValueError(f"Only {len(g)} trained units have a learning gain: too few for {groups} groups.")
@@ -230,6 +238,15 @@ def effect_by_gain(panel: Panel, people: pd.DataFrame, *, groups: int = 3, level
                    "n": int(len(g))}
 
 
+def _joined(left: pd.DataFrame, right: pd.DataFrame, names: tuple[str, str], said: list[str]) -> pd.DataFrame:
+    """The people of two levels joined on employee and programme, the right's ids matched to the left's by
+    the rule of :func:`impactlab.build_panel` (leading zeros, case); what the rule did goes to ``said``."""
+    left = left.assign(employee_id=as_ids(left["employee_id"]).astype(str))
+    mapped, notes = align_ids(left["employee_id"], right["employee_id"], names=names)
+    said += [f"{names[0]} -> {names[1]}: {n}" for n in notes]
+    return left.merge(right.assign(employee_id=mapped.astype(str)), on=["employee_id", "program"])
+
+
 def chain(*, reaction: Any = None, learning: Any = None, behavior: Any = None, results: Any = None,
           roi: Any = None, panel: Panel | None = None, level: float = 0.95,
           cs_kwargs: Mapping[str, Any] | None = None) -> ChainResult:
@@ -264,15 +281,16 @@ def chain(*, reaction: Any = None, learning: Any = None, behavior: Any = None, r
         raise ValueError("chain() needs at least one level: pass reaction=, learning=, behavior=, "
                          "results= or roi=.")
     links = []
+    said: list[str] = []
     if reaction is not None and learning is not None:
-        m = reaction.respondents.merge(learning.people, on=["employee_id", "program"])
+        m = _joined(reaction.respondents, learning.people, ("reaction", "learning"), said)
         c = correlation(m["reaction"].to_numpy(), m["normalised_gain"].to_numpy(), level)
         reading = _reading(c["conf_low"], c["conf_high"], "those who liked it more learned more",
                            "no clear association (common: reactions predict learning weakly)")
         links.append({"link": "1 -> 2", "evidence": "correlation of reaction with normalised gain", **c,
                       "reading": reading})
     if learning is not None and behavior is not None:
-        m = learning.people.merge(behavior.people, on=["employee_id", "program"])
+        m = _joined(learning.people, behavior.people, ("learning", "behaviour"), said)
         c = correlation(m["normalised_gain"].to_numpy(), m["change"].to_numpy(), level)
         reading = _reading(c["conf_low"], c["conf_high"], "those who learned more changed more",
                            "no clear association")
@@ -296,7 +314,9 @@ def chain(*, reaction: Any = None, learning: Any = None, behavior: Any = None, r
                       "conf_high": math.nan, "n": None,
                       "reading": "the effect likely pays for the programme" if p >= 0.9 else
                       "the effect may not pay for the programme"})
-    spec = {"level": level, "cs_kwargs": dict(cs_kwargs or {}), "has_panel": panel is not None}
+    spec = {"level": level, "cs_kwargs": dict(cs_kwargs or {}), "has_panel": panel is not None, "ids": said}
+    for sentence in said:
+        warnings.warn(f"chain(): {sentence}", DataQualityWarning, stacklevel=2)
     link_table = pd.DataFrame(links, columns=list(LINK_COLUMNS))
     link_table["n"] = link_table["n"].astype("Int64")
     levels["n"] = levels["n"].astype("Int64")

@@ -18,6 +18,7 @@ import pandas as pd
 
 from impactlab.errors import DataError, Failure
 from impactlab.io import read_surveys
+from impactlab.kirkpatrick._ids import align_ids, as_ids, warn_unmatched
 from impactlab.kirkpatrick._level import LevelResult
 from impactlab.kirkpatrick._stats import (
     as_frame,
@@ -190,6 +191,26 @@ def _scales(df: pd.DataFrame, scale: Any) -> tuple[pd.Series, pd.Series]:
     return lo, hi
 
 
+def _one_scale_per_item(df: pd.DataFrame, lo: pd.Series, hi: pd.Series, keys: list[str],
+                        where: pd.Series) -> None:
+    """Refuse an item answered on several scales within one programme (and group): its mean and top box
+    would mix a 4 of 5 with a 4 of 7."""
+    scales = pd.DataFrame({"item": df["item"], "lo": lo, "hi": hi, "row": where,
+                           **{k: df[k] for k in keys}})
+    failures = []
+    for key, g in scales.groupby([*keys, "item"], sort=True, dropna=False):
+        seen = g.drop_duplicates(["lo", "hi"])
+        if len(seen) > 1:
+            shown = ", ".join(f"{a:g}-{b:g} (row {r})" for a, b, r in zip(seen["lo"], seen["hi"], seen["row"],
+                                                                           strict=True))
+            failures.append(Failure(seen["row"].iloc[1], "scale_min/scale_max", None,
+                                    f"item {key[-1]!r} is answered on several scales: {shown}"))
+    if failures:
+        raise DataError(f"{len(failures)} survey item(s) are answered on more than one scale; their means "
+                        "and top-box shares would mix answers of different scales.", failures=failures,
+                        hint="Rescale the answers to one scale, or name the versions as different items.")
+
+
 def _top_from(low: float, high: float, top_box: int) -> float:
     """The lowest answer counted in the top box: the top ``top_box`` points of a scale of up to 11 points,
     the top ``top_box`` of five equal bands of a wider one (a 0-100 slider)."""
@@ -206,9 +227,10 @@ def _invited(roster: Any) -> pd.DataFrame:
                             hint="Pass the invitees as a table with employee_id (and program), or a list "
                                  "of ids.")
         cols = ["employee_id"] + (["program"] if "program" in frame else [])
-        return frame[cols].dropna(subset=["employee_id"]).astype({"employee_id": str}).drop_duplicates()
+        out = frame[cols].dropna(subset=["employee_id"])
+        return out.assign(employee_id=as_ids(out["employee_id"]).astype(str)).drop_duplicates()
     if isinstance(roster, Iterable) and not isinstance(roster, (str, bytes)):
-        return pd.DataFrame({"employee_id": sorted({str(x) for x in roster})})
+        return pd.DataFrame({"employee_id": sorted({str(x) for x in as_ids(list(roster))})})
     raise TypeError(f"The 'roster' parameter must be a table or a list of employee ids. "
                     f"Got {type(roster).__name__}.")
 
@@ -239,7 +261,9 @@ def reaction(surveys: Any, *, nps_item: str | None = "recommend",
         Grouping columns beside ``program`` (e.g. ``"facilitator"``, ``"cohort"``).
     roster : Table, DataFrame or list of ids, optional
         The people invited to answer; gives the response rate (Wilson interval), per programme when the
-        roster has a ``program`` column.
+        roster has a ``program`` column. Respondent ids are matched to the roster's by the rule of
+        :func:`impactlab.build_panel` (leading zeros and case); respondents not among the invited are named
+        in a :class:`~impactlab.errors.DataQualityWarning`.
     top_box : int
         Number of top scale points counted as favourable (2: top-2-box) on scales of up to 11 points. On a
         wider scale (a 0-100 slider) the range is cut into five equal bands, as a five-point scale, and
@@ -291,6 +315,7 @@ def reaction(surveys: Any, *, nps_item: str | None = "recommend",
         raise DataError(f"{len(failures)} survey answer(s) cannot be scored.", failures=failures,
                         hint="Declare the right scale (scale=(1, 7) or {item: (low, high)}) or fix the "
                              "answers.")
+    _one_scale_per_item(df, lo, hi, ["program", *by_cols], where)
     turned = df["item"].isin(reverse)
     resp = resp.where(~turned, lo + hi - resp)
     df = df.assign(_r=resp, _lo=lo, _hi=hi)
@@ -348,6 +373,14 @@ def reaction(surveys: Any, *, nps_item: str | None = "recommend",
     response = pd.DataFrame(columns=["program", "invited", "respondents", "rate", "conf_low", "conf_high"])
     if roster is not None:
         invited = _invited(roster)
+        if "employee_id" in df and df["employee_id"].notna().any():
+            mapped, said = align_ids(invited["employee_id"], df["employee_id"], names=("roster", "surveys"))
+            df = df.assign(employee_id=mapped.where(df["employee_id"].notna(), None))
+            notes += said
+            outside = sorted(set(df["employee_id"].dropna().astype(str)) - set(invited["employee_id"]))
+            warned = warn_unmatched(outside, "respondent id(s) are not among the invited (the roster): their "
+                                    "answers are scored but not counted as responses", stacklevel=2)
+            notes += [warned] if warned else []
         out = []
         for prog in sorted(df["program"].astype(str).unique()):
             inv = invited if "program" not in invited else invited[invited["program"].astype(str) == prog]
