@@ -10,6 +10,7 @@ from impactlab.plot.dose import dose_response
 from impactlab.plot.export import save
 from impactlab.plot.panel_charts import data_window, rollout, trends
 from impactlab.plot.phillips import chain, roi_distribution, roi_sensitivity
+from impactlab.plot.programs import portfolio
 from impactlab.plot.synthetic import synthetic
 from impactlab.plot.theme import COLORS, FIGSIZE, OKABE_ITO, deck_theme
 
@@ -18,3 +19,4 @@ __all__ = ["COLORS", "FIGSIZE", "OKABE_ITO", "compare", "data_window", "deck_the
 __all__ += ["chain", "roi_distribution", "roi_sensitivity"]
 __all__ += ["dose_response"]
 __all__ += ["synthetic"]
+__all__ += ["portfolio"]
