@@ -90,8 +90,14 @@ def test_a_failed_check_is_counted_and_named(run, tmp_path) -> None:
     text = checks_tally(checks)
     assert text.endswith(", 1 failed")
     path = board_deck(bad, r, panel=panel).save(tmp_path / "bad.pptx")
-    summary = _body(list(pptx.Presentation(str(path)).slides)[1])
+    saved = list(pptx.Presentation(str(path)).slides)
+    summary = _body(saved[1])
     assert f"{text} (turnover): the number may not be read as the effect of training." in summary
+    # the methods slide names each check that did not pass after its own count
+    cautions = ", ".join(checks.loc[checks["status"] == "warn", "check"])
+    counts = checks["status"].value_counts()
+    assert _body(saved[5])[-1] == (f"\u2022 9 checks: {counts['pass']} passed, {counts['warn']} cautions "
+                                   f"({cautions}), 1 failed (turnover).")
     assert f"{text}: NOT causal (turnover)" in bad._repr_html_()
     assert impact_summary(bad, r)["checks"] | {"passed": None} == {
         "text": text, "causal": False, "passed": None, "failed": ["turnover"],
@@ -134,6 +140,12 @@ def test_methods_at_a_glance_detail_in_the_notes(run, slides) -> None:
 
 
 def test_plain_bar_labels_and_round_axis_steps(slides) -> None:
+    from pptx.enum.chart import XL_TICK_LABEL_POSITION
+
+    charts = [sh.chart for s in slides for sh in s.shapes if sh.has_chart]
+    assert len(charts) == 2  # naive vs causal, the ROI waterfall
+    for chart in charts:  # category labels at the left edge, never on a bar below zero (a net loss)
+        assert chart.category_axis.tick_label_position == XL_TICK_LABEL_POSITION.LOW
     chart = next(sh.chart for sh in slides[2].shapes if sh.has_chart)
     labels = list(chart.plots[0].categories)
     assert "Two-way fixed effects" not in labels and "Regression (period effects)" not in labels

@@ -24,6 +24,7 @@ from impactlab.deck.pptx import _EMU_PER_INCH as EMU_PER_INCH
 from impactlab.deck.pptx import _MARGIN as MARGIN
 from impactlab.deck.pptx import _TITLE_HEIGHT as TITLE_HEIGHT
 from impactlab.deck.pptx import SLIDE_HEIGHT, SLIDE_WIDTH, Deck, _figure_of
+from impactlab.deck.side_by_side import portfolio_slide
 from impactlab.results.evaluation import checks_tally
 from impactlab.results.probability import fmt_prob_positive
 
@@ -134,6 +135,7 @@ class Board:
     window: str                 # "2024-01 to 2025-12" ("" without a panel)
     warned: tuple[str, ...]
     failed: tuple[str, ...]
+    portfolio: Any = None       # a PortfolioResult: the slide of programmes side by side
 
     @property
     def checks(self) -> Any:
@@ -146,7 +148,7 @@ class Board:
 
 
 def board_deck(result: Any, r: Any = None, *, panel: Any = None, sources: Mapping[str, Any] | None = None,
-               program: str | None = None, level: float = 0.95) -> Deck:
+               program: str | None = None, level: float = 0.95, portfolio: Any = None) -> Deck:
     """The board deck of an evaluation, ready for :meth:`Deck.save`.
 
     Parameters
@@ -165,6 +167,10 @@ def board_deck(result: Any, r: Any = None, *, panel: Any = None, sources: Mappin
         The programme's name (default: the panel's).
     level : float
         Confidence level of every interval.
+    portfolio : PortfolioResult, optional
+        From :func:`impactlab.portfolio`: adds, after the ROI, a slide ranking the organisation's
+        programmes by effect with their intervals and ROI (:func:`impactlab.plot.portfolio`), titled with
+        which to grow and which show no effect distinguishable from zero.
 
     Returns
     -------
@@ -203,7 +209,7 @@ def board_deck(result: Any, r: Any = None, *, panel: Any = None, sources: Mappin
         money_outcome=money_outcome, headline=headline_numbers(result.effect, r, level=level),
         window=f"{periods[0]} to {periods[-1]}" if len(periods) else "",
         warned=tuple(checks.loc[checks["status"] == "warn", "check"]),
-        failed=tuple(checks.loc[checks["status"] == "fail", "check"]))
+        failed=tuple(checks.loc[checks["status"] == "fail", "check"]), portfolio=portfolio)
     deck = Deck(f"{board.program}: did it raise {board.outcome}, and was it worth it?",
                 subtitle="Causal evaluation and return on investment"
                 + (f"\nData from {_month_words(periods[0])} to {_month_words(periods[-1])}"
@@ -408,7 +414,19 @@ def accounting_slide(deck: Deck, b: Board) -> None:
 
 #: The slides after the title slide, in order: each a function ``(deck, board) -> None``.
 SLIDES: tuple[Callable[[Deck, Board], None], ...] = (
-    summary_slide, naive_slide, by_period_slide, roi_slide, methods_slide, accounting_slide)
+    summary_slide, naive_slide, by_period_slide, roi_slide, portfolio_slide, methods_slide, accounting_slide)
+
+
+def _tally_named(checks: Any) -> str:
+    """:func:`checks_tally` with the checks that did not pass named after their count: "9 checks: 6 passed,
+    2 cautions (dip before training, cohort sizes), 1 failed (turnover)"."""
+    text = checks_tally(checks)
+    for status, counted in (("warn", r"\d+ cautions?"), ("fail", r"\d+ failed")):
+        names = ", ".join(str(c) for c in checks.loc[checks["status"] == status, "check"])
+        found = re.search(counted, text)
+        if names and found:
+            text = f"{text[:found.end()]} ({names}){text[found.end():]}"
+    return text
 
 
 def _count(n: int, word: str) -> str:
@@ -471,8 +489,7 @@ def _methods(result: Any, per: str, period: str, pct: str) -> tuple[list[str], l
                   "colleagues not trained at the time" + (f", outside the {ant} {period}s before training"
                                                           if ant else "")
                   + (f". Checks on the {period}s before training: {said}." if said else "."))
-    flagged = [c for st in ("fail", "warn") for c in checks.loc[checks["status"] == st, "check"]]
-    bullets.append(f"- {checks_tally(checks)}" + (f" ({', '.join(flagged)})" if flagged else "") + ".")
+    bullets.append(f"- {_tally_named(checks)}.")
     passed = list(checks.loc[checks["status"] == "pass", "check"])
     if passed:
         detail.append(f"Checks passed ({len(passed)} of {len(checks)}): {', '.join(passed)}.")

@@ -404,7 +404,7 @@ class Deck:
     @staticmethod
     def _place_bars(slide: Any, spec: _Slide, top: int) -> None:
         from pptx.chart.data import CategoryChartData
-        from pptx.enum.chart import XL_CHART_TYPE, XL_LABEL_POSITION
+        from pptx.enum.chart import XL_CHART_TYPE, XL_LABEL_POSITION, XL_TICK_LABEL_POSITION
         from pptx.util import Pt
 
         data = CategoryChartData(number_format=spec.number_format)
@@ -442,6 +442,7 @@ class Deck:
                 point.format.fill.solid()
                 point.format.fill.fore_color.rgb = RGBColor.from_string(colour.lstrip("#"))
         chart.category_axis.reverse_order = True  # first category on top, as listed
+        chart.category_axis.tick_label_position = XL_TICK_LABEL_POSITION.LOW  # left of any negative bar
         _value_axis_at_bottom(chart)
         # alternative text for screen readers, on the graphic frame
         frame._element.nvGraphicFramePr.cNvPr.set("descr", spec.alt or spec.title or "Bar chart")
@@ -553,7 +554,7 @@ def _place_waterfall(slide: Any, spec: _Slide, top: int) -> None:
     and below zero; benefit green, costs vermillion, net benefit blue (vermillion when negative)."""
     from pptx.chart.data import CategoryChartData
     from pptx.dml.color import RGBColor
-    from pptx.enum.chart import XL_CHART_TYPE
+    from pptx.enum.chart import XL_CHART_TYPE, XL_TICK_LABEL_POSITION
     from pptx.util import Pt
 
     base: list[float] = []
@@ -584,6 +585,7 @@ def _place_waterfall(slide: Any, spec: _Slide, top: int) -> None:
     chart.value_axis.tick_labels.number_format_is_linked = False
     chart.value_axis.has_major_gridlines = True
     chart.category_axis.reverse_order = True  # benefit on top, net benefit at the bottom
+    chart.category_axis.tick_label_position = XL_TICK_LABEL_POSITION.LOW  # left of a net loss, not on it
     _value_axis_at_bottom(chart)
     hidden = plot.series[0].format
     hidden.fill.background()
