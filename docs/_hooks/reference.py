@@ -21,6 +21,7 @@ GROUPS = {
     "impactlab.analysis": "Analyses",
     "impactlab.kirkpatrick": "Kirkpatrick",
     "impactlab.roi": "ROI",
+    "impactlab.programs": "Several programmes",
     "impactlab.deck": "Deck",
 }
 
