@@ -103,12 +103,13 @@ class TripleDifferenceResult(EffectResult):
         Parameters
         ----------
         level : float
-            Confidence level of the interval quoted.
+            Confidence level of the interval in the headline and the claims.
 
         Returns
         -------
         Explanation
-            See :class:`impactlab.results.explain.Explanation`.
+            The headline, claims, cautions, assumption and comparison group
+            (:class:`impactlab.results.explain.Explanation`).
         """
         from impactlab.results.explain import Explanation, _num
 
@@ -481,15 +482,26 @@ def triple_difference(panel: Panel, *, eligible: str, group: str, reached: Seque
     adj = G / (G - 1)
     est_parts, se_parts, infl = [], [], np.zeros(n)
     n_trimmed = 0
+    # without covariates every method is the difference of cell means, and each DiD's influence (scaled
+    # to the n employee-periods used, as below) is n (y - cell mean) / cell size, signed by the cell
+    cell = (sub.astype(np.int64) - 1) * 2 + post.astype(np.int64)
+    n_cell = np.bincount(cell, minlength=8).astype("float64")
+    mean_cell = np.bincount(cell, weights=y, minlength=8) / n_cell
     for s, sign, _ in _PAIRS:
         m = (sub == 4) | (sub == s)
-        d = (sub[m] == 4).astype("float64")
-        res = fit(y[m], post[m], d, None if x is None else x[m])
-        n_trimmed += res.n_trimmed
-        part = np.zeros(n)
-        part[m] = res.influence * (n / m.sum())
+        if x is None:
+            att = float((mean_cell[7] - mean_cell[6]) - (mean_cell[2 * s - 1] - mean_cell[2 * s - 2]))
+            signed = np.where(sub == 4, 1.0, -1.0) * (2.0 * post - 1.0)
+            part = np.where(m, signed * (y - mean_cell[cell]) * (n / n_cell[cell]), 0.0)
+        else:
+            d = (sub[m] == 4).astype("float64")
+            res = fit(y[m], post[m], d, x[m])
+            n_trimmed += res.n_trimmed
+            att = res.att
+            part = np.zeros(n)
+            part[m] = res.influence * (n / m.sum())
         sums = np.bincount(ccodes, weights=part, minlength=G)
-        est_parts.append(res.att)
+        est_parts.append(att)
         se_parts.append(float(np.sqrt(adj * np.sum(sums**2)) / n))
         infl += sign * part
     estimate = float(sum(sign * a for (_, sign, _), a in zip(_PAIRS, est_parts, strict=True)))
