@@ -186,12 +186,28 @@ def _behavior(path: Path, args: dict, facts: dict, tmp: Path) -> list[Any]:
     trained = args.pop("trained_at", None)
     comp = io_.read_completions(trained) if trained else None
     res = behavior(obs, trained_at=comp, **args)
-    facts["_reasons"] = [f"row {r}: {why}" for r, why in zip(res.rejected["source_row"], res.rejected["reason"],
-                                                            strict=True)]
+    rej = res.rejected
+    facts["_reasons"] = [f"row {r}: {why}" for r, why in zip(rej["source_row"], rej["reason"], strict=True)]
     facts["_said"] = "; ".join(res.notes)
     facts["people"] = sorted(res.people["employee_id"].astype(str).tolist())
     facts["rejected_rows"] = [int(r) for r in res.rejected["source_row"]]
     return [obs] + ([comp] if comp is not None else [])
+
+
+def _scan(kind: str):
+    def read(path: Path, args: dict, facts: dict, tmp: Path) -> list[Any]:
+        from impactlab.io import large
+
+        s = getattr(large, f"scan_{kind}")(path, **args)
+        assert s.rows_read == int(s.counts.sum()), s.counts
+        rej = s.rejected
+        facts["_reasons"] = [f"row {r}: {why}" for r, why in zip(rej["source_row"], rej["reason"],
+                                                                strict=True)]
+        facts["_said"] = "; ".join(s.notes)
+        facts["used"] = int(s.counts["used"])
+        facts["rejected_rows"] = [int(r) for r in s.rejected["source_row"]]
+        return []
+    return read
 
 
 def _cli_run(path: Path, args: dict, facts: dict, tmp: Path) -> list[Any]:
@@ -235,7 +251,8 @@ def _deck(path: Path, args: dict, facts: dict, tmp: Path) -> list[Any]:
 READERS = {name.removeprefix("read_"): _file_reader(name) for name in (
     "read_completions", "read_roster", "read_kpis", "read_assessments", "read_surveys", "read_costs")}
 READERS.update(costs_total=_costs_total, xapi=_xapi, sql=_sql, validate_rejected=_validate_rejected,
-               panel_ids=_panel_ids, cli_run=_cli_run, deck=_deck, behavior=_behavior)
+               panel_ids=_panel_ids, cli_run=_cli_run, deck=_deck, behavior=_behavior,
+               scan_completions=_scan("completions"), scan_kpis=_scan("kpis"))
 
 
 # ------------------------------------------------------------------------------------------------ LRS

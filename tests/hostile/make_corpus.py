@@ -174,6 +174,11 @@ CASES: dict[str, bytes] = {
     "behavior_ids_zeros.csv": csv(" 00123,Safety,coaching,2,2024-02-27", " 00123,Safety,coaching,4,2024-03-31",
                                   "E07,Safety,coaching,3,2024-02-27", "E07,Safety,coaching,5,2024-03-31",
                                   "999,Safety,coaching,3,2024-02-27", "999,Safety,coaching,4,2024-03-31", head=OBS),
+    # the DuckDB scan route
+    "scan_completions_rules.csv": csv("1.23E+05,Safety,Completed,2024-03-01", "E2,Safety,Completed,2999-01-01",
+                                      "E3,Safety,Completed,2024-03-10 02:30", "E4,Safety,Completed,31/03/2024"),
+    "scan_kpis_rules.csv": csv("E1,2024-01,100", 'E1,2024-02,"1,234.50"', "E1,2024-03,inf", "E1,2024-04,120",
+                               "E1,2024-04,120", head=KPI),
     # costs
     "costs_unknown_items.csv": csv("Safety,Trainer fees,\"$100,000\"", "Safety,Venue hire,\"$50,000\"",
                                    "Safety,Staff time,\"$225,000\"", head=COST),

@@ -22,6 +22,7 @@ READ_WITH = {
     "sql": "read_sql (DuckDB)", "validate_rejected": "impactlab validate --rejected",
     "panel_ids": "build_panel", "cli_run": "impactlab run", "deck": "Deck(title).save",
     "behavior": "read_observations + kirkpatrick.behavior",
+    "scan_completions": "io.scan_completions (DuckDB)", "scan_kpis": "io.scan_kpis (DuckDB)",
 }
 
 HEAD = """# Reliability: what hostile input gets

@@ -168,7 +168,9 @@ def test_scan_kpis_counts_bad_rows_and_quarters(tmp_path):
         [4, "missing unit"], [5, "unreadable period"], [6, "metric not a number"]]
     assert s.rejected["period"].tolist() == ["2024-03", "soon", "2024-05"]
     q = scan_kpis(path, unit="store", time="month", metrics=["sales"], freq="Q")
-    assert q.frame["period"].astype(str).tolist() == ["2024Q1", "2024Q1"]
+    # two months of S1 fall in one quarter with different values: conflicting rows, as read_kpis says
+    assert q.frame.empty and q.counts["conflicting rows for one unit and period"] == 2
+    assert q.rejected.loc[q.rejected["source_row"].isin([2, 3]), "period"].tolist() == ["2024Q1", "2024Q1"]
 
 
 def test_errors(transcript, tmp_path):

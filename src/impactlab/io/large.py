@@ -10,6 +10,7 @@ from __future__ import annotations
 import glob
 import html
 import os
+import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,16 +19,18 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from impactlab.errors import DataError, Failure, check_option
+from impactlab.errors import DataError, DataQualityWarning, Failure, check_option
 from impactlab.io.dates import (
     EPOCH_MILLISECONDS,
     EPOCH_SECONDS,
     EXCEL_SERIALS,
+    _match,
     check_tz,
 )
 from impactlab.io.headers import match_columns
 from impactlab.io.sources import CSV_SUFFIXES, PARQUET_SUFFIXES
 from impactlab.io.values import MISSING_STRINGS
+from impactlab.schemas.rules import _SCIENTIFIC, EARLIEST, _read_limit
 from impactlab.schemas.tables import COMPLETIONS, ColumnSpec
 from impactlab.schemas.vocab import (
     extend_status_map,
@@ -151,23 +154,39 @@ def _missing_sql(col: str) -> str:
     return f"({col} IS NULL OR lower({col}) IN ({listed}))"
 
 
+def wall_sql(w: str) -> str:
+    """SQL: the naive TIMESTAMP ``w`` as a wall-clock time of the session time zone, read as
+    :func:`impactlab.io.dates.parse_timestamps` reads it: a time the clocks skipped or showed twice takes the
+    UTC offset in force before the change (``fold=0``). DuckDB's own cast already does so for a skipped time
+    but takes the second of two repeated ones; ``before`` is the reading with the offset of three hours
+    earlier, which is that of before the change (no change moves clocks by three hours or more)."""
+    before = f"(CAST({w} - INTERVAL 3 HOUR AS TIMESTAMPTZ) + INTERVAL 3 HOUR)"
+    return (f"CASE WHEN CAST({before} AS TIMESTAMP) = {w} AND CAST({w} AS TIMESTAMPTZ) <> {before}"
+            f" THEN {before} ELSE CAST({w} AS TIMESTAMPTZ) END")
+
+
+#: A naive ISO 8601 date or date-time (no zone or offset), as SQL regular expression.
+_NAIVE_ISO = r"[0-9]{4}-[0-9]{1,2}-[0-9]{1,2}([T ][0-9]{1,2}:[0-9]{2}(:[0-9]{2}([.][0-9]+)?)?)?"
+
+
 def timestamp_sql(col: str) -> str:
     """SQL reading the trimmed text ``col`` as TIMESTAMPTZ the way :func:`impactlab.io.dates` reads it.
 
-    ISO 8601 (naive values in the session time zone), ``YYYYMMDD``, ``/Date(ms)/``, and numbers by size:
-    Excel serials (wall clock in the session time zone), Unix epoch seconds and milliseconds (UTC). ``0``
-    means not set (NULL, like an empty cell). NULL for anything else (day/month orders and month names are
-    left to the file readers, which can settle or ask).
+    ISO 8601 (naive values in the session time zone, :func:`wall_sql`), ``YYYYMMDD``, ``/Date(ms)/``, and
+    numbers by size: Excel serials (wall clock in the session time zone), Unix epoch seconds and
+    milliseconds (UTC). ``0`` means not set (NULL, like an empty cell). NULL for anything else (day/month
+    orders and month names are left to the file readers, which can settle or ask).
     """
     x = f"try_cast({col} AS DOUBLE)"
+    serial = (f"(TIMESTAMP '1899-12-30' + to_seconds(CAST(round_even(round_even({x} * 86400000, 0) / 1000, 0)"
+              " AS BIGINT)))")
+    naive = f"try_cast({col} AS TIMESTAMP)"
     return (
         f"CASE WHEN {_missing_sql(col)} OR {col} IN ('0', '0.0') THEN NULL"
         f" WHEN regexp_full_match({col}, '(19|20)[0-9]{{6}}')"
         f" THEN CAST(try_strptime({col}, '%Y%m%d') AS TIMESTAMPTZ)"
         f" WHEN regexp_full_match({col}, '[0-9]+([.][0-9]+)?') THEN CASE"
-        f"  WHEN {x} >= {EXCEL_SERIALS[0]} AND {x} < {EXCEL_SERIALS[1]} THEN CAST(TIMESTAMP '1899-12-30'"
-        f"   + to_seconds(CAST(round_even(round_even({x} * 86400000, 0) / 1000, 0) AS BIGINT))"
-        "   AS TIMESTAMPTZ)"
+        f"  WHEN {x} >= {EXCEL_SERIALS[0]} AND {x} < {EXCEL_SERIALS[1]} THEN {wall_sql(serial)}"
         f"  WHEN {x} >= {EPOCH_SECONDS[0]} AND {x} < {EPOCH_SECONDS[1]}"
         f"   THEN timezone('UTC', epoch_ms(CAST(round_even({x} * 1000, 0) AS BIGINT)))"
         f"  WHEN {x} >= {EPOCH_MILLISECONDS[0]} AND {x} < {EPOCH_MILLISECONDS[1]}"
@@ -175,6 +194,7 @@ def timestamp_sql(col: str) -> str:
         "  END"
         rf" WHEN regexp_full_match({col}, '/?\\?/Date\((-?[0-9]+)([+-][0-9]{{4}})?\)\\?/?')"
         rf" THEN timezone('UTC', epoch_ms(CAST(regexp_extract({col}, '\((-?[0-9]+)', 1) AS BIGINT)))"
+        f" WHEN regexp_full_match({col}, '{_NAIVE_ISO}') AND {naive} IS NOT NULL THEN {wall_sql(naive)}"
         f" ELSE try_cast({col} AS TIMESTAMPTZ) END"
     )
 
@@ -330,11 +350,15 @@ def scan_completions(
         con.execute(
             "CREATE TEMP TABLE judged AS SELECT f, r, e, s, c, st.status AS status, ts, CASE"
             f" WHEN {_missing_sql('e')} THEN 'missing employee_id'"
+            f" WHEN regexp_full_match(e, '{_SCIENTIFIC}') THEN 'employee_id in scientific notation'"
             f" WHEN {_missing_sql('s')} THEN 'missing status'"
             " WHEN st.status IS NULL THEN 'unknown status'"
             f" WHEN NOT {trained} THEN 'other status'"
             f" WHEN {_missing_sql('c')} OR c IN ('0', '0.0') THEN 'missing completed_at'"
             " WHEN ts IS NULL THEN 'unreadable completed_at'"
+            f" WHEN ts > {_literal(str(_read_limit()))}::TIMESTAMPTZ"
+            f" OR ts < {_literal(str(EARLIEST))}::TIMESTAMPTZ"
+            " THEN 'completed_at in the future or before 1900'"
             " ELSE 'used' END AS outcome"
             f" FROM (SELECT *, {timestamp_sql('c')} AS ts FROM prog) LEFT JOIN st USING (s)"
         )
@@ -347,6 +371,7 @@ def scan_completions(
         rejected = con.execute(
             "SELECT r AS source_row, f AS source_file, e AS employee_id, s AS status, c AS completed_at,"
             " outcome AS reason, CASE outcome WHEN 'missing employee_id' THEN e"
+            " WHEN 'employee_id in scientific notation' THEN e"
             " WHEN 'missing status' THEN s WHEN 'unknown status' THEN s ELSE c END AS value"
             " FROM judged WHERE outcome NOT IN ('used', 'other status') ORDER BY f, r"
         ).df()
@@ -354,10 +379,12 @@ def scan_completions(
         con.close()
     reasons = [
         "missing employee_id",
+        "employee_id in scientific notation",
         "missing status",
         "unknown status",
         "missing completed_at",
         "unreadable completed_at",
+        "completed_at in the future or before 1900",
         "other status",
     ]
     counts = pd.Series({"used": int(tally.get("used", 0))}, name="rows")
@@ -381,8 +408,48 @@ def scan_completions(
             "attempt": frame["attempt"].astype("Int64"),
         }
     )
-    notes = [*notes, f"status map applied to {len(canon)} distinct raw statuses"]
+    notes = [*notes, f"status map applied to {len(canon)} distinct raw statuses", SCAN_COMPLETIONS_RULES]
+    unread = rejected[rejected["reason"] == "unreadable completed_at"]
+    readable = [(v, r) for v, r in zip(unread["value"], unread["source_row"], strict=True) if _reader_date(v)]
+    if readable:
+        notes.append(_differs(
+            f"{len(readable)} completed_at value(s) in forms read_completions reads but the scan does not "
+            f"(day/month orders, month names; e.g. {readable[0][0]!r} at row {readable[0][1]}) are rejected "
+            "here", "rewrite the column as ISO 8601 dates (2024-03-31) in the export, or read the file with "
+            "read_completions(..., dayfirst=...)"))
     return Scan(out, counts, int(rows_read), source, "completions", examples, tuple(notes), rejected)
+
+
+#: What the completions scan checks, and what it leaves to :func:`impactlab.read_completions` (a note of
+#: every completions scan).
+SCAN_COMPLETIONS_RULES = (
+    "per-row rules: missing and unknown values, ids in scientific notation, unreadable dates and dates in "
+    "the future or before 1900 are rejected as read_completions rejects them; not checked: exact duplicate "
+    "rows (attempt counts every trained row), employment spells (roster=), vendor presets and credit flags, "
+    "dates in day/month orders or with month names (rejected as unreadable)"
+)
+
+
+def _reader_date(value: Any) -> bool:
+    """Would the file readers read ``value`` as a date (in one day/month order or the other)?"""
+    hit = _match(str(value).strip())
+    if hit is None:
+        return False
+    for dayfirst in (False, True):
+        try:
+            hit[0].parse(hit[1], dayfirst)
+            return True
+        except (ValueError, OverflowError):
+            continue
+    return False
+
+
+def _differs(what: str, fix: str) -> str:
+    """A :class:`DataQualityWarning` that the scan reads some rows differently from the file readers, and
+    the note saying so."""
+    text = f"the DuckDB scan differs from the file readers here: {what}; {fix}"
+    warnings.warn(text, DataQualityWarning, stacklevel=3)
+    return text
 
 
 def scan_kpis(
@@ -425,10 +492,15 @@ def scan_kpis(
     try:
         names = [r[0] for r in con.execute(f"DESCRIBE SELECT * FROM {src}").fetchall()]
         _require({n: n for n in names}, [unit, time, *metrics], source)
-        ms = ", ".join(f"try_cast(trim(CAST({_q(m)} AS VARCHAR)) AS DOUBLE) AS {_q(m)}" for m in metrics)
+        # a metric is a finite plain number or missing (a blank or a null spelling, but for the text NaN,
+        # which read_kpis rejects in a number column, as it rejects inf and 1e309)
+        text_of = {m: f"trim(CAST({_q(m)} AS VARCHAR))" for m in metrics}
+        num_of = {m: f"try_cast({text_of[m]} AS DOUBLE)" for m in metrics}
+        ms = ", ".join(f"{num_of[m]} AS {_q(m)}" for m in metrics)
+        raw_ms = ", ".join(f"{text_of[m]} AS {_q('raw ' + m)}" for m in metrics)
         bad_m = " OR ".join(
-            f"(try_cast(trim(CAST({_q(m)} AS VARCHAR)) AS DOUBLE) IS NULL AND {_q(m)} IS NOT NULL"
-            f" AND trim(CAST({_q(m)} AS VARCHAR)) <> '')"
+            f"((({num_of[m]} IS NULL OR NOT isfinite({num_of[m]})) AND NOT ({_missing_sql(text_of[m])}"
+            f" AND lower({text_of[m]}) <> 'nan')))"
             for m in metrics
         )
         t = f"trim(CAST({_q(time)} AS VARCHAR))"
@@ -437,36 +509,61 @@ def scan_kpis(
         # no materialised copy of the file: one streaming pass lists the rejected rows (few), a second one
         # brings the used rows to pandas through Arrow; the counts follow from the two
         rows = (
-            f"(SELECT __file AS f, __row AS r, {t} AS t, {u} AS u, {when} AS w, ({bad_m}) AS bad_m, {ms}"
-            f" FROM {numbered})"
+            f"(SELECT __file AS f, __row AS r, {t} AS t, {u} AS u, {when} AS w, ({bad_m}) AS bad_m, {ms},"
+            f" {raw_ms} FROM {numbered})"
         )
         bad_row = "u IS NULL OR u = '' OR w IS NULL OR bad_m"
+        raw_cols = ", ".join(_q("raw " + m) for m in metrics)
         rejected = con.execute(
             "SELECT r AS source_row, f AS source_file, u AS unit, t AS period, CASE"
             " WHEN u IS NULL OR u = '' THEN 'missing unit' WHEN w IS NULL THEN 'unreadable period'"
-            f" ELSE 'metric not a number' END AS reason FROM {rows}"
+            f" ELSE 'metric not a number' END AS reason, {raw_cols} FROM {rows}"
             f" WHERE {bad_row} ORDER BY f, r"
         ).df()
         mcols = ", ".join(_q(m) for m in metrics)
         # the pandas Period ordinal: months (or quarters) since January 1970
         ordinal = "(year(w) - 1970) * 12 + month(w) - 1" if freq == "M" else \
             "(year(w) - 1970) * 4 + (month(w) - 1) // 3"
+        several = len(source.split(", ")) > 1 or any(ch in source for ch in "*?[")
+        fcol = "f, " if several else ""  # one file: its name is not repeated on every row
         frame = _arrow_frame(
-            con, f"SELECT u, CAST({ordinal} AS BIGINT) AS p, {mcols} FROM {rows} WHERE NOT ({bad_row})"
+            con, f"SELECT {fcol}r, u, CAST({ordinal} AS BIGINT) AS p, {mcols} FROM {rows}"
+                 f" WHERE NOT ({bad_row})"
         )
+        if not several:
+            frame["f"] = source
     finally:
         con.close()
     period = pd.arrays.PeriodArray(frame["p"].to_numpy(dtype=np.int64), dtype=pd.PeriodDtype(freq))
     out = pd.DataFrame({unit: frame["u"].astype("str"), "period": period})
     for m in metrics:
         out[m] = frame[m].astype("float64")
+    out, repeated = _repeated_keys(out, frame[["f", "r"]], unit, list(metrics))
     del frame
+    notes = [*notes, SCAN_KPIS_RULES]
+    raw = rejected.loc[rejected["reason"] == "metric not a number", [f"raw {m}" for m in metrics]]
+    readable = [(v, int(r)) for m in metrics for v, r in zip(raw[f"raw {m}"], rejected.loc[raw.index,
+                                                                                          "source_row"],
+                                                            strict=True)
+                if isinstance(v, str) and v and _reader_number(v)]
+    if readable:
+        notes.append(_differs(
+            f"{len(readable)} metric value(s) written with thousands separators, a decimal comma or a "
+            "currency symbol (e.g. "
+            f"{readable[0][0]!r} at row {readable[0][1]}), which read_kpis reads, are rejected by the scan "
+            "as not plain numbers", "write the metrics as plain numbers (1234.56) in the export, or read the "
+            "file with read_kpis"))
+    rejected = pd.concat([rejected.drop(columns=[f"raw {m}" for m in metrics]), repeated],
+                         ignore_index=True).sort_values(["source_file", "source_row"], kind="stable")
+    rejected = rejected.reset_index(drop=True)
     by_reason = rejected["reason"].value_counts()
     no_unit, no_time, bad = (int(by_reason.get(k, 0)) for k in ("missing unit", "unreadable period",
                                                                  "metric not a number"))
+    n_dup, n_key = (int(by_reason.get(k, 0)) for k in (_EXACT, _CONFLICT))
     rows_read = len(out) + len(rejected)
     counts = pd.Series(
-        {"used": len(out), "missing unit": no_unit, "unreadable period": no_time, "metric not a number": bad},
+        {"used": len(out), "missing unit": no_unit, "unreadable period": no_time, "metric not a number": bad,
+         _EXACT: n_dup, _CONFLICT: n_key},
         name="rows",
     ).astype("int64")
     counts = counts[(counts > 0) | (counts.index == "used")]
@@ -477,3 +574,49 @@ def scan_kpis(
     examples = examples.assign(value=examples["period"])[["reason", "value", "source_row"]]
     return Scan(out, counts, int(rows_read), source, "kpis", examples.reset_index(drop=True), tuple(notes),
                 rejected)
+
+
+#: What the KPI scan checks, and what it leaves to :func:`impactlab.read_kpis` (a note of every KPI scan).
+SCAN_KPIS_RULES = (
+    "per-row rules: a missing unit, an unreadable period, a metric that is not a finite number (inf, "
+    "the text NaN) and repeated unit-period rows (exact duplicates, conflicting values) are rejected as "
+    "read_kpis rejects them; not read: wide sheets, period labels other than YYYY-MM or a date (quarters, "
+    "fiscal labels), metrics with thousands separators, decimal commas or currency symbols (rejected, and "
+    "named in a warning)"
+)
+
+_EXACT = "exact duplicate of another row (same unit, period and values)"
+_CONFLICT = "conflicting rows for one unit and period"
+
+
+def _repeated_keys(out: pd.DataFrame, where: pd.DataFrame, unit: str, metrics: list[str]) -> tuple[
+        pd.DataFrame, pd.DataFrame]:
+    """Rows of one unit and period, as ``read_kpis`` judges them: a repeat with the same values is an exact
+    duplicate (the first kept), rows with different values all conflict (none kept). Returns the rows kept
+    and the rejected ones (``source_row``, ``source_file``, ``unit``, ``period``, ``reason``)."""
+    keys = out[[unit, "period"]]
+    dup = keys.duplicated(keep=False).to_numpy()
+    empty = pd.DataFrame({"source_row": pd.Series(dtype="int64"), "source_file": pd.Series(dtype="str"),
+                          "unit": pd.Series(dtype="str"), "period": pd.Series(dtype="str"),
+                          "reason": pd.Series(dtype="str")})
+    if not dup.any():
+        return out, empty
+    sub = out[dup]
+    distinct = sub.groupby([unit, "period"], sort=False)[metrics].transform("nunique", dropna=False)
+    same = distinct.le(1).all(axis=1)
+    first = ~sub.duplicated([unit, "period"], keep="first")
+    drop = sub.index[~(same & first)]
+    why = np.where(same.loc[drop], _EXACT, _CONFLICT)
+    gone = pd.DataFrame({"source_row": where.loc[drop, "r"].astype("int64").to_numpy(),
+                         "source_file": where.loc[drop, "f"].astype("str").to_numpy(),
+                         "unit": out.loc[drop, unit].astype("str").to_numpy(),
+                         "period": out.loc[drop, "period"].astype("str").to_numpy(), "reason": why})
+    return out.drop(index=drop).reset_index(drop=True), gone
+
+
+def _reader_number(text: str) -> bool:
+    """Would ``read_kpis`` read ``text`` as a finite number?"""
+    from impactlab.io.numbers import parse_numbers_explained
+
+    parsed, bad, _ = parse_numbers_explained(pd.Series([text], dtype=object), "metric")
+    return not bool(bad[0]) and bool(np.isfinite(parsed.iloc[0]))
