@@ -124,29 +124,159 @@ def simplex_weights(Y: np.ndarray, zeta: float, intercept: bool, init: np.ndarra
 
 def _direct(A: np.ndarray, b: np.ndarray, zeta: float, x: np.ndarray, min_decrease: float,
             max_iter: int) -> np.ndarray:
-    """The same Frank–Wolfe iterations as :func:`simplex_weights`, the gradient recomputed at each step
-    (memory O(rows × weights), for many weights)."""
-    n = A.shape[0]
+    """The same Frank–Wolfe iterations as :func:`simplex_weights` without the weights × weights matrix
+    (memory O(rows × weights), for many weights).
+
+    With few rows (the pre-training periods) and many weights (the untrained units), a step's cost is the
+    half-gradient ``Aᵀr + eta·x``, r = Ax − b. x is kept as ``c·x̃`` (a step scales it and moves one entry),
+    so the half-gradient is one matrix-vector product of the stacked ``[A; x̃]`` with ``[r; eta·c]``, and
+    ``gᵀx = rᵀ(Ax) + eta·||x||²`` needs no pass over the weights.
+    """
+    n, k = A.shape
     eta = n * zeta**2
+    z2 = zeta**2
+    M = np.empty((n + 1, k))
+    M[:n] = A
+    M[n] = x
+    c = 1.0
     Ax = A @ x
+    xx = float(x @ x)
+    v = np.empty(n + 1)
     tol = min_decrease**2
     prev = cur = np.inf
     it = 0
     while it < max_iter and (it < 2 or prev - cur > tol):
         it += 1
-        half_grad = (Ax - b) @ A + eta * x
-        i = int(np.argmin(half_grad))
-        d_x = -x
-        d_x[i] += 1.0
-        if d_x.any():
-            d_err = A[:, i] - Ax
-            step = -float(half_grad @ d_x) / (float(d_err @ d_err) + eta * float(d_x @ d_x))
+        r = Ax - b
+        v[:n] = r
+        v[n] = eta * c
+        hg = v @ M
+        i = int(np.argmin(hg))
+        xi = c * float(M[n, i])
+        if not (xi == 1.0 and xx == 1.0):
+            d_err = M[:n, i] - Ax
+            hx = float(r @ Ax) + eta * xx
+            step = -(float(hg[i]) - hx) / (float(d_err @ d_err) + eta * (1.0 - 2 * xi + xx))
             s = min(1.0, max(0.0, step))
-            x = x + s * d_x
-            Ax = Ax + s * d_err
+            if s > 0.0:
+                q = 1.0 - s
+                xx = q * q * xx + 2 * s * q * xi + s * s
+                if q == 0.0:            # a full step: x is the vertex e_i
+                    M[n] = 0.0
+                    M[n, i] = 1.0
+                    c = 1.0
+                else:
+                    c *= q
+                    M[n, i] += s / c
+                    if c < 1e-150:      # keep x̃ finite
+                        M[n] *= c
+                        c = 1.0
+                Ax = Ax + s * d_err
         err = Ax - b
-        prev, cur = cur, zeta**2 * float(x @ x) + float(err @ err) / n
-    return x
+        prev, cur = cur, z2 * xx + float(err @ err) / n
+    return c * M[n]
+
+
+def _gram_start(Y: np.ndarray, zeta: float, intercept: bool, init: np.ndarray | None) -> dict:
+    """The Gram-matrix form of one problem of :func:`simplex_weights` and the running sums at its start."""
+    n, k = Y.shape[0], Y.shape[1] - 1
+    x = np.full(k, 1.0 / k) if init is None else np.asarray(init, dtype="float64").copy()
+    if intercept:
+        Y = Y - Y.mean(axis=0)
+    A, b = Y[:, :k], Y[:, k]
+    G = A.T @ A
+    Atb = A.T @ b
+    eta = n * zeta**2
+    H2 = G - Atb + eta * np.eye(k)
+    r = A @ x - b
+    hg = A.T @ r + eta * x
+    return {"x": x, "H2": H2, "diag": np.diag(G), "atb": Atb, "bb": float(b @ b), "hg": hg,
+            "xx": float(x @ x), "br": float(b @ r), "rr": float(r @ r), "p": float(hg @ x),
+            "atbx": float(Atb @ x), "n": n, "eta": eta}
+
+
+#: Memory for the stacked weights × weights matrices of the problems solved together (bytes).
+BATCH_BYTES = 64 * 2**20
+
+
+def simplex_weights_many(Ys: list[np.ndarray], zeta: float, intercept: bool, inits: list[np.ndarray | None],
+                         min_decrease: float, max_iter: int) -> list[np.ndarray]:
+    """:func:`simplex_weights` for several problems of the same shape (the placebo draws), their
+    Frank–Wolfe steps taken side by side: the same arithmetic on arrays with one entry per problem, so
+    each problem's iterates and weights are those :func:`simplex_weights` gives it alone, while a step of
+    all of them costs a few array operations instead of one Python loop pass each. A problem stops when
+    its own rule says so; the stopped ones are dropped from the arrays as they pile up."""
+    if not Ys:
+        return []
+    k = Ys[0].shape[1] - 1
+    chunk = BATCH_BYTES // (8 * k * k) if k <= GRAM_LIMIT else 0
+    if chunk < 2 or len(Ys) == 1:
+        return [simplex_weights(Y, zeta, intercept, x0, min_decrease, max_iter)
+                for Y, x0 in zip(Ys, inits, strict=True)]
+    out: list[np.ndarray] = []
+    for s in range(0, len(Ys), chunk):
+        out += _batch(Ys[s:s + chunk], zeta, intercept, inits[s:s + chunk], min_decrease, max_iter)
+    return out
+
+
+def _batch(Ys: list[np.ndarray], zeta: float, intercept: bool, inits: list[np.ndarray | None],
+           min_decrease: float, max_iter: int) -> list[np.ndarray]:
+    starts = [_gram_start(Y, zeta, intercept, x0) for Y, x0 in zip(Ys, inits, strict=True)]
+    D = len(starts)
+    n, eta = starts[0]["n"], starts[0]["eta"]
+    X = np.array([st["x"] for st in starts])
+    H2 = np.array([st["H2"] for st in starts])
+    hg = np.array([st["hg"] for st in starts])
+    bb, xx, br, rr, p, atbx = (np.array([st[key] for st in starts])
+                               for key in ("bb", "xx", "br", "rr", "p", "atbx"))
+    # per problem and weight i: Atb_i, G_ii, G_ii - 2 Atb_i + bᵀb and H2_ii, gathered together at each step
+    atb = np.array([st["atb"] for st in starts])
+    diag = np.array([st["diag"] for st in starts])
+    per = np.stack([atb, diag, diag - 2 * atb + bb[:, None], np.diagonal(H2, axis1=1, axis2=2)], axis=2)
+    z2 = zeta**2
+    tol = min_decrease**2
+    done = np.empty_like(X)
+    ids = np.arange(D)                       # the problem of each row of the arrays
+    live = np.ones(D, dtype=bool)            # problems not stopped (a stopped one takes zero steps)
+    prev = np.full(D, np.inf)
+    cur = np.full(D, np.inf)
+    it = 0
+    # A zero step leaves every running sum as it is (q = 1, s = 0: each update adds exact zeros), so all
+    # rows are updated alike; the arithmetic is simplex_weights' operation for operation.
+    with np.errstate(divide="ignore", invalid="ignore"):
+        while len(ids) and it < max_iter:
+            it += 1
+            rows = np.arange(len(ids))
+            i = hg.argmin(axis=1)
+            xi = X[rows, i]
+            gi = hg[rows, i]
+            at, dg, c1, h2ii = per[rows, i].T
+            ri = gi - eta * xi
+            d_err2 = dg - 2 * (ri + at) + (rr + 2 * br + bb)
+            step = -(gi - p) / (d_err2 + eta * (1.0 - 2 * xi + xx))
+            s = np.minimum(1.0, np.fmax(0.0, step))       # Python's min(1, max(0, step)); NaN -> 0
+            s[((xi == 1.0) & (xx == 1.0)) | ~live] = 0.0
+            q = 1.0 - s
+            p = q * q * p + q * s * gi + s * q * (gi + at - atbx) + s * s * h2ii
+            rr = q * q * rr + 2 * s * q * (ri - br) + s * s * c1
+            br = q * br + s * (at - bb)
+            xx = q * q * xx + 2 * s * q * xi + s * s
+            atbx = q * atbx + s * at
+            X *= q[:, None]
+            X[rows, i] += s
+            hg *= q[:, None]
+            hg += s[:, None] * H2[rows, i]
+            prev, cur = cur, z2 * xx + rr / n
+            if it >= 2:
+                live &= prev - cur > tol
+                if live.sum() * 2 <= len(ids):       # drop the stopped problems from the arrays
+                    done[ids[~live]] = X[~live]
+                    k_ = live
+                    ids, X, H2, per, hg = ids[k_], X[k_], H2[k_], per[k_], hg[k_]
+                    bb, xx, br, rr, p, atbx = bb[k_], xx[k_], br[k_], rr[k_], p[k_], atbx[k_]
+                    prev, cur, live = prev[k_], cur[k_], live[k_]
+    done[ids] = X
+    return list(done)
 
 
 def _sparsify(v: np.ndarray) -> np.ndarray:
@@ -158,6 +288,12 @@ def _two_pass(Y: np.ndarray, zeta: float, intercept: bool, init: np.ndarray | No
               min_decrease: float) -> np.ndarray:
     first = simplex_weights(Y, zeta, intercept, init, min_decrease, FIRST_PASS)
     return simplex_weights(Y, zeta, intercept, _sparsify(first), min_decrease, MAX_ITER)
+
+
+def _two_pass_many(Ys: list[np.ndarray], zeta: float, intercept: bool, inits: list[np.ndarray | None],
+                   min_decrease: float) -> list[np.ndarray]:
+    first = simplex_weights_many(Ys, zeta, intercept, inits, min_decrease, FIRST_PASS)
+    return simplex_weights_many(Ys, zeta, intercept, [_sparsify(f) for f in first], min_decrease, MAX_ITER)
 
 
 def sum_normalize(x: np.ndarray) -> np.ndarray:
@@ -193,11 +329,24 @@ def placebo_draws(Y: np.ndarray, n0: int, t0: int, tuning: Tuning, base: Fit, n_
     from the fit's, as R synthdid ``placebo_se``)."""
     n1 = Y.shape[0] - n0
     m = n0 - n1
-    out = np.empty(n_draws)
-    for r in range(n_draws):
-        perm = rng.permutation(n0)
-        out[r] = fit(Y[perm], m, t0, tuning, sum_normalize(base.omega[perm[:m]]), base.lam).estimate
-    return out
+    perms = [rng.permutation(n0) for _ in range(n_draws)]
+    return fit_many([Y[perm] for perm in perms], m, t0, tuning,
+                    [sum_normalize(base.omega[perm[:m]]) for perm in perms], base.lam)
+
+
+def fit_many(Ys: list[np.ndarray], n0: int, t0: int, tuning: Tuning, omega_inits: list[np.ndarray],
+             lam_init: np.ndarray) -> np.ndarray:
+    """The estimates :func:`fit` gives each of several matrices of the same shape (the placebo draws), the
+    weights of all of them found side by side (:func:`simplex_weights_many`)."""
+    Ycs = [collapsed(Y, n0, t0) for Y in Ys]
+    if tuning.update_lambda:
+        lams = _two_pass_many([Yc[:n0, :] for Yc in Ycs], tuning.zeta_lambda, True, [lam_init] * len(Ys),
+                              tuning.min_decrease)
+    else:
+        lams = [np.zeros(t0)] * len(Ys)
+    omegas = _two_pass_many([Yc[:, :t0].T for Yc in Ycs], tuning.zeta_omega, tuning.omega_intercept,
+                            list(omega_inits), tuning.min_decrease)
+    return np.array([contrast(Y, n0, t0, om, lam) for Y, om, lam in zip(Ys, omegas, lams, strict=True)])
 
 
 def bootstrap_draws(Y: np.ndarray, n0: int, t0: int, tuning: Tuning, base: Fit, n_draws: int,
