@@ -88,15 +88,16 @@ def test_labels_units_roi_and_title() -> None:
     try:
         assert ax.get_xlabel() == "Effect on revenue (USD per employee per month)"
         labels = [t.get_text() for t in ax.texts if t.get_gid() == "label"]
-        assert labels == ["+500", "ROI 42% (10% to 73%)", "+40.0", "ROI -80% (-120% to -40%)",
-                          "no clear effect", "-300", "ROI -150% (-170% to -130%)"]
+        assert labels == ["+500", "ROI 42% (10% to 73%)", "+40.0, no clear effect",
+                          "ROI -80% (-120% to -40%)", "-300", "ROI -150% (-170% to -130%)"]
         title = ax.get_title(loc="left").replace("\n", " ")
-        assert title == ("1 of 3 programmes clearly raised revenue, 1 lowered it; the largest effect is B: "
-                         "Consultative Selling's, +500 USD per employee per month")
+        assert title == ("1 of 3 programmes clearly raised revenue, 1 lowered it; largest effect: B: "
+                         "Consultative Selling, +500 per employee per month")
         legend = [t.get_text() for t in ax.get_legend().get_texts()]
         assert legend == ["95% interval, this programme alone", "95% interval, all 3 programmes at once"]
         foot = ax.figure.texts[-1].get_text().replace("\n", " ")
         assert "adjusted for comparing them" in foot and "fully-loaded costs" in foot
+        assert "blue: raised, vermillion: lowered, grey: no effect distinguishable from zero." in foot
     finally:
         plt.close("all")
 

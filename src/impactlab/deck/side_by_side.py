@@ -87,7 +87,8 @@ def portfolio_slide(deck: Deck, b: Board) -> None:
     n = len(frame)
     footnote = (f"Dots: each programme's effect; pale bars: the {b.pct} range of each, allowing for "
                 f"comparing {n} programmes at once; dark bars: the range of each on its own. Grey: no effect "
-                "distinguishable from zero.")
+                "distinguishable from zero."
+                + (f" Vermillion: {outcome} fell." if (frame["verdict"] == "negative").any() else ""))
     with deck_theme():
         ax = portfolio_chart(p, title="", footnote=footnote, currency=currency, level=b.level)
         fig = _figure_of(ax)

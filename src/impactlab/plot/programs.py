@@ -71,7 +71,7 @@ def _default_title(frame: pd.DataFrame, outcome: str, unit: str) -> str:
             else f"No programme clearly raised {outcome}")
     if down:
         head += f", {down} lowered it"
-    return f"{head}; the largest effect is {top['program']}'s, {fmt_number(float(top['estimate']))} {unit}"
+    return f"{head}; largest effect: {top['program']}, {fmt_number(float(top['estimate']))} {unit}"
 
 
 def portfolio(result: Any, *, ax: Axes | None = None, title: str | None = None, footnote: str | None = None,
@@ -130,13 +130,12 @@ def portfolio(result: Any, *, ax: Axes | None = None, title: str | None = None, 
                     solid_capstyle="butt", gid="alone")
             ax.plot([row["estimate"]], [y[i]], "o", color=colour, markersize=13, markeredgecolor="white",
                     gid="estimate")
-            lines = [(fmt_number(float(row["estimate"])), colour, "bold")]
+            effect = fmt_number(float(row["estimate"]))
+            lines = [(effect + (", no clear effect" if row["verdict"] == "unclear" else ""), colour, "bold")]
             if has_roi:
                 lines.append(("ROI n/a" if not math.isfinite(row["roi"]) else
                               f"ROI {fmt_pct(row['roi'])} ({fmt_pct(row['roi_low'])} to "
                               f"{fmt_pct(row['roi_high'])})", "#333333", "normal"))
-            if row["verdict"] == "unclear":
-                lines.append(("no clear effect", colour, "normal"))
             for k, (text, tint, weight) in enumerate(lines):
                 ax.annotate(text, xy=(1.02, y[i]), xycoords=("axes fraction", "data"),
                             xytext=(0, (len(lines) / 2 - k - 0.5) * size * 1.35), textcoords="offset points",
@@ -162,7 +161,7 @@ def portfolio(result: Any, *, ax: Axes | None = None, title: str | None = None, 
         ax.legend(handles=handles, loc="lower left", bbox_to_anchor=(0.0, 1.0), ncol=2, fontsize=13,
                   borderaxespad=0.3)
         if title is None:
-            title = _default_title(frame, outcome, effect_unit(spec, currency))
+            title = _default_title(frame, outcome, effect_unit(spec, None))
         if footnote is None:
             footnote = _footnote(result, frame, pct, has_roi)
         finish(ax, title, footnote, new=new)
@@ -180,9 +179,12 @@ def _footnote(result: Any, frame: pd.DataFrame, pct: str, has_roi: bool) -> str:
     n = len(frame)
     first = next(iter((getattr(result, "results", {}) or {}).values()), None)
     units = getattr(first, "n_units", None)
+    seen = set(frame["verdict"])
+    colours = [w for v, w in (("positive", "blue: raised"), ("negative", "vermillion: lowered"),
+                              ("unclear", "grey: no effect distinguishable from zero")) if v in seen]
     parts = [f"Dark bars: each programme's {pct} interval on its own; pale bars: {pct} intervals holding "
              f"all {n} programmes at once (adjusted for comparing them), the ones to read when choosing; "
-             "grey: no effect distinguishable from zero."]
+             f"{', '.join(colours)}."]
     parts.append("Programmes estimated together, effects assumed to add up for employees who took several "
                  "(imputation, Borusyak, Jaravel & Spiess 2024"
                  + (f"; {units:,} employees)." if isinstance(units, int) else ")."))
