@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from impactlab.estimators._common import excluded_frame
 from impactlab.results.base import ReportedRows, Row, _fmt, critical_value, freeze_fields, restore_frozen
 from impactlab.results.explain import Explanation
 
@@ -110,12 +111,12 @@ class PortfolioResult(ReportedRows):
     outcome: str = ""
     df: float | None = None
     roi_results: Mapping[str, Any] = field(default_factory=dict)
-    excluded: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=["what", "id", "reason"]))
     spec: Mapping[str, Any] = field(default_factory=dict)
     notes: tuple[str, ...] = ()
+    excluded: pd.DataFrame = field(default_factory=lambda: excluded_frame([]))
 
     def __post_init__(self) -> None:
-        freeze_fields(self)
+        freeze_fields(self)  # read-only tables and arrays, as every result
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         restore_frozen(self, state)
