@@ -12,6 +12,7 @@ import warnings
 import numpy as np
 import pandas as pd
 import pytest
+from scipy import stats
 
 import impactlab as il
 from impactlab.errors import EstimationError, PanelError, StatisticalWarning
@@ -158,3 +159,15 @@ def test_programmes_taken_together_cannot_be_told_apart() -> None:
     with pytest.raises(EstimationError, match="cannot be told apart"):
         il.portfolio(*_read(kpis, pd.concat([comp[comp["program"] == "A"], both])), programs=["A", "B"],
                      outcome="sales")
+
+
+def test_few_clusters_use_student_t_and_say_so() -> None:
+    kpis, comp = _tiny()
+    kpis = kpis.assign(sales=kpis["sales"] + (np.arange(len(kpis)) * 7 % 5 - 2) * 0.5)  # not additive
+    with pytest.warns(StatisticalWarning, match="only 6 clusters"):
+        res = il.portfolio(*_read(kpis, comp), programs=["A", "B"], outcome="sales")
+    assert res.df == 5.0 and res.spec["inference"] == "Student t, 5 df"
+    t = res.programs
+    half = (t["ci_high"] - t["estimate"]) / t["std_error"]
+    np.testing.assert_allclose(half, stats.t.ppf(0.975, 5), rtol=1e-12)
+    assert (t["std_error"] > 0).all() and "Only 6 clusters" in res.notes[0]
