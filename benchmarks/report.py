@@ -38,6 +38,12 @@ EXPLAINED: dict[tuple[str, str, bool], str] = {
     "number of treated units, R did (impactlab, csdid, differences) by the sum of the odds weights; the gap "
     "shrinks as 1/n (benchmarks/README.md, 'diff-diff with covariates')"
     for task in ("cs", "cs_dynamic", "cs_boot")}
+EXPLAINED[("synthetic_control_teams", "diff-diff", False)] = (
+    "with more untrained teams than pre-training periods many weightings fit the pilot's pre-training path "
+    "exactly, so the synthetic control estimate is not pinned down by the fit: diff-diff's exact "
+    "non-negative least squares and impactlab's Frank-Wolfe (R synthdid's stopping rule and ridge) both fit "
+    "it (squared error below 1e-6 at the quick size) with different weights (benchmarks/RESULTS.md, "
+    "2026-12-06, issue 17)")
 
 #: How a tool turns multiplier-bootstrap draws into a standard error: ``iqr`` (interquartile range over
 #: that of the standard normal, R did) or ``sd`` (standard deviation of the draws).
@@ -200,6 +206,7 @@ def table(records: Sequence[Any], env: dict[str, Any], workloads: Sequence[Any])
     if notes:
         lines += [""] + [f"† {'; '.join(where)}: {note}." for note, where in notes.items()]
     checks += _targets(by)
+    checks += _issue17(by, workloads, env)
     checks.append(f"- Agreement with the peers (1e-8 relative; bootstrap standard errors within {MC_Z:g} "
                   f"Monte Carlo sd of the tool's analytic ones): {tally['ok']} comparisons agree, "
                   f"{tally['explained']} differ by a documented difference of estimator (†), "
@@ -257,6 +264,35 @@ def _targets(by: dict) -> list[str]:
     return out
 
 
+#: Issue 17: each new estimator against its peer at 100k units x 10 periods (workload, peer).
+ISSUE17 = tuple((name, "diff-diff") for name in (
+    "two_stage_medium", "two_stage_mini", "stacked_medium", "dose_response_medium", "synthetic_did_teams",
+    "synthetic_did_units", "synthetic_control_teams", "triple_difference_ddd"))
+
+
+def _issue17(by: dict, workloads: Sequence[Any], env: dict[str, Any]) -> list[str]:
+    """One line per new estimator: the peer's time over impactlab's (at least as fast: ratio >= 1), or why
+    there is no ratio."""
+    out = []
+    names = {w.name: w for w in workloads}
+    for name, peer in ISSUE17:
+        w, il, p = names.get(name), by.get((name, "impactlab")), by.get((name, peer))
+        if w is None or il is None or p is None:
+            continue
+        n, T = env["sizes"][w.size]
+        label = f"{w.title}, {n:,} × {T}, impactlab vs {peer}"
+        ratio = _ratio(by, name, peer)
+        if ratio is not None:
+            out.append(f"- {label}: {ratio:.2f}× (issue 17: at least as fast) "
+                       f"{'met' if ratio >= 1 else '**not met** (see the dated section below)'}")
+        elif il.status == "ok" and p.status != "ok":
+            out.append(f"- {label}: impactlab {il.seconds:.2f} s; {peer} {p.status.replace('_', ' ')} "
+                       f"({p.error[:100]})")
+        else:
+            out.append(f"- {label}: not measured ({il.status} / {p.status})")
+    return out
+
+
 def write_results(path: Path, records: Sequence[Any], env: dict[str, Any], workloads: Sequence[Any], *,
                   begin: str, end: str) -> None:
     """Replace the runner's section of ``path`` (between the markers), keeping everything else."""
@@ -280,7 +316,7 @@ def write_results(path: Path, records: Sequence[Any], env: dict[str, Any], workl
             f"(✗ above {MC_Z:g}): the tools draw different random weights. Where a peer aggregates "
             "differently, impactlab's adapter reports that aggregation too and the row names it "
             "(see `benchmarks/README.md`).", "",
-            tab, "", "### Targets of issue 8", "", *checks, ""]
+            tab, "", "### Targets of issues 8 and 17", "", *checks, ""]
     if pb:
         r = pb[0]
         body += [f"Panel building (`benchmarks/panel_build.py`; each route's time and peak are in its own "

@@ -59,6 +59,7 @@ class Record:
     wall: float | None = None
     peak_mb: float | None = None
     load_mb: float | None = None
+    cpu_seconds: float | None = None
     error: str = ""
     estimates: dict[str, Any] = field(default_factory=dict)
 
@@ -165,6 +166,7 @@ def run_one(w: Workload, tool: str, data: Path, workdir: Path, args: argparse.Na
         rep = json.loads(out.read_text())
         rec.status = rep["status"]
         rec.seconds = rep.get("seconds")
+        rec.cpu_seconds = rep.get("cpu_seconds")
         rec.load_mb = rep.get("rss_after_load_mb")
         rec.peak_mb = max(rec.peak_mb or 0.0, rep.get("peak_mb") or 0.0)
         rec.error = rep.get("error", "")

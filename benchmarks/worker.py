@@ -398,7 +398,91 @@ def _dd_dose_response(df: pd.DataFrame, covs: list[str], task: str, draws: int) 
     return {"overall": [float(r.overall_att), float(r.overall_att_se)]}
 
 
+def _pilot_post(df: pd.DataFrame) -> list[int]:
+    start = int(df.loc[df["g"] > 0, "g"].min())
+    return sorted(int(t) for t in df["t"].unique() if t >= start)
+
+
+def _il_synthetic(df: pd.DataFrame, covs: list[str], task: str, draws: int) -> Estimates:
+    import impactlab as il
+
+    teams = task != "synthetic_did"
+    panel = il.Panel.from_frame(df, unit="id", time="t", outcome="y", cohort="g",
+                                cluster="team" if teams else None)
+    fit = il.synthetic_control if task == "synthetic_control_teams" else il.synthetic_did
+    res = fit(panel, unit="team" if teams else None, n_draws=draws, seed=0)
+    if task == "synthetic_control_teams":  # the placebo variance has no counterpart in the peer
+        return {"overall": [res.estimate, float("nan")], "placebo_se": res.std_error}
+    return {"overall": [res.estimate, res.std_error]}
+
+
+def _team_frame(df: pd.DataFrame) -> pd.DataFrame:
+    """The per-employee pilot panel averaged by team and period (what ``unit="team"`` does in impactlab)."""
+    out = df.groupby(["team", "t"], sort=True).agg(y=("y", "mean"), g=("g", "max")).reset_index()
+    out["ever"] = (out["g"] > 0).astype("int64")
+    return out
+
+
+def _dd_synthetic_did(df: pd.DataFrame, covs: list[str], task: str, draws: int) -> Estimates:
+    from diff_diff import SyntheticDiD
+
+    post = _pilot_post(df)
+    if task == "synthetic_did_teams":
+        data, unit = _team_frame(df), "team"
+    else:
+        data, unit = df.assign(ever=(df["g"] > 0).astype("int64")), "id"
+    r = SyntheticDiD(variance_method="placebo", n_bootstrap=draws, seed=0).fit(
+        data, outcome="y", treatment="ever", unit=unit, time="t", post_periods=post)
+    return {"overall": [float(r.att), float(r.se)]}
+
+
+def _dd_synthetic_control(df: pd.DataFrame, covs: list[str], task: str, draws: int) -> Estimates:
+    """diff-diff's SyntheticControl (Abadie et al.; one treated unit) on the teams, the pilot teams averaged
+    into one unit, every pre-period outcome a predictor with weight one, not standardised: the least-squares
+    fit on the simplex that synthdid's synthetic control solves (without its ridge of 1e-6 sigma)."""
+    from diff_diff import SyntheticControl
+
+    post = _pilot_post(df)
+    teams = _team_frame(df)
+    pilot = teams[teams["ever"] == 1].groupby("t", as_index=False)["y"].mean().assign(team=0, ever=1)
+    cols = ["team", "t", "y", "ever"]
+    data = pd.concat([teams[teams["ever"] == 0][cols], pilot[cols]])
+    data["d"] = ((data["ever"] == 1) & data["t"].isin(post)).astype("int64")
+    n_pre = data["t"].nunique() - len(post)
+    r = SyntheticControl(v_method="custom", custom_v=np.ones(n_pre), standardize="none").fit(
+        data, outcome="y", treatment="d", unit="team", time="t", post_periods=post, treated_unit=0,
+        pre_period_outcomes="all")
+    return {"overall": [float(r.att), float("nan")]}
+
+
+def _il_triple_difference(df: pd.DataFrame, covs: list[str], task: str, draws: int) -> Estimates:
+    import impactlab as il
+
+    panel = il.Panel.from_frame(df, unit="id", time="t", outcome="y", cohort="g",
+                                covariates=["eligible", "region"])
+    res = il.triple_difference(panel, eligible="eligible", group="region", method="dr")
+    return {"overall": [res.estimate, res.std_error]}
+
+
+def _dd_triple_difference(df: pd.DataFrame, covs: list[str], task: str, draws: int) -> Estimates:
+    from diff_diff import TripleDifference
+
+    launch = int(df.loc[df["g"] > 0, "g"].min())
+    reached = df.loc[df["g"] > 0, "region"].unique()
+    data = df.assign(G=df["region"].isin(reached).astype("int64"), post=(df["t"] >= launch).astype("int64"))
+    r = TripleDifference(estimation_method="dr", cluster="id").fit(
+        data, outcome="y", group="G", partition="eligible", post="post")
+    return {"overall": [float(r.att), float(r.se)]}
+
+
 ADAPTERS: dict[tuple[str, str], Callable[..., Estimates]] = {
+    **{("impactlab", t): _il_synthetic for t in ("synthetic_did", "synthetic_did_teams",
+                                                 "synthetic_control_teams")},
+    ("diff-diff", "synthetic_did"): _dd_synthetic_did,
+    ("diff-diff", "synthetic_did_teams"): _dd_synthetic_did,
+    ("diff-diff", "synthetic_control_teams"): _dd_synthetic_control,
+    ("impactlab", "triple_difference"): _il_triple_difference,
+    ("diff-diff", "triple_difference"): _dd_triple_difference,
     ("impactlab", "dose_response"): _il_dose_response,
     ("diff-diff", "dose_response"): _dd_dose_response,
     ("impactlab", "two_stage"): _il_two_stage,
@@ -465,6 +549,10 @@ def needed_columns(task: str, covs: list[str]) -> list[str]:
     cols = ["id", "t", "g", "y", *covs]
     if task in ("twfe", "imputation", "two_stage"):
         cols.append("d")
+    if task in ("synthetic_did_teams", "synthetic_control_teams"):
+        cols.append("team")
+    if task == "triple_difference":
+        cols += ["eligible", "region"]
     return list(dict.fromkeys(cols))
 
 
@@ -491,12 +579,15 @@ def main(argv: list[str] | None = None) -> int:
         if (a.tool, a.task) in ARRAY_ADAPTERS:
             arrays = _cell_arrays(df, covs)
             del df
+            cpu = time.process_time()
             start = time.perf_counter()
             est = ARRAY_ADAPTERS[a.tool, a.task](arrays)
         else:
+            cpu = time.process_time()
             start = time.perf_counter()
             est = ADAPTERS[a.tool, a.task](df, covs, a.task, a.draws)
-        report.update(status="ok", seconds=time.perf_counter() - start, estimates=est)
+        report.update(status="ok", seconds=time.perf_counter() - start, estimates=est,
+                      cpu_seconds=time.process_time() - cpu)
         report["peak_mb"] = _rss_mb()
     except Exception as exc:  # noqa: BLE001 - a failing peer is a result to report, not a crash
         report.update(status="error", error=f"{type(exc).__name__}: {str(exc)[:300]}")
