@@ -215,6 +215,7 @@ def test_placebo_draws_side_by_side_equal_one_fit_at_a_time(method, monkeypatch)
                                  base.lam).estimate)
     assert np.array_equal(res.draws, np.array(one_by_one))
     monkeypatch.setattr(sw, "BATCH_BYTES", 8 * 16 * 16 * 2)  # 16 weights: two draws per batch
+    monkeypatch.setattr(sw, "MIN_BATCH", 2)
     again = getattr(il, method)(panel, n_draws=6, seed=4)
     assert np.array_equal(again.draws, res.draws)
     assert len(set(np.round(res.draws, 12))) == 6  # six different draws, not one repeated

@@ -197,6 +197,9 @@ def _gram_start(Y: np.ndarray, zeta: float, intercept: bool, init: np.ndarray | 
 
 #: Memory for the stacked weights × weights matrices of the problems solved together (bytes).
 BATCH_BYTES = 64 * 2**20
+#: Fewest problems per batch for side-by-side steps to pay: a step costs some fifty array operations
+#: whatever the batch, so with many weights (and so few problems per batch) one at a time is faster.
+MIN_BATCH = 64
 
 
 def simplex_weights_many(Ys: list[np.ndarray], zeta: float, intercept: bool, inits: list[np.ndarray | None],
@@ -210,7 +213,7 @@ def simplex_weights_many(Ys: list[np.ndarray], zeta: float, intercept: bool, ini
         return []
     k = Ys[0].shape[1] - 1
     chunk = BATCH_BYTES // (8 * k * k) if k <= GRAM_LIMIT else 0
-    if chunk < 2 or len(Ys) == 1:
+    if chunk < MIN_BATCH or len(Ys) == 1:
         return [simplex_weights(Y, zeta, intercept, x0, min_decrease, max_iter)
                 for Y, x0 in zip(Ys, inits, strict=True)]
     out: list[np.ndarray] = []
