@@ -79,7 +79,8 @@ def simplex_weights(Y: np.ndarray, zeta: float, intercept: bool, init: np.ndarra
     G = A.T @ A
     Atb = A.T @ b
     eta = n * zeta**2
-    H2 = G - Atb + eta * np.eye(k)      # row i: the change of g when x moves to e_i
+    H2 = G - Atb                        # row i: the change of g when x moves to e_i
+    H2.flat[::k + 1] += eta             # + eta on the diagonal, without a k x k identity
     diag = np.diag(G).tolist()
     atb = Atb.tolist()
     bb = float(b @ b)
@@ -187,7 +188,8 @@ def _gram_start(Y: np.ndarray, zeta: float, intercept: bool, init: np.ndarray | 
     G = A.T @ A
     Atb = A.T @ b
     eta = n * zeta**2
-    H2 = G - Atb + eta * np.eye(k)
+    H2 = G - Atb
+    H2.flat[::k + 1] += eta
     r = A @ x - b
     hg = A.T @ r + eta * x
     return {"x": x, "H2": H2, "diag": np.diag(G), "atb": Atb, "bb": float(b @ b), "hg": hg,
