@@ -96,7 +96,8 @@ def stacked(panel: Panel, *, window: tuple[int, int] = (-4, 4), control: Control
         in the panel's periods is left out (inclusion criterion IC1 of the paper).
     control : {"not_yet_treated", "never_treated"}
         The clean controls of a cohort: employees not trained by the end of its window (never-trained
-        included), or never-trained employees only. A cohort without any is left out (IC2).
+        included) nor in the ``anticipation`` periods after it, or never-trained employees only. A cohort
+        without any is left out (IC2).
     anticipation : int
         Number of periods before training in which its effect may already show: the window starts that
         many periods earlier, the reference is event time ``-1 - anticipation``, and event times
@@ -120,7 +121,9 @@ def stacked(panel: Panel, *, window: tuple[int, int] = (-4, 4), control: Control
     of the stack and ``p`` the trained-group × event-time cells) equal diff-diff's ``StackedDiD`` with
     ``weighting="aggregate"`` (and ``clean_control="not_yet_treated"`` or ``"never_treated"``), which
     follows the paper's R code; its overall effect averages the event times from ``-anticipation`` on,
-    the headline here from 0 on. Event times are counted in the panel's periods (positions in the ordered
+    the headline here from 0 on. With ``anticipation > 0`` and not-yet-treated controls, diff-diff keeps
+    employees trained in the ``anticipation`` periods after a window's end as its controls, although their own
+    anticipation months (a dip before training) fall inside the window; they are not clean here. Event times are counted in the panel's periods (positions in the ordered
     set of observed periods).
 
     Examples
@@ -167,11 +170,13 @@ def stacked(panel: Panel, *, window: tuple[int, int] = (-4, 4), control: Control
             excluded.append(("cohort", name, f"its window (event times {first_e} to {hi}) runs outside the "
                              f"panel's periods (inclusion criterion IC1): {gone}"))
             continue
-        clean = never if control == "never_treated" else never | (gp > end)
+        # a not-yet-treated control must stay clear of its own anticipation months too: trained after
+        # end + anticipation, so that no dip or early effect of its own training falls in the window
+        clean = never if control == "never_treated" else never | (gp > end + a)
         if not clean.any():
             excluded.append(("cohort", name, "no clean control, i.e. no employee "
                              + ("never trained" if control == "never_treated"
-                                else "untrained by the end of its window")
+                                else "untrained by the end of its window and its anticipation months")
                              + f" (inclusion criterion IC2): {gone}"))
             continue
         on = (period >= start) & (period <= end) & ((gp == g) | clean)

@@ -5,6 +5,7 @@ dataframe-level ``Check``; its failures come back as :class:`~impactlab.errors.D
 
 from __future__ import annotations
 
+import warnings
 from functools import lru_cache
 from typing import Any
 
@@ -16,8 +17,17 @@ from impactlab.schemas.rules import RowRule
 from impactlab.schemas.tables import KIND_DTYPES, TableSchema
 
 
+def _pandera():  # noqa: ANN202 - pandera types are internal
+    """``pandera.pandas``, imported without pyspark's warnings: where pyspark is installed, importing pandera
+    imports ``pyspark.pandas``, which warns about the pandas version although impactlab never uses it."""
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", category=FutureWarning, module="pyspark")
+        import pandera.pandas as pa
+    return pa
+
+
 def _column_check(spec_kind: str):  # noqa: ANN202 - pandera types are internal
-    import pandera.pandas as pa
+    pa = _pandera()
 
     if spec_kind == "period":
         return pa.Check(
@@ -29,7 +39,7 @@ def _column_check(spec_kind: str):  # noqa: ANN202 - pandera types are internal
 
 
 def _rule_check(rule: RowRule):  # noqa: ANN202
-    import pandera.pandas as pa
+    pa = _pandera()
 
     return pa.Check(lambda frame: pd.Series(~rule.fails(frame), index=frame.index), element_wise=False,
                     name=rule.name, error=rule.name)
@@ -43,12 +53,14 @@ def to_pandera(schema: TableSchema, *, extra_columns: bool = True):  # noqa: ANN
     values; ``source_row`` is a non-null integer; every row rule of the table is a dataframe-level check
     named after the rule. Extra (non-canonical) columns are allowed when ``extra_columns`` is true.
     """
-    import pandera.pandas as pa
+    pa = _pandera()
     from pandera.backends.pandas.register import register_pandas_backends
 
     # the checks are also called on their own (rule_failures); pandera 0.24 registers its pandas backends
     # only when a schema validates, so a check called first found none
-    register_pandas_backends("pandas.core.frame.DataFrame")
+    with warnings.catch_warnings():  # its checks module tries pyspark.pandas again (see _pandera)
+        warnings.filterwarnings("ignore", category=FutureWarning, module="pyspark")
+        register_pandas_backends("pandas.core.frame.DataFrame")
     columns = {}
     for spec in schema.columns:
         checks = []
