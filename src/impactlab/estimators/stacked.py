@@ -122,9 +122,9 @@ def stacked(panel: Panel, *, window: tuple[int, int] = (-4, 4), control: Control
     ``weighting="aggregate"`` (and ``clean_control="not_yet_treated"`` or ``"never_treated"``), which
     follows the paper's R code; its overall effect averages the event times from ``-anticipation`` on,
     the headline here from 0 on. With ``anticipation > 0`` and not-yet-treated controls, diff-diff keeps
-    employees trained in the ``anticipation`` periods after a window's end as its controls, although their own
-    anticipation months (a dip before training) fall inside the window; they are not clean here. Event times are counted in the panel's periods (positions in the ordered
-    set of observed periods).
+    employees trained in the ``anticipation`` periods after a window's end as controls, although their own
+    anticipation months (a dip before training) fall inside the window; they are not clean here. Event
+    times are counted in the panel's periods (positions in the ordered set of observed periods).
 
     Examples
     --------
