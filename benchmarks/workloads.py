@@ -196,13 +196,7 @@ def make_pilot_panel(n_units: int, n_periods: int, seed: int = 20261) -> pd.Data
     load = rng.normal(1.0, 0.5, n_units)
     post = trained[:, None] & (t[None, :] >= PILOT_START)
     y = level[:, None] + load[:, None] * f[None, :] + post + rng.normal(size=(n_units, n_periods))
-    return pd.DataFrame({
-        "id": np.repeat(np.arange(1, n_units + 1, dtype="int64"), n_periods),
-        "t": np.tile(t, n_units),
-        "g": np.repeat(np.where(trained, PILOT_START, 0).astype("int64"), n_periods),
-        "y": y.ravel(),
-        "team": np.repeat(team.astype("int64") + 1, n_periods),
-    })
+    return _long(t, y, g=np.where(trained, PILOT_START, 0).astype("int64"), team=team.astype("int64") + 1)
 
 
 def make_ddd_panel(n_units: int, n_periods: int, seed: int = 20262) -> pd.DataFrame:
@@ -222,14 +216,17 @@ def make_ddd_panel(n_units: int, n_periods: int, seed: int = 20262) -> pd.DataFr
     y = (10 + rng.normal(size=n_units)[:, None] + 0.3 * t[None, :] + 0.4 * eligible[:, None] * t[None, :]
          + 0.2 * region[:, None] * t[None, :] / DDD_REGIONS + 3.0 * (reached[:, None] & after)
          + 2.0 * (trained[:, None] & after) + rng.normal(size=(n_units, n_periods)))
-    return pd.DataFrame({
-        "id": np.repeat(np.arange(1, n_units + 1, dtype="int64"), n_periods),
-        "t": np.tile(t, n_units),
-        "g": np.repeat(np.where(trained, DDD_LAUNCH, 0).astype("int64"), n_periods),
-        "y": y.ravel(),
-        "eligible": np.repeat(eligible, n_periods),
-        "region": np.repeat(region.astype("int64"), n_periods),
-    })
+    return _long(t, y, g=np.where(trained, DDD_LAUNCH, 0).astype("int64"), eligible=eligible,
+                 region=region.astype("int64"))
+
+
+def _long(t: np.ndarray, y: np.ndarray, **per_unit: np.ndarray) -> pd.DataFrame:
+    """Units x periods outcomes ``y`` as a long frame sorted by unit and period (ids from 1), with the
+    per-unit columns repeated on each of the unit's rows."""
+    n_units, n_periods = y.shape
+    return pd.DataFrame({"id": np.repeat(np.arange(1, n_units + 1, dtype="int64"), n_periods),
+                         "t": np.tile(t, n_units), "y": y.ravel(),
+                         **{k: np.repeat(v, n_periods) for k, v in per_unit.items()}})
 
 
 def write_data(directory: Path, mode: str, sizes: set[str]) -> dict[str, Path]:

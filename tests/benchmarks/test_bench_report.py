@@ -116,19 +116,14 @@ def test_the_pilot_and_ddd_designs_and_their_adapters_agree_with_diff_diff():
     per_unit = pilot.drop_duplicates("id")
     assert per_unit["team"].nunique() == 10 and (per_unit.groupby("team")["g"].nunique() == 1).all()
     assert sorted(per_unit["g"].unique()) == [0, PILOT_START] and (per_unit["g"] > 0).sum() == 100
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        ours = worker._il_synthetic(pilot, [], "synthetic_did_teams", 20)
-        theirs = worker._dd_synthetic_did(pilot, [], "synthetic_did_teams", 20)
-    np.testing.assert_allclose(ours["overall"], theirs["overall"], rtol=1e-8)
-    est, se = ours["overall"]
-    assert abs(est - 1.0) < 4 * se  # the effect is 1
-
     ddd = make_ddd_panel(2000, 10)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        ours = worker._il_triple_difference(ddd, [], "triple_difference", 0)
-        theirs = worker._dd_triple_difference(ddd, [], "triple_difference", 0)
-    np.testing.assert_allclose(ours["overall"], theirs["overall"], rtol=1e-8)
-    est, se = ours["overall"]
-    assert abs(est - 2.0) < 4 * se  # the effect on the trained is 2; the regional shock of 3 differenced out
+    cases = [(pilot, "synthetic_did_teams", worker._il_synthetic, worker._dd_synthetic_did, 1.0),
+             # the effect on the trained is 2; the regional shock of 3 is differenced out
+             (ddd, "triple_difference", worker._il_triple_difference, worker._dd_triple_difference, 2.0)]
+    for frame, task, mine, peer, effect in cases:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            ours, theirs = mine(frame, [], task, 20), peer(frame, [], task, 20)
+        np.testing.assert_allclose(ours["overall"], theirs["overall"], rtol=1e-8)
+        est, se = ours["overall"]
+        assert abs(est - effect) < 4 * se, task
