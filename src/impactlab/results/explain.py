@@ -311,8 +311,10 @@ def _quantity(result: Any, method: str) -> str:
         return (", ATT (the post-training cohort × event-time effects weighted by their observations, as "
                 "fixest's ATT)")
     m = re.fullmatch(r"(?:mean|ATT)\((-?\d+)\.\.(-?\d+)\)", term)
-    if m and method in ("sun_abraham", "event_study_twfe", "event_study_cs"):
+    if m and method in ("sun_abraham", "event_study_twfe", "event_study_cs", "stacked"):
         return f", mean of the effects at event times {m[1]} to {m[2]} (each event time weighted equally)"
+    if method in ("imputation", "two_stage") and term == "ATT":
+        return ", average over the trained employee-periods"
     return ""
 
 
@@ -336,6 +338,8 @@ def explain_effect(result: Any, level: float = 0.95, window: str | None = None) 
     cautions: list[str] = []
     window = _window(spec) or window or ""
     where = f" over {window}" if window else ""
+    if "event times" in name:  # the headline averages event times, not the data window
+        where = " over those event times"
     finite = math.isfinite(lo) and math.isfinite(hi)
     if not finite:
         cautions.append("The interval could not be computed, so the estimate's precision is unknown.")
