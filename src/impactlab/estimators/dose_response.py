@@ -180,9 +180,10 @@ class DoseResponseResult(EffectResult):
                             "contdid).")
         if self.spec.get("n_draws"):
             band = f"{self.spec.get('band_level'):.0%}"
-            cautions.append(f"The band around each curve is uniform over the grid at {band}: the whole "
-                            "curve lies in it with that confidence; the pointwise intervals hold one dose at "
-                            "a time.")
+            cautions.append(f"The band around each curve is uniform over the grid at {band}: it is built to "
+                            "hold the whole curve with that confidence, and held it in 181 to 186 of 200 "
+                            "simulated organisations (docs/validation.md); the pointwise intervals hold one "
+                            "dose at a time.")
         cautions += list(self.notes)
         assumption = ("Parallel trends for ATT^o and ATT(d|d): without training, employees at each dose "
                       "would have followed the never-trained on average. Strong parallel trends (no "

@@ -251,8 +251,9 @@ def _estimate(panel: Panel, *, method: str, unit: str | None, level: float, vari
     if variance == "placebo":
         if n0 <= n1:
             raise EstimationError(f"{who}: the placebo variance needs more untrained {st.units} than trained "
-                                  f"ones ({n0} untrained, {n1} trained). Use variance='jackknife' (two or "
-                                  "more trained units) or add untrained units.")
+                                  f"ones ({n0} untrained, {n1} trained): add untrained {st.units} (e.g. "
+                                  "from other regions) to the panel, or, with many trained units, use "
+                                  "il.evaluate.")
         draws = sw.placebo_draws(Y, n0, t0, tuning, base, int(n_draws), rng)
         se = sw.draws_se(draws)
     elif variance == "bootstrap":
