@@ -236,7 +236,7 @@ def build_panel(kpis: Any, completions: Any, *, program: str, outcome: str, rost
         period is in ``panel.meta["exposure"]`` (see :mod:`impactlab.panel.roster`).
     truth : optional
         Known true effects to attach (simulated data).
-    dose : sequence of {"attempts", "hours"}, optional
+    dose : {"attempts", "hours"} or a sequence of them, optional
         Employee panels: add the number of attempts at the programme (rows completed, passed or failed)
         and/or the training hours recorded for it as covariates (0 when none), the dose
         :func:`impactlab.dose_response` takes. Hours are summed over the employee's rows of the programme
@@ -366,7 +366,8 @@ def build_panel(kpis: Any, completions: Any, *, program: str, outcome: str, rost
     owned = ["cohort"]  # columns made here: Panel._build may release them once read
     covs: list[str] = []
     dose_rows: dict[str, dict[str, int]] = {}
-    for d in dose or ():
+    doses = [dose] if isinstance(dose, str) else list(dose or ())  # dose="hours" reads as ["hours"]
+    for d in doses:
         check_option("dose", d, DOSES)
         if unit != "employee_id":
             raise PanelError("dose= is for employee panels; a team panel's dose is the share trained "
@@ -384,7 +385,7 @@ def build_panel(kpis: Any, completions: Any, *, program: str, outcome: str, rost
             raise PanelError(f"Column {col!r} is neither a KPI column nor a roster column.")
         df[col] = asof_attributes(rf, df[unit], df["period"], freq, [col])[col].to_numpy()
         owned.append(col)
-    for col in list(covariates or []) + [d for d in dose or () if d not in (covariates or [])]:
+    for col in list(covariates or []) + [d for d in doses if d not in (covariates or [])]:
         if pd.api.types.is_numeric_dtype(df[col]) and not pd.api.types.is_bool_dtype(df[col]):
             covs.append(col)
             continue
