@@ -24,6 +24,7 @@ import pandas as pd
 from scipy import stats
 
 from impactlab.analysis.compare import beside
+from impactlab.analysis.suggest import advise
 from impactlab.errors import EstimationError
 from impactlab.estimators._common import check_panel, resolve_covariates
 from impactlab.estimators.callaway_santanna import callaway_santanna
@@ -116,6 +117,10 @@ def evaluate(panel: Panel, *, covariates: Sequence[str] | None = None, level: fl
     Evaluation
         ``.estimate``, ``.conf_int(level)``, ``.causal`` (True only when no check fails), ``.checks``,
         ``.event_study``, ``.naive``; ``.explain()`` says in its first sentence why a number is not causal.
+        ``.suggestions`` names the designs the data call for, each measured on the simulator first (a pilot
+        in a few teams: synthetic DiD on the teams; other programmes taken by the same employees:
+        ``portfolio``), with a check that warns where evaluate's own interval or reading is at risk; see
+        :mod:`impactlab.analysis.suggest`. The estimate is the same either way.
 
     Raises
     ------
@@ -149,6 +154,8 @@ def evaluate(panel: Panel, *, covariates: Sequence[str] | None = None, level: fl
     checks = [_pretrends(fit.event_study, n_clusters), _trend(panel, dip.anticipation, n_clusters), dip.row,
               *_usage(panel, fit), _clusters(panel, fit.effect), _overlap(panel, covs),
               *_cohorts(panel, dip.anticipation)]
+    advice = advise(panel, wild=isinstance(fit.effect, WildImputationResult), anticipation=dip.anticipation)
+    checks += advice.checks  # rows only where a design is suggested or the interval is at risk
     table = pd.DataFrame(checks, columns=list(CHECK_COLUMNS))
     spec = {"covariates": covs, "level": level, "anticipation": dip.anticipation,
             "estimator": fit.effect.method, "n_clusters": n_clusters,
@@ -157,7 +164,7 @@ def evaluate(panel: Panel, *, covariates: Sequence[str] | None = None, level: fl
                           "clustered, CR1 and Student's t" if n_clusters < FEW_CLUSTERS else "clustered"),
             "seed": seed, "estimator_notes": notes}
     return Evaluation(effect=fit.effect, checks=table, event_study=fit.event_study, naive=naive,
-                      anticipation=dip.anticipation, spec=spec)
+                      anticipation=dip.anticipation, spec=spec, suggestions=advice.suggestions)
 
 
 # ------------------------------------------------------------------------------------------ fitting

@@ -258,7 +258,8 @@ def build_panel(kpis: Any, completions: Any, *, program: str, outcome: str, rost
         (completed or passed) within the panel's periods, one row each: ``program``, ``employees`` (who
         completed it), ``also_trained`` (of them, trained in ``program``), ``share_trained`` and
         ``share_untrained`` (the share of the panel's employees trained in ``program``, and of the
-        others, who completed it); :func:`impactlab.evaluate` reads it.
+        others, who completed it); :func:`impactlab.evaluate` reads it. ``panel.meta["with_roster"]``
+        says whether a roster was given.
 
     Warns
     -----
@@ -414,6 +415,7 @@ def build_panel(kpis: Any, completions: Any, *, program: str, outcome: str, rost
         window = (panel.periods[0], panel.periods[-1]) if len(panel.periods) else (None, None)
         meta["other_programs"] = _other_programs(c, norm, program.strip().casefold(), pd.Index(uniq),
                                                  first.index, window, freq)
+    meta["with_roster"] = rf is not None
     if exposure is not None:
         meta.update(exposure=exposure, threshold=threshold)
     return panel._replace(dropped=ledger[list(DROPPED_COLUMNS)].reset_index(drop=True), meta=meta)

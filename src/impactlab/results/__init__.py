@@ -5,5 +5,6 @@ estimators that build them."""
 from impactlab.results.base import TIDY_COLUMNS, EffectResult, Result
 from impactlab.results.compare import CompareResult
 from impactlab.results.evaluation import Evaluation
+from impactlab.results.suggestion import Suggestion
 
-__all__ = ["TIDY_COLUMNS", "CompareResult", "EffectResult", "Evaluation", "Result"]
+__all__ = ["TIDY_COLUMNS", "CompareResult", "EffectResult", "Evaluation", "Result", "Suggestion"]

@@ -14,6 +14,7 @@ import pandas as pd
 from impactlab.results._frozen import freeze_fields, restore_frozen
 from impactlab.results.base import EffectResult, ReportedRows, Row, frame_html, normal_row
 from impactlab.results.compare import CompareResult
+from impactlab.results.suggestion import Suggestion
 
 __all__ = ["CHECK_COLUMNS", "STATUSES", "Evaluation", "checks_tally", "number"]
 
@@ -76,6 +77,11 @@ class Evaluation(ReportedRows):
         Months before training left out of the comparison (set by the dip check).
     spec : mapping
         The arguments and the choices made (``anticipation``, ``inference``, ``n_clusters``...).
+    suggestions : tuple of Suggestion
+        Designs the data call for (a pilot in a few teams: synthetic difference-in-differences; other
+        programmes taken by the same employees: the programmes evaluated together, ``portfolio``), each
+        with the reason in numbers from the data, what it gave on the simulator and the exact call; empty
+        when none does. They never change the estimate.
     """
 
     effect: EffectResult
@@ -84,8 +90,10 @@ class Evaluation(ReportedRows):
     naive: CompareResult | None = None
     anticipation: int = 0
     spec: Mapping[str, Any] = field(default_factory=dict)
+    suggestions: tuple[Suggestion, ...] = ()
 
     def __post_init__(self) -> None:
+        object.__setattr__(self, "suggestions", tuple(self.suggestions))
         freeze_fields(self)
 
     def __setstate__(self, state: dict[str, Any]) -> None:
@@ -157,6 +165,10 @@ class Evaluation(ReportedRows):
         if self.naive is not None:
             nv = self.naive.naive
             lines.append(f"  naive trained-vs-untrained difference: {number(nv.estimate)}")
+        if self.suggestions:
+            lines.append("  suggested designs:")
+            for s in self.suggestions:
+                lines += [f"    {s.function}: {s.reason} {s.evidence}", f"      {s.call}"]
         return "\n".join(lines)
 
     def explain(self, level: float = 0.95) -> Any:
@@ -180,7 +192,12 @@ class Evaluation(ReportedRows):
 
     def _repr_html_(self) -> str:
         head = frame_html(self.tidy(), self._title(), self._html_lines())
-        return head + frame_html(self.checks, "Checks", [])
+        html = head + frame_html(self.checks, "Checks", [])
+        if self.suggestions:
+            table = pd.DataFrame([(s.function, s.reason, s.evidence, s.call) for s in self.suggestions],
+                                 columns=["design", "why", "on the simulator", "call"])
+            html += frame_html(table, "Suggested designs", [])
+        return html
 
     def __repr__(self) -> str:
         return (f"Evaluation(method={self.method!r}, estimate={self.estimate:.6g}, "
@@ -212,6 +229,7 @@ def _explain(ev: Evaluation, level: float) -> Any:
         nv = ev.naive.naive
         cautions += (f"The naive trained-vs-untrained difference is {number(nv.estimate)}: it compares "
                      "different people, not the same people with and without training.",)
+    cautions += tuple(f"A design suited to these data: {s.reason} {s.evidence}" for s in ev.suggestions)
     window = (f", outside the {ev.anticipation} period(s) before training (the anticipation window)"
               if ev.anticipation else "")
     assumption = ("Without training, the outcome of the trained would have moved like that of the not yet "
