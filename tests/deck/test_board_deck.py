@@ -84,7 +84,8 @@ def test_board_deck_summary_titles_notes(run, tmp_path) -> None:
     if rlo < 0 < head["roi_pct"]:  # this organisation: a positive ROI whose interval includes a loss
         assert "Recommendation: Keep and measure" in summary
     assert head["prob_roi_positive"] in summary
-    assert f"{checks_tally(ev.checks)} (see notes): the number may be read as causal." in summary
+    assert (f"{checks_tally(ev.checks)} (see notes): none found a reason not to read the number as the "
+            "effect of training.") in summary
     assert "Recommendation:" in summary
 
     # no code and no rounded-up certainty anywhere, slides or notes

@@ -67,7 +67,8 @@ def test_the_checks_read_the_same_on_the_slide_in_the_file_and_in_the_html(run, 
     assert ev.causal and n == 9 and warned >= 1  # this organisation: every check passed or warned
     text = f"{n} checks: {passed} passed, {warned} caution{'s' if warned > 1 else ''}"
     assert checks_tally(ev.checks) == text
-    assert f"{text} (see notes): the number may be read as causal." in _body(slides[1])
+    assert (f"{text} (see notes): none found a reason not to read the number as the "
+            "effect of training.") in _body(slides[1])
     summary = impact_summary(ev, r, panel=panel)
     assert summary["checks"]["text"] == text and summary["checks"]["causal"] is True
     assert summary["checks"]["cautions"] == list(ev.checks.loc[status == "warn", "check"])

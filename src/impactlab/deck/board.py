@@ -263,13 +263,15 @@ def summary_slide(deck: Deck, b: Board) -> None:
     if failed:
         lines.append(f"{tally} ({', '.join(failed)}): the number may not be read as the effect of training.")
     else:
-        lines.append(f"{tally}{' (see notes)' if warned else ''}: the number may be read as causal.")
+        lines.append(f"{tally}{' (see notes)' if warned else ''}: none found a reason not to read the number "
+                     "as the effect of training.")
     if failed:
         rec = "Do not scale on this evidence: fix the failed check first and measure again."
     elif hi is not None and hi < 0:
         rec = f"Do not scale: {b.outcome} fell after training."
     elif lo is not None and lo > 0 and roi_ok:
-        rec = ("Grow: the effect is causal by the checks and the return is positive across its interval"
+        rec = ("Grow: the checks found no reason to doubt the effect, and the return is positive across its "
+               "interval"
                + (f"; keep an eye on the {_count(len(warned), 'caution')}." if warned else "."))
     elif roi_bad:
         rec = "Do not scale: the effect is real but the programme costs more than it returns."
