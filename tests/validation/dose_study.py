@@ -27,6 +27,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from pilot_study import seed_range
 
 import impactlab as il
 from impactlab.panel.panel import Panel
@@ -119,9 +120,8 @@ def main() -> None:
     ap.add_argument("--employees", type=int, default=2000)
     ap.add_argument("--out", default=None)
     a = ap.parse_args()
-    lo, _, hi = a.seeds.partition("-")
     rows = []
-    for s in range(int(lo), int(hi or lo) + 1):
+    for s in seed_range(a.seeds):
         rows.append(one(s, a.employees))
         if a.out:  # as it goes
             pd.DataFrame(rows).to_csv(a.out, index=False)

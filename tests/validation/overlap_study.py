@@ -17,6 +17,7 @@ import warnings
 from typing import Any
 
 import pandas as pd
+from pilot_study import seed_range
 
 import impactlab as il
 from impactlab.analysis.suggest import overlapping_programs
@@ -68,9 +69,8 @@ def main() -> None:
     ap.add_argument("--employees", type=int, default=2000)
     ap.add_argument("--out", default=None)
     a = ap.parse_args()
-    lo, _, hi = a.seeds.partition("-")
     rows: list[dict[str, Any]] = []
-    for s in range(int(lo), int(hi or lo) + 1):
+    for s in seed_range(a.seeds):
         rows += one(s, a.employees)
         if a.out:
             pd.DataFrame(rows).to_csv(a.out, index=False)

@@ -88,7 +88,8 @@ def run(seeds: Any, pilot_teams: int, **kwargs: Any) -> pd.DataFrame:
     return pd.DataFrame([one(int(s), pilot_teams, **kwargs) for s in seeds])
 
 
-def _seeds(text: str) -> range:
+def seed_range(text: str) -> range:
+    """``"9500-9549"`` -> the seeds 9500 to 9549 (``"9500"``: that one)."""
     lo, _, hi = text.partition("-")
     return range(int(lo), int(hi or lo) + 1)
 
@@ -104,7 +105,7 @@ def main() -> None:
     ap.add_argument("--out", default=None)
     a = ap.parse_args()
     rows = []
-    for s in _seeds(a.seeds):
+    for s in seed_range(a.seeds):
         rows.append(one(s, a.pilot_teams, n_employees=a.employees, teams=a.teams, dip_periods=a.dip,
                         sdid=not a.no_sdid))
         if a.out:  # as it goes: a long run can be read before it ends
