@@ -9,6 +9,11 @@ regions their own trends, and eligibility depends on tenure, which also shapes t
 ``covariate_effect`` is not zero. The truth of the triple difference is ``effect × take_up`` in
 expectation (the effect of the offer on eligible employees of the reached regions); the exact value for a
 draw is in the frame's ``attrs["truth"]``.
+
+``region_noise`` (0 by default, which leaves every draw as it was) adds a shock of that standard deviation
+to each region × eligibility × month, drawn from its own stream: eligible and ineligible employees of one
+region then share shocks the triple difference does not cancel, so its errors are correlated within a
+region and only the clusters (``cluster="region"``) are independent.
 """
 
 from __future__ import annotations
@@ -19,7 +24,7 @@ import pandas as pd
 
 def ddd_frame(n: int = 800, periods: int = 8, launch: int = 5, regions: int = 6, n_reached: int = 3,
               effect: float = 2.0, shock: float = 3.0, take_up: float = 1.0, covariate_effect: float = 0.0,
-              seed: int = 0) -> pd.DataFrame:
+              seed: int = 0, region_noise: float = 0.0) -> pd.DataFrame:
     rng = np.random.default_rng(seed)
     region = rng.integers(0, regions, n)
     tenure = rng.gamma(2.0, 2.0, n)
@@ -32,6 +37,9 @@ def ddd_frame(n: int = 800, periods: int = 8, launch: int = 5, regions: int = 6,
     sales = (10 + rng.normal(0, 1, n)[u] + 0.3 * t + 0.4 * eligible[u] * t + 0.2 * region[u] * t / regions
              + shock * (reached[u] & after) + covariate_effect * tenure[u] * t / periods
              + effect * (trained[u] & after) + rng.normal(0, 1, n * periods))
+    if region_noise:
+        cell = np.random.default_rng([seed, 1]).normal(0, region_noise, (regions, 2, periods))
+        sales = sales + cell[region[u], eligible[u], t - 1]
     frame = pd.DataFrame({"id": u, "month": t, "sales": sales, "eligible": eligible[u], "region": region[u],
                           "tenure": tenure[u], "trained": np.where(trained, launch, 0)[u],
                           "x2": rng.normal(0, 1, n * periods)})
