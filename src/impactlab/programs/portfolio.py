@@ -12,8 +12,10 @@ import pandas as pd
 from impactlab.errors import EstimationError, StatisticalWarning
 from impactlab.estimators._portfolio_fit import joint_fit
 from impactlab.panel import Panel, build_panel
+from impactlab.programs.checks import dip_of, lead_tests, pretrend_row
 from impactlab.programs.result import PROGRAM_COLUMNS, PortfolioResult, holm, normal_p, sup_t_critical
 from impactlab.results.base import EffectResult, critical_value
+from impactlab.results.evaluation import CHECK_COLUMNS
 from impactlab.roi import Costs, roi
 
 __all__ = ["portfolio"]
@@ -64,7 +66,8 @@ def _costs_of(costs: Any, title: str) -> Any:
 
 
 def portfolio(kpis: Any, completions: Any, *, programs: Sequence[str], outcome: str, roster: Any = None,
-              cluster: str | None = None, freq: str = "M", anticipation: int = 0, costs: Any = None,
+              cluster: str | None = None, freq: str = "M", anticipation: int | None = None,
+              costs: Any = None,
               value_per_unit: float | tuple[float, float] | None = None,
               margin: float | tuple[float, float] | None = None, horizon: float | None = None,
               seed: int = 0) -> PortfolioResult:
@@ -102,10 +105,15 @@ def portfolio(kpis: Any, completions: Any, *, programs: Sequence[str], outcome: 
         scaled by ``G / (G - 1)``.
     freq : str
         Period frequency of the panels.
-    anticipation : int
+    anticipation : int, optional
         Periods before each completion in which a programme's effect may already show (the dip while
         people wait for the course). They are left out of the fit of the outcome without training and
-        reported as negative event times in each programme's result, not in its effect.
+        reported as negative event times in each programme's result, not in its effect. ``None``
+        (default): set from the data. Each programme's dip is found on its own panel by the rule
+        :func:`impactlab.evaluate` uses (:mod:`impactlab.programs.checks`; with fewer than 40 clusters
+        the widest window the rule allows, 3), and the widest of the programmes' windows is used for all
+        of them; ``.checks`` and ``.spec["dip_windows"]`` show each programme's. A number given here is
+        used as it is.
     costs : DataFrame, Table or mapping, optional
         The canonical costs table (from :func:`impactlab.read_costs`, one ``program`` per programme), or a
         mapping of title -> total cost or :class:`Costs`. With it, each programme gets its ROI
@@ -123,8 +131,10 @@ def portfolio(kpis: Any, completions: Any, *, programs: Sequence[str], outcome: 
     PortfolioResult
         ``.programs`` (one row per programme: estimate, intervals per programme and simultaneous,
         Holm-adjusted p-values, counts, ROI), ``.results`` (each programme's :class:`EffectResult` by event
-        time), ``.roi_results``, ``.excluded``. The headline is the largest estimated effect. A new result;
-        the tables are not modified.
+        time), ``.roi_results``, ``.excluded``, ``.checks`` (each programme's dip before training and
+        pre-training effects: Test 1 of Borusyak, Jaravel & Spiess on the observations no programme has
+        reached, the 4 periods before the anticipation window tested jointly). The headline is the
+        largest estimated effect. A new result; the tables are not modified.
 
     Raises
     ------
@@ -148,15 +158,16 @@ def portfolio(kpis: Any, completions: Any, *, programs: Sequence[str], outcome: 
     >>> org = il.datasets.simulate_org(n_employees=400, n_periods=18, seed=2,
     ...                                programs={"Negotiation Skills": 0.5})
     >>> res = il.portfolio(il.read_kpis(org.kpis, unit="employee_id", time="month"),
-    ...                    il.read_completions(org.completions), outcome=org.outcome, anticipation=2,
+    ...                    il.read_completions(org.completions), outcome=org.outcome,
     ...                    programs=["Consultative Selling", "Negotiation Skills"])
-    >>> list(res.programs["program"])
-    ['Consultative Selling', 'Negotiation Skills']
+    >>> list(res.programs["program"]), res.spec["anticipation"]
+    (['Consultative Selling', 'Negotiation Skills'], 2)
     """
     titles = _titles(programs)
-    if isinstance(anticipation, bool) or not isinstance(anticipation, (int, np.integer)) or anticipation < 0:
-        raise ValueError(f"The 'anticipation' parameter of portfolio must be a non-negative integer. "
-                         f"Got {anticipation!r} instead.")
+    if anticipation is not None and (isinstance(anticipation, bool)
+                                     or not isinstance(anticipation, (int, np.integer)) or anticipation < 0):
+        raise ValueError(f"The 'anticipation' parameter of portfolio must be a non-negative integer, or None "
+                         f"to set it from the data. Got {anticipation!r} instead.")
     if costs is not None and (horizon is None or (value_per_unit is None and margin is None)):
         raise ValueError("portfolio(costs=...) computes each programme's ROI and needs horizon= and "
                          "value_per_unit= or margin= (as il.roi does).")
@@ -165,8 +176,22 @@ def portfolio(kpis: Any, completions: Any, *, programs: Sequence[str], outcome: 
     unit, unit_ids = pd.factorize(long["unit"], sort=False)
     clusters = pd.factorize(long["cluster"], sort=False)[0] if cluster else unit
     cohorts = np.column_stack([p._long["cohort_period"].to_numpy().astype(np.int64) for p in panels])
-    fit = joint_fit(unit, long["period"].to_numpy().astype(np.int64),
-                    long["outcome"].to_numpy(dtype="float64"), clusters, cohorts, int(anticipation),
+    n_clusters = int(clusters.max()) + 1 if len(clusters) else 0
+    checks: list[dict[str, str]] = []
+    windows: dict[str, int | None] = {}
+    if anticipation is None:
+        # each programme's dip by evaluate's rule; the joint fit leaves out the widest window for all
+        for title, panel in zip(titles, panels, strict=True):
+            dip = dip_of(panel, title, n_clusters, FEW_CLUSTERS)
+            windows[title] = dip.window
+            checks.append(dip.row)
+        anticipation = max((w for w in windows.values() if w is not None), default=0)
+    period = long["period"].to_numpy().astype(np.int64)
+    y = long["outcome"].to_numpy(dtype="float64")
+    for title, test in zip(titles, lead_tests(unit, period, y, clusters, cohorts, int(anticipation)),
+                           strict=True):
+        checks.append(pretrend_row(title, test))
+    fit = joint_fit(unit, period, y, clusters, cohorts, int(anticipation),
                     np.asarray(unit_ids), list(panels[0].periods), titles)
 
     G = fit.n_clusters
@@ -181,6 +206,11 @@ def portfolio(kpis: Any, completions: Any, *, programs: Sequence[str], outcome: 
         warnings.warn(f"portfolio: only {G} clusters; intervals use Student's t with {G - 1} degrees of "
                       "freedom, and clustered standard errors can still be too small.", StatisticalWarning,
                       stacklevel=2)
+    if windows:
+        seen = ", ".join(f"{t} {'not measured' if w is None else w}" for t, w in windows.items())
+        notes.append(f"Anticipation window set from the data: each programme's outcome before completion "
+                     f"checked for a dip by evaluate's rule ({seen}); the widest, {int(anticipation)} "
+                     "period(s), left out before every completion (see .checks; anticipation= sets it).")
     if len(fit.excluded):
         notes.append(f"{len(fit.excluded)} employees or periods of trained observations could not be imputed "
                      "(see .excluded).")
@@ -200,6 +230,9 @@ def portfolio(kpis: Any, completions: Any, *, programs: Sequence[str], outcome: 
     p_val = normal_p(est, se, df)
     c = critical_value(0.95, df)
     spec = {"programs": tuple(titles), "outcome": outcome, "anticipation": int(anticipation),
+            "anticipation_rule": ("given" if not windows else "set from the data: each programme's dip by "
+                                  "evaluate's rule, the widest window for all"),
+            "dip_windows": dict(windows),
             "cluster": cluster or "employee", "n_clusters": G, "freq": freq, "seed": int(seed),
             "multiple_testing": "holm", "simultaneous": "sup-t (joint covariance of the estimates)",
             "inference": "normal" if df is None else f"Student t, {G - 1} df",
@@ -251,4 +284,4 @@ def portfolio(kpis: Any, completions: Any, *, programs: Sequence[str], outcome: 
     cells["cohort"] = [labels[g - 1] for g in cells["cohort"]]
     return PortfolioResult(programs=table, results=results, element_vcov=V, cells=cells, outcome=outcome,
                            df=df, roi_results=roi_results, excluded=fit.excluded, spec=spec,
-                           notes=tuple(notes))
+                           notes=tuple(notes), checks=pd.DataFrame(checks, columns=list(CHECK_COLUMNS)))

@@ -13,6 +13,7 @@ from scipy import stats
 
 from impactlab.estimators._common import excluded_frame
 from impactlab.results.base import ReportedRows, Row, _fmt, critical_value, freeze_fields, restore_frozen
+from impactlab.results.evaluation import CHECK_COLUMNS
 from impactlab.results.explain import Explanation
 
 __all__ = ["PROGRAM_COLUMNS", "PortfolioResult", "holm", "normal_p", "sup_t_critical"]
@@ -102,6 +103,11 @@ class PortfolioResult(ReportedRows):
         ``simultaneous``, ``seed``...).
     notes : tuple of str
         Caveats worth reading.
+    checks : DataFrame
+        The checks, one row each (``check``, ``status`` pass/warn/fail, ``seen``, ``meaning``,
+        ``what_to_do``, as :attr:`Evaluation.checks`): each programme's dip before training when the
+        anticipation window was set from the data, each programme's pre-training effects, and the
+        clusters.
     """
 
     programs: pd.DataFrame
@@ -114,6 +120,7 @@ class PortfolioResult(ReportedRows):
     spec: Mapping[str, Any] = field(default_factory=dict)
     notes: tuple[str, ...] = ()
     excluded: pd.DataFrame = field(default_factory=lambda: excluded_frame([]))
+    checks: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=list(CHECK_COLUMNS)))
 
     def __post_init__(self) -> None:
         freeze_fields(self)  # read-only tables and arrays, as every result
@@ -244,6 +251,12 @@ class PortfolioResult(ReportedRows):
             cautions.append(f"The {a} period(s) before each completion are left out of the comparison "
                             "(anticipation: the dip while people wait for a course) and reported as event "
                             "times below zero in each programme's result.")
+        checks = self.checks
+        if len(checks):
+            bad = checks[(checks["status"] == "fail") | ((checks["status"] == "warn")
+                                                         & checks["check"].str.startswith("pre-training"))]
+            cautions = [f"{r['check']} ({r['status']}): {r['seen']}; {r['meaning']}"
+                        for _, r in bad.iterrows()] + cautions
         cautions += list(self.notes)
         assumption = ("parallel trends: without any programme, the employees who took each programme would "
                       "have followed the same trend as those not yet (or never) trained, apart from the "
