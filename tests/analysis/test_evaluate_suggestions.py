@@ -79,6 +79,8 @@ def test_suggestion_shown_in_summary_explain_and_html(pilot: tuple[il.Panel, il.
     prose = str(ev.explain())
     assert "A design suited to these data: Training reached only 3 of 50 teams" in prose
     assert "il." not in prose and "(panel" not in prose          # no code in prose meant for a deck
+    # the interval under-covered on simulated pilots: the usual coverage claim is not made
+    assert "The interval holds the effect in about" not in prose
     html = ev._repr_html_()
     assert "Suggested designs" in html and "synthetic_did" in html
 
@@ -129,6 +131,11 @@ def test_other_programmes_detected_and_portfolio_suggested(
     assert set(res.programs["program"]) == set(org.truths)
     prose = str(ev.explain())
     assert "il." not in prose and ".suggestions" not in prose and "meta[" not in prose
+    # every check passed or warned, but evaluated alone this programme's interval missed the truth on such
+    # organisations (docs/validation.md): the usual coverage claim is replaced by a doubt
+    assert ev.causal
+    assert "of samples like this one is in doubt here" in prose
+    assert "The interval holds the effect in about" not in prose
 
 
 def test_evaluate_estimate_unchanged_with_other_programmes(

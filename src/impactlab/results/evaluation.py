@@ -214,9 +214,11 @@ def _explain(ev: Evaluation, level: float) -> Any:
             f"{number(hi)}, {ev.method})")
     if ev.causal:
         headline = f"Training changed {outcome} by {said}; {checks_tally(ev.checks)}."
-        claims: tuple[str, ...] = (
-            f"The effect of training on {outcome}: {said}.",
-            f"The interval holds the effect in about {pct} of samples like this one.")
+        coverage = (f"The interval holds the effect in about {pct} of samples like this one."
+                    if not ev.suggestions else
+                    f"Whether the interval holds the effect in {pct} of samples like this one is in doubt "
+                    "here: see the design suited to these data below and what it showed on simulated data.")
+        claims: tuple[str, ...] = (f"The effect of training on {outcome}: {said}.", coverage)
     else:
         first = ev.failed.iloc[0]
         headline = (f"{number(ev.estimate)} ({pct} CI {number(lo)} to {number(hi)}) is not a causal "
