@@ -517,7 +517,10 @@ def _cohorts(panel: Panel, anticipation: int) -> list[dict[str, str]]:
         control = _row("comparison group", "pass" if never >= SMALL_CONTROL else "warn", seen,
                        "the not-yet-trained and never-trained are compared with the trained.")
     else:
+        start = last - anticipation  # position of the cohort's first period affected, 1-based
+        when = str(panel.periods[start - 1]) if 1 <= start <= len(panel.periods) else f"period {start}"
         control = _row("comparison group", "fail", seen,
-                       f"too few employees to compare with after period {last - anticipation}.",
+                       f"only {never:,} never-trained employees (fewer than {SMALL_CONTROL}) and one cohort: "
+                       f"from {when} on, every comparison rests on them, too few to compare with.",
                        "Add employees who were not trained to the data.")
     return [cohorts, control]
