@@ -36,9 +36,11 @@ HOURS = (4, 24)
 MEAN_HOURS = 14.0
 
 
-def dose_org(seed: int, n_employees: int = 2000) -> tuple[Panel, pd.DataFrame]:
-    """The panel with hours, and the true effect of each of its rows (``unit``, ``time``, ``effect``)."""
-    org = il.datasets.simulate_org(n_employees=n_employees, seed=seed)
+def dose_org(seed: int, n_employees: int = 2000, **org_options: Any) -> tuple[Panel, pd.DataFrame]:
+    """The panel with hours, and the true effect of each of its rows (``unit``, ``time``, ``effect``).
+
+    ``org_options`` go to ``simulate_org`` (e.g. ``dip_periods=0``, ``selection=0``, ``attrition=0``)."""
+    org = il.datasets.simulate_org(n_employees=n_employees, seed=seed, **org_options)
     rng = np.random.default_rng([seed, 17])
     po = org.potential_outcomes
     trained = po.loc[po["cohort"].notna(), "employee_id"].drop_duplicates().to_numpy()

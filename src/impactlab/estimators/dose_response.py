@@ -384,7 +384,7 @@ def dose_response(panel: Panel, *, dose: str, degree: int = 3, knots: int = 0, a
         if not in_g.any():
             continue
         base = g - 1 - a
-        for t in range(g - a, T + 1):
+        for t in range(g, T + 1):  # the anticipation periods between base and g are in no comparison
             both = seen[:, t - 1] & seen[:, base - 1]
             t_idx, c_idx = np.flatnonzero(in_g & both), np.flatnonzero(keep & (gp == 0) & both)
             if len(t_idx) <= K or not len(c_idx):
@@ -400,7 +400,7 @@ def dose_response(panel: Panel, *, dose: str, degree: int = 3, knots: int = 0, a
         if g and not seen[i, g - 2 - a]:
             reason = (f"not observed in {panel.periods[g - 2 - a]}, the period before training that the "
                       "comparisons start from")
-        elif g and not seen[i, g - 1 - a:].any():
+        elif g and not seen[i, g - 1:].any():
             reason = "not observed in any period from training on"
         elif g:
             reason = (f"trained in cohort {label_of[g]}, whose comparisons have too few trained employees "
