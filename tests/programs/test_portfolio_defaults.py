@@ -99,6 +99,25 @@ def test_pre_training_effects_pass_without_and_fail_with_a_bump_before_the_windo
     assert "pre-training effects: Negotiation Skills (fail)" in str(bumped.explain())
 
 
+@pytest.mark.parametrize(("teams", "status"), [(None, "pass"), (12, "warn"), (6, "fail")])
+def test_the_clusters_check_says_where_the_intervals_were_validated(teams, status) -> None:
+    org = il.datasets.simulate_org(n_employees=300, n_periods=20, seed=4, teams=teams, programs=FURTHER)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        res = il.portfolio(il.read_kpis(org.kpis, unit="employee_id", time="month"),
+                           il.read_completions(org.completions), programs=list(org.truths),
+                           outcome=org.outcome, roster=il.read_roster(org.roster),
+                           cluster=None if teams is None else "team")
+    row = res.checks.set_index("check").loc["clusters"]
+    assert row["status"] == status
+    if teams is not None:
+        assert res.spec["n_clusters"] == teams and res.df == teams - 1
+        # with few clusters the dip rule leaves out its widest window, as evaluate does
+        assert res.spec["anticipation"] == 3
+        assert ("94 to 97 times" if teams == 12 else "6 teams") in row["meaning"]
+        assert ("clusters (fail)" in str(res.explain())) is (status == "fail")
+
+
 def test_lead_estimates_equal_least_squares_with_every_dummy() -> None:
     rng = np.random.default_rng(7)
     n_units, n_t = 30, 12

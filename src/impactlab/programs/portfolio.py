@@ -12,7 +12,7 @@ import pandas as pd
 from impactlab.errors import EstimationError, StatisticalWarning
 from impactlab.estimators._portfolio_fit import joint_fit
 from impactlab.panel import Panel, build_panel
-from impactlab.programs.checks import dip_of, lead_tests, pretrend_row
+from impactlab.programs.checks import clusters_row, dip_of, lead_tests, pretrend_row
 from impactlab.programs.result import PROGRAM_COLUMNS, PortfolioResult, holm, normal_p, sup_t_critical
 from impactlab.results.base import EffectResult, critical_value
 from impactlab.results.evaluation import CHECK_COLUMNS
@@ -102,7 +102,8 @@ def portfolio(kpis: Any, completions: Any, *, programs: Sequence[str], outcome: 
     cluster : str, optional
         Column to cluster standard errors on (e.g. ``"team"``); the employee by default. With fewer than
         40 clusters the intervals use Student's t with ``G - 1`` degrees of freedom and the variance is
-        scaled by ``G / (G - 1)``.
+        scaled by ``G / (G - 1)``: on simulated organisations with 12 teams they held each programme's
+        truth 94 to 97 times in 100; with 6 teams they did not (the ``clusters`` check fails below 12).
     freq : str
         Period frequency of the panels.
     anticipation : int, optional
@@ -146,6 +147,10 @@ def portfolio(kpis: Any, completions: Any, *, programs: Sequence[str], outcome: 
 
     Notes
     -----
+    Where it was validated (docs/validation.md): on simulated organisations of 800, 1,000 and 2,000
+    employees with three overlapping programmes, each programme's 95 % interval held its truth in 91 to 99
+    of 100 at the defaults (smaller organisations were not measured), and with 12 teams as clusters.
+
     Standard errors are the conservative ones of Borusyak, Jaravel & Spiess (Theorem 3): observation
     weights of each target times the residuals of the untouched fit and, for the other observations, the
     remainder after the joint cell fit; summed by cluster. The programmes' covariance comes from the same
@@ -206,6 +211,7 @@ def portfolio(kpis: Any, completions: Any, *, programs: Sequence[str], outcome: 
         warnings.warn(f"portfolio: only {G} clusters; intervals use Student's t with {G - 1} degrees of "
                       "freedom, and clustered standard errors can still be too small.", StatisticalWarning,
                       stacklevel=2)
+    checks.append(clusters_row(G, cluster, FEW_CLUSTERS))
     if windows:
         seen = ", ".join(f"{t} {'not measured' if w is None else w}" for t, w in windows.items())
         notes.append(f"Anticipation window set from the data: each programme's outcome before completion "

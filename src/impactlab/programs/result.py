@@ -253,8 +253,8 @@ class PortfolioResult(ReportedRows):
                             "times below zero in each programme's result.")
         checks = self.checks
         if len(checks):
-            bad = checks[(checks["status"] == "fail") | ((checks["status"] == "warn")
-                                                         & checks["check"].str.startswith("pre-training"))]
+            warned = checks["check"].str.startswith("pre-training") | (checks["check"] == "clusters")
+            bad = checks[(checks["status"] == "fail") | ((checks["status"] == "warn") & warned)]
             cautions = [f"{r['check']} ({r['status']}): {r['seen']}; {r['meaning']}"
                         for _, r in bad.iterrows()] + cautions
         cautions += list(self.notes)
