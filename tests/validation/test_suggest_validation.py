@@ -63,13 +63,14 @@ def test_overlap_forty_organisations() -> None:
 
 
 @pytest.mark.slow
-def test_dose_response_not_suggested_because_it_missed() -> None:
-    """Hours drawn at random and the gain proportional to them, on simulate_org's defaults: the dose-response
-    design's interval for ATT^o held its own estimand in 30 of 49 organisations (and its band the whole curve
-    in 33), evaluate's in 43 of 49; so evaluate does not suggest it. Should the estimator come to hold the
-    truth here, this test fails and the suggestion can be added."""
+def test_dose_response_on_the_dose_organisations() -> None:
+    """Hours drawn at random and the gain proportional to them, on simulate_org's defaults: since the
+    dose-response design leaves the dip months before training out of its averages, its interval for ATT^o
+    held its own estimand in 44 of 49 organisations (bias -3; it was 30 of 49 with the dip months averaged
+    in) and its band the whole curve in 42, evaluate's in 43 of 49. evaluate does not suggest it (yet)."""
     res = run_dose(range(9600, 9650))
     ok = res[res["failed"] == ""]
     assert len(ok) >= 45
-    assert ok["att_covered"].sum() <= 40
+    assert ok["att_covered"].sum() >= 42
+    assert abs((ok["att"] - ok["att_truth"]).mean()) < 30
     assert (res["suggested"] == "").all()

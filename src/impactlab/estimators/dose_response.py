@@ -171,8 +171,14 @@ class DoseResponseResult(EffectResult):
             cautions.append("Some employees miss periods (hires, leavers): each comparison of a period "
                             "with the period before training uses the employees observed in both. That is "
                             "sound if who is observed is unrelated to the change in outcome they would have "
-                            f"had and to their {dose}; leaving because of a poor month is not, so look at "
-                            "who left.")
+                            f"had and to their {dose}. On simulated organisations where weaker employees "
+                            "left more, or a poor month made leaving more likely, it held the truth "
+                            "(44 of 48 and 19 of 19 intervals, docs/validation.md); leaving because of "
+                            "what training did or would do is not covered by that, so look at who left.")
+        a = int(self.spec.get("anticipation", 0) or 0)
+        if a:
+            cautions.append(f"Changes are measured from {a + 1} periods before training; the {a} period(s) "
+                            "just before it (an early effect or a dip before training) are in no average.")
         if self.spec.get("dose_variance", False) or self.spec.get("share_variance", False):
             cautions.append(f"The intervals of the averages count the trained employees' {dose} and the "
                             "cohort sizes as drawn with the employees: they are about employees like these, "
@@ -240,8 +246,10 @@ def dose_response(panel: Panel, *, dose: str, degree: int = 3, knots: int = 0, a
     knots : int
         Number of interior knots, placed at evenly spaced quantiles of the trained employees' doses.
     anticipation : int
-        Number of periods before training in which its effect may already show: changes are taken from the
-        period ``anticipation + 1`` periods before training.
+        Number of periods before training in which its effect may already show (or a dip before it, such
+        as an Ashenfelter dip): changes are taken from the period ``anticipation + 1`` periods before
+        training, and the periods in between enter no comparison; the averages are over the periods from
+        training on.
     n_draws : int or None
         Multiplier-bootstrap draws for the uniform band over the dose grid (and bootstrap standard
         errors); ``None`` for no band.
@@ -291,6 +299,18 @@ def dose_response(panel: Panel, *, dose: str, degree: int = 3, knots: int = 0, a
     interval held the true ACRT^o in 102 of 200, this one in 185 (docs/validation.md). diff-diff and contdid
     refuse unbalanced panels; the rule used here for them (each comparison on the employees observed in both
     of its periods) held the truth in 185 of the same 200 organisations, which have hires and leavers.
+
+    With ``anticipation`` > 0 the periods between the base period and training are left out of every
+    average, as R ``did`` leaves them out of its aggregations; diff-diff's ``ContinuousDiD`` averages them in
+    (cells with ``t >= g - anticipation``), so the two then differ. On ``simulate_org``'s organisations
+    (the two-month dip before training, ``anticipation=2``; 2,000 employees, hours 4 to 24 and a gain
+    proportional to them, seeds 9600-9649) ATT^o's interval held its estimand in 44 of 49 (bias -3; mean
+    standard error 70 against a spread of the errors of 76); averaging the dip months in had given 30 of 49
+    and a bias of -112. The weaker employees leave more there (attrition on the level): comparing each
+    period with the base period on the employees observed in both held the truth under that, and under
+    leaving after a poor month (19 of 19), where pooling everyone observed in each period
+    (``callaway_santanna(..., allow_unbalanced=True)``) was biased by -197 and -587 (docs/validation.md,
+    "Dose response on the simulator's organisations").
 
     Examples
     --------
