@@ -217,23 +217,29 @@ class PortfolioResult(ReportedRows):
 
     def explain(self, level: float = 0.95) -> Explanation:
         """What the comparison supports, in plain language (see :class:`Explanation`)."""
+        from impactlab.results.evaluation import number
+
         tidy = self.tidy(level)
         top = tidy.iloc[0]
         a = int(self.spec.get("anticipation", 0))
         unit = f"per employee per {self.spec.get('period_name', 'period')}"
+        # the largest of several estimates is picked after seeing them: only the simultaneous interval
+        # keeps its level for it, so the headline gives that one
         headline = (f"Of {len(tidy)} programmes, {top['program']} shows the largest effect on "
-                    f"{self.outcome or 'the outcome'}: {_fmt(top['estimate'])} {unit} ({level:.0%} CI "
-                    f"{_fmt(top['conf_low'])} to {_fmt(top['conf_high'])}).")
+                    f"{self.outcome or 'the outcome'}: {number(top['estimate'])} {unit} ({level:.0%} "
+                    f"interval holding all programmes at once {number(top['conf_low_simultaneous'])} to "
+                    f"{number(top['conf_high_simultaneous'])}).")
         claims = []
         for _, r in tidy.iterrows():
-            sig = r["p_adjusted"] < 1 - level
+            # one rule with the chart and the slide: clear when the simultaneous interval excludes zero
+            sig = r["conf_low_simultaneous"] > 0 or r["conf_high_simultaneous"] < 0
             claims.append(
-                f"{r['program']}: {_fmt(r['estimate'])} {unit} ({level:.0%} CI {_fmt(r['conf_low'])} to "
-                f"{_fmt(r['conf_high'])}; all programmes at once {_fmt(r['conf_low_simultaneous'])} to "
-                f"{_fmt(r['conf_high_simultaneous'])}); "
-                + ("distinguishable from no effect after Holm's adjustment for testing "
-                   f"{len(tidy)} programmes." if sig else
-                   f"not distinguishable from no effect once {len(tidy)} programmes are tested (Holm)."))
+                f"{r['program']}: {number(r['estimate'])} {unit} ({level:.0%} CI {number(r['conf_low'])} to "
+                f"{number(r['conf_high'])}; all programmes at once {number(r['conf_low_simultaneous'])} to "
+                f"{number(r['conf_high_simultaneous'])}; Holm-adjusted p = {_fmt(r['p_adjusted'], 3)}); "
+                + (f"distinguishable from no effect with all {len(tidy)} programmes compared at once."
+                   if sig else
+                   f"not distinguishable from no effect once {len(tidy)} programmes are compared at once."))
         overlap = int(tidy["n_also_other"].sum())
         cautions = [
             "The ranking is of estimates: a programme ranks above another only where the difference of "
