@@ -214,8 +214,10 @@ def _explain(ev: Evaluation, level: float) -> Any:
             f"{number(hi)}, {ev.method})")
     if ev.causal:
         headline = f"Training changed {outcome} by {said}; {checks_tally(ev.checks)}."
+        # a pilot or other programmes put this interval at risk; a dose only adds a question to ask
+        at_risk = [s for s in ev.suggestions if s.function != "dose_response"]
         coverage = (f"The interval holds the effect in about {pct} of samples like this one."
-                    if not ev.suggestions else
+                    if not at_risk else
                     f"Whether the interval holds the effect in {pct} of samples like this one is in doubt "
                     "here: see the design suited to these data below and what it showed on simulated data.")
         claims: tuple[str, ...] = (f"The effect of training on {outcome}: {said}.", coverage)
