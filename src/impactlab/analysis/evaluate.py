@@ -333,6 +333,13 @@ def dip_window(deviations: pd.DataFrame | None, n_clusters: int | None = None) -
     return int(-sig.min()) if len(sig) else 0
 
 
+def dip_seen(deviations: pd.DataFrame, event: str = "training") -> str:
+    """What the dip check saw, for its row: each period's level against the reference, before ``event``."""
+    levels = ", ".join(f"{int(e)}: {_fmt(float(v))}" for e, v in zip(deviations["event_time"],
+                                                                      deviations["estimate"], strict=True))
+    return f"level vs {PROBE + 1} periods before {event}, by period: {levels}"
+
+
 def _dip_rule(pr: Probe | None, n_clusters: int) -> _Dip:
     dev = dip_deviations(pr)
     if dev is None or not len(dev):
@@ -340,9 +347,7 @@ def _dip_rule(pr: Probe | None, n_clusters: int) -> _Dip:
                             "the first training)", "a dip before training would bias the estimate upward "
                             "and cannot be ruled out here."))
     a = dip_window(dev, n_clusters)
-    seen = ", ".join(f"{int(e)}: {_fmt(float(v))}" for e, v in zip(dev["event_time"], dev["estimate"],
-                                                                     strict=True))
-    seen = f"level vs {PROBE + 1} periods before training, by period: {seen}"
+    seen = dip_seen(dev)
     if a == 0:
         return _Dip(0, _row("dip before training", "pass", seen, "no significant change in the periods "
                             "just before training; no anticipation window."))

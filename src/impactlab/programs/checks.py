@@ -21,7 +21,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from impactlab.analysis.evaluate import PRETREND_FAIL, PROBE, dip_deviations, dip_window, probe
+from impactlab.analysis.evaluate import PRETREND_FAIL, PROBE, dip_deviations, dip_seen, dip_window, probe
 from impactlab.estimators.inference import demean
 from impactlab.panel import Panel
 from impactlab.results.evaluation import CHECK_COLUMNS
@@ -66,9 +66,7 @@ def dip_of(panel: Panel, title: str, n_clusters: int, few_clusters: int) -> Dip:
                               "completion)", "a dip before completion would bias this programme's effect "
                               "upward and cannot be ruled out here."))
     a = dip_window(dev, n_clusters)
-    seen = ", ".join(f"{int(e)}: {_fmt(float(v))}" for e, v in zip(dev["event_time"], dev["estimate"],
-                                                                     strict=True))
-    seen = f"level vs {PROBE + 1} periods before completion, by period: {seen}"
+    seen = dip_seen(dev, "completion")
     if a >= PROBE:
         return Dip(PROBE - 1, _row(
             check, "fail", seen,
