@@ -40,8 +40,9 @@ def dose_response(result: Any, *, curve: Literal["ATT", "ACRT"] = "ATT", ax: Axe
 
     Notes
     -----
-    The dark band is pointwise (one dose at a time), the light band uniform over the doses shown (the
-    whole curve lies in it at the same level); both at the level the result was fitted with
+    The dark band is pointwise (one dose at a time), the light band uniform over the doses shown (built to
+    hold the whole curve at the same level; on simulated organisations it held it somewhat less often, see
+    docs/validation.md); both at the level the result was fitted with
     (``spec["band_level"]``). Without bootstrap draws (``n_draws=None``) only the pointwise band is drawn.
     """
     check_option("curve", curve, ("ATT", "ACRT"))
